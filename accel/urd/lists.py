@@ -1,0 +1,480 @@
+"""Urd lists: recorded build sessions, kept in one SQLite file in the project.
+
+No server: every build process opens the file itself. That is safe because
+
+- the database runs in WAL mode (readers never block the one writer, nor it them),
+- every connection waits up to `BUSY_TIMEOUT` seconds for a lock instead of failing,
+- each operation is one short transaction, and the read-check-write of `add` and
+  `truncate` runs under ``BEGIN IMMEDIATE``, so two processes cannot both see the same
+  "latest" and both append after it: the forward-only rule holds under concurrency.
+
+Timestamps are stored in their canonical text form (see `accel.urd.timestamps`) so the
+database orders them; entries are handed out with the display form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from accel.dotdict import DotDict
+from accel.errors import AccelError, UserError
+from accel.urd.timestamps import display_timestamp, normalise_timestamp, timestamp_kind
+
+__all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "UrdJobList", "UrdLists", "check_listname"]
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 30.0  # seconds a process waits for another one's lock
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS entries (
+        listname TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        caption TEXT NOT NULL,
+        user TEXT NOT NULL,
+        build TEXT NOT NULL,
+        deps TEXT NOT NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (listname, ts)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS jobs (
+        listname TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        method TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        PRIMARY KEY (listname, ts, pos)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS jobs_by_job_id ON jobs (job_id)",
+)
+
+_BAD_LISTNAME = re.compile(r"[\s/]")
+
+# Connections inherited over fork(): SQLite must not use them in the child, and closing
+# them there is not safe either, so they are kept referenced and never touched again.
+_ABANDONED: list[sqlite3.Connection] = []
+
+T = TypeVar("T")
+
+
+class UrdJobList(list):
+    """The jobs of one session, ``[[method, job_id], ...]`` in build order."""
+
+    def get(self, method: str, default: str | None = None) -> str | None:
+        """The job id of the latest job of `method` in this session, as urd.joblist does."""
+        for m, job_id in reversed(self):
+            if m == method:
+                return job_id
+        return default
+
+    @property
+    def jobs(self) -> list[str]:
+        """Just the job ids, in build order."""
+        return [job_id for _, job_id in self]
+
+
+def check_listname(listname: object) -> str:
+    """The list name if usable; a UserError otherwise (names show up in paths and CLIs)."""
+    if not isinstance(listname, str) or not listname or _BAD_LISTNAME.search(listname):
+        raise UserError(
+            f"bad urd list name {listname!r}: must be a non-empty string "
+            "without whitespace or '/'"
+        )
+    return listname
+
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    msg = str(e).lower()
+    return "locked" in msg or "busy" in msg
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, immediate: bool = False) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _text(value: object, what: str, listname: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise UserError(f"urd list {listname!r}: {what} must be a string, not {value!r}")
+    return str(value)
+
+
+class UrdLists:
+    """All urd lists of one project, in the SQLite file `db_path` (created on first use)."""
+
+    def __init__(self, db_path: Path | str) -> None:
+        self.path = Path(db_path)
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"UrdLists({str(self.path)!r})"
+
+    # -- connection ---------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close this process's connection; the next call opens a new one."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def _after_fork(self) -> None:
+        if self._pid != os.getpid():
+            if self._conn is not None:
+                _ABANDONED.append(self._conn)
+            self._conn = None
+            self._lock = threading.Lock()
+            self._pid = os.getpid()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    str(self.path),
+                    timeout=BUSY_TIMEOUT,
+                    isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                    check_same_thread=False,  # guarded by self._lock
+                )
+            except (OSError, sqlite3.Error) as e:
+                raise UserError(f"urd database {self.path}: cannot open: {e}")
+            try:
+                self._prepare(conn)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            version = self._schema_version(conn)
+            if version is None:
+                with _transaction(conn, immediate=True):
+                    version = self._schema_version(conn)  # someone may have beaten us
+                    if version is None:
+                        for statement in _SCHEMA:
+                            conn.execute(statement)
+                        conn.execute(
+                            "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                        )
+                        version = SCHEMA_VERSION
+        except sqlite3.OperationalError as e:
+            if _is_busy(e):
+                raise  # retried by _run
+            raise UserError(f"urd database {self.path}: {e}")
+        except sqlite3.DatabaseError as e:
+            raise UserError(f"urd database {self.path}: {e}")
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"urd database {self.path} has schema version {version}; "
+                f"this accel knows only up to {SCHEMA_VERSION} (upgrade accel)"
+            )
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int | None:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone():
+            return None
+        return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run one operation (one transaction), retrying if SQLite still reports a lock.
+
+        busy_timeout already waits for most locks; a few cases (switching to WAL, a
+        read transaction that must upgrade) fail at once, and those are retried here.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        delay = 0.005
+        while True:
+            self._after_fork()
+            with self._lock:
+                try:
+                    return operation(self._connection())
+                except sqlite3.OperationalError as e:
+                    if not _is_busy(e):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise AccelError(
+                            f"urd database {self.path} stayed locked for over "
+                            f"{BUSY_TIMEOUT:g} s ({e})"
+                        )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    # -- reading helpers ----------------------------------------------------------
+
+    @staticmethod
+    def _entries(
+        conn: sqlite3.Connection, where: str, args: tuple[Any, ...], limit: str = ""
+    ) -> list[DotDict]:
+        rows = conn.execute(
+            "SELECT listname, ts, caption, user, build, deps, created FROM entries "
+            f"WHERE {where} ORDER BY listname, ts {limit}",
+            args,
+        ).fetchall()
+        result = []
+        for listname, ts, caption, user, build, deps, created in rows:
+            joblist = UrdJobList(
+                [method, job_id]
+                for method, job_id in conn.execute(
+                    "SELECT method, job_id FROM jobs WHERE listname = ? AND ts = ? ORDER BY pos",
+                    (listname, ts),
+                )
+            )
+            result.append(
+                DotDict(
+                    listname=listname,
+                    timestamp=display_timestamp(ts),
+                    caption=caption,
+                    user=user,
+                    build=build,
+                    deps={k: display_timestamp(v) for k, v in json.loads(deps).items()},
+                    joblist=joblist,
+                    created=created,
+                )
+            )
+        return result
+
+    @staticmethod
+    def _edge(conn: sqlite3.Connection, listname: str, last: bool) -> str | None:
+        row = conn.execute(
+            "SELECT ts FROM entries WHERE listname = ? ORDER BY ts "
+            + ("DESC" if last else "ASC")
+            + " LIMIT 1",
+            (listname,),
+        ).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _check_kind(listname: str, canonical: str, existing: str | None) -> None:
+        if existing is None:
+            return
+        want, have = timestamp_kind(existing), timestamp_kind(canonical)
+        if want != have:
+            plural = {"integer": "integers", "date": "dates/datetimes"}
+            raise UserError(
+                f"urd list {listname!r}: timestamp {display_timestamp(canonical)} is "
+                f"{'an integer' if have == 'integer' else 'a date/datetime'}, but this "
+                f"list's timestamps are {plural[want]} (a list cannot mix them)"
+            )
+
+    # -- public API ---------------------------------------------------------------
+
+    def add(
+        self,
+        listname: str,
+        timestamp: object,
+        joblist: list[tuple[str, str]],
+        *,
+        caption: str = "",
+        user: str = "",
+        build: str = "",
+        deps: dict[str, str] | None = None,
+        update: bool = False,
+    ) -> DotDict:
+        """Record one finished session; the list's timestamps only move forward.
+
+        `timestamp` must be later than the list's latest entry; equal to it only with
+        ``update=True``, which replaces that entry. `deps` maps other list names to the
+        timestamps of the entries this session read (kept for traceability only).
+        """
+        check_listname(listname)
+        ts = normalise_timestamp(timestamp)
+        jobs = []
+        for item in joblist:
+            try:
+                if isinstance(item, str):
+                    raise TypeError(item)  # 'ab' would unpack as ('a', 'b')
+                method, job_id = item
+            except (TypeError, ValueError):
+                raise UserError(
+                    f"urd list {listname!r}: joblist item {item!r} is not a (method, job_id) pair"
+                )
+            if not (isinstance(method, str) and method and isinstance(job_id, str) and job_id):
+                raise UserError(
+                    f"urd list {listname!r}: joblist item {item!r} must be two non-empty strings"
+                )
+            jobs.append((str(method), str(job_id)))
+        if deps is None:
+            deps = {}
+        if not isinstance(deps, dict):
+            raise UserError(f"urd list {listname!r}: deps must be a dict, not {deps!r}")
+        canonical_deps = {
+            check_listname(name): normalise_timestamp(dep_ts) for name, dep_ts in deps.items()
+        }
+        caption = _text(caption, "caption", listname)
+        user = _text(user, "user", listname)
+        build = _text(build, "build", listname)
+
+        def operation(conn: sqlite3.Connection) -> DotDict:
+            with _transaction(conn, immediate=True):
+                latest = self._edge(conn, listname, last=True)
+                self._check_kind(listname, ts, latest)
+                if latest is not None and ts <= latest:
+                    given, have = display_timestamp(ts), display_timestamp(latest)
+                    if ts < latest:
+                        hint = (
+                            "update=True replaces only the latest"
+                            if update
+                            else "use update=True to replace the latest"
+                        )
+                        raise UserError(
+                            f"urd list {listname!r}: timestamp {given} is older than the "
+                            f"latest entry {have} (timestamps only move forward; {hint})"
+                        )
+                    if not update:
+                        raise UserError(
+                            f"urd list {listname!r}: timestamp {given} is the same as the "
+                            "latest entry (timestamps only move forward; use update=True "
+                            "to replace the latest)"
+                        )
+                    conn.execute("DELETE FROM jobs WHERE listname = ? AND ts = ?", (listname, ts))
+                    conn.execute(
+                        "DELETE FROM entries WHERE listname = ? AND ts = ?", (listname, ts)
+                    )
+                created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                conn.execute(
+                    "INSERT INTO entries (listname, ts, caption, user, build, deps, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (listname, ts, caption, user, build,
+                     json.dumps(canonical_deps, sort_keys=True), created),
+                )
+                conn.executemany(
+                    "INSERT INTO jobs (listname, ts, pos, method, job_id) VALUES (?, ?, ?, ?, ?)",
+                    [(listname, ts, pos, m, j) for pos, (m, j) in enumerate(jobs)],
+                )
+            return DotDict(
+                listname=listname,
+                timestamp=display_timestamp(ts),
+                caption=caption,
+                user=user,
+                build=build,
+                deps={k: display_timestamp(v) for k, v in sorted(canonical_deps.items())},
+                joblist=UrdJobList([m, j] for m, j in jobs),
+                created=created,
+            )
+
+        return self._run(operation)
+
+    def _one(self, listname: str, last: bool) -> DotDict | None:
+        check_listname(listname)
+
+        def operation(conn: sqlite3.Connection) -> DotDict | None:
+            with _transaction(conn):
+                ts = self._edge(conn, listname, last)
+                if ts is None:
+                    return None
+                return self._entries(conn, "listname = ? AND ts = ?", (listname, ts))[0]
+
+        return self._run(operation)
+
+    def latest(self, listname: str) -> DotDict | None:
+        """The newest entry of the list, or None if it has none."""
+        return self._one(listname, last=True)
+
+    def first(self, listname: str) -> DotDict | None:
+        """The oldest entry of the list, or None if it has none."""
+        return self._one(listname, last=False)
+
+    def get(self, listname: str, timestamp: object) -> DotDict | None:
+        """The entry with exactly this timestamp (after normalising), or None.
+
+        Exact on purpose: '2023-01-02' does not find '2023-01-02T10:00:00'. Use
+        `since` or `entries` to search.
+        """
+        check_listname(listname)
+        ts = normalise_timestamp(timestamp)
+
+        def operation(conn: sqlite3.Connection) -> DotDict | None:
+            with _transaction(conn):
+                found = self._entries(conn, "listname = ? AND ts = ?", (listname, ts))
+            return found[0] if found else None
+
+        return self._run(operation)
+
+    def since(self, listname: str, timestamp: object) -> list[str]:
+        """Display timestamps strictly after `timestamp`, oldest first."""
+        check_listname(listname)
+        ts = normalise_timestamp(timestamp)
+
+        def operation(conn: sqlite3.Connection) -> list[str]:
+            with _transaction(conn):
+                self._check_kind(listname, ts, self._edge(conn, listname, last=True))
+                rows = conn.execute(
+                    "SELECT ts FROM entries WHERE listname = ? AND ts > ? ORDER BY ts",
+                    (listname, ts),
+                ).fetchall()
+            return [display_timestamp(row[0]) for row in rows]
+
+        return self._run(operation)
+
+    def list(self) -> list[str]:
+        """The names of all lists that have at least one entry, sorted."""
+
+        def operation(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute("SELECT DISTINCT listname FROM entries").fetchall()
+            return sorted(row[0] for row in rows)
+
+        return self._run(operation)
+
+    def truncate(self, listname: str, timestamp: object) -> int:
+        """Delete the entries at or after `timestamp`; return how many went."""
+        check_listname(listname)
+        ts = normalise_timestamp(timestamp)
+
+        def operation(conn: sqlite3.Connection) -> int:
+            with _transaction(conn, immediate=True):
+                self._check_kind(listname, ts, self._edge(conn, listname, last=True))
+                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, ts))
+                return conn.execute(
+                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, ts)
+                ).rowcount
+
+        return self._run(operation)
+
+    def entries(self, listname: str) -> list[DotDict]:
+        """Every entry of the list, oldest first (what `ax urd LIST` shows)."""
+        check_listname(listname)
+
+        def operation(conn: sqlite3.Connection) -> list[DotDict]:
+            with _transaction(conn):
+                return self._entries(conn, "listname = ?", (listname,))
+
+        return self._run(operation)
+
+    def references(self) -> set[str]:
+        """Every job id recorded in any entry: jobs a garbage collector must keep."""
+
+        def operation(conn: sqlite3.Connection) -> set[str]:
+            return {row[0] for row in conn.execute("SELECT DISTINCT job_id FROM jobs")}
+
+        return self._run(operation)

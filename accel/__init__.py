@@ -1,0 +1,48 @@
+"""accel: build-and-cache job execution for Python, in the style of the Accelerator.
+
+The names an Accelerator user expects are here; heavy modules load only when a name is
+first used, so `ax --help` and a cache hit stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Job": "accel.job",
+    "CurrentJob": "accel.job",
+    "JobWithFile": "accel.job",
+    "OptionEnum": "accel.options",
+    "OptionString": "accel.options",
+    "RequiredOption": "accel.options",
+    "OptionDefault": "accel.options",
+    "DotDict": "accel.dotdict",
+    "JobError": "accel.errors",
+    "UserError": "accel.errors",
+    "NotFound": "accel.errors",
+    "SkipSlice": "accel.errors",
+    "SkipDataset": "accel.errors",
+    "DatasetList": "accel.dataset",
+    "Dataset": "accel.dataset",
+    "build": "accel.subjobs",
+    "colour": "accel.colour",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    modname = _LAZY.get(name)
+    if modname is None:
+        raise AttributeError(f"module 'accel' has no attribute {name!r}")
+    module = importlib.import_module(modname)
+    value = module if name == "colour" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

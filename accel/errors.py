@@ -1,0 +1,57 @@
+"""The exceptions accel raises, sorted by whose fault it is.
+
+`UserError` is a mistake in the user's input (config, options, method name, job
+reference): the CLI prints its message as one line, no traceback, and exits 2.
+`NotFound` is a well-formed request for something that is not there: exit 1.
+`JobError` is a method that failed while running.
+"""
+
+from __future__ import annotations
+
+
+class AccelError(Exception):
+    """Base of every error accel raises on purpose."""
+
+
+class UserError(AccelError, ValueError):
+    """The user's input is wrong; the message says what and where."""
+
+    exit_status = 2
+
+
+class ConfigError(UserError):
+    """accelerator.conf is wrong (message: 'FILE:LINE: problem')."""
+
+
+class OptionError(UserError):
+    """An option, dataset or job input given to a build does not fit the method."""
+
+
+class MethodError(UserError):
+    """A method cannot be found or loaded (unknown name, syntax error, duplicate)."""
+
+
+class NotFound(AccelError, LookupError):
+    """A job, dataset, list or method that was asked for does not exist."""
+
+    exit_status = 1
+
+
+class JobError(AccelError):
+    """A job failed while running. The message has the whole story."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, job: str = "", method: str = "", part: str = ""):
+        super().__init__(message)
+        self.job = job
+        self.method = method
+        self.part = part
+
+
+class SkipSlice(Exception):
+    """Raised in analysis to leave this slice's dataset empty (Accelerator name)."""
+
+
+class SkipDataset(Exception):
+    """Raised to not write a dataset at all (Accelerator name)."""

@@ -1,0 +1,355 @@
+"""Job: a finished (or running) job directory, seen through its id.
+
+A `Job` is a `str` equal to its id (`dev-12`): it pickles, compares and hashes as that
+string, so it can be stored, passed as a build input and sent to other processes. Every
+property reads the job directory, which is the whole truth about the job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import fnmatch
+import json
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from accel import layout
+from accel.atomic import atomic_open, is_temp_name, read_json
+from accel.dotdict import DotDict
+from accel.errors import NotFound, UserError
+
+_NO_DEFAULT: Any = object()
+
+
+def to_dotdict(obj: Any) -> Any:
+    """Recursively turn JSON dicts into DotDicts (for params/post attribute access)."""
+    if isinstance(obj, dict):
+        return DotDict((k, to_dotdict(v)) for k, v in obj.items())
+    if isinstance(obj, list):
+        return [to_dotdict(v) for v in obj]
+    return obj
+
+
+def sliced_name(name: str, sliceno: int | None) -> str:
+    return name if sliceno is None else f"{name}.{sliceno}"
+
+
+def status_of(path: Path) -> str:
+    """'finished', 'failed', 'running', or 'unfinished' (died, or still being set up)."""
+    try:
+        with open(path / layout.POST, encoding="utf-8") as f:
+            return json.load(f).get("status", "failed")
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        return "failed"
+    try:
+        fd = os.open(path / layout.RUNNING_LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        return "unfinished"
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return "running"
+    finally:
+        os.close(fd)
+    return "unfinished"
+
+
+class Job(str):
+    """A job, equal to its id. Cheap to make; reads its directory on demand."""
+
+    __slots__ = ()
+
+    def __new__(cls, jobid: str) -> Job:
+        if isinstance(jobid, Job) and type(jobid) is cls:
+            return jobid
+        if layout.split_jobid(str(jobid)) is None:
+            raise UserError(f"{jobid!r} is not a job id (expected WORKDIR-NUMBER, like dev-12)")
+        return str.__new__(cls, jobid)
+
+    def __reduce__(self):
+        return (Job, (str(self),))
+
+    def __repr__(self) -> str:
+        return f"Job({str(self)!r})"
+
+    # --- where it is -------------------------------------------------------------
+
+    @property
+    def workdir(self) -> str:
+        return self.rsplit("-", 1)[0]
+
+    @property
+    def number(self) -> int:
+        return int(self.rsplit("-", 1)[1])
+
+    @property
+    def path(self) -> Path:
+        wds = layout.paths().workdirs
+        try:
+            return wds[self.workdir] / str(self)
+        except KeyError:
+            known = ", ".join(wds) or "none"
+            raise NotFound(f"job {self}: workdir {self.workdir!r} is not configured (workdirs: {known})")
+
+    @property
+    def method(self) -> str:
+        return self.params.method
+
+    @property
+    def status(self) -> str:
+        return status_of(self.path)
+
+    # --- what it is --------------------------------------------------------------
+
+    @property
+    def params(self) -> DotDict:
+        """setup.json: method, options, datasets, jobs, hash, source_hash, starttime, slices..."""
+        try:
+            raw = read_json(self.path / layout.SETUP)
+        except FileNotFoundError:
+            raise NotFound(f"job {self} does not exist ({self.path})")
+        params = to_dotdict(raw)
+        from accel.jsoncodec import decode
+
+        params.options = DotDict(decode(raw.get("options", {})))
+        return params
+
+    @property
+    def post(self) -> DotDict:
+        """post.json: status, timings of each part and slice, files, error."""
+        try:
+            return to_dotdict(read_json(self.path / layout.POST))
+        except FileNotFoundError:
+            raise NotFound(f"job {self} has not finished (status: {self.status})")
+
+    # --- its files ---------------------------------------------------------------
+
+    def filename(self, name: str, sliceno: int | None = None) -> str:
+        return str(self.path / sliced_name(name, sliceno))
+
+    def open(self, name: str, mode: str = "r", sliceno: int | None = None,
+             encoding: str | None = None, errors: str | None = None) -> IO:
+        if any(c in mode for c in "wax+"):
+            raise UserError(f"job {self} is finished; its files are read-only (mode {mode!r})")
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        return open(self.filename(name, sliceno), mode, encoding=encoding, errors=errors)
+
+    def files(self, pattern: str = "*") -> list[str]:
+        """The job's own files (relative names), sorted; not accel's bookkeeping."""
+        try:
+            names = self.post.get("files")
+        except NotFound:
+            names = None
+        if names is None:
+            names = list(iter_user_files(self.path))
+        return sorted(n for n in names if fnmatch.fnmatch(n, pattern))
+
+    def load(self, name: str = "result.pickle", sliceno: int | None = None,
+             default: Any = _NO_DEFAULT) -> Any:
+        try:
+            with open(self.filename(name, sliceno), "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            if default is _NO_DEFAULT:
+                raise NotFound(f"job {self} has no file {sliced_name(name, sliceno)!r}")
+            return default
+
+    def json_load(self, name: str = "result.json", sliceno: int | None = None,
+                  default: Any = _NO_DEFAULT) -> Any:
+        try:
+            with open(self.filename(name, sliceno), encoding="utf-8") as f:
+                return json.load(f)
+        except FileNotFoundError:
+            if default is _NO_DEFAULT:
+                raise NotFound(f"job {self} has no file {sliced_name(name, sliceno)!r}")
+            return default
+
+    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> JobWithFile:
+        return JobWithFile(self, name, sliced, extra)
+
+    def output(self, part: str | int | None = None) -> str:
+        """Captured output: 'prepare', 'synthesis', a slice number, or None for all."""
+        out = self.path / layout.OUTPUT
+        if part is not None:
+            try:
+                return (out / layout.output_name(part)).read_text(errors="replace")
+            except FileNotFoundError:
+                return ""
+        slices = self.params.get("slices", 0)
+        parts: list[str | int] = ["prepare", *range(slices), "synthesis"]
+        return "".join(self.output(p) for p in parts)
+
+    # --- relations ---------------------------------------------------------------
+
+    @property
+    def datasets(self) -> list[str]:
+        try:
+            return list(self.post.get("datasets") or ())
+        except NotFound:
+            return []
+
+    def dataset(self, name: str = "default"):
+        from accel.dataset import Dataset  # issue 3; lazy so plain jobs never load numpy
+
+        return Dataset(self, name)
+
+    def link_result(self, filename: str = "result.pickle", linkname: str | None = None) -> Path:
+        """Make a symlink in the result directory pointing at one of this job's files."""
+        resdir = layout.paths().result_directory
+        if resdir is None:
+            raise UserError("no result directory is configured")
+        src = Path(self.filename(filename))
+        if not src.exists():
+            raise NotFound(f"job {self} has no file {filename!r} to link")
+        resdir.mkdir(parents=True, exist_ok=True)
+        link = resdir / (linkname or filename)
+        if linkname and linkname.endswith("/"):
+            link = resdir / linkname / filename
+        link.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(str(link) + f".tmp-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(src)
+        os.replace(tmp, link)
+        return link
+
+    def chain(self, length: int = -1, reverse: bool = False, stop_job: str | None = None) -> list[Job]:
+        """This job and its `previous` jobs, newest first (oldest first with reverse)."""
+        chain: list[Job] = []
+        job: Job | None = self
+        while job and length != 0:
+            if stop_job and job == stop_job:
+                break
+            chain.append(job)
+            length -= 1
+            prev = job.params.get("jobs", {}).get("previous")
+            job = Job(prev) if prev else None
+        return chain[::-1] if reverse else chain
+
+    @property
+    def previous(self) -> Job | None:
+        prev = self.params.get("jobs", {}).get("previous")
+        return Job(prev) if prev else None
+
+
+def iter_user_files(root: Path) -> Iterator[str]:
+    """Relative names of the files a method wrote (not setup/post/output/scratch/temps)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if rel == ".":
+            dirnames[:] = [d for d in dirnames if d not in layout.INTERNAL]
+        for fn in filenames:
+            if rel == "." and fn in layout.INTERNAL:
+                continue
+            if is_temp_name(fn):
+                continue
+            yield fn if rel == "." else os.path.join(rel, fn)
+
+
+class JobWithFile:
+    """A file in a job, usable as an option value so another job knows which file of which job."""
+
+    __slots__ = ("job", "name", "sliced", "extra")
+
+    def __init__(self, job: str, name: str, sliced: bool = False, extra: Any = None):
+        self.job = Job(job)
+        self.name = name
+        self.sliced = bool(sliced)
+        self.extra = extra
+
+    def _key(self) -> tuple:
+        return (str(self.job), self.name, self.sliced, json.dumps(self.extra, sort_keys=True, default=str))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JobWithFile) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"JobWithFile({str(self.job)!r}, {self.name!r}, sliced={self.sliced}, extra={self.extra!r})"
+
+    def __reduce__(self):
+        return (JobWithFile, (str(self.job), self.name, self.sliced, self.extra))
+
+    def _check_slice(self, sliceno: int | None) -> None:
+        if self.sliced and sliceno is None:
+            raise UserError(f"{self!r} is sliced: give sliceno")
+        if not self.sliced and sliceno is not None:
+            raise UserError(f"{self!r} is not sliced: don't give sliceno")
+
+    def filename(self, sliceno: int | None = None) -> str:
+        self._check_slice(sliceno)
+        return self.job.filename(self.name, sliceno)
+
+    def load(self, sliceno: int | None = None, default: Any = _NO_DEFAULT) -> Any:
+        self._check_slice(sliceno)
+        return self.job.load(self.name, sliceno, default)
+
+    def json_load(self, sliceno: int | None = None, default: Any = _NO_DEFAULT) -> Any:
+        self._check_slice(sliceno)
+        return self.job.json_load(self.name, sliceno, default)
+
+    def open(self, mode: str = "r", sliceno: int | None = None, encoding: str | None = None,
+             errors: str | None = None) -> IO:
+        self._check_slice(sliceno)
+        return self.job.open(self.name, mode, sliceno, encoding, errors)
+
+
+class CurrentJob(Job):
+    """The job a method is running in: a Job that can also write its own files."""
+
+    __slots__ = ()
+
+    def save(self, obj: Any, name: str = "result.pickle", sliceno: int | None = None,
+             protocol: int = pickle.HIGHEST_PROTOCOL) -> str:
+        with self.open(name, "wb", sliceno) as f:
+            pickle.dump(obj, f, protocol=protocol)
+        return self.filename(name, sliceno)
+
+    def json_save(self, obj: Any, name: str = "result.json", sliceno: int | None = None,
+                  sort_keys: bool = True, indent: int | None = 4) -> str:
+        with self.open(name, "w", sliceno) as f:
+            json.dump(obj, f, sort_keys=sort_keys, indent=indent, ensure_ascii=False)
+            f.write("\n")
+        return self.filename(name, sliceno)
+
+    def open(self, name: str, mode: str = "r", sliceno: int | None = None,
+             encoding: str | None = None, errors: str | None = None) -> IO:
+        """Reading as Job.open; writing goes to a temporary name renamed into place on close."""
+        if not any(c in mode for c in "wax+"):
+            return super().open(name, mode, sliceno, encoding, errors)
+        if "a" in mode or "+" in mode:
+            raise UserError(f"job.open: mode {mode!r} is not supported (files are written whole: use 'w')")
+        path = Path(self.filename(name, sliceno))
+        if path.name in layout.INTERNAL or name.split("/")[0] in layout.INTERNAL:
+            raise UserError(f"job.open: {name!r} is a name accel keeps for itself")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        return atomic_open(path, mode, encoding=encoding, errors=errors)
+
+    def register_file(self, name: str) -> None:
+        """Kept for Accelerator scripts: every file in the job directory is listed anyway."""
+        if not os.path.exists(self.filename(name)):
+            raise NotFound(f"job {self}: register_file({name!r}): no such file")
+
+    @property
+    def input_directory(self) -> str:
+        d = layout.paths().input_directory
+        if d is None:
+            raise UserError("no input directory is configured")
+        return str(d)
+
+    def input_filename(self, *parts: str) -> str:
+        return os.path.join(self.input_directory, *parts)
+
+    def datasetwriter(self, *a: Any, **kw: Any):
+        from accel.dataset import DatasetWriter  # issue 3
+
+        return DatasetWriter(self, *a, **kw)

@@ -1,0 +1,90 @@
+"""Names of things on disk, in one place, and where the workdirs are.
+
+A job directory holds:
+  setup.json        what the job is: method, options, inputs, identity (written first)
+  post.json         how it ended: status, timings, files (written last; its presence
+                    with status "finished" is what makes a job reusable)
+  output/           captured output, one file per part: prepare, analysis-N, synthesis
+  .accel/           the runner's scratch (lock, current part, analysis results)
+  anything else     the method's own files (result.pickle, ...)
+
+`Paths` says where the workdirs are. The build side sets it from accelerator.conf;
+a runner (possibly on another machine) sets it from the job's setup.json, so a job
+directory is all a runner needs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SETUP = "setup.json"
+POST = "post.json"
+OUTPUT = "output"
+SCRATCH = ".accel"
+RUNNING_LOCK = ".accel/running.lock"
+PART_FILE = ".accel/part"
+INTERNAL = frozenset({SETUP, POST, OUTPUT, SCRATCH})
+
+JOBID_RE = re.compile(r"^([A-Za-z0-9_]+)-([0-9]+)$")
+
+
+def split_jobid(jobid: str) -> tuple[str, int] | None:
+    m = JOBID_RE.match(jobid)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def output_name(part: str | int) -> str:
+    """output/prepare.txt, output/analysis-3.txt, output/synthesis.txt"""
+    return f"analysis-{part}.txt" if isinstance(part, int) else f"{part}.txt"
+
+
+@dataclass
+class Paths:
+    workdirs: dict[str, Path] = field(default_factory=dict)
+    result_directory: Path | None = None
+    input_directory: Path | None = None
+    config: Path | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "workdirs": {k: str(v) for k, v in self.workdirs.items()},
+            "result_directory": str(self.result_directory) if self.result_directory else None,
+            "input_directory": str(self.input_directory) if self.input_directory else None,
+            "config": str(self.config) if self.config else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Paths:
+        def p(v):
+            return Path(v) if v else None
+
+        return cls(
+            {k: Path(v) for k, v in d.get("workdirs", {}).items()},
+            p(d.get("result_directory")),
+            p(d.get("input_directory")),
+            p(d.get("config")),
+        )
+
+
+_paths = Paths()
+_current_job: Path | None = None  # set in a job's own processes, for subjobs
+
+
+def set_paths(paths: Paths) -> None:
+    global _paths
+    _paths = paths
+
+
+def paths() -> Paths:
+    return _paths
+
+
+def set_current_job(path: Path | None) -> None:
+    global _current_job
+    _current_job = path
+
+
+def current_job() -> Path | None:
+    return _current_job

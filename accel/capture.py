@@ -1,0 +1,170 @@
+"""Keeping what a method prints: into the job's output files, and live on the terminal.
+
+Each part (prepare, every analysis slice, synthesis) writes to its own pipe. One reader
+thread per job drains all pipes: raw bytes go to the part's output file, and complete
+lines are echoed with a `[dev-3 analysis 1] ` prefix to where the runner's own stdout
+went. A reader that cannot echo (terminal gone) keeps writing the files.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHUNK = 1 << 16
+
+
+class _Source:
+    __slots__ = ("fd", "path", "_out", "prefix", "partial", "done")
+
+    def __init__(self, fd: int, out_path: Path, prefix: bytes):
+        self.fd = fd
+        self.path = out_path
+        self._out = None  # opened on the first byte: a part that prints nothing has no file
+        self.prefix = prefix
+        self.partial = b""
+        self.done = threading.Event()
+
+    def write(self, data: bytes) -> None:
+        if self._out is None:
+            self._out = open(self.path, "ab")
+        self._out.write(data)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+
+class OutputTee:
+    def __init__(self, echo_fd: int | None):
+        self.echo_fd = echo_fd
+        self.sel = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        self.sel.register(self._wake_r, selectors.EVENT_READ, None)
+        self._lock = threading.Lock()
+        self._pending: list[_Source] = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="accel-output", daemon=True)
+        self._thread.start()
+
+    def add(self, fd: int, out_path: Path, label: str) -> _Source:
+        src = _Source(fd, out_path, f"[{label}] ".encode())
+        with self._lock:
+            self._pending.append(src)
+        os.write(self._wake_w, b"x")
+        return src
+
+    def close(self) -> None:
+        self._stop = True
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        self.sel.close()
+
+    def _echo(self, data: bytes) -> None:
+        if self.echo_fd is None:
+            return
+        try:
+            while data:
+                n = os.write(self.echo_fd, data)
+                data = data[n:]
+        except OSError:
+            self.echo_fd = None
+
+    def _emit(self, src: _Source, data: bytes, final: bool = False) -> None:
+        if data:
+            src.write(data)
+        if self.echo_fd is None:
+            return
+        data = src.partial + data
+        lines = data.split(b"\n")
+        src.partial = lines.pop()
+        if final and src.partial:
+            lines.append(src.partial)
+            src.partial = b""
+        if lines:
+            p = src.prefix
+            self._echo(b"".join(p + line + b"\n" for line in lines))
+
+    def _loop(self) -> None:
+        live = 0
+        while True:
+            with self._lock:
+                for src in self._pending:
+                    self.sel.register(src.fd, selectors.EVENT_READ, src)
+                    live += 1
+                self._pending.clear()
+            if self._stop and live == 0:
+                return
+            for key, _ in self.sel.select():
+                src = key.data
+                if src is None:
+                    os.read(self._wake_r, 4096)
+                    continue
+                try:
+                    data = os.read(src.fd, CHUNK)
+                except OSError:
+                    data = b""
+                if data:
+                    self._emit(src, data)
+                    continue
+                self._emit(src, b"", final=True)
+                self.sel.unregister(src.fd)
+                os.close(src.fd)
+                src.close()
+                live -= 1
+                src.done.set()
+
+
+def flush_std() -> None:
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except (OSError, ValueError):
+            pass
+
+
+@contextmanager
+def captured(tee: OutputTee, out_path: Path, label: str) -> Iterator[None]:
+    """Run the body with fds 1 and 2 (and sys.stdout/err) going into a part's pipe."""
+    flush_std()
+    r, w = os.pipe()
+    saved = os.dup(1), os.dup(2)
+    src = tee.add(r, out_path, label)
+    os.dup2(w, 1)
+    os.dup2(w, 2)
+    os.close(w)
+    line_buffering = getattr(sys.stdout, "line_buffering", False)
+    _reconfigure(True)
+    try:
+        yield
+    finally:
+        flush_std()
+        _reconfigure(line_buffering)
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        src.done.wait()
+
+
+def _reconfigure(line_buffering: bool) -> None:
+    try:
+        sys.stdout.reconfigure(line_buffering=line_buffering)  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        pass
+
+
+def redirect_to(fd: int) -> None:
+    """In a forked slice: fds 1 and 2 go to `fd` for good."""
+    flush_std()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    _reconfigure(True)

@@ -1,0 +1,249 @@
+"""Finding method files in method packages and loading their declarations.
+
+A method package is a folder (or an importable package) holding `a_NAME.py` files. The
+folder is imported as a package, so a method can say `from . import helper`, and the
+folder itself and the project folder are put on sys.path, so `import helper` and
+`import mylib` work as well.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accel.errors import MethodError
+
+STANDARD_PACKAGE = "accel.standard_methods"
+PARTS = ("prepare", "analysis", "synthesis")
+
+
+@dataclass
+class MethodInfo:
+    """One method: where it is and what it declares."""
+
+    name: str
+    file: Path
+    package: str
+    module: types.ModuleType = field(repr=False)
+
+    @property
+    def modname(self) -> str:
+        return f"{self.package}.a_{self.name}"
+
+    def decl(self, attr: str, default: Any = None) -> Any:
+        return getattr(self.module, attr, default)
+
+    @property
+    def description(self) -> str:
+        return (self.decl("description") or "").strip()
+
+    @property
+    def options(self) -> dict:
+        return self.decl("options") or {}
+
+    @property
+    def datasets(self) -> tuple:
+        return _names(self.decl("datasets"))
+
+    @property
+    def jobs(self) -> tuple:
+        return _names(self.decl("jobs"))
+
+    @property
+    def depend_extra(self) -> tuple:
+        return tuple(self.decl("depend_extra") or ())
+
+    @property
+    def equivalent_hashes(self) -> dict:
+        return self.decl("equivalent_hashes") or {}
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p in PARTS if callable(getattr(self.module, p, None)))
+
+
+def _names(decl: Any) -> tuple:
+    if decl is None:
+        return ()
+    if isinstance(decl, (str, list)):
+        decl = (decl,)
+    return tuple(decl)
+
+
+def input_name(entry: Any) -> tuple[str, bool]:
+    """('source', False) for 'source', ('sources', True) for ['sources']."""
+    if isinstance(entry, (list, tuple)):
+        return str(entry[0]), True
+    return str(entry), False
+
+
+class MethodRegistry:
+    """The methods of a project: names found by listing folders, modules loaded on demand."""
+
+    def __init__(self, method_packages: list[str] | tuple[str, ...], project_dir: Path):
+        self.project_dir = Path(project_dir)
+        self.packages: list[tuple[str, Path]] = []  # (package name, folder)
+        self._files: dict[str, tuple[str, Path]] | None = None
+        self._loaded: dict[str, MethodInfo] = {}
+        _add_sys_path(self.project_dir)
+        for entry in (*method_packages, STANDARD_PACKAGE):
+            self.packages.append(_import_package(entry))
+
+    @property
+    def package_dirs(self) -> list[Path]:
+        return [d for _, d in self.packages]
+
+    def names(self) -> dict[str, tuple[str, Path]]:
+        """method name -> (package, file); a name in two packages is an error naming both."""
+        if self._files is None:
+            found: dict[str, tuple[str, Path]] = {}
+            for pkg, folder in self.packages:
+                try:
+                    entries = sorted(os.listdir(folder))
+                except FileNotFoundError:
+                    raise MethodError(f"method package {pkg!r}: folder {folder} does not exist")
+                for fn in entries:
+                    if fn.startswith("a_") and fn.endswith(".py"):
+                        name = fn[2:-3]
+                        if name in found:
+                            raise MethodError(
+                                f"method {name!r} is defined twice: {found[name][1]} and {folder / fn}"
+                            )
+                        found[name] = (pkg, folder / fn)
+            self._files = found
+        return self._files
+
+    def get(self, name: str) -> MethodInfo:
+        info = self._loaded.get(name)
+        if info is not None:
+            return info
+        names = self.names()
+        if name not in names:
+            close = difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)
+            hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+            where = ", ".join(str(d) for d in self.package_dirs[:-1]) or "no method packages"
+            raise MethodError(f"unknown method {name!r}{hint}; methods are looked for in {where}")
+        pkg, file = names[name]
+        module = load_module(f"{pkg}.a_{name}", file, f"method {name!r}")
+        info = MethodInfo(name, file, pkg, module)
+        if not info.parts:
+            raise MethodError(f"method {name!r} ({file}) has none of prepare, analysis, synthesis")
+        self._loaded[name] = info
+        return info
+
+    def build_script(self, name: str | None) -> tuple[Path, str]:
+        """(file, module name) of build.py, build_NAME.py, or a build script path."""
+        if name is None:
+            path = self.project_dir / "build.py"
+            if not path.exists():
+                raise MethodError(f"no build.py in {self.project_dir} (or give a NAME or FILE)")
+            return path, "__accel_build__"
+        if name.endswith(".py") or os.sep in name:
+            path = Path(name).resolve()
+            if not path.exists():
+                raise MethodError(f"build script {name} does not exist")
+            return path, "__accel_build__"
+        fn = f"build_{name}.py"
+        if (self.project_dir / fn).exists():
+            return self.project_dir / fn, "__accel_build__"
+        for pkg, folder in self.packages:
+            if (folder / fn).exists():
+                return folder / fn, f"{pkg}.build_{name}"
+        known = sorted(self.build_scripts())
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+        raise MethodError(
+            f"no build script {fn!r} in {self.project_dir} or the method packages{hint}"
+        )
+
+    def build_scripts(self) -> list[str]:
+        names = []
+        for folder in [self.project_dir, *self.package_dirs]:
+            try:
+                names += [f[6:-3] for f in os.listdir(folder) if f.startswith("build_") and f.endswith(".py")]
+            except FileNotFoundError:
+                pass
+        return names
+
+
+def _add_sys_path(folder: Path) -> None:
+    s = str(folder)
+    if s not in sys.path:
+        sys.path.insert(0, s)
+
+
+def _import_package(entry: str) -> tuple[str, Path]:
+    """Import a method package given as a folder or a dotted name; return (name, folder)."""
+    if os.sep in entry or entry.startswith("."):
+        folder = Path(entry).resolve()
+        name = folder.name
+        if not name.isidentifier():
+            raise MethodError(f"method package folder {folder}: {name!r} is not a valid package name")
+        existing = sys.modules.get(name)
+        if existing is not None:
+            paths = [str(Path(p).resolve()) for p in getattr(existing, "__path__", ())]
+            if str(folder) not in paths:
+                raise MethodError(
+                    f"method package folder {folder}: the name {name!r} is already taken by "
+                    f"the module {getattr(existing, '__file__', None) or existing!r}; rename the folder"
+                )
+        else:
+            init = folder / "__init__.py"
+            if init.exists():
+                load_module(name, init, f"method package {name!r}", package_dir=folder)
+            else:
+                mod = types.ModuleType(name)
+                mod.__path__ = [str(folder)]
+                mod.__file__ = None
+                sys.modules[name] = mod
+        _add_sys_path(folder)
+        return name, folder
+    try:
+        mod = importlib.import_module(entry)
+    except Exception as e:
+        raise MethodError(f"method package {entry!r} cannot be imported: {type(e).__name__}: {e}")
+    if not hasattr(mod, "__path__"):
+        raise MethodError(f"method package {entry!r} is a module, not a package")
+    folder = Path(list(mod.__path__)[0]).resolve()
+    _add_sys_path(folder)
+    return entry, folder
+
+
+def load_module(modname: str, file: Path, what: str, package_dir: Path | None = None) -> types.ModuleType:
+    """Import `file` as `modname`; a syntax or import error becomes one MethodError line."""
+    mod = sys.modules.get(modname)
+    if mod is not None and getattr(mod, "__file__", None) == str(file):
+        return mod
+    spec = importlib.util.spec_from_file_location(
+        modname, file, submodule_search_locations=[str(package_dir)] if package_dir else None
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as e:
+        del sys.modules[modname]
+        raise MethodError(f"{e.filename or file}:{e.lineno}: {what}: syntax error: {e.msg}")
+    except (Exception, SystemExit) as e:
+        del sys.modules[modname]
+        line = _line_in(e, file)
+        raise MethodError(f"{file}{line}: {what} failed to import: {type(e).__name__}: {e}")
+    return module
+
+
+def _line_in(exc: BaseException, file: Path) -> str:
+    tb = exc.__traceback__
+    line = ""
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(file):
+            line = f":{tb.tb_lineno}"
+        tb = tb.tb_next
+    return line

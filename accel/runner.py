@@ -1,0 +1,305 @@
+"""Runs one job directory: prepare, analysis in parallel slices, synthesis.
+
+The runner needs nothing but the job directory: setup.json says which method, options
+and inputs, and where the workdirs are. That is what lets an executor run it in a forked
+process here or on a Dask worker elsewhere. It ends by writing post.json, atomically:
+status "finished" (the job may now be reused) or "failed" (with the part, exception and
+the method's own traceback). A runner that dies before that leaves no post.json, and
+the job is never reused.
+
+    python -m accel.runner JOBDIR
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import inspect
+import os
+import pickle
+import resource
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from accel import layout
+from accel.atomic import read_json, write_bytes, write_json
+from accel.capture import OutputTee, captured, redirect_to
+from accel.dotdict import DotDict
+from accel.job import CurrentJob, Job, iter_user_files
+from accel.merge import AnalysisResults
+
+ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
+
+
+class PartFailed(Exception):
+    def __init__(self, part: str, exc_type: str, message: str, tb: str):
+        super().__init__(f"{part}: {exc_type}: {message}")
+        self.part, self.exc_type, self.message, self.tb = part, exc_type, message, tb
+
+    def as_json(self) -> dict:
+        return {"part": self.part, "exception": self.exc_type, "message": self.message,
+                "traceback": self.tb}
+
+
+def die_with_parent() -> None:
+    """Linux: get SIGKILL when the process that started us dies (so kill -9 of `ax run`
+    takes its jobs with it instead of leaving orphans that publish late)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def method_traceback(exc: BaseException) -> str:
+    """The traceback without accel's own frames: what the method author needs."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_ACCEL_DIR)]
+    text = "".join(traceback.format_list(frames))
+    return text + "".join(traceback.format_exception_only(type(exc), exc))
+
+
+_ACCEL_DIR = str(Path(__file__).resolve().parent) + os.sep
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, SystemExit):
+        return "SystemExit", f"the method called sys.exit({exc.code!r})"
+    return type(exc).__name__, str(exc)
+
+
+def call_with_args(func: Any, available: dict) -> Any:
+    """Call a method function with the arguments its parameter names ask for."""
+    kw = {}
+    for name, p in inspect.signature(func).parameters.items():
+        if name in available:
+            kw[name] = available[name]
+        elif p.default is inspect.Parameter.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            raise TypeError(f"{func.__name__}() asks for {name!r}; it can have: {', '.join(ARG_NAMES)}")
+    return func(**kw)
+
+
+def load_method(setup: dict):
+    from accel.methods import _import_package, load_module
+
+    m = setup["method_info"]
+    _import_package(m["package_entry"])
+    project = m.get("project_dir")
+    if project and project not in sys.path:
+        sys.path.insert(0, project)
+    return load_module(m["module"], Path(m["file"]), f"method {setup['method']!r}")
+
+
+def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
+    from accel.jsoncodec import decode
+
+    options = DotDict(decode(setup.get("options", {})))
+
+    def wrap(v, make):
+        if isinstance(v, list):
+            return [make(x) for x in v]
+        return make(v) if v else None
+
+    jobs = DotDict((k, wrap(v, Job)) for k, v in setup.get("jobs", {}).items())
+    datasets = DotDict((k, wrap(v, _dataset)) for k, v in setup.get("datasets", {}).items())
+    return options, datasets, jobs
+
+
+def _dataset(ref: str):
+    try:
+        from accel.dataset import Dataset
+    except ImportError:
+        return ref
+    job, _, name = ref.partition("/")
+    return Dataset(Job(job), name or "default")
+
+
+class Runner:
+    def __init__(self, path: Path, echo: bool = True):
+        self.path = Path(path)
+        self.setup = read_json(self.path / layout.SETUP)
+        layout.set_paths(layout.Paths.from_json(self.setup["paths"]))
+        self.jobid = self.setup["jobid"]
+        layout.set_current_job(self.path)
+        self.slices = int(self.setup["slices"])
+        self.scratch = self.path / layout.SCRATCH
+        self.outdir = self.path / layout.OUTPUT
+        self.echo = echo
+        self.post: dict[str, Any] = {"parts": {}}
+
+    def label(self, part: str | int) -> str:
+        return f"{self.jobid} analysis {part}" if isinstance(part, int) else f"{self.jobid} {part}"
+
+    def mark_part(self, part: str) -> None:
+        write_bytes(self.path / layout.PART_FILE, part.encode())
+
+    def run(self) -> int:
+        self.scratch.mkdir(exist_ok=True)
+        self.outdir.mkdir(exist_ok=True)
+        lock_fd = os.open(self.path / layout.RUNNING_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        start = time.time()
+        self.tee = OutputTee(os.dup(1) if self.echo else None)
+        try:
+            result = self.run_parts()
+            if result is not None:
+                CurrentJob(self.jobid).save(result)
+            self.post["status"] = "finished"
+            status = 0
+        except PartFailed as e:
+            self.post["status"] = "failed"
+            self.post["error"] = e.as_json()
+            status = 1
+        finally:
+            self.tee.close()
+        self.post.update(
+            jobid=self.jobid, starttime=start, endtime=time.time(),
+            exectime=time.time() - start, files=sorted(iter_user_files(self.path)),
+            cpu=_cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
+            maxrss_kb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
+            subjobs=_read_subjobs(self.scratch),
+        )
+        write_json(self.path / layout.POST, self.post)  # the publish point
+        os.close(lock_fd)
+        return status
+
+    def run_parts(self) -> Any:
+        module = self.guard("prepare", lambda: load_method(self.setup))
+        options, datasets, jobs = input_values(self.setup)
+        module.options, module.datasets, module.jobs = options, datasets, jobs
+        job = CurrentJob(self.jobid)
+        args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,
+                                    datasets=datasets, jobs=jobs, prepare_res=None)
+        prepare_res = None
+        if callable(getattr(module, "prepare", None)):
+            prepare_res = self.in_process("prepare", module.prepare, args)
+            args["prepare_res"] = prepare_res
+        if callable(getattr(module, "analysis", None)):
+            args["analysis_res"] = self.analysis(module.analysis, args)
+        if callable(getattr(module, "synthesis", None)):
+            return self.in_process("synthesis", module.synthesis, args)
+        return prepare_res
+
+    def guard(self, part: str, fn: Any) -> Any:
+        try:
+            return fn()
+        except (Exception, SystemExit) as e:
+            raise PartFailed(part, *describe_exception(e), method_traceback(e))
+
+    def in_process(self, part: str, func: Any, args: dict) -> Any:
+        self.mark_part(part)
+        t0, c0 = time.time(), _cpu(resource.RUSAGE_SELF)
+        with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
+            try:
+                return self.guard(part, lambda: call_with_args(func, args))
+            except PartFailed as e:
+                sys.stderr.write(e.tb)
+                raise
+            finally:
+                self.post["parts"][part] = {"wall": time.time() - t0,
+                                            "cpu": _cpu(resource.RUSAGE_SELF) - c0}
+
+    def analysis(self, func: Any, args: dict) -> AnalysisResults:
+        self.mark_part("analysis")
+        t0 = time.time()
+        children: dict[int, tuple[int, float]] = {}
+        for sliceno in range(self.slices):
+            r, w = os.pipe()
+            self.tee.add(r, self.outdir / layout.output_name(sliceno), self.label(sliceno))
+            pid = os.fork()
+            if pid == 0:  # the slice
+                os.close(r)
+                self.run_slice(func, args, sliceno, w)
+            os.close(w)
+            children[pid] = (sliceno, time.time())
+        per_slice: list[dict] = [{} for _ in range(self.slices)]
+        failures: dict[int, PartFailed] = {}
+        while children:
+            pid, status, ru = os.wait4(-1, 0)
+            if pid not in children:
+                continue
+            sliceno, started = children.pop(pid)
+            per_slice[sliceno] = {"wall": time.time() - started,
+                                  "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss}
+            if status != 0 and not failures:
+                failures[sliceno] = self.slice_failure(sliceno, status)
+                for other in children:  # one slice failed: the job has failed
+                    try:
+                        os.kill(other, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        self.post["parts"]["analysis"] = {"wall": time.time() - t0, "slices": per_slice}
+        if failures:
+            raise next(iter(failures.values()))
+        results = []
+        for sliceno in range(self.slices):
+            with open(self.scratch / f"analysis-{sliceno}.pickle", "rb") as f:
+                results.append(pickle.load(f))
+        return AnalysisResults(results)
+
+    def run_slice(self, func: Any, args: dict, sliceno: int, out_fd: int) -> None:
+        code = 1
+        try:
+            die_with_parent()
+            redirect_to(out_fd)
+            try:
+                res = call_with_args(func, dict(args, sliceno=sliceno))
+                write_bytes(self.scratch / f"analysis-{sliceno}.pickle",
+                            pickle.dumps(res, pickle.HIGHEST_PROTOCOL))
+                code = 0
+            except (Exception, SystemExit) as e:
+                exc_type, message = describe_exception(e)
+                tb = method_traceback(e)
+                sys.stderr.write(tb)
+                write_json(self.scratch / f"analysis-{sliceno}.error",
+                           {"exception": exc_type, "message": message, "traceback": tb})
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def slice_failure(self, sliceno: int, status: int) -> PartFailed:
+        part = f"analysis slice {sliceno}"
+        try:
+            err = read_json(self.scratch / f"analysis-{sliceno}.error")
+            return PartFailed(part, err["exception"], err["message"], err["traceback"])
+        except (OSError, ValueError, KeyError):
+            return PartFailed(part, "ProcessDied", exit_description(status), "")
+
+
+def exit_description(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"the process was killed by {name}"
+    return f"the process exited with status {os.WEXITSTATUS(status)} before finishing (os._exit?)"
+
+
+def _cpu(who: int) -> float:
+    ru = resource.getrusage(who)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _read_subjobs(scratch: Path) -> list[str]:
+    try:
+        return [line for line in (scratch / "subjobs").read_text().splitlines() if line]
+    except FileNotFoundError:
+        return []
+
+
+def run_job(path: str | os.PathLike, echo: bool = True) -> int:
+    """Run the job directory at `path`; 0 when it finished, 1 when it failed."""
+    return Runner(Path(path), echo).run()
+
+
+if __name__ == "__main__":
+    sys.exit(run_job(sys.argv[1]))

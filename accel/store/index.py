@@ -1,0 +1,161 @@
+"""identity -> finished job, as one tiny file per identity.
+
+`<workdir>/.accel/index/ab/abcdef...` holds the id of the newest finished job with that
+identity. A look-up is one small read and one stat, however many jobs there are, and
+any number of processes can add entries at once (each is an atomic rename). A `READY`
+file marks an index as complete; without it (deleted, never made, or found damaged) the
+index is rebuilt from the job directories.
+
+`<workdir>/.accel/by-method/NAME` lists the finished jobs of each method, oldest first
+(one id a line, appended atomically), so "the latest job of METHOD" is one small read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from filelock import FileLock
+
+from accel import layout
+from accel.atomic import write_bytes
+from accel.store.workdir import Workdir
+
+FORMAT = b"accel-index 1\n"
+
+
+class Index:
+    def __init__(self, workdir: Workdir):
+        self.workdir = workdir
+        self.root = workdir.meta / "index"
+        self._ready = False
+
+    def _entry(self, identity: str) -> Path:
+        return self.root / identity[:2] / identity
+
+    def ensure_ready(self) -> None:
+        if self._ready:
+            return
+        try:
+            ok = (self.root / "READY").read_bytes() == FORMAT
+        except FileNotFoundError:
+            ok = False
+        if not ok:
+            self.rebuild()
+        self._ready = True
+
+    def lookup(self, identity: str) -> str | None:
+        """The newest finished job with this identity, or None."""
+        self.ensure_ready()
+        try:
+            jobid = self._entry(identity).read_text().strip()
+        except FileNotFoundError:
+            return None
+        parts = layout.split_jobid(jobid)
+        if parts is None or parts[0] != self.workdir.name:
+            self.invalidate()  # damaged: start over from the job directories
+            self.ensure_ready()
+            return self.lookup_nocheck(identity)
+        if not (self.workdir.path / jobid / layout.POST).exists():
+            return None  # deleted since (gc); a later add will overwrite the entry
+        return jobid
+
+    def lookup_nocheck(self, identity: str) -> str | None:
+        try:
+            return self._entry(identity).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def add(self, identity: str, jobid: str, method: str) -> None:
+        entry = self._entry(identity)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(entry, jobid.encode())
+        by_method = self.workdir.meta / "by-method"
+        by_method.mkdir(exist_ok=True)
+        fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"{jobid}\n".encode())  # one small O_APPEND write: never interleaved
+        finally:
+            os.close(fd)
+
+    def jobs_of(self, method: str) -> list[str]:
+        """Finished jobs of `method` in this workdir, oldest first (deleted ones left out)."""
+        self.ensure_ready()
+        try:
+            lines = (self.workdir.meta / "by-method" / method).read_text().split()
+        except FileNotFoundError:
+            return []
+        seen, out = set(), []
+        for jobid in lines:
+            if jobid not in seen and (self.workdir.path / jobid / layout.POST).exists():
+                seen.add(jobid)
+                out.append(jobid)
+        return sorted(out, key=lambda j: int(j.rsplit("-", 1)[1]))
+
+    def remove(self, identity: str, jobid: str) -> None:
+        """Forget `jobid` (used when deleting it); keeps an entry pointing elsewhere."""
+        if self.lookup_nocheck(identity) == jobid:
+            try:
+                self._entry(identity).unlink()
+            except FileNotFoundError:
+                pass
+
+    def invalidate(self) -> None:
+        try:
+            (self.root / "READY").unlink()
+        except FileNotFoundError:
+            pass
+        self._ready = False
+
+    def rebuild(self) -> int:
+        """Re-make every entry from the finished job directories; returns how many."""
+        self.workdir.meta_dir()
+        with FileLock(str(self.workdir.meta / "index.lock")):
+            try:
+                if (self.root / "READY").read_bytes() == FORMAT:
+                    return 0  # someone else rebuilt it while we waited
+            except FileNotFoundError:
+                pass
+            newest: dict[str, str] = {}
+            methods: dict[str, list[str]] = {}
+            for jobid, _n in self.workdir.scan():
+                path = self.workdir.path / jobid
+                try:
+                    with open(path / layout.POST, encoding="utf-8") as f:
+                        if json.load(f).get("status") != "finished":
+                            continue
+                    with open(path / layout.SETUP, encoding="utf-8") as f:
+                        setup = json.load(f)
+                    identity, method = setup["hash"], setup["method"]
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
+                newest[identity] = jobid  # scan is in number order: newest wins
+                methods.setdefault(method, []).append(jobid)
+            self.root.mkdir(parents=True, exist_ok=True)
+            for identity, jobid in newest.items():
+                entry = self._entry(identity)
+                try:
+                    if entry.read_text().strip() == jobid:
+                        continue
+                except (FileNotFoundError, UnicodeDecodeError):
+                    pass
+                entry.parent.mkdir(exist_ok=True)
+                write_bytes(entry, jobid.encode())
+            # entries that point at nothing valid are left; lookup checks post.json
+            for sub in os.listdir(self.root):
+                d = self.root / sub
+                if d.is_dir():
+                    for fn in os.listdir(d):
+                        if fn not in newest:
+                            try:
+                                val = (d / fn).read_text().strip()
+                            except (OSError, UnicodeDecodeError):
+                                val = ""
+                            if layout.split_jobid(val) is None:
+                                (d / fn).unlink(missing_ok=True)
+            by_method = self.workdir.meta_dir("by-method")
+            for method, jobids in methods.items():
+                write_bytes(by_method / method, "".join(f"{j}\n" for j in jobids).encode())
+            write_bytes(self.root / "READY", FORMAT)
+            return len(newest)

@@ -1,0 +1,65 @@
+"""All configured workdirs together: look up by identity anywhere, create in the target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from filelock import FileLock
+
+from accel import layout
+from accel.store.index import Index
+from accel.store.workdir import Workdir
+
+
+class Store:
+    def __init__(self, workdirs: dict[str, Path], target: str):
+        self.workdirs = {name: Workdir(name, path) for name, path in workdirs.items()}
+        self.indexes = {name: Index(wd) for name, wd in self.workdirs.items()}
+        self.target = target
+        # the target workdir is searched first: a job there is the one most recently made
+        self._order = [target] + [n for n in self.workdirs if n != target]
+
+    def lookup(self, identity: str) -> str | None:
+        for name in self._order:
+            jobid = self.indexes[name].lookup(identity)
+            if jobid:
+                return jobid
+        return None
+
+    def allocate(self, workdir: str | None = None) -> tuple[str, Path]:
+        return self.workdirs[workdir or self.target].allocate()
+
+    def publish(self, identity: str, jobid: str, method: str) -> None:
+        """Make a finished job findable by identity and by method."""
+        name = layout.split_jobid(jobid)[0]  # type: ignore[index]
+        self.indexes[name].add(identity, jobid, method)
+
+    def jobs_of(self, method: str) -> list[str]:
+        """Finished jobs of `method` in every workdir, oldest first (by end time across workdirs)."""
+        found = []
+        for index in self.indexes.values():
+            found += index.jobs_of(method)
+        if len(self.indexes) > 1:
+            found.sort(key=_endtime)
+        return found
+
+    def latest_of(self, method: str) -> str | None:
+        jobs = self.jobs_of(method)
+        return jobs[-1] if jobs else None
+
+    def identity_lock(self, identity: str, workdir: str | None = None) -> FileLock:
+        """Held while a job with this identity is looked up and built, so it runs once.
+
+        An flock: the kernel drops it when the holder dies, so a killed builder blocks nobody.
+        """
+        wd = self.workdirs[workdir or self.target]
+        return FileLock(str(wd.meta_dir("locks", identity[:2]) / f"{identity}.lock"))
+
+
+def _endtime(jobid: str) -> float:
+    from accel.job import Job
+
+    try:
+        return float(Job(jobid).post.get("endtime", 0))
+    except Exception:
+        return 0.0

@@ -1,0 +1,268 @@
+"""Build a job or find it: the engine under `urd.build`.
+
+    method -> declarations -> normalised options and inputs -> identity
+      -> memo / index hit: the existing job
+      -> miss: lock the identity, look again, allocate NAME-N, write setup.json,
+               run it through the executor, publish it in the index
+
+Everything up to the look-up is cheap and cached, so a hit costs microseconds.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import sys
+import time
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accel import layout
+from accel.atomic import read_json, write_json
+from accel.config import Config
+from accel.errors import JobError, MethodError, OptionError
+from accel.executors import Executor, LocalExecutor
+from accel.identity import SourceHasher, job_identity
+from accel.job import Job, status_of
+from accel.jsoncodec import dumps_canonical, encode
+from accel.methods import MethodInfo, MethodRegistry, input_name
+from accel.options import normalise_inputs, normalise_options, split_kw
+from accel.store import Store
+
+VERSION = "0.1.0"
+
+
+@dataclass
+class Plan:
+    """Everything that decides a job's identity, normalised."""
+
+    info: MethodInfo
+    options: dict
+    datasets: dict
+    jobs: dict
+    source_hash: str
+    source_files: dict
+    identity: str
+    equivalent: tuple[str, ...]  # identities of equivalent older source versions
+
+
+class Builder:
+    """Builds jobs of one project. One per process is the normal case; cheap to keep."""
+
+    def __init__(self, config: Config, executor: Executor | None = None, echo: bool = True):
+        self.config = config
+        layout.set_paths(layout.Paths(dict(config.workdirs), config.result_directory,
+                                      config.input_directory, config.path))
+        self.methods = MethodRegistry(config.method_packages, config.project_dir)
+        self.hasher = SourceHasher([config.project_dir, *self.methods.package_dirs])
+        self.store = Store(dict(config.workdirs), config.target_workdir)
+        self.executor = executor or LocalExecutor(echo=echo)
+        self.slices = config.slices
+        self._memo: dict[str, str] = {}
+
+    # --- identity ----------------------------------------------------------------
+
+    def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
+             jobs: dict | None = None, **kw: Any) -> Plan:
+        info = self.methods.get(method)
+        ds_decl, job_decl = info.datasets, info.jobs
+        if kw:
+            o, d, j = split_kw(method, kw, list(info.options), [input_name(x)[0] for x in ds_decl],
+                               [input_name(x)[0] for x in job_decl])
+            options = _merged(method, "options", options, o)
+            datasets = _merged(method, "datasets", datasets, d)
+            jobs = _merged(method, "jobs", jobs, j)
+        opts = normalise_options(method, info.options, dict(options or {}))
+        ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
+        jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
+        src_hash, files = self.source(info)
+        opts_c = dumps_canonical(opts)
+        ds_c = json.dumps(ds, sort_keys=True)
+        jb_c = json.dumps(jb, sort_keys=True)
+        identity = job_identity(method, src_hash, self.slices, opts_c, ds_c, jb_c)
+        equivalent = tuple(job_identity(method, old, self.slices, opts_c, ds_c, jb_c)
+                           for old in self.equivalent_sources(info, src_hash))
+        return Plan(info, opts, ds, jb, src_hash, files, identity, equivalent)
+
+    def source(self, info: MethodInfo) -> tuple[str, dict]:
+        extra_files, extra_modules = [], []
+        for dep in info.depend_extra:
+            if isinstance(dep, types.ModuleType):
+                extra_modules.append(dep)
+            else:
+                extra_files.append(info.file.parent / str(dep))
+        try:
+            si = self.hasher.source_info(info.file, extra_files, extra_modules)
+        except FileNotFoundError as e:
+            raise MethodError(f"method {info.name!r}: depend_extra file {e.filename or e} does not exist")
+        files = dict(si.files)
+        if info.equivalent_hashes:
+            # the declaration itself must not change the hash it refers to
+            rel = next(k for k, v in files.items() if k.endswith(info.file.name) and
+                       v == self.hasher.file_sha(info.file))
+            files[rel] = _sha_without_equivalent_hashes(info.file)
+            return _combine(files), files
+        return si.hash, files
+
+    def equivalent_sources(self, info: MethodInfo, current: str) -> list[str]:
+        eq = info.equivalent_hashes
+        if not eq:
+            return []
+        if not isinstance(eq, dict):
+            raise MethodError(f"method {info.name!r}: equivalent_hashes must be a dict "
+                              "{'current source hash': ('older hash', ...)}")
+        if current not in eq:
+            print(f"accel: note: method {info.name!r}: equivalent_hashes names "
+                  f"{', '.join(map(str, eq))}, but the source hash is now {current}; "
+                  "the declaration no longer applies", file=sys.stderr)
+            return []
+        old = eq[current]
+        return [old] if isinstance(old, str) else list(old)
+
+    # --- build -------------------------------------------------------------------
+
+    def find(self, plan: Plan) -> str | None:
+        """A finished job with this identity (or an equivalent one), if any."""
+        for identity in (plan.identity, *plan.equivalent):
+            jobid = self._memo.get(identity)
+            if jobid and os.path.exists(self.store.workdirs[jobid.rsplit("-", 1)[0]].path
+                                        / jobid / layout.POST):
+                return jobid
+            jobid = self.store.lookup(identity)
+            if jobid:
+                self._memo[identity] = jobid
+                return jobid
+        return None
+
+    def build(self, method: str, options: dict | None = None, datasets: dict | None = None,
+              jobs: dict | None = None, *, workdir: str | None = None, force_build: bool = False,
+              caption: str | None = None, **kw: Any) -> tuple[Job, bool]:
+        """(job, reused): the existing job with this identity, or a new one run now."""
+        plan = self.plan(method, options, datasets, jobs, **kw)
+        if not force_build:
+            jobid = self.find(plan)
+            if jobid:
+                return Job(jobid), True
+        if workdir is not None and workdir not in self.store.workdirs:
+            raise OptionError(f"build {method!r}: unknown workdir {workdir!r} "
+                              f"(workdirs: {', '.join(self.store.workdirs)})")
+        self.check_inputs(plan)
+        lock = self.store.identity_lock(plan.identity, workdir)
+        try:
+            lock.acquire(timeout=0)
+        except Exception:
+            print(f"accel: waiting for another build of {method!r} with the same identity",
+                  file=sys.stderr)
+            lock.acquire()
+        try:
+            if not force_build:
+                jobid = self.find(plan)
+                if jobid:
+                    return Job(jobid), True
+            job = self.run_new(plan, workdir, caption)
+        finally:
+            lock.release()
+        return job, False
+
+    def check_inputs(self, plan: Plan) -> None:
+        for kind, values in (("jobs", plan.jobs), ("datasets", plan.datasets)):
+            for name, value in values.items():
+                for ref in (value if isinstance(value, list) else [value]):
+                    if not ref:
+                        continue
+                    jobid = ref.split("/")[0]
+                    try:
+                        status = status_of(Job(jobid).path)
+                    except Exception as e:
+                        raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: {e}")
+                    if not (Job(jobid).path / layout.SETUP).exists():
+                        raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
+                                          f"job {jobid} does not exist")
+                    if status != "finished":
+                        raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
+                                          f"job {jobid} is {status}, not finished")
+
+    def run_new(self, plan: Plan, workdir: str | None, caption: str | None) -> Job:
+        jobid, path = self.store.allocate(workdir)
+        info = plan.info
+        write_json(path / layout.SETUP, {
+            "jobid": jobid,
+            "method": info.name,
+            "options": encode(plan.options),
+            "datasets": plan.datasets,
+            "jobs": plan.jobs,
+            "hash": plan.identity,
+            "source_hash": plan.source_hash,
+            "source_files": plan.source_files,
+            "slices": self.slices,
+            "starttime": time.time(),
+            "caption": caption or "",
+            "versions": {"accel": VERSION, "python": sys.version.split()[0]},
+            "paths": layout.paths().to_json(),
+            "method_info": {
+                "file": str(info.file), "module": info.modname, "package": info.package,
+                "package_entry": str(info.file.parent) if info.package != "accel.standard_methods"
+                else info.package,
+                "project_dir": str(self.config.project_dir),
+                "description": info.description,
+            },
+        })
+        status = self.executor.submit(path).wait()
+        if status != "finished":
+            raise job_error(jobid, info.name, path)
+        self.store.publish(plan.identity, jobid, info.name)
+        self._memo[plan.identity] = jobid
+        return Job(jobid)
+
+
+def job_error(jobid: str, method: str, path: Path) -> JobError:
+    try:
+        err = read_json(path / layout.POST).get("error") or {}
+    except (OSError, ValueError):
+        err = {}
+    part = err.get("part", "?")
+    lines = [f"job {jobid} (method {method!r}) failed in {part}: "
+             f"{err.get('exception', 'Error')}: {err.get('message', '')}"]
+    tb = (err.get("traceback") or "").rstrip()
+    if tb:
+        lines.append("method traceback:")
+        lines += ["  " + line for line in tb.splitlines()]
+    lines.append(f"see all its output with: ax job {jobid} -o")
+    return JobError("\n".join(lines), jobid, method, part)
+
+
+def _merged(method: str, what: str, given: dict | None, from_kw: dict) -> dict:
+    out = dict(given or {})
+    for k, v in from_kw.items():
+        if k in out:
+            raise OptionError(f"method {method!r}: {what} {k!r} given twice (in {what}= and as a keyword)")
+        out[k] = v
+    return out
+
+
+def _sha_without_equivalent_hashes(file: Path) -> str:
+    """The method file's hash with the `equivalent_hashes = ...` statement blanked out."""
+    src = file.read_bytes()
+    lines = src.split(b"\n")
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return hashlib.sha256(src).hexdigest()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "equivalent_hashes" for t in node.targets
+        ):
+            for i in range(node.lineno - 1, node.end_lineno or node.lineno):
+                lines[i] = b""
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def _combine(files: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(f"{len(name)}:{name}:{files[name]}\n".encode())
+    return h.hexdigest()

@@ -1,0 +1,50 @@
+"""Building from inside a running job, and `accel.build` for build scripts.
+
+`from accel.subjobs import build` in a method's prepare or synthesis builds (or reuses)
+another job and records it as a subjob of the running one (post.subjobs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accel import layout
+from accel.errors import UserError
+from accel.job import Job
+
+_builder = None
+_current_urd = None
+
+
+def set_current_urd(urd: Any) -> None:
+    """`ax run` registers its Urd here so `accel.build(...)` in a build script uses it."""
+    global _current_urd
+    _current_urd = urd
+
+
+def _job_builder():
+    global _builder
+    if _builder is None:
+        from accel.builder import Builder
+        from accel.config import load_config
+
+        cfg = layout.paths().config
+        if cfg is None:
+            raise UserError("subjobs.build: this job does not know its project's accelerator.conf")
+        _builder = Builder(load_config(cfg))
+    return _builder
+
+
+def build(method: str, options: dict | None = None, datasets: dict | None = None,
+          jobs: dict | None = None, **kw: Any) -> Job:
+    """Build a job from a running method (a subjob), or from a build script via its urd."""
+    current = layout.current_job()
+    if current is None:
+        if _current_urd is None:
+            raise UserError("accel.build: not in a build script run by `ax run`, nor in a running job")
+        return _current_urd.build(method, options, datasets, jobs, **kw)
+    kw.pop("name", None)
+    job, _reused = _job_builder().build(method, options, datasets, jobs, **kw)
+    with open(current / layout.SCRATCH / "subjobs", "a") as f:
+        f.write(f"{job}\n")
+    return job

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import layout
-from accel.atomic import read_json, write_json
+from accel.atomic import read_json
 from accel.config import Config
 from accel.errors import JobError, MethodError, OptionError
 from accel.executors import Executor, LocalExecutor
@@ -189,7 +189,7 @@ class Builder:
     def run_new(self, plan: Plan, workdir: str | None, caption: str | None) -> Job:
         jobid, path = self.store.allocate(workdir)
         info = plan.info
-        write_json(path / layout.SETUP, {
+        setup = {
             "jobid": jobid,
             "method": info.name,
             "options": encode(plan.options),
@@ -210,8 +210,11 @@ class Builder:
                 "project_dir": str(self.config.project_dir),
                 "description": info.description,
             },
-        })
-        status = self.executor.submit(path).wait()
+        }
+        # written in place: nothing trusts a job directory before its post.json exists
+        with open(path / layout.SETUP, "w", encoding="utf-8") as f:
+            json.dump(setup, f, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+        status = self.executor.submit(path, setup).wait()
         if status != "finished":
             raise job_error(jobid, info.name, path)
         self.store.publish(plan.identity, jobid, info.name)

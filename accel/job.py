@@ -47,8 +47,8 @@ def status_of(path: Path) -> str:
     except (OSError, ValueError):
         return "failed"
     try:
-        fd = os.open(path / layout.RUNNING_LOCK, os.O_RDONLY)
-    except FileNotFoundError:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
         return "unfinished"
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

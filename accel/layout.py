@@ -1,11 +1,14 @@
 """Names of things on disk, in one place, and where the workdirs are.
 
+While the runner lives it holds an flock on the job directory itself: a job without
+post.json is "running" while that lock is taken, "unfinished" (it died) once it is free.
+
 A job directory holds:
   setup.json        what the job is: method, options, inputs, identity (written first)
   post.json         how it ended: status, timings, files (written last; its presence
                     with status "finished" is what makes a job reusable)
   output/           captured output, one file per part: prepare, analysis-N, synthesis
-  .accel/           the runner's scratch (lock, current part, analysis results)
+  .accel/           the runner's scratch (analysis results, subjob list), when needed
   anything else     the method's own files (result.pickle, ...)
 
 `Paths` says where the workdirs are. The build side sets it from accelerator.conf;
@@ -23,8 +26,6 @@ SETUP = "setup.json"
 POST = "post.json"
 OUTPUT = "output"
 SCRATCH = ".accel"
-RUNNING_LOCK = ".accel/running.lock"
-PART_FILE = ".accel/part"
 INTERNAL = frozenset({SETUP, POST, OUTPUT, SCRATCH})
 
 JOBID_RE = re.compile(r"^([A-Za-z0-9_]+)-([0-9]+)$")

@@ -118,9 +118,10 @@ def _dataset(ref: str):
 
 
 class Runner:
-    def __init__(self, path: Path, echo: bool = True):
+    def __init__(self, path: Path, echo: bool = True, setup: dict | None = None,
+                 part_fd: int | None = None):
         self.path = Path(path)
-        self.setup = read_json(self.path / layout.SETUP)
+        self.setup = setup if setup is not None else read_json(self.path / layout.SETUP)
         layout.set_paths(layout.Paths.from_json(self.setup["paths"]))
         self.jobid = self.setup["jobid"]
         layout.set_current_job(self.path)
@@ -128,19 +129,23 @@ class Runner:
         self.scratch = self.path / layout.SCRATCH
         self.outdir = self.path / layout.OUTPUT
         self.echo = echo
+        self.part_fd = part_fd
         self.post: dict[str, Any] = {"parts": {}}
 
     def label(self, part: str | int) -> str:
         return f"{self.jobid} analysis {part}" if isinstance(part, int) else f"{self.jobid} {part}"
 
     def mark_part(self, part: str) -> None:
-        write_bytes(self.path / layout.PART_FILE, part.encode())
+        """Tell the executor which part runs, so it can say where we died if we do."""
+        if self.part_fd is not None:
+            try:
+                os.write(self.part_fd, f"{part}\n".encode())
+            except OSError:
+                self.part_fd = None
 
     def run(self) -> int:
-        self.scratch.mkdir(exist_ok=True)
-        self.outdir.mkdir(exist_ok=True)
-        lock_fd = os.open(self.path / layout.RUNNING_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()
         self.tee = OutputTee(os.dup(1) if self.echo else None)
         try:
@@ -205,6 +210,7 @@ class Runner:
 
     def analysis(self, func: Any, args: dict) -> AnalysisResults:
         self.mark_part("analysis")
+        self.scratch.mkdir(exist_ok=True)
         t0 = time.time()
         children: dict[int, tuple[int, float]] = {}
         for sliceno in range(self.slices):
@@ -296,9 +302,13 @@ def _read_subjobs(scratch: Path) -> list[str]:
         return []
 
 
-def run_job(path: str | os.PathLike, echo: bool = True) -> int:
-    """Run the job directory at `path`; 0 when it finished, 1 when it failed."""
-    return Runner(Path(path), echo).run()
+def run_job(path: str | os.PathLike, echo: bool = True, setup: dict | None = None,
+            part_fd: int | None = None) -> int:
+    """Run the job directory at `path`; 0 when it finished, 1 when it failed.
+
+    `setup` is the parsed setup.json when the caller has it (a fork of the builder);
+    `part_fd` is where to write the name of each part as it starts."""
+    return Runner(Path(path), echo, setup, part_fd).run()
 
 
 if __name__ == "__main__":

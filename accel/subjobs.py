@@ -45,6 +45,7 @@ def build(method: str, options: dict | None = None, datasets: dict | None = None
         return _current_urd.build(method, options, datasets, jobs, **kw)
     kw.pop("name", None)
     job, _reused = _job_builder().build(method, options, datasets, jobs, **kw)
+    (current / layout.SCRATCH).mkdir(exist_ok=True)
     with open(current / layout.SCRATCH / "subjobs", "a") as f:
         f.write(f"{job}\n")
     return job

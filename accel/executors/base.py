@@ -31,22 +31,19 @@ class Handle(ABC):
 
 class Executor(ABC):
     @abstractmethod
-    def submit(self, path: Path) -> Handle:
-        """Start running the job directory at `path`."""
+    def submit(self, path: Path, setup: dict | None = None) -> Handle:
+        """Start running the job directory at `path` (`setup`: its setup.json, if at hand)."""
 
     def close(self) -> None:
         """Release whatever the executor holds (processes, connections)."""
         return None
 
 
-def record_death(path: Path, how: str) -> str:
+def record_death(path: Path, how: str, part: str = "") -> str:
     """The runner is gone without writing post.json: write a failed one, naming the part."""
     if (path / layout.POST).exists():
         return status_of(path)
-    try:
-        part = (path / layout.PART_FILE).read_text() or "setup"
-    except FileNotFoundError:
-        part = "setup"
+    part = part or "an unknown part"
     write_json(path / layout.POST, {
         "status": "failed",
         "jobid": path.name,

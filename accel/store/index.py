@@ -16,10 +16,9 @@ import json
 import os
 from pathlib import Path
 
-from filelock import FileLock
-
 from accel import layout
 from accel.atomic import write_bytes
+from accel.store.locks import FlockLock
 from accel.store.workdir import Workdir
 
 FORMAT = b"accel-index 1\n"
@@ -68,11 +67,9 @@ class Index:
             return None
 
     def add(self, identity: str, jobid: str, method: str) -> None:
-        entry = self._entry(identity)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(entry, jobid.encode())
-        by_method = self.workdir.meta / "by-method"
-        by_method.mkdir(exist_ok=True)
+        self.workdir.meta_dir("index", identity[:2])
+        write_bytes(self._entry(identity), jobid.encode())
+        by_method = self.workdir.meta_dir("by-method")
         fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, f"{jobid}\n".encode())  # one small O_APPEND write: never interleaved
@@ -111,7 +108,7 @@ class Index:
     def rebuild(self) -> int:
         """Re-make every entry from the finished job directories; returns how many."""
         self.workdir.meta_dir()
-        with FileLock(str(self.workdir.meta / "index.lock")):
+        with FlockLock(self.workdir.meta / "index.lock"):
             try:
                 if (self.root / "READY").read_bytes() == FORMAT:
                     return 0  # someone else rebuilt it while we waited

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filelock import FileLock
-
 from accel import layout
 from accel.store.index import Index
+from accel.store.locks import FlockLock
 from accel.store.workdir import Workdir
 
 
@@ -47,13 +46,13 @@ class Store:
         jobs = self.jobs_of(method)
         return jobs[-1] if jobs else None
 
-    def identity_lock(self, identity: str, workdir: str | None = None) -> FileLock:
+    def identity_lock(self, identity: str, workdir: str | None = None) -> FlockLock:
         """Held while a job with this identity is looked up and built, so it runs once.
 
         An flock: the kernel drops it when the holder dies, so a killed builder blocks nobody.
         """
         wd = self.workdirs[workdir or self.target]
-        return FileLock(str(wd.meta_dir("locks", identity[:2]) / f"{identity}.lock"))
+        return FlockLock(wd.meta_dir("locks", identity[:2]) / f"{identity}.lock")
 
 
 def _endtime(jobid: str) -> float:

@@ -5,46 +5,69 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from filelock import FileLock
-
 from accel import layout
-from accel.atomic import write_bytes
 
 META = ".accel"
+HINT_EVERY = 16  # a lagging hint costs newcomers a few failed mkdirs; a new file costs more
 
 
 class Workdir:
-    """Allocates job numbers. `mkdir` is the arbiter: a number is ours once the folder is."""
+    """Allocates job numbers. `mkdir` is the arbiter: a number is ours once the folder is.
+
+    The hint `.accel/next` (a symlink whose target is a number, so reading and replacing it
+    are single system calls) only saves trying taken numbers one by one. It is written
+    now and then, not for every job, and may lag behind: that costs a newcomer a few
+    failed mkdirs, never a shared number.
+    """
 
     def __init__(self, name: str, path: Path):
         self.name = name
         self.path = Path(path)
         self.meta = self.path / META
+        self._made: set[str] = set()
+        self._next = 0  # this process's idea of the next free number
+        self._hinted = False
 
     def meta_dir(self, *parts: str) -> Path:
         p = self.meta.joinpath(*parts)
-        p.mkdir(parents=True, exist_ok=True)
+        key = str(p)
+        if key not in self._made:
+            p.mkdir(parents=True, exist_ok=True)
+            self._made.add(key)
         return p
 
     def allocate(self) -> tuple[str, Path]:
         """A new, empty job directory with the next free number."""
-        self.meta_dir()
-        hint_file = self.meta / "next-number"
-        with FileLock(str(self.meta / "allocate.lock")):
+        hint = self.meta_dir() / "next"
+        n = self._next
+        if not n:
             try:
-                n = int(hint_file.read_text())
-            except (FileNotFoundError, ValueError):
+                n = int(os.readlink(hint))
+            except (FileNotFoundError, ValueError, OSError):
                 n = self.highest_number() + 1
-            while True:
-                jobid = f"{self.name}-{n}"
-                path = self.path / jobid
-                try:
-                    os.mkdir(path)
-                    break
-                except FileExistsError:
-                    n += 1
-            write_bytes(hint_file, str(n + 1).encode())
+        while True:
+            jobid = f"{self.name}-{n}"
+            path = self.path / jobid
+            try:
+                os.mkdir(path)
+                break
+            except FileExistsError:
+                n += 1
+        self._next = n + 1
+        if n % HINT_EVERY == 0 or not self._hinted:
+            self.set_hint(n + 1)
+            self._hinted = True
         return jobid, path
+
+    def set_hint(self, n: int) -> None:
+        hint = self.meta / "next"
+        tmp = self.meta / f".next.{os.getpid()}"
+        try:
+            os.symlink(str(n), tmp)
+        except FileExistsError:
+            os.unlink(tmp)
+            os.symlink(str(n), tmp)
+        os.replace(tmp, hint)
 
     def highest_number(self) -> int:
         return max((n for _, n in self.scan()), default=0)

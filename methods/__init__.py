@@ -1,0 +1,1 @@
+"""The example pipeline's methods: generate readings, summarise them, report."""

@@ -66,6 +66,12 @@ class Builder:
 
     # --- identity ----------------------------------------------------------------
 
+    def declared_names(self, method: str) -> set[str]:
+        """Every option, dataset and job input name `method` declares."""
+        info = self.methods.get(method)
+        return ({*info.options} | {input_name(x)[0] for x in info.datasets}
+                | {input_name(x)[0] for x in info.jobs})
+
     def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
              jobs: dict | None = None, **kw: Any) -> Plan:
         info = self.methods.get(method)

@@ -33,7 +33,7 @@ class _Source:
     def write(self, data: bytes) -> None:
         if self._out is None:
             self.path.parent.mkdir(exist_ok=True)
-            self._out = open(self.path, "ab")
+            self._out = open(self.path, "ab", buffering=0)  # readable while the job runs
         self._out.write(data)
 
     def close(self) -> None:

@@ -1,11 +1,11 @@
+import random
+
+from . import weather
+
 description = """Generate a year of daily temperature readings per weather station.
 
 Each slice writes the stations it owns to its own file (readings.pickle.N), so the next
 method can read them in parallel."""
-
-import random
-
-from . import weather
 
 options = dict(days=365, seed=1, stations=[str])
 

@@ -1,8 +1,8 @@
-description = "Per-station statistics and a temperature histogram over all readings."
-
 from collections import Counter
 
 from . import weather
+
+description = "Per-station statistics and a temperature histogram over all readings."
 
 jobs = ("readings",)
 options = dict(bucket_width=5.0)

@@ -37,7 +37,17 @@ class Urd:
     def build(self, method: str, options: dict | None = None, datasets: dict | None = None,
               jobs: dict | None = None, *, name: str | None = None, caption: str | None = None,
               workdir: str | None = None, force_build: bool = False, **kw: Any) -> Job:
-        """Build `method` (or reuse the job that already exists) and return the job."""
+        """Build `method` (or reuse the job that already exists) and return the job.
+
+        `name` and `caption` are the Accelerator's: the name the job has in the urd list
+        and the job's caption -- unless the method itself declares an option or input of
+        that name, which then gets the value.
+        """
+        declared = self.builder.declared_names(method)
+        if name is not None and "name" in declared:
+            kw["name"], name = name, None
+        if caption is not None and "caption" in declared:
+            kw["caption"], caption = caption, None
         job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
                                          force_build=force_build, caption=caption, **kw)
         self.joblist.add(job, reused)

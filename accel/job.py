@@ -20,6 +20,7 @@ from accel import layout
 from accel.atomic import atomic_open, is_temp_name, read_json
 from accel.dotdict import DotDict
 from accel.errors import NotFound, UserError
+from accel.jsoncodec import decode, register_type
 
 _NO_DEFAULT: Any = object()
 
@@ -114,8 +115,6 @@ class Job(str):
         except FileNotFoundError:
             raise NotFound(f"job {self} does not exist ({self.path})")
         params = to_dotdict(raw)
-        from accel.jsoncodec import decode
-
         params.options = DotDict(decode(raw.get("options", {})))
         return params
 
@@ -353,3 +352,14 @@ class CurrentJob(Job):
         from accel.dataset import DatasetWriter  # issue 3
 
         return DatasetWriter(self, *a, **kw)
+
+
+def _register_with_codec() -> None:
+    register_type(
+        JobWithFile, "$jobwithfile",
+        lambda v: {"job": str(v.job), "name": v.name, "sliced": v.sliced, "extra": v.extra},
+        lambda b: JobWithFile(b["job"], b["name"], b["sliced"], b.get("extra")),
+    )
+
+
+_register_with_codec()

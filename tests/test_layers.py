@@ -1,0 +1,129 @@
+"""The design stays as drawn: no import cycles, and lower layers never import higher ones.
+
+Imports are read statically from the source (module level and inside functions alike),
+so a lazy import that breaks the layering is caught too.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = ROOT / "accel"
+
+# each module's layer; a module may import only modules of its own layer or lower ones
+LAYERS = {
+    0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
+        "accel.merge", "accel.jsoncodec", "accel.capture"],
+    1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
+    2: ["accel.options", "accel.methods", "accel.store", "accel.urd.lists", "accel.dataset"],
+    3: ["accel.runner", "accel.executors", "accel.refs"],
+    4: ["accel.builder", "accel.subjobs"],
+    5: ["accel.urd"],
+    6: ["accel.cli", "accel.standard_methods"],
+}
+
+# Deliberate doors upward, each imported lazily inside the one function that needs it:
+ALLOWED_UP = {
+    # Job.dataset() and CurrentJob.datasetwriter() are how users reach datasets from a
+    # job; lazy, so a plain job never loads numpy.
+    ("accel.job", "accel.dataset"),
+}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def layer_of(mod: str) -> int | None:
+    best = None
+    for layer, prefixes in LAYERS.items():
+        for p in prefixes:
+            if (mod == p or mod.startswith(p + ".")) and (best is None or len(p) > best[1]):
+                best = (layer, len(p))
+    return best[0] if best else None
+
+
+def imports_of(path: Path) -> set[str]:
+    mod = module_name(path)
+    package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.add(name)
+            found |= {f"{name}.{a.name}" for a in node.names}
+    return {f for f in found if f == "accel" or f.startswith("accel.")}
+
+
+MODULES = {module_name(p): p for p in PKG.rglob("*.py")}
+
+
+def test_every_module_has_a_layer():
+    missing = [m for m in MODULES if m != "accel" and layer_of(m) is None]
+    assert not missing, f"add these modules to LAYERS: {missing}"
+
+
+@pytest.mark.parametrize("mod", sorted(m for m in MODULES if m != "accel"))
+def test_no_import_reaches_up(mod):
+    mine = layer_of(mod)
+    bad = []
+    for imp in imports_of(MODULES[mod]):
+        target = layer_of(imp)
+        allowed = any(mod == a and (imp == b or imp.startswith(b + ".")) for a, b in ALLOWED_UP)
+        if target is not None and mine is not None and target > mine and not allowed:
+            bad.append(f"{imp} (layer {target})")
+    assert not bad, f"{mod} (layer {mine}) imports higher layers: {bad}"
+
+
+def test_no_import_cycles():
+    graph = {}
+    for mod, path in MODULES.items():
+        deps = set()
+        for imp in imports_of(path):
+            while imp and imp not in MODULES:
+                imp = imp.rpartition(".")[0]
+            if imp and imp != mod and imp != "accel" and (mod, imp) not in ALLOWED_UP:
+                deps.add(imp)
+        graph[mod] = deps
+    seen, stack, cycles = set(), [], []
+
+    def visit(m):
+        if m in stack:
+            cycles.append(stack[stack.index(m):] + [m])
+            return
+        if m in seen:
+            return
+        seen.add(m)
+        stack.append(m)
+        for d in graph.get(m, ()):
+            # a package __init__ re-exporting its own submodules is not a cycle
+            if not d.startswith(m + "."):
+                visit(d)
+        stack.pop()
+
+    for m in graph:
+        visit(m)
+    assert not cycles, f"import cycles: {cycles[:3]}"
+
+
+def test_ruff_is_clean():
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "accel", "tests", "methods"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr

@@ -158,11 +158,9 @@ class Builder:
                               f"(workdirs: {', '.join(self.store.workdirs)})")
         self.check_inputs(plan)
         lock = self.store.identity_lock(plan.identity, workdir)
-        try:
-            lock.acquire(timeout=0)
-        except Exception:
+        if not lock.acquire(blocking=False):
             print(f"accel: waiting for another build of {method!r} with the same identity",
-                  file=sys.stderr)
+                  file=sys.stderr, flush=True)
             lock.acquire()
         try:
             if not force_build:

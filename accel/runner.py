@@ -54,10 +54,12 @@ def die_with_parent() -> None:
         pass
 
 
-def method_traceback(exc: BaseException) -> str:
-    """The traceback without accel's own frames: what the method author needs."""
+def method_traceback(exc: BaseException, also_skip: tuple[str, ...] = ()) -> str:
+    """The traceback without accel's own frames (nor those of `also_skip` packages):
+    what the method's or build script's author needs."""
+    skip = (_ACCEL_DIR, *(str(Path(p).resolve().parent) + os.sep for p in also_skip))
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_ACCEL_DIR)]
+              if not f.filename.startswith(skip)]
     text = "".join(traceback.format_list(frames))
     return text + "".join(traceback.format_exception_only(type(exc), exc))
 
@@ -158,6 +160,11 @@ class Runner:
             self.post["status"] = "failed"
             self.post["error"] = e.as_json()
             status = 1
+        except Exception as e:  # accel's own fault, or saving the result failed: still say so
+            self.post["status"] = "failed"
+            self.post["error"] = {"part": "finishing", "exception": type(e).__name__,
+                                  "message": str(e), "traceback": traceback.format_exc()}
+            status = 1
         finally:
             self.tee.close()
         self.post.update(
@@ -213,9 +220,11 @@ class Runner:
         self.scratch.mkdir(exist_ok=True)
         t0 = time.time()
         children: dict[int, tuple[int, float]] = {}
+        sources = []
         for sliceno in range(self.slices):
             r, w = os.pipe()
-            self.tee.add(r, self.outdir / layout.output_name(sliceno), self.label(sliceno))
+            sources.append(self.tee.add(r, self.outdir / layout.output_name(sliceno),
+                                        self.label(sliceno)))
             pid = os.fork()
             if pid == 0:  # the slice
                 os.close(r)
@@ -238,13 +247,19 @@ class Runner:
                         os.kill(other, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
+        for src in sources:
+            self.tee.finish(src)
         self.post["parts"]["analysis"] = {"wall": time.time() - t0, "slices": per_slice}
         if failures:
             raise next(iter(failures.values()))
         results = []
         for sliceno in range(self.slices):
-            with open(self.scratch / f"analysis-{sliceno}.pickle", "rb") as f:
-                results.append(pickle.load(f))
+            try:
+                with open(self.scratch / f"analysis-{sliceno}.pickle", "rb") as f:
+                    results.append(pickle.load(f))
+            except (OSError, EOFError, pickle.UnpicklingError):
+                raise PartFailed(f"analysis slice {sliceno}", "ProcessDied",
+                                 "the slice ended without a result (did it call os._exit?)", "")
         return AnalysisResults(results)
 
     def run_slice(self, func: Any, args: dict, sliceno: int, out_fd: int) -> None:

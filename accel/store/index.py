@@ -44,26 +44,47 @@ class Index:
             self.rebuild()
         self._ready = True
 
-    def lookup(self, identity: str) -> str | None:
-        """The newest finished job with this identity, or None."""
+    def lookup(self, identity: str, _retry: bool = True) -> str | None:
+        """The newest finished job with this identity, or None.
+
+        The entry is only a hint: the job it names must still be finished and have this
+        identity in its own setup.json. A damaged entry, or one naming another job (its
+        folder deleted and the number made again), makes the index rebuild itself.
+        """
         self.ensure_ready()
         try:
             jobid = self._entry(identity).read_text().strip()
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError):
+            jobid = ""
+        if self._holds(jobid, identity):
+            return jobid
+        if layout.split_jobid(jobid) and not (self.workdir.path / jobid).exists():
+            return None  # deleted since (gc); a later add overwrites the entry
+        if _retry:
+            self.invalidate()
+            self.ensure_ready()
+            return self.lookup(identity, _retry=False)
+        return None
+
+    def _holds(self, jobid: str, identity: str) -> bool:
         parts = layout.split_jobid(jobid)
         if parts is None or parts[0] != self.workdir.name:
-            self.invalidate()  # damaged: start over from the job directories
-            self.ensure_ready()
-            return self.lookup_nocheck(identity)
-        if not (self.workdir.path / jobid / layout.POST).exists():
-            return None  # deleted since (gc); a later add will overwrite the entry
-        return jobid
+            return False
+        path = self.workdir.path / jobid
+        try:
+            with open(path / layout.SETUP, encoding="utf-8") as f:
+                if json.load(f).get("hash") != identity:
+                    return False
+        except (OSError, ValueError, AttributeError):
+            return False
+        return (path / layout.POST).exists()
 
     def lookup_nocheck(self, identity: str) -> str | None:
         try:
             return self._entry(identity).read_text().strip() or None
-        except FileNotFoundError:
+        except (OSError, UnicodeDecodeError):
             return None
 
     def add(self, identity: str, jobid: str, method: str) -> None:
@@ -135,22 +156,17 @@ class Index:
                 try:
                     if entry.read_text().strip() == jobid:
                         continue
-                except (FileNotFoundError, UnicodeDecodeError):
+                except (OSError, UnicodeDecodeError):
                     pass
                 entry.parent.mkdir(exist_ok=True)
                 write_bytes(entry, jobid.encode())
-            # entries that point at nothing valid are left; lookup checks post.json
+            # entries of identities no finished job has any more go
             for sub in os.listdir(self.root):
                 d = self.root / sub
                 if d.is_dir():
                     for fn in os.listdir(d):
                         if fn not in newest:
-                            try:
-                                val = (d / fn).read_text().strip()
-                            except (OSError, UnicodeDecodeError):
-                                val = ""
-                            if layout.split_jobid(val) is None:
-                                (d / fn).unlink(missing_ok=True)
+                            (d / fn).unlink(missing_ok=True)
             by_method = self.workdir.meta_dir("by-method")
             for method, jobids in methods.items():
                 write_bytes(by_method / method, "".join(f"{j}\n" for j in jobids).encode())

@@ -49,6 +49,7 @@ class OutputTee:
         self.sel.register(self._wake_r, selectors.EVENT_READ, None)
         self._lock = threading.Lock()
         self._pending: list[_Source] = []
+        self._dropped: list[_Source] = []
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="accel-output", daemon=True)
         self._thread.start()
@@ -59,6 +60,16 @@ class OutputTee:
             self._pending.append(src)
         os.write(self._wake_w, b"x")
         return src
+
+    def finish(self, src: _Source, grace: float = 1.0) -> None:
+        """Wait for a part's output to end. Its own process has ended, so only a process
+        it left behind (holding the pipe) can delay that: after `grace` seconds, stop
+        reading from it."""
+        if not src.done.wait(grace):
+            with self._lock:
+                self._dropped.append(src)
+            os.write(self._wake_w, b"x")
+            src.done.wait()
 
     def close(self) -> None:
         self._stop = True
@@ -101,6 +112,11 @@ class OutputTee:
                     self.sel.register(src.fd, selectors.EVENT_READ, src)
                     live += 1
                 self._pending.clear()
+                dropped, self._dropped = self._dropped, []
+            for src in dropped:
+                if not src.done.is_set():
+                    self._end(src)
+                    live -= 1
             if self._stop and live == 0:
                 return
             for key, _ in self.sel.select():
@@ -115,12 +131,15 @@ class OutputTee:
                 if data:
                     self._emit(src, data)
                     continue
-                self._emit(src, b"", final=True)
-                self.sel.unregister(src.fd)
-                os.close(src.fd)
-                src.close()
+                self._end(src)
                 live -= 1
-                src.done.set()
+
+    def _end(self, src: _Source) -> None:
+        self._emit(src, b"", final=True)
+        self.sel.unregister(src.fd)
+        os.close(src.fd)
+        src.close()
+        src.done.set()
 
 
 def flush_std() -> None:
@@ -152,7 +171,7 @@ def captured(tee: OutputTee, out_path: Path, label: str) -> Iterator[None]:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
-        src.done.wait()
+        tee.finish(src)
 
 
 def _reconfigure(line_buffering: bool) -> None:

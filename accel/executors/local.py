@@ -2,6 +2,13 @@
 
 Forking (not spawning) is what makes a new job cheap: the method module is already
 imported by the build process, so the job starts without importing anything.
+
+Each job gets its own process group. A job's runner dies with the builder
+(PR_SET_PDEATHSIG), but that reaches only direct children; processes the method starts
+would live on. So each executor also keeps a guard: a tiny process that knows the
+process groups of the running jobs, and kills them when the builder goes away -- `kill
+-9` included, since the guard learns of it from end-of-file on a pipe only the builder
+holds.
 """
 
 from __future__ import annotations
@@ -15,14 +22,70 @@ from accel.capture import flush_std
 from accel.executors.base import Executor, Handle, record_death
 
 
+class _Guard:
+    def __init__(self) -> None:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _guard_loop(r)
+            finally:
+                os._exit(0)
+        os.close(r)
+        self.pid = pid
+        self.fd = w
+
+    def tell(self, sign: str, pgid: int) -> None:
+        try:
+            os.write(self.fd, f"{sign}{pgid}\n".encode())
+        except OSError:
+            pass
+
+
+def _guard_loop(fd: int) -> None:
+    """In the guard: hold nothing (no locks, no terminal), wait, clean up."""
+    os.setsid()  # Ctrl-C on the terminal is for the builder, not for us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(devnull, std)
+    os.closerange(3, fd)
+    os.closerange(fd + 1, 65536)
+    groups: set[int] = set()
+    buf = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            if line.startswith(b"+"):
+                groups.add(int(line[1:]))
+            elif line.startswith(b"-"):
+                groups.discard(int(line[1:]))
+    for pgid in groups:  # the builder is gone: its jobs go too, with all they started
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 class LocalHandle(Handle):
-    def __init__(self, path: Path, pid: int, part_fd: int):
+    def __init__(self, path: Path, pid: int, part_fd: int, guard: _Guard):
         self.path = path
         self.pid = pid
         self.part_fd = part_fd  # the runner names each part here as it starts
+        self.guard = guard
         self.status: str | None = None
 
     def last_part(self) -> str:
+        # the runner has exited; a process it left behind may hold the pipe open, so
+        # read what is there and don't wait for end-of-file
+        os.set_blocking(self.part_fd, False)
         data = b""
         try:
             while chunk := os.read(self.part_fd, 65536):
@@ -48,6 +111,7 @@ class LocalHandle(Handle):
             if time.monotonic() >= deadline:  # type: ignore[operator]
                 return None
             time.sleep(0.01)
+        self.guard.tell("-", self.pid)
         from accel.runner import exit_description
 
         part = self.last_part()
@@ -69,8 +133,17 @@ class LocalHandle(Handle):
 class LocalExecutor(Executor):
     def __init__(self, echo: bool = True):
         self.echo = echo
+        self._guard: _Guard | None = None
+        self._guard_pid = 0  # the process the guard belongs to (a fork needs its own)
+
+    def guard(self) -> _Guard:
+        if self._guard is None or self._guard_pid != os.getpid():
+            self._guard = _Guard()
+            self._guard_pid = os.getpid()
+        return self._guard
 
     def submit(self, path: Path, setup: dict | None = None) -> LocalHandle:
+        guard = self.guard()
         flush_std()
         r, w = os.pipe()
         pid = os.fork()
@@ -78,6 +151,7 @@ class LocalExecutor(Executor):
             code = 1
             try:
                 os.close(r)
+                os.close(guard.fd)  # only the builder may hold it, or the guard never wakes
                 os.setpgid(0, 0)  # its own group, so cancel reaches every process it starts
                 from accel.runner import die_with_parent, run_job
 
@@ -94,4 +168,14 @@ class LocalExecutor(Executor):
             os.setpgid(pid, pid)
         except (PermissionError, ProcessLookupError):
             pass
-        return LocalHandle(path, pid, r)
+        guard.tell("+", pid)
+        return LocalHandle(path, pid, r, guard)
+
+    def close(self) -> None:
+        if self._guard is not None and self._guard_pid == os.getpid():
+            os.close(self._guard.fd)
+            try:
+                os.waitpid(self._guard.pid, 0)
+            except ChildProcessError:
+                pass
+            self._guard = None

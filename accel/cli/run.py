@@ -21,7 +21,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool) -> int:
     each line prefixed with the job and part, and kept with the job (ax job REF -o).
     """
     from accel.builder import Builder
-    from accel.errors import JobError, UserError
+    from accel.errors import AccelError, JobError, UserError
     from accel.methods import load_module
     from accel.subjobs import set_current_urd
     from accel.urd import Urd
@@ -40,6 +40,14 @@ def run(ctx: click.Context, script: str | None, quiet: bool) -> int:
         main(urd)
     except JobError as e:
         click.echo(f"ax run: {e}", err=True)
+        return 1
+    except AccelError:
+        raise
+    except Exception as e:  # the build script's own bug: show its frames, not ours
+        from accel.runner import method_traceback
+
+        click.echo(f"ax run: {path.name} failed: {type(e).__name__}: {e}", err=True)
+        click.echo(method_traceback(e, also_skip=(click.__file__,)), err=True, nl=False)
         return 1
     finally:
         sys.stdout.flush()

@@ -102,4 +102,4 @@ def _from_list(ref: str, urd_db: Path | None) -> Job:
         return Job(jobid)
     if not entry.joblist:
         raise NotFound(f"{ref}: the entry has no jobs")
-    return Job(entry.joblist[-1][1])
+    return Job(entry.joblist[-1])

@@ -134,7 +134,9 @@ def test_add_and_read(urd: UrdLists):
     assert e.build == "build_imports.py"
     assert e.deps == {"other": "5"}
     assert isinstance(e.joblist, UrdJobList)
-    assert e.joblist == [["csvimport", "w-1"], ["dataset_type", "w-2"], ["csvimport", "w-3"]]
+    assert e.joblist == ["w-1", "w-2", "w-3"]
+    assert e.joblist.as_tuples == [("csvimport", "w-1"), ("dataset_type", "w-2"),
+                                   ("csvimport", "w-3")]
     assert e.joblist.get("csvimport") == "w-3"  # the latest of that method
     assert e.joblist.get("dataset_type") == "w-2"
     assert e.joblist.get("nope") is None
@@ -176,8 +178,8 @@ def test_truncate(urd: UrdLists):
     assert urd.truncate("a", 0) == 2
     assert urd.list() == ["b"]
     # after truncating, older timestamps are allowed again
-    urd.add("a", 1, [("m", "j-new")])
-    assert urd.latest("a").joblist.jobs == ["j-new"]
+    urd.add("a", 1, [("m", "j-99")])
+    assert urd.latest("a").joblist.jobs == ["j-99"]
 
 
 def test_int_timestamps_sort_numerically(urd: UrdLists):
@@ -371,7 +373,7 @@ def _same_ts_worker(path: str, worker: int, barrier, results) -> None:
         urd = UrdLists(path)
         barrier.wait()
         try:
-            urd.add("race", 1, [("m", f"w{worker}")])
+            urd.add("race", 1, [("m", f"w-{worker}")])
             results.put((worker, "won", None))
         except UserError as e:
             results.put((worker, "lost", str(e)))
@@ -410,7 +412,7 @@ def test_concurrent_appends_same_list(tmp_path: Path):
         assert len(added) == PER_WORKER
         for i, ts in enumerate(added):
             assert by_ts[ts].user == str(worker)
-            assert by_ts[ts].joblist == [["m", f"w{worker}-{i}"]]
+            assert by_ts[ts].joblist.as_tuples == [("m", f"w{worker}-{i}")]
         assert urd.since(f"own{worker}", 0) == [str(i) for i in range(1, PER_WORKER + 1)]
     assert len(urd.references()) == total
     assert urd.list() == sorted(["shared"] + [f"own{w}" for w in range(WORKERS)])

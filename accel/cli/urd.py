@@ -74,6 +74,6 @@ def urd(ctx: click.Context, listname: str | None, as_json: bool) -> None:
 def _plain(entry: Any) -> dict:
     """An entry as plain JSON types (lists of pairs, not the list subclasses)."""
     d = dict(entry)
-    d["joblist"] = [[m, j] for m, j in entry.joblist]
+    d["joblist"] = [[m, j] for m, j in entry.joblist.as_tuples]
     d["deps"] = dict(entry.deps or {})
     return d

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 from accel.dotdict import DotDict
 from accel.errors import AccelError, UserError
+from accel.job import Job
+from accel.layout import split_jobid
 from accel.urd.timestamps import display_timestamp, normalise_timestamp, timestamp_kind
 
 __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "UrdJobList", "UrdLists", "check_listname"]
@@ -68,19 +70,37 @@ T = TypeVar("T")
 
 
 class UrdJobList(list):
-    """The jobs of one session, ``[[method, job_id], ...]`` in build order."""
+    """The jobs of one session, as `Job`s in build order; each also has the name it was
+    built under (the method, or `name=`). `.get(name)` is the latest of that name."""
 
-    def get(self, method: str, default: str | None = None) -> str | None:
-        """The job id of the latest job of `method` in this session, as urd.joblist does."""
-        for m, job_id in reversed(self):
-            if m == method:
-                return job_id
+    def __init__(self, pairs=()):
+        pairs = [(str(m), str(j)) for m, j in pairs]
+        super().__init__(Job(j) for _, j in pairs)
+        self.names = [m for m, _ in pairs]
+
+    def get(self, name: str, default: Job | None = None) -> Job | None:
+        for m, job in zip(reversed(self.names), reversed(self), strict=True):
+            if m == name:
+                return job
         return default
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            job = self.get(key)
+            if job is None:
+                raise IndexError(f"no job named {key!r} in this entry")
+            return job
+        return super().__getitem__(key)
 
     @property
     def jobs(self) -> list[str]:
         """Just the job ids, in build order."""
-        return [job_id for _, job_id in self]
+        return [str(j) for j in self]
+
+    @property
+    def as_tuples(self) -> list[tuple[str, str]]:
+        """(name, job id) pairs, in build order."""
+        return list(zip(self.names, self.jobs, strict=True))
 
 
 def check_listname(listname: object) -> str:
@@ -323,6 +343,8 @@ class UrdLists:
                 raise UserError(
                     f"urd list {listname!r}: joblist item {item!r} must be two non-empty strings"
                 )
+            if split_jobid(job_id) is None:
+                raise UserError(f"urd list {listname!r}: {job_id!r} is not a job id (like dev-12)")
             jobs.append((str(method), str(job_id)))
         if deps is None:
             deps = {}
@@ -339,6 +361,14 @@ class UrdLists:
             with _transaction(conn, immediate=True):
                 latest = self._edge(conn, listname, last=True)
                 self._check_kind(listname, ts, latest)
+                if latest is not None and ts <= latest and not update:
+                    # the same session recorded again (a build script re-run with its fixed
+                    # timestamps) is no change, and no error
+                    old = self._entries(conn, "listname = ? AND ts = ?", (listname, ts))
+                    if old and old[0].joblist.as_tuples == jobs and old[0].caption == caption \
+                            and old[0].deps == {k: display_timestamp(v)
+                                                for k, v in canonical_deps.items()}:
+                        return old[0]
                 if latest is not None and ts <= latest:
                     given, have = display_timestamp(ts), display_timestamp(latest)
                     if ts < latest:
@@ -379,7 +409,7 @@ class UrdLists:
                 user=user,
                 build=build,
                 deps={k: display_timestamp(v) for k, v in sorted(canonical_deps.items())},
-                joblist=UrdJobList([m, j] for m, j in jobs),
+                joblist=UrdJobList(jobs),
                 created=created,
             )
 

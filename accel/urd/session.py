@@ -50,7 +50,7 @@ class Urd:
             kw["caption"], caption = caption, None
         job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
                                          force_build=force_build, caption=caption, **kw)
-        self.joblist.add(job, reused)
+        self.joblist.add(job, reused, name)
         for session in self._sessions.values():
             session["joblist"].append((name or method, str(job)))
         return job

@@ -18,6 +18,7 @@ class Project:
 
     def __init__(self, root: Path, slices: int = 2, workdirs: tuple[str, ...] = ("dev",)):
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.methods = root / "methods"
         self.methods.mkdir()
         (self.methods / "__init__.py").write_text("")

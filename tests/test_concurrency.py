@@ -1,0 +1,392 @@
+"""Several builders at once on the same workdirs (SPEC §3, Concurrency and Reuse).
+
+A job asked for by several `ax run` at the same time runs once; distinct jobs never share a
+number; a lock whose holder was killed blocks nobody; the identity index is a hint that
+rebuilds itself, so losing or damaging it never costs a rebuild nor returns a wrong job.
+
+Builders that must overlap meet at a barrier in their build script (each writes a file
+and waits until all have), so nothing depends on how fast a machine starts Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Project
+
+from accel import layout
+
+TIMEOUT = 60.0  # generous: a slow CI machine with 2 cores
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """conftest's project (its folder made first), with its workdir known here."""
+    root = tmp_path / "proj"
+    monkeypatch.setattr(layout, "_paths", layout.Paths({"dev": root / "workdirs" / "dev"}))
+    try:
+        return Project(root)
+    except FileNotFoundError:  # conftest's Project expects its folder to exist
+        root.mkdir(parents=True)
+        return Project(root)
+
+
+@pytest.fixture
+def procs():
+    """Popen objects to kill at the end if a test left them running."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def wait_for(cond, timeout: float = TIMEOUT, what: str = "condition", proc=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if proc is not None and proc.poll() is not None and not cond():
+            raise AssertionError(f"ax exited ({proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def start(project, procs, *args: str, tag: str) -> subprocess.Popen:
+    """`ax ARGS` in the background, stdout and stderr to files named after `tag`."""
+    with open(project.root / f"{tag}.out", "w") as out, \
+            open(project.root / f"{tag}.err", "w") as err:
+        p = project.popen(*args, stdout=out, stderr=err)
+    procs.append(p)
+    return p
+
+
+def finish(project, p: subprocess.Popen, tag: str) -> tuple[int, str, str]:
+    try:
+        rc = p.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise AssertionError(f"ax ({tag}) did not finish in {TIMEOUT} s:\n"
+                             + (project.root / f"{tag}.err").read_text()[-3000:]) from None
+    return rc, (project.root / f"{tag}.out").read_text(), (project.root / f"{tag}.err").read_text()
+
+
+def printed(stdout: str, key: str) -> dict[str, str]:
+    """`KEY name jobid` lines the build script printed, as {name: jobid}."""
+    out = {}
+    for line in stdout.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] == key:
+            out[words[1]] = words[2]
+    return out
+
+
+def numbers(project) -> list[int]:
+    return [int(j.rsplit("-", 1)[1]) for j in project.job_dirs()]
+
+
+def setup_of(project, jobid: str) -> dict:
+    return json.loads((project.root / "workdirs" / "dev" / jobid / "setup.json").read_text())
+
+
+def status_of_dir(project, jobid: str) -> str | None:
+    try:
+        return json.loads((project.root / "workdirs" / "dev" / jobid / "post.json")
+                          .read_text())["status"]
+    except FileNotFoundError:
+        return None
+
+
+BARRIER = '''
+import os
+import time
+from pathlib import Path
+
+
+def barrier(folder, name, count):
+    """Arrive, then wait until `count` builders have."""
+    folder = Path(folder)
+    folder.mkdir(exist_ok=True)
+    (folder / f'{name}.{os.getpid()}').write_text('')
+    deadline = time.time() + 60
+    while len(list(folder.glob(f'{name}.*'))) < count:
+        if time.time() > deadline:
+            raise SystemExit(f'barrier {name}: only {len(list(folder.glob(f"{name}.*")))} arrived')
+        time.sleep(0.01)
+'''
+
+
+# ---- the same jobs, asked for by two builders at once -----------------------------------------
+
+SLOW = '''
+import os
+import time
+
+options = dict(n=0, log='')
+
+
+def synthesis():
+    with open(options.log, 'a') as f:
+        f.write(f'{options.n} {os.getpid()}\\n')
+    time.sleep(1)
+    return options.n * 10
+'''
+
+
+def test_two_builders_same_jobs_each_job_runs_once(project, procs):
+    project.method("slow", SLOW)
+    project.file("barrier.py", BARRIER)
+    log = project.root / "ran.log"
+    project.build(f"""
+        from barrier import barrier
+
+        def main(urd):
+            barrier({str(project.root / 'meet')!r}, 'start', 2)
+            for n in (1, 2):
+                job = urd.build('slow', n=n, log={str(log)!r})
+                assert job.load() == n * 10
+                print('JOB', n, job, flush=True)
+    """)
+    a = start(project, procs, "run", tag="a")
+    b = start(project, procs, "run", tag="b")
+    rc_a, out_a, err_a = finish(project, a, "a")
+    rc_b, out_b, err_b = finish(project, b, "b")
+    assert rc_a == 0, err_a
+    assert rc_b == 0, err_b
+
+    ids_a, ids_b = printed(out_a, "JOB"), printed(out_b, "JOB")
+    assert set(ids_a) == {"1", "2"}
+    assert ids_a == ids_b, (out_a, out_b)
+
+    runs = log.read_text().split()
+    ran = [runs[i] for i in range(0, len(runs), 2)]
+    assert sorted(ran) == ["1", "2"], f"jobs ran {len(ran)} times: {log.read_text()}"
+    assert project.job_dirs() == sorted(ids_a.values(), key=lambda j: int(j.split("-")[1]))
+    for n, jobid in ids_a.items():
+        assert status_of_dir(project, jobid) == "finished"
+        assert setup_of(project, jobid)["options"]["n"] == int(n)
+
+
+# ---- distinct jobs, four builders at once ------------------------------------------------
+
+QUICK = '''
+options = dict(who=0, k=0)
+
+
+def analysis(sliceno):
+    return sliceno
+
+
+def synthesis(analysis_res):
+    return (options.who, options.k, sum(analysis_res))
+'''
+
+WHO = 4
+EACH = 3
+
+
+def test_four_builders_distinct_jobs_get_distinct_numbers(project, procs):
+    project.method("quick", QUICK)
+    project.file("barrier.py", BARRIER)
+    for who in range(WHO):
+        project.build(f"""
+            from barrier import barrier
+
+            def main(urd):
+                barrier({str(project.root / 'meet')!r}, 'start', {WHO})
+                for k in range({EACH}):
+                    job = urd.build('quick', who={who}, k=k)
+                    assert job.load() == ({who}, k, 1), job.load()
+                    print('JOB {who}.%d' % k, job, flush=True)
+        """, name=f"p{who}")
+    runs = [start(project, procs, "run", f"p{who}", tag=f"p{who}") for who in range(WHO)]
+    got: dict[str, str] = {}
+    for who, p in enumerate(runs):
+        rc, out, err = finish(project, p, f"p{who}")
+        assert rc == 0, err
+        ids = printed(out, "JOB")
+        assert len(ids) == EACH, out
+        got.update(ids)
+
+    total = WHO * EACH
+    assert len(got) == total
+    assert len(set(got.values())) == total, f"a number was given twice: {got}"
+    # every number from 1 up is used, once: none given twice, none skipped
+    assert numbers(project) == list(range(1, total + 1))
+    for key, jobid in got.items():
+        who, k = map(int, key.split("."))
+        setup = setup_of(project, jobid)
+        assert setup["jobid"] == jobid
+        assert (setup["options"]["who"], setup["options"]["k"]) == (who, k)
+        assert status_of_dir(project, jobid) == "finished"
+
+    # the index finds every one afterwards: a run asking for all of them builds nothing
+    project.build(f"""
+        def main(urd):
+            for who in range({WHO}):
+                for k in range({EACH}):
+                    print('JOB %d.%d' % (who, k), urd.build('quick', who=who, k=k))
+    """)
+    r = project.ax("run")
+    assert r.returncode == 0, r.stderr
+    assert printed(r.stdout, "JOB") == got
+    assert numbers(project) == list(range(1, total + 1))
+    assert f"{total} jobs (0 new, {total} reused)" in r.stdout
+
+
+# ---- a lock whose holder was killed -----------------------------------------------------------
+
+HELD = '''
+import os
+import time
+from pathlib import Path
+
+options = dict(marks='')
+
+
+def synthesis():
+    marks = Path(options.marks)
+    (marks / f'synthesis.{os.getpid()}').write_text('')
+    try:
+        os.mkdir(marks / 'once')  # only the first build of this job holds
+    except FileExistsError:
+        return 'second'
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        time.sleep(0.02)
+    return 'first'
+'''
+
+
+def test_lock_of_a_killed_builder_blocks_nobody(project, procs):
+    marks = project.root / "marks"
+    marks.mkdir()
+    project.method("held", HELD)
+    project.build(f"""
+        import os
+        from pathlib import Path
+
+        def main(urd):
+            (Path({str(marks)!r}) / f'building.{{os.getpid()}}').write_text('')
+            job = urd.build('held', marks={str(marks)!r})
+            print('JOB held', job, job.load(), flush=True)
+    """)
+    first = start(project, procs, "run", tag="first")
+    wait_for(lambda: list(marks.glob("synthesis.*")), what="the first build to run", proc=first)
+    # the first builder holds the job's identity lock now; a second one comes asking
+    second = start(project, procs, "run", tag="second")
+    wait_for(lambda: len(list(marks.glob("building.*"))) == 2, what="the second builder",
+             proc=second)
+    os.kill(first.pid, signal.SIGKILL)  # as `kill -9 PID` would
+    assert first.wait(timeout=TIMEOUT) == -signal.SIGKILL
+
+    rc, out, err = finish(project, second, "second")
+    assert rc == 0, err
+    assert re.search(r"^JOB held dev-2 second$", out, re.M), out
+    assert project.job_dirs() == ["dev-1", "dev-2"]
+    assert status_of_dir(project, "dev-1") is None
+    assert status_of_dir(project, "dev-2") == "finished"
+
+    # and a builder that comes after it all reuses the job
+    r = project.ax("run", timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert "JOB held dev-2 second" in r.stdout
+    assert project.job_dirs() == ["dev-1", "dev-2"]
+
+
+# ---- the identity index rebuilds itself ----------------------------------------------------
+
+NUMBERED = '''
+options = dict(n=0)
+
+
+def synthesis():
+    return options.n
+'''
+
+BUILD_NUMBERED = """
+def main(urd):
+    for n in {ns}:
+        job = urd.build('numbered', n=n)
+        print('JOB', n, job, flush=True)
+        assert job.load() == n, f'asked for n={{n}}, got {{job}} which has n={{job.load()}}'
+"""
+
+
+def index_entry(project, jobid: str) -> Path:
+    identity = setup_of(project, jobid)["hash"]
+    return project.root / "workdirs" / "dev" / ".accel" / "index" / identity[:2] / identity
+
+
+def build_three(project) -> dict[str, str]:
+    project.method("numbered", NUMBERED)
+    project.build(BUILD_NUMBERED.format(ns=(1, 2, 3)))
+    r = project.ax("run")
+    assert r.returncode == 0, r.stderr
+    ids = printed(r.stdout, "JOB")
+    assert ids == {"1": "dev-1", "2": "dev-2", "3": "dev-3"}
+    return ids
+
+
+def damage(project, how: str) -> None:
+    if how == "deleted":
+        shutil.rmtree(project.root / "workdirs" / "dev" / ".accel" / "index")
+        return
+    entry = index_entry(project, "dev-2")
+    assert entry.exists(), "no index entry where the index keeps them"
+    entry.write_bytes({
+        "garbage text": b"this is not a job id\n",
+        "garbage bytes": b"\xff\xfe\x00\x9c garbage \x00" * 7,
+        "empty": b"",
+        "another job's id": b"dev-1",
+    }[how])
+
+
+@pytest.mark.parametrize("how", ["deleted", "garbage text", "garbage bytes", "empty",
+                                 "another job's id"])
+def test_index_rebuilds_itself(project, how):
+    ids = build_three(project)
+    damage(project, how)
+    r = project.ax("run")
+    assert r.returncode == 0, r.stderr
+    assert printed(r.stdout, "JOB") == ids, r.stdout
+    assert "3 jobs (0 new, 3 reused)" in r.stdout
+    assert project.job_dirs() == ["dev-1", "dev-2", "dev-3"]
+    # and once more, from the repaired index
+    r = project.ax("run")
+    assert r.returncode == 0, r.stderr
+    assert printed(r.stdout, "JOB") == ids
+    assert project.job_dirs() == ["dev-1", "dev-2", "dev-3"]
+
+
+def test_a_deleted_job_is_rebuilt_not_confused_with_a_newer_one(project):
+    """`rm -rf workdirs/dev/dev-2` by hand: its identity must build again, and must never
+    resolve to some other job that later got a directory of the same name."""
+    build_three(project)
+    shutil.rmtree(project.root / "workdirs" / "dev" / "dev-3")
+    shutil.rmtree(project.root / "workdirs" / "dev" / "dev-2")
+    project.build(BUILD_NUMBERED.format(ns=(4, 5)))
+    r = project.ax("run")
+    assert r.returncode == 0, r.stderr
+    four_five = printed(r.stdout, "JOB")
+    project.build(BUILD_NUMBERED.format(ns=(1, 2, 3, 4, 5)))
+    r = project.ax("run")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    got = printed(r.stdout, "JOB")
+    assert got["1"] == "dev-1"
+    assert got["4"] == four_five["4"] and got["5"] == four_five["5"]
+    assert len(set(got.values())) == 5, got
+    for n, jobid in got.items():
+        assert setup_of(project, jobid)["options"]["n"] == int(n)

@@ -50,6 +50,7 @@ class OutputTee:
         self._lock = threading.Lock()
         self._pending: list[_Source] = []
         self._dropped: list[_Source] = []
+        self.finishing: list[_Source] = []  # parts that ended; their pipes drain still
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="accel-output", daemon=True)
         self._thread.start()
@@ -72,6 +73,8 @@ class OutputTee:
             src.done.wait()
 
     def close(self) -> None:
+        for src in self.finishing:
+            self.finish(src)
         self._stop = True
         os.write(self._wake_w, b"x")
         self._thread.join()
@@ -171,7 +174,7 @@ def captured(tee: OutputTee, out_path: Path, label: str) -> Iterator[None]:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
-        tee.finish(src)
+        tee.finishing.append(src)  # its end is waited for once, in close()
 
 
 def _reconfigure(line_buffering: bool) -> None:

@@ -45,12 +45,20 @@ class PartFailed(Exception):
                 "traceback": self.tb}
 
 
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)  # loaded once, before any fork
+except OSError:
+    _libc = None
+
+DONE = "done"  # the last word on the part pipe: post.json is written
+
+
 def die_with_parent() -> None:
     """Linux: get SIGKILL when the process that started us dies (so kill -9 of `ax run`
     takes its jobs with it instead of leaving orphans that publish late)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+        _libc.prctl(1, signal.SIGKILL)  # type: ignore[union-attr]  # PR_SET_PDEATHSIG
+    except AttributeError:
         pass
 
 
@@ -88,6 +96,9 @@ def load_method(setup: dict):
     from accel.methods import _import_package, load_module
 
     m = setup["method_info"]
+    loaded = sys.modules.get(m["module"])
+    if loaded is not None and getattr(loaded, "__file__", None) == m["file"]:
+        return loaded  # forked from the builder, which has imported it already
     _import_package(m["package_entry"])
     project = m.get("project_dir")
     if project and project not in sys.path:
@@ -176,6 +187,7 @@ class Runner:
             subjobs=_read_subjobs(self.scratch),
         )
         write_json(self.path / layout.POST, self.post)  # the publish point
+        self.mark_part(DONE)  # the executor need not wait for this process to go away
         os.close(lock_fd)
         return status
 
@@ -247,8 +259,7 @@ class Runner:
                         os.kill(other, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-        for src in sources:
-            self.tee.finish(src)
+        self.tee.finishing.extend(sources)
         self.post["parts"]["analysis"] = {"wall": time.time() - t0, "slices": per_slice}
         if failures:
             raise next(iter(failures.values()))

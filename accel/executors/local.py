@@ -14,12 +14,14 @@ holds.
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import time
 from pathlib import Path
 
 from accel.capture import flush_std
 from accel.executors.base import Executor, Handle, record_death
+from accel.job import status_of
 
 
 class _Guard:
@@ -75,51 +77,80 @@ def _guard_loop(fd: int) -> None:
 
 
 class LocalHandle(Handle):
-    def __init__(self, path: Path, pid: int, part_fd: int, guard: _Guard):
+    """A forked job. The runner names each part on a pipe as it starts, and says "done"
+    once post.json is written: from then on the job is over, and the process's own
+    teardown (a millisecond or more) is reaped later instead of waited for."""
+
+    def __init__(self, path: Path, pid: int, part_fd: int, executor: LocalExecutor):
         self.path = path
         self.pid = pid
-        self.part_fd = part_fd  # the runner names each part here as it starts
-        self.guard = guard
+        self.part_fd = part_fd
+        self.executor = executor
         self.status: str | None = None
+        self.parts: list[str] = []
+        self._buf = b""
 
-    def last_part(self) -> str:
-        # the runner has exited; a process it left behind may hold the pipe open, so
-        # read what is there and don't wait for end-of-file
-        os.set_blocking(self.part_fd, False)
-        data = b""
+    def _read_parts(self) -> bool:
+        """Read what the pipe has; True at end-of-file."""
         try:
-            while chunk := os.read(self.part_fd, 65536):
-                data += chunk
-        except OSError:
-            pass
-        os.close(self.part_fd)
-        lines = data.decode(errors="replace").split()
-        return lines[-1] if lines else ""
+            chunk = os.read(self.part_fd, 4096)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            return True
+        self._buf += chunk
+        *lines, self._buf = self._buf.split(b"\n")
+        self.parts += [line.decode(errors="replace") for line in lines if line]
+        return False
 
     def wait(self, timeout: float | None = None) -> str | None:
         if self.status is not None:
             return self.status
+        from accel.runner import DONE
+
+        # watch both the pipe (parts, "done") and the process (it may die without a word,
+        # while something it started still holds the pipe open)
+        pidfd = os.pidfd_open(self.pid)
+        os.set_blocking(self.part_fd, False)
+        sel = selectors.DefaultSelector()
+        sel.register(self.part_fd, selectors.EVENT_READ, "pipe")
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            flags = 0 if deadline is None else os.WNOHANG
-            try:
-                pid, status = os.waitpid(self.pid, flags)
-            except ChildProcessError:
-                pid, status = self.pid, 0
-            if pid:
-                break
-            if time.monotonic() >= deadline:  # type: ignore[operator]
-                return None
-            time.sleep(0.01)
-        self.guard.tell("-", self.pid)
+        exited = False
+        try:
+            while not (self.parts and self.parts[-1] == DONE):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                events = sel.select(left)
+                if not events:
+                    return None
+                for key, _ in events:
+                    if key.data == "pipe" and self._read_parts():
+                        sel.unregister(self.part_fd)
+                    elif key.data == "exit":
+                        exited = True
+                if exited:
+                    self._read_parts()  # whatever it wrote before it went
+                    break
+        finally:
+            sel.close()
+            os.close(pidfd)
+        os.close(self.part_fd)
+        self.executor.forget(self.pid)
+        if self.parts and self.parts[-1] == DONE:
+            self.executor.reap_later(self.pid)
+            self.status = status_of(self.path)
+            return self.status
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = 0
         from accel.runner import exit_description
 
-        part = self.last_part()
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) in (0, 1):
             how = "the job process ended without a report"
         else:
             how = exit_description(status)
-        self.status = record_death(self.path, how, part)
+        self.status = record_death(self.path, how, self.parts[-1] if self.parts else "")
         return self.status
 
     def cancel(self) -> None:
@@ -135,6 +166,24 @@ class LocalExecutor(Executor):
         self.echo = echo
         self._guard: _Guard | None = None
         self._guard_pid = 0  # the process the guard belongs to (a fork needs its own)
+        self._unreaped: set[int] = set()
+
+    def reap_later(self, pid: int) -> None:
+        self._unreaped.add(pid)
+
+    def forget(self, pid: int) -> None:
+        """The job is over: the guard need not kill its group any more."""
+        if self._guard is not None and self._guard_pid == os.getpid():
+            self._guard.tell("-", pid)
+
+    def _reap(self, block: bool = False) -> None:
+        for pid in list(self._unreaped):
+            try:
+                done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self._unreaped.discard(pid)
 
     def guard(self) -> _Guard:
         if self._guard is None or self._guard_pid != os.getpid():
@@ -143,6 +192,7 @@ class LocalExecutor(Executor):
         return self._guard
 
     def submit(self, path: Path, setup: dict | None = None) -> LocalHandle:
+        self._reap()
         guard = self.guard()
         flush_std()
         r, w = os.pipe()
@@ -169,9 +219,10 @@ class LocalExecutor(Executor):
         except (PermissionError, ProcessLookupError):
             pass
         guard.tell("+", pid)
-        return LocalHandle(path, pid, r, guard)
+        return LocalHandle(path, pid, r, self)
 
     def close(self) -> None:
+        self._reap(block=True)
         if self._guard is not None and self._guard_pid == os.getpid():
             os.close(self._guard.fd)
             try:

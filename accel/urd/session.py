@@ -75,8 +75,8 @@ class Urd:
         if session is None:
             raise UserError(f"urd list {listname!r}: finish() without begin()")
         ts = timestamp if timestamp is not None else session["timestamp"]
-        if ts is None:
-            ts = datetime.datetime.now().replace(microsecond=0)
+        if ts is None:  # to the microsecond: two runs in one second are two sessions
+            ts = datetime.datetime.now()
         entry = self.lists.add(listname, ts, session["joblist"],
                                caption=caption if caption is not None else session["caption"],
                                user=_user(), build=self.build_script, deps=session["deps"],

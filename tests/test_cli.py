@@ -1,0 +1,146 @@
+"""The ax command as a whole: init, configuration mistakes, help, and the repo's own pipeline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import AX, Project, no_traceback
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ax(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full = dict(os.environ, **(env or {}))
+    full.pop("ACCEL_CONFIG", None) if not env or "ACCEL_CONFIG" not in env else None
+    return subprocess.run([*AX, *args], cwd=cwd, capture_output=True, text=True, env=full,
+                          timeout=120)
+
+
+def test_init_makes_a_project_that_runs_at_once(tmp_path):
+    r = ax(tmp_path, "init", "proj", "--slices", "2")
+    assert r.returncode == 0, r.stderr
+    assert "ax run" in r.stdout  # says what to do next
+    root = tmp_path / "proj"
+    for rel in ("accelerator.conf", "methods/a_hello.py", "build.py", "workdirs/dev", "results"):
+        assert (root / rel).exists(), rel
+    first = ax(root, "run")
+    assert first.returncode == 0, first.stderr
+    assert "[dev-1 synthesis] Hello, accel!" in first.stdout
+    assert (root / "results" / "hello.pickle").is_symlink()
+    second = ax(root, "run")
+    assert second.returncode == 0 and "(0 new, 1 reused)" in second.stdout
+    assert sorted(p.name for p in (root / "workdirs" / "dev").glob("dev-*")) == ["dev-1"]
+
+
+def test_init_does_not_overwrite(tmp_path):
+    assert ax(tmp_path, "init", "p").returncode == 0
+    (tmp_path / "p" / "build.py").write_text("# mine\n")
+    r = ax(tmp_path, "init", "p")
+    assert r.returncode == 2 and no_traceback(r)
+    assert "build.py" in r.stderr and "--force" in r.stderr
+    assert (tmp_path / "p" / "build.py").read_text() == "# mine\n"
+
+
+def test_config_mistakes_are_one_line_naming_file_and_line(tmp_path):
+    project = Project(tmp_path / "p")
+    conf = project.conf
+    cases = {
+        "slices: many\n": ":1:",
+        "slices: 2\nworkdir:\n    dev ./workdirs/dev\n": "workdir",
+        "slices: 2\nworkdirs:\n    dev ./nowhere\n": "nowhere",
+        "slices: 2\nworkdirs:\n    dev ${NO_SUCH_VAR_ACCEL}/x\n": "NO_SUCH_VAR_ACCEL",
+        "workdirs:\n    dev ./workdirs/dev\nurd: local\n": "urd",
+    }
+    for text, needle in cases.items():
+        conf.write_text(text)
+        for cmd in (("run",), ("job", "dev-1"), ("workdir",), ("method",)):
+            r = project.ax(*cmd)
+            assert r.returncode == 2, (text, cmd, r.stdout, r.stderr)
+            assert no_traceback(r), r.stderr
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1, r.stderr
+            assert "accelerator.conf" in lines[0] and needle in lines[0], lines[0]
+
+
+def test_config_found_walking_up_or_given(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("one", "def synthesis():\n    return 1\n")
+    project.build("def main(urd):\n    print('GOT', urd.build('one').load())\n")
+    sub = project.root / "deep" / "er"
+    sub.mkdir(parents=True)
+    r = ax(sub, "run", str(project.root / "build.py"))
+    assert r.returncode == 0 and "GOT 1" in r.stdout, r.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert ax(elsewhere, "job", "dev-1").returncode == 2  # no project here
+    r = ax(elsewhere, "--config", str(project.conf), "job", "dev-1")
+    assert r.returncode == 0 and "dev-1" in r.stdout, r.stderr
+    r = ax(elsewhere, "job", "dev-1", env={"ACCEL_CONFIG": str(project.conf)})
+    assert r.returncode == 0 and "dev-1" in r.stdout, r.stderr
+
+
+def test_help_and_unknown_commands(tmp_path):
+    r = ax(tmp_path, "--help")
+    assert r.returncode == 0
+    for command in ("init", "run", "job", "method", "workdir", "urd"):
+        assert command in r.stdout
+    r = ax(tmp_path, "jbo")
+    assert r.returncode == 2 and "job" in r.stderr and no_traceback(r)
+    r = ax(tmp_path, "--version")
+    assert r.returncode == 0 and "0.1" in r.stdout
+
+
+def test_unknown_build_script_and_method(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("count_words", "def synthesis():\n    return 1\n")
+    project.build("def main(urd):\n    urd.build('count_word')\n")
+    r = project.ax("run")
+    assert r.returncode == 2 and no_traceback(r)
+    assert "count_word" in r.stderr and "count_words" in r.stderr  # the close name
+    r = project.ax("run", "nosuch")
+    assert r.returncode == 2 and "build_nosuch.py" in r.stderr and no_traceback(r)
+
+
+def copy_example(dst: Path) -> Path:
+    root = dst / "example"
+    root.mkdir()
+    shutil.copy(REPO / "accelerator.conf", root)
+    shutil.copy(REPO / "build.py", root)
+    shutil.copytree(REPO / "methods", root / "methods",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "workdirs" / "dev").mkdir(parents=True)
+    return root
+
+
+def test_the_repos_own_pipeline(tmp_path):
+    root = copy_example(tmp_path)
+    first = ax(root, "run")
+    assert first.returncode == 0, first.stderr
+    assert "(3 new, 0 reused)" in first.stdout
+    report = root / "results" / "report.txt"
+    assert report.is_symlink() and "Abisko" in report.read_text()
+    second = ax(root, "run")
+    assert second.returncode == 0 and "(0 new, 3 reused)" in second.stdout
+    # a helper module edit rebuilds the methods that import it, and what depends on them
+    helper = root / "methods" / "weather.py"
+    helper.write_text(helper.read_text() + "\n# a comment is an edit too\n")
+    st = helper.stat()
+    os.utime(helper, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    third = ax(root, "run")
+    assert third.returncode == 0, third.stderr
+    assert "(3 new, 0 reused)" in third.stdout
+    r = ax(root, "urd", "weather", "--json")
+    assert r.returncode == 0 and r.stdout.count('"timestamp"') == 3
+
+
+def test_ax_runs_as_a_module_and_as_a_script():
+    script = shutil.which("ax")
+    for cmd in ([sys.executable, "-m", "accel.cli.main", "--help"], [script, "--help"]):
+        if cmd[0] is None:
+            continue
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "Commands" in r.stdout

@@ -199,7 +199,8 @@ class Builder:
             "options": encode(plan.options),
             "datasets": plan.datasets,
             "jobs": plan.jobs,
-            "hash": plan.identity,
+            "identity": plan.identity,
+            "hash": plan.source_hash,  # as the Accelerator's params.hash: the source hash
             "source_hash": plan.source_hash,
             "source_files": plan.source_files,
             "slices": self.slices,

@@ -90,7 +90,7 @@ class Job(str):
 
     @property
     def path(self) -> Path:
-        wds = layout.paths().workdirs
+        wds = layout.paths().workdirs or _project_workdirs()
         try:
             return wds[self.workdir] / str(self)
         except KeyError:
@@ -175,14 +175,20 @@ class Job(str):
     def output(self, part: str | int | None = None) -> str:
         """Captured output: 'prepare', 'synthesis', a slice number, or None for all."""
         out = self.path / layout.OUTPUT
-        if part is not None:
-            try:
-                return (out / layout.output_name(part)).read_text(errors="replace")
-            except FileNotFoundError:
-                return ""
-        slices = self.params.get("slices", 0)
-        parts: list[str | int] = ["prepare", *range(slices), "synthesis"]
-        return "".join(self.output(p) for p in parts)
+        slices = range(self.params.get("slices", 0))
+        if part is None:
+            return "".join(self.output(p) for p in ("prepare", "analysis", "synthesis"))
+        if part == "analysis":
+            return "".join(self.output(n) for n in slices)
+        if isinstance(part, str) and part.isdigit():
+            part = int(part)
+        if part not in ("prepare", "synthesis") and part not in slices:
+            raise UserError(f"job {self}: no part {part!r} (parts: prepare, analysis, "
+                            f"synthesis, or a slice number 0..{len(slices) - 1})")
+        try:
+            return (out / layout.output_name(part)).read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     # --- relations ---------------------------------------------------------------
 
@@ -194,9 +200,7 @@ class Job(str):
             return []
 
     def dataset(self, name: str = "default"):
-        from accel.dataset import Dataset  # issue 3; lazy so plain jobs never load numpy
-
-        return Dataset(self, name)
+        return _dataset_module().Dataset(self, name)
 
     def link_result(self, filename: str = "result.pickle", linkname: str | None = None) -> Path:
         """Make a symlink in the result directory pointing at one of this job's files."""
@@ -236,6 +240,31 @@ class Job(str):
         return Job(prev) if prev else None
 
 
+def _project_workdirs() -> dict:
+    """In a plain Python process, the workdirs of the project we are in (or ACCEL_CONFIG's)."""
+    from accel.config import load_config
+    from accel.errors import ConfigError
+
+    try:
+        cfg = load_config()
+    except ConfigError:
+        return {}
+    layout.set_paths(layout.Paths(dict(cfg.workdirs), cfg.result_directory,
+                                  cfg.input_directory, cfg.path))
+    return layout.paths().workdirs
+
+
+def _dataset_module():
+    """accel.dataset, imported on first use so plain jobs never load numpy."""
+    try:
+        import accel.dataset as ds
+    except ModuleNotFoundError as e:
+        if e.name != "accel.dataset":
+            raise
+        raise UserError("datasets are not in this version of accel yet") from None
+    return ds
+
+
 def iter_user_files(root: Path) -> Iterator[str]:
     """Relative names of the files a method wrote (not setup/post/output/scratch/temps)."""
     for dirpath, dirnames, filenames in os.walk(root):
@@ -248,6 +277,53 @@ def iter_user_files(root: Path) -> Iterator[str]:
             if is_temp_name(fn):
                 continue
             yield fn if rel == "." else os.path.join(rel, fn)
+
+
+class NamedJobList(list):
+    """Jobs in build order, each with the name it was built under (its method, or the
+    `name=` given to build). `.get(name)` is the latest of that name; `.get(-1)` (an int)
+    is by position, as in the Accelerator."""
+
+    def __init__(self, pairs=()):
+        pairs = [(str(name), Job(job)) for name, job in pairs]
+        super().__init__(job for _, job in pairs)
+        self.names: list[str] = [name for name, _ in pairs]
+
+    def append_named(self, name: str, job: Job) -> None:
+        self.append(Job(job))
+        self.names.append(name)
+
+    def get(self, name: str | int, default: Job | None = None) -> Job | None:
+        if isinstance(name, int):
+            try:
+                return self[name]
+            except IndexError:
+                return default
+        for i in range(len(self) - 1, -1, -1):
+            if self.names[i] == name:
+                return self[i]
+        return default
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            job = self.get(key)
+            if job is None:
+                raise IndexError(f"no job named {key!r} here (names: {', '.join(self.names)})")
+            return job
+        return super().__getitem__(key)
+
+    def find(self, name: str) -> list[Job]:
+        return [job for n, job in zip(self.names, self, strict=True) if n == name]
+
+    @property
+    def jobs(self) -> list[str]:
+        """Just the job ids, in order."""
+        return [str(j) for j in self]
+
+    @property
+    def as_tuples(self) -> list[tuple[str, str]]:
+        """(name, job id) pairs, in order."""
+        return list(zip(self.names, self.jobs, strict=True))
 
 
 class JobWithFile:
@@ -349,9 +425,7 @@ class CurrentJob(Job):
         return os.path.join(self.input_directory, *parts)
 
     def datasetwriter(self, *a: Any, **kw: Any):
-        from accel.dataset import DatasetWriter  # issue 3
-
-        return DatasetWriter(self, *a, **kw)
+        return _dataset_module().DatasetWriter(self, *a, **kw)
 
 
 def _register_with_codec() -> None:

@@ -338,7 +338,7 @@ class _DateTime(_Type):
             return datetime(value.year, value.month, value.day, value.hour, value.minute,
                             value.second, value.microsecond, value.tzinfo, fold=value.fold)
         if isinstance(value, date):
-            raise _Bad("datetime (a date is not a datetime)", value)
+            return datetime(value.year, value.month, value.day)  # as the Accelerator (and '2021-08-01')
         if isinstance(value, str):
             return _fromiso(datetime, value, "2020-01-31T12:00:00")
         raise _Bad(self.text, value)
@@ -605,7 +605,9 @@ def _compile_elem(decl: Any, keylike: bool = False) -> _Field:
         raise _BadDecl(f"{type(decl).__name__} cannot be used inside a container")
     if decl is not None and not isinstance(decl, (type, list, dict, set, OptionEnum,
                                                    OptionString)):
-        raise _ambiguous(decl)
+        if type(decl) not in _SCALAR_TYPES:
+            raise _ambiguous(decl)
+        decl = type(decl)  # the Accelerator's rule: an example types the elements
     f = _compile(decl)
     f.required = False
     if keylike:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -144,3 +145,56 @@ def test_ax_runs_as_a_module_and_as_a_script():
             continue
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and "Commands" in r.stdout
+
+
+def test_run_and_init_json(tmp_path):
+    r = ax(tmp_path, "init", "p", "--json")
+    assert r.returncode == 0
+    made = json.loads(r.stdout)
+    assert made["project"] == str(tmp_path / "p") and "ax run" in made["next"]
+    r = ax(tmp_path / "p", "run", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)  # the build's prints and the jobs' output went to stderr
+    assert out["new"] == 1 and out["jobs"][0]["method"] == "hello" and out["error"] is None
+    assert "built dev-1" in r.stderr and "[dev-1 synthesis]" in r.stderr
+    again = json.loads(ax(tmp_path / "p", "run", "--json").stdout)
+    assert again["reused"] == 1 and again["jobs"][0]["reused"] is True
+
+
+def test_method_shows_the_source_hash_a_build_uses(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("one", "from . import helper\n\ndef synthesis():\n    return helper.X\n")
+    project.file("methods/helper.py", "X = 1\n")
+    project.build("def main(urd):\n    urd.build('one')\n")
+    assert project.ax("run").returncode == 0
+    shown = json.loads(project.ax("method", "one", "--json").stdout)
+    params = json.loads((project.root / "workdirs/dev/dev-1/setup.json").read_text())
+    assert shown["source_hash"] == params["source_hash"] == params["hash"]
+    assert sorted(shown["source_files"]) == ["methods/a_one.py", "methods/helper.py"]
+
+
+def test_jobs_from_a_plain_python_process(tmp_path):
+    project = Project(tmp_path / "p", slices=2)
+    project.method("talk", """
+        def prepare():
+            print("p")
+
+        def analysis(sliceno):
+            print("slice", sliceno)
+
+        def synthesis():
+            return 7
+    """)
+    project.build("def main(urd):\n    urd.build('talk')\n")
+    assert project.ax("run").returncode == 0
+    code = ("from accel import Job\n"
+            "j = Job('dev-1')\n"
+            "print(j.load(), j.method, repr(j.output('analysis')))\n"
+            "try:\n    j.output('analysys')\nexcept ValueError as e:\n    print('ERR', e)\n")
+    for cwd, env in ((project.root, {}), (tmp_path, {"ACCEL_CONFIG": str(project.conf)})):
+        r = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                           text=True, env=dict(os.environ, **env))
+        assert r.returncode == 0, r.stderr
+        first, second = r.stdout.splitlines()
+        assert first == "7 talk 'slice 0\\nslice 1\\n'"
+        assert second.startswith("ERR") and "'analysys'" in second and "prepare" in second

@@ -326,7 +326,7 @@ def main(urd):
 
 
 def index_entry(project, jobid: str) -> Path:
-    identity = setup_of(project, jobid)["hash"]
+    identity = setup_of(project, jobid)["identity"]
     return project.root / "workdirs" / "dev" / ".accel" / "index" / identity[:2] / identity
 
 

@@ -67,7 +67,7 @@ def error(decl, value) -> str:
     (bool, False, 0),
     (str, "hello", b"hello"),
     (date, date(2020, 1, 2), datetime(2020, 1, 2)),
-    (datetime, datetime(2020, 1, 2, 3, 4), date(2020, 1, 2)),
+    (datetime, datetime(2020, 1, 2, 3, 4), time(3, 4)),
     (time, time(12, 30), datetime(2020, 1, 2)),
     (timedelta, timedelta(hours=1), [1]),
 ])
@@ -157,7 +157,6 @@ def test_datetime_from_iso_string():
     assert norm(datetime, x="2020-01-31T12:30:00Z") == datetime(2020, 1, 31, 12, 30,
                                                                 tzinfo=timezone.utc)
     assert "ISO" in error(datetime, "2020-01-31 noon")
-    assert "a date is not a datetime" in error(datetime, date(2020, 1, 1))
 
 
 def test_time_from_iso_string():
@@ -535,7 +534,7 @@ def test_check_declaration_accepts_all_kinds():
 
 
 @pytest.mark.parametrize("decl, fragment", [
-    ([1], "ambiguous"), ([int, str], "at most one"), ({"a": 1}, "ambiguous"),
+    ([int, str], "at most one"),
     ({str: int, int: str}, "at most one"), ({1, 2}, "at most one"), ((int,), "tuple"),
     (list, "by example"), (dict, "by example"), (object, "not an option type"),
     (object(), "cannot declare"), (OptionEnum, "needs arguments"),
@@ -553,6 +552,19 @@ def test_check_declaration_rejects_what_it_cannot_understand(decl, fragment):
     msg = str(info.value)
     assert msg.startswith("method 'meth': option 'opt': cannot understand the declaration")
     assert fragment in msg and "\n" not in msg
+
+
+def test_example_values_inside_containers_type_the_elements():
+    """As in the Accelerator: [1] is a list of int, {'a': {'b': 'c'}} a dict of dicts of str."""
+    assert norm([1], x=[2, 3]) == [2, 3]
+    assert "expected int" in error([1], ["x"])
+    assert norm({"a": {"b": "c"}}, x={"k": {"l": "m"}}) == {"k": {"l": "m"}}
+    assert "expected str" in error({"a": {"b": "c"}}, {"k": {"l": 5}})
+    assert norm([1]) == [] and norm({"a": 1}) == {}
+
+
+def test_a_date_for_a_datetime_is_midnight():
+    assert same(norm(datetime, x=date(2021, 8, 1)), datetime(2021, 8, 1))
 
 
 def test_check_declaration_wants_a_dict_with_str_names():

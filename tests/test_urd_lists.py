@@ -253,12 +253,12 @@ def test_mixing_int_and_date_rejected(urd: UrdLists):
     with pytest.raises(ValueError) as e:
         urd.add("dates", 20230103, [])
     assert "'dates'" in one_line(e)
-    # queries that compare across kinds would silently mean nothing: refused
-    with pytest.raises(UserError):
-        urd.since("dates", 0)
-    with pytest.raises(UserError):
-        urd.truncate("ints", "2023-01-01")
+    # queries across kinds order integers before dates, as the Accelerator does: since
+    # 0 is "from the start" on any list, and a date is after every integer
+    assert urd.since("dates", 0) == ["2023-01-02"]
+    assert urd.truncate("ints", "2023-01-01") == 0
     assert urd.since("ints", 0) == ["5"]
+    assert urd.truncate("dates", 0) == 1 and urd.latest("dates") is None
     assert urd.get("ints", "2023-01-02") is None
 
 

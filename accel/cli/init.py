@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from accel.cli.common import json_option, print_json
+
 CONF = """\
 # accel project configuration: see the README for every key.
 slices: {slices}
@@ -53,7 +55,8 @@ def main(urd):
 @click.option("--name", default="dev", show_default=True, help="Name of the workdir.")
 @click.option("--slices", type=click.IntRange(1), default=None, help="Parallel slices (default: CPUs).")
 @click.option("--force", is_flag=True, help="Write the files even if some exist.")
-def init(directory: str, name: str, slices: int | None, force: bool) -> None:
+@json_option
+def init(directory: str, name: str, slices: int | None, force: bool, as_json: bool) -> None:
     """Make a project in DIRECTORY: accelerator.conf, methods/ with an example method,
     build.py that builds it, a workdir and a result directory."""
     import os
@@ -79,5 +82,9 @@ def init(directory: str, name: str, slices: int | None, force: bool) -> None:
     (root / "workdirs" / name).mkdir(parents=True, exist_ok=True)
     (root / "results").mkdir(exist_ok=True)
     where = "" if root == Path.cwd() else f"cd {directory} && "
+    if as_json:
+        print_json({"project": str(root), "files": sorted(str(p) for p in files),
+                    "next": f"{where}ax run"})
+        return
     click.echo(f"Made an accel project in {root}.\nNext: {where}ax run\n"
                "      then look at it with: ax job hello; ax method hello")

@@ -246,7 +246,7 @@ def render(j: Any, info: dict) -> str:
     if params.get("slices") is not None:
         head.append(("slices", str(params["slices"])))
     if params.get("hash"):
-        head.append(("identity", str(params["hash"])))
+        head.append(("identity", str(params.get("identity", ""))))
     versions = params.get("versions") or {}
     if versions:
         head.append(("versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))

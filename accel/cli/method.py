@@ -34,8 +34,13 @@ def method(ctx: click.Context, name: str | None, as_json: bool) -> None:
         else:
             click.echo("no methods (add a_NAME.py files to a method package)")
         return
-    info = get_method(registry, name)
+    from accel.builder import Builder
+
+    builder = Builder(cfg)
+    info = get_method(builder.methods, name)
     data = method_data(info)
+    # what a build would use now (equivalent_hashes keys are written in these terms)
+    data["source_hash"], data["source_files"] = builder.source(info)
     if as_json:
         print_json(data)
     else:
@@ -125,6 +130,8 @@ def render(d: dict) -> str:
 
     out = [f"{colour(d['name'], 'bold')}  ({d['package']})", f"  file   {d['file']}",
            f"  parts  {', '.join(d['parts'])}"]
+    if d.get("source_hash"):
+        out.append(f"  source {d['source_hash']}  ({len(d['source_files'])} files)")
     if d["description"]:
         out += [""] + [f"  {line}".rstrip() for line in d["description"].splitlines()]
     out += ["", colour("options", "bold")]

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 import click
 
-from accel.cli.common import load
+from accel.cli.common import json_option, load, print_json
 
 
 @click.command()
 @click.argument("script", required=False, metavar="[NAME|FILE]")
 @click.option("--quiet", "-q", is_flag=True, help="Don't show the jobs' output live.")
+@json_option
 @click.pass_context
-def run(ctx: click.Context, script: str | None, quiet: bool) -> int:
+def run(ctx: click.Context, script: str | None, quiet: bool, as_json: bool) -> int:
     """Run main(urd) in build.py, build_NAME.py (project folder, then method packages), or FILE.
 
     Jobs that already exist are reused; the rest run now. Each job's output is shown live,
     each line prefixed with the job and part, and kept with the job (ax job REF -o).
+    With --json, everything the run prints goes to stderr, and stdout gets the job list.
     """
     from accel.builder import Builder
     from accel.errors import AccelError, JobError, UserError
@@ -35,25 +38,49 @@ def run(ctx: click.Context, script: str | None, quiet: bool) -> int:
         raise UserError(f"{path}: a build script needs a function main(urd)")
     urd = Urd(builder, build_script=str(path))
     set_current_urd(urd)
+    real_stdout = _stdout_to_stderr() if as_json else None
     t0 = time.time()
+    failed = None
     try:
         main(urd)
     except JobError as e:
+        failed = str(e)
         click.echo(f"ax run: {e}", err=True)
-        return 1
     except AccelError:
         raise
     except Exception as e:  # the build script's own bug: show its frames, not ours
         from accel.runner import method_traceback
 
-        click.echo(f"ax run: {path.name} failed: {type(e).__name__}: {e}", err=True)
+        failed = f"{path.name} failed: {type(e).__name__}: {e}"
+        click.echo(f"ax run: {failed}", err=True)
         click.echo(method_traceback(e, also_skip=(click.__file__,)), err=True, nl=False)
-        return 1
     finally:
         sys.stdout.flush()
-    if urd.joblist:
-        click.echo(urd.joblist.pretty)
-    new = len(urd.joblist.new)
-    click.echo(f"{len(urd.joblist)} jobs ({new} new, {len(urd.joblist) - new} reused) "
-               f"in {time.time() - t0:.2f}s")
-    return 0
+        builder.executor.close()
+        if real_stdout is not None:
+            os.dup2(real_stdout, 1)
+            os.close(real_stdout)
+    elapsed = time.time() - t0
+    jobs = urd.joblist
+    if as_json:
+        print_json({
+            "jobs": [{"job": str(j), "method": j.method, "name": jobs.name_of(i),
+                      "reused": j in jobs.reused} for i, j in enumerate(jobs)],
+            "new": len(jobs.new), "reused": len(jobs.reused), "seconds": round(elapsed, 3),
+            "error": failed,
+        })
+    elif failed is None:
+        if jobs:
+            click.echo(jobs.pretty)
+        click.echo(f"{len(jobs)} jobs ({len(jobs.new)} new, {len(jobs.reused)} reused) "
+                   f"in {elapsed:.2f}s")
+    return 1 if failed else 0
+
+
+def _stdout_to_stderr() -> int:
+    """Point fd 1 (and so the build script's prints and the jobs' live output) at stderr;
+    return a copy of the real stdout for the JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    return saved

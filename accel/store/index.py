@@ -75,7 +75,7 @@ class Index:
         path = self.workdir.path / jobid
         try:
             with open(path / layout.SETUP, encoding="utf-8") as f:
-                if json.load(f).get("hash") != identity:
+                if json.load(f).get("identity") != identity:
                     return False
         except (OSError, ValueError, AttributeError):
             return False
@@ -145,7 +145,7 @@ class Index:
                             continue
                     with open(path / layout.SETUP, encoding="utf-8") as f:
                         setup = json.load(f)
-                    identity, method = setup["hash"], setup["method"]
+                    identity, method = setup["identity"], setup["method"]
                 except (OSError, ValueError, KeyError, TypeError):
                     continue
                 newest[identity] = jobid  # scan is in number order: newest wins

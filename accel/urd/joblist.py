@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-from accel.job import Job
+from accel.job import Job, NamedJobList
 
 
-class JobList(list):
-    """A list of Job. `.get(name)` is the latest job of that method (or name= given to
-    build); `.pretty` is a table saying of each job whether it was new or reused."""
+class JobList(NamedJobList):
+    """`urd.joblist`: NamedJobList plus whether each job was new or reused; `.pretty`."""
 
-    def __init__(self, items=()):
-        super().__init__(items)
+    def __init__(self, pairs=()):
+        super().__init__(pairs)
         self._reused = [False] * len(self)
-        self._names: list[str | None] = [None] * len(self)
 
     def add(self, job: Job, reused: bool, name: str | None = None) -> None:
-        self.append(job)
+        self.append_named(name or job.method, job)
         self._reused.append(reused)
-        self._names.append(name)
 
     def name_of(self, i: int) -> str:
-        return self._names[i] or self[i].method
-
-    def get(self, name: str, default: Job | None = None) -> Job | None:
-        for i in range(len(self) - 1, -1, -1):
-            if self.name_of(i) == name or self[i].method == name:
-                return self[i]
-        return default
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            job = self.get(key)
-            if job is None:
-                raise IndexError(f"no job of {key!r} in this joblist")
-            return job
-        return super().__getitem__(key)
-
-    def find(self, name: str) -> list[Job]:
-        return [j for i, j in enumerate(self) if self.name_of(i) == name or j.method == name]
-
-    def as_tuples(self) -> list[tuple[str, Job]]:
-        return [(self.name_of(i), j) for i, j in enumerate(self)]
+        return self.names[i]
 
     @property
     def new(self) -> list[Job]:
@@ -54,7 +31,7 @@ class JobList(list):
     def pretty(self) -> str:
         if not self:
             return "no jobs"
-        rows = [(str(j), self.name_of(i), "reused" if self._reused[i] else "new")
+        rows = [(str(j), self.names[i], "reused" if self._reused[i] else "new")
                 for i, j in enumerate(self)]
         w0 = max(3, *(len(r[0]) for r in rows))
         w1 = max(6, *(len(r[1]) for r in rows))

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from accel.dotdict import DotDict
 from accel.errors import AccelError, UserError
-from accel.job import Job
+from accel.job import NamedJobList
 from accel.layout import split_jobid
 from accel.urd.timestamps import display_timestamp, normalise_timestamp, timestamp_kind
 
@@ -69,38 +69,8 @@ _ABANDONED: list[sqlite3.Connection] = []
 T = TypeVar("T")
 
 
-class UrdJobList(list):
-    """The jobs of one session, as `Job`s in build order; each also has the name it was
-    built under (the method, or `name=`). `.get(name)` is the latest of that name."""
-
-    def __init__(self, pairs=()):
-        pairs = [(str(m), str(j)) for m, j in pairs]
-        super().__init__(Job(j) for _, j in pairs)
-        self.names = [m for m, _ in pairs]
-
-    def get(self, name: str, default: Job | None = None) -> Job | None:
-        for m, job in zip(reversed(self.names), reversed(self), strict=True):
-            if m == name:
-                return job
-        return default
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            job = self.get(key)
-            if job is None:
-                raise IndexError(f"no job named {key!r} in this entry")
-            return job
-        return super().__getitem__(key)
-
-    @property
-    def jobs(self) -> list[str]:
-        """Just the job ids, in build order."""
-        return [str(j) for j in self]
-
-    @property
-    def as_tuples(self) -> list[tuple[str, str]]:
-        """(name, job id) pairs, in build order."""
-        return list(zip(self.names, self.jobs, strict=True))
+class UrdJobList(NamedJobList):
+    """The jobs of one recorded session, with the names they were built under."""
 
 
 def check_listname(listname: object) -> str:
@@ -307,6 +277,13 @@ class UrdLists:
                 f"list's timestamps are {plural[want]} (a list cannot mix them)"
             )
 
+    @staticmethod
+    def _bound(canonical: str, existing: str | None) -> str:
+        """A bound for since/truncate; as in the Accelerator, integers sort before dates."""
+        if existing is None or timestamp_kind(existing) == timestamp_kind(canonical):
+            return canonical
+        return "" if timestamp_kind(canonical) == "integer" else "~"
+
     # -- public API ---------------------------------------------------------------
 
     def add(
@@ -458,10 +435,10 @@ class UrdLists:
 
         def operation(conn: sqlite3.Connection) -> list[str]:
             with _transaction(conn):
-                self._check_kind(listname, ts, self._edge(conn, listname, last=True))
+                bound = self._bound(ts, self._edge(conn, listname, last=True))
                 rows = conn.execute(
                     "SELECT ts FROM entries WHERE listname = ? AND ts > ? ORDER BY ts",
-                    (listname, ts),
+                    (listname, bound),
                 ).fetchall()
             return [display_timestamp(row[0]) for row in rows]
 
@@ -483,10 +460,10 @@ class UrdLists:
 
         def operation(conn: sqlite3.Connection) -> int:
             with _transaction(conn, immediate=True):
-                self._check_kind(listname, ts, self._edge(conn, listname, last=True))
-                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, ts))
+                ts_ = self._bound(ts, self._edge(conn, listname, last=True))
+                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, ts_))
                 return conn.execute(
-                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, ts)
+                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, ts_)
                 ).rowcount
 
         return self._run(operation)

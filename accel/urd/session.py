@@ -96,23 +96,23 @@ class Urd:
 
     def latest(self, listname: str) -> DotDict | None:
         """The newest entry (recorded as a dependency of open sessions)."""
-        return self._dep(self.lists.latest(listname))
+        return _entry(listname, self._dep(self.lists.latest(listname)))
 
     def first(self, listname: str) -> DotDict | None:
-        return self._dep(self.lists.first(listname))
+        return _entry(listname, self._dep(self.lists.first(listname)))
 
     def get(self, listname: str, timestamp: Any) -> DotDict | None:
-        return self._dep(self.lists.get(listname, timestamp))
+        return _entry(listname, self._dep(self.lists.get(listname, timestamp)))
 
     def peek(self, listname: str, timestamp: Any) -> DotDict | None:
         """Like get, but not recorded as a dependency."""
-        return self.lists.get(listname, timestamp)
+        return _entry(listname, self.lists.get(listname, timestamp))
 
     def peek_latest(self, listname: str) -> DotDict | None:
-        return self.lists.latest(listname)
+        return _entry(listname, self.lists.latest(listname))
 
     def peek_first(self, listname: str) -> DotDict | None:
-        return self.lists.first(listname)
+        return _entry(listname, self.lists.first(listname))
 
     def since(self, listname: str, timestamp: Any) -> list[str]:
         return self.lists.since(listname, timestamp)
@@ -130,6 +130,21 @@ class Urd:
         if not jobid:
             raise NotFound(f"urd list {listname!r}: no job of method {method!r} in the latest entry")
         return Job(jobid)
+
+
+class EmptyEntry(DotDict):
+    """What latest/first/get/peek give for no entry: falsy, with an empty joblist."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _entry(listname: str, entry: DotDict | None) -> DotDict:
+    if entry is not None:
+        return entry
+    from accel.urd.lists import UrdJobList
+    return EmptyEntry(listname=listname, timestamp="0", caption="", user="", build="",
+                      deps={}, joblist=UrdJobList())
 
 
 def _user() -> str:

@@ -10,8 +10,6 @@ Everything up to the look-up is cheap and cached, so a hit costs microseconds.
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import json
 import os
 import sys
@@ -24,9 +22,9 @@ from typing import Any
 from accel import layout
 from accel.atomic import read_json
 from accel.config import Config
-from accel.errors import JobError, MethodError, OptionError
+from accel.errors import AccelError, JobError, MethodError, OptionError
 from accel.executors import Executor, LocalExecutor
-from accel.identity import SourceHasher, job_identity
+from accel.identity import SourceHasher, combine, job_identity, sha_without
 from accel.job import Job, status_of
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
@@ -63,6 +61,7 @@ class Builder:
         self.executor = executor or LocalExecutor(echo=echo)
         self.slices = config.slices
         self._memo: dict[str, str] = {}
+        self._noted: set[str] = set()
 
     # --- identity ----------------------------------------------------------------
 
@@ -105,14 +104,12 @@ class Builder:
             si = self.hasher.source_info(info.file, extra_files, extra_modules)
         except FileNotFoundError as e:
             raise MethodError(f"method {info.name!r}: depend_extra file {e.filename or e} does not exist")
+        if not info.equivalent_hashes:
+            return si.hash, dict(si.files)
+        # the declaration must not change the hash it names: hash the file without it
         files = dict(si.files)
-        if info.equivalent_hashes:
-            # the declaration itself must not change the hash it refers to
-            rel = next(k for k, v in files.items() if k.endswith(info.file.name) and
-                       v == self.hasher.file_sha(info.file))
-            files[rel] = _sha_without_equivalent_hashes(info.file)
-            return _combine(files), files
-        return si.hash, files
+        files[self.hasher.name_of(info.file)] = sha_without(info.file, "equivalent_hashes")
+        return combine(files), files
 
     def equivalent_sources(self, info: MethodInfo, current: str) -> list[str]:
         eq = info.equivalent_hashes
@@ -122,9 +119,11 @@ class Builder:
             raise MethodError(f"method {info.name!r}: equivalent_hashes must be a dict "
                               "{'current source hash': ('older hash', ...)}")
         if current not in eq:
-            print(f"accel: note: method {info.name!r}: equivalent_hashes names "
-                  f"{', '.join(map(str, eq))}, but the source hash is now {current}; "
-                  "the declaration no longer applies", file=sys.stderr)
+            if info.name not in self._noted:  # once, not on every cache hit
+                self._noted.add(info.name)
+                print(f"accel: note: method {info.name!r}: equivalent_hashes names "
+                      f"{', '.join(map(str, eq))}, but the source hash is now {current}; "
+                      "the declaration no longer applies", file=sys.stderr)
             return []
         old = eq[current]
         return [old] if isinstance(old, str) else list(old)
@@ -180,12 +179,13 @@ class Builder:
                         continue
                     jobid = ref.split("/")[0]
                     try:
-                        status = status_of(Job(jobid).path)
-                    except Exception as e:
+                        path = Job(jobid).path
+                    except AccelError as e:
                         raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: {e}")
-                    if not (Job(jobid).path / layout.SETUP).exists():
+                    if not (path / layout.SETUP).exists():
                         raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
                                           f"job {jobid} does not exist")
+                    status = status_of(path)
                     if status != "finished":
                         raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
                                           f"job {jobid} is {status}, not finished")
@@ -250,27 +250,3 @@ def _merged(method: str, what: str, given: dict | None, from_kw: dict) -> dict:
             raise OptionError(f"method {method!r}: {what} {k!r} given twice (in {what}= and as a keyword)")
         out[k] = v
     return out
-
-
-def _sha_without_equivalent_hashes(file: Path) -> str:
-    """The method file's hash with the `equivalent_hashes = ...` statement blanked out."""
-    src = file.read_bytes()
-    lines = src.split(b"\n")
-    try:
-        tree = ast.parse(src)
-    except SyntaxError:
-        return hashlib.sha256(src).hexdigest()
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "equivalent_hashes" for t in node.targets
-        ):
-            for i in range(node.lineno - 1, node.end_lineno or node.lineno):
-                lines[i] = b""
-    return hashlib.sha256(b"\n".join(lines)).hexdigest()
-
-
-def _combine(files: dict[str, str]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(files):
-        h.update(f"{len(name)}:{name}:{files[name]}\n".encode())
-    return h.hexdigest()

@@ -70,6 +70,35 @@ class SourceInfo:
     files: dict[str, str]
 
 
+def combine(files: dict[str, str]) -> str:
+    """The source hash of a set of files: sha256 over the sorted, length-prefixed
+    (name, file sha) pairs."""
+    h = hashlib.sha256(_SOURCE_VERSION)
+    for name, sha in sorted(files.items()):
+        data = name.encode("utf-8", "surrogateescape")
+        h.update(len(data).to_bytes(4, "big"))
+        h.update(data)
+        h.update(sha.encode("ascii"))
+    return h.hexdigest()
+
+
+def sha_without(path: Path, assigned_name: str) -> str:
+    """A file's sha256 with its module-level `assigned_name = ...` statement blanked out,
+    so that the statement can name the hash of the file it is in (equivalent_hashes)."""
+    src = Path(path).read_bytes()
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return hashlib.sha256(src).hexdigest()
+    lines = src.split(b"\n")
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == assigned_name for t in node.targets):
+            for i in range(node.lineno - 1, node.end_lineno or node.lineno):
+                lines[i] = b""
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
 def job_identity(
     method: str,
     source_hash: str,
@@ -312,15 +341,8 @@ class SourceHasher:
                             names[found] = name
                             todo.append(found)
 
-        files = {names[p]: walk.files[p].sha for p in names}
-        files = dict(sorted(files.items()))
-        h = hashlib.sha256(_SOURCE_VERSION)
-        for name, sha in files.items():
-            data = name.encode("utf-8", "surrogateescape")
-            h.update(len(data).to_bytes(4, "big"))
-            h.update(data)
-            h.update(sha.encode("ascii"))
-        info = SourceInfo(hash=h.hexdigest(), files=files)
+        files = dict(sorted((names[p], walk.files[p].sha) for p in names))
+        info = SourceInfo(hash=combine(files), files=files)
         for folder, d in walk.dirs.items():
             checks[folder] = None if d is None else d.key
         return _Closure(tuple(checks.items()), info, walk.racy)
@@ -473,6 +495,10 @@ class SourceHasher:
         if portions:
             return [], portions
         return None
+
+    def name_of(self, path: Path) -> str | None:
+        """The name `path` has in SourceInfo.files (None when outside every root)."""
+        return self._name(os.path.realpath(path))
 
     def _name(self, real: str) -> str | None:
         """Name of a file in SourceInfo.files, or None when it is outside every root."""

@@ -179,7 +179,7 @@ class Runner:
         finally:
             self.tee.close()
         self.post.update(
-            jobid=self.jobid, starttime=start, endtime=time.time(),
+            jobid=self.jobid, exitcode=status, starttime=start, endtime=time.time(),
             exectime=time.time() - start, files=sorted(iter_user_files(self.path)),
             cpu=_cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
             maxrss_kb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

@@ -12,8 +12,9 @@ class JobList(NamedJobList):
         super().__init__(pairs)
         self._reused = [False] * len(self)
 
-    def add(self, job: Job, reused: bool, name: str | None = None) -> None:
-        self.append_named(name or job.method, job)
+    def add(self, job: Job, reused: bool, name: str) -> None:
+        """`name`: the method, or the name= it was built under."""
+        self.append_named(name, job)
         self._reused.append(reused)
 
     def name_of(self, i: int) -> str:

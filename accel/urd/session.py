@@ -43,14 +43,15 @@ class Urd:
         and the job's caption -- unless the method itself declares an option or input of
         that name, which then gets the value.
         """
-        declared = self.builder.declared_names(method)
-        if name is not None and "name" in declared:
-            kw["name"], name = name, None
-        if caption is not None and "caption" in declared:
-            kw["caption"], caption = caption, None
+        if name is not None or caption is not None:
+            declared = self.builder.declared_names(method)
+            if name is not None and "name" in declared:
+                kw["name"], name = name, None
+            if caption is not None and "caption" in declared:
+                kw["caption"], caption = caption, None
         job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
                                          force_build=force_build, caption=caption, **kw)
-        self.joblist.add(job, reused, name)
+        self.joblist.add(job, reused, name or method)
         for session in self._sessions.values():
             session["joblist"].append((name or method, str(job)))
         return job

@@ -327,7 +327,7 @@ def main(urd):
 
 def index_entry(project, jobid: str) -> Path:
     identity = setup_of(project, jobid)["identity"]
-    return project.root / "workdirs" / "dev" / ".accel" / "index" / identity[:2] / identity
+    return project.root / "workdirs" / "dev" / ".accel" / "index" / identity
 
 
 def build_three(project) -> dict[str, str]:

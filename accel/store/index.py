@@ -1,6 +1,6 @@
 """identity -> finished job, as one tiny file per identity.
 
-`<workdir>/.accel/index/ab/abcdef...` holds the id of the newest finished job with that
+`<workdir>/.accel/index/abcdef...` holds the id of the newest finished job with that
 identity. A look-up is one small read and one stat, however many jobs there are, and
 any number of processes can add entries at once (each is an atomic rename). A `READY`
 file marks an index as complete; without it (deleted, never made, or found damaged) the
@@ -17,11 +17,11 @@ import os
 from pathlib import Path
 
 from accel import layout
-from accel.atomic import write_bytes
+from accel.atomic import is_temp_name, write_bytes
 from accel.store.locks import FlockLock
 from accel.store.workdir import Workdir
 
-FORMAT = b"accel-index 1\n"
+FORMAT = b"accel-index 2\n"  # 2: one flat folder (a folder per prefix cost a mkdir a job)
 
 
 class Index:
@@ -31,7 +31,7 @@ class Index:
         self._ready = False
 
     def _entry(self, identity: str) -> Path:
-        return self.root / identity[:2] / identity
+        return self.root / identity
 
     def ensure_ready(self) -> None:
         if self._ready:
@@ -88,7 +88,7 @@ class Index:
             return None
 
     def add(self, identity: str, jobid: str, method: str) -> None:
-        self.workdir.meta_dir("index", identity[:2])
+        self.workdir.meta_dir("index")
         write_bytes(self._entry(identity), jobid.encode())
         by_method = self.workdir.meta_dir("by-method")
         fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -158,15 +158,11 @@ class Index:
                         continue
                 except (OSError, UnicodeDecodeError):
                     pass
-                entry.parent.mkdir(exist_ok=True)
                 write_bytes(entry, jobid.encode())
             # entries of identities no finished job has any more go
-            for sub in os.listdir(self.root):
-                d = self.root / sub
-                if d.is_dir():
-                    for fn in os.listdir(d):
-                        if fn not in newest:
-                            (d / fn).unlink(missing_ok=True)
+            for fn in os.listdir(self.root):
+                if fn not in newest and fn != "READY" and not is_temp_name(fn):
+                    (self.root / fn).unlink(missing_ok=True)
             by_method = self.workdir.meta_dir("by-method")
             for method, jobids in methods.items():
                 write_bytes(by_method / method, "".join(f"{j}\n" for j in jobids).encode())

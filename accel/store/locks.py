@@ -1,13 +1,21 @@
-"""flock-based locks: the kernel drops them when the holder dies, so a killed builder
-blocks nobody. Ours rather than filelock's because this sits on the path of every new
-job, and one open + one flock is all it needs."""
+"""Locks the kernel drops when their holder dies, so a killed builder blocks nobody.
+
+`FlockLock` locks a whole file. `ByteLock` locks one byte of a shared file with an
+open-file-description lock (Linux F_OFD_SETLK): the identity locks are one byte each in
+a single `locks` file per workdir, so taking the lock of a new identity creates no file
+-- a file creation is a good part of what a new job costs. OFD locks belong to the open
+file, not the process, so threads and forks behave as with flock.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import struct
 import time
 from pathlib import Path
+
+_FLOCK = "hhqqi4x"  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD)
 
 
 class FlockLock:
@@ -15,13 +23,16 @@ class FlockLock:
         self.path = path
         self.fd: int | None = None
 
+    def _try(self, fd: int, blocking: bool) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """True once held; False if not blocking (or timed out) and someone else holds it."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking and deadline is None else fcntl.LOCK_NB))
+                self._try(fd, blocking and deadline is None)
                 self.fd = fd
                 return True
             except BlockingIOError:
@@ -32,7 +43,7 @@ class FlockLock:
 
     def release(self) -> None:
         if self.fd is not None:
-            os.close(self.fd)  # closing drops the flock
+            os.close(self.fd)  # closing drops the lock
             self.fd = None
 
     def __enter__(self) -> FlockLock:
@@ -41,3 +52,18 @@ class FlockLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class ByteLock(FlockLock):
+    """Byte `offset` of the file at `path`, locked for writing."""
+
+    def __init__(self, path: Path, offset: int):
+        super().__init__(path)
+        self.offset = offset
+
+    def _try(self, fd: int, blocking: bool) -> None:
+        request = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self.offset, 1, 0)
+        try:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLKW if blocking else fcntl.F_OFD_SETLK, request)
+        except PermissionError:  # EACCES is the other "someone holds it"
+            raise BlockingIOError(self.offset)

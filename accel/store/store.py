@@ -6,7 +6,7 @@ from pathlib import Path
 
 from accel import layout
 from accel.store.index import Index
-from accel.store.locks import FlockLock
+from accel.store.locks import ByteLock
 from accel.store.workdir import Workdir
 
 
@@ -46,13 +46,14 @@ class Store:
         jobs = self.jobs_of(method)
         return jobs[-1] if jobs else None
 
-    def identity_lock(self, identity: str, workdir: str | None = None) -> FlockLock:
+    def identity_lock(self, identity: str, workdir: str | None = None) -> ByteLock:
         """Held while a job with this identity is looked up and built, so it runs once.
 
-        An flock: the kernel drops it when the holder dies, so a killed builder blocks nobody.
+        One byte of the workdir's lock file (accel/store/locks.py): the kernel drops it when
+        the holder dies, so a killed builder blocks nobody.
         """
         wd = self.workdirs[workdir or self.target]
-        return FlockLock(wd.meta_dir("locks", identity[:2]) / f"{identity}.lock")
+        return ByteLock(wd.meta_dir() / "locks", int(identity[:15], 16))
 
 
 def _endtime(jobid: str) -> float:

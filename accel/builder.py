@@ -53,8 +53,7 @@ class Builder:
 
     def __init__(self, config: Config, executor: Executor | None = None, echo: bool = True):
         self.config = config
-        layout.set_paths(layout.Paths(dict(config.workdirs), config.result_directory,
-                                      config.input_directory, config.path))
+        config.activate()
         self.methods = MethodRegistry(config.method_packages, config.project_dir)
         self.hasher = SourceHasher([config.project_dir, *self.methods.package_dirs])
         self.store = Store(dict(config.workdirs), config.target_workdir)

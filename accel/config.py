@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel import layout
 from accel.errors import ConfigError
 
 __all__ = [
@@ -90,6 +91,16 @@ class Config:
     input_directory: Path
     board_listen: tuple[str, int]
     executor: ExecutorSpec
+
+    @property
+    def urd_db(self) -> Path:
+        """Where the project's urd lists are kept (made on first use)."""
+        return self.project_dir / ".accel" / "urd.db"
+
+    def activate(self) -> None:
+        """Make job ids (`Job('dev-3')`) resolve in this project's workdirs."""
+        layout.set_paths(layout.Paths(dict(self.workdirs), self.result_directory,
+                                      self.input_directory, self.path))
 
 
 def find_config(start: Path | None = None) -> Path:

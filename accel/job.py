@@ -249,8 +249,7 @@ def _project_workdirs() -> dict:
         cfg = load_config()
     except ConfigError:
         return {}
-    layout.set_paths(layout.Paths(dict(cfg.workdirs), cfg.result_directory,
-                                  cfg.input_directory, cfg.path))
+    cfg.activate()
     return layout.paths().workdirs
 
 

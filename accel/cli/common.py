@@ -15,11 +15,9 @@ def load(ctx: click.Context) -> Config:
     """The project's Config (from --config, ACCEL_CONFIG, or walking up), paths registered."""
     obj = ctx.find_root().obj or {}
     if "loaded" not in obj:
-        from accel import layout
 
         cfg = load_config(obj.get("config"))
-        layout.set_paths(layout.Paths(dict(cfg.workdirs), cfg.result_directory,
-                                      cfg.input_directory, cfg.path))
+        cfg.activate()
         obj["loaded"] = cfg
     return obj["loaded"]
 
@@ -55,9 +53,6 @@ def store_of(cfg: Config):
     return Store(dict(cfg.workdirs), cfg.target_workdir)
 
 
-def urd_db_path(cfg: Config):
-    """Where the project's urd lists live (may not exist yet: nothing recorded)."""
-    return cfg.project_dir / ".accel" / "urd.db"
 
 
 def resolve_job(ctx: click.Context, ref: str):
@@ -76,7 +71,7 @@ def resolve_job(ctx: click.Context, ref: str):
         return job
     from accel.refs import resolve
 
-    return resolve(ref, store_of(cfg), urd_db_path(cfg))
+    return resolve(ref, store_of(cfg), cfg.urd_db)
 
 
 def close_hint(name: str, known: list[str]) -> str:

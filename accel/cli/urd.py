@@ -16,7 +16,6 @@ from accel.cli.common import (
     load,
     print_json,
     table,
-    urd_db_path,
 )
 
 
@@ -30,7 +29,7 @@ def urd(ctx: click.Context, listname: str | None, as_json: bool) -> None:
     from accel.errors import NotFound
 
     cfg = load(ctx)
-    db = urd_db_path(cfg)
+    db = cfg.urd_db
     lists = None
     names: list[str] = []
     if db.exists():

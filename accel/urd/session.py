@@ -19,7 +19,7 @@ class Urd:
     def __init__(self, builder: Builder, build_script: str = "", db_path: Path | None = None):
         self.builder = builder
         self.build_script = build_script
-        self.db_path = db_path or builder.config.project_dir / ".accel" / "urd.db"
+        self.db_path = db_path or builder.config.urd_db
         self._lists = None
         self.joblist = JobList()
         self._sessions: dict[str, dict] = {}  # listname -> open session

@@ -1,16 +1,25 @@
-"""Shared fixtures: a throwaway accel project, and running `ax` in it as a user would."""
+"""Shared fixtures and helpers: a throwaway accel project, running `ax` in it as a user
+would, reading what a build script printed, and watching processes started in the background.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from accel import layout
+from accel.config import load_config
+from accel.job import Job
+
 AX = [sys.executable, "-m", "accel.cli.main"]
+TIMEOUT = 30.0  # generous: a slow CI machine with 2 cores
 
 
 class Project:
@@ -64,6 +73,17 @@ class Project:
         env.pop("ACCEL_CONFIG", None)
         return subprocess.Popen([*AX, *args], cwd=self.root, env=env, **kw)
 
+    def activate(self) -> None:
+        """Let `accel.Job` in this (test) process find the project's workdirs.
+
+        The autouse `_restore_layout_paths` fixture puts the global paths back after the test.
+        """
+        load_config(self.conf).activate()
+
+    def job(self, jobid: str) -> Job:
+        self.activate()
+        return Job(jobid)
+
     def job_dirs(self, workdir: str = "dev") -> list[str]:
         d = self.root / "workdirs" / workdir
         return sorted((p.name for p in d.iterdir() if p.name.startswith(f"{workdir}-")),
@@ -81,5 +101,123 @@ def project(tmp_path: Path) -> Project:
     return Project(tmp_path / "proj")
 
 
+@pytest.fixture(autouse=True)
+def _restore_layout_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a test activates (`Project.activate`, a `Builder`), the next one starts clean."""
+    monkeypatch.setattr(layout, "_paths", layout._paths)
+
+
+# --- running `ax run` and reading what the build script printed --------------------------
+
+
 def no_traceback(p: subprocess.CompletedProcess) -> bool:
     return "Traceback" not in p.stderr and "Traceback" not in p.stdout
+
+
+def script(project: Project, source: str, name: str | None = None) -> None:
+    """Write a build script (build.py or build_NAME.py); `json` is imported for printing."""
+    project.build("import json\n" + textwrap.dedent(source), name)
+
+
+def ax_run(project: Project, *args: str, clean: bool = False) -> subprocess.CompletedProcess:
+    """`ax run ARGS`, which must succeed (and with `clean`, show no traceback either)."""
+    p = project.ax("run", *args)
+    assert p.returncode == 0, f"ax run {' '.join(args)} exited {p.returncode}\n" \
+                              f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    if clean:
+        assert no_traceback(p)
+    return p
+
+
+def assert_failed_cleanly(p: subprocess.CompletedProcess) -> None:
+    """A user's mistake: exit status != 0 and no traceback."""
+    assert p.returncode != 0, f"expected failure\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    assert no_traceback(p), f"traceback shown\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+
+
+def ax_run_fails(project: Project, *args: str) -> subprocess.CompletedProcess:
+    """`ax run ARGS`, which must fail cleanly: exit status != 0 and no traceback."""
+    p = project.ax("run", *args)
+    assert_failed_cleanly(p)
+    return p
+
+
+def printed(p: subprocess.CompletedProcess, tag: str = "RESULT"):
+    """The JSON a build script printed after `tag` (the last such line)."""
+    lines = [line for line in p.stdout.splitlines() if line.startswith(tag + " ")]
+    assert lines, f"no {tag} line in output:\n{p.stdout}\n{p.stderr}"
+    return json.loads(lines[-1][len(tag) + 1:])
+
+
+# --- a Builder in the test process ---------------------------------------------------------
+
+
+def _forget_project_modules(root: Path) -> None:
+    root_s = str(root)
+    for name, mod in list(sys.modules.items()):
+        where = getattr(mod, "__file__", None) or next(iter(getattr(mod, "__path__", None) or ()), None)
+        if where and str(where).startswith(root_s):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def api(project):
+    """Make a `Builder` for the project in this process; its imports are undone afterwards
+    (the layout paths it sets are put back by `_restore_layout_paths`)."""
+    from accel.builder import Builder
+
+    saved_path = list(sys.path)
+
+    def make():
+        _forget_project_modules(project.root)
+        return Builder(load_config(project.conf), echo=False)
+
+    yield make
+    _forget_project_modules(project.root)
+    sys.path[:] = saved_path
+
+
+# --- `ax` in the background ----------------------------------------------------------------
+
+
+def kill_all(started: list[subprocess.Popen]) -> None:
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def procs():
+    """Popen objects to kill at the end if a test left them running."""
+    started: list[subprocess.Popen] = []
+    yield started
+    kill_all(started)
+
+
+def start_ax(project: Project, procs: list[subprocess.Popen], *args: str,
+          tag: str) -> subprocess.Popen:
+    """`ax ARGS` in the background, stdout and stderr to files named after `tag`."""
+    with open(project.root / f"{tag}.out", "w") as out, \
+            open(project.root / f"{tag}.err", "w") as err:
+        p = project.popen(*args, stdout=out, stderr=err)
+    procs.append(p)
+    return p
+
+
+def wait_for(cond, timeout: float = TIMEOUT, what: str = "condition", proc=None):
+    """Poll `cond` until it returns something true; fail with `what` on timeout, or as soon
+    as `proc` (an `ax` in the background) has exited without `cond` becoming true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if proc is not None and proc.poll() is not None:
+            v = cond()
+            if v:
+                return v
+            raise AssertionError(f"ax exited ({proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)

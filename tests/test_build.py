@@ -11,94 +11,12 @@ import json
 import os
 import pickle
 import re
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-from conftest import Project, no_traceback
+from conftest import Project, ax_run, ax_run_fails, no_traceback, printed, script
 
-from accel import layout
-from accel.config import load_config
 from accel.job import Job
-
-# --- helpers ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    # conftest's fixture does not create the project folder itself (Project() does a plain
-    # mkdir of root/methods), so make it here.
-    root = tmp_path / "proj"
-    root.mkdir()
-    return Project(root)
-
-
-def script(project, source: str, name: str | None = None) -> None:
-    """Write a build script (build.py or build_NAME.py); `json` is imported for printing."""
-    project.build("import json\n" + textwrap.dedent(source), name)
-
-
-def ax_run(project, *args: str):
-    """`ax run ARGS`, which must succeed."""
-    p = project.ax("run", *args)
-    assert p.returncode == 0, f"ax run {' '.join(args)} exited {p.returncode}\n" \
-                              f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    return p
-
-
-def ax_run_fails(project, *args: str):
-    """`ax run ARGS`, which must fail cleanly: exit status != 0 and no traceback."""
-    p = project.ax("run", *args)
-    assert p.returncode != 0, f"expected failure\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    assert no_traceback(p), f"traceback shown\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    return p
-
-
-def printed(p, tag: str = "RESULT"):
-    """The JSON a build script printed after `tag` (the last such line)."""
-    lines = [line for line in p.stdout.splitlines() if line.startswith(tag + " ")]
-    assert lines, f"no {tag} line in output:\n{p.stdout}\n{p.stderr}"
-    return json.loads(lines[-1][len(tag) + 1:])
-
-
-def use(project) -> None:
-    """Let `accel.Job` in this (test) process find the project's workdirs."""
-    cfg = load_config(project.conf)
-    layout.set_paths(layout.Paths(dict(cfg.workdirs), cfg.result_directory,
-                                  cfg.input_directory, cfg.path))
-
-
-def job(project, jobid: str) -> Job:
-    use(project)
-    return Job(jobid)
-
-
-def _forget_project_modules(root: Path) -> None:
-    root_s = str(root)
-    for name, mod in list(sys.modules.items()):
-        where = getattr(mod, "__file__", None) or next(iter(getattr(mod, "__path__", None) or ()), None)
-        if where and str(where).startswith(root_s):
-            del sys.modules[name]
-
-
-@pytest.fixture
-def api(project):
-    """Make a `Builder` for the project in this process; its imports are undone afterwards."""
-    from accel.builder import Builder
-
-    saved_path = list(sys.path)
-    saved_paths = layout.paths()
-
-    def make():
-        _forget_project_modules(project.root)
-        return Builder(load_config(project.conf), echo=False)
-
-    yield make
-    _forget_project_modules(project.root)
-    sys.path[:] = saved_path
-    layout.set_paths(saved_paths)
-
 
 COUNT = """
     options = dict(n=1, label='x', scale=1.0)
@@ -162,7 +80,7 @@ def test_passing_defaults_explicitly_gives_the_same_job(project):
     """)
     assert printed(ax_run(project)) == ["dev-1"] * 5
     assert project.job_dirs() == ["dev-1"]
-    assert job(project, "dev-1").params.options == {"n": 1, "label": "x", "scale": 1.0}
+    assert project.job("dev-1").params.options == {"n": 1, "label": "x", "scale": 1.0}
 
 
 def test_force_build_makes_a_new_job(project):
@@ -176,7 +94,7 @@ def test_force_build_makes_a_new_job(project):
     a, b = printed(ax_run(project))
     assert a != b
     assert project.job_dirs() == ["dev-1", "dev-2"]
-    assert job(project, a).load() == job(project, b).load() == 10
+    assert project.job(a).load() == project.job(b).load() == 10
     a2, b2 = printed(ax_run(project))
     assert a2 in (a, b)
     assert b2 not in (a, b)  # force_build always runs a new job
@@ -352,7 +270,7 @@ def test_equivalent_hashes_reuses_the_old_job_and_a_stale_one_rebuilds(project, 
             print('RESULT', json.dumps([job, job.load()]))
     """)
     assert printed(ax_run(project)) == ["dev-1", 4]
-    old = job(project, "dev-1").params.source_hash
+    old = project.job("dev-1").params.source_hash
     assert re.fullmatch(r"[0-9a-f]{16,}", old)
 
     # The declaration itself is not part of the hash it names, so the current hash can be
@@ -386,7 +304,7 @@ def test_equivalent_hashes_with_a_string_value(project, api):
     project.method("eq", EQ_V1)
     script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('eq')))\n")
     assert printed(ax_run(project)) == "dev-1"
-    old = job(project, "dev-1").params.source_hash
+    old = project.job("dev-1").params.source_hash
     v2 = EQ_V2.replace("('OLD',)", f"'{old}'              ")  # same lines, a plain str
     project.method("eq", v2)
     builder = api()
@@ -513,7 +431,7 @@ def test_a_failing_job_raises_joberror_naming_job_method_part(project):
     assert "dev-1" in err and "boom" in err and "analysis slice 1" in err
     assert "ValueError" in err and "kaboom in slice" in err
     assert "ax job dev-1 -o" in err
-    assert job(project, "dev-1").status == "failed"
+    assert project.job("dev-1").status == "failed"
     # a failed job is never reused
     p = project.ax("run")
     assert p.returncode != 0
@@ -714,7 +632,7 @@ def test_job_api_files_params_post_output_and_withfile(project):
     p = ax_run(project)
     w_id, r_id = printed(p)
     assert (w_id, r_id) == ("dev-1", "dev-2")
-    w, r = job(project, w_id), job(project, r_id)
+    w, r = project.job(w_id), project.job(r_id)
 
     assert isinstance(w, str) and w == "dev-1"
     assert w.method == "writer" and w.number == 1 and w.workdir == "dev"
@@ -795,7 +713,7 @@ def test_job_is_a_str_and_pickles_as_one(project):
     project.method("count", COUNT)
     script(project, BUILD_COUNT)
     ax_run(project)
-    j = job(project, "dev-1")
+    j = project.job("dev-1")
     assert isinstance(j, str)
     assert j == "dev-1" and "dev-1" == j
     assert hash(j) == hash("dev-1")
@@ -853,7 +771,7 @@ def test_subjobs_built_in_synthesis_are_listed_and_reused(project):
     assert subjobs == [child]
     assert direct == child
     assert sorted(project.job_dirs()) == sorted([parent, child])
-    assert job(project, child).method == "child"
+    assert project.job(child).method == "child"
 
     p = ax_run(project)
     assert printed(p) == r
@@ -874,8 +792,8 @@ def test_a_failing_subjob_fails_its_parent_naming_both(project):
     assert p.returncode != 0
     assert "dev-1" in p.stderr and "dev-2" in p.stderr
     assert "child is broken" in p.stderr and "parent" in p.stderr
-    assert job(project, "dev-1").status == "failed"
-    assert job(project, "dev-2").status == "failed"
+    assert project.job("dev-1").status == "failed"
+    assert project.job("dev-2").status == "failed"
 
 
 # --- finding build scripts ---------------------------------------------------------------------
@@ -974,9 +892,7 @@ def test_an_exception_in_a_build_script_points_at_the_script_not_at_accel(projec
 
 
 def test_jobs_in_any_workdir_are_reused(tmp_path):
-    root = tmp_path / "two"
-    root.mkdir()
-    project = Project(root, workdirs=("dev", "other"))
+    project = Project(tmp_path / "two", workdirs=("dev", "other"))
     project.method("count", COUNT)
     script(project, """
         def main(urd):

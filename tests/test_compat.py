@@ -9,46 +9,11 @@ from __future__ import annotations
 
 import importlib
 import io
-import json
 import pickle
 import sys
-import textwrap
-from pathlib import Path
 
 import pytest
-from conftest import Project, no_traceback
-
-from accel import layout
-from accel.config import load_config
-
-# --- helpers ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    root = tmp_path / "proj"
-    root.mkdir()  # conftest's fixture leaves this to Project(), which does not make it
-    return Project(root)
-
-
-def ax_run(project, *args: str):
-    p = project.ax("run", *args)
-    assert p.returncode == 0, f"ax run exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    assert no_traceback(p)
-    return p
-
-
-def printed(p, tag: str = "RESULT"):
-    lines = [line for line in p.stdout.splitlines() if line.startswith(tag + " ")]
-    assert lines, f"no {tag} line in output:\n{p.stdout}\n{p.stderr}"
-    return json.loads(lines[-1][len(tag) + 1:])
-
-
-def use(project) -> None:
-    cfg = load_config(project.conf)
-    layout.set_paths(layout.Paths(dict(cfg.workdirs), cfg.result_directory,
-                                  cfg.input_directory, cfg.path))
-
+from conftest import ax_run, printed, script
 
 # --- the names ---------------------------------------------------------------------------
 
@@ -156,7 +121,7 @@ def test_colour_in_a_build_script_run_by_ax_is_plain(project):
         def main(urd):
             print('RESULT', '["%s", "%s", "%s"]' % (colour('a', 'red'), colour.bold('b'), bold('c')))
     """)
-    assert printed(ax_run(project)) == ["a", "b", "c"]
+    assert printed(ax_run(project, clean=True)) == ["a", "b", "c"]
 
 
 # --- an Accelerator-style project ------------------------------------------------------
@@ -303,9 +268,9 @@ def accelerator_project(project) -> None:
     project.file("methods/template.txt", "{total} words; most common: {top}\n")
     project.method("report", REPORT)
     project.method("pipeline", PIPELINE)
-    project.build("import json\n" + textwrap.dedent(BUILD))
-    project.build("import json\n" + textwrap.dedent(RECORD), name="record")
-    project.build("import json\n" + textwrap.dedent(LATER), name="later")
+    script(project, BUILD)
+    script(project, RECORD, name="record")
+    script(project, LATER, name="later")
 
 
 EXPECTED_COUNTS = {"the": 3, "and": 2, "cat": 1, "hat": 1, "bat": 1}
@@ -313,7 +278,7 @@ EXPECTED_COUNTS = {"the": 3, "and": 2, "cat": 1, "hat": 1, "bat": 1}
 
 def test_accelerator_style_project_runs_and_reuses(project):
     accelerator_project(project)
-    p = ax_run(project)
+    p = ax_run(project, clean=True)
     r = printed(p)
     assert r["total"] == 8
     assert r["summary"] == {"total": 8}
@@ -328,7 +293,7 @@ def test_accelerator_style_project_runs_and_reuses(project):
     assert len(first_dirs) == 4
     assert (project.root / "results" / "summary.json").is_symlink()
 
-    p = ax_run(project)
+    p = ax_run(project, clean=True)
     r2 = printed(p)
     assert r2 == r
     assert "0 new, 4 reused" in p.stdout
@@ -337,9 +302,9 @@ def test_accelerator_style_project_runs_and_reuses(project):
 
 def test_accelerator_style_urd_begin_finish_runs_twice(project):
     accelerator_project(project)
-    ids = printed(ax_run(project, "record"))
+    ids = printed(ax_run(project, "record", clean=True))
     assert len(ids) == 3
-    p = ax_run(project, "record")  # the same entry again: nothing new to record
+    p = ax_run(project, "record", clean=True)  # the same entry again: nothing new to record
     assert printed(p) == ids
     assert "0 new, 3 reused" in p.stdout
     assert len(project.job_dirs()) == 3
@@ -347,8 +312,8 @@ def test_accelerator_style_urd_begin_finish_runs_twice(project):
 
 def test_accelerator_style_urd_latest_joblist_get(project):
     accelerator_project(project)
-    ax_run(project, "record")
-    r = printed(ax_run(project, "later"))
+    ax_run(project, "record", clean=True)
+    r = printed(ax_run(project, "later", clean=True))
     assert r["caption"] == "the first count"
     assert r["timestamp"].startswith("2023-03-01")
     assert r["counts"] == EXPECTED_COUNTS
@@ -365,13 +330,13 @@ def test_accelerator_style_urd_joblist_get_by_name(project):
             found = urd.joblist.get('tokens')
             print('RESULT', json.dumps([tok, found]))
     """, name="named")
-    tok, found = printed(ax_run(project, "named"))
+    tok, found = printed(ax_run(project, "named", clean=True))
     assert found == tok
 
 
 def test_accelerator_style_urd_entry_joblist_holds_jobs(project):
     accelerator_project(project)
-    ax_run(project, "record")
+    ax_run(project, "record", clean=True)
     project.build("""
         import json
 
@@ -380,7 +345,7 @@ def test_accelerator_style_urd_entry_joblist_holds_jobs(project):
             last = entry.joblist[-1]
             print('RESULT', json.dumps([last, last.method, last.load()]))
     """, name="last")
-    last, method, text = printed(ax_run(project, "last"))
+    last, method, text = printed(ax_run(project, "last", clean=True))
     assert method == "report"
     assert text == "8 words; most common: the=3, and=2\n"
 
@@ -404,30 +369,30 @@ def test_rerunning_a_dated_build_loop_records_the_same_entries(project):
             print('RESULT', json.dumps([urd.latest('daily').timestamp, urd.since('daily', '2000-01-01')]))
     """
     project.build(build % "['2023-01-01', '2023-01-02']")
-    assert printed(ax_run(project)) == ["2023-01-02", ["2023-01-01", "2023-01-02"]]
+    assert printed(ax_run(project, clean=True)) == ["2023-01-02", ["2023-01-01", "2023-01-02"]]
     # the same days again (identical entries), plus a new one
     project.build(build % "['2023-01-01', '2023-01-02', '2023-01-03']")
-    assert printed(ax_run(project)) == ["2023-01-03", ["2023-01-01", "2023-01-02", "2023-01-03"]]
+    assert printed(ax_run(project, clean=True)) == ["2023-01-03", ["2023-01-01", "2023-01-02", "2023-01-03"]]
     assert len(project.job_dirs()) == 3
 
 
 def test_accelerator_style_edits_rebuild_what_depends_on_them(project):
     accelerator_project(project)
-    ax_run(project)
+    ax_run(project, clean=True)
     before = set(project.job_dirs())
     # depend_extra names a module and a file: editing either rebuilds the report, only
     project.file("methods/template.txt", "{total} words, top: {top}\n")
-    p = ax_run(project)
+    p = ax_run(project, clean=True)
     r = printed(p)
     assert r["report"] == "8 words, top: the=3, and=2\n"
     new = set(project.job_dirs()) - before
     assert len(new) == 1
-    use(project)
+    project.activate()
     from accel import Job
 
     assert Job(new.pop()).method == "report"
     project.file("methods/textutil.py", TEXTUTIL.replace("', '.join", "' / '.join"))
-    r = printed(ax_run(project))
+    r = printed(ax_run(project, clean=True))
     assert r["report"] == "8 words, top: the=3 / and=2\n"
     assert len(project.job_dirs()) == 6
 

@@ -16,60 +16,12 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from conftest import Project
-
-from accel import layout
+from conftest import start_ax, wait_for
 
 TIMEOUT = 60.0  # generous: a slow CI machine with 2 cores
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """conftest's project (its folder made first), with its workdir known here."""
-    root = tmp_path / "proj"
-    monkeypatch.setattr(layout, "_paths", layout.Paths({"dev": root / "workdirs" / "dev"}))
-    try:
-        return Project(root)
-    except FileNotFoundError:  # conftest's Project expects its folder to exist
-        root.mkdir(parents=True)
-        return Project(root)
-
-
-@pytest.fixture
-def procs():
-    """Popen objects to kill at the end if a test left them running."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for p in started:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def wait_for(cond, timeout: float = TIMEOUT, what: str = "condition", proc=None):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if proc is not None and proc.poll() is not None and not cond():
-            raise AssertionError(f"ax exited ({proc.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def start(project, procs, *args: str, tag: str) -> subprocess.Popen:
-    """`ax ARGS` in the background, stdout and stderr to files named after `tag`."""
-    with open(project.root / f"{tag}.out", "w") as out, \
-            open(project.root / f"{tag}.err", "w") as err:
-        p = project.popen(*args, stdout=out, stderr=err)
-    procs.append(p)
-    return p
 
 
 def finish(project, p: subprocess.Popen, tag: str) -> tuple[int, str, str]:
@@ -83,7 +35,7 @@ def finish(project, p: subprocess.Popen, tag: str) -> tuple[int, str, str]:
     return rc, (project.root / f"{tag}.out").read_text(), (project.root / f"{tag}.err").read_text()
 
 
-def printed(stdout: str, key: str) -> dict[str, str]:
+def printed_ids(stdout: str, key: str) -> dict[str, str]:
     """`KEY name jobid` lines the build script printed, as {name: jobid}."""
     out = {}
     for line in stdout.splitlines():
@@ -159,14 +111,14 @@ def test_two_builders_same_jobs_each_job_runs_once(project, procs):
                 assert job.load() == n * 10
                 print('JOB', n, job, flush=True)
     """)
-    a = start(project, procs, "run", tag="a")
-    b = start(project, procs, "run", tag="b")
+    a = start_ax(project, procs, "run", tag="a")
+    b = start_ax(project, procs, "run", tag="b")
     rc_a, out_a, err_a = finish(project, a, "a")
     rc_b, out_b, err_b = finish(project, b, "b")
     assert rc_a == 0, err_a
     assert rc_b == 0, err_b
 
-    ids_a, ids_b = printed(out_a, "JOB"), printed(out_b, "JOB")
+    ids_a, ids_b = printed_ids(out_a, "JOB"), printed_ids(out_b, "JOB")
     assert set(ids_a) == {"1", "2"}
     assert ids_a == ids_b, (out_a, out_b)
 
@@ -211,12 +163,12 @@ def test_four_builders_distinct_jobs_get_distinct_numbers(project, procs):
                     assert job.load() == ({who}, k, 1), job.load()
                     print('JOB {who}.%d' % k, job, flush=True)
         """, name=f"p{who}")
-    runs = [start(project, procs, "run", f"p{who}", tag=f"p{who}") for who in range(WHO)]
+    runs = [start_ax(project, procs, "run", f"p{who}", tag=f"p{who}") for who in range(WHO)]
     got: dict[str, str] = {}
     for who, p in enumerate(runs):
         rc, out, err = finish(project, p, f"p{who}")
         assert rc == 0, err
-        ids = printed(out, "JOB")
+        ids = printed_ids(out, "JOB")
         assert len(ids) == EACH, out
         got.update(ids)
 
@@ -241,7 +193,7 @@ def test_four_builders_distinct_jobs_get_distinct_numbers(project, procs):
     """)
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    assert printed(r.stdout, "JOB") == got
+    assert printed_ids(r.stdout, "JOB") == got
     assert numbers(project) == list(range(1, total + 1))
     assert f"{total} jobs (0 new, {total} reused)" in r.stdout
 
@@ -283,12 +235,13 @@ def test_lock_of_a_killed_builder_blocks_nobody(project, procs):
             job = urd.build('held', marks={str(marks)!r})
             print('JOB held', job, job.load(), flush=True)
     """)
-    first = start(project, procs, "run", tag="first")
-    wait_for(lambda: list(marks.glob("synthesis.*")), what="the first build to run", proc=first)
+    first = start_ax(project, procs, "run", tag="first")
+    wait_for(lambda: list(marks.glob("synthesis.*")), timeout=TIMEOUT,
+             what="the first build to run", proc=first)
     # the first builder holds the job's identity lock now; a second one comes asking
-    second = start(project, procs, "run", tag="second")
-    wait_for(lambda: len(list(marks.glob("building.*"))) == 2, what="the second builder",
-             proc=second)
+    second = start_ax(project, procs, "run", tag="second")
+    wait_for(lambda: len(list(marks.glob("building.*"))) == 2, timeout=TIMEOUT,
+             what="the second builder", proc=second)
     os.kill(first.pid, signal.SIGKILL)  # as `kill -9 PID` would
     assert first.wait(timeout=TIMEOUT) == -signal.SIGKILL
 
@@ -335,7 +288,7 @@ def build_three(project) -> dict[str, str]:
     project.build(BUILD_NUMBERED.format(ns=(1, 2, 3)))
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    ids = printed(r.stdout, "JOB")
+    ids = printed_ids(r.stdout, "JOB")
     assert ids == {"1": "dev-1", "2": "dev-2", "3": "dev-3"}
     return ids
 
@@ -361,13 +314,13 @@ def test_index_rebuilds_itself(project, how):
     damage(project, how)
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    assert printed(r.stdout, "JOB") == ids, r.stdout
+    assert printed_ids(r.stdout, "JOB") == ids, r.stdout
     assert "3 jobs (0 new, 3 reused)" in r.stdout
     assert project.job_dirs() == ["dev-1", "dev-2", "dev-3"]
     # and once more, from the repaired index
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    assert printed(r.stdout, "JOB") == ids
+    assert printed_ids(r.stdout, "JOB") == ids
     assert project.job_dirs() == ["dev-1", "dev-2", "dev-3"]
 
 
@@ -380,11 +333,11 @@ def test_a_deleted_job_is_rebuilt_not_confused_with_a_newer_one(project):
     project.build(BUILD_NUMBERED.format(ns=(4, 5)))
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    four_five = printed(r.stdout, "JOB")
+    four_five = printed_ids(r.stdout, "JOB")
     project.build(BUILD_NUMBERED.format(ns=(1, 2, 3, 4, 5)))
     r = project.ax("run")
     assert r.returncode == 0, (r.stdout, r.stderr)
-    got = printed(r.stdout, "JOB")
+    got = printed_ids(r.stdout, "JOB")
     assert got["1"] == "dev-1"
     assert got["4"] == four_five["4"] and got["5"] == four_five["5"]
     assert len(set(got.values())) == 5, got

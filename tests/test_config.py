@@ -380,65 +380,77 @@ def test_config_error_is_a_user_error() -> None:
 # --- structural mistakes ------------------------------------------------------------------
 
 
-def test_unknown_key_suggests_close_one(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\ntarget_workdir: dev\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "unknown key 'target_workdir'", "'target workdir'")
-
-
-def test_unknown_key_without_close_match_lists_keys(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nzzz: 1\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "unknown key 'zzz'", "known keys:", "slices")
+@pytest.mark.parametrize(
+    ("text", "lineno", "problem"),
+    [
+        pytest.param(
+            "workdirs: dev workdirs/dev\ntarget_workdir: dev\n",
+            2,
+            ("unknown key 'target_workdir'", "'target workdir'"),
+            id="unknown_key_suggests_close_one",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nzzz: 1\n",
+            2,
+            ("unknown key 'zzz'", "known keys:", "slices"),
+            id="unknown_key_without_close_match_lists_keys",
+        ),
+        pytest.param(
+            "slices: 2\nworkdirs: dev workdirs/dev\nslices: 3\n",
+            3,
+            ("duplicate key 'slices'", "line 1"),
+            id="duplicate_key",
+        ),
+        pytest.param(
+            "# header\n  dev workdirs/dev\nworkdirs: dev workdirs/dev\n",
+            2,
+            ("indented line with no key before it",),
+            id="indented_line_with_no_key",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nslices 3\n",
+            2,
+            ("expected 'key: value'", "'slices 3'"),
+            id="line_without_colon",
+        ),
+        pytest.param("workdirs: dev workdirs/dev\n: 3\n", 2, ("no key",), id="colon_without_key"),
+        pytest.param(
+            "slices: 2\n\nboard listen: a:1\n",
+            3,
+            ("workdirs: required, give one NAME PATH per line",),
+            id="missing_workdirs_uses_last_line",
+        ),
+        pytest.param("", 1, ("workdirs: required",), id="missing_workdirs_empty_file_line_1"),
+        pytest.param(
+            "slices: 2\nworkdirs:\nexecutor: local\n",
+            2,
+            ("workdirs: needs a value", "NAME PATH"),
+            id="empty_workdirs_block",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nslices:   # none\n",
+            2,
+            ("slices: needs a value",),
+            id="missing_value",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nslices: 2\n    3\n",
+            3,
+            ("slices: takes one value",),
+            id="several_values_where_one_allowed",
+        ),
+    ],
+)
+def test_structural_mistake(
+    project: Path, text: str, lineno: int, problem: tuple[str, ...]
+) -> None:
+    assert_error(error_of(project, text), project / CONFIG_NAME, lineno, *problem)
 
 
 @pytest.mark.parametrize("key", ["urd", "listen", "interpreters", "import"])
 def test_accelerator_only_keys(project: Path, key: str) -> None:
     msg = error_of(project, f"workdirs: dev workdirs/dev\n{key}: something\n")
     assert_error(msg, project / CONFIG_NAME, 2, f"'{key}' is an Accelerator setting", "remove it")
-
-
-def test_duplicate_key(project: Path) -> None:
-    msg = error_of(project, "slices: 2\nworkdirs: dev workdirs/dev\nslices: 3\n")
-    assert_error(msg, project / CONFIG_NAME, 3, "duplicate key 'slices'", "line 1")
-
-
-def test_indented_line_with_no_key(project: Path) -> None:
-    msg = error_of(project, "# header\n  dev workdirs/dev\nworkdirs: dev workdirs/dev\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "indented line with no key before it")
-
-
-def test_line_without_colon(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nslices 3\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "expected 'key: value'", "'slices 3'")
-
-
-def test_colon_without_key(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\n: 3\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "no key")
-
-
-def test_missing_workdirs_uses_last_line(project: Path) -> None:
-    msg = error_of(project, "slices: 2\n\nboard listen: a:1\n")
-    assert_error(msg, project / CONFIG_NAME, 3, "workdirs: required, give one NAME PATH per line")
-
-
-def test_missing_workdirs_empty_file_line_1(project: Path) -> None:
-    msg = error_of(project, "")
-    assert_error(msg, project / CONFIG_NAME, 1, "workdirs: required")
-
-
-def test_empty_workdirs_block(project: Path) -> None:
-    msg = error_of(project, "slices: 2\nworkdirs:\nexecutor: local\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "workdirs: needs a value", "NAME PATH")
-
-
-def test_missing_value(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nslices:   # none\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "slices: needs a value")
-
-
-def test_several_values_where_one_allowed(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nslices: 2\n    3\n")
-    assert_error(msg, project / CONFIG_NAME, 3, "slices: takes one value")
 
 
 def test_error_uses_path_as_given(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -466,11 +478,37 @@ def test_bad_slices(project: Path, value: str, problem: str) -> None:
     assert_error(msg, project / CONFIG_NAME, 2, "slices:", problem)
 
 
-def test_workdir_folder_missing(project: Path) -> None:
-    msg = error_of(project, "workdirs:\n  dev workdirs/dev\n  prod /x/y/nonexistent\n")
-    assert_error(
-        msg, project / CONFIG_NAME, 3, "workdir 'prod': folder /x/y/nonexistent does not exist"
-    )
+@pytest.mark.parametrize(
+    ("text", "lineno", "problem"),
+    [
+        pytest.param(
+            "workdirs:\n  dev workdirs/dev\n  prod /x/y/nonexistent\n",
+            3,
+            ("workdir 'prod': folder /x/y/nonexistent does not exist",),
+            id="workdir_folder_missing",
+        ),
+        pytest.param(
+            "workdirs: my-dev workdirs/dev\n", 1, ("bad name 'my-dev'",), id="workdir_bad_name"
+        ),
+        pytest.param(
+            "workdirs:\n dev\n", 2, ("workdir 'dev': no PATH",), id="workdir_without_path"
+        ),
+        pytest.param(
+            "workdirs:\n dev workdirs/dev\n again ./workdirs/../workdirs/dev\n",
+            3,
+            ("workdir 'again'", "already workdir 'dev'", "line 2"),
+            id="workdir_duplicate_path",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\ntarget workdir: prod\n",
+            2,
+            ("target workdir: 'prod' is not one of the workdirs", "dev"),
+            id="target_workdir_unknown",
+        ),
+    ],
+)
+def test_value_mistake(project: Path, text: str, lineno: int, problem: tuple[str, ...]) -> None:
+    assert_error(error_of(project, text), project / CONFIG_NAME, lineno, *problem)
 
 
 def test_workdir_is_a_file(project: Path) -> None:
@@ -479,40 +517,16 @@ def test_workdir_is_a_file(project: Path) -> None:
     assert_error(msg, project / CONFIG_NAME, 1, "workdir 'dev':", "is not a folder")
 
 
-def test_workdir_bad_name(project: Path) -> None:
-    msg = error_of(project, "workdirs: my-dev workdirs/dev\n")
-    assert_error(msg, project / CONFIG_NAME, 1, "bad name 'my-dev'")
-
-
-def test_workdir_without_path(project: Path) -> None:
-    msg = error_of(project, "workdirs:\n dev\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "workdir 'dev': no PATH")
-
-
 def test_workdir_duplicate_name(project: Path) -> None:
     (project / "other").mkdir()
     msg = error_of(project, "workdirs:\n dev workdirs/dev\n dev other\n")
     assert_error(msg, project / CONFIG_NAME, 3, "workdir 'dev' given twice", "line 2")
 
 
-def test_workdir_duplicate_path(project: Path) -> None:
-    msg = error_of(project, "workdirs:\n dev workdirs/dev\n again ./workdirs/../workdirs/dev\n")
-    assert_error(
-        msg, project / CONFIG_NAME, 3, "workdir 'again'", "already workdir 'dev'", "line 2"
-    )
-
-
 def test_workdir_duplicate_path_through_symlink(project: Path) -> None:
     (project / "link").symlink_to(project / "workdirs" / "dev")
     msg = error_of(project, "workdirs:\n dev workdirs/dev\n again link\n")
     assert_error(msg, project / CONFIG_NAME, 3, "already workdir 'dev'")
-
-
-def test_target_workdir_unknown(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\ntarget workdir: prod\n")
-    assert_error(
-        msg, project / CONFIG_NAME, 2, "target workdir: 'prod' is not one of the workdirs", "dev"
-    )
 
 
 def test_input_directory_missing(project: Path) -> None:
@@ -550,23 +564,51 @@ def test_method_package_dotted_name_in_project(project: Path) -> None:
     assert sys.path == before
 
 
-def test_method_package_missing_folder(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nmethod packages:\n  ./nothere\n")
-    assert_error(msg, project / CONFIG_NAME, 3, "method package './nothere'", "does not exist")
-
-
-def test_method_package_not_importable(project: Path) -> None:
-    msg = error_of(
-        project, "workdirs: dev workdirs/dev\nmethod packages:\n  json\n  no_such_pkg_xyz\n"
-    )
-    assert_error(
-        msg, project / CONFIG_NAME, 4, "method package 'no_such_pkg_xyz'", "no importable package"
-    )
-
-
-def test_method_package_is_plain_module(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nmethod packages: os.path\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "method package 'os.path'", "not a package")
+@pytest.mark.parametrize(
+    ("text", "lineno", "problem"),
+    [
+        pytest.param(
+            "workdirs: dev workdirs/dev\nmethod packages:\n  ./nothere\n",
+            3,
+            ("method package './nothere'", "does not exist"),
+            id="method_package_missing_folder",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nmethod packages:\n  json\n  no_such_pkg_xyz\n",
+            4,
+            ("method package 'no_such_pkg_xyz'", "no importable package"),
+            id="method_package_not_importable",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nmethod packages: os.path\n",
+            2,
+            ("method package 'os.path'", "not a package"),
+            id="method_package_is_plain_module",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nmethod packages: my-methods\n",
+            2,
+            ("method package 'my-methods'", "not a package name"),
+            id="method_package_bad_name",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nmethod packages:\n accelerator.standard_methods\n",
+            3,
+            ("Accelerator package", "remove it"),
+            id="method_package_accelerator_standard_methods",
+        ),
+        pytest.param(
+            "workdirs: dev workdirs/dev\nmethod packages:\n",
+            2,
+            ("method packages: needs a value",),
+            id="method_packages_empty_block",
+        ),
+    ],
+)
+def test_method_package_mistake(
+    project: Path, text: str, lineno: int, problem: tuple[str, ...]
+) -> None:
+    assert_error(error_of(project, text), project / CONFIG_NAME, lineno, *problem)
 
 
 def test_method_package_parent_fails_to_import(project: Path) -> None:
@@ -579,27 +621,10 @@ def test_method_package_parent_fails_to_import(project: Path) -> None:
     assert_error(msg, project / CONFIG_NAME, 2, "method package 'broken.sub'", "RuntimeError: boom")
 
 
-def test_method_package_bad_name(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nmethod packages: my-methods\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "method package 'my-methods'", "not a package name")
-
-
-def test_method_package_accelerator_standard_methods(project: Path) -> None:
-    msg = error_of(
-        project, "workdirs: dev workdirs/dev\nmethod packages:\n accelerator.standard_methods\n"
-    )
-    assert_error(msg, project / CONFIG_NAME, 3, "Accelerator package", "remove it")
-
-
 def test_method_package_listed_twice(project: Path) -> None:
     (project / "methods").mkdir()
     msg = error_of(project, "workdirs: dev workdirs/dev\nmethod packages:\n methods\n ./methods/\n")
     assert_error(msg, project / CONFIG_NAME, 4, "already listed on line 3")
-
-
-def test_method_packages_empty_block(project: Path) -> None:
-    msg = error_of(project, "workdirs: dev workdirs/dev\nmethod packages:\n")
-    assert_error(msg, project / CONFIG_NAME, 2, "method packages: needs a value")
 
 
 def test_config_is_frozen(project: Path) -> None:

@@ -18,48 +18,14 @@ import os
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import TIMEOUT, kill_all, start_ax, wait_for
 
-from accel import layout
-from accel.job import Job, status_of
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """conftest's project (its folder made first), with its workdir known to `Job` here."""
-    root = tmp_path / "proj"
-    monkeypatch.setattr(layout, "_paths", layout.Paths({"dev": root / "workdirs" / "dev"}))
-    try:
-        return Project(root)
-    except FileNotFoundError:  # conftest's Project expects its folder to exist
-        root.mkdir(parents=True)
-        return Project(root)
-
+from accel.job import status_of
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-TIMEOUT = 30.0  # generous: a slow CI machine with 2 cores
-
-
-def wait_for(cond, timeout: float = TIMEOUT, what: str = "condition", proc=None):
-    """Poll `cond` until it returns something true; fail with `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if proc is not None and proc.poll() is not None:
-            v = cond()
-            if v:
-                return v
-            raise AssertionError(f"ax exited ({proc.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def proc_start(pid: int) -> str | None:
@@ -111,7 +77,7 @@ def ax_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if not re.match(r"\[dev-\d+ ", line)]
 
 
-def printed(stdout: str, key: str) -> list[str]:
+def printed_values(stdout: str, key: str) -> list[str]:
     """Values the build script printed as `KEY value`."""
     return [line.split()[1] for line in stdout.splitlines() if line.startswith(key + " ")]
 
@@ -147,15 +113,11 @@ def _hold():
 
 
 @pytest.fixture
-def reaper():
+def reaper(procs):
     """Folders of markers; at the end every recorded process still alive is killed."""
     folders: list[Path] = []
-    procs: list[subprocess.Popen] = []
     yield folders, procs
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    kill_all(procs)
     for folder in folders:
         if folder.exists():
             for pid, start in marks_in(folder).values():
@@ -219,13 +181,7 @@ def start_killable_build(project, reaper, stop: str, subproc: bool = False):
             job = urd.build('killme', stop={stop!r}, marks={str(marks)!r}, subprocess={subproc!r})
             print('JOB', job, flush=True)
     """)
-    out = open(project.root / "run1.out", "w")
-    err = open(project.root / "run1.err", "w")
-    p = project.popen("run", stdout=out, stderr=err)
-    out.close()
-    err.close()
-    procs.append(p)
-    return p, marks
+    return start_ax(project, procs, "run", tag="run1"), marks
 
 
 def kill_and_wait(p: subprocess.Popen, marks: Path, expected: set[str]) -> dict:
@@ -283,11 +239,11 @@ def test_kill_9_of_ax_run(project, reaper, part):
     (marks / "hold").unlink()
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    assert printed(r.stdout, "FIRST") == ["dev-1"]
-    new = printed(r.stdout, "JOB")
+    assert printed_values(r.stdout, "FIRST") == ["dev-1"]
+    new = printed_values(r.stdout, "JOB")
     assert len(new) == 1 and new[0] not in ("dev-1", "dev-2")
     assert project.job_dirs() == ["dev-1", "dev-2", new[0]]
-    assert Job(new[0]).number == 3
+    assert project.job(new[0]).number == 3
     assert post_of(project, new[0])["status"] == "finished"
     assert json.loads((jobdir(project, new[0]) / "setup.json").read_text())["jobid"] == new[0]
     # the dead one stays dead, the finished one was reused, not touched
@@ -300,7 +256,7 @@ def test_kill_9_of_ax_run(project, reaper, part):
     # and a third run reuses both
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
-    assert printed(r.stdout, "JOB") == new
+    assert printed_values(r.stdout, "JOB") == new
     assert project.job_dirs() == ["dev-1", "dev-2", new[0]]
 
 
@@ -370,6 +326,19 @@ def test_exception_in_one_analysis_slice(project):
     assert post_of(project, "dev-1")["status"] == "failed"
 
 
+def _ends_in_analysis(sliceno: int, how: str, imports: str = "os") -> str:
+    """A method whose analysis slice `sliceno` ends by `how`; the other slices return."""
+    return f'''
+        import {imports}
+        def analysis(sliceno):
+            if sliceno == {sliceno}:
+                {how}
+            return sliceno
+        def synthesis():
+            return 1
+    '''
+
+
 EXITS = {
     "sys.exit(3) in synthesis": ('''
         import sys
@@ -378,15 +347,7 @@ EXITS = {
         def synthesis():
             sys.exit(3)
     ''', "synthesis", r"sys\.exit\(3\)"),
-    "os._exit(7) in analysis": ('''
-        import os
-        def analysis(sliceno):
-            if sliceno == 1:
-                os._exit(7)
-            return sliceno
-        def synthesis():
-            return 1
-    ''', "analysis slice 1", r"\b7\b"),
+    "os._exit(7) in analysis": (_ends_in_analysis(1, "os._exit(7)"), "analysis slice 1", r"\b7\b"),
     "os._exit(0) in prepare": ('''
         import os
         def prepare():
@@ -394,24 +355,9 @@ EXITS = {
         def synthesis():
             return 1
     ''', "prepare", ""),
-    "os._exit(0) in analysis": ('''
-        import os
-        def analysis(sliceno):
-            if sliceno == 0:
-                os._exit(0)
-            return sliceno
-        def synthesis():
-            return 1
-    ''', "analysis slice 0", ""),
-    "SIGKILL in analysis": ('''
-        import os, signal
-        def analysis(sliceno):
-            if sliceno == 1:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return sliceno
-        def synthesis():
-            return 1
-    ''', "analysis slice 1", "SIGKILL"),
+    "os._exit(0) in analysis": (_ends_in_analysis(0, "os._exit(0)"), "analysis slice 0", ""),
+    "SIGKILL in analysis": (_ends_in_analysis(1, "os.kill(os.getpid(), signal.SIGKILL)",
+                                              imports="os, signal"), "analysis slice 1", "SIGKILL"),
 }
 
 
@@ -471,9 +417,7 @@ def test_a_process_left_behind_by_a_method_does_not_hold_up_ax_run(project, reap
         def main(urd):
             print('JOB', urd.build('leaky', marks={str(marks)!r}).load(), flush=True)
     """)
-    with open(project.root / "run.out", "w") as out, open(project.root / "run.err", "w") as err:
-        p = project.popen("run", stdout=out, stderr=err)
-    procs.append(p)
+    p = start_ax(project, procs, "run", tag="run")
     wait_for(lambda: "leaked" in marks_in(marks), what="the stray process", proc=p)
     try:
         rc = p.wait(timeout=15)  # the stray process lives 40 s
@@ -506,11 +450,9 @@ def test_100_mb_of_output(project, reaper):
         def main(urd):
             print('JOB', urd.build('loud'))
     """)
-    with open(project.root / "run.out", "wb") as out, open(project.root / "run.err", "wb") as err:
-        p = project.popen("run", stdout=out, stderr=err)
-        reaper[1].append(p)
-        assert p.wait(timeout=120) == 0, (project.root / "run.err").read_text()[-2000:]
-    job = Job("dev-1")
+    p = start_ax(project, reaper[1], "run", tag="run")
+    assert p.wait(timeout=120) == 0, (project.root / "run.err").read_text()[-2000:]
+    job = project.job("dev-1")
     assert job.post.status == "finished"
     assert os.path.getsize(job.path / "output" / "analysis-0.txt") == 100_000_000
     text = job.output(0)
@@ -569,7 +511,7 @@ def test_crash_during_a_file_write(project, how):
     r = project.ax("run")
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "disk on fire" in r.stderr if how == "raise" else "analysis slice 1" in r.stderr
-    job = Job("dev-1")
+    job = project.job("dev-1")
     assert job.post.status == "failed"
     assert not (job.path / "big").exists()
     files = job.files()

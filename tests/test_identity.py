@@ -83,69 +83,66 @@ def test_relative_plain_and_subpackage_imports(proj: Path) -> None:
     assert info.files["methods/helper.py"] == sha(proj / "methods" / "helper.py")
 
 
-def test_project_level_module_and_package(proj: Path) -> None:
-    m = write(proj / "methods" / "a_x.py", "import mylib\nfrom mypkg import tool, NAME\n")
-    write(proj / "mylib.py", "A = 1\n")
-    write(proj / "mypkg" / "__init__.py", "NAME = 'n'\n")
-    write(proj / "mypkg" / "tool.py", "B = 2\n")
-    write(proj / "mypkg" / "other.py", "C = 3\n")
-    info = hasher_for(proj).source_info(m)
-    assert set(info.files) == {"methods/a_x.py", "mylib.py", "mypkg/__init__.py", "mypkg/tool.py"}
+BOTH_ROOTS = ("", "methods")  # the project and its method package, as `hasher_for` has them
 
 
-def test_dotted_import_counts_each_package_init(proj: Path) -> None:
-    m = write(proj / "methods" / "a_x.py", "import a.b.c\n")
-    write(proj / "a" / "__init__.py")
-    write(proj / "a" / "b" / "__init__.py")
-    write(proj / "a" / "b" / "c.py")
-    info = hasher_for(proj).source_info(m)
-    assert set(info.files) == {"methods/a_x.py", "a/__init__.py", "a/b/__init__.py", "a/b/c.py"}
-
-
-def test_namespace_package_without_init(proj: Path) -> None:
-    m = write(proj / "methods" / "a_x.py", "import utils.tools\nfrom utils import more\n")
-    write(proj / "utils" / "tools.py", "T = 1\n")
-    write(proj / "utils" / "more.py", "M = 1\n")
-    info = hasher_for(proj).source_info(m)
-    assert set(info.files) == {"methods/a_x.py", "utils/tools.py", "utils/more.py"}
-
-
-def test_import_via_parent_of_package_root(proj: Path) -> None:
+@pytest.mark.parametrize(("method", "source", "others", "roots", "expected"), [
+    pytest.param(
+        "methods/a_x.py", "import mylib\nfrom mypkg import tool, NAME\n",
+        {"mylib.py": "A = 1\n", "mypkg/__init__.py": "NAME = 'n'\n", "mypkg/tool.py": "B = 2\n",
+         "mypkg/other.py": "C = 3\n"},
+        BOTH_ROOTS, {"methods/a_x.py", "mylib.py", "mypkg/__init__.py", "mypkg/tool.py"},
+        id="project_level_module_and_package"),
+    pytest.param(
+        "methods/a_x.py", "import a.b.c\n",
+        {"a/__init__.py": "", "a/b/__init__.py": "", "a/b/c.py": ""},
+        BOTH_ROOTS, {"methods/a_x.py", "a/__init__.py", "a/b/__init__.py", "a/b/c.py"},
+        id="dotted_import_counts_each_package_init"),
+    pytest.param(
+        "methods/a_x.py", "import utils.tools\nfrom utils import more\n",
+        {"utils/tools.py": "T = 1\n", "utils/more.py": "M = 1\n"},
+        BOTH_ROOTS, {"methods/a_x.py", "utils/tools.py", "utils/more.py"},
+        id="namespace_package_without_init"),
     # Only the method package is a root: `import methods.helper` is found through its parent.
-    m = write(proj / "methods" / "a_x.py", "import methods.helper\n")
-    write(proj / "methods" / "helper.py", "H = 1\n")
-    write(proj / "toplevel.py", "T = 1\n")
-    info = SourceHasher([proj / "methods"]).source_info(m)
-    assert set(info.files) == {"a_x.py", "__init__.py", "helper.py"}
+    pytest.param(
+        "methods/a_x.py", "import methods.helper\n",
+        {"methods/helper.py": "H = 1\n", "toplevel.py": "T = 1\n"},
+        ("methods",), {"a_x.py", "__init__.py", "helper.py"},
+        id="import_via_parent_of_package_root"),
+    pytest.param(
+        "pkg/inner/mod.py", "from ..shared import y\nfrom .. import other\n",
+        {"pkg/__init__.py": "", "pkg/inner/__init__.py": "", "pkg/shared.py": "y = 1\n",
+         "pkg/other.py": "o = 1\n"},
+        ("",), {"pkg/inner/mod.py", "pkg/shared.py", "pkg/other.py"},
+        id="parent_relative_import"),
+    pytest.param(
+        "methods/a_x.py", """
+            try:
+                import fast
+            except ImportError:
+                fast = None
 
-
-def test_parent_relative_import(proj: Path) -> None:
-    m = write(proj / "pkg" / "inner" / "mod.py", "from ..shared import y\nfrom .. import other\n")
-    write(proj / "pkg" / "__init__.py")
-    write(proj / "pkg" / "inner" / "__init__.py")
-    write(proj / "pkg" / "shared.py", "y = 1\n")
-    write(proj / "pkg" / "other.py", "o = 1\n")
-    info = SourceHasher([proj]).source_info(m)
-    assert set(info.files) == {"pkg/inner/mod.py", "pkg/shared.py", "pkg/other.py"}
-
-
-def test_imports_inside_functions_and_try_blocks(proj: Path) -> None:
-    m = write(proj / "methods" / "a_x.py", """
-        try:
-            import fast
-        except ImportError:
-            fast = None
-
-        def prepare():
-            from . import lazy
-            import importlib
-            return importlib.import_module("dyn"), lazy
-    """)
-    for name in ("fast", "lazy", "dyn"):
-        write(proj / "methods" / f"{name}.py", f"{name} = 1\n")
-    info = hasher_for(proj).source_info(m)
-    assert set(info.files) == {"methods/a_x.py", "methods/fast.py", "methods/lazy.py",
-                               "methods/dyn.py"}
+            def prepare():
+                from . import lazy
+                import importlib
+                return importlib.import_module("dyn"), lazy
+        """,
+        {f"methods/{name}.py": f"{name} = 1\n" for name in ("fast", "lazy", "dyn")},
+        BOTH_ROOTS, {"methods/a_x.py", "methods/fast.py", "methods/lazy.py", "methods/dyn.py"},
+        id="imports_inside_functions_and_try_blocks"),
+    pytest.param(
+        "methods/a_x.py", "import one\n",
+        {"methods/one.py": "import two\n", "methods/two.py": "import one\nfrom . import a_x\n"},
+        BOTH_ROOTS, {"methods/a_x.py", "methods/one.py", "methods/two.py"},
+        id="import_cycle_terminates"),
+])
+def test_import_discovery(proj: Path, method: str, source: str, others: dict[str, str],
+                          roots: tuple[str, ...], expected: set[str]) -> None:
+    m = write(proj / method, source)
+    for rel, text in others.items():
+        write(proj / rel, text)
+    info = SourceHasher([proj / r for r in roots]).source_info(m)
+    assert set(info.files) == expected
 
 
 def test_transitive_chain_and_edit_at_the_end(proj: Path) -> None:
@@ -160,14 +157,6 @@ def test_transitive_chain_and_edit_at_the_end(proj: Path) -> None:
     assert second.hash != first.hash
     assert second.files["methods/c.py"] != first.files["methods/c.py"]
     assert second.files["methods/b.py"] == first.files["methods/b.py"]
-
-
-def test_import_cycle_terminates(proj: Path) -> None:
-    m = write(proj / "methods" / "a_x.py", "import one\n")
-    write(proj / "methods" / "one.py", "import two\n")
-    write(proj / "methods" / "two.py", "import one\nfrom . import a_x\n")
-    info = hasher_for(proj).source_info(m)
-    assert set(info.files) == {"methods/a_x.py", "methods/one.py", "methods/two.py"}
 
 
 def test_third_party_and_stdlib_ignored(proj: Path) -> None:

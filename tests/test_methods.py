@@ -7,90 +7,18 @@ Everything goes through `ax run` in a throwaway project, or through the Python A
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-import textwrap
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from conftest import Project, no_traceback
-
-from accel import layout
-from accel.config import load_config
-from accel.job import Job
+from conftest import Project, assert_failed_cleanly, ax_run, printed, script
 
 # --- helpers ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    root = tmp_path / "proj"
-    root.mkdir()  # conftest's fixture leaves this to Project(), which does not make it
-    return Project(root)
-
-
-def make_project(tmp_path: Path, name: str, slices: int) -> Project:
-    root = tmp_path / name
-    root.mkdir()
-    return Project(root, slices=slices)
-
-
-def script(project, source: str, name: str | None = None) -> None:
-    """Write a build script; `json` is imported for printing results."""
-    project.build("import json\n" + textwrap.dedent(source), name)
-
-
-def ax_run(project, *args: str):
-    p = project.ax("run", *args)
-    assert p.returncode == 0, f"ax run exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    return p
-
-
-def printed(p, tag: str = "RESULT"):
-    lines = [line for line in p.stdout.splitlines() if line.startswith(tag + " ")]
-    assert lines, f"no {tag} line in output:\n{p.stdout}\n{p.stderr}"
-    return json.loads(lines[-1][len(tag) + 1:])
-
-
-def job(project, jobid: str) -> Job:
-    cfg = load_config(project.conf)
-    layout.set_paths(layout.Paths(dict(cfg.workdirs), cfg.result_directory,
-                                  cfg.input_directory, cfg.path))
-    return Job(jobid)
-
-
-def _forget_project_modules(root: Path) -> None:
-    root_s = str(root)
-    for name, mod in list(sys.modules.items()):
-        where = getattr(mod, "__file__", None) or next(iter(getattr(mod, "__path__", None) or ()), None)
-        if where and str(where).startswith(root_s):
-            del sys.modules[name]
-
-
-@pytest.fixture
-def api(project):
-    """A `Builder` for the project in this process; its imports are undone afterwards."""
-    from accel.builder import Builder
-
-    saved_path = list(sys.path)
-    saved_paths = layout.paths()
-
-    def make():
-        _forget_project_modules(project.root)
-        return Builder(load_config(project.conf), echo=False)
-
-    yield make
-    _forget_project_modules(project.root)
-    sys.path[:] = saved_path
-    layout.set_paths(saved_paths)
-
-
 def clean_one_line_error(p) -> str:
     """A user's mistake: exit status != 0, no traceback, one line on stderr; that line."""
-    assert p.returncode != 0, f"expected failure\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    assert no_traceback(p), f"traceback shown\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    assert_failed_cleanly(p)
     lines = [line for line in p.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line on stderr, got:\n{p.stderr}"
     return lines[0]
@@ -132,7 +60,7 @@ def test_parts_get_arguments_by_parameter_name_and_module_globals(project):
     """)
     jobid = printed(ax_run(project))
     assert jobid == "dev-2"
-    res = job(project, jobid).load()
+    res = project.job(jobid).load()
     prep = res["prepare"]
     assert {k: prep[k] for k in ("job", "slices", "word", "n", "other", "has_source", "source")} \
         == {"job": "dev-2", "slices": 2, "word": "hi", "n": 2, "other": "dev-1",
@@ -193,7 +121,7 @@ PARALLEL = """
 
 
 def test_analysis_slices_run_in_parallel_processes(tmp_path):
-    project = make_project(tmp_path, "p3", slices=3)
+    project = Project(tmp_path / "p3", slices=3)
     project.method("par", PARALLEL)
     sync = tmp_path / "sync"
     sync.mkdir()
@@ -217,7 +145,7 @@ def test_analysis_slices_run_in_parallel_processes(tmp_path):
     assert [s["sliceno"] for s in res["slices"]] == [0, 1, 2, 3, 4]
     assert len({s["pid"] for s in res["slices"]}) == 5
     assert project.job_dirs() == ["dev-1", "dev-2"]
-    assert job(project, "dev-2").params.slices == 5
+    assert project.job("dev-2").params.slices == 5
 
 
 MERGE = """
@@ -243,11 +171,11 @@ MERGE = """
 
 
 def test_analysis_res_in_slice_order_and_merge_auto(tmp_path):
-    project = make_project(tmp_path, "p3", slices=3)
+    project = Project(tmp_path / "p3", slices=3)
     project.method("merge", MERGE)
     script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('merge')))\n")
     jobid = printed(ax_run(project))
-    res = job(project, jobid).load()
+    res = project.job(jobid).load()
     assert res["order"] == [1, 2, 3]
     m = res["merged"]
     assert m["total"] == 6
@@ -334,7 +262,7 @@ def test_output_is_captured_per_part_and_shown_live(project):
                  "[dev-1 synthesis] no newline at the end"):
         assert line in live.splitlines(), f"{line!r} not shown live:\n{live}"
 
-    j = job(project, "dev-1")
+    j = project.job("dev-1")
     prep = j.output("prepare")
     for text in ("prepare to stdout", "prepare to stderr", "prepare raw fd",
                  "prepare from a child process"):
@@ -371,7 +299,7 @@ def test_a_lot_of_output_is_kept_whole(project):
     """)
     script(project, "def main(urd):\n    urd.build('loud')\n")
     p = ax_run(project, "--quiet")
-    j = job(project, "dev-1")
+    j = project.job("dev-1")
     for sliceno in range(2):
         lines = j.output(sliceno).splitlines()
         assert lines == [f"slice {sliceno} line {i:05d}" for i in range(20000)]
@@ -383,7 +311,7 @@ def test_quiet_run_keeps_output_with_the_job(project):
     script(project, "def main(urd):\n    urd.build('talk')\n")
     p = ax_run(project, "--quiet")
     assert "[dev-1" not in p.stdout + p.stderr
-    assert "prepare to stdout" in job(project, "dev-1").output("prepare")
+    assert "prepare to stdout" in project.job("dev-1").output("prepare")
 
 
 # --- bad options -----------------------------------------------------------------------
@@ -492,7 +420,7 @@ def test_good_options_run_and_are_normalised(project):
     assert a == b == "dev-1"
     from datetime import date, datetime, timedelta
 
-    opts = job(project, a).load()
+    opts = project.job(a).load()
     assert opts["i"] == 3 and opts["f"] == 2.0 and isinstance(opts["f"], float)
     assert opts["d"] == date(2023, 1, 2) and opts["dt"] == datetime(2023, 1, 2, 3, 4)
     assert opts["td"] == timedelta(seconds=90)

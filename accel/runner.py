@@ -165,6 +165,7 @@ class Runner:
             result = self.run_parts()
             if result is not None:
                 CurrentJob(self.jobid).save(result)
+            self.post["datasets"] = self.finish_datasets()  # meta.json files, before post.json
             self.post["status"] = "finished"
             status = 0
         except PartFailed as e:
@@ -207,6 +208,15 @@ class Runner:
         if callable(getattr(module, "synthesis", None)):
             return self.in_process("synthesis", module.synthesis, args)
         return prepare_res
+
+    def finish_datasets(self) -> list[str]:
+        """Datasets hook: finish every dataset writer of the job and write their meta.json
+        (a dataset exists from then on). Only when a method loaded accel.dataset, so plain
+        jobs never import numpy. A failed job never gets here: it leaves no dataset."""
+        writers = sys.modules.get("accel.dataset.writer")
+        if writers is None:
+            return []
+        return self.guard("finishing datasets", lambda: writers.finish_all(self.path))
 
     def guard(self, part: str, fn: Any) -> Any:
         try:
@@ -279,7 +289,15 @@ class Runner:
             die_with_parent()
             redirect_to(out_fd)
             try:
+                # datasets hook: a writer made in prepare writes this slice here, and
+                # leave_slice puts its rows on disk before this process exits
+                writers = sys.modules.get("accel.dataset.writer")
+                if writers is not None:
+                    writers.enter_slice(self.path, sliceno)
                 res = call_with_args(func, dict(args, sliceno=sliceno))
+                writers = sys.modules.get("accel.dataset.writer")
+                if writers is not None:
+                    writers.leave_slice(self.path, sliceno)
                 write_bytes(self.scratch / f"analysis-{sliceno}.pickle",
                             pickle.dumps(res, pickle.HIGHEST_PROTOCOL))
                 code = 0

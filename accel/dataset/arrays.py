@@ -1,0 +1,113 @@
+"""Whole columns for vectorised work: NumPy arrays, an Arrow table, a pandas DataFrame.
+
+Fixed-width columns are stored the way Arrow and NumPy lay them out, so these wrap the
+memory-mapped files without copying: int/float columns as themselves, datetime as
+datetime64[us], time as timedelta64[us] since midnight. date (stored as int32 days) becomes
+datetime64[D] and complex32 (float16 pairs) complex64, which are copies. Arrow has no
+complex type: complex columns become fixed_size_list<float32>[2] there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from accel.dataset.chunk import Chunk
+from accel.dataset.decode import arrow_array, to_list
+
+_VIEW = {"datetime": "datetime64[us]", "time": "timedelta64[us]"}
+
+
+def column_array(chunk: Chunk) -> np.ndarray:
+    name = chunk.ctype.name
+    if not chunk.ctype.fixed:
+        out = np.empty(chunk.n, object)
+        out[:] = to_list(chunk)
+        return out
+    v = chunk.values
+    if name in _VIEW:
+        v = v.view(_VIEW[name])
+    elif name == "date":
+        v = v.astype(np.int64).view("datetime64[D]")
+    elif name == "complex32":
+        v = v.astype(np.float32).view(np.complex64)
+    if chunk.valid is not None:
+        return np.ma.MaskedArray(v, mask=~chunk.valid)
+    return v
+
+
+def concat(arrays: list[np.ndarray]) -> np.ndarray:
+    if any(isinstance(a, np.ma.MaskedArray) for a in arrays):
+        return np.ma.concatenate(arrays)
+    if len(arrays) == 1:
+        return arrays[0]
+    return np.concatenate(arrays)
+
+
+def _arrow_type(name: str):
+    import pyarrow as pa
+
+    return {
+        "int32": pa.int32(), "int64": pa.int64(), "float32": pa.float32(),
+        "float64": pa.float64(), "date": pa.date32(), "datetime": pa.timestamp("us"),
+        "time": pa.time64("us"), "bytes": pa.large_binary(), "pickle": pa.large_binary(),
+        "ascii": pa.large_string(), "unicode": pa.large_string(), "json": pa.large_string(),
+    }.get(name)
+
+
+def arrow_chunk(chunk: Chunk):
+    """One slice of one column as a pyarrow Array (no copy where the layout allows)."""
+    import pyarrow as pa
+
+    name = chunk.ctype.name
+    bitmap = None if chunk.valid is None else pa.py_buffer(
+        np.packbits(chunk.valid, bitorder="little"))
+    typ = _arrow_type(name)
+    if not chunk.ctype.fixed:
+        if name == "number":
+            values = to_list(chunk)
+            kinds = {type(v) for v in values if v is not None}
+            if kinds <= {int} and all(v is None or -(2**63) <= v < 2**63 for v in values):
+                return pa.array(values, pa.int64())
+            return pa.array([None if v is None else float(v) for v in values], pa.float64())
+        return arrow_array(chunk, typ)
+    if name == "bool":
+        return pa.Array.from_buffers(pa.bool_(), chunk.n, [
+            bitmap, pa.py_buffer(np.packbits(chunk.values.view(np.uint8), bitorder="little"))])
+    if name.startswith("complex"):
+        parts = chunk.values.astype(np.float32, copy=False) if name == "complex32" \
+            else chunk.values.view(np.float32)
+        flat = pa.Array.from_buffers(pa.float32(), 2 * chunk.n, [None, pa.py_buffer(parts)])
+        return pa.Array.from_buffers(pa.list_(pa.float32(), 2), chunk.n, [bitmap],
+                                     children=[flat])
+    return pa.Array.from_buffers(typ, chunk.n, [bitmap, pa.py_buffer(chunk.values)])
+
+
+def arrow_table(ds: Any, names: list[str]):
+    import pyarrow as pa
+
+    arrays, fields = [], []
+    for name in names:
+        col = ds.columns[name]
+        pieces = [arrow_chunk(ds._chunk(name, s)) for s in range(ds.slices)]
+        typ = pieces[0].type if pieces else _arrow_type(str(col)) or pa.null()
+        arrays.append(pa.chunked_array(pieces, typ))
+        fields.append(pa.field(name, typ, nullable=col.none_support,
+                               metadata={"accel.type": str(col)}))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def pandas_frame(ds: Any, names: list[str]):
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_pandas() needs pandas: pip install pandas") from None
+    data = {}
+    for name in names:
+        col = ds.columns[name]
+        if str(col).startswith("complex") and not col.none_support:
+            data[name] = ds.column(name)
+        else:
+            data[name] = ds.to_arrow([name]).column(0).to_pandas()
+    return pd.DataFrame(data, columns=names)

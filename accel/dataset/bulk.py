@@ -1,0 +1,127 @@
+"""Whole columns in: a NumPy array, a pyarrow array or a list -> Chunk, checked as strictly
+as row-by-row writing.
+
+Methods that already hold columns (csvimport, dataset_type, sorting) should not have to
+turn them into Python objects only for the writer to turn them back. Arrays whose type
+fits the column are converted with numpy (ranges checked); text and bytes from pyarrow
+keep their buffers. Anything else goes through encode() value by value, so a value the
+column cannot hold is still named, with its row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from accel.dataset.chunk import Chunk
+from accel.dataset.encode import BadValue, encode
+from accel.dataset.types import ColumnType
+
+_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_KINDS = {
+    "int32": "iub", "int64": "iub", "float32": "fiub", "float64": "fiub", "bool": "b",
+    "complex32": "cfiub", "complex64": "cfiub",
+}
+_US_PER = {"D": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000,
+           "ms": 1000, "us": 1}
+
+
+def encode_column(ctype: ColumnType, none_support: bool, col: Any) -> Chunk:
+    """The chunk for a whole column, or BadValue naming the first value it cannot hold."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pa = None
+    if pa is not None and isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa is not None and isinstance(col, pa.Array):
+        got = _from_arrow(ctype, none_support, col, pa)
+        if got is not None:
+            return got
+        return encode(ctype, none_support, col.to_pylist())
+    if isinstance(col, np.ndarray) and col.ndim == 1:
+        got = _from_numpy(ctype, col)
+        if got is not None:
+            return got
+        return encode(ctype, none_support, col.tolist())
+    return encode(ctype, none_support, list(col))
+
+
+def _from_numpy(ctype: ColumnType, a: np.ndarray) -> Chunk | None:
+    name, kind = ctype.name, a.dtype.kind
+    if name in _KINDS and kind in _KINDS[name]:
+        if name in _INT_RANGE and kind != "b" and a.size:
+            lo, hi = _INT_RANGE[name]
+            if a.min() < lo or a.max() > hi:
+                return None  # encode() names the value
+        with np.errstate(over="ignore"):
+            if name == "complex32":
+                src = a.astype(np.complex64)
+                values = src.view(np.float32).astype(np.float16)
+                bad = np.isinf(values) & np.isfinite(src.view(np.float32))
+            else:
+                values = a.astype(ctype.storage, copy=False)
+                bad = (np.isinf(values) & np.isfinite(a)) if kind in "fc" and \
+                    values.dtype.itemsize < a.dtype.itemsize else None
+        if bad is not None and bad.any():
+            return None
+        return Chunk(ctype, len(a), values=np.ascontiguousarray(values))
+    if kind == "M" and name in ("date", "datetime"):
+        unit = np.datetime_data(a.dtype)[0]
+        if np.isnat(a).any():
+            return None
+        if name == "date":
+            if unit != "D":
+                return None
+            return Chunk(ctype, len(a), values=a.view(np.int64).astype("<i4"))
+        us = _to_us(a.view(np.int64), unit)
+        return None if us is None else Chunk(ctype, len(a), values=us)
+    return None
+
+
+def _to_us(v: np.ndarray, unit: str) -> np.ndarray | None:
+    if unit in _US_PER:
+        per = _US_PER[unit]
+        limit = (2**63 - 1) // per
+        if v.size and (v.min() < -limit or v.max() > limit):
+            return None
+        return (v * per).astype("<i8")
+    if unit == "ns":
+        if (v % 1000).any():
+            return None  # sub-microsecond: encode() refuses it, naming the value
+        return (v // 1000).astype("<i8")
+    return None
+
+
+def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chunk | None:
+    t = arr.type
+    if arr.null_count and not none_support:
+        i = int(np.flatnonzero(np.asarray(arr.is_null().to_numpy(zero_copy_only=False)))[0])
+        raise BadValue(i, None, "None, but the column was not added with none_support=True")
+    name = ctype.name
+    text = pa.types.is_string(t) or pa.types.is_large_string(t)
+    binary = pa.types.is_binary(t) or pa.types.is_large_binary(t)
+    if (name in ("unicode", "ascii") and text) or (name == "bytes" and binary):
+        wide = pa.types.is_large_string(t) or pa.types.is_large_binary(t)
+        _, obuf, dbuf = arr.buffers()[:3]
+        n = len(arr)
+        off = np.frombuffer(obuf, np.int64 if wide else np.int32)[arr.offset:arr.offset + n + 1]
+        data = np.frombuffer(dbuf, np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
+        if name == "ascii" and n and data[int(off[0]):int(off[-1])].max(initial=0) > 127:
+            return None
+        valid = None
+        if arr.null_count:
+            valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), bool)
+        return Chunk(ctype, n, offsets=off.astype(np.int64), data=data, valid=valid)
+    if arr.null_count:
+        return None
+    if pa.types.is_timestamp(t) and t.tz is not None:
+        return None  # aware datetimes: encode() refuses them, naming the value
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or \
+            pa.types.is_timestamp(t) or pa.types.is_date32(t):
+        a = arr.to_numpy(zero_copy_only=False)
+        if pa.types.is_date32(t):
+            a = a.astype("datetime64[D]")
+        return _from_numpy(ctype, a)
+    return None

@@ -1,0 +1,448 @@
+"""Python values -> Chunk, in bulk, strictly.
+
+Each type has a fast path that converts a whole list with numpy or pyarrow and only
+accepts it when the result is exactly right (numpy would happily turn "12" into 12 or
+1.5 into 1), and a per-value path used when the fast one declines: it finds the first
+value the column cannot hold and says why, or converts a list the fast path could not.
+So a dataset is never silently wrong, and the common case costs a few ns per value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import struct
+from array import array
+from collections.abc import Callable
+from datetime import date, datetime, time
+from operator import attrgetter, index
+from typing import Any
+
+import numpy as np
+
+from accel.dataset.chunk import Chunk, var_chunk
+from accel.dataset.types import ColumnType, values_per_row
+
+EPOCH_DAYS = date(1970, 1, 1).toordinal()
+EPOCH = datetime(1970, 1, 1)
+_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_NUMPY_INT = np.integer
+_NUMPY_FLOAT = np.floating
+
+
+class Reject(Exception):
+    """One value a column cannot hold: the reason, for the error message."""
+
+
+class BadValue(Exception):
+    """The value at `index` of the list being encoded, and why it was refused."""
+
+    def __init__(self, index: int, value: Any, reason: str):
+        super().__init__(reason)
+        self.index, self.value, self.reason = index, value, reason
+
+
+def _kind(v: Any) -> str:
+    return type(v).__name__
+
+
+# --- one value at a time (the strict definition of each type) -------------------------
+
+
+def _one_int(name: str) -> Callable[[Any], int]:
+    lo, hi = _INT_RANGE[name]
+
+    def one(v: Any) -> int:
+        try:
+            v = index(v)  # int, bool, numpy ints; never float or str
+        except TypeError:
+            raise Reject(f"expected an int, got {_kind(v)}")
+        if not lo <= v <= hi:
+            raise Reject(f"{v} is outside the {name} range [{lo}, {hi}]")
+        return v
+    return one
+
+
+def _one_float(name: str) -> Callable[[Any], float]:
+    limit = float(np.finfo(np.float32).max)
+
+    def one(v: Any) -> float:
+        if isinstance(v, (str, bytes, bytearray, complex)) or not (
+                hasattr(type(v), "__float__") or hasattr(type(v), "__index__")):
+            raise Reject(f"expected a float or an int, got {_kind(v)}")
+        try:
+            f = float(v)
+        except OverflowError:
+            raise Reject(f"{v} is too large for a float")
+        except (TypeError, ValueError) as e:
+            raise Reject(f"not a float ({e})")
+        if name == "float32" and math.isfinite(f) and abs(f) > limit:
+            raise Reject(f"{f!r} is outside the float32 range")
+        return f
+    return one
+
+
+def _one_complex(name: str) -> Callable[[Any], complex]:
+    limit = float(np.finfo(np.float16 if name == "complex32" else np.float32).max)
+
+    def one(v: Any) -> complex:
+        if isinstance(v, (str, bytes)) or not isinstance(
+                v, (int, float, complex, np.number, np.bool_)):
+            raise Reject(f"expected a complex, float or int, got {_kind(v)}")
+        try:
+            c = complex(v)
+        except OverflowError:
+            raise Reject(f"{v} is too large for a complex")
+        for part in (c.real, c.imag):
+            if math.isfinite(part) and abs(part) > limit:
+                raise Reject(f"{c!r} is outside the {name} range")
+        return c
+    return one
+
+
+def _one_bool(v: Any) -> bool:
+    if not isinstance(v, (bool, np.bool_)):
+        raise Reject(f"expected a bool, got {_kind(v)}")
+    return bool(v)
+
+
+def _one_date(v: Any) -> int:
+    if not isinstance(v, date) or isinstance(v, datetime):
+        raise Reject(f"expected a datetime.date, got {_kind(v)}")
+    return v.toordinal() - EPOCH_DAYS
+
+
+def _naive(v: Any) -> None:
+    if v.tzinfo is not None:
+        raise Reject("only naive values (no tzinfo) can be stored")
+
+
+def _one_datetime(v: Any) -> int:
+    if not isinstance(v, datetime):
+        raise Reject(f"expected a datetime.datetime, got {_kind(v)}")
+    _naive(v)
+    d = v - EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def _one_time(v: Any) -> int:
+    if not isinstance(v, time):
+        raise Reject(f"expected a datetime.time, got {_kind(v)}")
+    _naive(v)
+    return ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond
+
+
+def _one_bytes(v: Any) -> bytes:
+    if not isinstance(v, (bytes, bytearray)):
+        raise Reject(f"expected bytes, got {_kind(v)}")
+    return bytes(v)
+
+
+def _one_unicode(v: Any) -> bytes:
+    if not isinstance(v, str):
+        raise Reject(f"expected a str, got {_kind(v)}")
+    try:
+        return v.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise Reject(f"cannot be stored as UTF-8 ({e.reason} at position {e.start})")
+
+
+def _one_ascii(v: Any) -> bytes:
+    if not isinstance(v, str):
+        raise Reject(f"expected a str, got {_kind(v)}")
+    if not v.isascii():
+        pos = next(i for i, c in enumerate(v) if ord(c) > 127)
+        raise Reject(f"not ASCII (character {v[pos]!r} at position {pos})")
+    return v.encode("ascii")
+
+
+def json_dumps(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def _one_json(v: Any) -> bytes:
+    try:
+        return json_dumps(v).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e:
+        raise Reject(f"not JSON-able ({e})")
+    except UnicodeEncodeError as e:
+        raise Reject(f"cannot be stored as UTF-8 ({e.reason})")
+
+
+def _one_pickle(v: Any) -> bytes:
+    try:
+        return pickle.dumps(v, pickle.HIGHEST_PROTOCOL)
+    except Exception as e:  # anything pickling can raise
+        raise Reject(f"cannot be pickled ({type(e).__name__}: {e})")
+
+
+_PACK_I = struct.Struct("<cq").pack
+_PACK_F = struct.Struct("<cd").pack
+
+
+def _one_number(v: Any) -> bytes:
+    if isinstance(v, (int, _NUMPY_INT, np.bool_)):
+        v = int(v)
+        if -(2**63) <= v < 2**63:
+            return _PACK_I(b"i", v)
+        return b"I" + v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
+    if isinstance(v, (float, _NUMPY_FLOAT)):
+        return _PACK_F(b"f", float(v))
+    raise Reject(f"expected an int or a float, got {_kind(v)}")
+
+
+ONE: dict[str, Callable[[Any], Any]] = {
+    "int32": _one_int("int32"), "int64": _one_int("int64"),
+    "float32": _one_float("float32"), "float64": _one_float("float64"),
+    "complex32": _one_complex("complex32"), "complex64": _one_complex("complex64"),
+    "bool": _one_bool, "date": _one_date, "datetime": _one_datetime, "time": _one_time,
+    "bytes": _one_bytes, "ascii": _one_ascii, "unicode": _one_unicode, "json": _one_json,
+    "pickle": _one_pickle, "number": _one_number,
+}
+
+
+# --- whole lists (fast paths; None means "ask ONE value by value") ----------------------
+
+
+def _infer(values: list) -> np.ndarray | None:
+    try:
+        a = np.array(values)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return a if a.ndim == 1 else None
+
+
+def _fast_int(name: str):
+    code, dtype = ("i", "<i4") if name == "int32" else ("q", "<i8")
+
+    def fast(values: list) -> np.ndarray | None:
+        try:  # array.array is strict: ints (and __index__) only, range-checked
+            return np.frombuffer(array(code, values), dtype)
+        except (TypeError, OverflowError):
+            return None
+    return fast
+
+
+def _fast_float(name: str):
+    def fast(values: list) -> np.ndarray | None:
+        try:  # array.array takes real numbers only (never str, None or complex)
+            a = np.frombuffer(array("d", values), "<f8")
+        except (TypeError, OverflowError):
+            return None
+        if name == "float64":
+            return a
+        with np.errstate(over="ignore"):
+            out = a.astype("<f4")
+        if (np.isinf(out) & np.isfinite(a)).any():
+            return None  # overflowed float32: ONE names the value
+        return out
+    return fast
+
+
+def _fast_complex(name: str):
+    def fast(values: list) -> np.ndarray | None:
+        a = _infer(values)
+        if a is None or a.dtype.kind not in "cfiub":
+            return None
+        src = a.astype(np.complex128)
+        with np.errstate(all="ignore"):
+            c = src.astype(np.complex64)
+            parts = c.view(np.float32)
+            if name == "complex32":
+                parts = parts.astype(np.float16)
+        if (np.isinf(parts) & np.isfinite(src.view(np.float64))).any():
+            return None  # overflowed: ONE names the value
+        return parts if name == "complex32" else c
+    return fast
+
+
+def _fast_bool(values: list) -> np.ndarray | None:
+    a = _infer(values)
+    return a if a is not None and a.dtype.kind == "b" else None
+
+
+def _fast_date(values: list) -> np.ndarray | None:
+    if set(map(type, values)) != {date}:
+        return None
+    return np.array(values, "datetime64[D]").view(np.int64).astype("<i4")
+
+
+_tz = attrgetter("tzinfo")
+
+
+def _fast_datetime(values: list) -> np.ndarray | None:
+    if set(map(type, values)) != {datetime} or set(map(_tz, values)) != {None}:
+        return None
+    return np.array(values, "datetime64[us]").view("<i8")
+
+
+def _fast_time(values: list) -> np.ndarray | None:
+    if set(map(type, values)) != {time} or set(map(_tz, values)) != {None}:
+        return None
+    return np.fromiter(map(_one_time, values), np.int64, len(values))
+
+
+_POOL: list = []
+
+
+def _arrow_pool():
+    """pyarrow's default pool (mimalloc) hands freed pages back to the OS after a few ms,
+    and paying to fault them in again tripled the cost of encoding text; jemalloc (or the
+    system allocator) keeps them."""
+    if not _POOL:
+        import pyarrow as pa
+
+        try:
+            _POOL.append(pa.jemalloc_memory_pool())
+        except (NotImplementedError, pa.ArrowException):
+            _POOL.append(pa.system_memory_pool())
+    return _POOL[0]
+
+
+def _arrow_strings(values: list, ascii: bool) -> Chunk | None:
+    import pyarrow as pa
+
+    try:
+        a = pa.array(values, memory_pool=_POOL[0] if _POOL else _arrow_pool())
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    if isinstance(a, pa.ChunkedArray):
+        a = a.cast(pa.large_string()).combine_chunks() if a.type == pa.string() else a
+    if a.type not in (pa.string(), pa.large_string()) or a.null_count:
+        return None
+    wide = a.type == pa.large_string()
+    _, obuf, dbuf = a.buffers()
+    off = np.frombuffer(obuf, np.int64 if wide else np.int32)[a.offset:a.offset + len(a) + 1]
+    data = np.frombuffer(dbuf, np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
+    data = data[int(off[0]):int(off[-1])]
+    if ascii and data.size and data.max() > 127:
+        return None
+    off = off.astype(np.int64) - int(off[0])
+    return Chunk(None, len(a), offsets=off, data=data)  # type: ignore[arg-type]
+
+
+def _fast_bytes(values: list) -> Chunk | None:
+    if not set(map(type, values)) <= {bytes, bytearray}:
+        return None
+    return var_chunk(None, values)  # type: ignore[arg-type]
+
+
+def _fast_serialised(one: Callable[[Any], bytes]):
+    def fast(values: list) -> Chunk | None:
+        if any(v is None for v in values):
+            return None  # None is a missing value (none_support), not JSON null
+        try:
+            return var_chunk(None, [one(v) for v in values])  # type: ignore[arg-type]
+        except Reject:
+            return None
+    return fast
+
+
+def _fast_number(values: list) -> Chunk | None:
+    kinds = set(map(type, values))
+    if not kinds <= {int, float}:
+        return None
+    n = len(values)
+    rec = np.zeros((n, 9), np.uint8)
+    if kinds == {float}:
+        rec[:, 0] = ord("f")
+        rec[:, 1:] = np.array(values, "<f8").view(np.uint8).reshape(n, 8)
+    else:
+        is_float = np.fromiter((type(v) is float for v in values), bool, n)
+        try:
+            a = np.frombuffer(array("q", [v for v in values if type(v) is int]), "<i8")
+        except OverflowError:
+            return None  # an int beyond int64: stored with its own length
+        rec[:, 0] = np.where(is_float, ord("f"), ord("i"))
+        body = rec[:, 1:]
+        body[~is_float] = a.astype("<i8").view(np.uint8).reshape(-1, 8)
+        if is_float.any():
+            floats = np.array([v for v in values if type(v) is float], "<f8")
+            body[is_float] = floats.view(np.uint8).reshape(-1, 8)
+    off = np.arange(0, 9 * n + 1, 9, dtype=np.int64)
+    return Chunk(None, n, offsets=off, data=rec.reshape(-1))  # type: ignore[arg-type]
+
+
+FAST: dict[str, Callable[[list], Any]] = {
+    "int32": _fast_int("int32"), "int64": _fast_int("int64"),
+    "float32": _fast_float("float32"), "float64": _fast_float("float64"),
+    "complex32": _fast_complex("complex32"), "complex64": _fast_complex("complex64"),
+    "bool": _fast_bool, "date": _fast_date, "datetime": _fast_datetime, "time": _fast_time,
+    "bytes": _fast_bytes, "ascii": lambda v: _arrow_strings(v, True),
+    "unicode": lambda v: _arrow_strings(v, False), "json": _fast_serialised(_one_json),
+    "pickle": _fast_serialised(_one_pickle), "number": _fast_number,
+}
+
+
+# --- the entry point ---------------------------------------------------------------------
+
+
+def encode(ctype: ColumnType, none_support: bool, values: list) -> Chunk:
+    """The chunk for `values`, or BadValue naming the first value it cannot hold."""
+    n = len(values)
+    if not n:
+        return Chunk.empty(ctype)
+    got = FAST[ctype.name](values)
+    if got is not None:
+        return _as_chunk(ctype, n, got, None)
+    is_none = [v is None for v in values]
+    if True in is_none:
+        if not none_support:
+            i = is_none.index(True)
+            raise BadValue(i, None, "None, but the column was not added with none_support=True")
+        where = [i for i, flag in enumerate(is_none) if not flag]
+        rest = [values[i] for i in where]
+    else:
+        where, rest = None, values
+    got = FAST[ctype.name](rest) if rest else _empty_storage(ctype)
+    if got is None:
+        got = _one_by_one(ctype, rest, where)
+    if where is None:
+        return _as_chunk(ctype, n, got, None)
+    valid = np.zeros(n, bool)
+    valid[where] = True
+    return _scatter(ctype, n, _as_chunk(ctype, len(rest), got, None), valid)
+
+
+def _one_by_one(ctype: ColumnType, values: list, where: list[int] | None) -> Any:
+    one = ONE[ctype.name]
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(one(v))
+        except Reject as e:
+            raise BadValue(i if where is None else where[i], v, str(e))
+    if not ctype.fixed:
+        return var_chunk(ctype, out)
+    if ctype.name.startswith("complex"):
+        c = np.array(out, np.complex64)
+        return c.view(np.float32).astype(np.float16) if ctype.name == "complex32" else c
+    return np.array(out, ctype.storage)
+
+
+def _empty_storage(ctype: ColumnType) -> Any:
+    c = Chunk.empty(ctype)
+    return c.values if ctype.fixed else c
+
+
+def _as_chunk(ctype: ColumnType, n: int, got: Any, valid: np.ndarray | None) -> Chunk:
+    if isinstance(got, Chunk):
+        got.ctype, got.valid = ctype, valid
+        return got
+    return Chunk(ctype, n, values=np.ascontiguousarray(got, ctype.storage), valid=valid)
+
+
+def _scatter(ctype: ColumnType, n: int, packed: Chunk, valid: np.ndarray) -> Chunk:
+    """Spread the values of the non-None rows over all n rows (None rows: zero, empty)."""
+    if ctype.fixed:
+        per = values_per_row(ctype)
+        full = np.zeros((n, per) if per > 1 else n, ctype.storage)
+        full[valid] = packed.rows()
+        return Chunk(ctype, n, values=full.reshape(-1), valid=valid)
+    lengths = np.zeros(n, np.int64)
+    lengths[valid] = np.diff(packed.offsets)
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=off[1:])
+    data = packed.data[int(packed.offsets[0]):int(packed.offsets[-1])]
+    return Chunk(ctype, n, offsets=off, data=data, valid=valid)

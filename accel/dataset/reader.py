@@ -1,0 +1,445 @@
+"""Dataset: a finished dataset, read through its meta.json and its column files.
+
+A `Dataset` is a `str` equal to 'JOBID/NAME' (as a `datasets` build input is written), so
+it pickles, compares and hashes as that string. Opening one reads meta.json once per
+process; column files are memory-mapped when they are used and checked before (size,
+offsets), so a damaged dataset is an error, never wrong rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Iterator
+from itertools import chain as _chain
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accel.dataset import format as fmt
+from accel.dataset.chunk import Chunk
+from accel.dataset.decode import iterable
+from accel.dataset.types import (
+    ColumnType,
+    DatasetDamaged,
+    DatasetUsageError,
+    NoSuchColumn,
+    column_type,
+)
+from accel.errors import NotFound, SkipDataset, SkipSlice
+from accel.job import Job, status_of
+from accel.jsoncodec import decode as json_decode
+
+STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
+_META_CACHE: dict[str, tuple[tuple, dict]] = {}
+
+
+class DatasetColumn(str):
+    """A column, equal to its type name ('int64'), with .type, .none_support, .name."""
+
+    __slots__ = ("name", "none_support", "owner", "file")
+
+    def __new__(cls, name: str, type: str, none_support: bool, owner: Dataset, file: str):
+        obj = str.__new__(cls, type)
+        obj.name, obj.none_support, obj.owner, obj.file = name, none_support, owner, file
+        return obj
+
+    @property
+    def type(self) -> str:
+        return str(self)
+
+    @property
+    def ctype(self) -> ColumnType:
+        return column_type(str(self))
+
+    @property
+    def min(self) -> Any:
+        return self.owner.min(self.name)
+
+    @property
+    def max(self) -> Any:
+        return self.owner.max(self.name)
+
+    def __repr__(self) -> str:
+        ns = ", none_support" if self.none_support else ""
+        return f"<DatasetColumn {self.name!r}: {str(self)}{ns}>"
+
+    def __reduce__(self):
+        return (str, (str(self),))
+
+
+def _load_meta(job: Job, name: str) -> dict:
+    """meta.json, read once per process (and again if the file was replaced: a job id
+    can be reused after `ax gc`)."""
+    path = fmt.dataset_dir(job.path, name)
+    key = str(path)
+    try:
+        st = os.stat(path / fmt.META)
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = _META_CACHE.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        meta = fmt.read_meta(path)
+    except FileNotFoundError:
+        names = dataset_names(job)
+        status = status_of(job.path)
+        why = "" if status == "finished" else f"; the job is {status}"
+        have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
+        raise NotFound(f"job {job} has no dataset {name!r}{have}{why}") from None
+    except ValueError as e:
+        raise DatasetDamaged(f"dataset {job}/{name}: meta.json is damaged ({e})") from None
+    if meta.get("format") != fmt.FORMAT:
+        raise DatasetDamaged(f"dataset {job}/{name}: format {meta.get('format')!r}, this "
+                             f"accel reads format {fmt.FORMAT}")
+    _META_CACHE[key] = (stamp, meta)
+    return meta
+
+
+def dataset_names(job: Job) -> list[str]:
+    """The finished datasets of a job, from what is on disk."""
+    base = Path(job.path) / fmt.DATASETS
+    if not base.is_dir():
+        return []
+    return sorted(p.parent.name for p in base.glob(f"*/{fmt.META}"))
+
+
+class Dataset(str):
+    """A finished dataset: Dataset('dev-3/name'), Dataset('dev-3') (its 'default'),
+    Dataset(job, 'name'), or job.dataset('name')."""
+
+    __slots__ = ("job", "name", "_meta", "_dir", "_cols")
+
+    def __new__(cls, jobid: Any, name: str | None = None) -> Dataset:
+        if isinstance(jobid, Dataset):
+            if name is None:
+                return jobid
+            jobid = jobid.job
+        text = str(jobid)
+        if name is None:
+            text, _, name = text.partition("/")
+        job = Job(text)
+        name = name or "default"
+        obj = str.__new__(cls, f"{job}/{name}")
+        obj.job, obj.name = job, name
+        obj._meta = _load_meta(job, name)
+        obj._dir = fmt.dataset_dir(job.path, name)
+        obj._cols = None
+        return obj
+
+    def __reduce__(self):
+        return (Dataset, (str(self),))
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self)!r})"
+
+    # --- what it is ----------------------------------------------------------------------
+
+    @property
+    def columns(self) -> dict[str, DatasetColumn]:
+        """name -> DatasetColumn (equal to its type name), the parent's columns included."""
+        if self._cols is None:
+            cols = dict(self.parent.columns) if self.parent is not None else {}
+            for name, c in self._meta["columns"].items():
+                cols[name] = DatasetColumn(name, c["type"], c["none_support"], self, c["file"])
+            self._cols = cols
+        return self._cols
+
+    @property
+    def lines(self) -> list[int]:
+        return list(self._meta["lines"])
+
+    @property
+    def slices(self) -> int:
+        return len(self._meta["lines"])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(columns, rows), as the Accelerator has it."""
+        return (len(self.columns), sum(self._meta["lines"]))
+
+    @property
+    def hashlabel(self) -> str | None:
+        return self._meta.get("hashlabel")
+
+    @property
+    def caption(self) -> str:
+        return self._meta.get("caption") or ""
+
+    @property
+    def previous(self) -> Dataset | None:
+        prev = self._meta.get("previous")
+        return Dataset(prev) if prev else None
+
+    @property
+    def parent(self) -> Dataset | None:
+        parent = self._meta.get("parent")
+        return Dataset(parent) if parent else None
+
+    @property
+    def meta(self) -> dict:
+        """meta.json as written (format, sizes, checksums, ...)."""
+        return self._meta
+
+    def column_info(self, name: str) -> DatasetColumn:
+        try:
+            return self.columns[name]
+        except (KeyError, TypeError):
+            have = ", ".join(repr(c) for c in self.columns) or "none"
+            close = difflib.get_close_matches(str(name), list(self.columns), 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise NoSuchColumn(f"dataset {self} has no column {name!r}{hint}; "
+                               f"its columns: {have}") from None
+
+    def min(self, column: str) -> Any:
+        return self._minmax(column, 0)
+
+    def max(self, column: str) -> Any:
+        return self._minmax(column, 1)
+
+    def _minmax(self, column: str, which: int) -> Any:
+        col = self.column_info(column)
+        if col.owner is not self:
+            return col.owner._minmax(column, which)
+        mm = self._meta.get("minmax", {}).get(column)
+        return json_decode(mm)[which] if mm else None
+
+    def chain(self, length: int = -1, reverse: bool = False,
+              stop_ds: Any = None) -> DatasetList:
+        """This dataset and its `previous` ones, oldest first (newest first with reverse)."""
+        out: list[Dataset] = []
+        ds: Dataset | None = self
+        stop = str(Dataset(stop_ds)) if stop_ds else None
+        while ds is not None and length != len(out) and str(ds) != stop:
+            out.append(ds)
+            ds = ds.previous
+        return DatasetList(out if reverse else out[::-1])
+
+    # --- the files -----------------------------------------------------------------------
+
+    def _chunk(self, name: str, sliceno: int) -> Chunk:
+        col = self.column_info(name)
+        owner = col.owner
+        lines = owner._meta["lines"][sliceno]
+        files = fmt.slice_files(col.file, sliceno, col.ctype, col.none_support)
+        what = f"dataset {owner}, column {name!r}, slice {sliceno}"
+        return fmt.read_chunk(owner._dir, files, owner._meta["sizes"], col.ctype, lines, what)
+
+    def _check_slice(self, sliceno: Any) -> None:
+        if sliceno is not None and (not isinstance(sliceno, (int, np.integer))
+                                    or not 0 <= sliceno < self.slices):
+            raise DatasetUsageError(f"dataset {self}: no slice {sliceno!r} (slices are "
+                                    f"0..{self.slices - 1}, or None for all)")
+
+    def verify(self) -> bool:
+        """Check every file against the sizes and crc32s written with it (and the parent's)."""
+        if self.parent is not None:
+            self.parent.verify()
+        for col in self._meta["columns"].values():
+            ct = column_type(col["type"])
+            for s in range(self.slices):
+                for name in fmt.slice_files(col["file"], s, ct, col["none_support"]).values():
+                    path = self._dir / name
+                    if name not in self._meta["sizes"]:
+                        raise DatasetDamaged(f"dataset {self}: meta.json does not list {name}")
+                    try:
+                        size = path.stat().st_size
+                    except FileNotFoundError:
+                        raise DatasetDamaged(f"dataset {self}: file {name} is missing") from None
+                    if size != self._meta["sizes"][name]:
+                        raise DatasetDamaged(f"dataset {self}: file {name} is {size} bytes, "
+                                             f"expected {self._meta['sizes'][name]}")
+                    if fmt.crc_of(path) != self._meta["checksums"][name]:
+                        raise DatasetDamaged(f"dataset {self}: file {name} does not match its "
+                                             "checksum (damaged)")
+        for name in self._meta["columns"]:
+            for s in range(self.slices):
+                self._chunk(name, s)  # structure: offsets, sizes
+        return True
+
+    # --- iterating -----------------------------------------------------------------------
+
+    def iterate(self, sliceno: int | None, columns: Any = None, *, hashlabel: str | None = None,
+                filters: Any = None, translators: Any = None, pre_callback: Any = None,
+                post_callback: Any = None) -> Iterator:
+        """Rows of one slice (or all, sliceno=None). `columns`: a name -> values; a list or
+        tuple of names -> tuples; None -> tuples of all columns. `hashlabel`: rows whose
+        value in that column hashes to `sliceno`, wherever they are stored. `translators`:
+        {column: callable or dict} applied to values; `filters`: a callable on what is
+        yielded, or {column: callable}, keeping rows where it is true."""
+        return Dataset.iterate_list(sliceno, columns, [self], hashlabel=hashlabel,
+                                    filters=filters, translators=translators,
+                                    pre_callback=pre_callback, post_callback=post_callback)
+
+    def iterate_chain(self, sliceno: int | None, columns: Any = None, length: int = -1, *,
+                      reverse: bool = False, stop_ds: Any = None, **kw: Any) -> Iterator:
+        """iterate() over this dataset's chain, oldest first (the same keywords)."""
+        return Dataset.iterate_list(sliceno, columns, self.chain(length, reverse, stop_ds), **kw)
+
+    @staticmethod
+    def iterate_list(sliceno: int | None, columns: Any, datasets: Iterable, *,
+                     hashlabel: str | None = None, filters: Any = None,
+                     translators: Any = None, pre_callback: Any = None,
+                     post_callback: Any = None) -> Iterator:
+        """iterate() over several datasets, one after the other. `pre_callback(ds,
+        sliceno)` runs before each dataset's slice is read (raise SkipSlice to skip it,
+        SkipDataset to skip the rest of that dataset); `post_callback(ds, sliceno)` after."""
+        datasets = [Dataset(d) for d in datasets]
+        if not datasets:
+            return iter(())
+        if columns is None:
+            names, single = list(datasets[0].columns), False
+        elif isinstance(columns, str):
+            names, single = [columns], True
+        else:
+            names, single = list(columns), False
+        want = list(names)
+        if isinstance(filters, dict):
+            want += [c for c in filters if c not in want]
+        for ds in datasets:
+            ds._check_slice(sliceno)
+            for c in want + ([hashlabel] if hashlabel else []):
+                ds.column_info(c)
+        translate = _translators(translators, want)
+        pieces = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
+                                                 post_callback) for ds in datasets)
+        if translate:
+            pieces = ([map(translate[i], it) if i in translate else it
+                       for i, it in enumerate(p)] for p in pieces)
+        if len(want) == 1 and single:
+            rows = _chain.from_iterable(p[0] for p in pieces)
+        else:
+            rows = _chain.from_iterable(zip(*p, strict=True) for p in pieces)
+        if filters is None:
+            return rows
+        if callable(filters) and not isinstance(filters, dict):
+            return filter(filters, rows)
+        if not isinstance(filters, dict):
+            raise DatasetUsageError(f"filters must be a callable or a dict of column -> "
+                                    f"callable, not {type(filters).__name__}")
+        checks = [(want.index(c), f) for c, f in filters.items()]
+        if single and len(want) == 1:
+            rows = filter(lambda v: all(f(v) for _, f in checks), rows)
+            return rows
+        kept = filter(lambda r: all(f(r[i]) for i, f in checks), rows)
+        if len(want) == len(names):
+            return kept
+        if single:
+            return map(itemgetter(0), kept)
+        n = len(names)
+        return map(lambda r: r[:n], kept)
+
+    def _pieces(self, names: list[str], sliceno: int | None, hashlabel: str | None,
+                pre_callback: Any = None, post_callback: Any = None
+                ) -> Iterator[list[Iterable]]:
+        """Per piece of rows, one iterable per column."""
+        for s in range(self.slices) if sliceno is None else (int(sliceno),):
+            if pre_callback is not None:
+                try:
+                    pre_callback(self, s)
+                except SkipSlice:
+                    continue
+                except SkipDataset:
+                    return
+            if sliceno is not None and hashlabel is not None and hashlabel != self.hashlabel:
+                yield from self._resliced(names, s, hashlabel)
+            else:
+                chunks = [self._chunk(n, s) for n in names]
+                yield from _split(chunks, self._meta["lines"][s], names, self, s)
+            if post_callback is not None:
+                post_callback(self, s)
+
+    def _resliced(self, names: list[str], sliceno: int, hashlabel: str) -> Iterator[list]:
+        from accel.dataset.hashing import slices_of
+
+        for s in range(self.slices):
+            dest = slices_of(self._chunk(hashlabel, s), self.slices)
+            idx = np.flatnonzero(dest == sliceno)
+            if idx.size:
+                chunks = [self._chunk(n, s).take(idx) for n in names]
+                yield from _split(chunks, int(idx.size), names, self, s)
+
+    # --- whole columns -------------------------------------------------------------------
+
+    def column(self, name: str, sliceno: int | None = None) -> np.ndarray:
+        """The column as a NumPy array: for fixed-width types memory-mapped, no copy (dates
+        and complex32 are converted); text and other var-width types as object arrays.
+        With None values, a masked array. sliceno None: all slices, concatenated."""
+        from accel.dataset.arrays import column_array, concat
+
+        self._check_slice(sliceno)
+        if sliceno is not None:
+            return column_array(self._chunk(name, int(sliceno)))
+        return concat([column_array(self._chunk(name, s)) for s in range(self.slices)])
+
+    def to_arrow(self, columns: Any = None):
+        """A pyarrow Table, one chunk per slice; fixed-width buffers wrap the mapped files."""
+        from accel.dataset.arrays import arrow_table
+
+        return arrow_table(self, self._names(columns))
+
+    def to_pandas(self, columns: Any = None):
+        """A pandas DataFrame (needs pandas)."""
+        from accel.dataset.arrays import pandas_frame
+
+        return pandas_frame(self, self._names(columns))
+
+    def _names(self, columns: Any) -> list[str]:
+        names = list(self.columns) if columns is None else (
+            [columns] if isinstance(columns, str) else list(columns))
+        for n in names:
+            self.column_info(n)
+        return names
+
+
+def _split(chunks: list[Chunk], n: int, names: list[str], ds: Dataset,
+           sliceno: int) -> Iterator[list[Iterable]]:
+    for start in range(0, n, STEP):
+        yield [iterable(c.slice(start, start + STEP),
+                        f"dataset {ds}, column {name!r}, slice {sliceno}")
+               for c, name in zip(chunks, names, strict=True)]
+
+
+def _translators(translators: Any, want: list[str]) -> dict[int, Any]:
+    if not translators:
+        return {}
+    if not isinstance(translators, dict):
+        raise DatasetUsageError("translators must be a dict of column -> callable or dict")
+    out = {}
+    for col, t in translators.items():
+        if col not in want:
+            continue
+        if isinstance(t, dict):
+            out[want.index(col)] = (lambda d: lambda v: d.get(v, v))(t)
+        elif callable(t):
+            out[want.index(col)] = t
+        else:
+            raise DatasetUsageError(f"translator for {col!r} must be a callable or a dict")
+    return out
+
+
+class DatasetList(list):
+    """Datasets in order (a chain, oldest first), iterated as one."""
+
+    def iterate(self, sliceno: int | None, columns: Any = None, **kw: Any) -> Iterator:
+        return Dataset.iterate_list(sliceno, columns, self, **kw)
+
+    @property
+    def lines(self) -> list[int]:
+        """Rows per slice, summed over the datasets."""
+        per = [Dataset(d).lines for d in self]
+        return [sum(x) for x in zip(*per, strict=True)] if per else []
+
+    def column(self, name: str, sliceno: int | None = None) -> np.ndarray:
+        from accel.dataset.arrays import concat
+
+        return concat([Dataset(d).column(name, sliceno) for d in self])
+
+    def min(self, column: str) -> Any:
+        vals = [v for v in (Dataset(d).min(column) for d in self) if v is not None]
+        return min(vals) if vals else None
+
+    def max(self, column: str) -> Any:
+        vals = [v for v in (Dataset(d).max(column) for d in self) if v is not None]
+        return max(vals) if vals else None

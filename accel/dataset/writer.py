@@ -1,0 +1,581 @@
+"""DatasetWriter: rows in, column files out, meta.json when the job has finished.
+
+Speed comes from doing almost nothing per row: `dw.write` is a function generated for the
+writer's columns whose body is one list.append per column; every FLUSH_ROWS rows the lists
+are converted in bulk (encode.py) and appended to the slice's files (format.Appender).
+
+Who writes which slice:
+  - a writer made in prepare is written by the analysis slices, each its own slice (the
+    runner calls enter_slice/leave_slice around each slice: leave_slice flushes the slice's
+    files and leaves a summary for the main process);
+  - in prepare or synthesis, `set_slice(n)` picks the slice, or `get_split_write()` sends
+    each row to the slice its hashlabel value hashes to.
+A slice is written from one place; both analysis and prepare/synthesis writing the same
+slice is an error. The runner calls finish_all at the end of a successful job: every
+writer is flushed and checked, then each dataset's meta.json is written. A job that fails
+never gets there, so it leaves no dataset.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accel import layout
+from accel.atomic import write_bytes
+from accel.dataset import format as fmt
+from accel.dataset.chunk import Chunk
+from accel.dataset.encode import BadValue, encode
+from accel.dataset.hashing import slices_of
+from accel.dataset.minmax import chunk_minmax, merge_minmax
+from accel.dataset.types import (
+    ColumnType,
+    ColumnValueError,
+    DatasetUsageError,
+    column_type,
+)
+from accel.jsoncodec import encode as json_encode
+
+FLUSH_ROWS = 1 << 14  # rows buffered per column; more made the allocator hand memory back and forth
+
+# writers of the job(s) running in this process, by (job path, dataset name)
+_writers: dict[tuple[str, str], DatasetWriter] = {}
+_in_slice: int | None = None  # set in an analysis slice process by enter_slice
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_MISSING = _Missing()
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name \
+            or "\0" in name or len(name) > 200:
+        raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name without '/', "
+                                "not starting with '.'")
+    return name
+
+
+class SliceState:
+    """What has been written to one slice: its files (appenders) and per-column min/max."""
+
+    def __init__(self, ds_dir: Path, sliceno: int, columns: list[tuple[str, ColumnType, bool]],
+                 files: list[str]):
+        self.sliceno = sliceno
+        self.appenders = [fmt.Appender(ds_dir, fmt.slice_files(f, sliceno, ct, ns))
+                          for (_, ct, ns), f in zip(columns, files, strict=True)]
+        self.minmax: list[Any] = [None] * len(columns)
+        self.lines = 0
+        self.mine = 0  # rows appended by this process (analysis slices report those)
+
+    def append(self, chunks: list[Chunk]) -> None:
+        for i, (app, chunk) in enumerate(zip(self.appenders, chunks, strict=True)):
+            app.append(chunk)
+            self.minmax[i] = merge_minmax(self.minmax[i], chunk_minmax(chunk))
+        n = chunks[0].n if chunks else 0
+        self.lines += n
+        self.mine += n
+
+    def close(self) -> dict:
+        sizes: dict[str, int] = {}
+        crcs: dict[str, int] = {}
+        for app in self.appenders:
+            app.close()
+            sizes.update(app.sizes)
+            crcs.update(app.crcs)
+        return {"lines": self.lines, "sizes": sizes, "crcs": crcs, "minmax": self.minmax}
+
+
+class DatasetWriter:
+    """Writes one dataset of the running job. Made by `job.datasetwriter(...)`."""
+
+    def __init__(self, job: Any, name: str = "default", columns: dict | None = None,
+                 hashlabel: str | None = None, previous: Any = None, parent: Any = None,
+                 caption: str | None = None):
+        from accel.dataset.reader import Dataset
+
+        self.job = job
+        self.name = check_name(name)
+        self.job_path = Path(job.path)
+        key = (str(self.job_path), self.name)
+        if key in _writers:
+            raise DatasetUsageError(f"job {job} already has a datasetwriter named {name!r}")
+        self.slices = int(job.params.slices)
+        self.caption = caption or ""
+        self.previous = self._previous(previous) if previous else None
+        self.parent = Dataset(parent) if parent else None
+        if self.parent is not None and len(self.parent.lines) != self.slices:
+            raise DatasetUsageError(f"datasetwriter {name!r}: parent {self.parent} has "
+                                    f"{len(self.parent.lines)} slices, this job {self.slices}")
+        if self.parent is not None and hashlabel is None:
+            hashlabel = self.parent.hashlabel
+        elif self.parent is not None and hashlabel != self.parent.hashlabel:
+            raise DatasetUsageError(
+                f"datasetwriter {name!r}: hashlabel {hashlabel!r} differs from the parent's "
+                f"({self.parent.hashlabel!r}); a child keeps its parent's rows where they are")
+        self.hashlabel = hashlabel
+        self._columns: dict[str, tuple[ColumnType, bool]] = {}
+        for col, spec in (columns or {}).items():
+            if isinstance(spec, (tuple, list)):
+                self.add(col, *spec)
+            else:
+                self.add(col, str(spec), bool(getattr(spec, "none_support", False)))
+        self.dir = fmt.dataset_dir(self.job_path, self.name)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._pid = os.getpid()
+        self._frozen = False
+        self._slice: int | None = None
+        self._states: dict[int, SliceState] = {}
+        self._finished = False
+        _writers[key] = self
+
+    def __repr__(self) -> str:
+        return f"<DatasetWriter {self.job}/{self.name}>"
+
+    def _previous(self, previous: Any) -> Any:
+        """A finished dataset, or another writer of this job (they finish together)."""
+        from accel.dataset.reader import Dataset
+
+        if isinstance(previous, DatasetWriter):
+            previous = f"{previous.job}/{previous.name}"
+        jobid, _, name = str(previous).partition("/")
+        if jobid == str(self.job) and (str(self.job_path), name or "default") in _writers:
+            return f"{jobid}/{name or 'default'}"
+        return Dataset(previous)
+
+    def __reduce__(self):
+        """Pickled (prepare's result saved as result.pickle) as the dataset it becomes."""
+        from accel.dataset.reader import Dataset
+
+        return (Dataset, (f"{self.job}/{self.name}",))
+
+    # --- declaring -----------------------------------------------------------------------
+
+    def add(self, name: str, type: str, none_support: bool = False) -> None:
+        """Add a column (before the first row is written)."""
+        if getattr(self, "_frozen", False):
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: add({name!r}) after writing "
+                                    "started; add every column first")
+        if not isinstance(name, str) or not name:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: a column name must be a "
+                                    f"non-empty str, not {name!r}")
+        if name in self._columns:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: column {name!r} added twice")
+        self._columns[name] = (column_type(type), bool(none_support))
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {n: ct.name for n, (ct, _) in self._columns.items()}
+
+    def _freeze(self) -> None:
+        if self._frozen:
+            return
+        if self._finished:
+            raise DatasetUsageError(f"datasetwriter {self.name!r} is finished")
+        known = set(self._columns) | (set(self.parent.columns) if self.parent else set())
+        if self.hashlabel is not None and self.hashlabel not in known:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: hashlabel {self.hashlabel!r}"
+                                    f" is not a column (columns: {', '.join(self._columns)})")
+        self._frozen = True
+        self._spec = [(n, ct, ns) for n, (ct, ns) in self._columns.items()]
+        self._files = [f"c{i}" for i in range(len(self._spec))]
+        self._hash_index = next((i for i, (n, _, _) in enumerate(self._spec)
+                                 if n == self.hashlabel), None)
+        self._lists, write, write_dict, write_list = self._compile(self._flush, self._bad_count)
+        self.__dict__.update(write=write, write_dict=write_dict, write_list=write_list)
+
+    def __getattr__(self, attr: str) -> Any:
+        """write, write_list, write_dict are made on first use, for the columns added."""
+        if attr in ("write", "write_list", "write_dict"):
+            if self.__dict__.get("_finished"):
+                raise DatasetUsageError(f"datasetwriter {self.name!r} is finished: no more rows")
+            if self._target(need=False) is None:
+                raise DatasetUsageError(
+                    f"datasetwriter {self.name!r}: which slice? Outside analysis, call "
+                    "dw.set_slice(n) first, or write through dw.get_split_write() (hashlabel)")
+            self._freeze()
+            return self.__dict__[attr]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
+    def _compile(self, flush: Any, bad: Any) -> tuple[list[list], Any, Any, Any]:
+        """write(*values), write_dict(d), write_list(values) as plain functions: per row,
+        one append per column, a length check, nothing else."""
+        n = len(self._spec)
+        if not n:
+            def nothing(*values: Any) -> None:
+                raise DatasetUsageError(f"datasetwriter {self.name!r} has no columns to write")
+            return [], nothing, nothing, nothing
+        lists: list[list] = [[] for _ in range(n)]
+        ns: dict[str, Any] = {"M": _MISSING, "bad": bad, "flush": flush, "LIMIT": FLUSH_ROWS,
+                              "l0": lists[0], "KEYS": [s[0] for s in self._spec]}
+        for i, lst in enumerate(lists):
+            ns[f"a{i}"] = lst.append
+            ns[f"k{i}"] = self._spec[i][0]
+        # No *args (it would cost a third of the call): one spare parameter catches one
+        # value too many, the last parameter's sentinel any value too few. More values
+        # than that are Python's own TypeError, naming the writer.
+        params = ", ".join(f"v{i}=M" for i in range(n))
+        given = ", ".join(f"v{i}" for i in range(n))
+        src = (f"def write({params}, _extra=M):\n"
+               f"    if v{n - 1} is M or _extra is not M:\n"
+               f"        bad(({given}, _extra))\n"
+               + "".join(f"    a{i}(v{i})\n" for i in range(n))
+               + "    if len(l0) >= LIMIT:\n        flush()\n"
+               "def write_dict(d):\n"
+               f"    if len(d) != {n}:\n        bad(d)\n"
+               "    try:\n"
+               f"        args = ({', '.join(f'd[k{i}]' for i in range(n))},)\n"
+               "    except KeyError:\n        bad(d)\n"
+               "    write(*args)\n"
+               "def write_list(values):\n"
+               f"    if len(values) != {n}:\n        bad(tuple(values))\n"
+               "    write(*values)\n")
+        exec(compile(src, f"<datasetwriter {self.name}>", "exec"), ns)
+        ns["write"].__qualname__ = f"datasetwriter {self.name!r}: write"
+        return lists, ns["write"], ns["write_dict"], ns["write_list"]
+
+    # --- where rows go -------------------------------------------------------------------
+
+    def set_slice(self, sliceno: int) -> None:
+        """Write the following rows to slice `sliceno` (prepare/synthesis: any slice)."""
+        if not isinstance(sliceno, int) or not 0 <= sliceno < self.slices:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: set_slice({sliceno!r}): "
+                                    f"slices are 0..{self.slices - 1}")
+        if _in_slice is not None and sliceno != _in_slice:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: analysis slice {_in_slice} "
+                                    f"can only write its own slice, not {sliceno}")
+        if self._frozen and self._lists and self._lists[0]:
+            self._flush()
+        self._slice = sliceno
+
+    def _target(self, need: bool = True) -> int | None:
+        if _in_slice is not None:
+            return _in_slice
+        if self._slice is None and need:
+            raise DatasetUsageError(
+                f"datasetwriter {self.name!r}: which slice? Outside analysis, call "
+                "dw.set_slice(n) first, or write through dw.get_split_write() (hashlabel)")
+        return self._slice
+
+    def write_columns(self, columns: dict) -> None:
+        """Append rows given column by column ({name: NumPy array, pyarrow array or list},
+        every column) to the current slice: for code that already holds whole columns.
+        Values are checked as strictly as by write()."""
+        from accel.dataset.bulk import encode_column
+
+        if self._target(need=False) is None:
+            self._target()  # raises: which slice?
+        self._freeze()
+        names = [n for n, _, _ in self._spec]
+        if set(columns) != set(names):
+            missing = [n for n in names if n not in columns]
+            extra = [n for n in columns if n not in self._columns]
+            raise ColumnValueError(
+                f"datasetwriter {self.name!r}: write_columns: "
+                + (f"no column(s) {', '.join(map(repr, missing))}" if missing else "")
+                + ("; " if missing and extra else "")
+                + (f"unknown column(s) {', '.join(map(repr, extra))}" if extra else "")
+                + f" (columns: {self._names()})")
+        lengths = {n: len(columns[n]) for n in names}
+        if len(set(lengths.values())) > 1:
+            raise ColumnValueError(f"datasetwriter {self.name!r}: write_columns: columns of "
+                                   f"different lengths {lengths}")
+        self._flush()  # rows written one by one before these
+        sliceno = self._target()
+        st = self._state(sliceno)
+        chunks = []
+        for name, ct, ns in self._spec:
+            try:
+                chunks.append(encode_column(ct, ns, columns[name]))
+            except BadValue as e:
+                raise self._bad_value(name, ct, ns, e,
+                                      f"slice {sliceno}, row {st.lines + e.index}") from None
+        if not chunks or not chunks[0].n:
+            return
+        if self._hash_index is not None:
+            self._check_placement(chunks, sliceno, st.lines)
+        st.append(chunks)
+
+    def get_split_write(self) -> Any:
+        """A write function that sends each row to the slice its hashlabel value hashes
+        to (prepare or synthesis). Also has .write_list and .write_dict."""
+        if self.hashlabel is None or self._columns.get(self.hashlabel) is None:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: get_split_write() needs a "
+                                    "hashlabel that is one of the writer's columns")
+        if _in_slice is not None:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: get_split_write() is for "
+                                    "prepare or synthesis; in analysis each slice writes its own")
+        self._freeze()
+        if not hasattr(self, "_split"):
+            self._split_rows = 0
+            lists, write, write_dict, write_list = self._compile(self._flush_split,
+                                                                 self._bad_split_count)
+            write.write, write.write_list, write.write_dict = write, write_list, write_dict
+            self._split = (lists, write)
+        return self._split[1]
+
+    def get_split_write_list(self) -> Any:
+        return self.get_split_write().write_list
+
+    def get_split_write_dict(self) -> Any:
+        return self.get_split_write().write_dict
+
+    # --- errors --------------------------------------------------------------------------
+
+    def _names(self) -> str:
+        return ", ".join(n for n, _, _ in self._spec)
+
+    def _bad_count(self, given: Any) -> None:
+        self._count_error(given, self._where(len(self._lists[0])))
+
+    def _bad_split_count(self, given: Any) -> None:
+        row = self._split_rows + len(self._split[0][0]) if hasattr(self, "_split") else 0
+        self._count_error(given, f"row {row} given to the split writer")
+
+    def _count_error(self, given: Any, where: str) -> None:
+        n = len(self._spec)
+        if isinstance(given, dict):
+            missing = [k for k, _, _ in self._spec if k not in given]
+            extra = [k for k in given if k not in self._columns]
+            raise ColumnValueError(
+                f"datasetwriter {self.name!r}: write_dict at {where}: "
+                + (f"no value for column(s) {', '.join(map(repr, missing))}" if missing else "")
+                + ("; " if missing and extra else "")
+                + (f"unknown column(s) {', '.join(map(repr, extra))}" if extra else "")
+                + f" (columns: {self._names()})")
+        got = [v for v in given if v is not _MISSING]
+        raise ColumnValueError(f"datasetwriter {self.name!r}: {len(got)} values for {n} "
+                               f"columns ({self._names()}) at {where}: {_short(tuple(got))}")
+
+    def _where(self, offset: int) -> str:
+        s = self._target(need=False)
+        if s is None:
+            return f"row {offset}"
+        st = self._states.get(s)
+        return f"slice {s}, row {(st.lines if st else 0) + offset}"
+
+    def _encode_all(self, values: list[list], where: Any) -> list[Chunk]:
+        chunks = []
+        for (name, ct, ns), vals in zip(self._spec, values, strict=True):
+            try:
+                chunks.append(encode(ct, ns, vals))
+            except BadValue as e:
+                raise self._bad_value(name, ct, ns, e, where(e.index)) from None
+        return chunks
+
+    def _bad_value(self, name: str, ct: ColumnType, ns: bool, e: BadValue,
+                   where: str) -> ColumnValueError:
+        return ColumnValueError(
+            f"datasetwriter {self.name!r}, column {name!r} ({ct.name}"
+            f"{', none_support' if ns else ''}): cannot store {_short(e.value)} "
+            f"({type(e.value).__name__}) at {where}: {e.reason}")
+
+    # --- flushing ------------------------------------------------------------------------
+
+    def _state(self, sliceno: int) -> SliceState:
+        st = self._states.get(sliceno)
+        if st is None:
+            st = self._states[sliceno] = SliceState(self.dir, sliceno, self._spec, self._files)
+        return st
+
+    def _take_lists(self, lists: list[list]) -> list[list]:
+        values = [lst.copy() for lst in lists]
+        for lst in lists:
+            lst.clear()
+        return values
+
+    def _flush(self) -> None:
+        if not self._frozen or not self._lists or not self._lists[0]:
+            return
+        sliceno = self._target()
+        st = self._state(sliceno)
+        values = self._take_lists(self._lists)
+        chunks = self._encode_all(values, lambda i: f"slice {sliceno}, row {st.lines + i}")
+        if self._hash_index is not None:
+            self._check_placement(chunks, sliceno, st.lines)
+        st.append(chunks)
+
+    def _check_placement(self, chunks: list[Chunk], sliceno: int, first_row: int) -> None:
+        dest = slices_of(chunks[self._hash_index], self.slices)
+        wrong = np.flatnonzero(dest != sliceno)
+        if wrong.size:
+            i = int(wrong[0])
+            from accel.dataset.decode import to_list
+
+            value = to_list(chunks[self._hash_index].take(np.array([i])))[0]
+            raise ColumnValueError(
+                f"datasetwriter {self.name!r}: hashlabel {self.hashlabel!r} value "
+                f"{_short(value)} at slice {sliceno}, row {first_row + i} belongs in slice "
+                f"{int(dest[i])}; write through dw.get_split_write() to place rows by hash")
+
+    def _flush_split(self) -> None:
+        lists = self._split[0]
+        if not lists or not lists[0]:
+            return
+        values = self._take_lists(lists)
+        first = self._split_rows
+        self._split_rows += len(values[0])
+        chunks = self._encode_all(values, lambda i: f"row {first + i} given to the split writer")
+        dest = slices_of(chunks[self._hash_index], self.slices)
+        order = np.argsort(dest, kind="stable")
+        bounds = np.searchsorted(dest[order], np.arange(self.slices + 1))
+        for s in range(self.slices):
+            idx = order[bounds[s]:bounds[s + 1]]
+            if idx.size:
+                self._state(s).append([c.take(idx) for c in chunks])
+
+    def flush(self) -> None:
+        """Write buffered rows to the files now (also done every FLUSH_ROWS rows)."""
+        self._flush()
+        if hasattr(self, "_split"):
+            self._flush_split()
+
+    def finish(self) -> None:
+        """Flush and check now (so errors show where the writing was); no more rows after.
+        The dataset itself appears when the job has finished."""
+        self._freeze()
+        self.flush()
+        self._finished = True
+        self.__dict__.pop("write", None)
+
+    def discard(self) -> None:
+        """Drop this writer and what it wrote: the job will have no such dataset."""
+        _writers.pop((str(self.job_path), self.name), None)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- the end -------------------------------------------------------------------------
+
+    def _summaries_dir(self) -> Path:
+        return self.job_path / layout.SCRATCH / "datasets" / self.name
+
+    def _leave_slice(self, sliceno: int) -> None:
+        """In an analysis slice process: flush, and tell the main process what was written."""
+        self.flush()
+        st = self._states.get(sliceno)
+        if st is not None and st.mine:
+            d = self._summaries_dir()
+            d.mkdir(parents=True, exist_ok=True)
+            write_bytes(d / f"{sliceno}.pickle", pickle.dumps(st.close()))
+
+    def _final_meta(self) -> dict:
+        """Flush, merge what the slices wrote, check, and make meta.json's content."""
+        self._freeze()
+        self.flush()
+        from_slices = {}
+        d = self._summaries_dir()
+        if d.is_dir():
+            for p in d.glob("*.pickle"):
+                from_slices[int(p.stem)] = pickle.loads(p.read_bytes())
+        per_slice = []
+        for s in range(self.slices):
+            own = self._states.get(s)
+            if s in from_slices:
+                if own is not None and own.lines:
+                    raise DatasetUsageError(
+                        f"datasetwriter {self.name!r}: slice {s} was written both by analysis "
+                        "and in prepare/synthesis; write each slice from one place")
+                per_slice.append(from_slices[s])
+            else:
+                per_slice.append(self._state(s).close())
+        lines = [p["lines"] for p in per_slice]
+        if self.parent is not None and lines != list(self.parent.lines) and self._spec:
+            raise DatasetUsageError(
+                f"datasetwriter {self.name!r}: rows per slice {lines} differ from the parent "
+                f"{self.parent}'s {list(self.parent.lines)}: a child needs the same rows")
+        if self.parent is not None and not self._spec:
+            lines = list(self.parent.lines)
+        sizes: dict[str, int] = {}
+        crcs: dict[str, int] = {}
+        for p in per_slice:
+            sizes.update(p["sizes"])
+            crcs.update(p["crcs"])
+        columns = {}
+        minmax = {}
+        from accel.dataset.decode import scalar
+
+        for i, (name, ct, ns) in enumerate(self._spec):
+            columns[name] = {"type": ct.name, "none_support": ns, "file": self._files[i]}
+            mm = None
+            for p in per_slice:
+                mm = merge_minmax(mm, p["minmax"][i])
+            if ct.ordered:
+                minmax[name] = json_encode([scalar(ct, mm[0]), scalar(ct, mm[1])]) \
+                    if mm else [None, None]
+        return {
+            "format": fmt.FORMAT, "job": str(self.job), "name": self.name,
+            "columns": columns, "lines": lines, "slices": self.slices,
+            "hashlabel": self.hashlabel,
+            "previous": str(self.previous) if self.previous else None,
+            "parent": str(self.parent) if self.parent else None,
+            "caption": self.caption, "minmax": minmax, "sizes": sizes, "checksums": crcs,
+        }
+
+
+# --- the runner's hooks ----------------------------------------------------------------------
+
+
+def _of_job(job_path: Path) -> list[DatasetWriter]:
+    key = str(job_path)
+    return [w for (p, _), w in _writers.items() if p == key]
+
+
+def enter_slice(job_path: Path, sliceno: int) -> None:
+    """In a forked analysis slice: this process writes slice `sliceno` of every writer.
+    Rows the main process had buffered stay the main process's to write."""
+    global _in_slice
+    _in_slice = sliceno
+    for w in _of_job(job_path):
+        w._freeze()
+        for lst in w._lists:
+            lst.clear()
+        if hasattr(w, "_split"):
+            for lst in w._split[0]:
+                lst.clear()
+        for st in w._states.values():
+            st.mine = 0
+
+
+def leave_slice(job_path: Path, sliceno: int) -> None:
+    """At the end of an analysis slice: its rows on disk, its summary for finish_all."""
+    pid = os.getpid()
+    for w in _of_job(job_path):
+        if w._pid == pid:
+            raise DatasetUsageError(
+                f"datasetwriter {w.name!r} was made in analysis: make it in prepare (each "
+                "slice then writes its own slice) or in synthesis")
+        w._leave_slice(sliceno)
+
+
+def finish_all(job_path: Path) -> list[str]:
+    """At the end of a successful job: finish every writer, then write each meta.json.
+    Returns the names of the datasets the job now has."""
+    job_path = Path(job_path)
+    writers = _of_job(job_path)
+    metas = [(w, w._final_meta()) for w in writers]
+    base = job_path / fmt.DATASETS
+    if base.is_dir():
+        known = {w.name for w in writers}
+        for d in sorted(base.iterdir()):
+            if d.is_dir() and d.name not in known and not (d / fmt.META).exists():
+                raise DatasetUsageError(
+                    f"dataset {d.name!r} was started in a process the job does not finish "
+                    "(a datasetwriter made in analysis?): make it in prepare or synthesis")
+    for w, meta in metas:
+        fmt.write_meta(w.dir, meta)
+    for w in writers:
+        _writers.pop((str(w.job_path), w.name), None)
+    shutil.rmtree(job_path / layout.SCRATCH / "datasets", ignore_errors=True)
+    return [w.name for w in writers]

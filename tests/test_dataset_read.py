@@ -1,0 +1,401 @@
+"""Reading datasets, in one process: iterate in all its forms, whole columns as NumPy arrays,
+Arrow and pandas, chains and parents, and damaged files refused rather than misread."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import pickle
+from datetime import date, datetime, time
+
+import numpy as np
+import pytest
+
+from accel import layout
+from accel.dataset import (
+    Dataset,
+    DatasetDamaged,
+    DatasetList,
+    DatasetUsageError,
+    NoSuchColumn,
+)
+from accel.dataset import writer as writer_module
+from accel.job import CurrentJob
+
+
+@pytest.fixture
+def new_job(tmp_path, monkeypatch):
+    """make(slices=2) -> a CurrentJob in a workdir of its own, ready for datasetwriter()."""
+    monkeypatch.setattr(layout, "_paths", layout.Paths(workdirs={"t": tmp_path}))
+    numbers = itertools.count(1)
+
+    def make(slices: int = 2) -> CurrentJob:
+        n = next(numbers)
+        path = tmp_path / f"t-{n}"
+        path.mkdir()
+        (path / "setup.json").write_text(json.dumps({"slices": slices, "method": "test"}))
+        return CurrentJob(f"t-{n}")
+
+    yield make
+    writer_module._writers.clear()
+
+
+def make_ds(new_job, columns: dict, per_slice: list[list], name: str = "default",
+            **kw) -> Dataset:
+    job = new_job(len(per_slice))
+    dw = job.datasetwriter(name, columns=columns, **kw)
+    for sliceno, rows in enumerate(per_slice):
+        dw.set_slice(sliceno)
+        for row in rows:
+            dw.write(*row)
+    writer_module.finish_all(job.path)
+    return job.dataset(name)
+
+
+ROWS = [
+    [(1, 1.5, "a", None), (2, 2.5, "bb", 7)],
+    [(3, -1.0, "ccc", 8)],
+    [],
+]
+COLS = {"i": "int64", "f": "float64", "s": "unicode", "n": ("int32", True)}
+
+
+@pytest.fixture
+def ds(new_job) -> Dataset:
+    return make_ds(new_job, COLS, ROWS)
+
+
+# --- what a dataset says about itself ----------------------------------------------------
+
+
+def test_properties(ds):
+    assert ds == f"{ds.job}/default" and ds.name == "default"
+    assert list(ds.columns) == ["i", "f", "s", "n"]
+    assert ds.columns == {"i": "int64", "f": "float64", "s": "unicode", "n": "int32"}
+    assert ds.columns["n"].none_support and not ds.columns["i"].none_support
+    assert ds.columns["i"].type == "int64" and ds.columns["i"].name == "i"
+    assert ds.lines == [2, 1, 0] and ds.shape == (4, 3) and ds.slices == 3
+    assert ds.hashlabel is None and ds.previous is None and ds.parent is None
+    assert (ds.min("i"), ds.max("i"), ds.min("f"), ds.max("n")) == (1, 3, -1.0, 8)
+    assert ds.meta["format"] == 1
+
+
+def test_dataset_names_and_pickling(ds):
+    assert Dataset(str(ds)) == ds
+    assert Dataset(ds.job) == ds
+    assert Dataset(ds.job, "default") == ds
+    assert ds.job.dataset() == ds
+    again = pickle.loads(pickle.dumps(ds))
+    assert again == ds and isinstance(again, Dataset) and again.lines == ds.lines
+    assert {ds: 1}[str(ds)] == 1
+
+
+def test_missing_column_lists_the_columns(ds):
+    with pytest.raises(NoSuchColumn) as e:
+        list(ds.iterate(0, "x"))
+    assert str(e.value) == (f"dataset {ds} has no column 'x'; its columns: 'i', 'f', 's', 'n'")
+    with pytest.raises(NoSuchColumn, match="did you mean 'i'"):
+        ds.column("ii")
+    with pytest.raises(KeyError):
+        ds.min("nope")
+    with pytest.raises(LookupError):
+        ds.to_arrow(["i", "zz"])
+
+
+def test_missing_dataset(new_job, ds):
+    with pytest.raises(LookupError, match=rf"job {ds.job} has no dataset 'other' "
+                                          r"\(its datasets: default\)"):
+        ds.job.dataset("other")
+    empty = new_job()
+    with pytest.raises(LookupError, match="it has no datasets"):
+        Dataset(empty)
+
+
+# --- iterate ---------------------------------------------------------------------------------
+
+
+def test_iterate_forms(ds):
+    assert list(ds.iterate(0, "i")) == [1, 2]
+    assert list(ds.iterate(0, ("s", "i"))) == [("a", 1), ("bb", 2)]
+    assert list(ds.iterate(0, ["i"])) == [(1,), (2,)]
+    assert list(ds.iterate(1)) == [(3, -1.0, "ccc", 8)]
+    assert list(ds.iterate(2)) == []
+    assert list(ds.iterate(None, "n")) == [None, 7, 8]
+    assert list(ds.iterate(None)) == [r for rows in ROWS for r in rows]
+
+
+def test_iterate_bad_slice(ds):
+    with pytest.raises(DatasetUsageError, match="no slice 3"):
+        ds.iterate(3)
+    with pytest.raises(DatasetUsageError, match="no slice"):
+        ds.iterate("0")
+
+
+def test_filters_and_translators(ds):
+    assert list(ds.iterate(None, "i", filters=lambda v: v > 1)) == [2, 3]
+    assert list(ds.iterate(None, ("i", "s"), filters=lambda r: r[1] != "bb")) == \
+        [(1, "a"), (3, "ccc")]
+    # a filter on a column that is not yielded
+    assert list(ds.iterate(None, "i", filters={"s": lambda s: len(s) > 1})) == [2, 3]
+    assert list(ds.iterate(None, ("s",), filters={"n": lambda n: n is None})) == [("a",)]
+    assert list(ds.iterate(None, ("i", "f"), filters={"i": lambda i: i != 2,
+                                                       "f": lambda f: f > 0})) == [(1, 1.5)]
+    assert list(ds.iterate(None, "s", translators={"s": str.upper})) == ["A", "BB", "CCC"]
+    assert list(ds.iterate(None, ("i", "s"), translators={"i": {1: "one", 3: "three"}})) == \
+        [("one", "a"), (2, "bb"), ("three", "ccc")]
+    # translators come first, filters see translated values
+    assert list(ds.iterate(None, "i", translators={"i": lambda v: v * 10},
+                           filters=lambda v: v > 10)) == [20, 30]
+    with pytest.raises(DatasetUsageError, match="filters must be"):
+        ds.iterate(None, "i", filters=3)
+
+
+def test_iterate_chain_and_list(new_job):
+    a = make_ds(new_job, {"x": "int64"}, [[(1,)], [(2,)]])
+    b = make_ds(new_job, {"x": "int64"}, [[(3,)], [(4,)]], previous=a)
+    c = make_ds(new_job, {"x": "int64", "y": "unicode"}, [[(5, "e")], []], previous=b)
+    assert c.previous == b and b.previous == a
+    assert c.chain() == [a, b, c] and isinstance(c.chain(), DatasetList)
+    assert c.chain(reverse=True) == [c, b, a]
+    assert c.chain(length=2) == [b, c]
+    assert c.chain(stop_ds=a) == [b, c]
+    assert list(c.iterate_chain(0, "x")) == [1, 3, 5]
+    assert list(c.iterate_chain(None, "x")) == [1, 2, 3, 4, 5]
+    assert list(c.iterate_chain(None, "x", length=1)) == [5]
+    assert list(Dataset.iterate_list(1, "x", [c, a])) == [2]
+    assert list(c.chain().iterate(None, "x", filters=lambda v: v % 2)) == [1, 3, 5]
+    assert c.chain().lines == [3, 2]
+    assert c.chain().column("x").tolist() == [1, 2, 3, 4, 5]
+    assert (c.chain().min("x"), c.chain().max("x")) == (1, 5)
+    with pytest.raises(NoSuchColumn, match="has no column 'y'"):
+        list(c.iterate_chain(None, ("x", "y")))
+
+
+def test_parent_adds_columns_without_copying(new_job):
+    base = make_ds(new_job, {"a": "int64", "b": "unicode"}, [[(1, "x"), (2, "y")], [(3, "z")]])
+    job = new_job()
+    dw = job.datasetwriter(columns={"c": "float64", "b": "int32"}, parent=base)
+    for sliceno, a_values in enumerate(([1, 2], [3])):
+        dw.set_slice(sliceno)
+        for a in a_values:
+            dw.write(a / 2, -a)
+    writer_module.finish_all(job.path)
+    child = job.dataset()
+    assert child.parent == base
+    assert child.columns == {"a": "int64", "b": "int32", "c": "float64"}
+    assert list(child.iterate(None, ("a", "b", "c"))) == [(1, -1, 0.5), (2, -2, 1.0),
+                                                         (3, -3, 1.5)]
+    assert child.min("a") == 1 and child.max("b") == -1
+    own = sorted(p.name for p in (job.path / "datasets" / "default").iterdir())
+    assert own == ["c0.0", "c0.1", "c1.0", "c1.1", "meta.json"]  # a is not copied
+    assert child.column("a").tolist() == [1, 2, 3]
+    assert child.to_arrow().column_names == ["a", "b", "c"]
+    assert child.verify()
+
+
+def test_parent_with_different_rows_is_refused(new_job):
+    base = make_ds(new_job, {"a": "int64"}, [[(1,), (2,)], []])
+    job = new_job()
+    dw = job.datasetwriter(columns={"c": "int64"}, parent=base)
+    dw.set_slice(0)
+    dw.write(1)
+    with pytest.raises(DatasetUsageError, match=r"rows per slice \[1, 0\] differ from the "
+                                                r"parent .*\[2, 0\]"):
+        writer_module.finish_all(job.path)
+
+
+def test_iterate_is_fast_path_types(ds):
+    """Numbers come out as Python ints and floats, whatever the path."""
+    for v in ds.iterate(None, "i"):
+        assert type(v) is int
+    for v in ds.iterate(None, "f"):
+        assert type(v) is float
+
+
+# --- whole columns -------------------------------------------------------------------------
+
+
+def test_column_is_memory_mapped(ds):
+    col = ds.column("i", 0)
+    assert isinstance(col, np.ndarray) and col.dtype == np.int64 and col.tolist() == [1, 2]
+    assert not col.flags.writeable and not col.flags.owndata  # a view of the mapped file
+    assert ds.column("f").tolist() == [1.5, 2.5, -1.0]
+    n = ds.column("n")
+    assert isinstance(n, np.ma.MaskedArray) and n.tolist() == [None, 7, 8]
+    assert ds.column("s").tolist() == ["a", "bb", "ccc"]
+
+
+def test_column_types_for_vectorised_work(new_job):
+    d = make_ds(new_job, {"d": "date", "t": "datetime", "tm": "time", "b": "bool",
+                          "c": "complex32"},
+                [[(date(2020, 1, 2), datetime(2020, 1, 2, 3, 4, 5, 6), time(1, 2, 3), True,
+                   1 + 2j)]])
+    assert d.column("d").dtype == np.dtype("datetime64[D]")
+    assert d.column("d")[0] == np.datetime64("2020-01-02")
+    assert d.column("t")[0] == np.datetime64("2020-01-02T03:04:05.000006")
+    assert d.column("tm")[0] == np.timedelta64(3723, "s")
+    assert d.column("b").dtype == np.bool_ and d.column("b")[0]
+    assert d.column("c")[0] == np.complex64(1 + 2j)
+
+
+def test_to_arrow(ds):
+    pa = pytest.importorskip("pyarrow")
+    t = ds.to_arrow()
+    assert t.column_names == ["i", "f", "s", "n"]
+    assert t.schema.field("i").type == pa.int64()
+    assert t.schema.field("s").type == pa.large_string()
+    assert t.schema.field("n").metadata[b"accel.type"] == b"int32"
+    assert t.column("i").num_chunks == 3  # one per slice
+    assert t.column("n").to_pylist() == [None, 7, 8]
+    assert t.column("s").to_pylist() == ["a", "bb", "ccc"]
+    assert ds.to_arrow(["f"]).column("f").to_pylist() == [1.5, 2.5, -1.0]
+
+
+def test_to_arrow_every_type(new_job):
+    pa = pytest.importorskip("pyarrow")
+    d = make_ds(new_job, {"b": ("bool", True), "d": "date", "t": "datetime", "tm": "time",
+                          "c": "complex64", "j": "json", "p": ("pickle", True), "n": "number",
+                          "y": "bytes"},
+                [[(True, date(2020, 1, 2), datetime(2020, 1, 2, 3), time(4), 1j, [1],
+                   {1}, 2, b"x"),
+                  (None, date.min, datetime.max, time.max, 2 + 0j, {}, None, 3.5, b"")]])
+    t = d.to_arrow()
+    assert t.column("b").to_pylist() == [True, None]
+    assert t.column("d").to_pylist() == [date(2020, 1, 2), date.min]
+    assert t.column("t").to_pylist() == [datetime(2020, 1, 2, 3), datetime.max]
+    assert t.column("tm").to_pylist() == [time(4), time.max]
+    assert t.column("c").to_pylist() == [[0.0, 1.0], [2.0, 0.0]]
+    assert t.column("j").to_pylist() == ["[1]", "{}"]
+    assert pickle.loads(t.column("p").to_pylist()[0]) == {1}
+    assert t.column("n").to_pylist() == [2.0, 3.5]
+    assert t.column("y").type == pa.large_binary()
+
+
+def test_to_pandas(ds):
+    pytest.importorskip("pandas")
+    df = ds.to_pandas()
+    assert list(df.columns) == ["i", "f", "s", "n"]
+    assert df["i"].tolist() == [1, 2, 3]
+    assert df["s"].tolist() == ["a", "bb", "ccc"]
+    assert math.isnan(df["n"].tolist()[0]) or df["n"].tolist()[0] is None
+
+
+# --- damage --------------------------------------------------------------------------------
+
+
+def _file(ds: Dataset, name: str):
+    return ds.job.path / "datasets" / ds.name / name
+
+
+def test_truncated_file_is_refused(ds):
+    path = _file(ds, "c0.0")
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(DatasetDamaged, match=r"column 'i', slice 0: file c0.0 is 13 bytes, "
+                                             r"expected 16 \(truncated"):
+        list(ds.iterate(0, "i"))
+    with pytest.raises(DatasetDamaged):
+        ds.column("i")
+    with pytest.raises(DatasetDamaged):
+        ds.verify()
+    assert list(ds.iterate(1, "i")) == [3]  # other slices are fine
+
+
+def test_missing_file_is_refused(ds):
+    _file(ds, "c2.0.dat").unlink()
+    with pytest.raises(DatasetDamaged, match=r"column 's', slice 0: file c2.0.dat is missing"):
+        list(ds.iterate(0, "s"))
+
+
+def test_damaged_offsets_are_refused(ds):
+    path = _file(ds, "c2.0.off")
+    off = np.frombuffer(path.read_bytes(), "<i8").copy()
+    off[1] = 99  # past the end of the data, and then backwards
+    path.write_bytes(off.tobytes())
+    with pytest.raises(DatasetDamaged, match="offsets"):
+        list(ds.iterate(0, "s"))
+
+
+def test_invalid_text_is_refused(ds):
+    path = _file(ds, "c2.0.dat")
+    path.write_bytes(b"\xff" + path.read_bytes()[1:])
+    with pytest.raises(DatasetDamaged, match="not valid text"):
+        list(ds.iterate(0, "s"))
+    with pytest.raises(DatasetDamaged, match="does not match its checksum"):
+        ds.verify()
+
+
+def test_flipped_bits_are_found_by_verify(ds):
+    path = _file(ds, "c1.1")
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatasetDamaged, match=r"file c1.1 does not match its checksum"):
+        ds.verify()
+
+
+def test_out_of_range_dates_are_refused(new_job):
+    d = make_ds(new_job, {"d": "date"}, [[(date(2020, 1, 1),)]])
+    _file(d, "c0.0").write_bytes(np.array([2**30], "<i4").tobytes())
+    with pytest.raises(DatasetDamaged, match="outside the range"):
+        list(d.iterate(0, "d"))
+
+
+def test_damaged_meta_json(ds):
+    from accel.dataset import reader
+
+    reader._META_CACHE.clear()
+    _file(ds, "meta.json").write_text("{not json")
+    with pytest.raises(DatasetDamaged, match="meta.json is damaged"):
+        Dataset(str(ds))
+
+
+def test_callbacks_skip_slices_and_datasets(new_job):
+    from accel import SkipDataset, SkipSlice
+
+    a = make_ds(new_job, {"x": "int64"}, [[(1,)], [(2,)], [(3,)]])
+    b = make_ds(new_job, {"x": "int64"}, [[(4,)], [(5,)], [(6,)]], previous=a)
+    seen = []
+
+    def pre(ds, sliceno):
+        seen.append((str(ds), sliceno))
+        if sliceno == 1:
+            raise SkipSlice
+        if ds == b and sliceno == 2:
+            raise SkipDataset
+
+    done = []
+    rows = list(b.iterate_chain(None, "x", pre_callback=pre,
+                                post_callback=lambda ds, s: done.append(s)))
+    assert rows == [1, 3, 4]
+    assert seen == [(a, 0), (a, 1), (a, 2), (b, 0), (b, 1), (b, 2)]
+    assert done == [0, 2, 0]
+
+
+def _mapped_from(address: int) -> str:
+    """The file the memory at `address` is mapped from (Linux /proc/self/maps)."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            if lo <= address < hi:
+                return parts[5] if len(parts) > 5 else ""
+    return ""
+
+
+def test_column_and_to_arrow_wrap_the_mapped_files(ds):
+    t = ds.to_arrow(["i", "s"])
+    assert _mapped_from(t.column("i").chunk(0).buffers()[1].address) == str(_file(ds, "c0.0"))
+    assert _mapped_from(t.column("s").chunk(1).buffers()[2].address) == str(_file(ds, "c2.1.dat"))
+    assert _mapped_from(ds.column("f", 1).ctypes.data) == str(_file(ds, "c1.1"))
+
+
+def test_other_format_versions_are_refused(ds):
+    from accel.dataset import reader
+
+    reader._META_CACHE.clear()
+    meta = json.loads(_file(ds, "meta.json").read_text())
+    meta["format"] = 2
+    _file(ds, "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(DatasetDamaged, match="format 2, this accel reads format 1"):
+        Dataset(str(ds))

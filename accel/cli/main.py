@@ -12,6 +12,8 @@ COMMANDS = {
     "init": ("accel.cli.init", "init", "Make a new project that works at once."),
     "run": ("accel.cli.run", "run", "Run a build script: build.py, build_NAME.py or FILE."),
     "job": ("accel.cli.job", "job", "Show a job: status, method, options, inputs, timings, files."),
+    "ds": ("accel.cli.ds", "ds", "Show a dataset: columns, types, lines per slice, min/max, chain."),
+    "cat": ("accel.cli.cat", "cat", "Print a dataset's rows as text, csv, tsv or JSON lines."),
     "method": ("accel.cli.method", "method", "List methods, or show one with its options."),
     "workdir": ("accel.cli.workdir", "workdir", "List workdirs, or the jobs in one."),
     "urd": ("accel.cli.urd", "urd", "List urd lists, or the entries of one."),

@@ -1,0 +1,414 @@
+"""What the standard methods need from datasets, in one place.
+
+Columns move between datasets in bulk, as pyarrow arrays (or, for types Arrow has no
+equivalent of — number, complex, json, pickle — as numpy object arrays of Python values).
+A column in this form is called a *col* below.
+
+Everything the methods ask of `accel.dataset` goes through here, so the methods themselves
+only see: read_cols(ds, sliceno, names), write_cols(dw, cols), column_info(ds),
+dataset_chain(...), slice_of(...). numpy and pyarrow are imported on first use, never when
+a method module is imported (building a job must not load them).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pickle
+from typing import Any
+
+from accel.errors import UserError
+
+OBJECT_TYPES = frozenset({"number", "complex32", "complex64", "json", "pickle"})
+TEXT_TYPES = ("bytes", "ascii", "unicode")
+FIXED_TYPES = frozenset({"int32", "int64", "float32", "float64", "bool", "date", "datetime",
+                         "time"})
+
+
+def pa():
+    import pyarrow
+
+    return pyarrow
+
+
+def np():
+    import numpy
+
+    return numpy
+
+
+def arrow_type(coltype: str):
+    """The pyarrow type a column of `coltype` is moved around as (None: Python objects)."""
+    p = pa()
+    return {
+        "bytes": p.large_binary(), "ascii": p.large_string(), "unicode": p.large_string(),
+        "int32": p.int32(), "int64": p.int64(), "float32": p.float32(),
+        "float64": p.float64(), "bool": p.bool_(), "date": p.date32(),
+        "datetime": p.timestamp("us"), "time": p.time64("us"),
+    }.get(coltype)
+
+
+# --- columns of a dataset ------------------------------------------------------------------
+
+class ColInfo:
+    __slots__ = ("name", "type", "none_support")
+
+    def __init__(self, name: str, type: str, none_support: bool):
+        self.name, self.type, self.none_support = name, type, none_support
+
+    def __repr__(self) -> str:
+        return f"ColInfo({self.name!r}, {self.type!r}, {self.none_support})"
+
+
+def column_info(ds) -> dict[str, ColInfo]:
+    """name -> ColInfo(type, none_support), in the dataset's column order."""
+    out = {}
+    for name, c in ds.columns.items():
+        if hasattr(c, "none_support"):
+            out[name] = ColInfo(name, str(getattr(c, "type", c)), bool(c.none_support))
+        elif isinstance(c, (tuple, list)):
+            out[name] = ColInfo(name, c[0], bool(c[1]) if len(c) > 1 else False)
+        else:
+            out[name] = ColInfo(name, str(c), False)
+    return out
+
+
+def ds_name(ds) -> str:
+    """'dev-3/default' for a dataset."""
+    job, name = getattr(ds, "job", None), getattr(ds, "name", None)
+    if job is not None and name is not None:
+        return f"{job}/{name}"
+    text = str(ds)
+    return text if "/" in text else f"{text}/default"
+
+
+def ds_lines(ds) -> list[int]:
+    return list(ds.lines)
+
+
+def need_columns(ds, names, what: str) -> None:
+    """A clear error for a column name the dataset does not have."""
+    have = list(column_info(ds))
+    for n in names:
+        if n not in have:
+            raise UserError(f"{what}: dataset {ds_name(ds)} has no column {n!r}"
+                            f" (it has: {', '.join(map(repr, have)) or 'no columns'})")
+
+
+def names_option(value: Any, optname: str, allow_empty: bool = True) -> list[str]:
+    """A list of column names given as a list, or as 'a,b' / 'a' (as the Accelerator took)."""
+    if value is None:
+        out: list = []
+    elif isinstance(value, str):
+        out = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        out = list(value) if not isinstance(value, (set, frozenset)) else sorted(value)
+    else:
+        raise UserError(f"option {optname}: expected a list of column names, got {value!r}")
+    for v in out:
+        if not isinstance(v, str) or not v:
+            raise UserError(f"option {optname}: column names are non-empty strings, got {v!r}")
+    if not out and not allow_empty:
+        raise UserError(f"option {optname}: give at least one column name")
+    return out
+
+
+# --- chains ----------------------------------------------------------------------------------
+
+def _same(a, b) -> bool:
+    return a is not None and b is not None and ds_name(a) == ds_name(b)
+
+
+def previous_source(previous) -> Any:
+    """The 'source' input of the job that made dataset `previous` (where a chain stops)."""
+    if previous is None:
+        return None
+    from accel.job import Job
+
+    jobid = ds_name(previous).split("/", 1)[0]
+    src = Job(jobid).params.get("datasets", {}).get("source")
+    if not src or isinstance(src, list):
+        return None
+    from accel.dataset import Dataset
+
+    job, _, name = str(src).partition("/")
+    return Dataset(Job(job), name or "default")
+
+
+def dataset_chain(source, stop=None, length: int = -1) -> list:
+    """source and its .previous datasets, oldest first, stopping before `stop` (and after
+    `length` datasets when length > 0)."""
+    out = []
+    ds = source
+    while ds is not None and not _same(ds, stop):
+        out.append(ds)
+        if 0 < length <= len(out):
+            break
+        ds = ds.previous
+    out.reverse()
+    return out
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def _accepts(func, *names) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return all(n in params for n in names) or any(
+        p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def read_cols(ds, sliceno: int, names, info: dict | None = None) -> dict:
+    """{name: col} for one slice of `ds`."""
+    names = list(names)
+    info = info or column_info(ds)
+    out = {}
+    arrowable = [n for n in names if info[n].type not in OBJECT_TYPES]
+    if arrowable:
+        to_arrow = getattr(ds, "to_arrow", None)
+        if to_arrow is not None and _accepts(to_arrow, "sliceno"):
+            table = to_arrow(arrowable, sliceno=sliceno)
+            for n in arrowable:
+                out[n] = _as_array(table.column(n), info[n].type)
+        else:
+            for n in arrowable:
+                out[n] = _slice_arrow(ds, n, sliceno, info[n].type)
+    for n in names:
+        if n not in out:
+            out[n] = from_pylist(list(ds.iterate(sliceno, n)), info[n].type)
+    return {n: out[n] for n in names}
+
+
+def _slice_arrow(ds, name: str, sliceno: int, coltype: str):
+    """One slice of one column as Arrow, until Dataset.to_arrow takes a slice number:
+    accel.dataset's own per-slice conversion (no copy for fixed-width columns)."""
+    try:
+        from accel.dataset.arrays import arrow_chunk
+
+        chunk = ds._chunk(name, sliceno)
+    except (ImportError, AttributeError):
+        return from_pylist(list(ds.iterate(sliceno, name)), coltype)
+    return _as_array(arrow_chunk(chunk), coltype)
+
+
+def _as_array(col, coltype: str):
+    """A single pyarrow Array of the type we move `coltype` as."""
+    p = pa()
+    if isinstance(col, p.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    want = arrow_type(coltype)
+    if want is not None and col.type != want:
+        col = col.cast(want)
+    return col
+
+
+def from_pylist(values: list, coltype: str):
+    """A col from Python values."""
+    at = arrow_type(coltype)
+    if at is None:
+        arr = np().empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+    return pa().array(values, type=at)
+
+
+def to_pylist(col) -> list:
+    if isinstance(col, np().ndarray):
+        return col.tolist()
+    return col.to_pylist()
+
+
+def col_len(col) -> int:
+    return len(col)
+
+
+def col_take(col, indices):
+    """Rows `indices` (a numpy int array) of a col."""
+    if isinstance(col, np().ndarray):
+        return col[indices]
+    return col.take(pa().array(indices))
+
+
+def col_filter(col, mask):
+    """Rows where the numpy bool `mask` is True."""
+    if isinstance(col, np().ndarray):
+        return col[mask]
+    return col.filter(pa().array(mask))
+
+
+def col_concat(cols: list, coltype: str):
+    if not cols:
+        return from_pylist([], coltype)
+    if isinstance(cols[0], np().ndarray):
+        return np().concatenate(cols)
+    if len(cols) == 1:
+        return cols[0]
+    return pa().concat_arrays(cols)
+
+
+def empty_col(coltype: str):
+    return from_pylist([], coltype)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def make_writer(job, name: str = "default", columns: dict | None = None, **kw):
+    """job.datasetwriter(name, ...) with columns {name: (type, none_support)} added in order.
+    previous= may be another writer of this job (the datasets of a chain one job makes)."""
+    dw = job.datasetwriter(name=name, **{k: v for k, v in kw.items() if v is not None})
+    for n, (t, none_support) in (columns or {}).items():
+        dw.add(n, t, none_support=bool(none_support))
+    return dw
+
+
+def _bulk(dw):
+    for attr in ("write_columns", "write_arrays", "write_arrow"):
+        f = getattr(dw, attr, None)
+        if f is not None:
+            return f
+    return None
+
+
+def write_cols(dw, cols: dict, sliceno: int | None = None) -> None:
+    """Append rows given column-wise ({name: col}, every column of the writer, in any order)
+    to the writer's current slice (or `sliceno`)."""
+    if not cols:
+        return
+    n = len(next(iter(cols.values())))
+    if n == 0:
+        return
+    if sliceno is not None:
+        dw.set_slice(sliceno)
+    bulk = _bulk(dw)
+    if bulk is not None:
+        bulk(cols)
+        return
+    names = list(cols)
+    order = list(getattr(dw, "columns", None) or names)
+    if sorted(order) != sorted(names):
+        raise ValueError(f"write_cols: columns {names} for a writer of {order}")
+    write = dw.write
+    step = 65536
+    for start in range(0, n, step):
+        chunk = [to_pylist(_slice(cols[k], start, step)) for k in order]
+        for row in zip(*chunk, strict=True):
+            write(*row)
+
+
+def _slice(col, start: int, length: int):
+    if isinstance(col, np().ndarray):
+        return col[start:start + length]
+    return col.slice(start, length)
+
+
+# --- hashing -----------------------------------------------------------------------------------
+
+def slice_of(col, coltype: str, slices: int):
+    """numpy int array: the slice each value of `col` belongs to when hashed on (the same
+    placement the dataset writer's split write uses)."""
+    from accel.dataset import hashing
+
+    vector = getattr(hashing, "slices_for", None)
+    if vector is not None:
+        return np().asarray(vector(col, coltype, slices), dtype=np().int64)
+    from accel.dataset.encode import encode
+    from accel.dataset.types import column_type
+
+    chunk = encode(column_type(coltype), True, to_pylist(col))
+    return np().asarray(hashing.slices_of(chunk, slices), dtype=np().int64)
+
+
+# --- scratch ----------------------------------------------------------------------------------
+
+def scratch_dir(job, what: str) -> str:
+    """A folder for temporary files of this job (removed by the method when done)."""
+    from accel import layout
+
+    d = os.path.join(str(job.path), layout.SCRATCH, what)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def save_piece(path: str, obj: Any) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=5)
+    os.replace(tmp, path)
+
+
+def load_piece(path: str) -> Any:
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+# --- moving rows between slices ------------------------------------------------------------------
+
+def scatter(job, tag: str, sliceno: int, slices: int, cols: dict, dest) -> list[int]:
+    """Save the rows of `cols` (from slice `sliceno`) by destination slice `dest` (numpy
+    ints) as pieces for gather(); returns the rows sent to each slice."""
+    folder = scratch_dir(job, tag)
+    dest = np().asarray(dest)
+    counts = []
+    order = np().argsort(dest, kind="stable")
+    bounds = np().searchsorted(dest[order], np().arange(slices + 1))
+    for d in range(slices):
+        idx = order[bounds[d]:bounds[d + 1]]
+        counts.append(len(idx))
+        if len(idx):
+            piece = {k: col_take(v, idx) for k, v in cols.items()}
+            save_piece(os.path.join(folder, f"{sliceno}-{d}"), piece)
+    return counts
+
+
+def gather(job, tag: str, slices: int, dw) -> list[int]:
+    """Write the pieces scatter() saved under `tag` to `dw`: each slice gets its rows from
+    slice 0, then slice 1, ... (so the order is the same however often it is run)."""
+    import shutil
+
+    folder = scratch_dir(job, tag)
+    lines = []
+    for d in range(slices):
+        n = 0
+        dw.set_slice(d)
+        for s in range(slices):
+            path = os.path.join(folder, f"{s}-{d}")
+            if os.path.exists(path):
+                piece = load_piece(path)
+                write_cols(dw, piece, d)
+                n += len(next(iter(piece.values()))) if piece else 0
+        lines.append(n)
+    shutil.rmtree(folder, ignore_errors=True)
+    return lines
+
+
+def as_binary(col):
+    """A text column (bytes/ascii/unicode) as a large_binary pyarrow array."""
+    p = pa()
+    if isinstance(col, p.ChunkedArray):
+        col = col.combine_chunks()
+    if col.type != p.large_binary():
+        col = col.cast(p.large_binary())
+    return col
+
+
+def chain_columns(chain, what: str) -> dict:
+    """{name: ColInfo} the datasets of a chain share (none_support if any has it); an error
+    naming the dataset when their columns or hashlabels differ."""
+    first = column_info(chain[-1])
+    types = {n: c.type for n, c in first.items()}
+    merged = {n: ColInfo(n, c.type, c.none_support) for n, c in first.items()}
+    hashlabel = chain[-1].hashlabel
+    for ds in chain[:-1]:
+        info = column_info(ds)
+        got = {n: c.type for n, c in info.items()}
+        if got != types:
+            raise UserError(f"{what}: dataset {ds_name(ds)} has columns {got}, but"
+                            f" {ds_name(chain[-1])} has {types}")
+        if ds.hashlabel != hashlabel:
+            raise UserError(f"{what}: dataset {ds_name(ds)} has hashlabel {ds.hashlabel!r},"
+                            f" but {ds_name(chain[-1])} has {hashlabel!r}")
+        for n, c in info.items():
+            merged[n].none_support |= c.none_support
+    return merged

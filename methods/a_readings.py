@@ -1,34 +1,30 @@
+import csv
 import random
 
 from . import weather
 
-description = """Generate a year of daily temperature readings per weather station.
+description = """Generate daily temperature readings per weather station as a CSV file.
 
-Each slice writes the stations it owns to its own file (readings.pickle.N), so the next
-method can read them in parallel."""
+The file (readings.csv: station, day, celsius) is what the rest of the pipeline imports,
+as it would import a file from outside."""
 
 options = dict(days=365, seed=1, stations=[str])
 
 
-def prepare(options):
+def synthesis(job, options):
     stations = options.stations or list(weather.STATIONS)
     unknown = sorted(set(stations) - set(weather.STATIONS))
     if unknown:
         raise ValueError(f"unknown stations {unknown}; known: {', '.join(weather.STATIONS)}")
-    return stations
-
-
-def analysis(sliceno, slices, job, options, prepare_res):
-    rows = []
-    for station in prepare_res[sliceno::slices]:
-        index = weather.STATIONS.index(station)
-        rng = random.Random(f"{options.seed}-{station}")
-        rows += [(station, day, weather.reading(rng, index, day)) for day in range(options.days)]
-    job.save(rows, "readings.pickle", sliceno=sliceno)
-    return len(rows)
-
-
-def synthesis(analysis_res, prepare_res):
-    total = sum(analysis_res)
-    print(f"{total} readings from {len(prepare_res)} stations")
-    return dict(readings=total, stations=prepare_res)
+    rows = 0
+    with job.open("readings.csv", "w") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["station", "day", "celsius"])
+        for station in stations:
+            index = weather.STATIONS.index(station)
+            rng = random.Random(f"{options.seed}-{station}")
+            for day in range(options.days):
+                out.writerow([station, day, weather.reading(rng, index, day)])
+                rows += 1
+    print(f"{rows} readings from {len(stations)} stations")
+    return dict(readings=rows, stations=stations)

@@ -2,16 +2,17 @@ from collections import Counter
 
 from . import weather
 
-description = "Per-station statistics and a temperature histogram over all readings."
+description = """Per-station statistics and a temperature histogram over a typed dataset
+of readings (columns station: unicode, celsius: float64), in parallel slices."""
 
-jobs = ("readings",)
+datasets = ("source",)
 options = dict(bucket_width=5.0)
 
 
-def analysis(sliceno, jobs, options):
+def analysis(sliceno, options):
     per_station = {}
     histogram = Counter()
-    for station, _day, celsius in jobs.readings.load("readings.pickle", sliceno=sliceno):
+    for station, celsius in datasets.source.iterate(sliceno, ("station", "celsius")):
         s = per_station.setdefault(station, dict(n=0, total=0.0, low=celsius, high=celsius))
         s["n"] += 1
         s["total"] += celsius
@@ -22,9 +23,18 @@ def analysis(sliceno, jobs, options):
 
 
 def synthesis(analysis_res):
-    per_station, histogram = analysis_res.merge_auto()
+    # merge_auto() would add the slices' lows and highs together: merge by hand
+    merged, histogram = {}, Counter()
+    for per_station, slice_histogram in analysis_res:
+        histogram += slice_histogram
+        for name, s in per_station.items():
+            m = merged.setdefault(name, dict(n=0, total=0.0, low=s["low"], high=s["high"]))
+            m["n"] += s["n"]
+            m["total"] += s["total"]
+            m["low"] = min(m["low"], s["low"])
+            m["high"] = max(m["high"], s["high"])
     stats = {
         name: dict(mean=round(s["total"] / s["n"], 2), low=s["low"], high=s["high"], n=s["n"])
-        for name, s in sorted(per_station.items())
+        for name, s in sorted(merged.items())
     }
     return dict(stations=stats, histogram=dict(sorted(histogram.items())))

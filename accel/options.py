@@ -873,7 +873,9 @@ def normalise_inputs(method: str, kind: str, declared: tuple | list | None,
 
     Every declared name is in the result: a job id str, 'jobid/name' for datasets (a bare
     'jobid' means its 'default' dataset), or None; a name declared in a list gets a list
-    ([] when not given). Only the shape of ids is checked here, not that they exist.
+    ([] when not given; a single value becomes a list of one, and a str with commas is
+    split, as in the Accelerator). Only the shape of ids is checked here, not that they
+    exist.
     """
     if kind not in ("datasets", "jobs"):
         raise ValueError(f"kind must be 'datasets' or 'jobs', not {kind!r}")
@@ -894,11 +896,13 @@ def normalise_inputs(method: str, kind: str, declared: tuple | list | None,
             if is_list:
                 if value is None:
                     out[name] = []
-                elif isinstance(value, (list, tuple)):
+                else:
+                    if isinstance(value, str) and "," in value:
+                        value = [v.strip() for v in value.split(",")]  # as the Accelerator
+                    elif not isinstance(value, (list, tuple)):
+                        value = [value]  # one given where a list is declared: a list of one
                     out[name] = [_at(lambda v: _input_value(kind, v), v, f"[{i}]")
                                  for i, v in enumerate(value)]
-                else:
-                    raise _Bad(f"a list of {kind} (declared as [{name!r}])", value)
             else:
                 out[name] = None if value is None else _input_value(kind, value)
         except _Bad as e:

@@ -673,9 +673,16 @@ def test_inputs_bad_single_values(kind, value, fragment):
     assert fragment in str(info.value)
 
 
+def test_inputs_one_value_for_a_list_is_a_list_of_one():
+    """As in the Accelerator: source=ds where ['source'] is declared, or "a,b"."""
+    assert normalise_inputs("m", "jobs", ("one", ["many"]), {"many": "dev-1"}).many == ["dev-1"]
+    got = normalise_inputs("m", "datasets", (["many"],), {"many": "dev-1, dev-2/x"})
+    assert got.many == ["dev-1/default", "dev-2/x"]
+    with pytest.raises(OptionError, match=r"job 'many' at \[1\]: expected a job id"):
+        normalise_inputs("m", "jobs", (["many"],), {"many": "dev-1,nope"})
+
+
 def test_inputs_bad_list_values():
-    with pytest.raises(OptionError, match=r"job 'many': expected a list of jobs"):
-        normalise_inputs("m", "jobs", ("one", ["many"]), {"many": "dev-1"})
     with pytest.raises(OptionError, match=r"job 'many' at \[1\]: expected a job id.*got None"):
         normalise_inputs("m", "jobs", ("one", ["many"]), {"many": ["dev-1", None]})
 

@@ -193,11 +193,18 @@ class Job(str):
     # --- relations ---------------------------------------------------------------
 
     @property
-    def datasets(self) -> list[str]:
+    def dataset_names(self) -> list[str]:
+        """Names of the job's finished datasets (from post.json; no numpy needed)."""
         try:
             return list(self.post.get("datasets") or ())
         except NotFound:
             return []
+
+    @property
+    def datasets(self):
+        """The job's datasets, as a DatasetList of Dataset (as the Accelerator)."""
+        ds = _dataset_module()
+        return ds.DatasetList(ds.Dataset(self, name) for name in self.dataset_names)
 
     def dataset(self, name: str = "default"):
         return _dataset_module().Dataset(self, name)

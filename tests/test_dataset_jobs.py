@@ -61,8 +61,9 @@ def main(urd):
     w = urd.build("writer")
     r = urd.build("reader", source=w)
     o = w.dataset("other")
-    print("RESULT", json.dumps(dict(read=r.load(), datasets=w.datasets, saved=str(w.load()),
-        post=w.post.datasets, other=list(o.iterate(None, "x")), other_lines=o.lines)))
+    print("RESULT", json.dumps(dict(read=r.load(), datasets=w.dataset_names, saved=str(w.load()),
+        post=w.post.datasets, other=list(o.iterate(None, "x")), other_lines=o.lines,
+        writer=str(w), objects={str(d): d.lines for d in w.datasets})))
 """, writer=WRITE_IN_ANALYSIS, reader=READ)
     res = result(p)
     read = res["read"]
@@ -74,6 +75,9 @@ def main(urd):
     assert read["caption"] == "numbers"
     assert read["name"].endswith("/default")
     assert sorted(res["datasets"]) == ["default", "other"] == sorted(res["post"])
+    # job.datasets are Dataset objects, as in the Accelerator (ds.lines and all)
+    w = res["writer"]
+    assert res["objects"] == {f"{w}/default": read["lines"], f"{w}/other": res["other_lines"]}
     assert res["other"] == [0.5] and res["other_lines"] == [0, 1]
     # prepare returned the writer and there is no synthesis: result.pickle is the dataset
     assert res["saved"] == "dev-1/default"
@@ -259,7 +263,7 @@ def test_job_dataset_of_a_job_without_datasets(project, monkeypatch):
     monkeypatch.setattr(layout, "_paths", layout._paths)
     load_config(project.conf).activate()
     job = Job(project.job_dirs()[0])
-    assert job.datasets == []
+    assert job.dataset_names == [] and job.datasets == []
     try:
         job.dataset()
     except LookupError as e:

@@ -88,7 +88,7 @@ def test_csvimport_reads_labels_and_rows_in_file_order_over_slices(project3):
     res = project3.job(got["j"]).load()
     assert res.num_lines == 100 and res.lines_per_slice == d.lines
     assert res.num_broken_lines == 0 and res.num_skipped_lines == 0
-    assert project3.job(got["j"]).datasets == ["default"]  # no side datasets unless asked
+    assert project3.job(got["j"]).dataset_names == ["default"]  # no side datasets unless asked
 
 
 def test_csvimport_separators_and_line_endings(project):
@@ -624,11 +624,11 @@ def _type_a_chain(project) -> dict:
 def test_dataset_type_whole_chain(project):
     got = _type_a_chain(project)
     job = project.job(got["t"])
-    assert sorted(job.datasets) == ["0", "default"]
+    assert sorted(job.dataset_names) == ["0", "default"]
     assert rows(job.dataset("0")) == [(1, b"a"), (2, b"b")]
     assert rows(job.dataset("default")) == [(3, b"c")]
     last = project.job(got["last"])
-    assert last.datasets == ["default"]
+    assert last.dataset_names == ["default"]
     assert list(last.dataset().columns) == ["n"] and rows(last.dataset()) == [(3,)]
     assert last.dataset().caption == "only n"
 

@@ -58,7 +58,7 @@ def dataset_names(job: Any) -> list[str]:
     """The finished datasets of a job (as post.json lists them, else as found on disk)."""
     prefix = f"{job}/"
     names = []
-    for d in job.datasets:
+    for d in job.dataset_names:
         d = str(d)
         names.append(d[len(prefix):] if d.startswith(prefix) else d)
     if not names:

@@ -455,4 +455,4 @@ def _previous_datasets(prev):
 
     from . import _dsio
 
-    return Job(_dsio.ds_name(prev).split('/')[0]).datasets
+    return Job(_dsio.ds_name(prev).split('/')[0]).dataset_names

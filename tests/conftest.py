@@ -4,6 +4,7 @@ would, reading what a build script printed, and watching processes started in th
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -221,3 +222,72 @@ def wait_for(cond, timeout: float = TIMEOUT, what: str = "condition", proc=None)
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+# --- running `ax` as a user does, from a project directory ---------------------------------
+
+
+def cli_env() -> dict:
+    """The environment for `ax` run as a user: no colours, no ACCEL_CONFIG."""
+    e = dict(os.environ, NO_COLOR="1")
+    e.pop("ACCEL_CONFIG", None)
+    e.pop("ACCEL_COLOUR", None)
+    return e
+
+
+def ax(cwd: Path, *args: str, rc: int = 0) -> subprocess.CompletedProcess:
+    """`ax ARGS` in *cwd*; asserts exit code *rc* and no traceback."""
+    p = subprocess.run([*AX, *args], cwd=cwd, capture_output=True, text=True, env=cli_env(),
+                       timeout=120)
+    assert p.returncode == rc, f"ax {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "Traceback" not in p.stderr, p.stderr
+    return p
+
+
+def ax_json(cwd: Path, *args: str):
+    return json.loads(ax(cwd, *args, "--json").stdout)
+
+
+def one_error_line(p: subprocess.CompletedProcess, prefixes: tuple[str, ...] = ()) -> str:
+    """The one line on stderr (asserted to be one, starting with one of *prefixes* if given)."""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    if prefixes:
+        assert lines[0].startswith(prefixes), lines[0]
+    return lines[0]
+
+
+# --- datasets made in this process (a hand-made job directory per dataset) -------------------
+
+
+@pytest.fixture
+def new_job(tmp_path, monkeypatch):
+    """make(slices=2) -> a CurrentJob in a workdir of its own, ready for datasetwriter()."""
+    from accel.dataset import writer as writer_module
+    from accel.job import CurrentJob
+
+    monkeypatch.setattr(layout, "_paths", layout.Paths(workdirs={"t": tmp_path}))
+    numbers = itertools.count(1)
+
+    def make(slices: int = 2) -> CurrentJob:
+        n = next(numbers)
+        path = tmp_path / f"t-{n}"
+        path.mkdir()
+        (path / "setup.json").write_text(json.dumps({"slices": slices, "method": "test"}))
+        return CurrentJob(f"t-{n}")
+
+    yield make
+    writer_module._writers.clear()
+
+
+def write_dataset(job, columns: dict, per_slice: list[list], *args, **kw) -> list[str]:
+    """Write *per_slice* rows with job.datasetwriter(*args, columns=columns, **kw), slice by
+    slice, and finish the job's writers the way the runner does: the names finished."""
+    from accel.dataset import writer as writer_module
+
+    dw = job.datasetwriter(*args, columns=columns, **kw)
+    for sliceno, rows in enumerate(per_slice):
+        dw.set_slice(sliceno)
+        for row in rows:
+            dw.write(*row)
+    return writer_module.finish_all(job.path)

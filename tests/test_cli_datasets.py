@@ -8,9 +8,9 @@ with a parent, and a big one; every test then only reads it (damage tests build 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import Project, ax, ax_json, cli_env, one_error_line
 
 BIG_ROWS = 500_000  # per slice: 1 M rows in all
 
@@ -161,30 +161,7 @@ TYPED = [
 COLS = "i,f,s,d,n,x"
 
 
-def env() -> dict:
-    e = dict(os.environ, NO_COLOR="1")
-    e.pop("ACCEL_CONFIG", None)
-    e.pop("ACCEL_COLOUR", None)
-    return e
-
-
-def ax(cwd: Path, *args: str, rc: int = 0) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", "accel.cli.main", *args], cwd=cwd,
-                       capture_output=True, text=True, env=env(), timeout=120)
-    assert p.returncode == rc, f"ax {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
-    assert "Traceback" not in p.stderr, p.stderr
-    return p
-
-
-def ax_json(cwd: Path, *args: str):
-    return json.loads(ax(cwd, *args, "--json").stdout)
-
-
-def one_error_line(p: subprocess.CompletedProcess) -> str:
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith(("ax: ", "Error: ")), lines[0]
-    return lines[0]
+one_error_line = functools.partial(one_error_line, prefixes=("ax: ", "Error: "))
 
 
 def make_project(root: Path, methods: dict[str, str], build: str) -> Path:
@@ -527,7 +504,7 @@ def test_cat_closed_pipe_is_quiet(project: Path) -> None:
     for fmt in ("text", "csv", "tsv", "json"):
         p = subprocess.Popen([sys.executable, "-m", "accel.cli.main", "cat", "big", "-f", fmt],
                              cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=env())
+                             env=cli_env())
         assert p.stdout is not None and p.stderr is not None
         first = [p.stdout.readline() for _ in range(3)]
         assert all(first), first
@@ -536,7 +513,7 @@ def test_cat_closed_pipe_is_quiet(project: Path) -> None:
         assert p.wait(timeout=60) == 0, err
         assert err == "", err
     shell = subprocess.run(f"set -o pipefail; {sys.executable} -m accel.cli.main cat big | head -n 2",
-                           shell=True, executable="/bin/bash", cwd=project, env=env(),
+                           shell=True, executable="/bin/bash", cwd=project, env=cli_env(),
                            capture_output=True, text=True, timeout=120)
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.splitlines()[1].split() == ["0", "row", "number", "000000000000"]
@@ -553,7 +530,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 def peak_kb(project: Path, *args: str) -> int:
     p = subprocess.run([sys.executable, "-c", PEAK, *args], cwd=project, capture_output=True,
-                       text=True, env=env(), timeout=300)
+                       text=True, env=cli_env(), timeout=300)
     assert p.returncode == 0, p.stderr
     return int(p.stdout)
 
@@ -584,7 +561,7 @@ def test_commands_are_light(project: Path) -> None:
         print("HEAVY", heavy)
     """)
     p = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True,
-                       text=True, env=env(), timeout=60)
+                       text=True, env=cli_env(), timeout=60)
     assert p.returncode == 0, p.stderr
     assert "HEAVY []" in p.stdout
 
@@ -623,7 +600,7 @@ def test_damage_is_reported(tmp_path: Path) -> None:
     ax(root, "ds", "dev-1")  # without --verify the checksums are not read
     victim.write_bytes(bytes(data[:-1]))  # truncated: no garbage, one line, not a traceback
     p = subprocess.run([sys.executable, "-m", "accel.cli.main", "cat", "dev-1"], cwd=root,
-                       capture_output=True, text=True, env=env(), timeout=60)
+                       capture_output=True, text=True, env=cli_env(), timeout=60)
     assert p.returncode in (1, 2), p.stderr
     assert "Traceback" not in p.stderr
     one_error_line(p)

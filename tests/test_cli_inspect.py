@@ -7,7 +7,6 @@ job directory that never finished); every test then only reads it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ax, ax_json, cli_env, one_error_line
 
 CONF = """\
 workdirs:
@@ -111,31 +111,6 @@ BUILD_FAIL = '''
 def main(urd):
     urd.build("fail")                                       # dev-7
 '''
-
-
-def env() -> dict:
-    e = dict(os.environ, NO_COLOR="1")
-    e.pop("ACCEL_CONFIG", None)
-    e.pop("ACCEL_COLOUR", None)
-    return e
-
-
-def ax(cwd: Path, *args: str, rc: int = 0) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", "accel.cli.main", *args], cwd=cwd,
-                       capture_output=True, text=True, env=env(), timeout=120)
-    assert p.returncode == rc, f"ax {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
-    assert "Traceback" not in p.stderr, p.stderr
-    return p
-
-
-def ax_json(cwd: Path, *args: str):
-    return json.loads(ax(cwd, *args, "--json").stdout)
-
-
-def one_error_line(p: subprocess.CompletedProcess) -> str:
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    return lines[0]
 
 
 def make_project(root: Path) -> Path:
@@ -313,7 +288,7 @@ def test_running_job(tmp_path: Path) -> None:
     (root / "methods" / "a_slow.py").write_text(SLOW)
     (root / "build_slow.py").write_text(f"def main(urd):\n    urd.build('slow', flag={str(flag)!r})\n")
     run = subprocess.Popen([sys.executable, "-m", "accel.cli.main", "run", "slow"], cwd=root,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
     try:
         out = root / "workdirs" / "dev" / "dev-1" / "output" / "prepare.txt"
         deadline = time.time() + 60
@@ -351,7 +326,7 @@ def test_job_is_light(project: Path) -> None:
         print("HEAVY", heavy)
     """)
     p = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True,
-                       text=True, env=env(), timeout=60)
+                       text=True, env=cli_env(), timeout=60)
     assert p.returncode == 0, p.stderr
     assert "HEAVY []" in p.stdout
 

@@ -3,7 +3,6 @@ Arrow and pandas, chains and parents, and damaged files refused rather than misr
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import pickle
@@ -11,8 +10,8 @@ from datetime import date, datetime, time
 
 import numpy as np
 import pytest
+from conftest import write_dataset
 
-from accel import layout
 from accel.dataset import (
     Dataset,
     DatasetDamaged,
@@ -21,35 +20,12 @@ from accel.dataset import (
     NoSuchColumn,
 )
 from accel.dataset import writer as writer_module
-from accel.job import CurrentJob
-
-
-@pytest.fixture
-def new_job(tmp_path, monkeypatch):
-    """make(slices=2) -> a CurrentJob in a workdir of its own, ready for datasetwriter()."""
-    monkeypatch.setattr(layout, "_paths", layout.Paths(workdirs={"t": tmp_path}))
-    numbers = itertools.count(1)
-
-    def make(slices: int = 2) -> CurrentJob:
-        n = next(numbers)
-        path = tmp_path / f"t-{n}"
-        path.mkdir()
-        (path / "setup.json").write_text(json.dumps({"slices": slices, "method": "test"}))
-        return CurrentJob(f"t-{n}")
-
-    yield make
-    writer_module._writers.clear()
 
 
 def make_ds(new_job, columns: dict, per_slice: list[list], name: str = "default",
             **kw) -> Dataset:
     job = new_job(len(per_slice))
-    dw = job.datasetwriter(name, columns=columns, **kw)
-    for sliceno, rows in enumerate(per_slice):
-        dw.set_slice(sliceno)
-        for row in rows:
-            dw.write(*row)
-    writer_module.finish_all(job.path)
+    write_dataset(job, columns, per_slice, name, **kw)
     return job.dataset(name)
 
 

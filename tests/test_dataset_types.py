@@ -8,40 +8,20 @@ datasets through `ax run` is in test_dataset_jobs.py.
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
 import pytest
+from conftest import write_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accel import layout
 from accel.dataset import TYPE_NAMES, ColumnValueError, Dataset, DatasetUsageError
 from accel.dataset import writer as writer_module
 from accel.dataset.hashing import slice_of
 from accel.dataset.types import column_type
-from accel.job import CurrentJob
-
-
-@pytest.fixture
-def new_job(tmp_path, monkeypatch):
-    """make(slices=2) -> a CurrentJob in a workdir of its own, ready for datasetwriter()."""
-    monkeypatch.setattr(layout, "_paths", layout.Paths(workdirs={"t": tmp_path}))
-    numbers = itertools.count(1)
-
-    def make(slices: int = 2) -> CurrentJob:
-        n = next(numbers)
-        path = tmp_path / f"t-{n}"
-        path.mkdir()
-        (path / "setup.json").write_text(json.dumps({"slices": slices, "method": "test"}))
-        return CurrentJob(f"t-{n}")
-
-    yield make
-    writer_module._writers.clear()
 
 
 def finish(job) -> list[str]:
@@ -50,12 +30,7 @@ def finish(job) -> list[str]:
 
 def write_rows(new_job, columns: dict, per_slice: list[list], **kw) -> Dataset:
     job = new_job(len(per_slice))
-    dw = job.datasetwriter(columns=columns, **kw)
-    for sliceno, rows in enumerate(per_slice):
-        dw.set_slice(sliceno)
-        for row in rows:
-            dw.write(*row)
-    assert finish(job) == ["default"]
+    assert write_dataset(job, columns, per_slice, **kw) == ["default"]
     return job.dataset()
 
 

@@ -25,6 +25,7 @@ Prints one JSON object on stdout; progress and diagnostics go to stderr.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -106,6 +107,13 @@ def log(*a):
 class Project:
     """A throwaway Accelerator project plus its running server."""
 
+    # (file name in the project's method package dev/, source) written by init()
+    FILES = (
+        (f"a_{METHOD_NAME}.py", METHOD_SRC),
+        ("build_axbench.py", BUILD_SRC),
+        ("build_axcached.py", CACHED_SRC),
+    )
+
     def __init__(self, root, keep=False):
         self.root = root
         self.proj = os.path.join(root, "proj")
@@ -128,11 +136,7 @@ class Project:
             ["init", "--no-git", "--slices", str(slices), "--name", "dev", self.proj], cwd=self.root
         )
         dev = os.path.join(self.proj, "dev")
-        for name, src in (
-            (f"a_{METHOD_NAME}.py", METHOD_SRC),
-            ("build_axbench.py", BUILD_SRC),
-            ("build_axcached.py", CACHED_SRC),
-        ):
+        for name, src in self.FILES:
             with open(os.path.join(dev, name), "w") as fh:
                 fh.write(src)
 
@@ -287,10 +291,12 @@ def _reap_orphans(timeout=2.0):
             time.sleep(0.02)
 
 
-def measure(args):
+@contextlib.contextmanager
+def temp_project(prefix, keep=False, project_class=Project):
+    """A *project_class* in a new temp dir, always cleaned up (server stopped, dir
+    removed unless *keep*), also on SIGTERM / SIGHUP."""
     _become_subreaper()
-    root = tempfile.mkdtemp(prefix="axbench-")
-    p = Project(root, keep=args.keep)
+    p = project_class(tempfile.mkdtemp(prefix=prefix), keep=keep)
 
     def on_signal(signum, frame):
         raise SystemExit(128 + signum)
@@ -299,6 +305,14 @@ def measure(args):
         signal.signal(sig, on_signal)
 
     try:
+        yield p
+    finally:
+        p.cleanup()
+
+
+def measure(args):
+    with temp_project("axbench-", args.keep) as p:
+        root = p.root
         p.init(args.slices)
         p.start_server()
 
@@ -346,8 +360,6 @@ def measure(args):
             "accelerator_version": _ax_version(),
             "python": sys.version.split()[0],
         }
-    finally:
-        p.cleanup()
 
 
 def _ax_version():
@@ -381,10 +393,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.new < 1 or args.hits < 1 or args.cli_reps < 1 or args.run_reps < 1:
         ap.error("--new, --hits, --cli-reps and --run-reps must be >= 1")
+    return measure_and_print(measure, args)
+
+
+def measure_and_print(measure_fn, args):
+    """Print measure_fn(args) as one JSON line on stdout (under the Accelerator venv)."""
     if not os.path.exists(AX):
         sys.exit(f"no ax next to {sys.executable}: run this with the Accelerator venv's python")
-    res = measure(args)
-    json.dump(res, sys.stdout)
+    json.dump(measure_fn(args), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

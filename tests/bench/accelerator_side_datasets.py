@@ -45,14 +45,18 @@ progress and diagnostics go to stderr.
 import argparse
 import json
 import os
-import signal
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accelerator_side import Project, _become_subreaper, _reap_orphans, log  # noqa: E402
+from accelerator_side import (  # noqa: E402
+    Project,
+    _ax_version,
+    log,
+    measure_and_print,
+    temp_project,
+)
 
 SLICES = 2
 RAW_BYTES_PER_ROW = 8 + 8 + 10
@@ -305,32 +309,26 @@ def figures(got, rows_per_slice, slices=SLICES):
 
 
 class DsProject(Project):
-    def init(self, slices):
-        self.ax(
-            ["init", "--no-git", "--slices", str(slices), "--name", "dev", self.proj], cwd=self.root
-        )
-        dev = os.path.join(self.proj, "dev")
-        for name, src in (
-            ("a_dsbench_write.py", WRITE_METHOD_SRC),
-            ("a_dsbench_read.py", READ_METHOD_SRC),
-            ("build_dsbench.py", BUILD_SRC),
-        ):
-            with open(os.path.join(dev, name), "w") as fh:
-                fh.write(src)
+    FILES = (
+        ("a_dsbench_write.py", WRITE_METHOD_SRC),
+        ("a_dsbench_read.py", READ_METHOD_SRC),
+        ("build_dsbench.py", BUILD_SRC),
+    )
+
+
+def add_rows_argument(ap):
+    """--rows, shared with the driver bench_datasets.py."""
+    ap.add_argument(
+        "--rows",
+        type=int,
+        default=10_000_000,
+        help=f"rows written, split over {SLICES} slices (default 10000000)",
+    )
 
 
 def measure(args):
-    _become_subreaper()
-    root = tempfile.mkdtemp(prefix="axdsbench-")
-    p = DsProject(root, keep=args.keep)
-
-    def on_signal(signum, frame):
-        raise SystemExit(128 + signum)
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-
-    try:
+    with temp_project("axdsbench-", args.keep, DsProject) as p:
+        root = p.root
         csv = args.csv
         if not csv and args.csv_lines:
             csv = write_csv(os.path.join(root, "dsbench.csv"), args.csv_lines)
@@ -366,30 +364,13 @@ def measure(args):
             ax_run_wall_s=wall, accelerator_version=_ax_version(), python=sys.version.split()[0]
         )
         return fig
-    finally:
-        p.cleanup()
-        _reap_orphans()
-
-
-def _ax_version():
-    try:
-        import accelerator
-
-        return accelerator.__version__
-    except Exception:  # pragma: no cover
-        return None
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument(
-        "--rows",
-        type=int,
-        default=10_000_000,
-        help=f"rows written, split over {SLICES} slices (default 10000000)",
-    )
+    add_rows_argument(ap)
     ap.add_argument("--csv", help="CSV file (header a,b,c) to csvimport (made by the driver)")
     ap.add_argument(
         "--csv-lines",
@@ -402,12 +383,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.rows < SLICES:
         ap.error(f"--rows must be >= {SLICES}")
-    if not os.path.exists(os.path.join(os.path.dirname(sys.executable), "ax")):
-        sys.exit(f"no ax next to {sys.executable}: run this with the Accelerator venv's python")
-    res = measure(args)
-    json.dump(res, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return measure_and_print(measure, args)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,21 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accelerator_env import ACCELERATOR_VERSION, ensure_venv  # noqa: E402
+from benchlib import (  # noqa: E402
+    accel_ax,
+    alternate_runs,
+    fmt,
+    make_accel_project,
+    medians,
+    print_spreads,
+    render_table,
+    run_side_script,
+    table_row,
+    write_json,
+)
 
 # (key, label, unit, target for accel from the issue, in the same unit; None: no target)
 MEASURES = [
@@ -55,6 +66,10 @@ KEYS = [m[0] for m in MEASURES]
 # ---------------------------------------------------------------------------
 # accel side  >>> TO BE FILLED IN once the accel core lands <<<
 # ---------------------------------------------------------------------------
+METHOD_SRC = "options = dict(value=0)\n\ndef synthesis(options):\n    return options.value * 2\n"
+CACHED_SRC = "def main(urd):\n    for i in range(20):\n        urd.build('bench', value=i + 1)\n"
+
+
 def measure_accel(tmpdir: Path, new: int = 20, hits: int = 1000, cli_reps: int = 10,
                   run_reps: int = 5) -> dict:
     """Measure accel the way accelerator_side.py measures the Accelerator.
@@ -65,18 +80,8 @@ def measure_accel(tmpdir: Path, new: int = 20, hits: int = 1000, cli_reps: int =
     of one existing job in the same process; help_ms / job_ms / run_ms are subprocess
     wall-time medians of our `ax`.
     """
-    proj = tmpdir / "proj"
-    (proj / "methods").mkdir(parents=True)
-    (proj / "workdirs" / "dev").mkdir(parents=True)
-    (proj / "accelerator.conf").write_text(
-        "slices: 2\nworkdirs:\n    dev ./workdirs/dev\nmethod packages:\n    ./methods\n"
-    )
-    (proj / "methods" / "__init__.py").write_text("")
-    (proj / "methods" / "a_bench.py").write_text(
-        "options = dict(value=0)\n\ndef synthesis(options):\n    return options.value * 2\n"
-    )
     out = tmpdir / "figures.json"
-    (proj / "build_bench.py").write_text(f"""
+    build_bench = f"""
 import json, statistics, time
 
 def main(urd):
@@ -93,14 +98,16 @@ def main(urd):
     with open({str(out)!r}, "w") as f:
         json.dump(dict(new_job_ms=statistics.median(times) * 1000,
                        hit_ms=total / {hits} * 1000, hits_1000_s=total * 1000 / {hits}), f)
-""")
-    (proj / "build_cached.py").write_text(
-        "def main(urd):\n    for i in range(20):\n        urd.build('bench', value=i + 1)\n"
+"""
+    proj = make_accel_project(
+        tmpdir,
+        {
+            "methods/a_bench.py": METHOD_SRC,
+            "build_bench.py": build_bench,
+            "build_cached.py": CACHED_SRC,
+        },
     )
-    ax = [sys.executable, "-m", "accel.cli.main"]
-    ax_script = shutil.which("ax")
-    if ax_script:  # the installed entry point, as a user runs it
-        ax = [ax_script]
+    ax = accel_ax()
 
     def run(*args: str) -> float:
         t0 = time.perf_counter()
@@ -121,21 +128,7 @@ def main(urd):
 # ---------------------------------------------------------------------------
 def measure_accelerator(python: Path, side_args: list[str], timeout: float = 900) -> dict:
     """One run of accelerator_side.py under the Accelerator venv's python."""
-    res = subprocess.run(
-        [str(python), str(BENCH_DIR / "accelerator_side.py"), *side_args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if res.returncode != 0:
-        raise RuntimeError(
-            f"accelerator_side.py failed (rc={res.returncode}):\n{res.stderr[-6000:]}"
-        )
-    lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
-    if not lines:
-        raise RuntimeError(f"accelerator_side.py printed nothing:\n{res.stderr[-4000:]}")
-    return json.loads(lines[-1])
+    return run_side_script(python, "accelerator_side.py", side_args, timeout)
 
 
 def run_accel_once(args: argparse.Namespace) -> dict | None:
@@ -151,62 +144,16 @@ def run_accel_once(args: argparse.Namespace) -> dict | None:
 # ---------------------------------------------------------------------------
 # reporting
 # ---------------------------------------------------------------------------
-def medians(runs: list[dict]) -> dict:
-    out = {}
-    for k in KEYS:
-        vals = [r[k] for r in runs if r and r.get(k) is not None]
-        if vals:
-            out[k] = statistics.median(vals)
-    return out
-
-
-def spread(runs: list[dict], k: str) -> str:
-    vals = [r[k] for r in runs if r and r.get(k) is not None]
-    if not vals:
-        return "n/a"
-    return f"{fmt(min(vals))}..{fmt(max(vals))}"
-
-
-def fmt(v: float | None) -> str:
-    if v is None:
-        return "n/a"
-    if v >= 100:
-        return f"{v:.0f}"
-    if v >= 10:
-        return f"{v:.1f}"
-    if v >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
-
-
 def table(accel: dict, ax: dict, n_runs: int, n_accel_runs: int) -> str:
-    head = ["measure", "accel", "Accelerator", "ratio (accel/Accelerator)", "accel target"]
     rows = []
     for key, label, unit, target in MEASURES:
         a, b = accel.get(key), ax.get(key)
-        ratio = (a / b) if (a is not None and b) else None
         verdict = ""
         if a is not None and target is not None:
             verdict = "  ok" if a <= target else "  MISS"
-        rows.append(
-            [
-                f"{label} [{unit}]",
-                fmt(a) + verdict,
-                fmt(b),
-                "n/a" if ratio is None else f"{ratio:.3f}x",
-                "-" if target is None else f"<= {fmt(target)}",
-            ]
-        )
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-    def line(cells):
-        return " | ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    out = [line(head), "-+-".join("-" * w for w in widths)]
-    out += [line(r) for r in rows]
+        target_text = "-" if target is None else f"<= {fmt(target)}"
+        rows.append(table_row(label, unit, a, b, verdict, target_text, 3))
+    out = render_table(rows)
     out.append(
         f"medians over {n_runs} run(s) of the Accelerator {ACCELERATOR_VERSION}"
         f" and {n_accel_runs} run(s) of accel"
@@ -244,48 +191,27 @@ def main(argv: list[str] | None = None) -> int:
         str(args.run_reps),
     ]
 
-    ax_runs: list[dict] = []
-    accel_runs: list[dict] = []
-    for i in range(args.runs):
-        # alternate the order so neither side always runs on a "warm" machine
-        order = ("accelerator", "accel") if i % 2 == 0 else ("accel", "accelerator")
-        for side in order:
-            if side == "accelerator":
-                r = measure_accelerator(python, side_args)
-                ax_runs.append(r)
-            else:
-                r = run_accel_once(args)
-                if r is not None:
-                    accel_runs.append(r)
-            if args.verbose and r is not None:
-                print(
-                    f"run {i + 1} {side}: " + ", ".join(f"{k}={fmt(r.get(k))}" for k in KEYS),
-                    file=sys.stderr,
-                )
-        print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+    ax_runs, accel_runs = alternate_runs(
+        args.runs,
+        lambda: measure_accelerator(python, side_args),
+        lambda: run_accel_once(args),
+        args.verbose,
+        KEYS,
+    )
 
-    accel_med, ax_med = medians(accel_runs), medians(ax_runs)
+    accel_med, ax_med = medians(accel_runs, KEYS), medians(ax_runs, KEYS)
     print(table(accel_med, ax_med, len(ax_runs), len(accel_runs)))
     if args.verbose:
-        print("\nspread (min..max over runs):")
-        for k in KEYS:
-            print(
-                f"  {k:12s} accel {spread(accel_runs, k):>16s}   Accelerator {spread(ax_runs, k):>16s}"
-            )
-
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "accelerator_version": ACCELERATOR_VERSION,
-                    "runs": args.runs,
-                    "median": {"accel": accel_med, "accelerator": ax_med},
-                    "raw": {"accel": accel_runs, "accelerator": ax_runs},
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        print_spreads(accel_runs, ax_runs, KEYS, 12)
+    write_json(
+        args.json,
+        {
+            "accelerator_version": ACCELERATOR_VERSION,
+            "runs": args.runs,
+            "median": {"accel": accel_med, "accelerator": ax_med},
+            "raw": {"accel": accel_runs, "accelerator": ax_runs},
+        },
+    )
     return 0
 
 

@@ -42,7 +42,6 @@ import importlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,8 +49,7 @@ import time
 import traceback
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accelerator_env import ACCELERATOR_VERSION, ensure_venv  # noqa: E402
 from accelerator_side_datasets import (  # noqa: E402
@@ -60,8 +58,21 @@ from accelerator_side_datasets import (  # noqa: E402
     READ_METHOD_SRC,
     SLICES,
     WRITE_METHOD_SRC,
+    add_rows_argument,
     figures,
     write_csv,
+)
+from benchlib import (  # noqa: E402
+    accel_ax,
+    alternate_runs,
+    fmt,
+    make_accel_project,
+    medians,
+    print_spreads,
+    render_table,
+    run_side_script,
+    table_row,
+    write_json,
 )
 
 # (key, label, unit, target): target is None, (">=", value) for an absolute
@@ -113,16 +124,15 @@ def measure_accel(
     """
     if not accel_has_datasets():
         return None
-    proj = tmpdir / "proj"
-    (proj / "methods").mkdir(parents=True)
-    (proj / "workdirs" / "dev").mkdir(parents=True)
-    (proj / "accelerator.conf").write_text(
-        f"slices: {SLICES}\nworkdirs:\n    dev ./workdirs/dev\nmethod packages:\n    ./methods\n"
+    proj = make_accel_project(
+        tmpdir,
+        {
+            "methods/a_dsbench_write.py": WRITE_METHOD_SRC,
+            "methods/a_dsbench_read.py": READ_METHOD_SRC,
+            "build_dsbench.py": BUILD_SRC,
+        },
+        SLICES,
     )
-    (proj / "methods" / "__init__.py").write_text("")
-    (proj / "methods" / "a_dsbench_write.py").write_text(WRITE_METHOD_SRC)
-    (proj / "methods" / "a_dsbench_read.py").write_text(READ_METHOD_SRC)
-    (proj / "build_dsbench.py").write_text(BUILD_SRC)
     out = tmpdir / "build_out.json"
     rows_per_slice = rows // SLICES
     env = dict(os.environ)
@@ -132,13 +142,9 @@ def measure_accel(
         DSBENCH_CSV=str(csv.resolve()) if csv else "",
         DSBENCH_USE_COLUMN="1",
     )
-    ax = [sys.executable, "-m", "accel.cli.main"]
-    ax_script = shutil.which("ax")
-    if ax_script:  # the installed entry point, as a user runs it
-        ax = [ax_script]
     t0 = time.perf_counter()
     res = subprocess.run(
-        [*ax, "run", "dsbench", "-q"],
+        [*accel_ax(), "run", "dsbench", "-q"],
         cwd=proj,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -169,21 +175,7 @@ def measure_accel(
 # ---------------------------------------------------------------------------
 def measure_accelerator(python: Path, side_args: list[str], timeout: float = 7200) -> dict:
     """One run of accelerator_side_datasets.py under the Accelerator venv's python."""
-    res = subprocess.run(
-        [str(python), str(BENCH_DIR / "accelerator_side_datasets.py"), *side_args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if res.returncode != 0:
-        raise RuntimeError(
-            f"accelerator_side_datasets.py failed (rc={res.returncode}):\n{res.stderr[-6000:]}"
-        )
-    lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
-    if not lines:
-        raise RuntimeError(f"accelerator_side_datasets.py printed nothing:\n{res.stderr[-4000:]}")
-    return json.loads(lines[-1])
+    return run_side_script(python, "accelerator_side_datasets.py", side_args, timeout)
 
 
 def run_accel_once(args: argparse.Namespace, csv: Path | None) -> dict | None:
@@ -208,34 +200,6 @@ def run_accel_once(args: argparse.Namespace, csv: Path | None) -> dict | None:
 # ---------------------------------------------------------------------------
 # reporting
 # ---------------------------------------------------------------------------
-def medians(runs: list[dict], keys=KEYS) -> dict:
-    out = {}
-    for k in keys:
-        vals = [r[k] for r in runs if r and r.get(k) is not None]
-        if vals:
-            out[k] = statistics.median(vals)
-    return out
-
-
-def spread(runs: list[dict], k: str) -> str:
-    vals = [r[k] for r in runs if r and r.get(k) is not None]
-    if not vals:
-        return "n/a"
-    return f"{fmt(min(vals))}..{fmt(max(vals))}"
-
-
-def fmt(v: float | None) -> str:
-    if v is None:
-        return "n/a"
-    if v >= 100:
-        return f"{v:.0f}"
-    if v >= 10:
-        return f"{v:.1f}"
-    if v >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
-
-
 def verdict(a: float | None, b: float | None, target) -> tuple[str, str]:
     """(text of the target, '  ok' / '  MISS' / '') for accel's figure *a*."""
     if target is None:
@@ -254,31 +218,12 @@ def verdict(a: float | None, b: float | None, target) -> tuple[str, str]:
 
 
 def table(accel: dict, ax: dict, n_runs: int, n_accel_runs: int, rows: int, csv_lines: int) -> str:
-    head = ["measure", "accel", "Accelerator", "ratio (accel/Accelerator)", "accel target"]
     out_rows = []
     for key, label, unit, target in MEASURES:
         a, b = accel.get(key), ax.get(key)
-        ratio = (a / b) if (a is not None and b) else None
         ttext, v = verdict(a, b, target)
-        out_rows.append(
-            [
-                f"{label} [{unit}]",
-                fmt(a) + v,
-                fmt(b),
-                "n/a" if ratio is None else f"{ratio:.2f}x",
-                ttext,
-            ]
-        )
-    widths = [max(len(r[i]) for r in [head, *out_rows]) for i in range(len(head))]
-
-    def line(cells):
-        return " | ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    out = [line(head), "-+-".join("-" * w for w in widths)]
-    out += [line(r) for r in out_rows]
+        out_rows.append(table_row(label, unit, a, b, v, ttext, 2))
+    out = render_table(out_rows)
     out.append(
         f"{rows:,} rows (int64, float64, 10-char unicode) in {SLICES} slices; csvimport of "
         f"{csv_lines:,} lines.\nRates per slice are total rows / the slowest slice's time "
@@ -302,12 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument(
-        "--rows",
-        type=int,
-        default=10_000_000,
-        help=f"rows written, split over {SLICES} slices (default 10000000)",
-    )
+    add_rows_argument(ap)
     ap.add_argument("--runs", type=int, default=3, help="runs per side (default 3)")
     ap.add_argument(
         "--csv-lines",
@@ -335,58 +275,35 @@ def main(argv: list[str] | None = None) -> int:
         if not accel_has_datasets():
             print("accel.dataset is not importable: accel's figures are n/a", file=sys.stderr)
 
-        ax_runs: list[dict] = []
-        accel_runs: list[dict] = []
-        for i in range(args.runs):
-            # alternate the order so neither side always runs on a "warm" machine
-            order = ("accelerator", "accel") if i % 2 == 0 else ("accel", "accelerator")
-            for side in order:
-                if side == "accelerator":
-                    r = measure_accelerator(python, side_args)
-                    ax_runs.append(r)
-                else:
-                    r = run_accel_once(args, csv)
-                    if r is not None:
-                        accel_runs.append(r)
-                if args.verbose and r is not None:
-                    print(
-                        f"run {i + 1} {side}: "
-                        + ", ".join(f"{k}={fmt(r.get(k))}" for k in KEYS + CONTEXT_KEYS),
-                        file=sys.stderr,
-                    )
-            print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        ax_runs, accel_runs = alternate_runs(
+            args.runs,
+            lambda: measure_accelerator(python, side_args),
+            lambda: run_accel_once(args, csv),
+            args.verbose,
+            KEYS + CONTEXT_KEYS,
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    accel_med, ax_med = medians(accel_runs), medians(ax_runs)
+    accel_med, ax_med = medians(accel_runs, KEYS), medians(ax_runs, KEYS)
     print(table(accel_med, ax_med, len(ax_runs), len(accel_runs), args.rows, args.csv_lines))
     if args.verbose:
-        print("\nspread (min..max over runs):")
-        for k in KEYS + CONTEXT_KEYS:
-            print(
-                f"  {k:20s} accel {spread(accel_runs, k):>16s}"
-                f"   Accelerator {spread(ax_runs, k):>16s}"
-            )
-
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "accelerator_version": ACCELERATOR_VERSION,
-                    "rows": args.rows,
-                    "csv_lines": args.csv_lines,
-                    "runs": args.runs,
-                    "median": {"accel": accel_med, "accelerator": ax_med},
-                    "context_median": {
-                        "accel": medians(accel_runs, CONTEXT_KEYS),
-                        "accelerator": medians(ax_runs, CONTEXT_KEYS),
-                    },
-                    "raw": {"accel": accel_runs, "accelerator": ax_runs},
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        print_spreads(accel_runs, ax_runs, KEYS + CONTEXT_KEYS, 20)
+    write_json(
+        args.json,
+        {
+            "accelerator_version": ACCELERATOR_VERSION,
+            "rows": args.rows,
+            "csv_lines": args.csv_lines,
+            "runs": args.runs,
+            "median": {"accel": accel_med, "accelerator": ax_med},
+            "context_median": {
+                "accel": medians(accel_runs, CONTEXT_KEYS),
+                "accelerator": medians(ax_runs, CONTEXT_KEYS),
+            },
+            "raw": {"accel": accel_runs, "accelerator": ax_runs},
+        },
+    )
     return 0
 
 

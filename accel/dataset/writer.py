@@ -281,14 +281,7 @@ class DatasetWriter:
         self._freeze()
         names = [n for n, _, _ in self._spec]
         if set(columns) != set(names):
-            missing = [n for n in names if n not in columns]
-            extra = [n for n in columns if n not in self._columns]
-            raise ColumnValueError(
-                f"datasetwriter {self.name!r}: write_columns: "
-                + (f"no column(s) {', '.join(map(repr, missing))}" if missing else "")
-                + ("; " if missing and extra else "")
-                + (f"unknown column(s) {', '.join(map(repr, extra))}" if extra else "")
-                + f" (columns: {self._names()})")
+            raise self._mismatch("write_columns", "no column(s)", columns)
         lengths = {n: len(columns[n]) for n in names}
         if len(set(lengths.values())) > 1:
             raise ColumnValueError(f"datasetwriter {self.name!r}: write_columns: columns of "
@@ -345,17 +338,21 @@ class DatasetWriter:
         row = self._split_rows + len(self._split[0][0]) if hasattr(self, "_split") else 0
         self._count_error(given, f"row {row} given to the split writer")
 
+    def _mismatch(self, call: str, missing_text: str, given: Any) -> ColumnValueError:
+        """The error for names given that are not exactly the writer's columns."""
+        missing = [n for n, _, _ in self._spec if n not in given]
+        extra = [n for n in given if n not in self._columns]
+        return ColumnValueError(
+            f"datasetwriter {self.name!r}: {call}: "
+            + (f"{missing_text} {', '.join(map(repr, missing))}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"unknown column(s) {', '.join(map(repr, extra))}" if extra else "")
+            + f" (columns: {self._names()})")
+
     def _count_error(self, given: Any, where: str) -> None:
         n = len(self._spec)
         if isinstance(given, dict):
-            missing = [k for k, _, _ in self._spec if k not in given]
-            extra = [k for k in given if k not in self._columns]
-            raise ColumnValueError(
-                f"datasetwriter {self.name!r}: write_dict at {where}: "
-                + (f"no value for column(s) {', '.join(map(repr, missing))}" if missing else "")
-                + ("; " if missing and extra else "")
-                + (f"unknown column(s) {', '.join(map(repr, extra))}" if extra else "")
-                + f" (columns: {self._names()})")
+            raise self._mismatch(f"write_dict at {where}", "no value for column(s)", given)
         got = [v for v in given if v is not _MISSING]
         raise ColumnValueError(f"datasetwriter {self.name!r}: {len(got)} values for {n} "
                                f"columns ({self._names()}) at {where}: {_short(tuple(got))}")

@@ -29,6 +29,7 @@ from accel.job import Job, status_of
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
+from accel.runner import worth_showing
 from accel.store import Store
 
 VERSION = "0.1.0"
@@ -235,7 +236,7 @@ def job_error(jobid: str, method: str, path: Path) -> JobError:
     lines = [f"job {jobid} (method {method!r}) failed in {part}: "
              f"{err.get('exception', 'Error')}: {err.get('message', '')}"]
     tb = (err.get("traceback") or "").rstrip()
-    if tb:
+    if worth_showing(tb):
         lines.append("method traceback:")
         lines += ["  " + line for line in tb.splitlines()]
     lines.append(f"see all its output with: ax job {jobid} -o")

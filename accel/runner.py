@@ -75,6 +75,12 @@ def method_traceback(exc: BaseException, also_skip: tuple[str, ...] = ()) -> str
 _ACCEL_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 
+def worth_showing(tb: str) -> bool:
+    """Does a method_traceback() point into the user's code? Without a frame it only
+    repeats the exception line the headline already has."""
+    return 'File "' in tb
+
+
 def describe_exception(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, SystemExit):
         return "SystemExit", f"the method called sys.exit({exc.code!r})"

@@ -215,3 +215,18 @@ def test_jobs_from_a_plain_python_process(tmp_path):
         first, second = r.stdout.splitlines()
         assert first == "7 talk 'slice 0\\nslice 1\\n'"
         assert second.startswith("ERR") and "'analysys'" in second and "prepare" in second
+
+
+def test_a_main_without_urd_and_a_user_error_in_a_job_are_one_clear_story(tmp_path):
+    project = Project(tmp_path / "p")
+    project.build("def main():\n    pass\n")
+    r = project.ax("run")
+    assert r.returncode == 2 and no_traceback(r)
+    assert r.stderr.strip().splitlines() == [f"ax: {project.root / 'build.py'}: "
+                                             "a build script needs a function main(urd)"]
+    # a job failing on a user's mistake: the headline says it all, no empty traceback section
+    project.build("def main(urd):\n    urd.build('csvimport', filename='nope.csv')\n")
+    r = project.ax("run")
+    assert r.returncode == 1
+    assert "failed in prepare: UserError: csvimport: no such file" in r.stderr
+    assert "method traceback" not in r.stderr

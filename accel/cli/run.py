@@ -34,7 +34,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, as_json: bool) -> i
     path, modname = builder.methods.build_script(script)
     module = load_module(modname, path, f"build script {path.name}")
     main = getattr(module, "main", None)
-    if not callable(main):
+    if not callable(main) or not _takes_one_argument(main):
         raise UserError(f"{path}: a build script needs a function main(urd)")
     urd = Urd(builder, build_script=str(path))
     set_current_urd(urd)
@@ -49,11 +49,13 @@ def run(ctx: click.Context, script: str | None, quiet: bool, as_json: bool) -> i
     except AccelError:
         raise
     except Exception as e:  # the build script's own bug: show its frames, not ours
-        from accel.runner import method_traceback
+        from accel.runner import method_traceback, worth_showing
 
         failed = f"{path.name} failed: {type(e).__name__}: {e}"
         click.echo(f"ax run: {failed}", err=True)
-        click.echo(method_traceback(e, also_skip=(click.__file__,)), err=True, nl=False)
+        tb = method_traceback(e, also_skip=(click.__file__,))
+        if worth_showing(tb):
+            click.echo(tb, err=True, nl=False)
     finally:
         sys.stdout.flush()
         builder.executor.close()
@@ -84,3 +86,15 @@ def _stdout_to_stderr() -> int:
     saved = os.dup(1)
     os.dup2(2, 1)
     return saved
+
+
+def _takes_one_argument(func) -> bool:
+    import inspect
+
+    try:
+        inspect.signature(func).bind(None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): let the call decide
+        pass
+    return True

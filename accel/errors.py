@@ -42,11 +42,13 @@ class JobError(AccelError):
 
     exit_status = 1
 
-    def __init__(self, message: str, job: str = "", method: str = "", part: str = ""):
+    def __init__(self, message: str, job: str = "", method: str = "", part: str = "",
+                 status: str = "failed"):
         super().__init__(message)
         self.job = job
         self.method = method
         self.part = part
+        self.status = status  # failed, canceled or timeout
 
 
 class SkipSlice(Exception):

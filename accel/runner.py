@@ -12,7 +12,6 @@ the job is never reused.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import inspect
 import os
@@ -31,6 +30,7 @@ from accel.capture import OutputTee, captured, redirect_to
 from accel.dotdict import DotDict
 from accel.job import CurrentJob, Job, iter_user_files
 from accel.merge import AnalysisResults
+from accel.proctree import die_with_parent
 
 ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
 
@@ -45,21 +45,7 @@ class PartFailed(Exception):
                 "traceback": self.tb}
 
 
-try:
-    _libc = ctypes.CDLL(None, use_errno=True)  # loaded once, before any fork
-except OSError:
-    _libc = None
-
 DONE = "done"  # the last word on the part pipe: post.json is written
-
-
-def die_with_parent() -> None:
-    """Linux: get SIGKILL when the process that started us dies (so kill -9 of `ax run`
-    takes its jobs with it instead of leaving orphans that publish late)."""
-    try:
-        _libc.prctl(1, signal.SIGKILL)  # type: ignore[union-attr]  # PR_SET_PDEATHSIG
-    except AttributeError:
-        pass
 
 
 def method_traceback(exc: BaseException, also_skip: tuple[str, ...] = ()) -> str:

@@ -1,18 +1,26 @@
 """The executor contract: run a job directory somewhere, tell when it has ended.
 
-A submitted job ends with a post.json in its directory saying "finished" or "failed"
--- nothing else. The runner writes it; when the runner could not (it was killed, or the
-method called os._exit), the executor writes a failed one with `record_death`.
+A submitted job ends with a post.json in its directory whose status is "finished",
+"failed", "canceled" or "timeout" -- nothing else. The runner writes finished/failed;
+when the runner could not (it was killed, the method called os._exit, the job was
+stopped), the executor writes one with `record_death`.
+
+The builder drives many handles at once through `Executor.wait_any`, waking now and
+then (its `timeout`) to check deadlines and cancel requests; a handle never blocks it.
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 from accel import layout
 from accel.atomic import write_json
 from accel.job import status_of
+
+ENDED = ("finished", "failed", "canceled", "timeout")
 
 
 class Handle(ABC):
@@ -22,11 +30,18 @@ class Handle(ABC):
 
     @abstractmethod
     def wait(self, timeout: float | None = None) -> str | None:
-        """Block until the job ended; its status ('finished' or 'failed'), or None on timeout."""
+        """Block until the job ended; its status (one of ENDED), or None on timeout.
+        `wait(0)` polls."""
+
+    def current_part(self) -> str:
+        """The part the job runs now ('prepare', 'analysis', 'synthesis'), if known."""
+        return ""
 
     @abstractmethod
-    def cancel(self) -> None:
-        """Stop the job and everything it started; it ends failed."""
+    def cancel(self, status: str = "canceled", reason: str = "") -> str:
+        """Stop the job and every process it started, wait for them to be gone, and
+        return its status: `status` ('canceled' or 'timeout', with `reason` as the
+        message), or what it had already ended with if it was quicker."""
 
 
 class Executor(ABC):
@@ -34,19 +49,35 @@ class Executor(ABC):
     def submit(self, path: Path, setup: dict | None = None) -> Handle:
         """Start running the job directory at `path` (`setup`: its setup.json, if at hand)."""
 
+    def wait_any(self, handles: Sequence[Handle], timeout: float | None = None) -> list[Handle]:
+        """The handles among `handles` that have ended -- at least one, unless `timeout`
+        (seconds) passed first. This default polls; executors do better."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            done = [h for h in handles if h.wait(0) is not None]
+            if done or (deadline is not None and time.monotonic() >= deadline):
+                return done
+            left = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic()))
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.05)
+
     def close(self) -> None:
         """Release whatever the executor holds (processes, connections)."""
         return None
 
 
-def record_death(path: Path, how: str, part: str = "") -> str:
-    """The runner is gone without writing post.json: write a failed one, naming the part."""
+def record_death(path: Path, how: str, part: str = "", status: str = "failed") -> str:
+    """The runner is gone without writing post.json: write one saying so (`status`:
+    failed, canceled or timeout), naming the part. A post.json already there wins."""
     if (path / layout.POST).exists():
         return status_of(path)
     part = part or "an unknown part"
+    exception = {"failed": "ProcessDied", "canceled": "Canceled", "timeout": "Timeout"}[status]
     write_json(path / layout.POST, {
-        "status": "failed",
+        "status": status,
         "jobid": path.name,
-        "error": {"part": part, "exception": "ProcessDied", "message": how, "traceback": ""},
+        "endtime": time.time(),
+        "error": {"part": part, "exception": exception, "message": how, "traceback": ""},
     })
-    return "failed"
+    return status

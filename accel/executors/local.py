@@ -17,11 +17,13 @@ import os
 import selectors
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from accel.capture import flush_std
 from accel.executors.base import Executor, Handle, record_death
 from accel.job import status_of
+from accel.proctree import kill_tree
 
 
 class _Guard:
@@ -89,57 +91,44 @@ class LocalHandle(Handle):
         self.status: str | None = None
         self.parts: list[str] = []
         self._buf = b""
+        self._eof = False
+        self._exited = False
+        os.set_blocking(part_fd, False)
+        # watch the process too: it may die without a word, while something it started
+        # still holds the pipe open
+        self.pidfd = os.pidfd_open(pid)
 
-    def _read_parts(self) -> bool:
-        """Read what the pipe has; True at end-of-file."""
-        try:
-            chunk = os.read(self.part_fd, 4096)
-        except BlockingIOError:
-            return False
-        if not chunk:
-            return True
-        self._buf += chunk
-        *lines, self._buf = self._buf.split(b"\n")
-        self.parts += [line.decode(errors="replace") for line in lines if line]
-        return False
+    def _read_parts(self) -> None:
+        while not self._eof:
+            try:
+                chunk = os.read(self.part_fd, 4096)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self._eof = True
+                return
+            self._buf += chunk
+            *lines, self._buf = self._buf.split(b"\n")
+            self.parts += [line.decode(errors="replace") for line in lines if line]
 
-    def wait(self, timeout: float | None = None) -> str | None:
-        if self.status is not None:
-            return self.status
+    def _said_done(self) -> bool:
         from accel.runner import DONE
 
-        # watch both the pipe (parts, "done") and the process (it may die without a word,
-        # while something it started still holds the pipe open)
-        pidfd = os.pidfd_open(self.pid)
-        os.set_blocking(self.part_fd, False)
-        sel = selectors.DefaultSelector()
-        sel.register(self.part_fd, selectors.EVENT_READ, "pipe")
-        sel.register(pidfd, selectors.EVENT_READ, "exit")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        exited = False
-        try:
-            while not (self.parts and self.parts[-1] == DONE):
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                events = sel.select(left)
-                if not events:
-                    return None
-                for key, _ in events:
-                    if key.data == "pipe" and self._read_parts():
-                        sel.unregister(self.part_fd)
-                    elif key.data == "exit":
-                        exited = True
-                if exited:
-                    self._read_parts()  # whatever it wrote before it went
-                    break
-        finally:
-            sel.close()
-            os.close(pidfd)
-        os.close(self.part_fd)
-        self.executor.forget(self.pid)
-        if self.parts and self.parts[-1] == DONE:
+        return bool(self.parts) and self.parts[-1] == DONE
+
+    def _check(self) -> bool:
+        """Has the job ended? Settles its status if so."""
+        if self.status is not None:
+            return True
+        if self._said_done():
             self.executor.reap_later(self.pid)
-            self.status = status_of(self.path)
-            return self.status
+            self._settle(status_of(self.path))
+            return True
+        if not self._exited:
+            return False
+        self._read_parts()  # whatever it wrote before it went
+        if self._said_done():
+            return self._check()
         try:
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
@@ -150,15 +139,40 @@ class LocalHandle(Handle):
             how = "the job process ended without a report"
         else:
             how = exit_description(status)
-        self.status = record_death(self.path, how, self.parts[-1] if self.parts else "")
+        self._settle(record_death(self.path, how, self.current_part()))
+        return True
+
+    def current_part(self) -> str:
+        from accel.runner import DONE
+
+        parts = [p for p in self.parts if p != DONE]
+        return parts[-1] if parts else ""
+
+    def _settle(self, status: str) -> None:
+        self.status = status
+        os.close(self.part_fd)
+        os.close(self.pidfd)
+        self.executor.forget(self.pid)
+
+    def wait(self, timeout: float | None = None) -> str | None:
+        if self.status is None:
+            self.executor.wait_any([self], timeout)
         return self.status
 
-    def cancel(self) -> None:
+    def cancel(self, status: str = "canceled", reason: str = "") -> str:
+        if self.status is not None:
+            return self.status
+        kill_tree(self.pid, self.pid)
         try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
             pass
-        self.wait()
+        self._read_parts()
+        if self._said_done():  # it had published before it was killed: that stands
+            self._settle(status_of(self.path))
+        else:
+            self._settle(record_death(self.path, reason or status, self.current_part(), status))
+        return self.status  # type: ignore[return-value]
 
 
 class LocalExecutor(Executor):
@@ -167,6 +181,34 @@ class LocalExecutor(Executor):
         self._guard: _Guard | None = None
         self._guard_pid = 0  # the process the guard belongs to (a fork needs its own)
         self._unreaped: set[int] = set()
+
+    def wait_any(self, handles: Sequence[Handle], timeout: float | None = None) -> list[Handle]:
+        ended = [h for h in handles if h._check()]  # type: ignore[attr-defined]
+        if ended or not handles:
+            return ended
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            for h in handles:
+                if not h._eof:  # type: ignore[attr-defined]
+                    sel.register(h.part_fd, selectors.EVENT_READ, (h, "pipe"))  # type: ignore[attr-defined]
+                sel.register(h.pidfd, selectors.EVENT_READ, (h, "exit"))  # type: ignore[attr-defined]
+            while True:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                events = sel.select(left)
+                if not events:
+                    return []
+                for key, _ in events:
+                    h, what = key.data
+                    if what == "exit":
+                        h._exited = True
+                        sel.unregister(key.fd)
+                    else:
+                        h._read_parts()
+                        if h._eof:
+                            sel.unregister(key.fd)
+                ended = [h for h in handles if h._check()]  # type: ignore[attr-defined]
+                if ended:
+                    return ended
 
     def reap_later(self, pid: int) -> None:
         self._unreaped.add(pid)
@@ -202,10 +244,15 @@ class LocalExecutor(Executor):
             try:
                 os.close(r)
                 os.close(guard.fd)  # only the builder may hold it, or the guard never wakes
+                from accel.proctree import become_subreaper, die_with_parent
+                from accel.runner import run_job
+                from accel.store.locks import close_held
+
+                close_held()  # the builder's identity locks stay the builder's
                 os.setpgid(0, 0)  # its own group, so cancel reaches every process it starts
-                from accel.runner import die_with_parent, run_job
 
                 die_with_parent()
+                become_subreaper()  # what the method starts stays below us, to be killed
                 code = run_job(path, echo=self.echo, setup=setup, part_fd=w)
             except BaseException:
                 import traceback

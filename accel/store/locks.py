@@ -17,6 +17,21 @@ from pathlib import Path
 
 _FLOCK = "hhqqi4x"  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD)
 
+# fds of the locks this process holds: a forked job closes them (`close_held`), or it
+# would keep its builder's other locks -- OFD locks and flocks are shared across fork --
+# until it exits
+_held: set[int] = set()
+
+
+def close_held() -> None:
+    """In a freshly forked child: let go of the parent's locks (the parent keeps them)."""
+    for fd in _held:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+
 
 class FlockLock:
     def __init__(self, path: Path):
@@ -34,6 +49,7 @@ class FlockLock:
             try:
                 self._try(fd, blocking and deadline is None)
                 self.fd = fd
+                _held.add(fd)
                 return True
             except BlockingIOError:
                 if not blocking or (deadline is not None and time.monotonic() >= deadline):
@@ -43,6 +59,7 @@ class FlockLock:
 
     def release(self) -> None:
         if self.fd is not None:
+            _held.discard(self.fd)
             os.close(self.fd)  # closing drops the lock
             self.fd = None
 

@@ -1,0 +1,85 @@
+"""Stop a job's processes: the runner, its slices, and everything the method started.
+
+A job runs in its own process group, and its runner is a child subreaper, so a process
+the method starts stays in the runner's tree even after a double fork or `setsid()`.
+Killing is then: freeze the group and the tree (SIGSTOP, so nothing forks away while
+we look), collect the tree again, and SIGKILL all of it. Linux only (/proc).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:  # pragma: no cover - not Linux
+    _libc = None
+
+
+def _prctl(option: int, value: int) -> None:
+    if _libc is not None:
+        _libc.prctl(option, value, 0, 0, 0)
+
+
+def die_with_parent() -> None:
+    """Get SIGKILL when the process that started us dies (so `kill -9` of a builder
+    takes its jobs with it instead of leaving orphans that publish late)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants become our children instead of init's: they stay findable."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, parents before their children."""
+    out, todo, seen = [], [pid], {pid}
+    while todo:
+        for child in children(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                out.append(child)
+                todo.append(child)
+    return out
+
+
+def _signal(pids: list[int], pgid: int | None, sig: int) -> None:
+    if pgid:
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def kill_tree(pid: int, pgid: int | None = None) -> None:
+    """SIGKILL `pid`, its process group `pgid` and every process below it."""
+    tree = [pid, *descendants(pid)]
+    _signal(tree, pgid, signal.SIGSTOP)
+    tree = [pid, *descendants(pid)]  # whatever was forked while we were stopping them
+    _signal(tree, pgid, signal.SIGKILL)

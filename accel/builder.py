@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,14 @@ from accel import layout
 from accel.atomic import read_json
 from accel.config import Config
 from accel.errors import AccelError, JobError, MethodError, OptionError
-from accel.executors import Executor, LocalExecutor
+from accel.executors import Executor, make_executor
 from accel.identity import SourceHasher, combine, job_identity, sha_without
 from accel.job import Job, status_of
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
 from accel.runner import worth_showing
+from accel.scheduler import Scheduler, Task
 from accel.store import Store
 
 VERSION = "0.1.0"
@@ -58,10 +58,11 @@ class Builder:
         self.methods = MethodRegistry(config.method_packages, config.project_dir)
         self.hasher = SourceHasher([config.project_dir, *self.methods.package_dirs])
         self.store = Store(dict(config.workdirs), config.target_workdir)
-        self.executor = executor or LocalExecutor(echo=echo)
+        self.executor = executor or make_executor(config.executor, echo)
         self.slices = config.slices
         self._memo: dict[str, str] = {}
         self._noted: set[str] = set()
+        self.progress = None  # something with begin/tick/end(scheduler), set by `ax run`
 
     # --- identity ----------------------------------------------------------------
 
@@ -145,31 +146,33 @@ class Builder:
 
     def build(self, method: str, options: dict | None = None, datasets: dict | None = None,
               jobs: dict | None = None, *, workdir: str | None = None, force_build: bool = False,
-              caption: str | None = None, **kw: Any) -> tuple[Job, bool]:
-        """(job, reused): the existing job with this identity, or a new one run now."""
+              caption: str | None = None, timeout: float | None = None, retries: int = 0,
+              **kw: Any) -> tuple[Job, bool]:
+        """(job, reused): the existing job with this identity, or a new one run now.
+        A job that does not finish raises JobError (after `retries` more tries)."""
         plan = self.plan(method, options, datasets, jobs, **kw)
-        if not force_build:
-            jobid = self.find(plan)
-            if jobid:
-                return Job(jobid), True
+        task = self.task(plan, method, workdir=workdir, force_build=force_build,
+                         caption=caption, timeout=timeout, retries=retries)
+        Scheduler(self, progress=self.progress).run([task])
+        if task.error is not None:
+            raise task.error
+        return task.job, task.status == "reused"  # type: ignore[return-value]
+
+    def task(self, plan: Plan, name: str, *, workdir: str | None = None,
+             force_build: bool = False, caption: str | None = None,
+             timeout: float | None = None, retries: int = 0, row: dict | None = None) -> Task:
+        """A build request for the scheduler, its settings checked."""
         if workdir is not None and workdir not in self.store.workdirs:
-            raise OptionError(f"build {method!r}: unknown workdir {workdir!r} "
+            raise OptionError(f"build {plan.info.name!r}: unknown workdir {workdir!r} "
                               f"(workdirs: {', '.join(self.store.workdirs)})")
-        self.check_inputs(plan)
-        lock = self.store.identity_lock(plan.identity, workdir)
-        if not lock.acquire(blocking=False):
-            print(f"accel: waiting for another build of {method!r} with the same identity",
-                  file=sys.stderr, flush=True)
-            lock.acquire()
-        try:
-            if not force_build:
-                jobid = self.find(plan)
-                if jobid:
-                    return Job(jobid), True
-            job = self.run_new(plan, workdir, caption)
-        finally:
-            lock.release()
-        return job, False
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise OptionError(f"build {plan.info.name!r}: timeout must be a positive number "
+                              f"of seconds, got {timeout!r}")
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise OptionError(f"build {plan.info.name!r}: retries must be a whole number >= 0, "
+                              f"got {retries!r}")
+        return Task(plan, name, workdir=workdir, caption=caption, force_build=force_build,
+                    timeout=timeout, retries=retries, row=row)
 
     def check_inputs(self, plan: Plan) -> None:
         for kind, values in (("jobs", plan.jobs), ("datasets", plan.datasets)):
@@ -190,8 +193,12 @@ class Builder:
                         raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
                                           f"job {jobid} is {status}, not finished")
 
-    def run_new(self, plan: Plan, workdir: str | None, caption: str | None) -> Job:
+    def prepare_job(self, plan: Plan, workdir: str | None,
+                    caption: str | None) -> tuple[str, Path, dict, float]:
+        """A new job directory with its setup.json, registered as running:
+        (job id, path, setup, start time)."""
         jobid, path = self.store.allocate(workdir)
+        started = self.store.running[layout.split_jobid(jobid)[0]].add(jobid)  # type: ignore[index]
         info = plan.info
         setup = {
             "jobid": jobid,
@@ -204,7 +211,7 @@ class Builder:
             "source_hash": plan.source_hash,
             "source_files": plan.source_files,
             "slices": self.slices,
-            "starttime": time.time(),
+            "starttime": started,
             "caption": caption or "",
             "versions": {"accel": VERSION, "python": sys.version.split()[0]},
             "paths": layout.paths().to_json(),
@@ -219,28 +226,46 @@ class Builder:
         # written in place: nothing trusts a job directory before its post.json exists
         with open(path / layout.SETUP, "w", encoding="utf-8") as f:
             json.dump(setup, f, indent=1, sort_keys=True, ensure_ascii=False, default=str)
-        status = self.executor.submit(path, setup).wait()
-        if status != "finished":
-            raise job_error(jobid, info.name, path)
-        self.store.publish(plan.identity, jobid, info.name)
+        return jobid, path, setup, started
+
+    def publish(self, plan: Plan, jobid: str) -> None:
+        self.store.publish(plan.identity, jobid, plan.info.name)
         self._memo[plan.identity] = jobid
-        return Job(jobid)
+
+    def _running(self, jobid: str):
+        return self.store.running[layout.split_jobid(jobid)[0]]  # type: ignore[index]
+
+    def unregister(self, jobid: str) -> None:
+        self._running(jobid).remove(jobid)
+
+    def note_part(self, jobid: str, started: float, part: str) -> None:
+        self._running(jobid).update(jobid, started, part)
+
+    def cancel_requested(self, jobid: str) -> str | None:
+        return self._running(jobid).cancel_requested(jobid)
+
+    def job_error(self, jobid: str, status: str) -> JobError:
+        return job_error(jobid, Job(jobid).method, Job(jobid).path, status)
 
 
-def job_error(jobid: str, method: str, path: Path) -> JobError:
+def job_error(jobid: str, method: str, path: Path, status: str = "failed") -> JobError:
     try:
         err = read_json(path / layout.POST).get("error") or {}
     except (OSError, ValueError):
         err = {}
     part = err.get("part", "?")
-    lines = [f"job {jobid} (method {method!r}) failed in {part}: "
-             f"{err.get('exception', 'Error')}: {err.get('message', '')}"]
+    if status == "failed":
+        head = f"failed in {part}: {err.get('exception', 'Error')}: {err.get('message', '')}"
+    else:  # canceled or timeout: the message says how
+        head = f"{'was canceled' if status == 'canceled' else 'timed out'} in {part} " \
+               f"({err.get('message', status)})"
+    lines = [f"job {jobid} (method {method!r}) {head}"]
     tb = (err.get("traceback") or "").rstrip()
     if worth_showing(tb):
         lines.append("method traceback:")
         lines += ["  " + line for line in tb.splitlines()]
     lines.append(f"see all its output with: ax job {jobid} -o")
-    return JobError("\n".join(lines), jobid, method, part)
+    return JobError("\n".join(lines), jobid, method, part, status)
 
 
 def _merged(method: str, what: str, given: dict | None, from_kw: dict) -> dict:

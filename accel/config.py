@@ -13,6 +13,7 @@ The format, in short::
         shared ${SHARED=/srv/accel}/workdirs
     method packages: methods
     executor: dask tcp://scheduler:8786
+    cpus: 8          # how many CPUs a builder's running jobs may use together
 
 A key line starts in the first column; indented lines that follow it are further values of
 that key. `${VAR}` and `${VAR=default}` in values are taken from the environment. Relative
@@ -55,6 +56,7 @@ KEYS = (
     "input directory",
     "board listen",
     "executor",
+    "cpus",
 )
 # Keys that an Accelerator conf has but accel has no use for (there is no server).
 ACCELERATOR_ONLY_KEYS = frozenset({"urd", "listen", "interpreters", "import"})
@@ -91,6 +93,7 @@ class Config:
     input_directory: Path
     board_listen: tuple[str, int]
     executor: ExecutorSpec
+    cpus: int = 0  # CPU budget of one builder's running jobs (0: the machine's CPUs)
 
     @property
     def urd_db(self) -> Path:
@@ -301,6 +304,7 @@ class _Parser:
             input_directory=input_directory,
             board_listen=self._board_listen(get("board listen")),
             executor=self._executor(get("executor"), project_dir),
+            cpus=self._cpus(get("cpus")),
         )
 
     def _need_folder(self, lineno: int, what: str, folder: Path) -> None:
@@ -308,6 +312,14 @@ class _Parser:
             raise self.error(lineno, f"{what}: folder {folder} does not exist")
         if not folder.is_dir():
             raise self.error(lineno, f"{what}: {folder} is not a folder")
+
+    def _cpus(self, entry: _Entry | None) -> int:
+        if entry is None:
+            return os.cpu_count() or 1
+        lineno, value = self._one(entry)
+        if not _INT_RE.match(value) or int(value) < 1:
+            raise self.error(lineno, f"cpus: expected a whole number of at least 1, got {value!r}")
+        return int(value)
 
     def _slices(self, entry: _Entry | None) -> int:
         if entry is None:

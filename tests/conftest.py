@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -291,3 +292,80 @@ def write_dataset(job, columns: dict, per_slice: list[list], *args, **kw) -> lis
         for row in rows:
             dw.write(*row)
     return writer_module.finish_all(job.path)
+
+
+# --- processes a method started, watched through marker files -------------------------------
+#
+# A method part writes `<marks>/<name>` holding "PID STARTTIME" (STARTTIME from /proc, so a
+# recycled PID is never mistaken for the job's process) and, when asked to, waits while
+# `<marks>/hold` exists. The test watches the folder.
+
+
+def proc_start(pid: int) -> str | None:
+    """The start time of `pid` from /proc, None when there is no such (live) process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    if fields[0] in ("Z", "X"):  # a zombie is dead, only not reaped (pid 1 may not reap)
+        return None
+    return fields[19]
+
+
+def alive(pid: int, start: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return proc_start(pid) == start
+
+
+def marks_in(folder: Path) -> dict[str, tuple[int, str]]:
+    """name -> (pid, starttime) of every marker a method wrote."""
+    out = {}
+    for p in folder.iterdir():
+        if p.name.startswith(".") or p.name == "hold":
+            continue
+        pid, start = p.read_text().split()
+        out[p.name] = (int(pid), start)
+    return out
+
+
+MARKING = '''
+import os
+import time
+from pathlib import Path
+
+
+def _mark(name):
+    with open('/proc/self/stat') as f:
+        start = f.read().rsplit(')', 1)[1].split()[19]
+    d = Path(options.marks)
+    tmp = d / ('.' + name)
+    tmp.write_text(f'{os.getpid()} {start}')
+    os.rename(tmp, d / name)
+
+
+def _hold():
+    deadline = time.time() + 60  # never forever, even if the test dies
+    while (Path(options.marks) / 'hold').exists() and time.time() < deadline:
+        time.sleep(0.02)
+'''
+
+
+@pytest.fixture
+def reaper(procs):
+    """Folders of markers; at the end every recorded process still alive is killed."""
+    folders: list[Path] = []
+    yield folders, procs
+    kill_all(procs)
+    for folder in folders:
+        if folder.exists():
+            for pid, start in marks_in(folder).values():
+                if alive(pid, start):
+                    os.kill(pid, signal.SIGKILL)
+
+

@@ -21,44 +21,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TIMEOUT, kill_all, start_ax, wait_for
+from conftest import MARKING, TIMEOUT, alive, marks_in, start_ax, wait_for
 
 from accel.job import status_of
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def proc_start(pid: int) -> str | None:
-    """The start time of `pid` from /proc, None when there is no such (live) process."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    if fields[0] in ("Z", "X"):  # a zombie is dead, only not reaped (pid 1 may not reap)
-        return None
-    return fields[19]
-
-
-def alive(pid: int, start: str) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return proc_start(pid) == start
-
-
-def marks_in(folder: Path) -> dict[str, tuple[int, str]]:
-    """name -> (pid, starttime) of every marker a method wrote."""
-    out = {}
-    for p in folder.iterdir():
-        if p.name.startswith(".") or p.name == "hold":
-            continue
-        pid, start = p.read_text().split()
-        out[p.name] = (int(pid), start)
-    return out
 
 
 def snapshot(path: Path) -> dict[str, tuple[int, str]]:
@@ -88,41 +55,6 @@ def post_of(project, jobid: str) -> dict:
 
 def jobdir(project, jobid: str) -> Path:
     return project.root / "workdirs" / "dev" / jobid
-
-
-MARKING = '''
-import os
-import time
-from pathlib import Path
-
-
-def _mark(name):
-    with open('/proc/self/stat') as f:
-        start = f.read().rsplit(')', 1)[1].split()[19]
-    d = Path(options.marks)
-    tmp = d / ('.' + name)
-    tmp.write_text(f'{os.getpid()} {start}')
-    os.rename(tmp, d / name)
-
-
-def _hold():
-    deadline = time.time() + 60  # never forever, even if the test dies
-    while (Path(options.marks) / 'hold').exists() and time.time() < deadline:
-        time.sleep(0.02)
-'''
-
-
-@pytest.fixture
-def reaper(procs):
-    """Folders of markers; at the end every recorded process still alive is killed."""
-    folders: list[Path] = []
-    yield folders, procs
-    kill_all(procs)
-    for folder in folders:
-        if folder.exists():
-            for pid, start in marks_in(folder).values():
-                if alive(pid, start):
-                    os.kill(pid, signal.SIGKILL)
 
 
 # ---- kill -9 of `ax run` ---------------------------------------------------------------------

@@ -19,11 +19,12 @@ PKG = ROOT / "accel"
 # each module's layer; a module may import only modules of its own layer or lower ones
 LAYERS = {
     0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
+        "accel.proctree",
         "accel.merge", "accel.jsoncodec", "accel.capture"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
     2: ["accel.options", "accel.methods", "accel.store", "accel.urd.lists", "accel.dataset"],
     3: ["accel.runner", "accel.executors", "accel.refs"],
-    4: ["accel.builder", "accel.subjobs"],
+    4: ["accel.builder", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
     6: ["accel.cli", "accel.standard_methods"],
 }

@@ -17,6 +17,11 @@ COMMANDS = {
     "method": ("accel.cli.method", "method", "List methods, or show one with its options."),
     "workdir": ("accel.cli.workdir", "workdir", "List workdirs, or the jobs in one."),
     "urd": ("accel.cli.urd", "urd", "List urd lists, or the entries of one."),
+    "jobs": ("accel.cli.jobs", "jobs", "Search every job: by method, status, time, runtime, option."),
+    "why": ("accel.cli.why", "why", "Why a job ran, or would run: the nearest job and what differs."),
+    "gc": ("accel.cli.gc", "gc", "Delete failed, canceled, unfinished and unreferenced jobs."),
+    "status": ("accel.cli.status", "status", "What runs now: jobs, parts, slices, elapsed time."),
+    "abort": ("accel.cli.abort", "abort", "Stop running jobs (all, or one REF) from any terminal."),
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from accel import layout
 from accel.store.index import Index
 from accel.store.locks import ByteLock
+from accel.store.running import Running
 from accel.store.workdir import Workdir
 
 
@@ -14,6 +15,7 @@ class Store:
     def __init__(self, workdirs: dict[str, Path], target: str):
         self.workdirs = {name: Workdir(name, path) for name, path in workdirs.items()}
         self.indexes = {name: Index(wd) for name, wd in self.workdirs.items()}
+        self.running = {name: Running(wd) for name, wd in self.workdirs.items()}
         self.target = target
         # the target workdir is searched first: a job there is the one most recently made
         self._order = [target] + [n for n in self.workdirs if n != target]

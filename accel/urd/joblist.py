@@ -1,39 +1,143 @@
-"""JobList: the jobs a build run built or reused, in order."""
+"""JobList: jobs a build run built or reused, in order, and how each build went.
+
+`urd.joblist` (every job of the run) and what `urd.build_many` returns are both JobLists:
+a list of `Job`s, each with the name it was built under, its status (`finished` or
+`reused` when it succeeded; `failed`, `canceled` or `timeout` when not), its runtime, its
+error, and -- from build_many -- the row it was built from.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 from accel.job import Job, NamedJobList
+
+OK = ("finished", "reused")
+
+
+@dataclass
+class Outcome:
+    status: str
+    runtime: float | None = None
+    error: str = ""
+    row: dict | None = None
+    order: int = 0  # when it ended, among the list's jobs
 
 
 class JobList(NamedJobList):
-    """`urd.joblist`: NamedJobList plus whether each job was new or reused; `.pretty`."""
+    """`urd.joblist` and the result of `urd.build_many`."""
 
     def __init__(self, pairs=()):
         super().__init__(pairs)
-        self._reused = [False] * len(self)
+        self._outcomes = [Outcome("finished", order=i) for i in range(len(self))]
+        self._rows_source: Any = None  # accel.urd.rows.Rows, for write_status
 
-    def add(self, job: Job, reused: bool, name: str) -> None:
+    def add(self, job: Job, reused: bool, name: str, *, status: str | None = None,
+            runtime: float | None = None, error: str = "", row: dict | None = None) -> None:
         """`name`: the method, or the name= it was built under."""
         self.append_named(name, job)
-        self._reused.append(reused)
+        self._outcomes.append(Outcome(status or ("reused" if reused else "finished"),
+                                      runtime, error, row, len(self._outcomes)))
+
+    def add_task(self, task: Any, order: int) -> None:
+        """A scheduler task that has ended (accel.scheduler.Task)."""
+        self.add(task.job, task.status == "reused", task.name, status=task.status,
+                 runtime=task.runtime, error=str(task.error or "").split("\n", 1)[0],
+                 row=task.row)
+        self._outcomes[-1].order = order
 
     def name_of(self, i: int) -> str:
         return self.names[i]
 
+    # --- how it went -------------------------------------------------------------
+
+    @property
+    def status(self) -> dict[Job, str]:
+        """job -> 'finished', 'reused', 'failed', 'canceled' or 'timeout'."""
+        return {j: o.status for j, o in zip(self, self._outcomes, strict=True)}
+
     @property
     def new(self) -> list[Job]:
-        return [j for j, reused in zip(self, self._reused, strict=True) if not reused]
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status != "reused"]
 
     @property
     def reused(self) -> list[Job]:
-        return [j for j, reused in zip(self, self._reused, strict=True) if reused]
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status == "reused"]
+
+    @property
+    def succeeded(self) -> list[Job]:
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status in OK]
+
+    @property
+    def failed(self) -> list[Job]:
+        """Jobs that did not finish: failed, canceled or timed out."""
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status not in OK]
+
+    def error_of(self, job: Job | int) -> str:
+        return self._outcome(job).error
+
+    def runtime_of(self, job: Job | int) -> float | None:
+        return self._outcome(job).runtime
+
+    def row_of(self, job: Job | int) -> dict | None:
+        return self._outcome(job).row
+
+    def _outcome(self, job: Job | int) -> Outcome:
+        return self._outcomes[job if isinstance(job, int) else self.index(job)]
+
+    def as_completed(self) -> Iterator[Job]:
+        """The jobs in the order their builds ended (reused ones end at once)."""
+        order = sorted(range(len(self)), key=lambda i: self._outcomes[i].order)
+        return (self[i] for i in order)
+
+    def apply(self, fn: Callable[[Job], Any], only_succeeded: bool = True) -> dict[Job, Any]:
+        """{job: fn(job)} for every job (that succeeded, by default)."""
+        jobs = self.succeeded if only_succeeded else list(self)
+        return {j: fn(j) for j in jobs}
+
+    def results(self, name: str = "result.pickle") -> dict[Job, Any]:
+        """{job: what it returned (its `name` file)} for every job that succeeded."""
+        return self.apply(lambda j: j.load(name))
+
+    def to_table(self) -> list[dict]:
+        """One dict per job: its row's values, then job, status, runtime and error."""
+        table = []
+        for j, o in zip(self, self._outcomes, strict=True):
+            table.append({**(o.row or {}), "job": str(j), "status": o.status,
+                          "runtime": o.runtime, "error": o.error})
+        return table
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.to_table())
+
+    def write_status(self, path: str | Path | None = None) -> Path:
+        """Write each row's job, status, runtime and error (columns accel_job,
+        accel_status, accel_runtime, accel_error) into the CSV or Parquet file the rows
+        came from, or into `path`."""
+        from accel.errors import UserError
+        from accel.urd.rows import write_status
+
+        if self._rows_source is None:
+            raise UserError("write_status: these jobs were not built from a CSV or Parquet file")
+        return write_status(self._rows_source, self._status_rows(),
+                            Path(path) if path is not None else None)
+
+    def _status_rows(self) -> list[dict]:
+        return [{"accel_job": str(j), "accel_status": o.status, "accel_runtime": o.runtime,
+                 "accel_error": o.error} for j, o in zip(self, self._outcomes, strict=True)]
 
     @property
     def pretty(self) -> str:
         if not self:
             return "no jobs"
-        rows = [(str(j), self.names[i], "reused" if self._reused[i] else "new")
-                for i, j in enumerate(self)]
+        # "new" says more than "finished" beside "reused"
+        rows = [(str(j), self.names[i], {"finished": "new"}.get(o.status, o.status))
+                for i, (j, o) in enumerate(zip(self, self._outcomes, strict=True))]
         w0 = max(3, *(len(r[0]) for r in rows))
         w1 = max(6, *(len(r[1]) for r in rows))
         lines = [f"{'job':<{w0}}  {'method':<{w1}}  status"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import getpass
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from accel.builder import Builder
 from accel.dotdict import DotDict
-from accel.errors import NotFound, UserError
+from accel.errors import JobError, NotFound, OptionError, UserError
 from accel.job import Job
 from accel.urd.joblist import JobList
 from accel.urd.timestamps import normalise_timestamp
@@ -40,21 +42,112 @@ class Urd:
         """Build `method` (or reuse the job that already exists) and return the job.
 
         `name` and `caption` are the Accelerator's: the name the job has in the urd list
-        and the job's caption -- unless the method itself declares an option or input of
-        that name, which then gets the value.
+        and the job's caption; `timeout` (seconds) and `retries` bound the run -- unless
+        the method itself declares an option or input of that name, which then gets the
+        value.
         """
-        if name is not None or caption is not None:
-            declared = self.builder.declared_names(method)
-            if name is not None and "name" in declared:
-                kw["name"], name = name, None
-            if caption is not None and "caption" in declared:
-                kw["caption"], caption = caption, None
+        declared = None
+        special: dict[str, Any] = {}
+        for key in ("name", "caption", "timeout", "retries"):
+            value = {"name": name, "caption": caption}.get(key, kw.get(key))
+            if value is None:
+                continue
+            if declared is None:
+                declared = self.builder.declared_names(method)
+            if key in declared:
+                kw[key] = value
+            else:
+                kw.pop(key, None)
+                special[key] = value
+        name = special.get("name")
         job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
-                                         force_build=force_build, caption=caption, **kw)
-        self.joblist.add(job, reused, name or method)
-        for session in self._sessions.values():
-            session["joblist"].append((name or method, str(job)))
+                                         force_build=force_build, caption=special.get("caption"),
+                                         timeout=special.get("timeout"),
+                                         retries=special.get("retries", 0), **kw)
+        self._record(job, reused, name or method)
         return job
+
+    def _record(self, job: Job, reused: bool, name: str, task: Any = None) -> None:
+        if task is None:
+            self.joblist.add(job, reused, name)
+        else:
+            self.joblist.add_task(task, len(self.joblist))
+        for session in self._sessions.values():
+            session["joblist"].append((name, str(job)))
+
+    def build_many(self, method: str, rows: Any, *, parallel: int = 1, retries: int = 0,
+                   timeout: float | None = None, on_done: Callable[[Job], Any] | None = None,
+                   on_error: Callable[[Job, JobError], Any] | None = None,
+                   workdir: str | None = None, cpus: int | None = None,
+                   write_status: bool = False) -> JobList:
+        """One job of `method` per row, up to `parallel` at a time; existing ones reused.
+
+        `rows`: a list of dicts, a CSV or Parquet file, or a pandas DataFrame; each column
+        is an option, dataset input or job input of the method. Running jobs together
+        use at most `cpus` CPUs (default: `cpus` in accelerator.conf, else all).
+        A job that fails or times out is tried `retries` more times, each in a new
+        directory. `on_done(job)` / `on_error(job, error)` are called as each ends.
+        Failed jobs do not raise: see `.failed` on the JobList returned. With
+        `write_status`, each row's job and status are written back into the rows' file.
+        """
+        from accel.urd.rows import read_rows
+
+        if not isinstance(parallel, int) or isinstance(parallel, bool) or parallel < 1:
+            raise UserError(f"build_many {method!r}: parallel must be a whole number >= 1, "
+                            f"got {parallel!r}")
+        source = read_rows(rows)
+        if write_status and source.path is None:
+            raise UserError(f"build_many {method!r}: write_status needs rows from a CSV "
+                            "or Parquet file")
+        tasks = [self._row_task(method, source, i, timeout, retries, workdir)
+                 for i in range(len(source.rows))]
+
+        def on_end(task: Any) -> None:
+            if task.ok and on_done is not None:
+                on_done(task.job)
+            elif not task.ok and on_error is not None:
+                on_error(task.job, task.error)
+
+        from accel.scheduler import Scheduler
+
+        scheduler = Scheduler(self.builder, parallel, cpus, on_end, self.builder.progress)
+        result = JobList()
+        result._rows_source = source
+        try:
+            scheduler.run(tasks)
+        finally:
+            if write_status:
+                _write_partial(source, tasks)
+        order = {id(t): i for i, t in enumerate(scheduler.ended)}
+        for task in tasks:
+            result.add_task(task, order.get(id(task), len(tasks)))
+            if task.ok:
+                self._record(task.job, task.status == "reused", method, task)
+        if len(tasks) > 1 or result.failed:
+            print(f"accel: build_many {method!r}: {_summary(result)}", file=sys.stderr, flush=True)
+        return result
+
+    def _row_task(self, method: str, source: Any, i: int, timeout: Any, retries: Any,
+                  workdir: str | None) -> Any:
+        from accel.errors import AccelError
+
+        b = self.builder
+        row = source.rows[i]
+        try:
+            if source.text:
+                from accel.textvalues import from_text
+
+                opts, ds, jb = from_text(method, b.methods.get(method), row)
+                plan = b.plan(method, opts, ds, jb)
+            else:
+                plan = b.plan(method, **row)
+            b.check_inputs(plan)
+            return b.task(plan, method, workdir=workdir, timeout=timeout, retries=retries,
+                          row=row)
+        except AccelError as e:
+            raise type(e)(f"build_many: {source.where(i)}: {e}") from None
+        except (TypeError, ValueError) as e:
+            raise OptionError(f"build_many: {source.where(i)}: {e}") from None
 
     # --- lists -------------------------------------------------------------------
 
@@ -153,3 +246,23 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:
         return ""
+
+
+def _summary(jobs: JobList) -> str:
+    counts: dict[str, int] = {}
+    for status in jobs.status.values():
+        counts[status] = counts.get(status, 0) + 1
+    text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    if jobs.failed:
+        shown = ", ".join(map(str, jobs.failed[:5]))
+        text += f" ({shown}{', ...' if len(jobs.failed) > 5 else ''})"
+    return f"{len(jobs)} jobs: {text}"
+
+
+def _write_partial(source: Any, tasks: list) -> None:
+    """Statuses into the rows' file, also after an interruption."""
+    from accel.urd.rows import write_status
+
+    write_status(source, [{"accel_job": str(t.job or ""), "accel_status": t.status,
+                           "accel_runtime": t.runtime,
+                           "accel_error": str(t.error or "").split("\n", 1)[0]} for t in tasks])

@@ -1,0 +1,180 @@
+"""The rows of `urd.build_many`: from a list of dicts, a CSV or Parquet file, or a
+pandas DataFrame -- and the jobs' statuses written back into that file.
+
+Values from a CSV file are text, converted to what each option declares
+(accel.textvalues); values from the other sources keep their types. Columns named
+`accel_*` are ours (the written-back statuses) and are never options.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accel.errors import UserError
+
+STATUS_COLUMNS = ("accel_job", "accel_status", "accel_runtime", "accel_error")
+
+
+@dataclass
+class Rows:
+    rows: list[dict]
+    text: bool = False  # values are text (from CSV), to be converted by declaration
+    path: Path | None = None  # the file they came from
+    kind: str = ""  # 'csv' or 'parquet'
+
+    def where(self, i: int) -> str:
+        """How to name row `i` in a message."""
+        if self.kind == "csv":
+            return f"row {i} (line {i + 2} of {self.path.name})"  # type: ignore[union-attr]
+        if self.path is not None:
+            return f"row {i} of {self.path.name}"
+        return f"row {i}"
+
+
+def read_rows(rows: Any) -> Rows:
+    if isinstance(rows, (str, os.PathLike)):
+        return _read_file(Path(rows))
+    if _is_dataframe(rows):
+        return Rows([_clean(r) for r in rows.to_dict("records")])
+    if isinstance(rows, (list, tuple)):
+        for i, r in enumerate(rows):
+            if not isinstance(r, Mapping):
+                raise UserError(f"build_many: row {i} is a {type(r).__name__}, not a dict "
+                                "(rows: a list of dicts, a CSV or Parquet path, or a DataFrame)")
+        return Rows([_clean(r) for r in rows])
+    raise UserError(f"build_many: rows must be a list of dicts, a CSV or Parquet path, or a "
+                    f"pandas DataFrame, not {type(rows).__name__}")
+
+
+def _read_file(path: Path) -> Rows:
+    kind = _kind(path)
+    if not path.exists():
+        raise UserError(f"build_many: {path}: no such file")
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as e:
+            raise UserError(f"build_many: {path}: not a readable Parquet file ({e})")
+        return Rows([_clean(r) for r in table.to_pylist()], path=path, kind=kind)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            found = []
+            for r in reader:
+                if None in r:
+                    raise UserError(f"build_many: {path.name} line {reader.line_num}: more "
+                                    "values than the header has columns")
+                found.append({k: v for k, v in r.items() if k not in STATUS_COLUMNS and v != ""})
+    except UnicodeDecodeError as e:
+        raise UserError(f"build_many: {path}: not UTF-8 text ({e.reason})")
+    except csv.Error as e:
+        raise UserError(f"build_many: {path}: {e}")
+    return Rows(found, text=True, path=path, kind=kind)
+
+
+def _kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    raise UserError(f"build_many: {path}: expected a .csv or .parquet file")
+
+
+def _is_dataframe(obj: Any) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "to_dict") and hasattr(obj, "columns")
+
+
+def _clean(row: Mapping) -> dict:
+    """Plain Python values; missing ones (None, NaN, NaT) and our own columns left out."""
+    out = {}
+    for k, v in row.items():
+        k = str(k)
+        if k in STATUS_COLUMNS or _missing(v):
+            continue
+        out[k] = _plain(v)
+    return out
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return type(v).__name__ in ("NaTType", "NAType")
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "to_pydatetime"):  # pandas Timestamp
+        return v.to_pydatetime()
+    if type(v).__module__ == "numpy" and hasattr(v, "item"):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    return v
+
+
+def write_status(source: Rows, statuses: list[dict], path: Path | None = None) -> Path:
+    """Write `statuses` (one dict of STATUS_COLUMNS per row) into the file the rows came
+    from (or `path`), beside the row's own columns. The file is read again first: a row
+    still equal to the one we built gets its status; rows changed or added since get none.
+    Replaced atomically."""
+    target = Path(path) if path is not None else source.path
+    if target is None:
+        raise UserError("write_status: the rows did not come from a file; give a path")
+    if source.path is None or not source.path.exists():
+        raise UserError(f"write_status: {source.path}: the file is gone")
+    current = _read_file(source.path)
+    by_row = {}
+    for i, (now, ours) in enumerate(zip(current.rows, source.rows, strict=False)):
+        if now == ours:
+            by_row[i] = statuses[i]
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if source.kind == "parquet":
+        _write_parquet(source.path, tmp, by_row)
+    else:
+        _write_csv(source.path, tmp, by_row)
+    os.replace(tmp, target)
+    return target
+
+
+def _write_csv(src: Path, tmp: Path, by_row: dict[int, dict]) -> None:
+    with open(src, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields = [c for c in (reader.fieldnames or []) if c not in STATUS_COLUMNS]
+        rows = list(reader)
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, [*fields, *STATUS_COLUMNS])
+        w.writeheader()
+        for i, r in enumerate(rows):
+            out = {k: r.get(k, "") for k in fields}
+            out.update({k: _text(by_row.get(i, {}).get(k)) for k in STATUS_COLUMNS})
+            w.writerow(out)
+
+
+def _write_parquet(src: Path, tmp: Path, by_row: dict[int, dict]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(src)
+    table = table.drop_columns([c for c in STATUS_COLUMNS if c in table.column_names])
+    for col in STATUS_COLUMNS:
+        values = [by_row.get(i, {}).get(col) for i in range(table.num_rows)]
+        typ = pa.float64() if col == "accel_runtime" else pa.string()
+        table = table.append_column(col, pa.array(values, type=typ))
+    pq.write_table(table, tmp)
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)

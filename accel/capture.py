@@ -44,6 +44,9 @@ class _Source:
 class OutputTee:
     def __init__(self, echo_fd: int | None):
         self.echo_fd = echo_fd
+        # on a terminal, each line first clears the line it lands on: the builder's
+        # progress line (accel.progress) lives there
+        self.clear = b"\r\x1b[K" if echo_fd is not None and os.isatty(echo_fd) else b""
         self.sel = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         self.sel.register(self._wake_r, selectors.EVENT_READ, None)
@@ -104,7 +107,7 @@ class OutputTee:
             lines.append(src.partial)
             src.partial = b""
         if lines:
-            p = src.prefix
+            p = self.clear + src.prefix
             self._echo(b"".join(p + line + b"\n" for line in lines))
 
     def _loop(self) -> None:

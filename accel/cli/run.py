@@ -13,14 +13,20 @@ from accel.cli.common import json_option, load, print_json
 
 @click.command()
 @click.argument("script", required=False, metavar="[NAME|FILE]")
-@click.option("--quiet", "-q", is_flag=True, help="Don't show the jobs' output live.")
+@click.option("--quiet", "-q", is_flag=True, help="Don't show the jobs' output or progress live.")
+@click.option("--executor", metavar="SPEC",
+              help="Where jobs run, overriding accelerator.conf: 'local', "
+                   "'dask tcp://HOST:PORT' or 'dask scheduler-file PATH'.")
 @json_option
 @click.pass_context
-def run(ctx: click.Context, script: str | None, quiet: bool, as_json: bool) -> int:
+def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | None,
+        as_json: bool) -> int:
     """Run main(urd) in build.py, build_NAME.py (project folder, then method packages), or FILE.
 
     Jobs that already exist are reused; the rest run now. Each job's output is shown live,
-    each line prefixed with the job and part, and kept with the job (ax job REF -o).
+    each line prefixed with the job and part, and kept with the job (ax job REF -o); jobs
+    that run a while show their progress. Ctrl-C (or `ax abort` from another terminal)
+    stops the running jobs, marks them canceled and exits 130.
     With --json, everything the run prints goes to stderr, and stdout gets the job list.
     """
     from accel.builder import Builder
@@ -30,7 +36,18 @@ def run(ctx: click.Context, script: str | None, quiet: bool, as_json: bool) -> i
     from accel.urd import Urd
 
     cfg = load(ctx)
-    builder = Builder(cfg, echo=not quiet)
+    chosen = None
+    if executor is not None:
+        from accel.config import parse_executor
+        from accel.executors import make_executor
+
+        cfg.activate()
+        chosen = make_executor(parse_executor(executor), echo=not quiet)
+    builder = Builder(cfg, executor=chosen, echo=not quiet)
+    if not quiet:
+        from accel.progress import Progress
+
+        builder.progress = Progress()
     path, modname = builder.methods.build_script(script)
     module = load_module(modname, path, f"build script {path.name}")
     main = getattr(module, "main", None)

@@ -176,7 +176,8 @@ class Runner:
             exectime=time.time() - start, files=sorted(iter_user_files(self.path)),
             cpu=_cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
             maxrss_kb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
+                          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                          *(p.get("maxrss_kb", 0) for p in self.post["parts"].values())),
             subjobs=_read_subjobs(self.scratch),
         )
         write_json(self.path / layout.POST, self.post)  # the publish point
@@ -218,6 +219,7 @@ class Runner:
 
     def in_process(self, part: str, func: Any, args: dict) -> Any:
         self.mark_part(part)
+        reset_peak_memory()
         t0, c0 = time.time(), _cpu(resource.RUSAGE_SELF)
         with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
             try:
@@ -226,8 +228,9 @@ class Runner:
                 sys.stderr.write(e.tb)
                 raise
             finally:
-                self.post["parts"][part] = {"wall": time.time() - t0,
-                                            "cpu": _cpu(resource.RUSAGE_SELF) - c0}
+                self.post["parts"][part] = {
+                    "wall": time.time() - t0, "cpu": _cpu(resource.RUSAGE_SELF) - c0,
+                    "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
     def analysis(self, func: Any, args: dict) -> AnalysisResults:
         self.mark_part("analysis")
@@ -313,6 +316,16 @@ class Runner:
             return PartFailed(part, err["exception"], err["message"], err["traceback"])
         except (OSError, ValueError, KeyError):
             return PartFailed(part, "ProcessDied", exit_description(status), "")
+
+
+def reset_peak_memory() -> None:
+    """Linux: start this process's peak-memory count (ru_maxrss) afresh, so a part's
+    figure is its own, not the largest of the parts before it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def exit_description(status: int) -> str:

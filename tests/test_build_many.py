@@ -522,3 +522,43 @@ def test_progress_line_on_a_terminal(project):
     text = out.decode(errors="replace")
     assert "\r\x1b[Kaccel: dev-1 busy analysis" in text, text
     assert "1 jobs (1 new, 0 reused)" in text
+
+
+MEMORY = '''
+def prepare():
+    x = bytearray(150 * 1024 * 1024)
+    x[::4096] = b'\\x01' * len(x[::4096])
+    return 1
+
+def analysis(sliceno):
+    x = bytearray(30 * 1024 * 1024)
+    x[::4096] = b'\\x01' * len(x[::4096])
+    return sum(range(200000))
+
+def synthesis():
+    return 2
+'''
+
+
+def test_post_and_ax_job_account_wall_cpu_and_peak_memory_per_part_and_slice(project):
+    project.method("memory", MEMORY)
+    script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('memory')))\n")
+    jobid = printed(ax_run(project))
+    parts = post(project, jobid)["parts"]
+    mib = 1024
+    assert parts["prepare"]["maxrss_kb"] > 150 * mib
+    # each part's own peak, not the largest of the parts before it
+    assert parts["synthesis"]["maxrss_kb"] < 100 * mib
+    for s in parts["analysis"]["slices"]:
+        assert 30 * mib < s["maxrss_kb"] < 150 * mib
+        assert s["wall"] > 0 and s["cpu"] > 0
+    for name in ("prepare", "synthesis"):
+        assert parts[name]["wall"] >= 0 and parts[name]["cpu"] >= 0
+    assert post(project, jobid)["maxrss_kb"] == parts["prepare"]["maxrss_kb"]
+    text = project.ax("job", jobid, check=True).stdout
+    block = text[text.index("timings"):]
+    assert "peak memory" in block.splitlines()[0]
+    for label in ("prepare", "analysis", "slice 0", "slice 1", "synthesis", "total"):
+        assert label in block
+    prepare_line = next(x for x in block.splitlines() if x.strip().startswith("prepare"))
+    assert "MiB" in prepare_line

@@ -562,3 +562,27 @@ def test_post_and_ax_job_account_wall_cpu_and_peak_memory_per_part_and_slice(pro
         assert label in block
     prepare_line = next(x for x in block.splitlines() if x.strip().startswith("prepare"))
     assert "MiB" in prepare_line
+
+
+def test_timeout_and_retries_go_to_a_method_that_declares_them(project):
+    project.method("declares", "options = dict(timeout=0, retries='')\n\n"
+                   "def synthesis():\n    return [options.timeout, options.retries]\n")
+    script(project, """
+        def main(urd):
+            print('RESULT', json.dumps(urd.build('declares', timeout=7, retries='x').load()))
+    """)
+    assert printed(ax_run(project)) == [7, "x"]
+
+
+@pytest.mark.parametrize("call, expected", [
+    ("urd.build('square', timeout=-1)", "timeout must be a positive number"),
+    ("urd.build('square', retries=1.5)", "retries must be a whole number"),
+    ("urd.build_many('square', [dict(i=1)], parallel=0)", "parallel must be a whole number"),
+    ("urd.build_many('square', [dict(i=1)], write_status=True)", "write_status needs rows"),
+])
+def test_bad_build_settings_are_one_clear_error(project, call, expected):
+    project.method("square", SQUARE)
+    script(project, f"def main(urd):\n    {call}\n")
+    p = ax_run_fails(project)
+    assert expected in p.stderr, p.stderr
+    assert project.job_dirs() == []

@@ -46,19 +46,19 @@ class Urd:
         the method itself declares an option or input of that name, which then gets the
         value.
         """
-        declared = None
         special: dict[str, Any] = {}
-        for key in ("name", "caption", "timeout", "retries"):
-            value = {"name": name, "caption": caption}.get(key, kw.get(key))
-            if value is None:
-                continue
-            if declared is None:
-                declared = self.builder.declared_names(method)
-            if key in declared:
-                kw[key] = value
-            else:
-                kw.pop(key, None)
-                special[key] = value
+        given = {"name": name, "caption": caption, "timeout": kw.pop("timeout", None),
+                 "retries": kw.pop("retries", None)}
+        if any(v is not None for v in given.values()):
+            declared = self.builder.declared_names(method)
+            for key, value in given.items():
+                if value is None:
+                    continue
+                if key in declared:  # the method's own option or input of that name
+                    options, datasets, jobs = self._route(method, key, value, options,
+                                                          datasets, jobs)
+                else:
+                    special[key] = value
         name = special.get("name")
         job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
                                          force_build=force_build, caption=special.get("caption"),
@@ -66,6 +66,19 @@ class Urd:
                                          retries=special.get("retries", 0), **kw)
         self._record(job, reused, name or method)
         return job
+
+    def _route(self, method: str, key: str, value: Any, *given: dict | None) -> tuple:
+        """Put `key` into the options, datasets or jobs dict, as the method declares it."""
+        from accel.methods import input_name
+
+        info = self.builder.methods.get(method)
+        kind = 0 if key in info.options else \
+            1 if key in {input_name(x)[0] for x in info.datasets} else 2
+        out = [dict(d or {}) for d in given]
+        if key in out[kind]:
+            raise OptionError(f"method {method!r}: {key!r} given twice")
+        out[kind][key] = value
+        return tuple(out)
 
     def _record(self, job: Job, reused: bool, name: str, task: Any = None) -> None:
         if task is None:

@@ -13,7 +13,9 @@ holds.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import selectors
 import signal
 import time
@@ -27,12 +29,21 @@ from accel.proctree import kill_tree
 
 
 class _Guard:
+    """Told "+PGID" / "-PGID" as jobs start and end. The guard does not wait on the pipe
+    -- waking it for every job would cost the builder a context switch each time -- but on
+    the builder's pidfd, and reads what has piled up in the pipe twice a second."""
+
     def __init__(self) -> None:
         r, w = os.pipe()
+        try:
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)  # room for what piles up meanwhile
+        except OSError:
+            pass
+        builder = os.getpid()
         pid = os.fork()
         if pid == 0:
             try:
-                _guard_loop(r)
+                _guard_loop(r, builder)
             finally:
                 os._exit(0)
         os.close(r)
@@ -45,8 +56,17 @@ class _Guard:
         except OSError:
             pass
 
+    def stop(self) -> None:
+        """The builder is done and its jobs have ended: the guard has nothing to guard."""
+        os.close(self.fd)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
 
-def _guard_loop(fd: int) -> None:
+
+def _guard_loop(fd: int, builder: int) -> None:
     """In the guard: hold nothing (no locks, no terminal), wait, clean up."""
     os.setsid()  # Ctrl-C on the terminal is for the builder, not for us
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -55,22 +75,37 @@ def _guard_loop(fd: int) -> None:
         os.dup2(devnull, std)
     os.closerange(3, fd)
     os.closerange(fd + 1, 65536)
+    try:
+        watch = os.pidfd_open(builder)
+    except ProcessLookupError:  # gone already
+        watch = None
+    os.set_blocking(fd, False)
     groups: set[int] = set()
     buf = b""
+    gone = watch is None
     while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except InterruptedError:
-            continue
-        if not chunk:
-            break
-        buf += chunk
+        if not gone:
+            ready, _, _ = select.select([watch], [], [], 0.5)
+            gone = bool(ready)
+        while True:  # what piled up in the pipe
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                break
+            except InterruptedError:
+                continue
+            if not chunk:
+                gone = True
+                break
+            buf += chunk
         *lines, buf = buf.split(b"\n")
         for line in lines:
             if line.startswith(b"+"):
                 groups.add(int(line[1:]))
             elif line.startswith(b"-"):
                 groups.discard(int(line[1:]))
+        if gone:
+            break
     for pgid in groups:  # the builder is gone: its jobs go too, with all they started
         try:
             os.killpg(pgid, signal.SIGKILL)
@@ -271,9 +306,5 @@ class LocalExecutor(Executor):
     def close(self) -> None:
         self._reap(block=True)
         if self._guard is not None and self._guard_pid == os.getpid():
-            os.close(self._guard.fd)
-            try:
-                os.waitpid(self._guard.pid, 0)
-            except ChildProcessError:
-                pass
+            self._guard.stop()
             self._guard = None

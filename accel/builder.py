@@ -64,6 +64,11 @@ class Builder:
         self._noted: set[str] = set()
         self.progress = None  # something with begin/tick/end(scheduler), set by `ax run`
 
+    def close(self) -> None:
+        """Let go of what the builder holds: the executor's processes, registry files."""
+        self.executor.close()
+        self.store.close()
+
     # --- identity ----------------------------------------------------------------
 
     def declared_names(self, method: str) -> set[str]:

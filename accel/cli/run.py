@@ -75,7 +75,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
             click.echo(tb, err=True, nl=False)
     finally:
         sys.stdout.flush()
-        builder.executor.close()
+        builder.close()
         if real_stdout is not None:
             os.dup2(real_stdout, 1)
             os.close(real_stdout)

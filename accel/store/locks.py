@@ -23,6 +23,15 @@ _FLOCK = "hhqqi4x"  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 f
 _held: set[int] = set()
 
 
+def hold_fd(fd: int) -> None:
+    """Count `fd` (a lock held some other way) among those a forked job lets go of."""
+    _held.add(fd)
+
+
+def unhold_fd(fd: int) -> None:
+    _held.discard(fd)
+
+
 def close_held() -> None:
     """In a freshly forked child: let go of the parent's locks (the parent keeps them)."""
     for fd in _held:

@@ -1,24 +1,28 @@
 """Which jobs run now, seen from any terminal: `ax status`, `ax abort`, `ax gc`.
 
-One entry per running job in `<workdir>/.accel/running/`: a symlink named after the job
-whose target is "BUILDER_PID HOST STARTTIME [PART]" (made and read in one system call
-each; nothing to parse but a string). The builder adds it just after allocating the job
-directory, rewrites it when a job that runs a while moves on to another part, and
-removes it once the job has ended. An entry whose builder is gone (killed) is stale:
-readers drop it.
+Each builder process that runs jobs in a workdir keeps one file there,
+`<workdir>/.accel/running/PID@HOST`, listing its running jobs, one line each:
+"JOBID STARTTIME PART". It is created once and then rewritten in place (a write and a
+truncate: no file created per job, which is most of what a new job costs), and the
+builder holds an flock on it for as long as it lives. A file whose builder is gone
+(killed) is stale: readers remove it. A reader may catch a file mid-rewrite; lines that
+don't parse are skipped, and the next look is whole again.
 
-A cancel request is a file `<jobid>.cancel` beside it holding the wanted status; the
-builder that runs the job looks for it a few times a second and stops the job.
+A cancel request is a file `<jobid>.cancel` in the same folder holding the wanted
+status. The builder running the job notices it (it watches the folder's mtime, one stat)
+and stops the job.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel.store.locks import hold_fd, unhold_fd
 from accel.store.workdir import Workdir
 
 HOST = socket.gethostname()
@@ -34,18 +38,6 @@ class RunningJob:
     started: float
     part: str = ""
 
-    @property
-    def builder_alive(self) -> bool:
-        if self.host != HOST:
-            return True  # cannot tell from here: trust the entry
-        try:
-            os.kill(self.builder_pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
 
 class Running:
     """The running-jobs registry of one workdir."""
@@ -53,6 +45,11 @@ class Running:
     def __init__(self, workdir: Workdir):
         self.workdir = workdir
         self._dir: Path | None = None
+        self._fd: int | None = None  # our own file
+        self._pid = 0  # the process that opened it (a fork must not write the parent's)
+        self._mine: dict[str, tuple[float, str]] = {}  # jobid -> (started, part)
+        self._dir_mtime = 0
+        self._requests: dict[str, str] = {}  # jobid -> status, as of _dir_mtime
 
     @property
     def dir(self) -> Path:
@@ -60,60 +57,116 @@ class Running:
             self._dir = self.workdir.meta_dir("running")
         return self._dir
 
+    # --- the builder's side --------------------------------------------------------
+
     def add(self, jobid: str) -> float:
         """Register `jobid` as running (from now); returns its start time."""
-        entry = self.dir / jobid
-        try:  # an old request for a number reused after `ax gc`
-            os.unlink(self.dir / (jobid + CANCEL))
-        except FileNotFoundError:
-            pass
+        self._own()
         started = time.time()
-        target = f"{os.getpid()} {HOST} {started:.3f}"
-        try:
-            os.symlink(target, entry)
-        except FileExistsError:  # a stale entry of a job number reused after `ax gc`
-            os.unlink(entry)
-            os.symlink(target, entry)
+        self._mine[jobid] = (started, "")
+        self._write()
         return started
 
     def update(self, jobid: str, started: float, part: str) -> None:
         """Say which part `jobid` runs now."""
-        tmp = self.dir / f".{jobid}.{os.getpid()}"
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        os.symlink(f"{os.getpid()} {HOST} {started:.3f} {part}", tmp)
-        os.replace(tmp, self.dir / jobid)
+        self._own()
+        if jobid in self._mine:
+            self._mine[jobid] = (started, part)
+            self._write()
 
     def remove(self, jobid: str) -> None:
-        for name in (jobid, jobid + CANCEL):
+        self._own()
+        if self._mine.pop(jobid, None) is not None:
+            self._write()
+        if jobid in self._requests:  # the request is done with
             try:
-                os.unlink(self.dir / name)
+                os.unlink(self.dir / (jobid + CANCEL))
             except FileNotFoundError:
                 pass
 
-    def get(self, jobid: str) -> RunningJob | None:
-        """The live entry of `jobid`, if it is running (or about to)."""
+    def cancel_requested(self, jobid: str) -> str | None:
+        """The status a cancel request for `jobid` asks for, or None. Cheap: one stat of
+        the folder, and a look inside only when something was written there since."""
         try:
-            target = os.readlink(self.dir / jobid)
-        except OSError:
+            mtime = os.stat(self.dir).st_mtime_ns
+        except FileNotFoundError:
             return None
-        job = self._parse(jobid, target)
-        if job is None or not job.builder_alive:
-            self.remove(jobid)
-            return None
-        return job
+        if mtime != self._dir_mtime:
+            self._dir_mtime = mtime
+            self._requests = {}
+            for name in os.listdir(self.dir):
+                if name.endswith(CANCEL) and not name.startswith("."):
+                    try:
+                        wanted = (self.dir / name).read_text().strip()
+                    except FileNotFoundError:
+                        continue
+                    self._requests[name[:-len(CANCEL)]] = wanted or "canceled"
+        return self._requests.get(jobid)
+
+    def _own(self) -> None:
+        """In a process forked from a builder, this registry starts empty, in a file of
+        its own: the parent's jobs are the parent's."""
+        if self._pid != os.getpid():
+            if self._pid:
+                self._mine = {}
+            self._fd, self._pid = None, os.getpid()
+
+    def _write(self) -> None:
+        if self._fd is None:
+            self._open()
+        data = "".join(f"{j} {s:.3f} {p}\n" for j, (s, p) in self._mine.items()).encode()
+        os.pwrite(self._fd, data, 0)  # type: ignore[arg-type]
+        os.ftruncate(self._fd, len(data))  # type: ignore[arg-type]
+
+    def _open(self) -> None:
+        path = self.dir / f"{os.getpid()}@{HOST}"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held while we live: how readers know we do
+        hold_fd(fd)  # a forked job lets go of it
+        self._fd = fd
+
+    def close(self) -> None:
+        """The builder is done: its file goes (a killed builder's goes stale instead)."""
+        if self._fd is not None and self._pid == os.getpid():
+            _remove(self.dir / f"{os.getpid()}@{HOST}")
+            unhold_fd(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+    # --- anyone's side -------------------------------------------------------------
 
     def entries(self) -> list[RunningJob]:
-        """Every live entry, oldest first; stale ones are dropped on the way."""
+        """Every running job of every live builder, oldest first; stale files removed."""
         try:
             names = os.listdir(self.dir)
         except FileNotFoundError:
             return []
-        found = [job for name in names if not name.endswith(CANCEL) and not name.startswith(".")
-                 for job in [self.get(name)] if job is not None]
+        found: list[RunningJob] = []
+        for name in names:
+            pid, at, host = name.partition("@")
+            if not at or not pid.isdigit():
+                continue
+            path = self.dir / name
+            if not _alive(path, int(pid), host):
+                _remove(path)
+                continue
+            try:
+                text = path.read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                jobid, _, rest = line.partition(" ")
+                started, _, part = rest.partition(" ")
+                try:
+                    found.append(RunningJob(jobid, self.workdir.path / jobid, int(pid), host,
+                                            float(started), part))
+                except ValueError:
+                    continue
         return sorted(found, key=lambda j: (j.started, j.jobid))
+
+    def get(self, jobid: str) -> RunningJob | None:
+        """`jobid`'s entry, if a live builder runs it."""
+        return next((e for e in self.entries() if e.jobid == jobid), None)
 
     def request_cancel(self, jobid: str, status: str = "canceled") -> bool:
         """Ask the builder running `jobid` to stop it; False if it is not running."""
@@ -124,17 +177,26 @@ class Running:
         os.replace(tmp, self.dir / (jobid + CANCEL))
         return True
 
-    def cancel_requested(self, jobid: str) -> str | None:
-        """The status a cancel request asks for, or None."""
-        try:
-            return (self.dir / (jobid + CANCEL)).read_text().strip() or "canceled"
-        except FileNotFoundError:
-            return None
 
-    def _parse(self, jobid: str, target: str) -> RunningJob | None:
-        try:
-            pid, host, started, *part = target.split(" ", 3)
-            return RunningJob(jobid, self.workdir.path / jobid, int(pid), host, float(started),
-                              part[0] if part else "")
-        except ValueError:
-            return None
+def _alive(path: Path, pid: int, host: str) -> bool:
+    """Does the builder that owns this file still live? Its flock says so."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True  # held: the builder lives
+    finally:
+        os.close(fd)
+    if host != HOST:
+        return True  # a lock taken on another machine may not be visible here
+    return False
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -20,6 +20,10 @@ class Store:
         # the target workdir is searched first: a job there is the one most recently made
         self._order = [target] + [n for n in self.workdirs if n != target]
 
+    def close(self) -> None:
+        for registry in self.running.values():
+            registry.close()
+
     def lookup(self, identity: str) -> str | None:
         for name in self._order:
             jobid = self.indexes[name].lookup(identity)

@@ -39,12 +39,15 @@ class Workdir:
     def allocate(self) -> tuple[str, Path]:
         """A new, empty job directory with the next free number."""
         hint = self.meta_dir() / "next"
-        n = self._next
+        # the hint is read every time (one readlink): `ax gc` moves it past the numbers it
+        # frees, and a number this process last saw as taken may have been freed since
+        try:
+            hinted = int(os.readlink(hint))
+        except (FileNotFoundError, ValueError, OSError):
+            hinted = 0
+        n = max(self._next, hinted)
         if not n:
-            try:
-                n = int(os.readlink(hint))
-            except (FileNotFoundError, ValueError, OSError):
-                n = self.highest_number() + 1
+            n = self.highest_number() + 1
         while True:
             jobid = f"{self.name}-{n}"
             path = self.path / jobid
@@ -55,9 +58,18 @@ class Workdir:
                 n += 1
         self._next = n + 1
         if n % HINT_EVERY == 0 or not self._hinted:
-            self.set_hint(n + 1)
+            self.raise_hint(n + 1)
             self._hinted = True
         return jobid, path
+
+    def raise_hint(self, n: int) -> None:
+        """Set the hint to `n` unless it is already beyond (gc may have moved it on)."""
+        try:
+            if int(os.readlink(self.meta / "next")) >= n:
+                return
+        except (FileNotFoundError, ValueError, OSError):
+            pass
+        self.set_hint(n)
 
     def set_hint(self, n: int) -> None:
         hint = self.meta / "next"

@@ -76,6 +76,8 @@ class Scheduler:
         self.builder = builder
         self.executor = builder.executor
         self.parallel = parallel
+        if cpus is None and not self.executor.uses_local_cpus:
+            cpus = 1 << 30  # the cluster bounds its jobs, not this machine's CPU count
         self.cpus = max(1, cpus or builder.config.cpus)
         self.on_end = on_end
         self.progress = progress

@@ -45,6 +45,10 @@ class Handle(ABC):
 
 
 class Executor(ABC):
+    # Do jobs run on this machine? Then a builder's CPU budget (`cpus`) bounds them;
+    # an executor whose jobs run elsewhere sets False, and its cluster bounds them.
+    uses_local_cpus = True
+
     @abstractmethod
     def submit(self, path: Path, setup: dict | None = None) -> Handle:
         """Start running the job directory at `path` (`setup`: its setup.json, if at hand)."""

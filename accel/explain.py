@@ -1,0 +1,478 @@
+"""Why a job ran, or why a build would run: `ax why`.
+
+A job is reused exactly when a finished job has the same identity, and the identity is a
+hash of parts every job keeps in its setup.json: the method's source hash (with the hash
+of every file it covers), the normalised options, the dataset and job inputs, the number
+of slices. So "why" is a comparison of those parts with the nearest existing job of the
+method -- the one with the fewest differences, the newest of equals.
+
+    explain_build(builder, method, {"n": "4"})   what urd.build(method, n="4" as text) would do
+    explain_job(store, "dev-7")                   why dev-7 ran rather than reusing a job
+    render(report)                                the report as text for people
+
+A report is plain JSON data (what `ax why --json` prints). Only the newest `limit` finished
+jobs of the method are compared (each costs a read of its setup.json); the report says
+when there were more.
+
+A difference is a dict: ``what`` (``source file``, ``source hash``, ``option``, ``dataset
+input``, ``job input``, ``slices``, ``identity scheme``, ``identity``), ``name`` (the file,
+option or input, else None), ``change`` (``changed``, ``added``, ``removed``), and ``old``
+(the nearest job's) and ``new`` (this build's, or the explained job's). Option values are
+in accel's stored JSON form (as in setup.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from accel import layout
+from accel.errors import OptionError
+from accel.identity import combine, job_identity
+from accel.job import Job, status_of
+from accel.jsoncodec import decode, dumps_canonical, encode
+from accel.textvalues import from_text
+
+if TYPE_CHECKING:
+    from accel.builder import Builder
+    from accel.store import Store
+
+__all__ = ["LIMIT", "explain_build", "explain_job", "compare", "render"]
+
+LIMIT = 200  # finished jobs of the method compared, newest first
+
+
+# --- what is compared -----------------------------------------------------------------------
+
+def _read_setup(path) -> dict | None:
+    try:
+        with open(path / layout.SETUP, encoding="utf-8") as f:
+            setup = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return setup if isinstance(setup, dict) else None
+
+
+def _accel_version(setup: dict) -> str | None:
+    versions = setup.get("versions")
+    return versions.get("accel") if isinstance(versions, dict) else None
+
+
+def _recomputed(setup: dict) -> str | None:
+    """The identity this accel computes from the parts a setup.json records (None when they
+    cannot be read), to tell a job made under another identity scheme."""
+    try:
+        files = setup.get("source_files")
+        if isinstance(files, dict) and files and combine(files) != setup.get("source_hash"):
+            return None  # another source hashing scheme
+        return job_identity(setup["method"], setup["source_hash"], int(setup["slices"]),
+                            dumps_canonical(decode(setup.get("options") or {})),
+                            json.dumps(setup.get("datasets") or {}, sort_keys=True),
+                            json.dumps(setup.get("jobs") or {}, sort_keys=True))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _current_scheme(setup: dict) -> bool:
+    return _recomputed(setup) == setup.get("identity")
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _named(what: str, old: dict, new: dict) -> list[dict]:
+    out = []
+    for name in [*new, *(n for n in old if n not in new)]:
+        if name in old and name in new:
+            if not _same(old[name], new[name]):
+                out.append({"what": what, "name": name, "change": "changed",
+                            "old": old[name], "new": new[name]})
+        elif name in new:
+            out.append({"what": what, "name": name, "change": "added", "old": None,
+                        "new": new[name]})
+        else:
+            out.append({"what": what, "name": name, "change": "removed", "old": old[name],
+                        "new": None})
+    return out
+
+
+def compare(new: dict, old: dict, equivalent_sources: Iterable[str] = ()) -> list[dict]:
+    """The differences between two setup.json-shaped dicts: `new` (this build or the
+    explained job) against `old` (an existing job). Empty when they have one identity."""
+    diffs: list[dict] = []
+    if new.get("source_hash") != old.get("source_hash") and \
+            old.get("source_hash") not in set(equivalent_sources):
+        nf, of = new.get("source_files") or {}, old.get("source_files") or {}
+        for name in sorted(set(nf) | set(of)):
+            if nf.get(name) != of.get(name):
+                change = "changed" if name in nf and name in of else (
+                    "added" if name in nf else "removed")
+                diffs.append({"what": "source file", "name": name, "change": change,
+                              "old": of.get(name), "new": nf.get(name)})
+        if not diffs:
+            diffs.append({"what": "source hash", "name": None, "change": "changed",
+                          "old": old.get("source_hash"), "new": new.get("source_hash")})
+    diffs += _named("option", old.get("options") or {}, new.get("options") or {})
+    diffs += _named("dataset input", old.get("datasets") or {}, new.get("datasets") or {})
+    diffs += _named("job input", old.get("jobs") or {}, new.get("jobs") or {})
+    if new.get("slices") != old.get("slices"):
+        diffs.append({"what": "slices", "name": None, "change": "changed",
+                      "old": old.get("slices"), "new": new.get("slices")})
+    if new.get("identity") != old.get("identity"):
+        new_ok, old_ok = _current_scheme(new), _current_scheme(old)
+        va, vb = _accel_version(old), _accel_version(new)
+        if new_ok != old_ok or (not new_ok and va != vb):
+            diffs.append({"what": "identity scheme", "name": None, "change": "changed",
+                          "old": va, "new": vb})
+        elif not diffs:  # nothing recorded differs, yet the identities do
+            diffs.append({"what": "identity", "name": None, "change": "changed",
+                          "old": old.get("identity"), "new": new.get("identity")})
+    return diffs
+
+
+def _nearest(new: dict, candidates: Iterable[tuple[str, dict]],
+             equivalent_sources: Iterable[str] = ()) -> tuple[dict | None, int, list[dict]]:
+    """(nearest, how many compared, identical ones) from (jobid, setup), newest first.
+    Identical ones (same identity) are left out of the choice of the nearest."""
+    best, best_n, count, same = None, None, 0, []
+    for jobid, setup in candidates:
+        count += 1
+        if setup.get("identity") == new.get("identity"):
+            same.append({"job": jobid, "status": "finished"})
+            continue
+        diffs = compare(new, setup, equivalent_sources)
+        if best_n is None or len(diffs) < best_n:
+            best_n = len(diffs)
+            best = {"job": jobid, "status": "finished", "starttime": setup.get("starttime"),
+                    "accel": _accel_version(setup), "differences": diffs}
+    return best, count, same
+
+
+# --- where the jobs are ---------------------------------------------------------------------
+
+def _setups(jobids: Iterable[str]) -> Iterable[tuple[str, dict]]:
+    for jobid in jobids:
+        setup = _read_setup(Job(jobid).path)
+        if setup is not None:
+            yield jobid, setup
+
+
+def _finished_ids(store: Store, name: str) -> set[str]:
+    """Every finished job of workdir `name`, of any method: the index's by-method lists."""
+    store.indexes[name].ensure_ready()
+    folder = store.workdirs[name].meta / "by-method"
+    found: set[str] = set()
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        return found
+    for fn in entries:
+        try:
+            found.update((folder / fn).read_text().split())
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
+
+
+def _not_finished(store: Store, method: str, identity: str, before: dict | None = None,
+                  limit: int = LIMIT) -> list[dict]:
+    """Jobs of `method` with `identity` that did not finish (failed, canceled, timeout,
+    unfinished, running), newest first; only earlier than `before` (a setup) when given.
+    Reads the setup.json of at most `limit` not-finished jobs per workdir."""
+    out = []
+    before_wd = layout.split_jobid(before["jobid"]) if before else None
+    for name, wd in store.workdirs.items():
+        finished = _finished_ids(store, name)
+        read = 0
+        for jobid, n in reversed(wd.scan()):
+            if jobid in finished:
+                continue
+            if before_wd is not None and name == before_wd[0] and n >= before_wd[1]:
+                continue
+            if read >= limit:
+                break
+            read += 1
+            setup = _read_setup(wd.path / jobid)
+            if setup is None or setup.get("method") != method or setup.get("identity") != identity:
+                continue
+            if before is not None and name != before_wd[0] and \
+                    not _started_before(setup, before):
+                continue
+            status = status_of(wd.path / jobid)
+            if status != "finished":  # (it may have finished since the lists were read)
+                out.append({"job": jobid, "status": status})
+    return out
+
+
+def _started_before(setup: dict, before: dict) -> bool:
+    try:
+        return float(setup.get("starttime")) < float(before.get("starttime"))
+    except (TypeError, ValueError):
+        return False
+
+
+def _limited(jobids: list[str], limit: int) -> list[str]:
+    """The newest `limit`, newest first."""
+    return list(reversed(jobids[-limit:])) if limit > 0 else []
+
+
+# --- the two questions ----------------------------------------------------------------------
+
+def explain_build(builder: Builder, method: str, values: dict[str, str], *,
+                  urd_db=None, limit: int = LIMIT) -> dict:
+    """What `urd.build(method, ...)` with these text values would do, and why."""
+    from accel.refs import resolve as resolve_ref
+
+    store = builder.store
+    info = builder.methods.get(method)
+    opts, dss, jbs = from_text(method, info, values,
+                               resolve=lambda ref: str(resolve_ref(ref, store, urd_db)))
+    plan = builder.plan(method, opts, dss, jbs)
+    from accel.builder import VERSION
+
+    new = {"jobid": None, "method": method, "identity": plan.identity,
+           "source_hash": plan.source_hash, "source_files": dict(plan.source_files),
+           "options": json.loads(json.dumps(encode(plan.options))),
+           "datasets": dict(plan.datasets), "jobs": dict(plan.jobs), "slices": builder.slices,
+           "versions": {"accel": VERSION}}
+    report: dict[str, Any] = {
+        "mode": "method", "method": method, "given": dict(values), "identity": plan.identity,
+        "verdict": "run", "reuse": None, "equivalent": False, "running": None,
+        "identical": [], "first": False, "nearest": None, "compared": 0, "finished_jobs": 0,
+        "limited": False, "notes": [],
+    }
+    found = builder.find(plan)
+    if found:
+        report["verdict"] = "reuse"
+        report["reuse"] = found
+        setup = _read_setup(Job(found).path) or {}
+        report["equivalent"] = setup.get("identity") != plan.identity
+        return report
+    for running in store.running.values():
+        for entry in running.entries():
+            setup = _read_setup(entry.path)
+            if setup and setup.get("identity") == plan.identity:
+                report["running"] = entry.jobid
+    report["identical"] = [e for e in _not_finished(store, method, plan.identity, limit=limit)
+                           if e["job"] != report["running"]]
+    jobids = store.jobs_of(method)
+    report["finished_jobs"] = len(jobids)
+    report["first"] = not jobids
+    eq = builder.equivalent_sources(info, plan.source_hash)
+    nearest, count, same = _nearest(new, _setups(_limited(jobids, limit)), eq)
+    if same:  # the index missed it (being rebuilt?): a build finds it once it is back
+        report.update(verdict="reuse", reuse=same[0]["job"])
+        return report
+    report.update(nearest=nearest, compared=count, limited=len(jobids) > limit)
+    try:
+        builder.check_inputs(plan)
+    except OptionError as e:
+        report["notes"].append(f"the build would stop before running: {e}")
+    return report
+
+
+def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
+    """Why `job` ran instead of reusing an earlier job of its method."""
+    job = Job(job)
+    setup = _read_setup(job.path)
+    if setup is None:
+        raise OptionError(f"job {job}: its setup.json cannot be read")
+    setup.setdefault("jobid", str(job))
+    method = setup.get("method") or job.method
+    status = status_of(job.path)
+    report: dict[str, Any] = {
+        "mode": "job", "job": str(job), "method": method, "status": status,
+        "identity": setup.get("identity"), "starttime": setup.get("starttime"),
+        "verdict": "ran", "identical": [], "first": False, "nearest": None, "compared": 0,
+        "finished_jobs": 0, "limited": False, "notes": [],
+    }
+    wd, number = layout.split_jobid(str(job))  # type: ignore[misc]
+    jobids = store.jobs_of(method)
+
+    def earlier() -> Iterable[tuple[str, dict]]:
+        for jobid in reversed(jobids):
+            if jobid == job:
+                continue
+            other_wd, n = layout.split_jobid(jobid)  # type: ignore[misc]
+            if other_wd == wd and n > number:
+                continue
+            s = _read_setup(Job(jobid).path)
+            if s is None or (other_wd != wd and not _started_before(s, setup)):
+                continue
+            yield jobid, s
+
+    candidates = []
+    for pair in earlier():
+        if len(candidates) >= limit:
+            report["limited"] = True
+            break
+        candidates.append(pair)
+    report["finished_jobs"] = None  # not counted: that would read every earlier job
+    nearest, count, same = _nearest(setup, candidates)
+    for entry in same:  # finished earlier with the same identity: was it there in time?
+        post = Job(entry["job"]).post
+        ended = post.get("endtime")
+        try:
+            entry["finished_before"] = float(ended) <= float(setup.get("starttime"))
+        except (TypeError, ValueError):
+            entry["finished_before"] = None
+    report["identical"] = same + _not_finished(store, method, setup.get("identity") or "",
+                                               before=setup, limit=limit)
+    report.update(nearest=nearest, compared=count, first=not candidates)
+    # recorded by builders that record it; None: not known
+    report["force_build"] = setup.get("force_build")
+    return report
+
+
+# --- as text --------------------------------------------------------------------------------
+
+def _when(ts: Any) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(ts)))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
+def _short(text: str, n: int = 70) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _value(what: str, stored: Any) -> str:
+    """An option or input value as people read it."""
+    if what in ("dataset input", "job input"):
+        if stored is None:
+            return "none"
+        if isinstance(stored, list):
+            return "[" + ", ".join(map(str, stored)) + "]"
+        return str(stored)
+    try:
+        value = decode(stored)
+    except (TypeError, ValueError):
+        return _short(json.dumps(stored))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if type(value).__name__ == "timedelta":
+        return str(value)
+    if type(value).__name__ == "JobWithFile":
+        return f"{value.job}/{value.name}"
+    return _short(repr(value))
+
+
+def describe(diff: dict) -> str:
+    """One difference as a line: 'option n: 3 → 4'."""
+    what, name, change = diff["what"], diff.get("name"), diff.get("change")
+    old, new = diff.get("old"), diff.get("new")
+    if what == "source file":
+        if change == "added":
+            return f"source file {name}: newly imported ({str(new)[:8]})"
+        if change == "removed":
+            return f"source file {name}: no longer imported (was {str(old)[:8]})"
+        return f"source file {name}: {str(old)[:8]} → {str(new)[:8]}"
+    if what == "source hash":
+        return (f"source hash {str(old)[:8]} → {str(new)[:8]} (every file the same: "
+                "equivalent_hashes or another way of hashing)")
+    if what in ("option", "dataset input", "job input"):
+        if change == "added":
+            return f"{what} {name}: {_value(what, new)} (not {'an' if what == 'option' else 'a'} " \
+                   f"{what} of the method then)"
+        if change == "removed":
+            return f"{what} {name}: no longer declared (was {_value(what, old)})"
+        return f"{what} {name}: {_value(what, old)} → {_value(what, new)}"
+    if what == "slices":
+        return f"slices {old} → {new}"
+    if what == "identity scheme":
+        return (f"identity scheme: made by accel {old or '?'}, which computed identities "
+                f"differently (now accel {new or '?'})")
+    return f"identity {str(old)[:16]} → {str(new)[:16]} (no recorded part differs)"
+
+
+def _nearest_lines(report: dict, label: str) -> list[str]:
+    near = report["nearest"]
+    if near is None:
+        return []
+    diffs = near["differences"]
+    when = _when(near.get("starttime"))
+    n = len(diffs)
+    lines = [f"{label}: {near['job']}{f' (started {when})' if when else ''}, "
+             f"{n} difference{'' if n == 1 else 's'}:"]
+    lines += ["  " + describe(d) for d in diffs]
+    return lines
+
+
+def _limit_line(report: dict) -> list[str]:
+    if not report.get("limited"):
+        return []
+    if report["mode"] == "method":
+        return [f"(compared with the newest {report['compared']} of {report['finished_jobs']} "
+                f"finished jobs of {report['method']} only)"]
+    return [f"(compared with the {report['compared']} latest earlier finished jobs of "
+            f"{report['method']} only; there are more)"]
+
+
+def render(report: dict) -> str:
+    """The report as text a person reads."""
+    method = report["method"]
+    lines: list[str] = []
+    if report["mode"] == "method":
+        if report["verdict"] == "reuse":
+            how = "a source hash declared equivalent" if report.get("equivalent") else \
+                "the same identity"
+            lines.append(f"{method}: would reuse {report['reuse']} (finished, {how})")
+            return "\n".join(lines)
+        lines.append(f"{method}: would run (no finished job has identity "
+                     f"{str(report['identity'])[:16]})")
+        if report.get("running"):
+            lines.append(f"{report['running']} with this identity is running now: the build "
+                         "would wait for it and reuse it if it finishes")
+        for entry in report["identical"]:
+            lines.append(f"{entry['job']} had this identity but is {entry['status']} "
+                         "(only finished jobs are reused)")
+        if report["first"]:
+            lines.append(f"there is no finished job of {method} to compare with")
+        lines += _nearest_lines(report, "nearest job")
+    else:
+        job, status = report["job"], report["status"]
+        same = report["identical"]
+        head = f"{job} ({method}, {status})"
+        finished_same = [e for e in same if e["status"] == "finished"]
+        failed_same = [e for e in same if e["status"] != "finished"]
+        if finished_same:
+            e = finished_same[0]
+            lines.append(f"{head} has the same identity as the earlier {e['job']}, which is "
+                         "finished:")
+            if report.get("force_build"):
+                lines.append(f"  {job} was built with force_build=True")
+            elif e.get("finished_before") is False:
+                lines.append(f"  {e['job']} had not finished yet when {job} started")
+            else:
+                lines.append(f"  {job} was built with force_build=True, or {e['job']} was not "
+                             "in a workdir that build looked in")
+        elif failed_same:
+            e = failed_same[0]
+            lines.append(f"{head} ran again: the earlier {e['job']} with the same identity is "
+                         f"{e['status']}, and only finished jobs are reused")
+        elif report["first"]:
+            lines.append(f"{head} ran because it was the first job of {method}: there is no "
+                         "earlier finished one")
+        else:
+            lines.append(f"{head} ran because no earlier finished job of {method} had its "
+                         "identity")
+        others = [e for e in same if e is not (finished_same or failed_same)[0]] if same else []
+        if others:
+            lines.append("  other earlier jobs with the same identity: "
+                         + ", ".join(f"{e['job']} ({e['status']})" for e in others))
+        if status == "running":
+            lines.append(f"{job} is running: once it finishes, builds with its identity "
+                         "reuse it")
+        elif status != "finished":
+            lines.append(f"{job} is {status}: it is never reused; a build with its identity "
+                         "runs again")
+        if not finished_same:
+            lines += _nearest_lines(report, "nearest earlier job")
+    lines += _limit_line(report)
+    lines += report.get("notes") or []
+    return "\n".join(lines)

@@ -198,8 +198,8 @@ class Builder:
                         raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
                                           f"job {jobid} is {status}, not finished")
 
-    def prepare_job(self, plan: Plan, workdir: str | None,
-                    caption: str | None) -> tuple[str, Path, dict, float]:
+    def prepare_job(self, plan: Plan, workdir: str | None, caption: str | None,
+                    force_build: bool = False) -> tuple[str, Path, dict, float]:
         """A new job directory with its setup.json, registered as running:
         (job id, path, setup, start time)."""
         jobid, path = self.store.allocate(workdir)
@@ -218,6 +218,7 @@ class Builder:
             "slices": self.slices,
             "starttime": started,
             "caption": caption or "",
+            "force_build": force_build,  # for `ax why`: why it ran although a twin existed
             "versions": {"accel": VERSION, "python": sys.version.split()[0]},
             "paths": layout.paths().to_json(),
             "method_info": {

@@ -169,7 +169,8 @@ class Scheduler:
     def _launch(self, task: Task) -> None:
         task.attempts += 1
         task.weight = min(self._weight(task), self.cpus)
-        jobid, path, setup, started = self.builder.prepare_job(task.plan, task.workdir, task.caption)
+        jobid, path, setup, started = self.builder.prepare_job(task.plan, task.workdir, task.caption,
+                                                                 task.force_build)
         task.job = Job(jobid)
         task.tries.append(jobid)
         task.status = "running"

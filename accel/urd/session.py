@@ -67,6 +67,12 @@ class Urd:
         self._record(job, reused, name or method)
         return job
 
+    def _resolve_ref(self, ref: str) -> str:
+        """A job reference in a CSV cell (dev-3, METHOD, REF~N, :LIST:) -> its job id."""
+        from accel.refs import resolve
+
+        return str(resolve(ref, self.builder.store, self.db_path))
+
     def _route(self, method: str, key: str, value: Any, *given: dict | None) -> tuple:
         """Put `key` into the options, datasets or jobs dict, as the method declares it."""
         from accel.methods import input_name
@@ -150,7 +156,8 @@ class Urd:
             if source.text:
                 from accel.textvalues import from_text
 
-                opts, ds, jb = from_text(method, b.methods.get(method), row)
+                opts, ds, jb = from_text(method, b.methods.get(method), row,
+                                         resolve=self._resolve_ref)
                 plan = b.plan(method, opts, ds, jb)
             else:
                 plan = b.plan(method, **row)

@@ -35,7 +35,8 @@ from accel.jsoncodec import decode
 STATUSES = ("finished", "failed", "canceled", "timeout", "running", "unfinished")
 ENDED_BADLY = ("failed", "canceled", "timeout")
 YOUNG = 60.0  # an unfinished job this new may be one a builder is still setting up
-MTIME_SLACK = 2.0  # seconds: file systems with coarse timestamps
+MTIME_SLACK = 3600.0  # seconds a directory mtime may lag the start time it bounds: coarse
+                      # timestamps, a file server whose clock is behind ours
 TRASH = "trash"  # <workdir>/.accel/trash/: deleted jobs on their way out
 
 
@@ -166,8 +167,11 @@ class JobRecord:
         """The newest of its start, its end and its directory's mtime: how old it is."""
         return max(t for t in (self.starttime, self.endtime, self.mtime, 0.0) if t is not None)
 
-    def is_young(self, now: float) -> bool:
-        """Made (or touched) less than YOUNG seconds ago: maybe a builder is setting it up."""
+    def is_young(self, now: float, fresh: bool = False) -> bool:
+        """Made (or touched) less than YOUNG seconds ago: maybe a builder is setting it up.
+        `fresh`: look at the directory again rather than trust what was seen before."""
+        if fresh:
+            self._mtime = None
         newest = self.mtime
         try:
             newest = max(newest, os.stat(self.path / layout.SETUP).st_mtime)
@@ -336,7 +340,7 @@ class Query:
     options: tuple[tuple[str, str], ...] = ()  # (KEY, VALUE text)
 
     def matches(self, rec: JobRecord) -> bool:
-        # a stat: a job whose directory last changed before --since started before it
+        # a stat: a job whose directory last changed (well) before --since started before it
         if self.since is not None and rec.mtime + MTIME_SLACK < self.since:
             return False
         # setup.json
@@ -621,15 +625,17 @@ def _flocked(path: Path) -> bool:
 
 
 def _process_start(pid: int) -> float | None:
-    """When process `pid` started (unix seconds), from /proc; None if unknown."""
+    """When process `pid` started (unix seconds, to about 10 ms), from /proc; None if
+    unknown. /proc/PID/stat counts clock ticks since boot; /proc/uptime says how long ago
+    the boot was more precisely than /proc/stat's whole-second btime."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
-        ticks = int(fields[19])  # field 22 of the whole line: starttime, in clock ticks
-        with open("/proc/stat", "rb") as f:
-            btime = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))
-        return btime + ticks / os.sysconf("SC_CLK_TCK") - 1.0  # btime is whole seconds
-    except (OSError, ValueError, IndexError, StopIteration):
+        ticks = int(fields[19])  # field 22 of the whole line: starttime
+        with open("/proc/uptime", "rb") as f:
+            uptime = float(f.read().split()[0])
+        return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK") - 0.05
+    except (OSError, ValueError, IndexError):
         return None
 
 
@@ -684,7 +690,7 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
             keep(jobid, f"{status} (--keep-failed)")
         elif older_than is not None and rec.last_change() >= older_than:
             keep(jobid, "newer than --older-than")
-        elif status == "finished" and builders:
+        elif builders:  # its urd list, its JobList (failed attempts too) may need it yet
             start = rec.starttime or rec.mtime
             for since, who in builders:
                 if start >= since:
@@ -760,30 +766,56 @@ def still_deletable(rec: JobRecord, store: Any, now: float) -> bool:
         return False
     if store.running[rec.workdir].get(rec.jobid) is not None:
         return False
-    return not (status == "unfinished" and rec.is_young(now))
+    return not (status == "unfinished" and rec.is_young(now, fresh=True))
 
 
-def protect_newcomers(plan: GcPlan, store: Any) -> list[Fate]:
-    """Spare what jobs made or registered since the plan refer to; returns the spared.
+def protect_newcomers(plan: GcPlan, store: Any, late_roots: Iterable[str] = ()) -> list[Fate]:
+    """Spare what gc meant to delete but is now in use; returns the spared.
 
-    A build may have started using a job gc meant to delete while gc was looking."""
+    While gc looked, a build may have started using such a job (a new job directory, or a
+    job in the running registry, refers to it) or recorded it in an urd list (the caller
+    passes the roots as they are now: `late_roots`)."""
     workdirs = {name: wd.path for name, wd in store.workdirs.items()}
     by_id = {f.rec.jobid: f for f in plan.fates}
-    newcomers = [rec for rec in records(workdirs) if rec.jobid not in by_id]
+    spared: list[Fate] = []
+    queue: list[tuple[JobRecord, str]] = []
+    for rec in records(workdirs):
+        if rec.jobid not in by_id:
+            queue.append((rec, f"{rec.jobid}, made while gc ran"))
     for registry in store.running.values():
         for entry in registry.entries():
             if entry.jobid in by_id:
-                newcomers.append(by_id[entry.jobid].rec)
-    spared, queue = [], [(rec, rec.jobid) for rec in newcomers]
+                queue.append((by_id[entry.jobid].rec, f"{entry.jobid}, running"))
+    for jobid in late_roots:
+        fate = by_id.get(jobid)
+        if fate is not None and fate.delete:
+            fate.delete, fate.reason = False, "in an urd list or result link made while gc ran"
+            spared.append(fate)
+            queue.append((fate.rec, jobid))
     while queue:
         rec, root = queue.pop()
         for ref in rec.references():
             fate = by_id.get(ref)
             if fate is not None and fate.delete:
-                fate.delete, fate.reason = False, f"used by {root} (made while gc ran)"
+                fate.delete, fate.reason = False, f"used by {root}"
                 spared.append(fate)
                 queue.append((fate.rec, root))
     return spared
+
+
+def _twins(plan: GcPlan) -> dict[tuple[str, str], JobRecord]:
+    """(workdir, identity) -> the newest kept finished job with that identity, for the
+    identities of finished jobs about to go: the index should find the kept one then."""
+    wanted = {(f.rec.workdir, f.rec.setup.get("identity")) for f in plan.doomed
+              if f.rec.status == "finished"}
+    twins: dict[tuple[str, str], JobRecord] = {}
+    for f in plan.kept:  # newest first
+        rec = f.rec
+        if rec.status == "finished":
+            key = (rec.workdir, rec.setup.get("identity"))
+            if key in wanted and key not in twins:
+                twins[key] = rec  # type: ignore[index]
+    return twins
 
 
 def delete(rec: JobRecord, store: Any) -> bool:
@@ -814,14 +846,15 @@ def _rmtree(path: Path) -> None:
             pass
 
 
-def collect(plan: GcPlan, store: Any) -> tuple[list[Fate], list[Fate], int]:
+def collect(plan: GcPlan, store: Any, late_roots: Any = None) -> tuple[list[Fate], list[Fate], int]:
     """Carry out `plan`: (deleted, spared, bytes freed).
 
     First every workdir's next-number hint goes past the highest number there (numbers
     gc frees are never handed out again); then leftovers of an interrupted gc go; then
-    whatever jobs made since the plan use is spared; then each job is deleted, after a
-    last look that it is not in use. The hint is checked again at the end, in case a
-    builder that read it before gc moved it wrote a lower one.
+    whatever came into use since the plan is spared (`late_roots()`: the urd and result
+    link roots as they are now); then each job is deleted, after a last look that it is
+    not in use. The hint is checked again at the end, in case a builder that read it
+    before gc moved it wrote a lower one.
     """
     highest = dict(plan.highest)
     for f in plan.doomed:
@@ -833,12 +866,16 @@ def collect(plan: GcPlan, store: Any) -> tuple[list[Fate], list[Fate], int]:
         for p in paths:
             freed += disk_usage(p)
             _rmtree(p)
-    spared = protect_newcomers(plan, store)
+    spared = protect_newcomers(plan, store, late_roots() if late_roots else ())
+    twins = _twins(plan)
     deleted = []
     for f in plan.doomed:
         if delete(f.rec, store):
             deleted.append(f)
             freed += f.size if f.size is not None else 0
+            twin = twins.get((f.rec.workdir, f.rec.setup.get("identity")))
+            if twin is not None and twin.number < f.rec.number and twin.method:
+                store.indexes[twin.workdir].add(twin.setup["identity"], twin.jobid, twin.method)
         else:
             f.delete, f.reason = False, "in use when gc came to it"
             spared.append(f)

@@ -1,0 +1,170 @@
+"""ax gc: delete failed, canceled, timed-out and unfinished jobs, and finished jobs nothing
+refers to. What counts as referenced, and how a job is deleted safely, is
+`accel.store.catalog` (plan_gc, delete); this module asks, reports and confirms.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+
+import click
+
+from accel.cli.common import fmt_time, json_option, load, print_json, store_of, table
+
+SHOWN = 40  # jobs listed by name before "... and N more"
+
+
+def fmt_bytes(n: int) -> str:
+    v = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if v < 1024 or unit == "TiB":
+            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
+        v /= 1024
+    return f"{n} B"
+
+
+@click.command()
+@click.option("--dry-run", "-n", is_flag=True, help="Say what would go; delete nothing.")
+@click.option("--keep-failed", is_flag=True,
+              help="Keep failed, canceled and timed-out jobs (and what they used).")
+@click.option("--older-than", metavar="AGE",
+              help="Only delete jobs that last changed more than AGE ago (2h, 3d, 1w, or a "
+                   "date: before it).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask (asked only at a terminal).")
+@json_option
+@click.pass_context
+def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | None,
+       yes: bool, as_json: bool) -> int:
+    """Delete failed, canceled, timed-out and unfinished jobs, and finished jobs nothing
+    refers to; say what goes and how much it frees.
+
+    A job is referenced, and kept, when it is in an urd list, linked from the result
+    directory, running, or used by a kept job (a job or dataset input, a JobWithFile
+    option, a subjob, a dataset's previous or parent) -- transitively. A running job, an
+    unfinished job less than a minute old and the jobs of a build running now are never
+    touched. At a terminal gc asks before deleting (--yes does not ask).
+    """
+    from accel.errors import AccelError
+    from accel.store import catalog
+
+    cfg = load(ctx)
+    now = time.time()
+    cutoff = catalog.user_value("--older-than", catalog.parse_when, older_than, now) \
+        if older_than else None
+    store = store_of(cfg)
+    urd_jobs, lists = _urd_references(cfg)
+
+    lock = None
+    if not dry_run:
+        lock = catalog.GcLock(store)
+        if not lock.acquire():
+            raise AccelError("another ax gc is running on these workdirs; try again when it is done")
+    try:
+        plan = catalog.plan_gc(store, urd_jobs, cfg.result_directory, keep_failed=keep_failed,
+                               older_than=cutoff, now=now)
+        total = catalog.measure(plan)
+        doomed = plan.doomed
+        trash = [p for paths in plan.trash.values() for p in paths]
+        report = _report(plan, total, trash, lists, dry_run)
+        if as_json:
+            out = {"dry_run": dry_run, "bytes": total, "urd_lists": lists,
+                   "delete": [f.as_json() for f in doomed],
+                   "keep": [f.as_json() for f in plan.kept],
+                   "trash": [str(p) for p in trash]}
+        else:
+            click.echo(report)
+        if dry_run or not (doomed or trash):
+            if as_json:
+                print_json(out)
+            elif not dry_run:
+                click.echo("nothing to delete")
+            return 0
+        if not yes and sys.stdin.isatty():
+            if as_json:
+                click.echo(report, err=True)
+            if not click.confirm(f"Delete {_jobs(len(doomed))} ({fmt_bytes(total)})?",
+                                 default=False, err=True):
+                click.echo("nothing deleted", err=True)
+                return 1
+        deleted, spared, freed = catalog.collect(plan, store, lambda: _roots_now(cfg))
+        if as_json:
+            out["delete"] = [f.as_json() for f in deleted]
+            out["spared"] = [f.as_json() for f in spared]
+            out["bytes"] = freed
+            print_json(out)
+        else:
+            for f in spared:
+                click.echo(f"kept {f.rec.jobid} after all: {f.reason}")
+            click.echo(f"deleted {_jobs(len(deleted))}, freed {fmt_bytes(freed)}")
+        return 0
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _urd_references(cfg) -> tuple[set[str], list[str]]:
+    """Every job id in any urd list, and the lists' names (no database: none, not made)."""
+    if not cfg.urd_db.exists():
+        return set(), []
+    from accel.urd.lists import UrdLists
+
+    lists = UrdLists(cfg.urd_db)
+    try:
+        return lists.references(), lists.list()
+    finally:
+        lists.close()
+
+
+def _roots_now(cfg) -> set[str]:
+    """The urd and result-link roots again, just before deleting: a build may have
+    recorded a session or made a link while gc looked."""
+    from accel.store import catalog
+
+    return _urd_references(cfg)[0] | set(catalog.linked_jobs(cfg.result_directory,
+                                                             dict(cfg.workdirs)))
+
+
+def _jobs(n: int) -> str:
+    return f"{n} job" + ("" if n == 1 else "s")
+
+
+def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> str:
+    doomed, kept = plan.doomed, plan.kept
+    lines = []
+    if not lists:
+        lines.append("note: this project has no urd lists, so a finished job is kept only if "
+                     "the result directory links to it or a kept job uses it")
+    if doomed:
+        why = Counter("finished, nothing refers to it" if f.rec.status == "finished"
+                      else f.rec.status for f in doomed)
+        head = "would delete" if dry_run else "to delete"
+        lines.append(f"{head}: {_jobs(len(doomed))}, {fmt_bytes(total)} "
+                     f"({', '.join(f'{n} {w}' for w, n in why.most_common())})")
+        rows = [(f.rec.jobid, f.rec.method or "?", f.rec.status, fmt_time(f.rec.starttime),
+                 fmt_bytes(f.size or 0)) for f in doomed[:SHOWN]]
+        lines.append(table(rows, ("job", "method", "status", "started", "size")))
+        if len(doomed) > SHOWN:
+            lines.append(f"... and {len(doomed) - SHOWN} more (ax gc --dry-run --json lists all)")
+    if trash:
+        lines.append(f"{'would remove' if dry_run else 'to remove'}: {len(trash)} leftovers "
+                     "of an earlier gc that was interrupted")
+    if kept:
+        groups = Counter(_group(f.reason) for f in kept)
+        lines.append(f"kept: {_jobs(len(kept))} "
+                     f"({', '.join(f'{n} {w}' for w, n in groups.most_common())})")
+    elif not doomed:
+        lines.append("no jobs")
+    if dry_run:
+        lines.append("dry run: nothing deleted")
+    return "\n".join(lines)
+
+
+def _group(reason: str) -> str:
+    for prefix, group in (("used by", "used by kept jobs"), ("linked", "linked from results"),
+                          ("made by a build", "made by a build running now"),
+                          ("unfinished, made", "just made")):
+        if reason.startswith(prefix):
+            return group
+    return reason

@@ -1,0 +1,512 @@
+"""ax gc, run as a user runs it, on real projects built by `ax run`.
+
+What must hold: nothing referenced is ever deleted (urd lists, result links, every kind of
+input, subjobs, dataset previous/parent, transitively); a running job, its inputs and the
+jobs of a build still running are never touched; --dry-run deletes nothing; a number gc
+frees is never handed out again; and job references still resolve afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import AX, Project, cli_env, one_error_line, printed, script, start_ax, wait_for
+
+from accel.job import status_of
+
+MAKE = '''
+from accel.dataset import Dataset
+
+options = dict(n=int, previous_ds="", parent_ds="")
+
+
+def synthesis(job, slices, options):
+    if options.parent_ds:
+        parent = Dataset(options.parent_ds)
+        dw = job.datasetwriter(parent=options.parent_ds, columns={"y": "int64"})
+        for s in range(slices):
+            dw.set_slice(s)
+            for x in parent.iterate(s, "x"):
+                dw.write(x * 10)
+    else:
+        dw = job.datasetwriter(columns={"x": "int64"}, previous=options.previous_ds or None)
+        for s in range(slices):
+            dw.set_slice(s)
+            dw.write(options.n + s)
+    return options.n
+'''
+
+LEAF = '''
+options = dict(n=int)
+
+
+def synthesis(options):
+    return options.n
+'''
+
+PARENT = '''
+def synthesis():
+    from accel.subjobs import build
+    return str(build("leaf", n=100))
+'''
+
+USE = '''
+from accel import JobWithFile
+
+options = dict(n=int, model=JobWithFile, fail=False)
+jobs = ("source",)
+datasets = ("data",)
+
+
+def synthesis(options, jobs, datasets):
+    if options.fail:
+        raise ValueError("failing on purpose")
+    total = options.n
+    if options.model:
+        total += options.model.load()
+    if jobs.source:
+        total += jobs.source.load()
+    if datasets.data:
+        total += sum(datasets.data.iterate(None, "x"))
+    return total
+'''
+
+SLEEPER = '''
+import os
+import time
+
+options = dict(go=str, n=0)
+jobs = ("source",)
+
+
+def synthesis(options):
+    while not os.path.exists(options.go):   # holds until the test says go
+        time.sleep(0.05)
+    return 1
+'''
+
+PIPELINE = '''
+def main(urd):
+    m = urd.build("make", n=1)                                     # only in L's dataset.previous
+    l = urd.build("make", n=2, previous_ds=m + "/default")
+    k = urd.build("use", data=l + "/default", n=1)                 # dataset input L
+    a = urd.build("make", n=3)
+    b = urd.build("make", n=4, previous_ds=a + "/default")         # dataset.previous A
+    p = urd.build("make", n=5)
+    c = urd.build("make", n=6, parent_ds=p + "/default")           # dataset.parent P
+    e = urd.build("leaf", n=1)
+    d = urd.build("use", model=e.withfile("result.pickle"), n=2)   # JobWithFile E
+    i = urd.build("leaf", n=2)
+    h = urd.build("use", source=i, n=3)                            # job input I
+    f = urd.build("parent")                                        # subjob G
+    g = f.load()
+    q = urd.build("leaf", n=3)
+    r = urd.build("use", source=q, n=4)                            # linked from results/
+    r.link_result("result.pickle", "sub/r.pickle")
+    u1 = urd.build("leaf", n=50)                                   # nothing refers to it
+    u2 = urd.build("use", source=i, n=6)                           # uses I; nothing uses it
+    u3 = urd.build("leaf", n=51)                                   # only used by U4
+    u4 = urd.build("use", source=u3, n=7)                          # nothing uses it
+    urd.begin("main", 1)
+    urd.build("make", n=4, previous_ds=a + "/default")
+    urd.build("make", n=6, parent_ds=p + "/default")
+    urd.build("use", model=e.withfile("result.pickle"), n=2)
+    urd.build("parent")
+    urd.build("use", source=i, n=3)
+    urd.build("use", data=l + "/default", n=1)
+    urd.finish("main")
+    print("RESULT", json.dumps(dict(M=m, L=l, K=k, A=a, B=b, P=p, C=c, E=e, D=d, I=i, H=h,
+                                    F=f, G=g, Q=q, R=r, U1=u1, U2=u2, U3=u3, U4=u4)))
+'''
+
+FAIL = '''
+def main(urd):
+    x = urd.build("leaf", n=60)
+    print("RESULT", json.dumps(x))
+    urd.build("use", source=x, n=8, fail=True)
+'''
+
+
+def gc(project: Project, *args: str, rc: int = 0, **kw) -> subprocess.CompletedProcess:
+    """`ax gc ARGS` as a script runs it (stdin not a terminal)."""
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    p = subprocess.run([*AX, "gc", *args], cwd=project.root, capture_output=True, text=True,
+                       env=cli_env(), timeout=120, **kw)
+    assert p.returncode == rc, f"ax gc {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "Traceback" not in p.stderr + p.stdout, p.stderr
+    return p
+
+
+def plan(project: Project, *args: str) -> dict:
+    return json.loads(gc(project, "--dry-run", "--json", *args).stdout)
+
+
+def fates(project: Project, *args: str) -> tuple[set[str], dict[str, str]]:
+    """(the jobs a dry run would delete, kept job -> why)."""
+    d = plan(project, *args)
+    return {j["jobid"] for j in d["delete"]}, {j["jobid"]: j["reason"] for j in d["keep"]}
+
+
+def tree(root: Path) -> dict[str, int]:
+    """Every file and link under `root`, with its size; but gc's own lock and the running
+    registry (whose readers drop the files of builders that are gone)."""
+    return {str(p.relative_to(root)): p.lstat().st_size for p in root.rglob("*")
+            if p.name != "gc.lock" and "running" not in p.relative_to(root).parts}
+
+
+def run(project: Project, name: str | None = None, rc: int = 0) -> subprocess.CompletedProcess:
+    args = ["run", "-q"] + ([name] if name else [])
+    p = subprocess.run([*AX, *args], cwd=project.root, capture_output=True, text=True,
+                       env=cli_env(), timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == rc, f"ax {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def backdate(path: Path, seconds: float = 600) -> None:
+    t = time.time() - seconds
+    for p in [path, *path.iterdir()]:
+        os.utime(p, (t, t), follow_symlinks=False)
+
+
+def hand_made_unfinished(project: Project, jobid: str, like: str) -> Path:
+    """A job directory whose run died before post.json (setup.json only)."""
+    wd = project.root / "workdirs" / "dev"
+    (wd / jobid).mkdir()
+    setup = json.loads((wd / like / "setup.json").read_text())
+    (wd / jobid / "setup.json").write_text(json.dumps(dict(setup, jobid=jobid)))
+    return wd / jobid
+
+
+def running_sleeper(project: Project) -> str | None:
+    wd = project.root / "workdirs" / "dev"
+    for name in project.job_dirs():
+        try:
+            method = json.loads((wd / name / "setup.json").read_text())["method"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if method == "sleeper" and status_of(wd / name) == "running":
+            return name
+    return None
+
+
+def number(jobid: str) -> int:
+    return int(jobid.rsplit("-", 1)[1])
+
+
+@pytest.fixture
+def pipeline(project: Project):
+    for name, src in (("make", MAKE), ("leaf", LEAF), ("parent", PARENT), ("use", USE),
+                      ("sleeper", SLEEPER)):
+        project.method(name, src)
+    script(project, PIPELINE)
+    script(project, FAIL, "fail")
+    jobs = printed(run(project))
+    x = printed(run(project, "fail", rc=1))
+    failed = project.job_dirs()[-1]
+    assert failed != x and status_of(project.root / "workdirs" / "dev" / failed) == "failed"
+    jobs.update(X=x, FAILED=failed)
+    return jobs
+
+
+def test_gc_keeps_everything_referenced(project: Project, pipeline: dict) -> None:
+    jobs = pipeline
+    wd = project.root / "workdirs" / "dev"
+    highest = max(number(j) for j in project.job_dirs())
+    old = hand_made_unfinished(project, f"dev-{highest + 1}", jobs["U1"])
+    backdate(old)
+    young = hand_made_unfinished(project, f"dev-{highest + 2}", jobs["U1"])
+    leftover = wd / ".accel" / "trash" / "dev-999.12345.abcdef"
+    leftover.mkdir(parents=True)
+    (leftover / "result.pickle").write_bytes(b"x" * 5000)
+
+    expect_gone = {jobs[k] for k in ("U1", "U2", "U3", "U4", "X", "FAILED")} | {old.name}
+    expect_kept = set(project.job_dirs()) - expect_gone
+    assert young.name in expect_kept and jobs["G"] in expect_kept
+
+    # a dry run says so and deletes nothing
+    before = tree(project.root)
+    gone, kept = fates(project)
+    assert gone == expect_gone
+    assert set(kept) == expect_kept
+    assert kept[jobs["B"]] == "in an urd list"
+    assert kept[jobs["R"]].startswith("linked from the result directory (sub/r.pickle)")
+    assert kept[jobs["M"]].startswith(f"used by {jobs['L']} (dataset 'default': previous")
+    assert kept[jobs["L"]].startswith(f"used by {jobs['K']} (dataset input 'data')")
+    assert kept[jobs["A"]].startswith(f"used by {jobs['B']} (dataset 'default': previous")
+    assert kept[jobs["P"]].startswith(f"used by {jobs['C']} (dataset 'default': parent")
+    assert kept[jobs["E"]].startswith(f"used by {jobs['D']} (a JobWithFile option")
+    assert kept[jobs["I"]].startswith(f"used by {jobs['H']} (job input 'source')")
+    assert kept[jobs["G"]].startswith(f"used by {jobs['F']} (subjob")
+    assert kept[jobs["Q"]].startswith(f"used by {jobs['R']} (job input 'source')")
+    assert kept[young.name].startswith("unfinished, made less than 60 s ago")
+    out = gc(project, "--dry-run").stdout
+    assert "would delete: 7 jobs" in out and "dry run: nothing deleted" in out
+    assert "would remove: 1 leftovers of an earlier gc" in out
+    assert tree(project.root) == before
+
+    out = gc(project).stdout
+    assert "deleted 7 jobs, freed" in out
+    assert set(project.job_dirs()) == expect_kept
+    assert list((wd / ".accel" / "trash").iterdir()) == []
+
+    # what is kept still works, datasets across jobs included
+    chain = subprocess.run([*AX, "cat", jobs["L"], "--chain", "--format", "json"],
+                           cwd=project.root, capture_output=True, text=True, env=cli_env())
+    assert chain.returncode == 0, chain.stderr
+    assert len(chain.stdout.splitlines()) == 4  # L's two rows and M's two
+    child = subprocess.run([*AX, "cat", jobs["C"], "--format", "json"], cwd=project.root,
+                           capture_output=True, text=True, env=cli_env())
+    assert child.returncode == 0 and '"x"' in child.stdout and '"y"' in child.stdout
+    assert (project.root / "results" / "sub" / "r.pickle").exists()
+
+    # the same build again: the kept jobs are reused, the deleted ones made anew, with
+    # numbers no job had before (gc freed the highest ones: the hint moved past them)
+    again = printed(run(project))
+    for k in ("M", "L", "K", "A", "B", "P", "C", "E", "D", "I", "H", "F", "G", "Q", "R"):
+        assert again[k] == jobs[k], k
+    for k in ("U1", "U2", "U3", "U4"):
+        assert number(again[k]) > highest + 2, (k, again[k])
+    x = printed(run(project, "fail", rc=1))
+    assert number(x) > highest + 2
+
+
+def test_dry_run_and_urd_free_project_note(project: Project, pipeline: dict) -> None:
+    (project.root / ".accel" / "urd.db").unlink()
+    for f in (project.root / ".accel").glob("urd.db-*"):
+        f.unlink()
+    before = tree(project.root)
+    out = gc(project, "--dry-run").stdout
+    assert out.startswith("note: this project has no urd lists")
+    assert tree(project.root) == before
+    gone, kept = fates(project)
+    # only the linked job and what it uses (transitively) survive
+    assert set(kept) == {pipeline["R"], pipeline["Q"]}
+
+
+def test_gc_never_touches_a_running_job(project: Project, pipeline: dict, procs) -> None:
+    go = project.root / "go"
+    jobs = pipeline
+    script(project, f'''
+        def main(urd):
+            mine = urd.build("leaf", n=7)                          # made by this build
+            job = urd.build("sleeper", go={str(go)!r}, source={jobs["U1"]!r})
+            print("RESULT", json.dumps(mine))
+    ''', "sleep")
+    p = start_ax(project, procs, "run", "sleep", tag="sleep")
+    wd = project.root / "workdirs" / "dev"
+
+    sleeper = wait_for(lambda: running_sleeper(project), what="the sleeper to run", proc=p)
+    mine = f"dev-{number(sleeper) - 1}"
+    gone, kept = fates(project)
+    assert kept[sleeper] == "running"
+    assert kept[jobs["U1"]].startswith(f"used by {sleeper} (job input 'source')")
+    assert kept[mine].startswith("made by a build still running (pid ")
+    assert jobs["U2"] in gone
+
+    out = gc(project).stdout  # from another process, while the sleeper runs
+    assert "deleted" in out
+    assert {sleeper, mine, jobs["U1"]} <= set(project.job_dirs())
+    assert jobs["U2"] not in project.job_dirs()
+    assert status_of(wd / sleeper) == "running"
+
+    go.write_text("go")
+    assert p.wait(timeout=60) == 0, (project.root / "sleep.err").read_text()
+    assert status_of(wd / sleeper) == "finished"
+
+
+def test_killed_job_is_kept_while_young_then_goes_and_its_number_stays_used(
+        project: Project, pipeline: dict, procs) -> None:
+    go = project.root / "go"
+    script(project, f'''
+        def main(urd):
+            job = urd.build("sleeper", go={str(go)!r}, n=1)
+            print("RESULT", json.dumps(job))
+    ''', "sleep")
+    p = start_ax(project, procs, "run", "sleep", tag="sleep")
+    wd = project.root / "workdirs" / "dev"
+    sleeper = wait_for(lambda: running_sleeper(project), what="the sleeper to run", proc=p)
+    assert sleeper == project.job_dirs()[-1]
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    wait_for(lambda: status_of(wd / sleeper) == "unfinished", what="the job to show unfinished")
+
+    gone, kept = fates(project)
+    assert kept[sleeper].startswith("unfinished, made less than 60 s ago")
+    gc(project)
+    assert sleeper in project.job_dirs()
+
+    backdate(wd / sleeper)
+    gone, kept = fates(project)
+    assert sleeper in gone
+    gc(project)
+    assert sleeper not in project.job_dirs()
+
+    go.write_text("go")
+    again = printed(run(project, "sleep"))
+    assert number(again) > number(sleeper)
+
+
+def test_keep_failed_and_older_than(project: Project, pipeline: dict) -> None:
+    jobs = pipeline
+    unreferenced = {jobs[k] for k in ("U1", "U2", "U3", "U4")}
+    gone, kept = fates(project, "--keep-failed")
+    assert gone == unreferenced
+    assert kept[jobs["FAILED"]] == "failed (--keep-failed)"
+    assert kept[jobs["X"]].startswith(f"used by {jobs['FAILED']} (job input 'source')")
+
+    gone, kept = fates(project, "--older-than", "1h")
+    assert gone == set()
+    assert kept[jobs["U1"]] == "newer than --older-than"
+    gone, kept = fates(project, "--older-than", "0s")
+    assert gone == unreferenced | {jobs["X"], jobs["FAILED"]}
+    out = gc(project, "--older-than", "1w").stdout
+    assert "nothing to delete" in out
+
+    gc(project, "--keep-failed")
+    assert {jobs["FAILED"], jobs["X"]} <= set(project.job_dirs())
+    assert not unreferenced & set(project.job_dirs())
+
+
+def test_references_resolve_after_gc(project: Project) -> None:
+    project.method("leaf", LEAF)
+    script(project, '''
+        def main(urd):
+            jobs = [urd.build("leaf", n=n) for n in (1, 2, 3)]
+            urd.begin("keep", 1)
+            urd.build("leaf", n=1)
+            urd.build("leaf", n=3)
+            urd.finish("keep")
+            print("RESULT", json.dumps(jobs))
+    ''')
+    one, two, three = printed(run(project))
+    gc(project)
+    assert project.job_dirs() == [one, three]
+
+    def ref(r: str) -> str:
+        p = subprocess.run([*AX, "job", r, "--json"], cwd=project.root, capture_output=True,
+                           text=True, env=cli_env())
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)["jobid"]
+
+    assert ref("leaf") == three
+    assert ref("leaf~1") == one
+    p = subprocess.run([*AX, "job", two], cwd=project.root, capture_output=True, text=True,
+                       env=cli_env())
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert [j["jobid"] for j in json.loads(subprocess.run(
+        [*AX, "jobs", "--json"], cwd=project.root, capture_output=True, text=True,
+        env=cli_env()).stdout)] == [three, one]
+    # the deleted job is not found by its identity any more: built again, under a new number
+    again = printed(run(project))
+    assert again[0] == one and again[2] == three
+    assert number(again[1]) > number(three)
+
+
+def test_an_older_twin_is_found_after_the_newer_goes(project: Project) -> None:
+    project.method("leaf", LEAF)
+    script(project, """
+        def main(urd):
+            urd.begin("keep", 1)
+            kept = urd.build("leaf", n=1)
+            urd.finish("keep")
+            twin = urd.build("leaf", n=1, force_build=True)   # same identity, newer
+            print("RESULT", json.dumps([kept, twin]))
+    """)
+    kept, twin = printed(run(project))
+    assert kept != twin
+    script(project, """
+        def main(urd):
+            print("RESULT", json.dumps(urd.build("leaf", n=1)))
+    """, "again")
+    assert printed(run(project, "again")) == twin
+    gc(project)
+    assert project.job_dirs() == [kept]
+    assert printed(run(project, "again")) == kept  # reused, not built again
+
+
+def test_references_across_workdirs(tmp_path: Path) -> None:
+    project = Project(tmp_path / "two", workdirs=("dev", "side"))
+    project.method("leaf", LEAF)
+    project.method("use", USE)
+    script(project, """
+        def main(urd):
+            src = urd.build("leaf", n=1, workdir="side")
+            gone = urd.build("leaf", n=2, workdir="side")
+            urd.begin("keep", 1)
+            user = urd.build("use", source=src, n=1)
+            urd.finish("keep")
+            print("RESULT", json.dumps([src, gone, user]))
+    """)
+    src, gone, user = printed(run(project))
+    assert src.startswith("side-") and user.startswith("dev-")
+    deleted, kept = fates(project)
+    assert deleted == {gone}
+    assert kept[src].startswith(f"used by {user}")
+    gc(project)
+    assert project.job_dirs("side") == [src] and project.job_dirs("dev") == [user]
+    script(project, """
+        def main(urd):
+            print("RESULT", json.dumps(urd.build("leaf", n=3, workdir="side")))
+    """, "more")
+    assert number(printed(run(project, "more"))) > number(gone)
+
+
+def _gc_at_a_terminal(project: Project, answer: str, *args: str) -> tuple[int, str]:
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([*AX, "gc", *args], cwd=project.root, stdin=slave,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=cli_env())
+        os.write(master, answer.encode())
+        out, err = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "Traceback" not in err, err
+    return p.returncode, out + err
+
+
+def test_asks_at_a_terminal(project: Project) -> None:
+    project.method("leaf", LEAF)
+    script(project, '''
+        def main(urd):
+            urd.build("leaf", n=1)
+    ''')
+    run(project)
+    rc, out = _gc_at_a_terminal(project, "n\n")
+    assert rc == 1 and "Delete 1 job" in out and "nothing deleted" in out
+    assert project.job_dirs() == ["dev-1"]
+    rc, out = _gc_at_a_terminal(project, "y\n")
+    assert rc == 0 and "deleted 1 job" in out
+    assert project.job_dirs() == []
+    run(project)
+    rc, out = _gc_at_a_terminal(project, "", "--yes")
+    assert rc == 0 and "Delete" not in out and "deleted 1 job" in out
+
+
+def test_one_gc_at_a_time(project: Project) -> None:
+    from accel.store.locks import FlockLock
+
+    meta = project.root / "workdirs" / "dev" / ".accel"
+    meta.mkdir(parents=True)
+    lock = FlockLock(meta / "gc.lock")
+    lock.acquire()
+    try:
+        p = gc(project, rc=1)
+        assert "another ax gc is running" in one_error_line(p, ("ax: ",))
+        gc(project, "--dry-run")  # a dry run only reads
+    finally:
+        lock.release()
+
+
+@pytest.mark.parametrize("age", ["soon", "3 fortnights", "-2h", "2024-02-30"])
+def test_bad_age_is_one_line(project: Project, age: str) -> None:
+    p = gc(project, "--older-than", age, rc=2)
+    assert "--older-than" in one_error_line(p, ("ax: ",))

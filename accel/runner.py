@@ -170,6 +170,10 @@ class Runner:
                                   "message": str(e), "traceback": traceback.format_exc()}
             status = 1
         finally:
+            try:
+                self.close_subjob_builder()
+            except Exception:
+                pass
             self.tee.close()
         self.post.update(
             jobid=self.jobid, exitcode=status, starttime=start, endtime=time.time(),
@@ -201,6 +205,13 @@ class Runner:
         if callable(getattr(module, "synthesis", None)):
             return self.in_process("synthesis", module.synthesis, args)
         return prepare_res
+
+    def close_subjob_builder(self) -> None:
+        """Subjobs hook: a method that built subjobs made a builder in this process; it
+        must let go of its registry file before the job ends (only if it was loaded)."""
+        subjobs = sys.modules.get("accel.subjobs")
+        if subjobs is not None:
+            subjobs.close_builder()
 
     def finish_datasets(self) -> list[str]:
         """Datasets hook: finish every dataset writer of the job and write their meta.json

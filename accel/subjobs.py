@@ -35,6 +35,15 @@ def _job_builder():
     return _builder
 
 
+def close_builder() -> None:
+    """The job is ending: the subjob builder lets go of what it holds (its entry in the
+    running-jobs registry, its executor's guard). Called by the runner."""
+    global _builder
+    if _builder is not None:
+        _builder.close()
+        _builder = None
+
+
 def build(method: str, options: dict | None = None, datasets: dict | None = None,
           jobs: dict | None = None, **kw: Any) -> Job:
     """Build a job from a running method (a subjob), or from a build script via its urd."""

@@ -772,6 +772,8 @@ def test_subjobs_built_in_synthesis_are_listed_and_reused(project):
     assert direct == child
     assert sorted(project.job_dirs()) == sorted([parent, child])
     assert project.job(child).method == "child"
+    # neither ax run's builder nor the one in the parent job left a running-jobs file
+    assert list((project.root / "workdirs" / "dev" / ".accel" / "running").iterdir()) == []
 
     p = ax_run(project)
     assert printed(p) == r

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel import layout
-from accel.errors import ConfigError
+from accel.errors import ConfigError, UserError
 
 __all__ = [
     "CONFIG_NAME",
@@ -40,6 +40,7 @@ __all__ = [
     "find_config",
     "load_config",
     "parse_config_text",
+    "parse_executor",
 ]
 
 CONFIG_NAME = "accelerator.conf"
@@ -441,29 +442,46 @@ class _Parser:
         if entry is None:
             return ExecutorSpec("local")
         lineno, value = self._one(entry)
-        words = value.split(None, 2)
-        if words == ["local"]:
-            return ExecutorSpec("local")
-        if words[0] != "dask":
-            raise self.error(
-                lineno,
-                "executor: expected 'local', 'dask ADDRESS' or 'dask scheduler-file PATH', "
-                f"got {value!r}",
-            )
-        if len(words) == 1:
-            raise self.error(lineno, "executor: dask needs an ADDRESS or scheduler-file PATH")
-        if words[1] == "scheduler-file":
-            if len(words) < 3:
-                raise self.error(lineno, "executor: dask scheduler-file needs a PATH")
-            # Not checked for existence: the scheduler writes it when it starts.
-            return ExecutorSpec("dask", scheduler_file=_path(words[2], project_dir))
-        address = value.split(None, 1)[1]
-        normalised = _dask_address(address)
-        if normalised is None:
-            raise self.error(
-                lineno, f"executor: bad dask address {address!r} (expected tcp://HOST:PORT)"
-            )
-        return ExecutorSpec("dask", address=normalised)
+        spec = _executor_spec(value, project_dir)
+        if isinstance(spec, str):
+            raise self.error(lineno, f"executor: {spec}")
+        return spec
+
+
+def parse_executor(text: str, base: Path | str | None = None) -> ExecutorSpec:
+    """An `executor` value as the conf key takes it (for `ax run --executor TEXT`):
+    'local', 'dask ADDRESS' or 'dask scheduler-file PATH'. A relative PATH is taken from
+    `base` (default: the current folder). A bad value is a UserError saying what is wrong,
+    in the words the conf key uses."""
+    value = str(text).strip()
+    if not value:
+        raise UserError("executor: needs a value: 'local', 'dask ADDRESS' or "
+                        "'dask scheduler-file PATH'")
+    spec = _executor_spec(value, Path(os.path.abspath(base if base is not None else os.getcwd())))
+    if isinstance(spec, str):
+        raise UserError(f"executor: {spec}")
+    return spec
+
+
+def _executor_spec(value: str, project_dir: Path) -> ExecutorSpec | str:
+    """The ExecutorSpec `value` names, or what is wrong with it."""
+    words = value.split(None, 2)
+    if words == ["local"]:
+        return ExecutorSpec("local")
+    if words[0] != "dask":
+        return f"expected 'local', 'dask ADDRESS' or 'dask scheduler-file PATH', got {value!r}"
+    if len(words) == 1:
+        return "dask needs an ADDRESS or scheduler-file PATH"
+    if words[1] == "scheduler-file":
+        if len(words) < 3:
+            return "dask scheduler-file needs a PATH"
+        # Not checked for existence: the scheduler writes it when it starts.
+        return ExecutorSpec("dask", scheduler_file=_path(words[2], project_dir))
+    address = value.split(None, 1)[1]
+    normalised = _dask_address(address)
+    if normalised is None:
+        return f"bad dask address {address!r} (expected tcp://HOST:PORT)"
+    return ExecutorSpec("dask", address=normalised)
 
 
 # --- small pure helpers ---------------------------------------------------------------

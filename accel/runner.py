@@ -371,5 +371,27 @@ def run_job(path: str | os.PathLike, echo: bool = True, setup: dict | None = Non
     return Runner(Path(path), echo, setup, part_fd).run()
 
 
+def main(argv: list[str]) -> int:
+    """`python -m accel.runner JOBDIR [--part-fd N] [--no-echo]`: how an executor that
+    cannot fork the builder (Dask) runs a job. Like a forked job, the runner dies with
+    the process that started it and keeps whatever the method starts below itself."""
+    from accel.proctree import become_subreaper
+
+    args = list(argv)
+    part_fd = None
+    if "--part-fd" in args:
+        i = args.index("--part-fd")
+        part_fd = int(args[i + 1])
+        del args[i:i + 2]
+    echo = "--no-echo" not in args
+    args = [a for a in args if a != "--no-echo"]
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m accel.runner JOBDIR [--part-fd N] [--no-echo]\n")
+        return 2
+    die_with_parent()
+    become_subreaper()
+    return run_job(args[0], echo=echo, part_fd=part_fd)
+
+
 if __name__ == "__main__":
-    sys.exit(run_job(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -54,7 +54,7 @@ def test_properties(ds):
     assert ds.lines == [2, 1, 0] and ds.shape == (4, 3) and ds.slices == 3
     assert ds.hashlabel is None and ds.previous is None and ds.parent is None
     assert (ds.min("i"), ds.max("i"), ds.min("f"), ds.max("n")) == (1, 3, -1.0, 8)
-    assert ds.meta["format"] == 1
+    assert ds.meta["format"] == 2
 
 
 def test_dataset_names_and_pickling(ds):
@@ -220,7 +220,7 @@ def test_to_arrow(ds):
     t = ds.to_arrow()
     assert t.column_names == ["i", "f", "s", "n"]
     assert t.schema.field("i").type == pa.int64()
-    assert t.schema.field("s").type == pa.large_string()
+    assert t.schema.field("s").type == pa.string()  # int32 offsets: the data is < 2 GiB
     assert t.schema.field("n").metadata[b"accel.type"] == b"int32"
     assert t.column("i").num_chunks == 3  # one per slice
     assert t.column("n").to_pylist() == [None, 7, 8]
@@ -245,7 +245,7 @@ def test_to_arrow_every_type(new_job):
     assert t.column("j").to_pylist() == ["[1]", "{}"]
     assert pickle.loads(t.column("p").to_pylist()[0]) == {1}
     assert t.column("n").to_pylist() == [2.0, 3.5]
-    assert t.column("y").type == pa.large_binary()
+    assert t.column("y").type == pa.binary()
 
 
 def test_to_pandas(ds):
@@ -285,7 +285,7 @@ def test_missing_file_is_refused(ds):
 
 def test_damaged_offsets_are_refused(ds):
     path = _file(ds, "c2.0.off")
-    off = np.frombuffer(path.read_bytes(), "<i8").copy()
+    off = np.frombuffer(path.read_bytes(), "<i4").copy()
     off[1] = 99  # past the end of the data, and then backwards
     path.write_bytes(off.tobytes())
     with pytest.raises(DatasetDamaged, match="offsets"):
@@ -371,7 +371,135 @@ def test_other_format_versions_are_refused(ds):
 
     reader._META_CACHE.clear()
     meta = json.loads(_file(ds, "meta.json").read_text())
-    meta["format"] = 2
+    meta["format"] = 3
     _file(ds, "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(DatasetDamaged, match="format 2, this accel reads format 1"):
+    with pytest.raises(DatasetDamaged, match="format 3, this accel reads formats 1, 2"):
         Dataset(str(ds))
+
+
+# --- to_arrow of one slice, number columns, translators (found in review) ------------------
+
+
+def test_to_arrow_and_to_pandas_of_one_slice(ds):
+    t = ds.to_arrow(["i", "s"], 0)
+    assert t.column("i").num_chunks == 1 and t.column("i").to_pylist() == [1, 2]
+    assert ds.to_arrow(sliceno=1).column("s").to_pylist() == ["ccc"]
+    assert ds.to_arrow(sliceno=2).num_rows == 0
+    assert ds.to_pandas(["i"], 1)["i"].tolist() == [3]
+    with pytest.raises(DatasetUsageError, match="no slice 3"):
+        ds.to_arrow(sliceno=3)
+    with pytest.raises(DatasetUsageError, match="no slice True"):
+        ds.to_arrow(sliceno=True)
+
+
+def test_to_arrow_number_column_has_one_type_and_exact_values(new_job):
+    pa = pytest.importorskip("pyarrow")
+    # one slice of floats, one of ints, one empty: one type for the whole column
+    d = make_ds(new_job, {"n": ("number", True)}, [[(1.5,), (None,)], [(2,)], []])
+    col = d.to_arrow().column("n")
+    assert col.type == pa.float64() and col.to_pylist() == [1.5, None, 2.0]
+    d = make_ds(new_job, {"n": "number"}, [[(1,)], [], [(2**63 - 1,)]])
+    assert d.to_arrow().column("n").to_pylist() == [1, 2**63 - 1]
+    # ints a float64 would round, with floats: no Arrow type holds them, an error says so
+    d = make_ds(new_job, {"n": "number"}, [[(2**60 + 1,)], [(0.5,)]])
+    with pytest.raises(DatasetUsageError, match=r"column 'n' \(number\).*1152921504606846977"):
+        d.to_arrow()
+    assert d.to_arrow(sliceno=0).column("n").to_pylist() == [2**60 + 1]
+    d = make_ds(new_job, {"n": "number"}, [[(2**64,)]])
+    with pytest.raises(DatasetUsageError, match="neither int64 nor float64"):
+        d.to_arrow()
+
+
+def test_translator_for_a_column_that_is_not_there_is_an_error(ds):
+    with pytest.raises(NoSuchColumn, match="no column 'x'.*its columns: 'i', 'f', 's', 'n'"):
+        ds.iterate(None, "i", translators={"x": str})
+    # a column that is there but not iterated: its translator is not needed, no error
+    assert list(ds.iterate(0, "i", translators={"s": str.upper})) == [1, 2]
+
+
+# --- format 2: int32 offsets; format 1 still reads -------------------------------------------
+
+
+def test_offsets_are_int32_until_the_data_passes_2_gib(new_job, monkeypatch):
+    from accel.dataset import format as fmt
+
+    ds = make_ds(new_job, {"s": "unicode", "b": ("bytes", True)},
+                 [[("ab", b"x"), ("", None)], []])
+    assert ds.meta["offsets"] == {"c0.0.off": 4, "c1.0.off": 4, "c0.1.off": 4, "c1.1.off": 4}
+    assert _file(ds, "c0.0.off").stat().st_size == 3 * 4
+    # a slice whose data passes the limit (2 GiB; 100 bytes here) switches to int64
+    # offsets, rewriting those already written; other slices keep int32
+    monkeypatch.setattr(fmt, "_I32_MAX", 100)
+    texts = [f"value {i:03d}" for i in range(40)]  # 9 bytes each: 360 bytes in slice 0
+    job = new_job(2)
+    dw = job.datasetwriter(columns={"s": "unicode"})
+    dw.set_slice(0)
+    for i, t in enumerate(texts):
+        dw.write(t)
+        if i % 7 == 0:
+            dw.flush()  # several appends before and after the switch
+    dw.set_slice(1)
+    dw.write("short")
+    writer_module.finish_all(job.path)
+    ds = job.dataset()
+    assert ds.meta["offsets"] == {"c0.0.off": 8, "c0.1.off": 4}
+    assert _file(ds, "c0.0.off").stat().st_size == 41 * 8
+    assert list(ds.iterate(None, "s")) == texts + ["short"]
+    t = ds.to_arrow()  # one type for the column: the int32 slice is widened
+    assert t.schema.field("s").type == pytest.importorskip("pyarrow").large_string()
+    assert t.column("s").to_pylist() == texts + ["short"]
+    assert ds.verify()
+
+
+def _format1_dataset(job) -> Dataset:
+    """A dataset as format 1 wrote it (int64 offsets, no "offsets" in meta.json), made
+    file by file from the documented layout."""
+    import zlib
+
+    d = job.path / "datasets" / "old"
+    d.mkdir(parents=True)
+    files = {
+        "c0.0": np.array([1, -2], "<i8").tobytes(),
+        "c1.0.off": np.array([0, 3, 3], "<i8").tobytes(),
+        "c1.0.dat": "åb".encode(),
+        "c1.0.valid": bytes([0b01]),
+        "c0.1": b"", "c1.1.off": np.zeros(1, "<i8").tobytes(), "c1.1.dat": b"",
+        "c1.1.valid": b"",
+    }
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+    meta = {
+        "format": 1, "job": str(job), "name": "old",
+        "columns": {"i": {"type": "int64", "none_support": False, "file": "c0"},
+                    "s": {"type": "unicode", "none_support": True, "file": "c1"}},
+        "lines": [2, 0], "slices": 2, "hashlabel": None, "previous": None, "parent": None,
+        "caption": "", "minmax": {"i": [-2, 1]},
+        "sizes": {n: len(b) for n, b in files.items()},
+        "checksums": {n: zlib.crc32(b) for n, b in files.items()},
+    }
+    (d / "meta.json").write_text(json.dumps(meta))
+    return job.dataset("old")
+
+
+def test_format_1_datasets_still_read(new_job):
+    pa = pytest.importorskip("pyarrow")
+    ds = _format1_dataset(new_job(2))
+    assert ds.meta["format"] == 1
+    assert list(ds.iterate(None)) == [(1, "åb"), (-2, None)]
+    assert ds.column("i").tolist() == [1, -2] and (ds.min("i"), ds.max("i")) == (-2, 1)
+    t = ds.to_arrow()
+    assert t.schema.field("s").type == pa.large_string()
+    assert t.column("s").to_pylist() == ["åb", None]
+    assert ds.verify()
+    # a child in format 2 reads its format-1 parent's columns
+    job = new_job(2)
+    write_dataset(job, {"x": "int32"}, [[(5,), (6,)], []], parent=ds)
+    assert list(job.dataset().iterate(None)) == [(1, "åb", 5), (-2, None, 6)]
+    # and format-1 sizes are checked as int64 offsets
+    path = ds.job.path / "datasets" / "old" / "c1.0.off"
+    path.write_bytes(path.read_bytes()[:-8])
+    from accel.dataset import reader
+
+    reader._META_CACHE.clear()
+    with pytest.raises(DatasetDamaged, match="truncated"):
+        list(Dataset(str(ds)).iterate(0, "s"))

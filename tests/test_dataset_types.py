@@ -496,3 +496,88 @@ def test_previous_may_be_another_writer_of_the_same_job(new_job):
         dw.write(v)
     assert finish(job) == ["first", "second"]
     assert list(job.dataset("second").iterate_chain(None, "a")) == [1, 2]
+
+
+# --- found in review ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, key", [({1: "a"}, "1"), ([{"k": {None: 1}}], "None"),
+                                        ({"a": [{2.5: 0}]}, "2.5"), ({True: 0}, "True")])
+def test_json_dict_keys_that_would_come_back_as_str_are_refused(new_job, value, key):
+    job = new_job(1)
+    dw = job.datasetwriter(columns={"j": "json"})
+    dw.set_slice(0)
+    dw.write({"fine": [1, {"x": 2}]})
+    dw.write(value)
+    with pytest.raises(ColumnValueError,
+                       match=rf"column 'j' \(json\).*slice 0, row 1.*dict key {key} .*would "
+                             "come back as a str"):
+        dw.flush()
+
+
+@pytest.mark.parametrize("typ, col", [
+    ("date", np.array(["2000-01-01", "10000-01-01"], "datetime64[D]")),
+    ("date", np.array(["2000-01-01", "-0001-12-31"], "datetime64[D]")),
+    ("datetime", np.array(["2000-01-01", "12000-01-01T00:00"], "datetime64[us]")),
+    ("datetime", np.array(["2000-01-01", "10000-01-01"], "datetime64[D]")),
+])
+def test_write_columns_refuses_dates_python_cannot_hold(new_job, typ, col):
+    job = new_job(1)
+    dw = job.datasetwriter(columns={"d": typ})
+    dw.set_slice(0)
+    with pytest.raises(ColumnValueError, match=rf"column 'd' \({typ}\).*row 1.*outside the "
+                                               "range of datetime"):
+        dw.write_columns({"d": col})
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(ColumnValueError, match="outside the range"):
+        dw.write_columns({"d": pa.array(col)})
+
+
+def test_no_rows_after_finish(new_job):
+    job = new_job(1)
+    dw = job.datasetwriter(columns={"a": "int64"})
+    dw.set_slice(0)
+    dw.write(1)
+    write_list, write = dw.write_list, dw.write
+    dw.finish()
+    for call in (lambda: dw.write(2), lambda: dw.write_list([2]), lambda: dw.write_dict({"a": 2}),
+                 lambda: dw.write_columns({"a": [2]})):
+        with pytest.raises(DatasetUsageError, match="is finished"):
+            call()
+    write_list([2])  # a write function kept from before finish(): refused when it flushes
+    write(3)
+    with pytest.raises(DatasetUsageError, match="rows were written after dw.finish()"):
+        finish(job)
+
+
+def test_writing_and_reading_text_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas on its first pa.array() or to_numpy() (a third of a second
+    per process); datasets get by without either, so a job that only writes and reads
+    datasets does not pay it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import json, sys
+        from pathlib import Path
+        from accel import layout
+        from accel.job import CurrentJob
+        from accel.dataset import writer
+        layout.set_paths(layout.Paths(workdirs={{"t": Path({str(tmp_path)!r})}}))
+        (Path({str(tmp_path)!r}) / "t-1").mkdir()
+        (Path({str(tmp_path)!r}) / "t-1" / "setup.json").write_text(json.dumps({{"slices": 1}}))
+        job = CurrentJob("t-1")
+        dw = job.datasetwriter(columns={{"s": "unicode", "a": ("ascii", True), "b": "bytes",
+                                         "i": "int64", "j": "json"}})
+        dw.set_slice(0)
+        dw.write("å", None, b"x", 1, [1])
+        dw.write_columns({{"s": ["b"], "a": ["c"], "b": [b""], "i": [2], "j": [{{}}]}})
+        writer.finish_all(job.path)
+        rows = list(job.dataset().iterate(None))
+        assert rows == [("å", None, b"x", 1, [1]), ("b", "c", b"", 2, {{}})], rows
+        print("pandas" in sys.modules)
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "False"

@@ -10,6 +10,7 @@ format (files and meta.json), hashing (hashlabel slices), minmax, writer, reader
 from __future__ import annotations
 
 from accel.dataset.format import FORMAT
+from accel.dataset.hashing import slices_for
 from accel.dataset.reader import Dataset, DatasetColumn, DatasetList
 from accel.dataset.types import (
     TYPE_NAMES,
@@ -25,5 +26,5 @@ from accel.errors import SkipDataset, SkipSlice
 __all__ = [
     "FORMAT", "TYPE_NAMES", "ColumnValueError", "Dataset", "DatasetColumn", "DatasetDamaged",
     "DatasetError", "DatasetList", "DatasetUsageError", "DatasetWriter", "NoSuchColumn",
-    "SkipDataset", "SkipSlice",
+    "SkipDataset", "SkipSlice", "slices_for",
 ]

@@ -51,13 +51,14 @@ def _arrow_type(name: str):
     return {
         "int32": pa.int32(), "int64": pa.int64(), "float32": pa.float32(),
         "float64": pa.float64(), "date": pa.date32(), "datetime": pa.timestamp("us"),
-        "time": pa.time64("us"), "bytes": pa.large_binary(), "pickle": pa.large_binary(),
-        "ascii": pa.large_string(), "unicode": pa.large_string(), "json": pa.large_string(),
+        "time": pa.time64("us"), "bytes": pa.binary(), "pickle": pa.binary(),
+        "ascii": pa.string(), "unicode": pa.string(), "json": pa.string(),
     }.get(name)
 
 
-def arrow_chunk(chunk: Chunk):
-    """One slice of one column as a pyarrow Array (no copy where the layout allows)."""
+def arrow_chunk(chunk: Chunk, number_type: Any = None):
+    """One slice of one column as a pyarrow Array (no copy where the layout allows).
+    number columns become `number_type` (see number_arrow_type)."""
     import pyarrow as pa
 
     name = chunk.ctype.name
@@ -67,11 +68,10 @@ def arrow_chunk(chunk: Chunk):
     if not chunk.ctype.fixed:
         if name == "number":
             values = to_list(chunk)
-            kinds = {type(v) for v in values if v is not None}
-            if kinds <= {int} and all(v is None or -(2**63) <= v < 2**63 for v in values):
-                return pa.array(values, pa.int64())
-            return pa.array([None if v is None else float(v) for v in values], pa.float64())
-        return arrow_array(chunk, typ)
+            if number_type == pa.float64():
+                values = [None if v is None else float(v) for v in values]
+            return pa.array(values, number_type or pa.int64())
+        return arrow_array(chunk, name in ("ascii", "unicode", "json"))
     if name == "bool":
         return pa.Array.from_buffers(pa.bool_(), chunk.n, [
             bitmap, pa.py_buffer(np.packbits(chunk.values.view(np.uint8), bitorder="little"))])
@@ -84,21 +84,60 @@ def arrow_chunk(chunk: Chunk):
     return pa.Array.from_buffers(typ, chunk.n, [bitmap, pa.py_buffer(chunk.values)])
 
 
-def arrow_table(ds: Any, names: list[str]):
+def number_arrow_type(chunks: list[Chunk], what: str):
+    """The one Arrow type for a number column's values in all of `chunks`: int64 when they
+    are all ints in its range, float64 when every value is a float or an int a float holds
+    exactly; otherwise (big ints with floats) no type holds them all, which is an error
+    rather than values silently rounded."""
+    import pyarrow as pa
+
+    from accel.dataset.types import DatasetUsageError
+
+    ints_ok, floats, inexact = True, False, None
+    for chunk in chunks:
+        for v in to_list(chunk):
+            if v is None:
+                continue
+            if isinstance(v, float):
+                floats = True
+            elif not -(2**63) <= v < 2**63:
+                ints_ok = False
+                inexact = inexact if inexact is not None else v
+            elif inexact is None and not -(2**53) <= v <= 2**53:
+                inexact = v
+    if ints_ok and not floats:
+        return pa.int64()
+    if inexact is None:
+        return pa.float64()
+    raise DatasetUsageError(
+        f"{what} (number) holds {'floats and ' if floats else ''}the int {inexact}, which "
+        f"{'float64' if ints_ok else 'neither int64 nor float64'} holds exactly; Arrow has "
+        "no type for these values: read them with iterate()")
+
+
+def arrow_table(ds: Any, names: list[str], slices: list[int]):
+    """The columns `names` of slices `slices` of dataset `ds`, one chunk per slice."""
     import pyarrow as pa
 
     arrays, fields = [], []
     for name in names:
         col = ds.columns[name]
-        pieces = [arrow_chunk(ds._chunk(name, s)) for s in range(ds.slices)]
-        typ = pieces[0].type if pieces else _arrow_type(str(col)) or pa.null()
+        chunks = [ds._chunk(name, s) for s in slices]
+        number_type = number_arrow_type(chunks, f"dataset {ds}, column {name!r}") \
+            if str(col) == "number" else None
+        pieces = [arrow_chunk(c, number_type) for c in chunks]
+        if len({p.type for p in pieces}) > 1:  # int32 offsets in some slices, int64 in others
+            wide = pa.large_string() if pa.types.is_string(pieces[0].type) or \
+                pa.types.is_large_string(pieces[0].type) else pa.large_binary()
+            pieces = [p.cast(wide) for p in pieces]
+        typ = pieces[0].type if pieces else number_type or _arrow_type(str(col)) or pa.null()
         arrays.append(pa.chunked_array(pieces, typ))
         fields.append(pa.field(name, typ, nullable=col.none_support,
                                metadata={"accel.type": str(col)}))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def pandas_frame(ds: Any, names: list[str]):
+def pandas_frame(ds: Any, names: list[str], sliceno: int | None):
     try:
         import pandas as pd
     except ImportError:
@@ -107,7 +146,7 @@ def pandas_frame(ds: Any, names: list[str]):
     for name in names:
         col = ds.columns[name]
         if str(col).startswith("complex") and not col.none_support:
-            data[name] = ds.column(name)
+            data[name] = ds.column(name, sliceno)
         else:
-            data[name] = ds.to_arrow([name]).column(0).to_pandas()
+            data[name] = ds.to_arrow([name], sliceno).column(0).to_pandas()
     return pd.DataFrame(data, columns=names)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from accel.dataset.chunk import Chunk
-from accel.dataset.encode import BadValue, encode
+from accel.dataset.encode import EPOCH_DAYS, BadValue, encode
 from accel.dataset.types import ColumnType
 
 _INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -23,6 +23,8 @@ _KINDS = {
     "int32": "iub", "int64": "iub", "float32": "fiub", "float64": "fiub", "bool": "b",
     "complex32": "cfiub", "complex64": "cfiub",
 }
+_DAY_RANGE = (1 - EPOCH_DAYS, 3652059 - EPOCH_DAYS)      # date.min, date.max as days
+_US_RANGE = (-62135596800 * 10**6, 253402300800 * 10**6 - 1)   # datetime.min, .max in us
 _US_PER = {"D": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000,
            "ms": 1000, "us": 1}
 
@@ -74,10 +76,23 @@ def _from_numpy(ctype: ColumnType, a: np.ndarray) -> Chunk | None:
         if name == "date":
             if unit != "D":
                 return None
-            return Chunk(ctype, len(a), values=a.view(np.int64).astype("<i4"))
+            days = a.view(np.int64)
+            _in_range(days, _DAY_RANGE, a, "datetime.date")
+            return Chunk(ctype, len(a), values=days.astype("<i4"))
         us = _to_us(a.view(np.int64), unit)
+        if us is not None:
+            _in_range(us, _US_RANGE, a, "datetime.datetime")
         return None if us is None else Chunk(ctype, len(a), values=us)
     return None
+
+
+def _in_range(v: np.ndarray, limits: tuple[int, int], a: np.ndarray, what: str) -> None:
+    """numpy's datetime64 reaches far beyond Python's years 1..9999, which the column holds
+    (and reads back): BadValue for the first value outside."""
+    bad = np.flatnonzero((v < limits[0]) | (v > limits[1]))
+    if bad.size:
+        i = int(bad[0])
+        raise BadValue(i, a[i], f"outside the range of {what} (years 1 to 9999)")
 
 
 def _to_us(v: np.ndarray, unit: str) -> np.ndarray | None:
@@ -94,10 +109,41 @@ def _to_us(v: np.ndarray, unit: str) -> np.ndarray | None:
     return None
 
 
+def _valid(arr: Any) -> np.ndarray:
+    """The array's validity as bools, from its bitmap (not arr.is_null().to_numpy(): the
+    first to_numpy() of a process imports pandas)."""
+    bitmap = arr.buffers()[0]
+    if bitmap is None:
+        return np.ones(len(arr), bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
+    return bits[arr.offset:arr.offset + len(arr)].astype(bool)
+
+
+_ARROW_NUMPY = {"int8": "i1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "uint8": "u1",
+                "uint16": "<u2", "uint32": "<u4", "uint64": "<u8", "halffloat": "<f2",
+                "float": "<f4", "double": "<f8", "date32[day]": "<i4"}
+
+
+def _numpy_of(arr: Any, pa: Any) -> np.ndarray | None:
+    """A null-free primitive Arrow array as NumPy, straight from its buffers."""
+    t = arr.type
+    if pa.types.is_boolean(t):
+        bits = np.unpackbits(np.frombuffer(arr.buffers()[1], np.uint8), bitorder="little")
+        return bits[arr.offset:arr.offset + len(arr)].astype(bool)
+    if pa.types.is_timestamp(t):
+        dtype = np.dtype(f"datetime64[{t.unit}]")
+    elif str(t) in _ARROW_NUMPY:
+        dtype = np.dtype(_ARROW_NUMPY[str(t)])
+    else:
+        return None
+    a = np.frombuffer(arr.buffers()[1], dtype, len(arr), arr.offset * dtype.itemsize)
+    return a.view("<i4").astype(np.int64).view("datetime64[D]") if pa.types.is_date32(t) else a
+
+
 def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chunk | None:
     t = arr.type
     if arr.null_count and not none_support:
-        i = int(np.flatnonzero(np.asarray(arr.is_null().to_numpy(zero_copy_only=False)))[0])
+        i = int(np.flatnonzero(~_valid(arr))[0])
         raise BadValue(i, None, "None, but the column was not added with none_support=True")
     name = ctype.name
     text = pa.types.is_string(t) or pa.types.is_large_string(t)
@@ -110,18 +156,11 @@ def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chu
         data = np.frombuffer(dbuf, np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
         if name == "ascii" and n and data[int(off[0]):int(off[-1])].max(initial=0) > 127:
             return None
-        valid = None
-        if arr.null_count:
-            valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), bool)
-        return Chunk(ctype, n, offsets=off.astype(np.int64), data=data, valid=valid)
+        valid = _valid(arr) if arr.null_count else None
+        return Chunk(ctype, n, offsets=off, data=data, valid=valid)
     if arr.null_count:
         return None
     if pa.types.is_timestamp(t) and t.tz is not None:
         return None  # aware datetimes: encode() refuses them, naming the value
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or \
-            pa.types.is_timestamp(t) or pa.types.is_date32(t):
-        a = arr.to_numpy(zero_copy_only=False)
-        if pa.types.is_date32(t):
-            a = a.astype("datetime64[D]")
-        return _from_numpy(ctype, a)
-    return None
+    a = _numpy_of(arr, pa)
+    return None if a is None else _from_numpy(ctype, a)

@@ -14,7 +14,7 @@ from accel.dataset.types import ColumnType, values_per_row
 
 class Chunk:
     """`n` rows. Fixed-width: `values` is the storage array (complex32: 2n float16).
-    Var-width: `offsets` (n+1 int64, need not start at 0) into `data` (uint8 array).
+    Var-width: `offsets` (n+1 int32 or int64, need not start at 0) into `data` (uint8).
     `valid` is a bool array (False = None), or None when every row has a value."""
 
     __slots__ = ("ctype", "n", "values", "offsets", "data", "valid")
@@ -90,4 +90,6 @@ def var_chunk(ctype: ColumnType, parts: list, valid: np.ndarray | None = None) -
     if n:
         np.cumsum(np.fromiter(map(len, parts), np.int64, n), out=off[1:])
     data = np.frombuffer(b"".join(parts), np.uint8)
+    if len(data) <= 2**31 - 1:
+        off = off.astype(np.int32)  # the files' own offsets (format.Appender)
     return Chunk(ctype, n, offsets=off, data=data, valid=valid)

@@ -97,26 +97,38 @@ _FIXED = {
 }
 
 
-def arrow_array(chunk: Chunk, arrow_type: Any = None):
-    """A pyarrow large_binary/large_string array over the chunk's buffers (no copy)."""
+def arrow_array(chunk: Chunk, text: bool | None = None):
+    """A pyarrow array over the chunk's buffers (no copy): string/binary when the offsets
+    are int32, large_string/large_binary when int64. text: string (default: for ascii,
+    unicode and json) or binary."""
     import pyarrow as pa
 
-    if arrow_type is None:
-        arrow_type = pa.large_string() if chunk.ctype.name in ("ascii", "unicode", "json") \
-            else pa.large_binary()
+    if text is None:
+        text = chunk.ctype.name in ("ascii", "unicode", "json")
+    off = chunk.offsets
+    if off.dtype != np.int32:
+        off = np.ascontiguousarray(off, "<i8")
+    wide = off.dtype != np.int32
+    typ = (pa.large_string() if wide else pa.string()) if text else \
+        (pa.large_binary() if wide else pa.binary())
     bitmap = None
     if chunk.valid is not None:
         bitmap = pa.py_buffer(np.packbits(chunk.valid, bitorder="little"))
-    off = np.ascontiguousarray(chunk.offsets, "<i8")
-    return pa.Array.from_buffers(arrow_type, chunk.n, [bitmap, pa.py_buffer(off),
-                                                       pa.py_buffer(chunk.data)])
+    return pa.Array.from_buffers(typ, chunk.n, [bitmap, pa.py_buffer(off),
+                                                pa.py_buffer(chunk.data)])
 
 
 def _arrow_list(chunk: Chunk, what: str) -> list:
+    """Text and bytes through pyarrow's C conversion. to_numpy().tolist() is the faster
+    one, but the first to_numpy() of a process imports pandas (a third of a second), so
+    it is used only once pandas is there anyway."""
     import pyarrow as pa
 
     try:
-        return arrow_array(chunk).to_numpy(zero_copy_only=False).tolist()
+        a = arrow_array(chunk)
+        if "pandas" in sys.modules:
+            return a.to_numpy(zero_copy_only=False).tolist()
+        return a.to_pylist()
     except (pa.ArrowException, UnicodeDecodeError) as e:
         raise DatasetDamaged(f"{what}: not valid text (damaged file?): {e}")
 

@@ -161,7 +161,33 @@ def json_dumps(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
 
 
+def _json_keys(v: Any) -> None:
+    """JSON writes a dict key 1 (or 1.5, True, None) as "1": refuse what would come back
+    different, rather than store it silently changed."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if not isinstance(k, str):
+                raise Reject(f"dict key {_short_key(k)} ({_kind(k)}) would come back as a "
+                             "str: JSON keys are strings")
+            if isinstance(x, (dict, list, tuple)):
+                _json_keys(x)
+    else:
+        for x in v:
+            if isinstance(x, (dict, list, tuple)):
+                _json_keys(x)
+
+
+def _short_key(k: Any) -> str:
+    text = repr(k)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _one_json(v: Any) -> bytes:
+    if isinstance(v, (dict, list, tuple)):
+        try:
+            _json_keys(v)
+        except RecursionError:
+            raise Reject("not JSON-able (nested too deep)")
     try:
         return json_dumps(v).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as e:
@@ -283,43 +309,28 @@ def _fast_time(values: list) -> np.ndarray | None:
     return np.fromiter(map(_one_time, values), np.int64, len(values))
 
 
-_POOL: list = []
-
-
-def _arrow_pool():
-    """pyarrow's default pool (mimalloc) hands freed pages back to the OS after a few ms,
-    and paying to fault them in again tripled the cost of encoding text; jemalloc (or the
-    system allocator) keeps them."""
-    if not _POOL:
-        import pyarrow as pa
-
-        try:
-            _POOL.append(pa.jemalloc_memory_pool())
-        except (NotImplementedError, pa.ArrowException):
-            _POOL.append(pa.system_memory_pool())
-    return _POOL[0]
-
-
-def _arrow_strings(values: list, ascii: bool) -> Chunk | None:
-    import pyarrow as pa
-
+def _strings(values: list, ascii: bool) -> Chunk | None:
+    """str values as UTF-8 bytes and offsets, in C loops: one join and one encode for
+    the lot, byte lengths from the str lengths when the text is ASCII. (Not pa.array: the
+    first pa.array() of a process imports pandas, a third of a second.)"""
     try:
-        a = pa.array(values, memory_pool=_POOL[0] if _POOL else _arrow_pool())
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        joined = "".join(values)          # TypeError for anything that is not a str
+        data = joined.encode("utf-8")     # UnicodeEncodeError for a lone surrogate
+    except (TypeError, UnicodeEncodeError):
+        return None                       # the value by value path names the value
+    n = len(values)
+    if len(data) == len(joined):          # every character one byte: ASCII
+        lengths = np.fromiter(map(len, values), np.int64, n)
+    elif ascii:
         return None
-    if isinstance(a, pa.ChunkedArray):
-        a = a.cast(pa.large_string()).combine_chunks() if a.type == pa.string() else a
-    if a.type not in (pa.string(), pa.large_string()) or a.null_count:
-        return None
-    wide = a.type == pa.large_string()
-    _, obuf, dbuf = a.buffers()
-    off = np.frombuffer(obuf, np.int64 if wide else np.int32)[a.offset:a.offset + len(a) + 1]
-    data = np.frombuffer(dbuf, np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
-    data = data[int(off[0]):int(off[-1])]
-    if ascii and data.size and data.max() > 127:
-        return None
-    off = off.astype(np.int64) - int(off[0])
-    return Chunk(None, len(a), offsets=off, data=data)  # type: ignore[arg-type]
+    else:
+        parts = list(map(str.encode, values))
+        lengths = np.fromiter(map(len, parts), np.int64, n)
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=off[1:])
+    if len(data) <= 2**31 - 1:
+        off = off.astype(np.int32)        # what the file holds: appended as it is
+    return Chunk(None, n, offsets=off, data=np.frombuffer(data, np.uint8))  # type: ignore[arg-type]
 
 
 def _fast_bytes(values: list) -> Chunk | None:
@@ -369,8 +380,8 @@ FAST: dict[str, Callable[[list], Any]] = {
     "float32": _fast_float("float32"), "float64": _fast_float("float64"),
     "complex32": _fast_complex("complex32"), "complex64": _fast_complex("complex64"),
     "bool": _fast_bool, "date": _fast_date, "datetime": _fast_datetime, "time": _fast_time,
-    "bytes": _fast_bytes, "ascii": lambda v: _arrow_strings(v, True),
-    "unicode": lambda v: _arrow_strings(v, False), "json": _fast_serialised(_one_json),
+    "bytes": _fast_bytes, "ascii": lambda v: _strings(v, True),
+    "unicode": lambda v: _strings(v, False), "json": _fast_serialised(_one_json),
     "pickle": _fast_serialised(_one_pickle), "number": _fast_number,
 }
 
@@ -395,7 +406,10 @@ def encode(ctype: ColumnType, none_support: bool, values: list) -> Chunk:
         rest = [values[i] for i in where]
     else:
         where, rest = None, values
-    got = FAST[ctype.name](rest) if rest else _empty_storage(ctype)
+    if where is None:
+        got = None  # the fast path has just declined these very values
+    else:
+        got = FAST[ctype.name](rest) if rest else _empty_storage(ctype)
     if got is None:
         got = _one_by_one(ctype, rest, where)
     if where is None:

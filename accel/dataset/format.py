@@ -3,13 +3,18 @@
     datasets/NAME/meta.json        written last, when the job finishes: the dataset exists
                                    exactly when this file does
     datasets/NAME/COL.SLICE        fixed-width column: a plain little-endian array
-    datasets/NAME/COL.SLICE.off    var-width: n+1 int64 offsets (Arrow's large_* layout)
+    datasets/NAME/COL.SLICE.off    var-width: n+1 offsets, int32 (Arrow's string/binary
+                                   layout) while the slice's data is under 2 GiB, else
+                                   int64 (large_string/large_binary); meta.json says which
     datasets/NAME/COL.SLICE.dat    var-width: the bytes
     datasets/NAME/COL.SLICE.valid  none_support only: Arrow validity bitmap (LSB first)
 
 COL is the column's file name in meta.json (c0, c1, ...), never the column's own name, so
 a column may be called anything. meta.json records each file's size and crc32: a reader
 checks sizes (and var-width offsets) before it uses a file, `verify()` checks the crc32s.
+
+Format 2 (this one) added int32 offsets (meta.json "offsets": {file: 4 or 8}); format 1
+had int64 offsets only, and is read as such.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from accel.atomic import atomic_open
 from accel.dataset.chunk import Chunk
 from accel.dataset.types import ColumnType, DatasetDamaged, values_per_row
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)      # formats this version reads
+_I32_MAX = 2**31 - 1
 DATASETS = "datasets"
 META = "meta.json"
 
@@ -71,6 +78,7 @@ class Appender:
         self.crcs = dict.fromkeys(files.values(), 0)
         self.lines = 0
         self.data_size = 0           # var-width: where the next value's bytes start
+        self.off_width = 4           # var-width: bytes per offset (8 once the data > 2 GiB)
         self.pending_bits = np.zeros(0, bool)  # validity bits not yet a whole byte
 
     def _append(self, role: str, data: Any) -> None:
@@ -83,6 +91,18 @@ class Appender:
         self.sizes[name] += len(buf)
         self.crcs[name] = zlib.crc32(buf, self.crcs[name])
 
+    def _widen(self) -> None:
+        """The data passed 2 GiB: rewrite the int32 offsets written so far as int64."""
+        name = self.files["off"]
+        self.off_width = 8
+        if not self.sizes[name]:
+            return
+        path = self.ds_dir / name
+        old = np.fromfile(path, "<i4").astype("<i8")
+        path.unlink()
+        self.sizes[name] = self.crcs[name] = 0
+        self._append("off", old)
+
     def append(self, chunk: Chunk) -> None:
         if not chunk.n:
             return
@@ -90,12 +110,21 @@ class Appender:
             self._append("values", np.ascontiguousarray(chunk.values))
         else:
             off = chunk.offsets
-            start = int(off[0])
+            start, stop = int(off[0]), int(off[-1])
+            end = self.data_size + stop - start
+            if end > _I32_MAX and self.off_width == 4:
+                self._widen()
             if self.sizes[self.files["off"]] == 0:
-                self._append("off", np.zeros(1, "<i8"))
-            self._append("off", (off[1:] - (start - self.data_size)).astype("<i8", copy=False))
-            self._append("dat", np.ascontiguousarray(chunk.data[start:int(off[-1])]))
-            self.data_size += int(off[-1]) - start
+                self._append("off", np.zeros(1, f"<i{self.off_width}"))
+            shift = start - self.data_size
+            if self.off_width == 4 and off.dtype == np.int32:
+                # int32 arithmetic wraps, but every result is in 0..end < 2**31: exact
+                new = off[1:] - np.int32(shift) if shift else off[1:]
+            else:
+                new = (off[1:].astype(np.int64) - shift).astype(f"<i{self.off_width}")
+            self._append("off", new)
+            self._append("dat", np.ascontiguousarray(chunk.data[start:stop]))
+            self.data_size = end
         if "valid" in self.files:
             valid = np.ones(chunk.n, bool) if chunk.valid is None else chunk.valid
             bits = np.concatenate([self.pending_bits, valid]) if self.pending_bits.size else valid
@@ -111,9 +140,13 @@ class Appender:
             self._append("valid", np.packbits(self.pending_bits, bitorder="little"))
             self.pending_bits = np.zeros(0, bool)
         if "off" in self.files and self.sizes[self.files["off"]] == 0:
-            self._append("off", np.zeros(1, "<i8"))
+            self._append("off", np.zeros(1, f"<i{self.off_width}"))
         for name in self.files.values():
             (self.ds_dir / name).touch()
+
+    def offsets(self) -> dict[str, int]:
+        """{offsets file: bytes per offset}, for meta.json (var-width columns only)."""
+        return {self.files["off"]: self.off_width} if "off" in self.files else {}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -138,9 +171,18 @@ def _map(path: Path, size: int, what: str) -> np.ndarray:
         os.close(fd)
 
 
-def read_chunk(ds_dir: Path, files: dict[str, str], sizes: dict[str, int], ctype: ColumnType,
+def offset_width(meta: dict, name: str) -> int:
+    """Bytes per offset in offsets file `name`: 8 in format 1, as meta.json says in 2."""
+    if meta.get("format") == 1:
+        return 8
+    return meta.get("offsets", {}).get(name, 0)
+
+
+def read_chunk(ds_dir: Path, files: dict[str, str], meta: dict, ctype: ColumnType,
                lines: int, what: str) -> Chunk:
     """One column of one slice, mapped from its files, checked before it is used."""
+    sizes = meta["sizes"]
+
     def get(role: str) -> np.ndarray:
         name = files[role]
         if name not in sizes:
@@ -163,10 +205,13 @@ def read_chunk(ds_dir: Path, files: dict[str, str], sizes: dict[str, int], ctype
                                  f"not the {lines} rows meta.json says")
         return Chunk(ctype, lines, values=raw.view(ctype.storage), valid=valid)
     off_raw, data = get("off"), get("dat")
-    if len(off_raw) != (lines + 1) * 8:
+    width = offset_width(meta, files["off"])
+    if width not in (4, 8):
+        raise DatasetDamaged(f"{what}: meta.json gives no offset size for {files['off']}")
+    if len(off_raw) != (lines + 1) * width:
         raise DatasetDamaged(f"{what}: offsets file {files['off']} holds {len(off_raw)} bytes, "
                              f"not the {lines + 1} offsets of {lines} rows")
-    off = off_raw.view("<i8")
+    off = off_raw.view(f"<i{width}")
     check_offsets(off, len(data), f"{what}: offsets file {files['off']}")
     return Chunk(ctype, lines, offsets=off, data=data, valid=valid)
 

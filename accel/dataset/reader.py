@@ -90,9 +90,9 @@ def _load_meta(job: Job, name: str) -> dict:
         raise NotFound(f"job {job} has no dataset {name!r}{have}{why}") from None
     except ValueError as e:
         raise DatasetDamaged(f"dataset {job}/{name}: meta.json is damaged ({e})") from None
-    if meta.get("format") != fmt.FORMAT:
+    if meta.get("format") not in fmt.READABLE:
         raise DatasetDamaged(f"dataset {job}/{name}: format {meta.get('format')!r}, this "
-                             f"accel reads format {fmt.FORMAT}")
+                             f"accel reads formats {', '.join(map(str, fmt.READABLE))}")
     _META_CACHE[key] = (stamp, meta)
     return meta
 
@@ -224,10 +224,11 @@ class Dataset(str):
         lines = owner._meta["lines"][sliceno]
         files = fmt.slice_files(col.file, sliceno, col.ctype, col.none_support)
         what = f"dataset {owner}, column {name!r}, slice {sliceno}"
-        return fmt.read_chunk(owner._dir, files, owner._meta["sizes"], col.ctype, lines, what)
+        return fmt.read_chunk(owner._dir, files, owner._meta, col.ctype, lines, what)
 
     def _check_slice(self, sliceno: Any) -> None:
         if sliceno is not None and (not isinstance(sliceno, (int, np.integer))
+                                    or isinstance(sliceno, bool)
                                     or not 0 <= sliceno < self.slices):
             raise DatasetUsageError(f"dataset {self}: no slice {sliceno!r} (slices are "
                                     f"0..{self.slices - 1}, or None for all)")
@@ -301,6 +302,8 @@ class Dataset(str):
             ds._check_slice(sliceno)
             for c in want + ([hashlabel] if hashlabel else []):
                 ds.column_info(c)
+            for c in translators if isinstance(translators, dict) else ():
+                ds.column_info(c)  # a translator for no column (a typo) would do nothing
         translate = _translators(translators, want)
         pieces = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
                                                  post_callback) for ds in datasets)
@@ -373,17 +376,26 @@ class Dataset(str):
             return column_array(self._chunk(name, int(sliceno)))
         return concat([column_array(self._chunk(name, s)) for s in range(self.slices)])
 
-    def to_arrow(self, columns: Any = None):
-        """A pyarrow Table, one chunk per slice; fixed-width buffers wrap the mapped files."""
+    def to_arrow(self, columns: Any = None, sliceno: int | None = None):
+        """A pyarrow Table of `columns` (a name, a list of names, or None for all) of slice
+        `sliceno` (None: every slice, one chunk per slice). Fixed-width columns wrap the
+        mapped files without a copy; text is Arrow's (large_)string, bytes, json and pickle
+        (large_)binary; complex a fixed_size_list of 2 float32; number int64 or float64
+        (whichever holds every value exactly, else an error)."""
         from accel.dataset.arrays import arrow_table
 
-        return arrow_table(self, self._names(columns))
+        names = self._names(columns)
+        self._check_slice(sliceno)
+        slices = list(range(self.slices)) if sliceno is None else [int(sliceno)]
+        return arrow_table(self, names, slices)
 
-    def to_pandas(self, columns: Any = None):
-        """A pandas DataFrame (needs pandas)."""
+    def to_pandas(self, columns: Any = None, sliceno: int | None = None):
+        """A pandas DataFrame of `columns` of slice `sliceno` (None: all; needs pandas)."""
         from accel.dataset.arrays import pandas_frame
 
-        return pandas_frame(self, self._names(columns))
+        names = self._names(columns)
+        self._check_slice(sliceno)
+        return pandas_frame(self, names, sliceno)
 
     def _names(self, columns: Any) -> list[str]:
         names = list(self.columns) if columns is None else (

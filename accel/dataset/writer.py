@@ -92,11 +92,14 @@ class SliceState:
     def close(self) -> dict:
         sizes: dict[str, int] = {}
         crcs: dict[str, int] = {}
+        offsets: dict[str, int] = {}
         for app in self.appenders:
             app.close()
             sizes.update(app.sizes)
             crcs.update(app.crcs)
-        return {"lines": self.lines, "sizes": sizes, "crcs": crcs, "minmax": self.minmax}
+            offsets.update(app.offsets())
+        return {"lines": self.lines, "sizes": sizes, "crcs": crcs, "offsets": offsets,
+                "minmax": self.minmax}
 
 
 class DatasetWriter:
@@ -276,6 +279,8 @@ class DatasetWriter:
         Values are checked as strictly as by write()."""
         from accel.dataset.bulk import encode_column
 
+        if self._finished:
+            raise DatasetUsageError(f"datasetwriter {self.name!r} is finished: no more rows")
         if self._target(need=False) is None:
             self._target()  # raises: which slice?
         self._freeze()
@@ -394,9 +399,15 @@ class DatasetWriter:
             lst.clear()
         return values
 
+    def _after_finish(self) -> DatasetUsageError:
+        return DatasetUsageError(f"datasetwriter {self.name!r}: rows were written after "
+                                 "dw.finish() (through a write function kept from before)")
+
     def _flush(self) -> None:
         if not self._frozen or not self._lists or not self._lists[0]:
             return
+        if self._finished:
+            raise self._after_finish()
         sliceno = self._target()
         st = self._state(sliceno)
         values = self._take_lists(self._lists)
@@ -422,6 +433,8 @@ class DatasetWriter:
         lists = self._split[0]
         if not lists or not lists[0]:
             return
+        if self._finished:
+            raise self._after_finish()
         values = self._take_lists(lists)
         first = self._split_rows
         self._split_rows += len(values[0])
@@ -446,7 +459,8 @@ class DatasetWriter:
         self._freeze()
         self.flush()
         self._finished = True
-        self.__dict__.pop("write", None)
+        for attr in ("write", "write_list", "write_dict"):
+            self.__dict__.pop(attr, None)
 
     def discard(self) -> None:
         """Drop this writer and what it wrote: the job will have no such dataset."""
@@ -496,9 +510,11 @@ class DatasetWriter:
             lines = list(self.parent.lines)
         sizes: dict[str, int] = {}
         crcs: dict[str, int] = {}
+        offsets: dict[str, int] = {}
         for p in per_slice:
             sizes.update(p["sizes"])
             crcs.update(p["crcs"])
+            offsets.update(p["offsets"])
         columns = {}
         minmax = {}
         from accel.dataset.decode import scalar
@@ -518,6 +534,7 @@ class DatasetWriter:
             "previous": str(self.previous) if self.previous else None,
             "parent": str(self.parent) if self.parent else None,
             "caption": self.caption, "minmax": minmax, "sizes": sizes, "checksums": crcs,
+            "offsets": offsets,
         }
 
 

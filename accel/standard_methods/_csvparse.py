@@ -19,6 +19,10 @@ import pyarrow.csv as pacsv
 
 from ._csvlines import CR, NL, Dialect, count_lines, split_fields  # noqa: F401
 
+# Fields are binary (int32 offsets: a region is at most a few hundred MB), the layout the
+# dataset stores below 2 GiB per slice: the writer appends the parser's buffers as they are.
+FIELD = pa.binary()
+
 
 @dataclass
 class Parsed:
@@ -87,7 +91,8 @@ def _all_empty_rows(table: pa.Table) -> bool:
     for batch in table.to_batches():
         mask = None
         for col in batch.columns:
-            off = np.frombuffer(col.buffers()[1], dtype=np.int64)[col.offset:col.offset + len(col) + 1]
+            width = np.int64 if pa.types.is_large_binary(col.type) else np.int32
+            off = np.frombuffer(col.buffers()[1], dtype=width)[col.offset:col.offset + len(col) + 1]
             empty = off[1:] == off[:-1]
             mask = empty if mask is None else mask & empty
             if not mask.any():
@@ -97,12 +102,29 @@ def _all_empty_rows(table: pa.Table) -> bool:
     return False
 
 
+def _lines_buffer(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The lines starts..ends of arr, each followed by one \\n, as a new uint8 array."""
+    lengths = ends - starts
+    dest = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=dest[1:])
+    out = np.full(int(dest[-1]), NL, dtype=np.uint8)
+    total = int(lengths.sum())
+    if total:
+        line = np.repeat(np.arange(len(starts)), lengths)
+        first = np.zeros(len(starts), dtype=np.int64)     # each line's first content byte
+        np.cumsum(lengths[:-1], out=first[1:])
+        within = np.arange(total) - np.repeat(first, lengths)
+        out[dest[:-1][line] + within] = arr[starts[line] + within]
+    return out
+
+
 # --- one field per line -------------------------------------------------------------------
 
 def whole_lines(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """Each line (without its terminator) as a large_binary array, built with numpy."""
+    """Each line (without its terminator) as a binary array, built with numpy."""
     lengths = ends - starts
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    wide = len(arr) > 2**31 - 1
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64 if wide else np.int32)
     np.cumsum(lengths, out=offsets[1:])
     if len(starts) and (ends[:-1] == starts[1:]).all():
         data = arr[starts[0]:ends[-1]] if len(starts) else arr[:0]
@@ -111,7 +133,7 @@ def whole_lines(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Arr
         np.add.at(mask, starts, 1)
         np.add.at(mask, ends, -1)
         data = arr[np.cumsum(mask[:-1]).astype(bool)]
-    return pa.Array.from_buffers(pa.large_binary(), len(starts),
+    return pa.Array.from_buffers(pa.large_binary() if wide else FIELD, len(starts),
                                  [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))])
 
 
@@ -141,13 +163,15 @@ def _read(buf, d: Dialect) -> tuple[pa.Table, list]:
                 escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
                 invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_binary() for n in keep}, include_columns=keep,
+                column_types={n: FIELD for n in keep}, include_columns=keep,
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
                 check_utf8=False),
         )
     except pa.ArrowInvalid as e:
         if "Empty CSV file" in str(e):
-            return pa.table({n: pa.array([], pa.large_binary()) for n in keep}), []
+            empty = pa.Array.from_buffers(FIELD, 0, [None, pa.py_buffer(np.zeros(1, np.int32)),
+                                                     pa.py_buffer(b"")])
+            return pa.table({n: empty for n in keep}), []
         raise _Failed(str(e))
     if any(num is None for num, _ in invalid):
         raise _Failed("pyarrow gave no line number")
@@ -218,21 +242,14 @@ def _parse_region(buf: bytes, d: Dialect, first_lineno: int, need_bounds: bool) 
                                linenos[keep] if d.want_linenos else None))
             return out
         drop = skip | bad
+        if drop.all():
+            return out      # every line skipped or bad: nothing left for pyarrow
         if drop.any():
             keep_idx = np.flatnonzero(~drop)
             linemap = linenos[keep_idx]
-            # the kept lines, each with its own terminator, in one buffer
-            nexts = np.empty(len(starts), dtype=np.int64)
-            nexts[:-1] = starts[1:]
-            nexts[-1] = len(arr)
-            brk = np.flatnonzero(np.diff(keep_idx) != 1)
-            run_first = keep_idx[np.concatenate(([0], brk + 1))]
-            run_last = keep_idx[np.concatenate((brk, [len(keep_idx) - 1]))]
-            pieces = [bytes(arr[starts[a]:nexts[b]])
-                      for a, b in zip(run_first.tolist(), run_last.tolist(), strict=True)]
-            joined = b"".join(pieces)
-            if joined and joined[-1:] not in (b"\n", b"\r"):
-                joined += b"\n"
+            # the kept lines in one buffer, each ended by \n (their own terminators could
+            # merge: a lone \r, a dropped line, then an empty line's \n would make one \r\n)
+            joined = _lines_buffer(arr, starts[keep_idx], ends[keep_idx]).tobytes()
             buf = joined
             arr = np.frombuffer(buf, dtype=np.uint8)
             has_cr = buf.find(b"\r") != -1
@@ -334,12 +351,13 @@ def _accept(table, invalid, nlines, base, buf, arr, has_cr, d: Dialect, out: Par
     good_idx = np.delete(np.arange(nlines, dtype=np.int64), bad_idx)
     if fixed_rows:
         fixed_idx = np.array([i for i, _ in fixed_rows], dtype=np.int64)
-        fixed = pa.table({name: pa.array([r[k] for _, r in fixed_rows], pa.large_binary())
+        fixed = pa.table({name: pa.array([r[k] for _, r in fixed_rows], FIELD)
                           for k, name in enumerate(table.column_names)})
         table = pa.concat_tables([table, fixed])
         all_idx = np.concatenate([good_idx, fixed_idx])
         order = np.argsort(all_idx, kind="stable")
-        table = table.take(pa.array(order))
+        table = table.take(pa.Array.from_buffers(pa.int64(), len(order),
+                                                 [None, pa.py_buffer(order.astype("<i8"))]))
         good_idx = all_idx[order]
     if d.want_linenos:
         linenos = np.asarray(lineno_of(base + good_idx), dtype=np.int64)

@@ -6,13 +6,14 @@ A column in this form is called a *col* below.
 
 Everything the methods ask of `accel.dataset` goes through here, so the methods themselves
 only see: read_cols(ds, sliceno, names), write_cols(dw, cols), column_info(ds),
-dataset_chain(...), slice_of(...). numpy and pyarrow are imported on first use, never when
-a method module is imported (building a job must not load them).
+dataset_chain(...), slice_of(...). Only accel.dataset's public API is used here
+(Dataset.to_arrow/iterate/columns, DatasetWriter.write_columns, slices_for). numpy and
+pyarrow are imported on first use, never when a method module is imported (building a job
+must not load them).
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import pickle
 from typing import Any
@@ -62,24 +63,12 @@ class ColInfo:
 
 def column_info(ds) -> dict[str, ColInfo]:
     """name -> ColInfo(type, none_support), in the dataset's column order."""
-    out = {}
-    for name, c in ds.columns.items():
-        if hasattr(c, "none_support"):
-            out[name] = ColInfo(name, str(getattr(c, "type", c)), bool(c.none_support))
-        elif isinstance(c, (tuple, list)):
-            out[name] = ColInfo(name, c[0], bool(c[1]) if len(c) > 1 else False)
-        else:
-            out[name] = ColInfo(name, str(c), False)
-    return out
+    return {name: ColInfo(name, c.type, c.none_support) for name, c in ds.columns.items()}
 
 
 def ds_name(ds) -> str:
-    """'dev-3/default' for a dataset."""
-    job, name = getattr(ds, "job", None), getattr(ds, "name", None)
-    if job is not None and name is not None:
-        return f"{job}/{name}"
-    text = str(ds)
-    return text if "/" in text else f"{text}/default"
+    """'dev-3/default' for a dataset (or a writer of this job)."""
+    return f"{ds.job}/{ds.name}"
 
 
 def ds_lines(ds) -> list[int]:
@@ -151,15 +140,6 @@ def dataset_chain(source, stop=None, length: int = -1) -> list:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def _accepts(func, *names) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return all(n in params for n in names) or any(
-        p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def read_cols(ds, sliceno: int, names, info: dict | None = None) -> dict:
     """{name: col} for one slice of `ds`."""
     names = list(names)
@@ -167,30 +147,13 @@ def read_cols(ds, sliceno: int, names, info: dict | None = None) -> dict:
     out = {}
     arrowable = [n for n in names if info[n].type not in OBJECT_TYPES]
     if arrowable:
-        to_arrow = getattr(ds, "to_arrow", None)
-        if to_arrow is not None and _accepts(to_arrow, "sliceno"):
-            table = to_arrow(arrowable, sliceno=sliceno)
-            for n in arrowable:
-                out[n] = _as_array(table.column(n), info[n].type)
-        else:
-            for n in arrowable:
-                out[n] = _slice_arrow(ds, n, sliceno, info[n].type)
+        table = ds.to_arrow(arrowable, sliceno)
+        for n in arrowable:
+            out[n] = _as_array(table.column(n), info[n].type)
     for n in names:
         if n not in out:
             out[n] = from_pylist(list(ds.iterate(sliceno, n)), info[n].type)
     return {n: out[n] for n in names}
-
-
-def _slice_arrow(ds, name: str, sliceno: int, coltype: str):
-    """One slice of one column as Arrow, until Dataset.to_arrow takes a slice number:
-    accel.dataset's own per-slice conversion (no copy for fixed-width columns)."""
-    try:
-        from accel.dataset.arrays import arrow_chunk
-
-        chunk = ds._chunk(name, sliceno)
-    except (ImportError, AttributeError):
-        return from_pylist(list(ds.iterate(sliceno, name)), coltype)
-    return _as_array(arrow_chunk(chunk), coltype)
 
 
 def _as_array(col, coltype: str):
@@ -224,18 +187,49 @@ def col_len(col) -> int:
     return len(col)
 
 
+# pa.array() and Array.to_numpy() import pandas the first time a process uses them (a
+# third of a second); these move null-free int and bool arrays by their buffers instead.
+
+def arrow_of(a):
+    """A null-free numpy int8/int32/int64/bool array as a pyarrow array."""
+    p, n = pa(), np()
+    a = n.ascontiguousarray(a)
+    if a.dtype == n.bool_:
+        bits = n.packbits(a, bitorder="little")
+        return p.Array.from_buffers(p.bool_(), len(a), [None, p.py_buffer(bits)])
+    typ = {1: p.int8(), 4: p.int32(), 8: p.int64()}[a.dtype.itemsize]
+    data = a.astype(a.dtype.newbyteorder("<"), copy=False)
+    return p.Array.from_buffers(typ, len(a), [None, p.py_buffer(data)])
+
+
+def numpy_of(arr):
+    """A pyarrow bool or int64 array as numpy (nulls as False / whatever the buffer has)."""
+    p, n = pa(), np()
+    if isinstance(arr, p.ChunkedArray):
+        arr = arr.combine_chunks()
+    if p.types.is_boolean(arr.type):
+        bits = n.unpackbits(n.frombuffer(arr.buffers()[1], n.uint8), bitorder="little")
+        out = bits[arr.offset:arr.offset + len(arr)].astype(bool)
+        if arr.null_count:
+            valid = n.unpackbits(n.frombuffer(arr.buffers()[0], n.uint8), bitorder="little")
+            out &= valid[arr.offset:arr.offset + len(arr)].astype(bool)
+        return out
+    dtype = {p.int64(): "<i8", p.uint64(): "<u8", p.int32(): "<i4"}[arr.type]
+    return n.frombuffer(arr.buffers()[1], dtype, len(arr), arr.offset * n.dtype(dtype).itemsize)
+
+
 def col_take(col, indices):
     """Rows `indices` (a numpy int array) of a col."""
     if isinstance(col, np().ndarray):
         return col[indices]
-    return col.take(pa().array(indices))
+    return col.take(arrow_of(np().asarray(indices, np().int64)))
 
 
 def col_filter(col, mask):
     """Rows where the numpy bool `mask` is True."""
     if isinstance(col, np().ndarray):
         return col[mask]
-    return col.filter(pa().array(mask))
+    return col.filter(arrow_of(np().asarray(mask, bool)))
 
 
 def col_concat(cols: list, coltype: str):
@@ -263,44 +257,16 @@ def make_writer(job, name: str = "default", columns: dict | None = None, **kw):
     return dw
 
 
-def _bulk(dw):
-    for attr in ("write_columns", "write_arrays", "write_arrow"):
-        f = getattr(dw, attr, None)
-        if f is not None:
-            return f
-    return None
-
-
 def write_cols(dw, cols: dict, sliceno: int | None = None) -> None:
     """Append rows given column-wise ({name: col}, every column of the writer, in any order)
     to the writer's current slice (or `sliceno`)."""
     if not cols:
         return
-    n = len(next(iter(cols.values())))
-    if n == 0:
+    if not len(next(iter(cols.values()))):
         return
     if sliceno is not None:
         dw.set_slice(sliceno)
-    bulk = _bulk(dw)
-    if bulk is not None:
-        bulk(cols)
-        return
-    names = list(cols)
-    order = list(getattr(dw, "columns", None) or names)
-    if sorted(order) != sorted(names):
-        raise ValueError(f"write_cols: columns {names} for a writer of {order}")
-    write = dw.write
-    step = 65536
-    for start in range(0, n, step):
-        chunk = [to_pylist(_slice(cols[k], start, step)) for k in order]
-        for row in zip(*chunk, strict=True):
-            write(*row)
-
-
-def _slice(col, start: int, length: int):
-    if isinstance(col, np().ndarray):
-        return col[start:start + length]
-    return col.slice(start, length)
+    dw.write_columns(cols)
 
 
 # --- hashing -----------------------------------------------------------------------------------
@@ -308,16 +274,9 @@ def _slice(col, start: int, length: int):
 def slice_of(col, coltype: str, slices: int):
     """numpy int array: the slice each value of `col` belongs to when hashed on (the same
     placement the dataset writer's split write uses)."""
-    from accel.dataset import hashing
+    from accel.dataset import slices_for
 
-    vector = getattr(hashing, "slices_for", None)
-    if vector is not None:
-        return np().asarray(vector(col, coltype, slices), dtype=np().int64)
-    from accel.dataset.encode import encode
-    from accel.dataset.types import column_type
-
-    chunk = encode(column_type(coltype), True, to_pylist(col))
-    return np().asarray(hashing.slices_of(chunk, slices), dtype=np().int64)
+    return np().asarray(slices_for(col, coltype, slices), dtype=np().int64)
 
 
 # --- scratch ----------------------------------------------------------------------------------

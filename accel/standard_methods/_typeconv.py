@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,13 +131,19 @@ def _float_conv(bits: str, whole: bool, comma: bool) -> Callable[[bytes], float]
         m = dec.match(v)
         if m is not None:
             x = float(m.group(1))
+            if math.isinf(x) and b"n" not in m.group(1).lower():   # 1e400, not inf
+                raise ValueError("out of range for float64")
         else:
             m = hexf.match(v)
             if m is None:
                 raise ValueError("not a float")
             x = float.fromhex(m.group(1).decode())
         if bits == "float32":
-            x = float(np.float32(x))
+            with np.errstate(over="ignore"):
+                x32 = float(np.float32(x))
+            if math.isinf(x32) and not math.isinf(x):
+                raise ValueError("out of range for float32")
+            x = x32
         return x
 
     return conv
@@ -161,7 +168,10 @@ def _float_vector(bits: str, comma: bool):
             values = pc.cast(pc.cast(text, pa.float64()), target, safe=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None, np.zeros(len(arr), dtype=bool)
-        return values, ok.to_numpy(zero_copy_only=False)
+        # inf from a finite number (1e400, or 1e39 as float32) is no conversion: those
+        # (and inf itself) are left to the exact converter
+        return values, ok.to_numpy(zero_copy_only=False) & ~np.isinf(
+            values.to_numpy(zero_copy_only=False))
 
     return vector
 
@@ -320,12 +330,20 @@ def _json_conv(v: bytes):
         raise ValueError(f"not JSON: {e}")
 
 
+_COMPLEX_LIMIT = {"complex32": float(np.finfo(np.float16).max),
+                  "complex64": float(np.finfo(np.float32).max)}
+
+
 def _complex_conv(bits: str):
     def conv(v: bytes) -> complex:
         try:
             x = complex(v.decode("ascii").strip(" \t\n\v\f\r"))
         except (UnicodeDecodeError, ValueError):
             raise ValueError("not a complex number")
+        limit = _COMPLEX_LIMIT[bits]
+        for part in (x.real, x.imag):
+            if math.isfinite(part) and abs(part) > limit:
+                raise ValueError(f"out of range for {bits}")
         if bits == "complex32":
             x = complex(np.complex64(x))
         return x

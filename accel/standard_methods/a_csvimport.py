@@ -365,8 +365,7 @@ def analysis(sliceno, slices, prepare_res):
                         cols = {name: batch.column(f"c{i}")
                                 for i, name in zip(d.keep, p.kept, strict=True)}
                         if lineno_label:
-                            cols[lineno_label] = _dsio.pa().array(
-                                linenos[done:done + batch.num_rows], _dsio.pa().int64())
+                            cols[lineno_label] = linenos[done:done + batch.num_rows]
                         _dsio.write_cols(p.dw, cols)
                         done += batch.num_rows
                     res['good'] += table.num_rows
@@ -415,27 +414,17 @@ def synthesis(job, slices, prepare_res, analysis_res):
     for name, per_slice, wanted in side:
         if not wanted:
             continue
-        previous = None
-        if datasets.previous is not None:
-            try:
-                prev = datasets.previous
-                if name in _previous_datasets(prev):
-                    from accel.dataset import Dataset
-                    from accel.job import Job
-
-                    previous = Dataset(Job(_dsio.ds_name(prev).split('/')[0]), name)
-            except Exception:
-                previous = None
+        previous = None     # the previous import's side dataset of this name, if any
+        if datasets.previous is not None and name in datasets.previous.job.dataset_names:
+            previous = datasets.previous.job.dataset(name)
         dw = _dsio.make_writer(job, name, {'lineno': ('int64', False), 'data': ('bytes', False)},
                                previous=previous,
                                caption=f'{name} lines from csvimport of {options.filename}')
-        pa = _dsio.pa()
         for sliceno, rows in enumerate(per_slice):
             dw.set_slice(sliceno)
             if rows:
-                _dsio.write_cols(dw, {
-                    'lineno': pa.array([ln for ln, _ in rows], pa.int64()),
-                    'data': pa.array([b for _, b in rows], pa.large_binary())}, sliceno)
+                _dsio.write_cols(dw, {'lineno': [ln for ln, _ in rows],
+                                      'data': [b for _, b in rows]}, sliceno)
     if p.tmp:
         shutil.rmtree(os.path.dirname(p.tmp), ignore_errors=True)
     good = [r['good'] for r in results]
@@ -449,10 +438,3 @@ def synthesis(job, slices, prepare_res, analysis_res):
           f" {res.num_skipped_lines} skipped")
     return res
 
-
-def _previous_datasets(prev):
-    from accel.job import Job
-
-    from . import _dsio
-
-    return Job(_dsio.ds_name(prev).split('/')[0]).dataset_names

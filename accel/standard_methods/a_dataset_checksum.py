@@ -50,10 +50,24 @@ def _encoder(col):
             return lambda v: b'None\xff' if v is None else v.encode('utf-8')
         return lambda v: v.encode('utf-8')
     if col.type in ('json', 'pickle'):
+        # pickle holds what JSON cannot (sets, objects): those as their sorted elements or
+        # repr(); non-str dict keys (pickle) must not make the encoder fail either
         enc = JSONEncoder(sort_keys=True, ensure_ascii=False, check_circular=False,
-                          separators=(',', ':')).encode
-        return lambda v: enc(v).encode('utf-8')
+                          separators=(',', ':'), default=_unjsonable).encode
+
+        def encode(v):
+            try:
+                return enc(v).encode('utf-8')
+            except TypeError:   # keys of mixed types cannot be sorted
+                return repr(v).encode('utf-8')
+        return encode
     return lambda v: repr(v).encode('utf-8')
+
+
+def _unjsonable(v):
+    if isinstance(v, (set, frozenset)):
+        return sorted(v, key=repr)
+    return repr(v)
 
 
 def analysis(sliceno, prepare_res):

@@ -40,7 +40,7 @@ def prepare(job):
     hashlabel = src.hashlabel if src.hashlabel in names else None
     dw = _dsio.make_writer(job, 'default', {n: (info[n].type, info[n].none_support) for n in names},
                            hashlabel=hashlabel, previous=datasets.previous,
-                           caption=getattr(src, 'caption', None))
+                           caption=src.caption)
     return DotDict(names=names, info=info, dw=dw)
 
 

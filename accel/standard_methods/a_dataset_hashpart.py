@@ -43,7 +43,7 @@ def prepare(job):
         _dsio.need_columns(ds, [options.hashlabel], 'dataset_hashpart: hashlabel')
         info = _dsio.column_info(ds)
         try:
-            caption = options.caption % dict(caption=getattr(ds, 'caption', None) or '',
+            caption = options.caption % dict(caption=ds.caption,
                                              hashlabel=options.hashlabel)
         except (KeyError, ValueError, TypeError) as e:
             raise _err(f"option caption {options.caption!r}: {e}")

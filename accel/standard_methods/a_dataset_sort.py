@@ -122,13 +122,15 @@ def sort_order(keys, columns, orders, info):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from . import _dsio
+
     arrays = {}
     sort_keys = []
     n = len(next(iter(keys.values())))
     for i, (c, order) in enumerate(zip(columns, orders, strict=True)):
         col = keys[c]
         if isinstance(col, np.ndarray):     # number
-            arrays[f'k{i}'] = pa.array(_dense_rank(col.tolist()))
+            arrays[f'k{i}'] = _dsio.arrow_of(_dense_rank(col.tolist()))
             sort_keys.append((f'k{i}', order))
             continue
         special = col.null_count > 0
@@ -138,12 +140,12 @@ def sort_order(keys, columns, orders, info):
             special = special or pc.any(is_nan).as_py()
         if special:
             rank = np.ones(n, dtype=np.int8)
-            rank[col.is_null().to_numpy(zero_copy_only=False)] = 0
+            rank[_dsio.numpy_of(col.is_null())] = 0
             if is_nan is not None:
-                nan = is_nan.to_numpy(zero_copy_only=False)
+                nan = _dsio.numpy_of(is_nan)
                 rank[nan] = 2
                 col = pc.if_else(is_nan, pa.scalar(0, col.type), col)
-            arrays[f'r{i}'] = pa.array(rank)
+            arrays[f'r{i}'] = _dsio.arrow_of(rank)
             sort_keys.append((f'r{i}', order))
             col = col.fill_null(_zero(col.type))
         arrays[f'k{i}'] = col
@@ -151,7 +153,7 @@ def sort_order(keys, columns, orders, info):
     if not n:
         return np.zeros(0, dtype=np.int64)
     table = pa.table(arrays)
-    return pc.sort_indices(table, sort_keys=sort_keys).to_numpy()
+    return _dsio.numpy_of(pc.sort_indices(table, sort_keys=sort_keys))
 
 
 def _zero(t):

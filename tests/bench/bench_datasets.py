@@ -26,8 +26,10 @@ is timed):
 Slices run in parallel, so every per-slice rate is  total rows / the slowest
 slice's time.  The table shows medians over runs, ratio = accel / Accelerator
 (for rates higher is better for accel; for bytes/row lower is) and the
-issue's target for accel.  accel's datasets are work in progress: until
-`import accel.dataset` works, accel's column is n/a.
+issue's target for accel.  accel runs with its bytecode cached in a temporary
+folder (PYTHONPYCACHEPREFIX), as an installed package has it (pip compiled the
+Accelerator's on install), also where PYTHONDONTWRITEBYTECODE is set;
+--no-bytecode-cache runs it as the environment says.
 
 The Accelerator runs in its own venv (tests/bench/.venv-accelerator/, made on
 first use by accelerator_env.ensure_venv()) with its own server on unix
@@ -110,8 +112,32 @@ def accel_has_datasets() -> bool:
     return True
 
 
+def bytecode_env(pycache: Path | None) -> dict:
+    """The environment accel runs in: with *pycache*, Python keeps accel's compiled
+    bytecode there (as an installed package has it: pip compiled the Accelerator's when it
+    installed it), even where PYTHONDONTWRITEBYTECODE is set; without, as it is."""
+    env = dict(os.environ)
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def compile_accel(pycache: Path) -> None:
+    """Compile accel's modules into *pycache* once, before the runs."""
+    import accel
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(accel.__file__).parent)],
+        env=bytecode_env(pycache),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def measure_accel(
-    tmpdir: Path, rows: int, csv: Path | None = None, timeout: float = 3600
+    tmpdir: Path, rows: int, csv: Path | None = None, timeout: float = 3600,
+    pycache: Path | None = None,
 ) -> dict | None:
     """Measure accel the way accelerator_side_datasets.py measures the Accelerator.
 
@@ -135,7 +161,7 @@ def measure_accel(
     )
     out = tmpdir / "build_out.json"
     rows_per_slice = rows // SLICES
-    env = dict(os.environ)
+    env = bytecode_env(pycache)
     env.update(
         DSBENCH_ROWS_PER_SLICE=str(rows_per_slice),
         DSBENCH_OUT=str(out),
@@ -178,10 +204,11 @@ def measure_accelerator(python: Path, side_args: list[str], timeout: float = 720
     return run_side_script(python, "accelerator_side_datasets.py", side_args, timeout)
 
 
-def run_accel_once(args: argparse.Namespace, csv: Path | None) -> dict | None:
+def run_accel_once(args: argparse.Namespace, csv: Path | None,
+                   pycache: Path | None = None) -> dict | None:
     tmp = Path(tempfile.mkdtemp(prefix="acceldsbench-"))
     try:
-        fig = measure_accel(tmp, args.rows, csv)
+        fig = measure_accel(tmp, args.rows, csv, pycache=pycache)
     except Exception:
         print(
             "accel side failed (its figures are n/a for this run):\n"
@@ -217,7 +244,8 @@ def verdict(a: float | None, b: float | None, target) -> tuple[str, str]:
     return text, "  ok" if ok else "  MISS"
 
 
-def table(accel: dict, ax: dict, n_runs: int, n_accel_runs: int, rows: int, csv_lines: int) -> str:
+def table(accel: dict, ax: dict, n_runs: int, n_accel_runs: int, rows: int, csv_lines: int,
+          bytecode: bool = True) -> str:
     out_rows = []
     for key, label, unit, target in MEASURES:
         a, b = accel.get(key), ax.get(key)
@@ -232,6 +260,8 @@ def table(accel: dict, ax: dict, n_runs: int, n_accel_runs: int, rows: int, csv_
         f"Medians over {n_runs} run(s) of the Accelerator {ACCELERATOR_VERSION} and "
         f"{n_accel_runs} run(s) of accel"
         + ("" if n_accel_runs else " (accel.dataset not importable yet: n/a)")
+        + (".\naccel ran with its bytecode cached (as installed; --no-bytecode-cache: not)"
+           if bytecode else ".\naccel ran without cached bytecode (--no-bytecode-cache)")
     )
     for who, m in (("accel", accel), ("Accelerator", ax)):
         if m.get("bytes_per_row") is not None:
@@ -257,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path, help="also write all raw per-run figures here")
     ap.add_argument("--verbose", "-v", action="store_true", help="show per-run figures and spreads")
+    ap.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="run accel without cached bytecode where PYTHONDONTWRITEBYTECODE is set (then "
+        "every job compiles accel's modules again; the Accelerator's were compiled by pip)",
+    )
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be >= 1")
@@ -274,11 +310,15 @@ def main(argv: list[str] | None = None) -> int:
             side_args += ["--csv", str(csv)]
         if not accel_has_datasets():
             print("accel.dataset is not importable: accel's figures are n/a", file=sys.stderr)
+        pycache = None
+        if not args.no_bytecode_cache:
+            pycache = tmp / "pycache"
+            compile_accel(pycache)
 
         ax_runs, accel_runs = alternate_runs(
             args.runs,
             lambda: measure_accelerator(python, side_args),
-            lambda: run_accel_once(args, csv),
+            lambda: run_accel_once(args, csv, pycache),
             args.verbose,
             KEYS + CONTEXT_KEYS,
         )
@@ -286,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     accel_med, ax_med = medians(accel_runs, KEYS), medians(ax_runs, KEYS)
-    print(table(accel_med, ax_med, len(ax_runs), len(accel_runs), args.rows, args.csv_lines))
+    print(table(accel_med, ax_med, len(ax_runs), len(accel_runs), args.rows, args.csv_lines,
+                not args.no_bytecode_cache))
     if args.verbose:
         print_spreads(accel_runs, ax_runs, KEYS + CONTEXT_KEYS, 20)
     write_json(
@@ -295,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             "accelerator_version": ACCELERATOR_VERSION,
             "rows": args.rows,
             "csv_lines": args.csv_lines,
+            "accel_bytecode_cache": not args.no_bytecode_cache,
             "runs": args.runs,
             "median": {"accel": accel_med, "accelerator": ax_med},
             "context_median": {

@@ -22,7 +22,7 @@ from accel import layout
 from accel.atomic import read_json
 from accel.config import Config
 from accel.errors import AccelError, JobError, MethodError, OptionError
-from accel.executors import Executor, make_executor
+from accel.executors import Executor, make_executor, record_death
 from accel.identity import SourceHasher, combine, job_identity, sha_without
 from accel.job import Job, status_of
 from accel.jsoncodec import dumps_canonical, encode
@@ -203,6 +203,17 @@ class Builder:
         """A new job directory with its setup.json, registered as running:
         (job id, path, setup, start time)."""
         jobid, path = self.store.allocate(workdir)
+        try:
+            return self._setup_job(plan, jobid, path, caption, force_build)
+        except BaseException as e:  # Ctrl-C, a full disk: the job never runs, and says so
+            canceled = isinstance(e, KeyboardInterrupt)
+            record_death(path, "interrupted" if canceled else f"could not set it up: {e}",
+                         "setup", "canceled" if canceled else "failed")
+            self.unregister(jobid)
+            raise
+
+    def _setup_job(self, plan: Plan, jobid: str, path: Path, caption: str | None,
+                   force_build: bool) -> tuple[str, Path, dict, float]:
         started = self.store.running[layout.split_jobid(jobid)[0]].add(jobid)  # type: ignore[index]
         info = plan.info
         setup = {

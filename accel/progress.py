@@ -49,11 +49,17 @@ class Progress:
         self._printed_any = False
 
     def end(self, sched: Any) -> None:
+        if self.tty:
+            self.clear()
+        elif len(sched.tasks) > 1 and self._printed_any:
+            self._write(self.line(sched, done_too=True) + "\n")
+
+    def clear(self) -> None:
+        """Take the terminal line away before the builder prints something (a callback,
+        a message); the next tick draws it again."""
         if self.tty and self._shown:
             self._write("\r\x1b[K")
             self._shown = ""
-        elif not self.tty and len(sched.tasks) > 1 and self._printed_any:
-            self._write(self.line(sched, done_too=True) + "\n")
 
     def tick(self, sched: Any) -> None:
         now = time.monotonic()
@@ -108,6 +114,6 @@ def _age(seconds: float) -> str:
 
 def _width() -> int:
     try:
-        return os.get_terminal_size(2).columns
+        return os.get_terminal_size(2).columns or 100  # 0: a terminal that has no size set
     except OSError:
         return 100

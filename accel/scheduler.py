@@ -6,7 +6,8 @@ CPUs, any other one), reuses what exists, and then waits on all running jobs at 
 Every TICK it also looks at deadlines (`timeout`) and cancel requests (`ax abort REF`).
 A failed or timed-out job is retried, if allowed, in a fresh directory. If anything
 interrupts the loop -- Ctrl-C, `ax abort`, an exception in a callback -- every running
-job is stopped with all its processes and marked canceled before the exception goes on.
+job is stopped with all its processes and marked canceled before the exception goes on
+(a job interrupted while it was being started too); callbacks are not called for them.
 
 One job per identity: a second task of the same identity in the same batch waits for the
 first and gets its job; another builder's build of it is waited for (its identity lock).
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accel.errors import JobError
-from accel.executors import Handle
+from accel.executors import Handle, record_death
 from accel.job import Job
 from accel.store.locks import ByteLock
 
@@ -85,16 +86,20 @@ class Scheduler:
         self.running: list[Task] = []
         self.ended: list[Task] = []  # in the order they ended
         self._leaders: dict[str, Task] = {}  # identity -> the task building it now
+        self._stopping = False  # stop_all: jobs end without callbacks
 
     # --- the loop ----------------------------------------------------------------
 
     def run(self, tasks: list[Task]) -> list[Task]:
         self.tasks += tasks
-        pending = deque(tasks)
+        pending: deque[Task] = deque()
         blocked: list[Task] = []  # another builder holds their identity lock
         try:
             if self.progress is not None:
                 self.progress.begin(self)
+            for task in tasks:  # what exists is reused at once, not when a slot is free
+                if task.force_build or not self._reuse(task):
+                    pending.append(task)
             while pending or self.running or blocked:
                 if blocked and not self.running:
                     time.sleep(0.05)
@@ -110,9 +115,13 @@ class Scheduler:
                     self._ended(next(t for t in self.running if t.handle is handle))
                 self._look_around()
         except BaseException:
-            self.stop_all("canceled", "interrupted")
-            for task in [*pending, *blocked]:
-                task.status = "canceled"
+            try:
+                self.stop_all("canceled", "interrupted")
+            finally:  # also one caught between two steps of starting or ending
+                for task in self.tasks:
+                    self._release(task)
+                    if not task.ended:
+                        task.status = "canceled"
             raise
         finally:
             if self.progress is not None:
@@ -133,15 +142,18 @@ class Scheduler:
 
     # --- starting ----------------------------------------------------------------
 
+    def _reuse(self, task: Task) -> bool:
+        jobid = self.builder.find(task.plan)
+        if jobid:
+            self._end(task, "reused", Job(jobid))
+        return bool(jobid)
+
     def _start(self, task: Task) -> bool:
-        """Reuse, follow or launch `task`; False if another builder holds its identity."""
+        """Follow or launch `task` (`run` has looked for a job to reuse; under the
+        identity lock we look again); False if another builder holds its identity."""
         b = self.builder
         plan = task.plan
         if not task.force_build:
-            jobid = b.find(plan)
-            if jobid:
-                self._end(task, "reused", Job(jobid))
-                return True
             leader = self._leaders.get(plan.identity)
             if leader is not None:
                 leader.followers.append(task)
@@ -152,12 +164,12 @@ class Scheduler:
         if not lock.acquire(blocking=False):
             if not task.waiting_note:
                 task.waiting_note = True
-                print(f"accel: waiting for another build of {plan.info.name!r} with the same "
-                      "identity", file=sys.stderr, flush=True)
+                self._say(f"accel: waiting for another build of {plan.info.name!r} with the "
+                          "same identity")
             return False
         task.lock = lock
         if not task.force_build:
-            jobid = b.find(plan)  # it may have been built while we looked
+            jobid = b.find(plan)  # it may have been built meanwhile
             if jobid:
                 self._release(task)
                 self._end(task, "reused", Job(jobid))
@@ -169,49 +181,72 @@ class Scheduler:
     def _launch(self, task: Task) -> None:
         task.attempts += 1
         task.weight = min(self._weight(task), self.cpus)
+        task.status, task.job, task.handle, task.t0 = "running", None, None, time.monotonic()
+        # running from here on: interrupted before it has a handle, `_stop` still ends it
+        self.running.append(task)
         jobid, path, setup, started = self.builder.prepare_job(task.plan, task.workdir, task.caption,
                                                                  task.force_build)
         task.job = Job(jobid)
         task.tries.append(jobid)
-        task.status = "running"
         task.started, task.t0, task.part = started, time.monotonic(), ""
-        self.running.append(task)
         task.handle = self.executor.submit(path, setup)
 
     # --- ending ------------------------------------------------------------------
 
-    def _ended(self, task: Task) -> None:
-        status = task.handle.wait(0)  # type: ignore[union-attr]
-        self.running.remove(task)
+    def _ended(self, task: Task, status: str | None = None) -> None:
+        """`task`'s job has ended (`status`: as its handle says). The task stays in
+        `running` until it is settled, so an interruption half-way still finds it."""
+        if status is None:
+            status = task.handle.wait(0)  # type: ignore[union-attr]
         task.runtime = time.monotonic() - task.t0
         b = self.builder
-        b.unregister(task.job)
-        if status == "finished":
-            b.publish(task.plan, task.job)
-            self._release(task)
-            self._end(task, "finished", task.job)
-            return
-        if status in ("failed", "timeout") and task.attempts <= task.retries:
-            print(f"accel: {task.job} ({task.plan.info.name}) {status}; retrying "
-                  f"({task.attempts} of {task.retries})", file=sys.stderr, flush=True)
-            self._launch(task)  # in a fresh directory; the identity lock is still ours
-            return
+        if task.job is None:  # stopped before its job directory was made
+            task.job = Job(task.tries[-1]) if task.tries else None
+            task.error = JobError(f"build of {task.plan.info.name!r} was {status} before its "
+                                  "job started", task.job or "", task.plan.info.name, "", status)
+        else:
+            b.unregister(task.job)
+            if status == "finished":
+                b.publish(task.plan, task.job)
+            elif status in ("failed", "timeout") and task.attempts <= task.retries:
+                self._say(f"accel: {task.job} ({task.plan.info.name}) {status}; retrying "
+                          f"({task.attempts} of {task.retries})")
+                self.running.remove(task)
+                self._launch(task)  # in a fresh directory; the identity lock is still ours
+                return
+            else:
+                task.error = b.job_error(task.job, status)
+        self.running.remove(task)
         self._release(task)
-        task.error = b.job_error(task.job, status)
         self._end(task, status, task.job)
 
     def _end(self, task: Task, status: str, job: Job | None) -> None:
-        task.status, task.job, task.handle = status, job, None
+        """`task` and the tasks following it have ended; then the callbacks (so an
+        exception in one leaves no task half-ended)."""
         if self._leaders.get(task.plan.identity) is task:
             del self._leaders[task.plan.identity]
-        self.ended.append(task)
-        if self.on_end is not None:
-            self.on_end(task)
-        for follower in task.followers:
-            follower.error = task.error
-            follower.runtime = 0.0
-            self._end(follower, "reused" if status in OK else status, job)
+        group = [task, *task.followers]
         task.followers = []
+        for t in group:
+            if t is not task:
+                t.error, t.runtime = task.error, 0.0
+            t.status = status if t is task or status not in OK else "reused"
+            t.job, t.handle = job, None
+            self.ended.append(t)
+        if self.on_end is not None and not self._stopping:
+            for t in group:
+                self._clear_progress()
+                self.on_end(t)
+
+    def _clear_progress(self) -> None:
+        """Before anything else prints: the progress line would be in its way."""
+        clear = getattr(self.progress, "clear", None)
+        if clear is not None:
+            clear()
+
+    def _say(self, text: str) -> None:
+        self._clear_progress()
+        print(text, file=sys.stderr, flush=True)
 
     def _release(self, task: Task) -> None:
         if task.lock is not None:
@@ -237,17 +272,25 @@ class Scheduler:
             self.progress.tick(self)
 
     def _stop(self, task: Task, status: str, reason: str) -> None:
-        task.handle.cancel(status, reason)  # type: ignore[union-attr]
-        self._ended(task)
+        if task.handle is not None:
+            task.handle.cancel(status, reason)
+            self._ended(task)
+            return
+        # interrupted while it was being started: it has not run (the executor leaves
+        # no process behind when submit fails)
+        if task.job is not None:
+            status = record_death(task.job.path, reason, "", status)
+        self._ended(task, status)
 
     def stop_all(self, status: str, reason: str) -> None:
-        """Stop every running job; they end `status`, not retried."""
+        """Stop every running job; they end `status`, not retried, without callbacks."""
+        self._stopping = True
         for task in list(self.running):
             task.retries = 0
             try:
                 self._stop(task, status, reason)
             except Exception as e:  # keep stopping the others
-                print(f"accel: could not stop {task.job}: {e}", file=sys.stderr)
+                self._say(f"accel: could not stop {task.job}: {e}")
         for task in self.tasks:
             if task.status == "running":  # followers of a stopped leader
                 task.status = status

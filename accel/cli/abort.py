@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -19,8 +20,8 @@ WAIT = 30.0  # seconds to wait for the builders to say the jobs have stopped
 def abort(ctx: click.Context, ref: str | None) -> int:
     """Stop running jobs: all of them (each build is interrupted as by Ctrl-C: its running
     jobs are killed with every process they started, marked canceled, and `ax run` exits
-    130), or just REF (that job is canceled; its build gets a JobError saying so).
-    Waits until the jobs have stopped."""
+    130), or just REF (that job is canceled; its build gets a JobError saying so; a
+    METHOD name cancels the running jobs of that method). Waits until they have stopped."""
     from accel.errors import NotFound
     from accel.job import status_of
     from accel.store.running import HOST
@@ -28,12 +29,21 @@ def abort(ctx: click.Context, ref: str | None) -> int:
     cfg = load(ctx)
     store = store_of(cfg)
     if ref is not None:
-        job = resolve_job(ctx, ref)
-        wd = job.workdir
-        if wd not in store.running or not store.running[wd].request_cancel(str(job)):
-            raise NotFound(f"{job} is not running (it is {status_of(job.path)})")
-        targets = [job.path]
-        click.echo(f"asked the build of {job} to stop it")
+        # METHOD elsewhere names its latest *finished* job, which never runs: here it
+        # names the running jobs of that method
+        running = _running_of_method(store, ref.strip())
+        if running:
+            jobs = [e.jobid for e in running]
+            targets = [e.path for e in running if store.running[_workdir(e.jobid)]
+                       .request_cancel(e.jobid)]
+        else:
+            job = resolve_job(ctx, ref)
+            wd = job.workdir
+            if wd not in store.running or not store.running[wd].request_cancel(str(job)):
+                raise NotFound(f"{job} is not running (it is {status_of(job.path)})")
+            jobs, targets = [str(job)], [job.path]
+        click.echo(f"asked the build of {jobs[0]} to stop it" if len(jobs) == 1 else
+                   f"asked the builds of {', '.join(jobs)} to stop them")
     else:
         entries = [e for r in store.running.values() for e in r.entries()]
         if not entries:
@@ -52,10 +62,19 @@ def abort(ctx: click.Context, ref: str | None) -> int:
         click.echo(f"interrupted {len(builders)} build(s) running "
                    f"{', '.join(e.jobid for e in entries)}"
                    + (f" (on other hosts: {', '.join(others)})" if others else ""))
+
+    def stopping(path) -> bool:
+        # killed is not yet stopped: the builder writes how it ended (canceled) just after,
+        # and a job not yet started is "unfinished" for a moment; a live builder that
+        # still lists the job has more to say
+        if status_of(path) not in ("running", "unfinished"):
+            return False
+        return store.running[_workdir(path.name)].get(path.name) is not None
+
     deadline = time.monotonic() + WAIT
-    while any(status_of(p) == "running" for p in targets):
+    while any(stopping(p) for p in targets):
         if time.monotonic() > deadline:
-            still = [p.name for p in targets if status_of(p) == "running"]
+            still = [p.name for p in targets if stopping(p)]
             click.echo(f"ax abort: still running after {WAIT:.0f} s: {', '.join(still)}", err=True)
             return 1
         time.sleep(0.05)
@@ -66,3 +85,22 @@ def abort(ctx: click.Context, ref: str | None) -> int:
 
 def _workdir(jobid: str) -> str:
     return jobid.rsplit("-", 1)[0]
+
+
+def _running_of_method(store, name: str) -> list:
+    """The running jobs of method `name` (none when `name` is not a bare method name)."""
+    from accel import layout
+    from accel.atomic import read_json
+
+    if layout.split_jobid(name) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+        return []
+    found = []
+    for registry in store.running.values():
+        for entry in registry.entries():
+            try:
+                method = read_json(entry.path / layout.SETUP).get("method")
+            except (OSError, ValueError):
+                continue
+            if method == name:
+                found.append(entry)
+    return found

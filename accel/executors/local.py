@@ -273,7 +273,12 @@ class LocalExecutor(Executor):
         guard = self.guard()
         flush_std()
         r, w = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(r)
+            os.close(w)
+            raise
         if pid == 0:
             code = 1
             try:
@@ -297,11 +302,18 @@ class LocalExecutor(Executor):
                 os._exit(code)
         os.close(w)
         try:
-            os.setpgid(pid, pid)
-        except (PermissionError, ProcessLookupError):
-            pass
-        guard.tell("+", pid)
-        return LocalHandle(path, pid, r, self)
+            try:
+                os.setpgid(pid, pid)
+            except (PermissionError, ProcessLookupError):
+                pass
+            guard.tell("+", pid)
+            return LocalHandle(path, pid, r, self)
+        except BaseException:  # no handle for the caller (Ctrl-C, no fd left): no job either
+            kill_tree(pid, pid)
+            self.forget(pid)  # before it is reaped: its number may be reused after
+            os.waitpid(pid, 0)
+            os.close(r)
+            raise
 
     def close(self) -> None:
         self._reap(block=True)

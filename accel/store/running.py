@@ -4,7 +4,8 @@ Each builder process that runs jobs in a workdir keeps one file there,
 `<workdir>/.accel/running/PID@HOST`, listing its running jobs, one line each:
 "JOBID STARTTIME PART". It is created once and then rewritten in place (a write and a
 truncate: no file created per job, which is most of what a new job costs), and the
-builder holds an flock on it for as long as it lives. A file whose builder is gone
+builder holds an flock on it for as long as it lives (it is made under a dot name and
+renamed once locked, so no reader sees it unlocked). A file whose builder is gone
 (killed) is stale: readers remove it. A reader may catch a file mid-rewrite; lines that
 don't parse are skipped, and the next look is whole again.
 
@@ -27,6 +28,9 @@ from accel.store.workdir import Workdir
 
 HOST = socket.gethostname()
 CANCEL = ".cancel"
+# A folder's mtime comes from a coarse clock: a change made within the same tick as the
+# one we saw leaves it as it was. An mtime this recent is not trusted to mean "nothing new".
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Running:
         self.workdir = workdir
         self._dir: Path | None = None
         self._fd: int | None = None  # our own file
+        self._size = 0  # of what we last wrote in it
         self._pid = 0  # the process that opened it (a fork must not write the parent's)
         self._mine: dict[str, tuple[float, str]] = {}  # jobid -> (started, part)
         self._dir_mtime = 0
@@ -92,7 +97,7 @@ class Running:
         except FileNotFoundError:
             return None
         if mtime != self._dir_mtime:
-            self._dir_mtime = mtime
+            self._dir_mtime = mtime if time.time_ns() - mtime > RACY_NS else 0
             self._requests = {}
             for name in os.listdir(self.dir):
                 if name.endswith(CANCEL) and not name.startswith("."):
@@ -115,13 +120,19 @@ class Running:
         if self._fd is None:
             self._open()
         data = "".join(f"{j} {s:.3f} {p}\n" for j, (s, p) in self._mine.items()).encode()
-        os.pwrite(self._fd, data, 0)  # type: ignore[arg-type]
-        os.ftruncate(self._fd, len(data))  # type: ignore[arg-type]
+        if data:
+            os.pwrite(self._fd, data, 0)  # type: ignore[arg-type]
+        if len(data) < self._size:  # only a shorter list leaves a tail to cut
+            os.ftruncate(self._fd, len(data))  # type: ignore[arg-type]
+        self._size = len(data)
 
     def _open(self) -> None:
-        path = self.dir / f"{os.getpid()}@{HOST}"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        name = f"{os.getpid()}@{HOST}"
+        tmp = self.dir / f".{name}"  # readers skip it: unlocked, it would look stale
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        self._size = 0
         fcntl.flock(fd, fcntl.LOCK_EX)  # held while we live: how readers know we do
+        os.rename(tmp, self.dir / name)
         hold_fd(fd)  # a forked job lets go of it
         self._fd = fd
 

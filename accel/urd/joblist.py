@@ -56,8 +56,13 @@ class JobList(NamedJobList):
 
     @property
     def status(self) -> dict[Job, str]:
-        """job -> 'finished', 'reused', 'failed', 'canceled' or 'timeout'."""
-        return {j: o.status for j, o in zip(self, self._outcomes, strict=True)}
+        """job -> 'finished', 'reused', 'failed', 'canceled' or 'timeout'. A job listed
+        twice (two rows of the same identity) has the status of its first: a job this
+        run built is 'finished' even if a later row reused it."""
+        out: dict[Job, str] = {}
+        for j, o in zip(self, self._outcomes, strict=True):
+            out.setdefault(j, o.status)
+        return out
 
     @property
     def new(self) -> list[Job]:

@@ -8,6 +8,7 @@ Values from a CSV file are text, converted to what each option declares
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 import os
@@ -27,11 +28,13 @@ class Rows:
     text: bool = False  # values are text (from CSV), to be converted by declaration
     path: Path | None = None  # the file they came from
     kind: str = ""  # 'csv' or 'parquet'
+    lines: list[int] | None = None  # CSV: the line each row ends on (blank lines are skipped)
 
     def where(self, i: int) -> str:
         """How to name row `i` in a message."""
         if self.kind == "csv":
-            return f"row {i} (line {i + 2} of {self.path.name})"  # type: ignore[union-attr]
+            line = self.lines[i] if self.lines else i + 2
+            return f"row {i} (line {line} of {self.path.name})"  # type: ignore[union-attr]
         if self.path is not None:
             return f"row {i} of {self.path.name}"
         return f"row {i}"
@@ -65,19 +68,20 @@ def _read_file(path: Path) -> Rows:
             raise UserError(f"build_many: {path}: not a readable Parquet file ({e})")
         return Rows([_clean(r) for r in table.to_pylist()], path=path, kind=kind)
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: Excel's CSV UTF-8
             reader = csv.DictReader(f)
-            found = []
+            found, lines = [], []
             for r in reader:
                 if None in r:
                     raise UserError(f"build_many: {path.name} line {reader.line_num}: more "
                                     "values than the header has columns")
                 found.append({k: v for k, v in r.items() if k not in STATUS_COLUMNS and v != ""})
+                lines.append(reader.line_num)
     except UnicodeDecodeError as e:
         raise UserError(f"build_many: {path}: not UTF-8 text ({e.reason})")
     except csv.Error as e:
         raise UserError(f"build_many: {path}: {e}")
-    return Rows(found, text=True, path=path, kind=kind)
+    return Rows(found, text=True, path=path, kind=kind, lines=lines)
 
 
 def _kind(path: Path) -> str:
@@ -146,12 +150,16 @@ def write_status(source: Rows, statuses: list[dict], path: Path | None = None) -
 
 
 def _write_csv(src: Path, tmp: Path, by_row: dict[int, dict]) -> None:
-    with open(src, newline="", encoding="utf-8") as f:
+    with open(src, "rb") as f:  # written back as it was: with or without a BOM, \n or \r\n
+        first = f.readline()
+    encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+    with open(src, newline="", encoding=encoding) as f:
         reader = csv.DictReader(f)
         fields = [c for c in (reader.fieldnames or []) if c not in STATUS_COLUMNS]
         rows = list(reader)
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, [*fields, *STATUS_COLUMNS])
+    with open(tmp, "w", newline="", encoding=encoding) as f:
+        w = csv.DictWriter(f, [*fields, *STATUS_COLUMNS],
+                           lineterminator="\r\n" if first.endswith(b"\r\n") else "\n")
         w.writeheader()
         for i, r in enumerate(rows):
             out = {k: r.get(k, "") for k in fields}

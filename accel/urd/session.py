@@ -114,6 +114,9 @@ class Urd:
         if not isinstance(parallel, int) or isinstance(parallel, bool) or parallel < 1:
             raise UserError(f"build_many {method!r}: parallel must be a whole number >= 1, "
                             f"got {parallel!r}")
+        if cpus is not None and (not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1):
+            raise UserError(f"build_many {method!r}: cpus must be a whole number >= 1, "
+                            f"got {cpus!r}")
         source = read_rows(rows)
         if write_status and source.path is None:
             raise UserError(f"build_many {method!r}: write_status needs rows from a CSV "
@@ -270,8 +273,8 @@ def _user() -> str:
 
 def _summary(jobs: JobList) -> str:
     counts: dict[str, int] = {}
-    for status in jobs.status.values():
-        counts[status] = counts.get(status, 0) + 1
+    for outcome in jobs._outcomes:  # per row: a job of two rows counts twice
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
     text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     if jobs.failed:
         shown = ", ".join(map(str, jobs.failed[:5]))

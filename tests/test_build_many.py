@@ -588,3 +588,39 @@ def test_bad_build_settings_are_one_clear_error(project, call, expected):
     p = ax_run_fails(project)
     assert expected in p.stderr, p.stderr
     assert project.job_dirs() == []
+
+
+def test_ax_abort_reaches_a_build_started_in_the_background_by_a_script(project, reaper):
+    """A script's `ax run &` has SIGINT ignored; ax abort (SIGTERM) still stops it as
+    Ctrl-C would."""
+    import subprocess
+    import sys
+
+    folders, procs = reaper
+    marks = project.root / "marks"
+    marks.mkdir()
+    folders.append(marks)
+    project.method("sleeper", SLEEPER)
+    script(project, f"""
+        def main(urd):
+            urd.build('sleeper', marks={str(marks)!r}, name='s', seconds=60)
+    """)
+    env = dict(os.environ)
+    env.pop("ACCEL_CONFIG", None)
+    p = subprocess.Popen([sys.executable, "-m", "accel.cli.main", "run"], cwd=project.root,
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    procs.append(p)
+    wait_for(lambda: "s" in marks_in(marks), what="the job to start", proc=p)
+    a = project.ax("abort", check=True)
+    assert "dev-1: canceled" in a.stdout
+    assert p.wait(timeout=TIMEOUT) == 130
+    assert not alive(*marks_in(marks)["s"])
+
+
+def test_ax_run_shows_the_ends_of_a_long_job_table(project):
+    project.method("square", SQUARE)
+    script(project, "def main(urd):\n    urd.build_many('square', [dict(i=i) for i in range(90)])\n")
+    out = ax_run(project).stdout
+    assert "... 40 more (ax run --json lists all)" in out
+    assert "90 jobs (90 new, 0 reused)" in out

@@ -49,10 +49,14 @@ def abort(ctx: click.Context, ref: str | None) -> int:
         if not entries:
             click.echo("nothing runs now")
             return 0
-        builders = sorted({e.builder_pid for e in entries if e.host == HOST})
+        local = {e.builder_pid for e in entries if e.host == HOST}
+        # a builder inside a running job (its subjobs) goes with that job: stop only the
+        # outermost ones. SIGTERM, which `ax run` takes as Ctrl-C: a build started in the
+        # background by a script has SIGINT ignored
+        builders = sorted(pid for pid in local if not (_ancestors(pid) & local))
         for pid in builders:
             try:
-                os.kill(pid, signal.SIGINT)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
         others = sorted({e.jobid for e in entries if e.host != HOST})
@@ -103,4 +107,17 @@ def _running_of_method(store, name: str) -> list:
                 continue
             if method == name:
                 found.append(entry)
+    return found
+
+
+def _ancestors(pid: int) -> set[int]:
+    """The processes above `pid` (from /proc), up to init."""
+    found: set[int] = set()
+    while pid > 1 and pid not in found:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        found.add(pid)
     return found

@@ -54,6 +54,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     if not callable(main) or not _takes_one_argument(main):
         raise UserError(f"{path}: a build script needs a function main(urd)")
     urd = Urd(builder, build_script=str(path))
+    _sigterm_is_ctrl_c()
     set_current_urd(urd)
     real_stdout = _stdout_to_stderr() if as_json else None
     t0 = time.time()
@@ -90,7 +91,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
         })
     elif failed is None:
         if jobs:
-            click.echo(jobs.pretty)
+            click.echo(_shortened(jobs.pretty))
         click.echo(f"{len(jobs)} jobs ({len(jobs.new)} new, {len(jobs.reused)} reused) "
                    f"in {elapsed:.2f}s")
     return 1 if failed else 0
@@ -115,3 +116,24 @@ def _takes_one_argument(func) -> bool:
     except ValueError:  # no signature to read (a builtin): let the call decide
         pass
     return True
+
+
+def _sigterm_is_ctrl_c() -> None:
+    """SIGTERM (what `ax abort` sends, and what service managers send) stops the build
+    as Ctrl-C does: running jobs are canceled with all they started, exit status 130."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _shortened(table: str, keep: int = 25) -> str:
+    """A table of thousands of jobs (build_many) is shown by its ends."""
+    lines = table.split("\n")
+    if len(lines) <= 2 * keep + 10:
+        return table
+    hidden = len(lines) - 1 - 2 * keep
+    return "\n".join([*lines[:keep + 1], f"... {hidden} more (ax run --json lists all)",
+                       *lines[-keep:]])

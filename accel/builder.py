@@ -230,6 +230,8 @@ class Builder:
             "starttime": started,
             "caption": caption or "",
             "force_build": force_build,  # for `ax why`: why it ran although a twin existed
+            # does it fork slices? (how many CPUs it takes: slices, or one)
+            "analysis": callable(getattr(info.module, "analysis", None)),
             "versions": {"accel": VERSION, "python": sys.version.split()[0]},
             "paths": layout.paths().to_json(),
             "method_info": {

@@ -55,6 +55,7 @@ class Task:
     lock: ByteLock | None = None
     started: float = 0.0  # time.time() at start, as in the running registry
     t0: float = 0.0  # time.monotonic() at start
+    t_run: float | None = None  # time.monotonic() once it runs (on a cluster it may queue)
     part: str = ""
     weight: int = 1
     followers: list[Task] = field(default_factory=list)
@@ -189,6 +190,7 @@ class Scheduler:
         task.job = Job(jobid)
         task.tries.append(jobid)
         task.started, task.t0, task.part = started, time.monotonic(), ""
+        task.t_run = task.t0 if self.executor.uses_local_cpus else None
         task.handle = self.executor.submit(path, setup)
 
     # --- ending ------------------------------------------------------------------
@@ -261,10 +263,13 @@ class Scheduler:
             wanted = self.builder.cancel_requested(task.job)
             if wanted:
                 self._stop(task, wanted, "canceled by ax abort")
-            elif task.timeout is not None and now - task.t0 > task.timeout:
+            elif (task.timeout is not None and task.t_run is not None
+                  and now - task.t_run > task.timeout):
                 self._stop(task, "timeout", f"timed out after {task.timeout:g} s")
-            elif now - task.t0 > TICK:
+            elif now - task.t0 > TICK or task.t_run is None:
                 part = task.handle.current_part()  # type: ignore[union-attr]
+                if part and task.t_run is None:  # the timeout counts from here
+                    task.t_run = now
                 if part and part != task.part:
                     task.part = part
                     self.builder.note_part(task.job, task.started, part)

@@ -3,8 +3,9 @@
 One LocalCluster for the module: 2 worker processes of 1 thread each, on 127.0.0.1, no
 dashboard, each declaring the resource CPU=2 (so a job of 2 slices fits, 4 do not). The
 last test starts `dask scheduler` and two plain `dask worker` processes itself (no
-resources: one job per worker thread). Only loopback addresses, and every process a
-test starts is stopped by its PID.
+resources: one job per worker thread; no fork server, so the runner is started the
+plain way). Only loopback addresses, and every process a test starts is stopped by its
+PID.
 
 Processes a method starts write "PID STARTTIME" files (conftest.proc_start), so a recycled
 PID is never mistaken for the job's process; a zombie counts as gone.
@@ -22,7 +23,16 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TIMEOUT, Project, assert_failed_cleanly, ax_run, proc_start, wait_for
+from conftest import (
+    TIMEOUT,
+    Project,
+    assert_failed_cleanly,
+    ax_run,
+    no_traceback,
+    printed,
+    proc_start,
+    wait_for,
+)
 
 from accel.config import ExecutorSpec, parse_executor
 from accel.errors import JobError, UserError
@@ -152,7 +162,7 @@ options = dict(marks='', hang=True)
 
 def prepare():
     _note(options.marks, 'runner')
-    _note(options.marks, 'worker', os.getppid())
+    _note(options.marks, 'parent', os.getppid())  # the worker's fork server
     subprocess.run([sys.executable, '-c', DAEMON, os.path.join(options.marks, 'grandchild')])
     child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
     _note(options.marks, 'child', child.pid)
@@ -187,9 +197,21 @@ def jobdir(project: Project, jobid: str) -> Path:
     return project.root / "workdirs" / "dev" / jobid
 
 
+def task_info(project: Project, jobid: str) -> dict:
+    """What the Dask task wrote in the job's scratch folder: its worker, the runner's PID,
+    the fork server that forked it."""
+    return json.loads((jobdir(project, jobid) / ".accel" / "dask.json").read_text())
+
+
 def ran_on(project: Project, jobid: str) -> str:
-    """The worker a job ran on, from what the Dask task wrote in its scratch folder."""
-    return json.loads((jobdir(project, jobid) / ".accel" / "dask.json").read_text())["worker"]
+    """The worker a job ran on."""
+    return task_info(project, jobid)["worker"]
+
+
+def pid_and_start(pid: int) -> tuple[int, str]:
+    start = proc_start(pid)
+    assert start is not None, f"process {pid} is not running"
+    return pid, start
 
 
 # --- building on the cluster ----------------------------------------------------------------
@@ -301,9 +323,12 @@ def test_cancel_kills_the_jobs_processes_on_the_worker(dproject: Project, api) -
         plan = b.plan("hang", marks=str(marks))
         jobid, path, setup, _ = b.prepare_job(plan, None, None)
         handle = b.executor.submit(path, setup)
-        procs = wait_for(lambda: noted(marks, "runner", "child", "grandchild", "worker"),
+        procs = wait_for(lambda: noted(marks, "runner", "child", "grandchild", "parent"),
                          what="the job's processes to start")
-        worker = procs.pop("worker")
+        server = procs.pop("parent")
+        info = json.loads((path / ".accel" / "dask.json").read_text())
+        assert info["forked_by"] == server[0]  # the runner came from the fork server
+        worker = pid_and_start(info["worker_pid"])
         assert handle.wait(0) is None
         assert handle.cancel("canceled", "stopped by the test") == "canceled"
         wait_for(lambda: gone(procs), what="the job's processes to be gone")
@@ -313,6 +338,7 @@ def test_cancel_kills_the_jobs_processes_on_the_worker(dproject: Project, api) -
         assert "stopped by the test" in post["error"]["message"]
         assert handle.wait(0) == "canceled"
         assert proc_start(worker[0]) == worker[1]  # the worker itself lives on
+        assert proc_start(server[0]) == server[1]  # and so does its fork server
         b.unregister(jobid)
     finally:
         b.executor.close()
@@ -332,9 +358,9 @@ def test_a_job_whose_worker_left_fails_and_is_stopped(dproject: Project, api) ->
         plan = b.plan("hang", marks=str(marks))
         jobid, path, setup, _ = b.prepare_job(plan, None, None)
         handle = b.executor.submit(path, setup)
-        procs = wait_for(lambda: noted(marks, "runner", "child", "grandchild", "worker"),
+        procs = wait_for(lambda: noted(marks, "runner", "child", "grandchild", "parent"),
                          what="the job's processes to start")
-        procs.pop("worker")
+        procs.pop("parent")
         info_path = path / ".accel" / "dask.json"
         info = json.loads(info_path.read_text())
         info["worker"] = "tcp://127.0.0.1:1"  # as if its worker had gone
@@ -384,19 +410,41 @@ def test_a_resource_no_worker_has_fails_at_once(tmp_path: Path, cluster, monkeyp
     assert status_of(project.root / "workdirs" / "dev" / "dev-1") == "failed"
 
 
-def test_unreachable_scheduler_is_one_line(project: Project, monkeypatch) -> None:
+def test_no_scheduler_is_needed_until_a_job_must_run(project: Project) -> None:
+    """The executor connects when it has a job to send: a build that reuses every job and
+    `ax why` work with no scheduler at all; one that needs a new job says in one line
+    that the scheduler cannot be reached. (Job identities do not depend on the executor,
+    so the local build's jobs are reused by the dask-configured one.)"""
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    project.method("stages", STAGES)
+    project.build('def main(urd):\n    print("JOB", urd.build("stages", n=5))\n')
+    p = ax_run(project, "--executor", "local", clean=True)
+    assert "JOB dev-1" in p.stdout
     with open(project.conf, "a") as f:
         f.write(f"executor: dask tcp://127.0.0.1:{port}\n")
-    project.build("def main(urd):\n    pass\n")
-    p = project.ax("run", env={"ACCEL_DASK_TIMEOUT": "1"}, timeout=60)
+    env = {"ACCEL_DASK_TIMEOUT": "1"}
+
+    p = project.ax("run", env=env, timeout=60)
+    assert p.returncode == 0 and no_traceback(p), p.stdout + p.stderr
+    assert "JOB dev-1" in p.stdout and "reused" in p.stdout
+    assert "dask" not in p.stderr
+    p = project.ax("why", "stages", "n=5", env=env, timeout=60)
+    assert p.returncode == 0 and no_traceback(p), p.stdout + p.stderr
+    assert "dev-1" in p.stdout
+
+    project.build('def main(urd):\n    urd.build("stages", n=6)\n')  # a new job
+    p = project.ax("run", env=env, timeout=60)
     assert_failed_cleanly(p)
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the dask scheduler" in lines[0], p.stderr
+    assert f"127.0.0.1:{port}" in lines[0]
+    post = json.loads((jobdir(project, "dev-2") / "post.json").read_text())
+    assert post["status"] == "failed"  # its directory says why it never ran
+    assert "cannot reach the dask scheduler" in post["error"]["message"]
     p = project.ax("run", "--executor", "dask scheduler-file nowhere.json",
                    env={"ACCEL_DASK_TIMEOUT": "0.5"}, timeout=60)
     assert_failed_cleanly(p)
@@ -408,14 +456,110 @@ VICTIM = PIDS + '''
 options = dict(marks='')
 
 def prepare():
-    if os.path.exists(os.path.join(options.marks, 'worker')):
+    if os.path.exists(os.path.join(options.marks, 'parent')):
         return 'second'  # the build after the worker died
     _note(options.marks, 'runner')
     child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
     _note(options.marks, 'child', child.pid)
-    _note(options.marks, 'worker', os.getppid())
+    _note(options.marks, 'parent', os.getppid())  # the worker's fork server
     time.sleep(120)
 '''
+
+
+# --- the fork server -------------------------------------------------------------------------
+
+EDITED = """
+import os
+
+def synthesis():
+    return [VERSION, os.getppid()]
+
+VERSION = {version}
+"""
+
+
+def run_on(b, path: Path, worker: str) -> dict:
+    """Run the prepared job at `path` on the worker at `worker`, as the executor would
+    (the executor itself lets the scheduler choose)."""
+    from accel.executors.dask import run_job_dir
+
+    fut = b.executor.client.submit(run_job_dir, str(path), workers=[worker],
+                                   allow_other_workers=False, pure=False,
+                                   key=f"accel-test-{path.name}")
+    return fut.result(timeout=TIMEOUT)
+
+
+def test_a_job_runs_the_method_source_of_now(dproject: Project, api) -> None:
+    """The fork server has the runner imported, never a method: a method edited between
+    two jobs on one worker runs as edited, forked by the same server."""
+    dproject.method("edited", EDITED.format(version=1))
+    dproject.build('import json\n\ndef main(urd):\n    job = urd.build("edited")\n'
+                   '    print("RESULT", json.dumps([job, job.load()]))\n')
+    jobid, (version, parent) = printed(ax_run(dproject, clean=True))
+    first = task_info(dproject, jobid)
+    assert version == 1 and first["forked_by"] == parent  # forked by the worker's server
+    dproject.method("edited", EDITED.format(version=2))
+    b = api()
+    try:
+        jobid2, path, _setup, _ = b.prepare_job(b.plan("edited"), None, None)
+        assert run_on(b, path, first["worker"]) == {"status": "finished"}
+        assert task_info(dproject, jobid2)["forked_by"] == first["forked_by"]
+        assert dproject.job(jobid2).load() == [2, first["forked_by"]]
+        b.unregister(jobid2)
+    finally:
+        b.executor.close()
+
+
+def test_a_dead_fork_server_fails_its_job_and_the_next_job_gets_a_new_one(
+        dproject: Project, api) -> None:
+    marks = dproject.root / "marks"
+    marks.mkdir()
+    dproject.method("victim", VICTIM)
+    dproject.method("stages", STAGES)
+    b = api()
+    procs = None
+    try:
+        jobid, path, setup, _ = b.prepare_job(b.plan("victim", marks=str(marks)), None, None)
+        handle = b.executor.submit(path, setup)
+        procs = wait_for(lambda: noted(marks, "runner", "child", "parent"),
+                         what="the job's processes to start")
+        info = json.loads((path / ".accel" / "dask.json").read_text())
+        assert info["forked_by"] == procs["parent"][0]
+        worker = pid_and_start(info["worker_pid"])
+        os.kill(info["forked_by"], signal.SIGKILL)
+        assert wait_for(lambda: handle.wait(0.5), what="the job to end") == "failed"
+        post = json.loads((path / "post.json").read_text())
+        assert post["error"]["part"] == "prepare"
+        assert "the fork server that started the runner died" in post["error"]["message"]
+        wait_for(lambda: gone(procs), what="the job's processes to be gone")
+        assert proc_start(worker[0]) == worker[1]  # the worker lives on
+        b.unregister(jobid)
+        # the next job on that worker: a new server forks it
+        jobid2, path2, _setup, _ = b.prepare_job(b.plan("stages"), None, None)
+        assert run_on(b, path2, info["worker"]) == {"status": "finished"}
+        new_server = json.loads((path2 / ".accel" / "dask.json").read_text())["forked_by"]
+        assert new_server is not None and new_server != info["forked_by"]
+        b.unregister(jobid2)
+    finally:
+        b.executor.close()
+        kill_left(procs)
+
+
+def test_no_fork_server_to_be_had_means_the_plain_runner(monkeypatch) -> None:
+    """A server that cannot start: None, and no new try for a while (the task then starts
+    `python -m accel.runner` itself, as the scheduler-file test's workers always do)."""
+    from accel.executors import forkserver
+
+    monkeypatch.setattr(forkserver, "_server", None)
+    monkeypatch.setattr(forkserver, "_failed_at", None)
+    monkeypatch.setattr(forkserver.sys, "executable", "/nonexistent/python")
+    assert forkserver.server() is None
+    assert forkserver._failed_at is not None
+    monkeypatch.setattr(forkserver.sys, "executable", sys.executable)
+    assert forkserver.server() is None  # not again so soon
+    monkeypatch.setenv("ACCEL_DASK_FORKSERVER", "0")
+    monkeypatch.setattr(forkserver, "_failed_at", None)
+    assert forkserver.server() is None  # turned off
 
 
 def test_worker_dying_mid_job_fails_it_for_good(dproject: Project, cluster, procs) -> None:
@@ -428,16 +572,18 @@ def test_worker_dying_mid_job_fails_it_for_good(dproject: Project, cluster, proc
     procs.append(run)
     noted_procs = None
     try:
-        noted_procs = wait_for(lambda: noted(marks, "runner", "child", "worker"), proc=run,
+        noted_procs = wait_for(lambda: noted(marks, "runner", "child", "parent"), proc=run,
                                what="the job to start")
-        worker = noted_procs.pop("worker")
-        os.kill(worker[0], signal.SIGKILL)
+        info = task_info(dproject, "dev-1")
+        assert info["forked_by"] == noted_procs["parent"][0]
+        os.kill(info["worker_pid"], signal.SIGKILL)  # the fork server goes with it
         out, err = run.communicate(timeout=120)
         assert run.returncode == 1, out + err
         assert "job dev-1 (method 'victim') failed in prepare" in err
         assert "died" in err and "Traceback" not in err
         assert status_of(jobdir(dproject, "dev-1")) == "failed"
-        wait_for(lambda: gone(noted_procs), what="the dead worker's job processes to be gone")
+        wait_for(lambda: gone(noted_procs),
+                 what="the dead worker's fork server and job processes to be gone")
         # never reused: the next build runs it again, in a new directory
         p = ax_run(dproject, clean=True)
         assert "JOB dev-2" in p.stdout
@@ -463,7 +609,8 @@ def test_scheduler_file_with_dask_processes(tmp_path: Path) -> None:
     def start(cmd: list[str], name: str) -> None:
         with open(logs / name, "w") as log:
             started.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True))
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            env=dict(os.environ, ACCEL_DASK_FORKSERVER="0")))
 
     try:
         start([*dask, "scheduler", "--scheduler-file", str(sched_file), "--host", "127.0.0.1",
@@ -495,6 +642,8 @@ def test_scheduler_file_with_dask_processes(tmp_path: Path) -> None:
         results = json.loads(line[7:])
         assert [r["slices"] for r in results] == [[0, 1], [0, 1]]
         assert {r["worker"] for r in results} <= set(workers)
+        for jobid in ("dev-1", "dev-2"):  # started by the task itself: no fork server
+            assert task_info(project, jobid)["forked_by"] is None
     finally:
         for proc in reversed(started):  # workers first, then the scheduler
             if proc.poll() is None:

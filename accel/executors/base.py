@@ -71,13 +71,17 @@ class Executor(ABC):
         return None
 
 
-def record_death(path: Path, how: str, part: str = "", status: str = "failed") -> str:
+def record_death(path: Path, how: str, part: str = "", status: str = "failed",
+                 exception: str | None = None) -> str:
     """The runner is gone without writing post.json: write one saying so (`status`:
-    failed, canceled or timeout), naming the part. A post.json already there wins."""
+    failed, canceled or timeout), naming the part. `exception` names what went wrong in
+    the error (by default ProcessDied, Canceled or Timeout, after `status`). A post.json
+    already there wins."""
     if (path / layout.POST).exists():
         return status_of(path)
     part = part or "an unknown part"
-    exception = {"failed": "ProcessDied", "canceled": "Canceled", "timeout": "Timeout"}[status]
+    if exception is None:
+        exception = {"failed": "ProcessDied", "canceled": "Canceled", "timeout": "Timeout"}[status]
     write_json(path / layout.POST, {
         "status": status,
         "jobid": path.name,

@@ -2,8 +2,14 @@
 
 The unit sent to the cluster is a job directory's path, nothing else: the workdirs are on
 a filesystem every worker sees at the same path. The Dask task (`run_job_dir`) runs the
-same runner a local build forks, as `python -m accel.runner DIR` in a session of its own
-on the worker (so analysis slices fork there), and returns the status post.json says.
+same runner a local build forks, in a session of its own on the worker (so analysis
+slices fork there), and returns the status post.json says. The runner is forked by the
+worker's fork server (accel.executors.forkserver: one per worker process, started by
+its first job, with the runner imported and no method), which saves starting Python for
+every job; without one it is `python -m accel.runner DIR`, started by the task.
+
+Connecting. The executor connects to the scheduler when a job is to run, not before: a
+build that reuses every job, and `ax why`, need no cluster.
 
 Reservations. Each job asks for its `slices` CPUs as the Dask resource `CPU` when the
 workers declare it (`dask worker ADDRESS --resources "CPU=8"`); when no worker does, a job
@@ -19,8 +25,9 @@ and the task thread writes post.json with the status. A job not started yet is d
 from the scheduler and tombstoned on every worker, so it never starts late. A job whose
 build went away (its client released the task) is killed the same way.
 
-Deaths. A worker that dies takes its runners with it (PR_SET_PDEATHSIG), and a small
-guard process per worker kills their process groups. The build side notices the worker
+Deaths. A worker that dies takes its runners with it (PR_SET_PDEATHSIG, or its fork
+server kills them as it learns that the worker is gone), and a small guard process per
+worker kills their process groups. The build side notices the worker
 is gone (the job's `.accel/dask.json` names its worker) and marks the job failed; should
 Dask re-run the task elsewhere, the task finds that file and refuses to run the job again
 in the same directory. A failed job is never reused; a retry gets a fresh directory.
@@ -55,6 +62,7 @@ from accel import layout
 from accel.atomic import read_json, write_json
 from accel.capture import flush_std
 from accel.errors import UserError
+from accel.executors import forkserver
 from accel.executors.base import ENDED, Executor, Handle, record_death
 from accel.job import status_of
 from accel.proctree import kill_tree
@@ -70,6 +78,8 @@ INFO = "dask.json"  # in the job's scratch folder: which worker runs it, its par
 CHECK_INTERVAL = 1.0  # seconds between the build side's looks at the workers
 TAIL_INTERVAL = 0.2  # seconds between looks at the output files, when echoing
 NO_WORKER_GRACE = 10.0  # seconds a queued job may have no worker that could take it
+
+Runner = forkserver.ServedRunner | forkserver.PopenRunner
 
 
 def connect_timeout() -> float:
@@ -97,7 +107,7 @@ class _Run:
     def __init__(self, key: str, path: str):
         self.key = key
         self.path = path
-        self.proc: subprocess.Popen | None = None
+        self.proc: Runner | None = None
         self.part = ""
         self.stop: tuple[str, str] | None = None  # (status, reason) once asked to stop
         self.status: str | None = None
@@ -171,33 +181,40 @@ def _run(job: Path, run: _Run, worker: Any) -> dict:
     env = dict(os.environ)
     env[WORKER_ENV] = worker.address
     guard = _guard()
+    if run.stop is not None:  # asked to stop before it could start
+        status, reason = run.stop
+        run.status = record_death(job, reason, "starting", status)
+        return {"status": run.status}
     part_r, part_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        proc = _start_runner(job, cwd, env, err_w, part_w)
+    except BaseException:
+        os.close(part_r)
+        os.close(err_r)
+        raise
+    finally:
+        os.close(part_w)
+        os.close(err_w)
     with _lock:
-        if run.stop is not None:  # asked to stop before it could start
-            os.close(part_r)
-            os.close(part_w)
-            status, reason = run.stop
-            run.status = record_death(job, reason, "starting", status)
-            return {"status": run.status}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "accel.runner", str(job), "--part-fd", str(part_w),
-             "--no-echo"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            pass_fds=(part_w,), start_new_session=True, cwd=cwd, env=env)
         run.proc = proc
-    os.close(part_w)
+        stopped = run.stop is not None
+    if stopped:  # asked to stop while it was being started
+        kill_tree(proc.pid, proc.pid)
     guard.tell("+", proc.pid)
     info["pid"] = proc.pid
+    info["forked_by"] = proc.server_pid  # the fork server's PID; None: started by the worker
     _write_info(info_path, info)
 
-    said_done, err_tail = _watch(proc, part_r, run, worker, info_path, info)
+    said_done, err_tail = _watch(proc, part_r, err_r, run, worker, info_path, info)
 
     if said_done:
         run.status = status_of(job)
         # the runner is on its way out; reap it without keeping the slot
-        threading.Thread(target=_reap, args=(proc, guard), daemon=True).start()
+        threading.Thread(target=_reap, args=(proc, err_r, guard), daemon=True).start()
         return {"status": run.status}
-    proc.wait()
+    returncode = proc.wait()
+    os.close(err_r)
     _kill_group(proc.pid)  # whatever it left in its group goes with it
     guard.tell("-", proc.pid)
     if run.stop is not None:
@@ -206,7 +223,7 @@ def _run(job: Path, run: _Run, worker: Any) -> dict:
     elif (job / layout.POST).exists():
         run.status = status_of(job)
     else:
-        how = _exit_text(proc.returncode)
+        how = _exit_text(returncode, proc.server_died)
         if err_tail.strip():
             how += "; it said: " + " | ".join(err_tail.decode(errors="replace").strip()
                                              .splitlines()[-5:])
@@ -214,23 +231,39 @@ def _run(job: Path, run: _Run, worker: Any) -> dict:
     return {"status": run.status}
 
 
-def _watch(proc: subprocess.Popen, part_r: int, run: _Run, worker: Any, info_path: Path,
-           info: dict) -> tuple[bool, bytes]:
+def _start_runner(job: Path, cwd: str, env: dict, err_w: int, part_w: int) -> Runner:
+    """The runner for `job`, forked by this worker's fork server -- or, when there is none
+    to be had, `python -m accel.runner` started here."""
+    server = forkserver.server()
+    if server is not None:
+        try:
+            return server.spawn(str(job), cwd, env, err_w, part_w)
+        except forkserver.ServerGone as e:
+            if e.broken:
+                forkserver.forget(server)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accel.runner", str(job), "--part-fd", str(part_w),
+         "--no-echo"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_w,
+        pass_fds=(part_w,), start_new_session=True, cwd=cwd, env=env)
+    return forkserver.PopenRunner(proc)
+
+
+def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
+           info_path: Path, info: dict) -> tuple[bool, bytes]:
     """Follow the runner until it says "done" or exits: (said done, end of its stderr).
     Every half second, also look whether the build still wants the job."""
     from accel.runner import DONE
 
-    err_fd = proc.stderr.fileno()  # type: ignore[union-attr]
     os.set_blocking(part_r, False)
     os.set_blocking(err_fd, False)
-    pidfd = os.pidfd_open(proc.pid)
     buf = b""
     err_tail = b""
     said_done = False
     sel = selectors.DefaultSelector()
     sel.register(part_r, selectors.EVENT_READ, "part")
     sel.register(err_fd, selectors.EVENT_READ, "err")
-    sel.register(pidfd, selectors.EVENT_READ, "exit")
+    sel.register(proc.fileno(), selectors.EVENT_READ, "exit")
     try:
         exited = False
         while not exited and not said_done:
@@ -276,7 +309,6 @@ def _watch(proc: subprocess.Popen, part_r: int, run: _Run, worker: Any, info_pat
                 run.part = line.decode(errors="replace")
     finally:
         sel.close()
-        os.close(pidfd)
         os.close(part_r)
     return said_done, err_tail
 
@@ -324,11 +356,10 @@ def _write_info(path: Path, info: dict) -> None:
         pass
 
 
-def _reap(proc: subprocess.Popen, guard: _Guard) -> None:
+def _reap(proc: Runner, err_r: int, guard: _Guard) -> None:
     proc.wait()
     guard.tell("-", proc.pid)
-    if proc.stderr is not None:
-        proc.stderr.close()
+    os.close(err_r)
 
 
 def _kill_group(pgid: int) -> None:
@@ -338,7 +369,9 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _exit_text(returncode: int | None) -> str:
+def _exit_text(returncode: int | None, server_died: bool = False) -> str:
+    if server_died:
+        return "the fork server that started the runner died, and the runner with it"
     if returncode is not None and returncode < 0:
         try:
             name = signal.Signals(-returncode).name
@@ -496,7 +529,7 @@ class DaskHandle(Handle):
         if found:
             self._settle(found[0])
         elif exception is not None:
-            self._settle(_record(self.path, "the dask queue", exception, reason))
+            self._settle(record_death(self.path, reason, "the dask queue", status, exception))
         else:
             where = self.part or ("the dask queue" if self.worker is None else "")
             self._settle(record_death(self.path, reason, where, status))
@@ -530,7 +563,9 @@ class _FailedHandle(Handle):
 
 
 class DaskExecutor(Executor):
-    """Runs job directories on the Dask cluster `spec` names."""
+    """Runs job directories on the Dask cluster `spec` names. It connects when it first
+    needs the cluster (a job to run), so a build that reuses every job, or a command that
+    only plans (`ax why`), works with no scheduler running."""
 
     uses_local_cpus = False  # the cluster bounds its jobs (resources, threads), not we
 
@@ -539,13 +574,37 @@ class DaskExecutor(Executor):
         self.echo = echo
         self.timeout = connect_timeout() if timeout is None else timeout
         self.cond = threading.Condition()
-        self.address, self.client = _connect(spec, self.timeout)
+        self._client: Any = None
+        self._address: str | None = None
+        self._connecting = threading.Lock()
+        self._closed = False
         self._workers: dict[str, dict] = {}
         self._workers_at = -1e9
         self._checked = time.monotonic()
         self._tailed = 0.0
 
     # --- the cluster ----------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The distributed.Client, connected now if it is not yet (a UserError in one line
+        if the scheduler cannot be reached)."""
+        if self._client is None:
+            with self._connecting:
+                if self._closed:
+                    raise RuntimeError("the dask executor is closed")
+                if self._client is None:
+                    self._address, self._client = _connect(self.spec, self.timeout)
+        return self._client
+
+    @property
+    def address(self) -> str:
+        """The scheduler's address (once connected; before, what the spec names)."""
+        if self._address is not None:
+            return self._address
+        if self.spec.scheduler_file is not None:
+            return f"the scheduler of {self.spec.scheduler_file}"
+        return str(self.spec.address)
 
     def workers(self, max_age: float = CHECK_INTERVAL) -> dict[str, dict]:
         """address -> {"nthreads", "resources", ...} of the workers now, at most `max_age` old."""
@@ -601,10 +660,17 @@ class DaskExecutor(Executor):
         path = Path(path)
         if setup is None:
             setup = read_json(path / layout.SETUP)
-        need = max(1, int(setup.get("slices", 1)))
+        # a job forks its slices only if its method has analysis; otherwise it takes one CPU
+        need = max(1, int(setup.get("slices", 1))) if setup.get("analysis", True) else 1
+        try:
+            self.client  # noqa: B018 -- connect now, if not yet
+        except UserError as e:  # the job directory says why it never ran; the build stops
+            record_death(path, str(e), "sending it to dask", "failed", "DaskUnreachable")
+            raise
         missing, resources = self._placement(need)
         if missing:
-            return _FailedHandle(path, _record(path, "sending it to dask", "NoDaskWorker", missing))
+            return _FailedHandle(path, record_death(path, missing, "sending it to dask", "failed",
+                                                     "NoDaskWorker"))
         key = f"accel-{path.name}-{uuid.uuid4().hex[:12]}"
         fut = self.client.submit(run_job_dir, str(path), key=key, pure=False,
                                  resources=resources)
@@ -676,7 +742,9 @@ class DaskExecutor(Executor):
                         "NoDaskWorker")
 
     def close(self) -> None:
-        client, self.client = self.client, None
+        with self._connecting:
+            self._closed = True
+            client, self._client = self._client, None
         if client is not None:
             try:
                 client.close(timeout=self.timeout)
@@ -746,19 +814,6 @@ def _task_error(exc: BaseException | None) -> str:
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "accel":
         return "accel cannot be imported on the dask worker: install it there (pip install 'accel[dask]')"
     return f"the dask task failed: {name}: {_short(exc) if exc else ''}"
-
-
-def _record(path: Path, part: str, exception: str, message: str) -> str:
-    """post.json for a job that never ran (record_death's shape, with our own exception)."""
-    if (path / layout.POST).exists():
-        return status_of(path)
-    write_json(path / layout.POST, {
-        "status": "failed",
-        "jobid": path.name,
-        "endtime": time.time(),
-        "error": {"part": part, "exception": exception, "message": message, "traceback": ""},
-    })
-    return "failed"
 
 
 class _Tail:

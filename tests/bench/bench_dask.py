@@ -1,11 +1,16 @@
 """The Dask executor against the local one.
 
     python tests/bench/bench_dask.py [--runs 5] [--jobs 20] [--many 100] [--work 0.5]
-                                     [--parallel 4] [--many-runs 1] [--json out.json] [-v]
+                                     [--parallel 4] [--many-runs 1] [--plain]
+                                     [--json out.json] [-v]
 
 Starts a distributed LocalCluster in this process (2 worker processes of 1 thread each, on
 127.0.0.1, no dashboard) and runs `ax run` against it as a user would, with
 `--executor dask tcp://...`, alternating with the same build on `--executor local`.
+With `--plain`, also a third side: dask with the workers' fork servers turned off
+(ACCEL_DASK_FORKSERVER=0 set in the worker processes for those runs), so each job's
+runner is a new `python -m accel.runner` -- what the fork server saves, measured on the
+same cluster in the same run. The sides take turns going first.
 
 Figures (medians over runs):
   new_job_ms   ms per NEW trivial job (synthesis returns its option): median over the
@@ -73,6 +78,16 @@ def start_cluster():
                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
 
 
+def _fork_server(off: bool) -> None:
+    """Run in each worker process: turn its fork server off (or on again) for the next jobs."""
+    import os
+
+    if off:
+        os.environ["ACCEL_DASK_FORKSERVER"] = "0"
+    else:
+        os.environ.pop("ACCEL_DASK_FORKSERVER", None)
+
+
 def one_run(executor: str, args: argparse.Namespace, many: bool, parallel: int) -> dict:
     """One fresh project, the new-job figure and (with `many`) the build_many figure."""
     tmp = Path(tempfile.mkdtemp(prefix="accel-bench-dask-"))
@@ -111,40 +126,51 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parallel", type=int, default=4, help="build_many parallel= (default 4)")
     ap.add_argument("--many-runs", type=int, default=1,
                     help="of the runs, how many also time build_many (default 1)")
+    ap.add_argument("--plain", action="store_true",
+                    help="also measure dask with the fork server off")
     ap.add_argument("--json", type=Path, help="also write all raw per-run figures here")
     ap.add_argument("--verbose", "-v", action="store_true", help="show per-run figures")
     args = ap.parse_args(argv)
 
     cluster = start_cluster()
     try:
-        sides = {"local": "local", "dask": f"dask {cluster.scheduler_address}"}
-        raw: dict[str, list[dict]] = {"local": [], "dask": []}
+        from distributed import Client
+
+        client = Client(cluster, set_as_default=False)
+        dask = f"dask {cluster.scheduler_address}"
+        sides = {"local": "local", "dask": dask}
+        if args.plain:
+            sides["dask, no fork server"] = dask
+        raw: dict[str, list[dict]] = {side: [] for side in sides}
+        names = list(sides)
         for i in range(args.runs):
-            order = ("local", "dask") if i % 2 == 0 else ("dask", "local")
+            order = names[i % len(names):] + names[:i % len(names)]
             for side in order:
+                client.run(_fork_server, side == "dask, no fork server")
                 t0 = time.perf_counter()
                 r = one_run(sides[side], args, many=i < args.many_runs,
-                            parallel=args.parallel if side == "dask" else 2)
+                            parallel=args.parallel if side != "local" else 2)
                 raw[side].append(r)
                 if args.verbose:
                     print(f"run {i + 1} {side}: " + ", ".join(f"{k}={fmt(v)}"
                           for k, v in r.items()) + f" ({time.perf_counter() - t0:.1f}s)",
                           file=sys.stderr, flush=True)
+        client.close()
     finally:
         cluster.close()
 
     keys = ["new_job_ms", "many_s"]
     med = {side: medians(runs, keys) for side, runs in raw.items()}
     ideal = args.many * args.work / 2
+    dask_sides = [side for side in names if side != "local"]
     rows = [
-        ["new trivial job [ms]", fmt(med["local"].get("new_job_ms")),
-         fmt(med["dask"].get("new_job_ms")),
+        ["new trivial job [ms]", *(fmt(med[side].get("new_job_ms")) for side in names),
          fmt(med["dask"]["new_job_ms"] - med["local"]["new_job_ms"])],
         [f"build_many {args.many} x {args.work:g}s on 2 slots [s]",
-         fmt(med["local"].get("many_s")), fmt(med["dask"].get("many_s")),
-         f"ideal {fmt(ideal)}"],
+         *(fmt(med[side].get("many_s")) for side in names), f"ideal {fmt(ideal)}"],
     ]
-    for line in render_table(rows, ["measure", "local", "dask (2 workers)", "dask - local"]):
+    head = ["measure", "local", *(f"{side} (2 workers)" for side in dask_sides), "dask - local"]
+    for line in render_table(rows, head):
         print(line)
     print(f"medians over {args.runs} run(s) (build_many: {min(args.many_runs, args.runs)})")
     write_json(args.json, {"args": vars(args) | {"json": str(args.json)}, "median": med,

@@ -299,6 +299,7 @@ def damage(project, how: str) -> None:
         return
     entry = index_entry(project, "dev-2")
     assert entry.exists(), "no index entry where the index keeps them"
+    entry.unlink()  # replaced by something else
     entry.write_bytes({
         "garbage text": b"this is not a job id\n",
         "garbage bytes": b"\xff\xfe\x00\x9c garbage \x00" * 7,

@@ -1,8 +1,10 @@
-"""identity -> finished job, as one tiny file per identity.
+"""identity -> finished job, as one symlink per identity.
 
-`<workdir>/.accel/index/abcdef...` holds the id of the newest finished job with that
-identity. A look-up is one small read and one stat, however many jobs there are, and
-any number of processes can add entries at once (each is an atomic rename). A `READY`
+`<workdir>/.accel/index/abcdef...` is a symlink to the directory of the newest finished
+job with that identity (`../../dev-7`) (a symlink: made, replaced and read in one system call
+each, where a file takes an open, a write and a close). A look-up is one readlink and
+one stat, however many jobs there are, and any number of processes can add entries at
+once (each is an atomic rename). A `READY`
 file marks an index as complete; without it (deleted, never made, or found damaged) the
 index is rebuilt from the job directories.
 
@@ -17,11 +19,13 @@ import os
 from pathlib import Path
 
 from accel import layout
-from accel.atomic import is_temp_name, write_bytes
+from accel.atomic import is_temp_name, temp_name, write_bytes
 from accel.store.locks import FlockLock
 from accel.store.workdir import Workdir
 
-FORMAT = b"accel-index 2\n"  # 2: one flat folder (a folder per prefix cost a mkdir a job)
+# 2: one flat folder (a folder per prefix cost a mkdir a job); 3: entries are symlinks
+FORMAT = b"accel-index 3\n"
+_UP = "../../"  # an entry points at the job directory: <workdir>/.accel/index/ -> <workdir>/
 
 
 class Index:
@@ -32,6 +36,22 @@ class Index:
 
     def _entry(self, identity: str) -> Path:
         return self.root / identity
+
+    def _read(self, identity: str) -> str:
+        """The job id an entry names ('' for a damaged one); FileNotFoundError if none."""
+        try:
+            target = os.readlink(self._entry(identity))
+            return target[len(_UP):] if target.startswith(_UP) else ""
+        except OSError as e:
+            if isinstance(e, FileNotFoundError):
+                raise
+            return ""  # not a symlink: damaged
+
+    def _write(self, identity: str, jobid: str) -> None:
+        entry = self._entry(identity)
+        tmp = temp_name(entry)
+        os.symlink(_UP + jobid, tmp)
+        os.replace(tmp, entry)
 
     def ensure_ready(self) -> None:
         if self._ready:
@@ -53,11 +73,9 @@ class Index:
         """
         self.ensure_ready()
         try:
-            jobid = self._entry(identity).read_text().strip()
+            jobid = self._read(identity)
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError):
-            jobid = ""
         if self._holds(jobid, identity):
             return jobid
         if layout.split_jobid(jobid) and not (self.workdir.path / jobid).exists():
@@ -83,13 +101,13 @@ class Index:
 
     def lookup_nocheck(self, identity: str) -> str | None:
         try:
-            return self._entry(identity).read_text().strip() or None
-        except (OSError, UnicodeDecodeError):
+            return self._read(identity) or None
+        except FileNotFoundError:
             return None
 
     def add(self, identity: str, jobid: str, method: str) -> None:
         self.workdir.meta_dir("index")
-        write_bytes(self._entry(identity), jobid.encode())
+        self._write(identity, jobid)
         by_method = self.workdir.meta_dir("by-method")
         fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -152,13 +170,12 @@ class Index:
                 methods.setdefault(method, []).append(jobid)
             self.root.mkdir(parents=True, exist_ok=True)
             for identity, jobid in newest.items():
-                entry = self._entry(identity)
                 try:
-                    if entry.read_text().strip() == jobid:
+                    if self._read(identity) == jobid:
                         continue
-                except (OSError, UnicodeDecodeError):
+                except FileNotFoundError:
                     pass
-                write_bytes(entry, jobid.encode())
+                self._write(identity, jobid)
             # entries of identities no finished job has any more go
             for fn in os.listdir(self.root):
                 if fn not in newest and fn != "READY" and not is_temp_name(fn):

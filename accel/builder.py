@@ -243,8 +243,11 @@ class Builder:
             },
         }
         # written in place: nothing trusts a job directory before its post.json exists
-        with open(path / layout.SETUP, "w", encoding="utf-8") as f:
-            json.dump(setup, f, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+        fd = os.open(path / layout.SETUP, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, setup_text(setup).encode())
+        finally:
+            os.close(fd)
         return jobid, path, setup, started
 
     def publish(self, plan: Plan, jobid: str) -> None:
@@ -265,6 +268,16 @@ class Builder:
 
     def job_error(self, jobid: str, status: str) -> JobError:
         return job_error(jobid, Job(jobid).method, Job(jobid).path, status)
+
+
+def setup_text(setup: dict) -> str:
+    """setup.json as people read it, one key a line, each value encoded by json's C
+    encoder (indent= would use its pure-Python one: a quarter of a millisecond a job)."""
+
+    def one(v: Any) -> str:
+        return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+
+    return "{\n" + ",\n".join(f" {one(k)}: {one(setup[k])}" for k in sorted(setup)) + "\n}\n"
 
 
 def job_error(jobid: str, method: str, path: Path, status: str = "failed") -> JobError:

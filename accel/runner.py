@@ -46,6 +46,7 @@ class PartFailed(Exception):
 
 
 DONE = "done"  # the last word on the part pipe: post.json is written
+ENDED_MARK = "="  # "=finished" / "=failed" on the part pipe just before DONE: the status
 
 
 def method_traceback(exc: BaseException, also_skip: tuple[str, ...] = ()) -> str:
@@ -185,7 +186,9 @@ class Runner:
             subjobs=_read_subjobs(self.scratch),
         )
         write_json(self.path / layout.POST, self.post)  # the publish point
-        self.mark_part(DONE)  # the executor need not wait for this process to go away
+        # how it ended, then that it has: the executor need not read post.json, nor wait
+        # for this process to go away
+        self.mark_part(f"{ENDED_MARK}{self.post['status']}\n{DONE}")
         os.close(lock_fd)
         return status
 

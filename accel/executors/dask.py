@@ -253,7 +253,7 @@ def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
            info_path: Path, info: dict) -> tuple[bool, bytes]:
     """Follow the runner until it says "done" or exits: (said done, end of its stderr).
     Every half second, also look whether the build still wants the job."""
-    from accel.runner import DONE
+    from accel.runner import DONE, ENDED_MARK
 
     os.set_blocking(part_r, False)
     os.set_blocking(err_fd, False)
@@ -287,7 +287,7 @@ def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
                     part = line.decode(errors="replace")
                     if part == DONE:
                         said_done = True
-                    elif part:
+                    elif part and not part.startswith(ENDED_MARK):  # "=finished": a status
                         run.part = info["part"] = part
                         _write_info(info_path, info)
             if not exited and not said_done and run.stop is None and _released(worker, run.key):
@@ -305,7 +305,7 @@ def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
         for line in buf.split(b"\n"):
             if line == DONE.encode():
                 said_done = True
-            elif line:
+            elif line and not line.startswith(ENDED_MARK.encode()):
                 run.part = line.decode(errors="replace")
     finally:
         sel.close()

@@ -157,7 +157,7 @@ class LocalHandle(Handle):
             return True
         if self._said_done():
             self.executor.reap_later(self.pid)
-            self._settle(status_of(self.path))
+            self._settle(self._told_status() or status_of(self.path))
             return True
         if not self._exited:
             return False
@@ -177,10 +177,18 @@ class LocalHandle(Handle):
         self._settle(record_death(self.path, how, self.current_part()))
         return True
 
-    def current_part(self) -> str:
-        from accel.runner import DONE
+    def _told_status(self) -> str | None:
+        """The status the runner said it wrote into post.json, if it said one."""
+        from accel.runner import ENDED_MARK
 
-        parts = [p for p in self.parts if p != DONE]
+        if len(self.parts) > 1 and self.parts[-2].startswith(ENDED_MARK):
+            return self.parts[-2][len(ENDED_MARK):]
+        return None
+
+    def current_part(self) -> str:
+        from accel.runner import DONE, ENDED_MARK
+
+        parts = [p for p in self.parts if p != DONE and not p.startswith(ENDED_MARK)]
         return parts[-1] if parts else ""
 
     def _settle(self, status: str) -> None:

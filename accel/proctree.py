@@ -83,3 +83,15 @@ def kill_tree(pid: int, pgid: int | None = None) -> None:
     _signal(tree, pgid, signal.SIGSTOP)
     tree = [pid, *descendants(pid)]  # whatever was forked while we were stopping them
     _signal(tree, pgid, signal.SIGKILL)
+
+
+def follow_groups(buf: bytes, groups: set[int]) -> bytes:
+    """A guard's bookkeeping: apply the complete "+PGID" / "-PGID" lines in `buf` to
+    `groups` (the process groups to kill if what it guards dies); returns the rest."""
+    *lines, rest = buf.split(b"\n")
+    for line in lines:
+        if line.startswith(b"+"):
+            groups.add(int(line[1:]))
+        elif line.startswith(b"-"):
+            groups.discard(int(line[1:]))
+    return rest

@@ -65,7 +65,7 @@ from accel.errors import UserError
 from accel.executors import forkserver
 from accel.executors.base import ENDED, Executor, Handle, record_death
 from accel.job import status_of
-from accel.proctree import kill_tree
+from accel.proctree import follow_groups, kill_tree
 
 if TYPE_CHECKING:
     from accel.config import ExecutorSpec
@@ -429,13 +429,7 @@ def guard_main(fd: int) -> None:
             continue
         if not chunk:
             break
-        buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for line in lines:
-            if line.startswith(b"+"):
-                groups.add(int(line[1:]))
-            elif line.startswith(b"-"):
-                groups.discard(int(line[1:]))
+        buf = follow_groups(buf + chunk, groups)
     for pgid in groups:
         _kill_group(pgid)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from accel.capture import flush_std
 from accel.executors.base import Executor, Handle, record_death
 from accel.job import status_of
-from accel.proctree import kill_tree
+from accel.proctree import follow_groups, kill_tree
 
 
 class _Guard:
@@ -98,12 +98,7 @@ def _guard_loop(fd: int, builder: int) -> None:
                 gone = True
                 break
             buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for line in lines:
-            if line.startswith(b"+"):
-                groups.add(int(line[1:]))
-            elif line.startswith(b"-"):
-                groups.discard(int(line[1:]))
+        buf = follow_groups(buf, groups)
         if gone:
             break
     for pgid in groups:  # the builder is gone: its jobs go too, with all they started

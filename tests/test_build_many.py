@@ -581,6 +581,7 @@ def test_timeout_and_retries_go_to_a_method_that_declares_them(project):
     ("urd.build('square', retries=1.5)", "retries must be a whole number"),
     ("urd.build_many('square', [dict(i=1)], parallel=0)", "parallel must be a whole number"),
     ("urd.build_many('square', [dict(i=1)], write_status=True)", "write_status needs rows"),
+    ("urd.build_many('square', [dict(i=1)], on_done=3)", "on_done must be a function"),
 ])
 def test_bad_build_settings_are_one_clear_error(project, call, expected):
     project.method("square", SQUARE)

@@ -117,6 +117,10 @@ class Urd:
         if cpus is not None and (not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1):
             raise UserError(f"build_many {method!r}: cpus must be a whole number >= 1, "
                             f"got {cpus!r}")
+        for what, fn in (("on_done", on_done), ("on_error", on_error)):
+            if fn is not None and not callable(fn):
+                raise UserError(f"build_many {method!r}: {what} must be a function, "
+                                f"not {type(fn).__name__}")
         source = read_rows(rows)
         if write_status and source.path is None:
             raise UserError(f"build_many {method!r}: write_status needs rows from a CSV "

@@ -92,6 +92,19 @@ class Project:
                       key=lambda n: int(n.rsplit("-", 1)[1]))
 
 
+def jobdir(project: Project, jobid: str, workdir: str = "dev") -> Path:
+    return project.root / "workdirs" / workdir / jobid
+
+
+def post_of(project: Project, jobid: str) -> dict:
+    """A job's post.json (the test's view of how it ended)."""
+    return json.loads((jobdir(project, jobid) / "post.json").read_text())
+
+
+def setup_of(project: Project, jobid: str) -> dict:
+    return json.loads((jobdir(project, jobid) / "setup.json").read_text())
+
+
 def _bump_mtime(path: Path) -> None:
     """Edits within one clock tick must still look like edits to stat-based caches."""
     st = path.stat()

@@ -20,8 +20,10 @@ from conftest import (
     ax_run,
     ax_run_fails,
     marks_in,
+    post_of,
     printed,
     script,
+    setup_of,
     start_ax,
     wait_for,
 )
@@ -36,14 +38,6 @@ def synthesis():
         raise ValueError('told to fail at %d' % options.i)
     return options.i * options.i
 '''
-
-
-def post(project, jobid: str) -> dict:
-    return json.loads((project.root / "workdirs" / "dev" / jobid / "post.json").read_text())
-
-
-def setup_of(project, jobid: str) -> dict:
-    return json.loads((project.root / "workdirs" / "dev" / jobid / "setup.json").read_text())
 
 
 def test_build_many_builds_each_row_once_and_reuses(project):
@@ -98,7 +92,7 @@ def test_a_failing_row_does_not_stop_the_others(project):
     bad = r["failed"]
     assert len(bad) == 1
     assert setup_of(project, bad[0])["options"]["i"] == 2
-    assert r["status"][bad[0]] == "failed" and post(project, bad[0])["status"] == "failed"
+    assert r["status"][bad[0]] == "failed" and post_of(project, bad[0])["status"] == "failed"
     assert len(r["done"]) == 4 and bad[0] not in r["done"]
     assert r["errors"][0][0] == bad[0] and r["errors"][0][1] == "failed"
     assert "told to fail at 2" in r["errors"][0][2] and "told to fail at 2" in r["error_of"]
@@ -238,7 +232,7 @@ def test_retries_of_a_flaky_method_run_in_fresh_directories(project):
     assert r["status"] == ["finished"] and r["result"] == 3
     dirs = project.job_dirs()
     assert len(dirs) == 3  # two failed attempts, then the one that finished
-    assert [post(project, d)["status"] for d in dirs] == ["failed", "failed", "finished"]
+    assert [post_of(project, d)["status"] for d in dirs] == ["failed", "failed", "finished"]
     assert r["many"] == [dirs[-1]]
     assert p.stderr.count("retrying") == 2
 
@@ -252,7 +246,7 @@ def test_retries_run_out(project):
     """)
     p = ax_run_fails(project)
     assert "flaky, attempt 2" in p.stderr
-    assert [post(project, d)["status"] for d in project.job_dirs()] == ["failed", "failed"]
+    assert [post_of(project, d)["status"] for d in project.job_dirs()] == ["failed", "failed"]
 
 
 SLEEPER = MARKING + '''
@@ -298,7 +292,7 @@ def test_timeout_kills_the_job_with_its_grandchildren_and_is_never_reused(projec
     p = ax_run(project)
     r = printed(p)
     assert r["status"] == "timeout" and "timed out" in r["msg"]
-    m = post(project, r["job"])
+    m = post_of(project, r["job"])
     assert m["status"] == "timeout" and "1.5 s" in m["error"]["message"]
     assert status_of(project.root / "workdirs" / "dev" / r["job"]) == "timeout"
     found = marks_in(marks)
@@ -419,7 +413,7 @@ def test_ctrl_c_during_build_many_cancels_running_jobs_and_exits_130(project, re
     dirs = project.job_dirs()
     assert len(dirs) == 2
     for d in dirs:
-        m = post(project, d)
+        m = post_of(project, d)
         assert m["status"] == "canceled" and m["error"]["exception"] == "Canceled"
     assert "interrupted" in (project.root / "run1.err").read_text()
     assert not list((project.root / "workdirs" / "dev" / ".accel" / "running").iterdir())
@@ -481,7 +475,7 @@ def test_ax_abort_without_ref_interrupts_the_build(project, reaper):
     a = project.ax("abort", check=True)
     assert "dev-1: canceled" in a.stdout and "dev-2: canceled" in a.stdout
     assert p.wait(timeout=TIMEOUT) == 130
-    assert [post(project, d)["status"] for d in project.job_dirs()] == ["canceled"] * 2
+    assert [post_of(project, d)["status"] for d in project.job_dirs()] == ["canceled"] * 2
 
 
 def test_progress_lines_when_not_a_terminal(project):
@@ -546,7 +540,7 @@ def test_post_and_ax_job_account_wall_cpu_and_peak_memory_per_part_and_slice(pro
     project.method("memory", MEMORY)
     script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('memory')))\n")
     jobid = printed(ax_run(project))
-    parts = post(project, jobid)["parts"]
+    parts = post_of(project, jobid)["parts"]
     mib = 1024
     assert parts["prepare"]["maxrss_kb"] > 150 * mib
     # each part's own peak, not the largest of the parts before it
@@ -556,7 +550,7 @@ def test_post_and_ax_job_account_wall_cpu_and_peak_memory_per_part_and_slice(pro
         assert s["wall"] > 0 and s["cpu"] > 0
     for name in ("prepare", "synthesis"):
         assert parts[name]["wall"] >= 0 and parts[name]["cpu"] >= 0
-    assert post(project, jobid)["maxrss_kb"] == parts["prepare"]["maxrss_kb"]
+    assert post_of(project, jobid)["maxrss_kb"] == parts["prepare"]["maxrss_kb"]
     text = project.ax("job", jobid, check=True).stdout
     block = text[text.index("timings"):]
     assert "peak memory" in block.splitlines()[0]

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import start_ax, wait_for
+from conftest import setup_of, start_ax, wait_for
 
 TIMEOUT = 60.0  # generous: a slow CI machine with 2 cores
 
@@ -47,10 +47,6 @@ def printed_ids(stdout: str, key: str) -> dict[str, str]:
 
 def numbers(project) -> list[int]:
     return [int(j.rsplit("-", 1)[1]) for j in project.job_dirs()]
-
-
-def setup_of(project, jobid: str) -> dict:
-    return json.loads((project.root / "workdirs" / "dev" / jobid / "setup.json").read_text())
 
 
 def status_of_dir(project, jobid: str) -> str | None:

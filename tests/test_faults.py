@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import MARKING, TIMEOUT, alive, marks_in, start_ax, wait_for
+from conftest import MARKING, TIMEOUT, alive, jobdir, marks_in, post_of, start_ax, wait_for
 
 from accel.job import status_of
 
@@ -47,14 +47,6 @@ def ax_lines(text: str) -> list[str]:
 def printed_values(stdout: str, key: str) -> list[str]:
     """Values the build script printed as `KEY value`."""
     return [line.split()[1] for line in stdout.splitlines() if line.startswith(key + " ")]
-
-
-def post_of(project, jobid: str) -> dict:
-    return json.loads((project.root / "workdirs" / "dev" / jobid / "post.json").read_text())
-
-
-def jobdir(project, jobid: str) -> Path:
-    return project.root / "workdirs" / "dev" / jobid
 
 
 # ---- kill -9 of `ax run` ---------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import fcntl
-import json
 import os
 import re
 import time
@@ -23,6 +22,7 @@ from conftest import (
     ax_run,
     ax_run_fails,
     marks_in,
+    post_of,
     printed,
     script,
     start_ax,
@@ -45,10 +45,6 @@ def synthesis():
 
 def statuses(project) -> dict[str, str]:
     return {d: status_of(project.root / "workdirs" / "dev" / d) for d in project.job_dirs()}
-
-
-def post(project, jobid: str) -> dict:
-    return json.loads((project.root / "workdirs" / "dev" / jobid / "post.json").read_text())
 
 
 # --- interrupted while a job is being started ----------------------------------------------
@@ -96,7 +92,7 @@ def test_an_interrupt_while_a_job_starts_marks_it_canceled_and_frees_its_identit
     assert r["free"], "the interrupted job's identity stayed locked"
     assert "could not stop" not in p.stderr, p.stderr
     s = statuses(project)
-    assert s["dev-3"] == "canceled" and post(project, "dev-3")["error"]["message"] == "interrupted"
+    assert s["dev-3"] == "canceled" and post_of(project, "dev-3")["error"]["message"] == "interrupted"
     assert "unfinished" not in s.values(), s
     assert r["status"] == ["reused", "reused", "finished", "finished", "finished"]
 

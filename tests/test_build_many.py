@@ -22,6 +22,7 @@ from conftest import (
     marks_in,
     post_of,
     printed,
+    run_on_a_terminal,
     script,
     setup_of,
     start_ax,
@@ -274,12 +275,19 @@ time.sleep(60)
 '''
 
 
-def test_timeout_kills_the_job_with_its_grandchildren_and_is_never_reused(project, reaper):
-    folders, _ = reaper
+def sleeper_project(project, reaper):
+    """The `sleeper` method, and a folder of markers whose processes `reaper` kills at
+    the end: (marks folder, the list of background `ax` processes)."""
+    folders, procs = reaper
     marks = project.root / "marks"
     marks.mkdir()
     folders.append(marks)
     project.method("sleeper", SLEEPER)
+    return marks, procs
+
+
+def test_timeout_kills_the_job_with_its_grandchildren_and_is_never_reused(project, reaper):
+    marks, _ = sleeper_project(project, reaper)
     script(project, f"""
         from accel import JobError
 
@@ -351,11 +359,7 @@ def _sleep_rows(marks, n, seconds):
 
 
 def test_kill_9_during_build_many_then_resume_runs_only_what_is_missing(project, reaper):
-    folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
-    project.method("sleeper", SLEEPER)
+    marks, procs = sleeper_project(project, reaper)
     rows = _sleep_rows(marks, 6, 0.0)
     rows[3]["seconds"] = 60.0  # the build is killed while this one runs
     script(project, f"""
@@ -391,11 +395,7 @@ def test_kill_9_during_build_many_then_resume_runs_only_what_is_missing(project,
 
 
 def test_ctrl_c_during_build_many_cancels_running_jobs_and_exits_130(project, reaper):
-    folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
-    project.method("sleeper", SLEEPER)
+    marks, procs = sleeper_project(project, reaper)
     rows = _sleep_rows(marks, 4, 60.0)
     rows[0]["grandchild"] = True
     script(project, f"""
@@ -420,11 +420,7 @@ def test_ctrl_c_during_build_many_cancels_running_jobs_and_exits_130(project, re
 
 
 def test_ax_status_and_ax_abort_of_one_job(project, reaper):
-    folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
-    project.method("sleeper", SLEEPER)
+    marks, procs = sleeper_project(project, reaper)
     script(project, f"""
         from accel import JobError
 
@@ -461,11 +457,7 @@ def test_ax_status_and_ax_abort_of_one_job(project, reaper):
 
 
 def test_ax_abort_without_ref_interrupts_the_build(project, reaper):
-    folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
-    project.method("sleeper", SLEEPER)
+    marks, procs = sleeper_project(project, reaper)
     script(project, f"""
         def main(urd):
             urd.build_many('sleeper', {_sleep_rows(marks, 2, 60.0)!r}, parallel=2)
@@ -492,30 +484,9 @@ def test_progress_lines_when_not_a_terminal(project):
 
 
 def test_progress_line_on_a_terminal(project):
-    import pty
-    import subprocess
-    import sys
-
     project.method("busy", BUSY.replace("0.3", "1.0"))
     script(project, "def main(urd):\n    urd.build('busy')\n")
-    master, slave = pty.openpty()
-    env = dict(os.environ)
-    env.pop("ACCEL_CONFIG", None)
-    p = subprocess.Popen([sys.executable, "-m", "accel.cli.main", "run"], cwd=project.root,
-                         stdin=slave, stdout=slave, stderr=slave, env=env)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    assert p.wait(timeout=TIMEOUT) == 0
-    os.close(master)
-    text = out.decode(errors="replace")
+    text = run_on_a_terminal(project)
     assert "\r\x1b[Kaccel: dev-1 busy analysis" in text, text
     assert "1 jobs (1 new, 0 reused)" in text
 
@@ -591,11 +562,7 @@ def test_ax_abort_reaches_a_build_started_in_the_background_by_a_script(project,
     import subprocess
     import sys
 
-    folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
-    project.method("sleeper", SLEEPER)
+    marks, procs = sleeper_project(project, reaper)
     script(project, f"""
         def main(urd):
             urd.build('sleeper', marks={str(marks)!r}, name='s', seconds=60)

@@ -24,6 +24,7 @@ from conftest import (
     marks_in,
     post_of,
     printed,
+    run_on_a_terminal,
     script,
     start_ax,
     wait_for,
@@ -330,29 +331,6 @@ def synthesis():
 '''
 
 
-def _run_on_a_terminal(project) -> str:
-    import pty
-    import subprocess
-    import sys
-
-    master, slave = pty.openpty()
-    env = dict(os.environ)
-    env.pop("ACCEL_CONFIG", None)
-    p = subprocess.Popen([sys.executable, "-m", "accel.cli.main", "run"], cwd=project.root,
-                         stdin=slave, stdout=slave, stderr=slave, env=env)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    assert p.wait(timeout=TIMEOUT) == 0, out
-    os.close(master)
-    return out.decode(errors="replace")
 
 
 def test_what_a_callback_prints_starts_its_own_line_under_the_progress_line(project):
@@ -361,7 +339,7 @@ def test_what_a_callback_prints_starts_its_own_line_under_the_progress_line(proj
         def main(urd):
             urd.build_many('slow', [dict(i=1), dict(i=2)], on_done=lambda j: print('DONE', j))
     """)
-    text = _run_on_a_terminal(project)
+    text = run_on_a_terminal(project)
     assert re.search(r"accel: \d/2 done, 1 running; dev-\d slow synthesis \ds", text), text
     for line in text.split("\n"):
         if "DONE" in line:  # what the terminal shows: what follows the last carriage return

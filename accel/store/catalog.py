@@ -13,7 +13,6 @@ see their docstrings. Nothing here prints; the CLI modules do.
 
 from __future__ import annotations
 
-import fcntl
 import heapq
 import json
 import math
@@ -594,34 +593,13 @@ def live_builders(store: Any) -> list[tuple[float, str]]:
         for entry in registry.entries():  # drops the files of dead builders
             key = (entry.builder_pid, entry.host)
             found[key] = min(found.get(key, entry.started), entry.started)
-        try:
-            names = os.listdir(registry.dir)
-        except OSError:
-            continue
-        for name in names:
-            pid, at, host = name.partition("@")
-            if at and pid.isdigit() and host == HOST and _flocked(registry.dir / name):
-                since = _process_start(int(pid))
+        for pid, host in registry.builders():  # between jobs too
+            if host == HOST:
+                since = _process_start(pid)
                 if since is not None:
-                    found[(int(pid), host)] = min(found.get((int(pid), host), since), since)
+                    found[(pid, host)] = min(found.get((pid, host), since), since)
     return [(since, f"pid {pid}" + ("" if host == HOST else f" on {host}"))
             for (pid, host), since in sorted(found.items())]
-
-
-def _flocked(path: Path) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return False
 
 
 def _process_start(pid: int) -> float | None:

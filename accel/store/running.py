@@ -146,21 +146,32 @@ class Running:
 
     # --- anyone's side -------------------------------------------------------------
 
-    def entries(self) -> list[RunningJob]:
-        """Every running job of every live builder, oldest first; stale files removed."""
+    def _builder_files(self) -> list[tuple[Path, int, str]]:
+        """(file, pid, host) of every live builder's file; stale ones removed."""
         try:
             names = os.listdir(self.dir)
         except FileNotFoundError:
             return []
-        found: list[RunningJob] = []
+        found = []
         for name in names:
             pid, at, host = name.partition("@")
             if not at or not pid.isdigit():
                 continue
             path = self.dir / name
-            if not _alive(path, int(pid), host):
+            if _alive(path, int(pid), host):
+                found.append((path, int(pid), host))
+            else:
                 _remove(path)
-                continue
+        return found
+
+    def builders(self) -> list[tuple[int, str]]:
+        """(pid, host) of every live builder that has run a job here, also between jobs."""
+        return [(pid, host) for _, pid, host in self._builder_files()]
+
+    def entries(self) -> list[RunningJob]:
+        """Every running job of every live builder, oldest first; stale files removed."""
+        found: list[RunningJob] = []
+        for path, pid, host in self._builder_files():
             try:
                 text = path.read_text()
             except OSError:

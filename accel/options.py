@@ -222,6 +222,17 @@ def _names(names: Iterable[str]) -> str:
     return ", ".join(names) if names else "none"
 
 
+def unknown_name(method: str, what: str, name: str, options: Iterable[str],
+                 datasets: Iterable[str], jobs: Iterable[str]) -> OptionError:
+    """The error for a name the method declares as no option nor input: close names,
+    then every declared one."""
+    options, datasets, jobs = list(options), list(datasets), list(jobs)
+    return OptionError(
+        f"method {method!r}: unknown {what} {name!r}{_close(name, options + datasets + jobs)};"
+        f" it takes options: {_names(options)}; datasets: {_names(datasets)};"
+        f" jobs: {_names(jobs)}")
+
+
 class _Bad(Exception):
     """A value does not fit; carries where in the value (path) and what was expected."""
 
@@ -844,11 +855,7 @@ def split_kw(method: str, kw: dict, option_names: Iterable[str], dataset_names: 
             raise OptionError(f"method {method!r}: keyword {name!r} is both {what};"
                               " pass it in options=, datasets= or jobs= instead")
         if not kinds:
-            every = [n for _, names in groups for n in names]
-            raise OptionError(
-                f"method {method!r}: unknown keyword {name!r}{_close(name, every)}; it takes"
-                f" options: {_names(groups[0][1])}; datasets: {_names(groups[1][1])};"
-                f" jobs: {_names(groups[2][1])}")
+            raise unknown_name(method, "keyword", name, *(names for _, names in groups))
         out[kinds[0]][name] = value
     return out
 

@@ -56,7 +56,6 @@ from accel.methods import MethodInfo, input_name
 from accel.options import (
     _Bad,
     _Bool,
-    _close,
     _compile_all,
     _Date,
     _DateTime,
@@ -70,7 +69,6 @@ from accel.options import (
     _Json,
     _JsonScalar,
     _List,
-    _names,
     _NonEmptyStr,
     _Set,
     _short,
@@ -78,6 +76,7 @@ from accel.options import (
     _Time,
     _TimeDelta,
     parse_duration,
+    unknown_name,
 )
 
 __all__ = ["from_text", "Resolver"]
@@ -129,11 +128,7 @@ def from_text(method: str, info: MethodInfo, values: dict[str, str], *,
         seen[name] = key
         kinds = [what for what, names in groups if name in names]
         if not kinds:
-            every = [n for _, names in groups for n in names]
-            raise OptionError(
-                f"method {method!r}: unknown option or input {name!r}{_close(name, every)}; it takes"
-                f" options: {_names(fields)}; datasets: {_names(ds_slots)};"
-                f" jobs: {_names(job_slots)}")
+            raise unknown_name(method, "option or input", name, fields, ds_slots, job_slots)
         if len(kinds) > 1:
             raise OptionError(f"method {method!r}: {name!r} is both an {' and a '.join(kinds)};"
                               " it cannot be given as text")

@@ -37,7 +37,11 @@ def abort(ctx: click.Context, ref: str | None) -> int:
             targets = [e.path for e in running if store.running[_workdir(e.jobid)]
                        .request_cancel(e.jobid)]
         else:
-            job = resolve_job(ctx, ref)
+            try:
+                job = resolve_job(ctx, ref)
+            except NotFound:
+                raise NotFound(f"nothing called {ref!r} runs now (no running job of a method "
+                               "of that name, and no such job)") from None
             wd = job.workdir
             if wd not in store.running or not store.running[wd].request_cancel(str(job)):
                 raise NotFound(f"{job} is not running (it is {status_of(job.path)})")

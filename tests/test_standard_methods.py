@@ -605,6 +605,32 @@ def test_dataset_type_rename_discard_hashlabel_comma_timezone(project3):
     assert sorted(seen) == [(i, i + 0.5) for i in range(40)]
 
 
+def test_dataset_type_timezone_gap_is_bad_and_overlap_takes_the_first(project):
+    # Europe/Stockholm: 2024-03-31 02:00-03:00 never happened (clocks went 02:00 -> 03:00);
+    # 2024-10-27 02:30 happened twice (CEST, then CET).
+    write(project, "t.csv", "when\n2024-03-31 01:59\n2024-03-31 02:30\n"
+                            "2024-03-31 03:00\n2024-10-27 02:30\n")
+    got = run(project, """
+        def build(urd):
+            i = urd.build('csvimport', filename='t.csv')
+            return dict(t=urd.build('dataset_type', source=i, filter_bad=True,
+                                    column2type={'when': 'datetime:%Y-%m-%d %H:%M'},
+                                    timezone='Europe/Stockholm'))
+    """)
+    job = project.job(got["t"])
+    assert sorted(rows(job.dataset())) == [
+        (datetime(2024, 3, 31, 0, 59),), (datetime(2024, 3, 31, 1, 0),),
+        (datetime(2024, 10, 27, 0, 30),)]
+    assert rows(job.dataset("bad")) == [(b"2024-03-31 02:30",)]
+    err = fails(project, """
+        def build(urd):
+            i = urd.build('csvimport', filename='t.csv')
+            return dict(t=urd.build('dataset_type', source=i, timezone='Europe/Stockholm',
+                                    column2type={'when': 'datetime:%Y-%m-%d %H:%M'}))
+    """)
+    assert "2024-03-31 02:30" in err and "no such time in Europe/Stockholm" in err
+
+
 def _type_a_chain(project) -> dict:
     write(project, "1.csv", "n,x\n1,a\n2,b\n")
     write(project, "2.csv", "n,x\n3,c\n")

@@ -266,10 +266,20 @@ def _date_conv(kind: str, fmt: str, whole: bool, tz: str | None) -> Callable[[by
         if not isinstance(d, datetime):
             d = datetime(d.year, d.month, d.day)
         if zone is not None:
-            d = d.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+            d = _zone_to_utc(d, zone, tz)
         return d
 
     return conv
+
+
+def _zone_to_utc(d: datetime, zone: Any, name: str) -> datetime:
+    """Local wall time in `zone` -> naive UTC. A wall time the clocks skipped (a DST gap)
+    never happened there, so it does not convert (zoneinfo would quietly shift it); one
+    that happened twice (clocks turned back) is its first occurrence, as fold=0 says."""
+    utc = d.replace(tzinfo=zone).astimezone(timezone.utc)
+    if utc.astimezone(zone).replace(tzinfo=None) != d:
+        raise ValueError(f"no such time in {name} (the clocks skipped it)")
+    return utc.replace(tzinfo=None)
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -439,6 +449,18 @@ def arrow_out(out_type: str):
             "datetime": pa.timestamp("us"), "time": pa.time64("us"),
             "bytes": pa.large_binary(), "ascii": pa.large_string(),
             "unicode": pa.large_string()}.get(out_type)
+
+
+def why_not(conv: Converter, value: Any) -> str:
+    """': REASON' when converting `value` one by one says why it failed, else ''. For the
+    error message only: the vectorised paths do not keep reasons."""
+    if not isinstance(value, bytes):
+        return ""
+    try:
+        conv.py(value)
+    except (ValueError, OverflowError, TypeError) as e:
+        return f": {e}" if str(e) else ""
+    return ""
 
 
 def convert(conv: Converter, arr: pa.Array) -> tuple[Any, np.ndarray, np.ndarray]:

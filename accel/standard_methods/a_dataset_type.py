@@ -232,15 +232,16 @@ def analysis(sliceno, slices, job, prepare_res):
                     st['failed'][name] = int(failed.sum())
                     i = int(np.flatnonzero(failed)[0])
                     if first_bad is None:
-                        first_bad = (name, src_col, raw[i].as_py(), i, conv.name)
+                        first_bad = (name, src_col, raw[i].as_py(), i, conv.name,
+                                     _typeconv.why_not(conv, raw[i].as_py()))
                     bad |= failed
             out[name] = values
         if bad.any():
             if not options.filter_bad:
-                name, src_col, value, row, tn = first_bad
+                name, src_col, value, row, tn, why = first_bad
                 total = int(bad.sum())
                 raise _err(f"{_dsio.ds_name(ds)} column {src_col!r}: {_show(value)} is not"
-                           f" {tn} (slice {sliceno}, row {row}; {total} row"
+                           f" {tn}{why} (slice {sliceno}, row {row}; {total} row"
                            f"{'s' if total != 1 else ''} of this slice"
                            f" {'do' if total != 1 else 'does'} not convert)."
                            f" Give defaults={{{name!r}: ...}} or filter_bad=True")

@@ -73,6 +73,31 @@ def test_build_many_builds_each_row_once_and_reuses(project):
     assert len(project.job_dirs()) == 12
 
 
+def test_to_table_keeps_row_columns_named_like_ours(project):
+    project.method("tagged", """
+options = dict(i=0, status='', error='')
+
+def synthesis():
+    return options.i
+""")
+    script(project, """
+        def main(urd):
+            plain = urd.build_many('square', [dict(i=1)])
+            jl = urd.build_many('tagged', [dict(i=i, status='todo', error='none')
+                                           for i in range(2)])
+            print('RESULT', json.dumps({'plain': plain.to_table(), 'tagged': jl.to_table(),
+                                        'jobs': [str(j) for j in jl]}))
+    """)
+    project.method("square", SQUARE)
+    r = printed(ax_run(project))
+    assert set(r["plain"][0]) == {"i", "job", "status", "runtime", "error"}
+    for n, row in enumerate(r["tagged"]):
+        assert row["i"] == n and row["status"] == "todo" and row["error"] == "none"
+        assert row["accel_job"] == r["jobs"][n] and row["accel_status"] == "finished"
+        assert row["accel_error"] == "" and row["accel_runtime"] > 0
+        assert "job" not in row and "runtime" not in row
+
+
 def test_a_failing_row_does_not_stop_the_others(project):
     project.method("square", SQUARE)
     script(project, """

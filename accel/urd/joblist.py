@@ -108,12 +108,16 @@ class JobList(NamedJobList):
         return self.apply(lambda j: j.load(name))
 
     def to_table(self) -> list[dict]:
-        """One dict per job: its row's values, then job, status, runtime and error."""
-        table = []
-        for j, o in zip(self, self._outcomes, strict=True):
-            table.append({**(o.row or {}), "job": str(j), "status": o.status,
-                          "runtime": o.runtime, "error": o.error})
-        return table
+        """One dict per job: its row's values, then job, status, runtime and error. When
+        the rows have a column of one of those names, ours are accel_job, accel_status,
+        accel_runtime and accel_error instead (as write_status names them), so no row
+        value is lost."""
+        ours = self._status_rows()
+        rows = [o.row or {} for o in self._outcomes]
+        plain = {k.removeprefix("accel_") for k in ours[0]} if ours else set()
+        if not any(plain & r.keys() for r in rows):
+            ours = [{k.removeprefix("accel_"): v for k, v in st.items()} for st in ours]
+        return [{**r, **st} for r, st in zip(rows, ours, strict=True)]
 
     def to_pandas(self):
         import pandas as pd

@@ -177,14 +177,15 @@ class Job(str):
         out = self.path / layout.OUTPUT
         slices = range(self.params.get("slices", 0))
         if part is None:
-            return "".join(self.output(p) for p in ("prepare", "analysis", "synthesis"))
+            return "".join(self.output(p) for p in ("prepare", "analysis", "synthesis",
+                                                    "finishing"))
         if part == "analysis":
             return "".join(self.output(n) for n in slices)
         if isinstance(part, str) and part.isdigit():
             part = int(part)
-        if part not in ("prepare", "synthesis") and not isinstance(part, int):
+        if part not in ("prepare", "synthesis", "finishing") and not isinstance(part, int):
             raise UserError(f"job {self}: no part {part!r} (parts: prepare, analysis, "
-                            "synthesis, or a slice number)")
+                            "synthesis, finishing, or a slice number)")
         try:
             return (out / layout.output_name(part)).read_text(errors="replace")
         except FileNotFoundError:

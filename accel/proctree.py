@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import time
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -83,6 +84,44 @@ def kill_tree(pid: int, pgid: int | None = None) -> None:
     _signal(tree, pgid, signal.SIGSTOP)
     tree = [pid, *descendants(pid)]  # whatever was forked while we were stopping them
     _signal(tree, pgid, signal.SIGKILL)
+
+
+def end_descendants(pid: int) -> list[str]:
+    """SIGKILL every process below `pid` (not `pid` itself) and reap those that are our
+    children; returns "NAME (pid N)" for each process that was still alive."""
+    left = []
+    for child in descendants(pid):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "PID (COMM) STATE ...": COMM may hold spaces and parentheses; STATE follows the last ")"
+        comm, state = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2]
+        if state not in "ZX":
+            left.append(f"{comm} (pid {child})")
+    if not left:
+        _reap()
+        return []
+    _signal(descendants(pid), None, signal.SIGSTOP)
+    _signal(descendants(pid), None, signal.SIGKILL)  # and what was forked meanwhile
+    _reap(wait=2.0)
+    return left
+
+
+def _reap(wait: float = 0.0) -> None:
+    """Collect our exited children (a subreaper inherits orphans), waiting up to `wait`
+    seconds for the ones just killed to go; a process stuck in the kernel is left."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.005)
 
 
 def follow_groups(buf: bytes, groups: set[int]) -> bytes:

@@ -30,7 +30,7 @@ from accel.capture import OutputTee, captured, redirect_to
 from accel.dotdict import DotDict
 from accel.job import CurrentJob, Job, iter_user_files
 from accel.merge import AnalysisResults
-from accel.proctree import die_with_parent
+from accel.proctree import die_with_parent, end_descendants
 
 ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
 
@@ -175,6 +175,7 @@ class Runner:
                 self.close_subjob_builder()
             except Exception:
                 pass
+            self.end_leftovers()
             self.tee.close()
         self.post.update(
             jobid=self.jobid, exitcode=status, starttime=start, endtime=time.time(),
@@ -215,6 +216,19 @@ class Runner:
         subjobs = sys.modules.get("accel.subjobs")
         if subjobs is not None:
             subjobs.close_builder()
+
+    def end_leftovers(self) -> None:
+        """Processes the method started and left running end with the job: a finished job
+        must not change after it says so, nor a failed one go on using the machine. They
+        are named in the output and in post.json ("leftovers")."""
+        left = end_descendants(os.getpid())
+        if left:
+            self.post["leftovers"] = left
+            with captured(self.tee, self.outdir / layout.output_name("finishing"),
+                          self.label("finishing")):
+                sys.stderr.write(f"accel: the job left {len(left)} process"
+                                 f"{'es' if len(left) != 1 else ''} running, now killed: "
+                                 f"{', '.join(left)}\n")
 
     def finish_datasets(self) -> list[str]:
         """Datasets hook: finish every dataset writer of the job and write their meta.json

@@ -517,3 +517,64 @@ def test_build_script_with_a_syntax_error(project):
     assert len(lines) == 1, r.stderr
     assert str(build) in lines[0]
     assert "Traceback" not in r.stderr + r.stdout
+
+
+# ---- processes a job leaves behind ---------------------------------------------------------
+
+LEAVER = '''
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+options = dict(marks='', fail=False)
+
+
+def _started(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(')', 1)[1].split()[19]
+
+
+def synthesis():
+    marks = Path(options.marks)
+    child = subprocess.Popen(['sleep', '60'])
+    (marks / 'child').write_text(f'{child.pid} {_started(child.pid)}')
+    # a grandchild in a session of its own, whose parent exits at once (a "daemon")
+    subprocess.run([sys.executable, '-c', (
+        'import os, subprocess, sys\\n'
+        'os.setsid()\\n'
+        'g = subprocess.Popen(["sleep", "61"])\\n'
+        'open(sys.argv[1], "w").write(str(g.pid))\\n'
+        'os._exit(0)\\n'), str(marks / '.daemon.pid')], check=True)
+    pid = int((marks / '.daemon.pid').read_text())
+    (marks / 'daemon').write_text(f'{pid} {_started(pid)}')
+    if options.fail:
+        raise RuntimeError('failing with processes left running')
+    return 'done'
+'''
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_processes_a_job_leaves_running_end_with_it(project, fail):
+    marks = project.root / "marks"
+    marks.mkdir()
+    project.method("leaver", LEAVER)
+    project.build(f"""
+        def main(urd):
+            urd.build('leaver', marks={str(marks)!r}, fail={fail!r})
+    """)
+    r = project.ax("run")
+    assert r.returncode == (1 if fail else 0), (r.stdout, r.stderr)
+    recorded = marks_in(marks)
+    for name in ("child", "daemon"):
+        pid, start = recorded[name]
+        wait_for(lambda pid=pid, start=start: not alive(pid, start), timeout=10,
+                 what=f"the job's {name} process to be gone")
+    post = post_of(project, "dev-1")
+    assert post["status"] == ("failed" if fail else "finished")
+    assert sorted(post["leftovers"]) == sorted(
+        [f"sleep (pid {recorded['child'][0]})", f"sleep (pid {recorded['daemon'][0]})"])
+    for args in (["-o"], ["-o", "finishing"]):
+        out = project.ax("job", "dev-1", *args)
+        assert "left 2 processes running, now killed" in out.stdout, (args, out.stderr)

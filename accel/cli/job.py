@@ -23,7 +23,7 @@ from accel.cli.common import (
     resolve_job,
 )
 
-PART_HELP = "prepare, analysis (all slices), synthesis, or a slice number"
+PART_HELP = "prepare, analysis (all slices), synthesis, finishing, or a slice number"
 
 
 def parse_part(value: str) -> str | int | None:
@@ -34,7 +34,7 @@ def parse_part(value: str) -> str | int | None:
     v = value.strip().lower()
     if v in ("", "all"):
         return None
-    if v in ("prepare", "analysis", "synthesis"):
+    if v in ("prepare", "analysis", "synthesis", "finishing"):
         return v
     m = re.fullmatch(r"(?:analysis[- ]?|slice[- ]?)?(\d+)", v)
     if m:
@@ -156,12 +156,14 @@ def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
         raise NotFound(f"job {j} has no slice {part} (it ran {slices} slices: "
                        f"0-{max(slices - 1, 0)})")
     if part is None:
-        parts: list[str | int] = ["prepare", *range(slices), "synthesis"]
+        parts: list[str | int] = ["prepare", *range(slices), "synthesis", "finishing"]
     elif part == "analysis":
         parts = list(range(slices))
     else:
         parts = [part]
     texts = {str(p): j.output(p) for p in parts}
+    if part is None and not texts["finishing"]:
+        del texts["finishing"]  # only a job that left processes running has it
     if as_json:
         print_json(texts)
         return

@@ -2,10 +2,11 @@
 
 `python -m accel.runner DIR` costs a new interpreter and the runner's imports for every
 job. Instead, the first job a worker process runs starts one small helper for that worker
-(`ForkServer`, found again through a module variable): a single-threaded process that has
-imported the runner and nothing of any project, and that forks one runner per job. Its
-children are forks of a process that never ran a thread nor imported a method, so a job
-loads the method's current source, as a fresh interpreter would.
+(`ForkServer`, found again through a module variable): a process that has imported the
+runner, and what dataset jobs need (numpy, pyarrow, accel.dataset: preload.py), but nothing
+of any project, and that forks one runner per job from its one loop. Its children are
+forks of a process that never imported a method, so a job loads the method's current
+source, as a fresh interpreter would.
 
 The worker and its server talk over a SOCK_SEQPACKET socket pair that only those two hold:
 
@@ -16,7 +17,8 @@ The worker and its server talk over a SOCK_SEQPACKET socket pair that only those
 
 End of file on the pair means the worker is gone (`kill -9` included): the server kills
 the trees of the runners it has and exits. The runner itself dies with the server
-(PR_SET_PDEATHSIG: the server is single-threaded, so its only thread is "the parent").
+(PR_SET_PDEATHSIG: "the parent" is the thread that forked it, and the server forks only
+from its main thread; the only other threads are numpy's and Arrow's idle helpers).
 A server that has died is replaced by the next job. When none can be started (and then
 for a minute), or with ACCEL_DASK_FORKSERVER=0 in the worker's environment, the task
 starts `python -m accel.runner` itself, as before.
@@ -65,6 +67,9 @@ def serve(ctl_fd: int) -> None:
     import accel.jsoncodec  # noqa: F401
     import accel.methods  # noqa: F401
     import accel.runner  # noqa: F401
+    from accel.executors import preload
+
+    preload.load()  # for every job: the server is there only to start jobs quickly
 
     ctl = socket.socket(fileno=ctl_fd)
     ctl.send(b"ready")

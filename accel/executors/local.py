@@ -1,7 +1,8 @@
 """Run jobs on this machine, each in a forked process.
 
 Forking (not spawning) is what makes a new job cheap: the method module is already
-imported by the build process, so the job starts without importing anything.
+imported by the build process, so the job starts without importing anything -- and a job
+that will likely use datasets finds numpy and pyarrow imported too (preload.py).
 
 Each job gets its own process group. A job's runner dies with the builder
 (PR_SET_PDEATHSIG), but that reaches only direct children; processes the method starts
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from accel.capture import flush_std
+from accel.executors import preload
 from accel.executors.base import Executor, Handle, record_death
 from accel.job import status_of
 from accel.proctree import follow_groups, kill_tree
@@ -274,6 +276,7 @@ class LocalExecutor(Executor):
     def submit(self, path: Path, setup: dict | None = None) -> LocalHandle:
         self._reap()
         guard = self.guard()
+        preload.before_fork(setup)
         flush_std()
         r, w = os.pipe()
         try:

@@ -232,12 +232,14 @@ class Runner:
 
     def finish_datasets(self) -> list[str]:
         """Datasets hook: finish every dataset writer of the job and write their meta.json
-        (a dataset exists from then on). Only when a method loaded accel.dataset, so plain
-        jobs never import numpy. A failed job never gets here: it leaves no dataset."""
-        writers = sys.modules.get("accel.dataset.writer")
-        if writers is None:
+        (a dataset exists from then on). Only for a job that has a datasets folder, so
+        plain jobs never import numpy, and whether the builder preloaded accel.dataset
+        changes nothing. A failed job never gets here: it leaves no dataset."""
+        if not (self.path / "datasets").is_dir():  # dataset.format.DATASETS
             return []
-        return self.guard("finishing datasets", lambda: writers.finish_all(self.path))
+        from accel.dataset import writer
+
+        return self.guard("finishing datasets", lambda: writer.finish_all(self.path))
 
     def guard(self, part: str, fn: Any) -> Any:
         try:

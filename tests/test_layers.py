@@ -27,7 +27,7 @@ LAYERS = {
     3: ["accel.runner", "accel.executors", "accel.refs"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
-    6: ["accel.cli", "accel.standard_methods"],
+    6: ["accel.cli", "accel.standard_methods", "accel.board"],
 }
 
 # Deliberate doors upward, each imported lazily inside the one function that needs it:

@@ -54,8 +54,8 @@ def cat(ctx: click.Context, ref: str, sliceno: int | None, fmt: str | None,
     \\t, \\n, \\r. In csv and tsv None is an empty field. json is one object per row with
     dates as ISO text and NaN/Infinity as strings. Output is UTF-8.
     """
-    from accel.cli.ds import chain_of, columns_of, ds_id, lines_of, open_dataset
-    from accel.errors import NotFound, UserError
+    from accel.cli.ds import chain_of, columns_of, open_dataset
+    from accel.errors import UserError
 
     fmt = (fmt or "").lower() or None
     if as_json:
@@ -77,25 +77,7 @@ def cat(ctx: click.Context, ref: str, sliceno: int | None, fmt: str | None,
         raise UserError(f"--columns: {', '.join(map(repr, twice))} asked for more than once")
     names = wanted or list(types_last)
 
-    plan: list[tuple[Any, int, int]] = []  # (dataset, slice, lines) in output order
-    row_fns: dict[str, Callable[[tuple], Any] | None] = {}  # per dataset: a row -> output
-    cell_fns: dict[str, list[Callable[[Any], Any] | None]] = {}
-    for d in datasets:
-        cols = {n: (t, ns) for n, t, ns in columns_of(d)}
-        for n in names:
-            if n not in cols:
-                raise NotFound(f"no column {n!r} in {ds_id(d)}{close_hint(n, list(cols))} "
-                               f"(columns: {', '.join(cols)})")
-        cell_fns[str(d)] = [cell_formatter(cols[n][0], bool(cols[n][1]), fmt) for n in names]
-        row_fns[str(d)] = row_formatter(cell_fns[str(d)], names, fmt)
-        lines = lines_of(d)
-        if sliceno is not None:
-            if sliceno >= len(lines):
-                raise NotFound(f"{ds_id(d)} has no slice {sliceno} (it has {len(lines)} "
-                               f"slices: 0-{max(len(lines) - 1, 0)})")
-            plan.append((d, sliceno, lines[sliceno]))
-        else:
-            plan += [(d, s, n) for s, n in enumerate(lines)]
+    plan, row_fns, cell_fns = make_plan(datasets, names, fmt, sliceno)
 
     total = sum(n for _, _, n in plan)
     start, stop = 0, total
@@ -132,6 +114,52 @@ def cat(ctx: click.Context, ref: str, sliceno: int | None, fmt: str | None,
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, out.fileno())
         os.close(devnull)
+
+
+Plan = list[tuple[Any, int, int]]  # (dataset, slice, lines) in output order
+
+
+def make_plan(datasets: list[Any], names: list[str], fmt: str, sliceno: int | None = None
+              ) -> tuple[Plan, dict[str, Callable[[tuple], Any] | None],
+                         dict[str, list[Callable[[Any], Any] | None]]]:
+    """What to read, in order, and how to format it: (plan, row function per dataset,
+    cell functions per dataset). A column or slice a dataset lacks is NotFound."""
+    from accel.cli.ds import columns_of, ds_id, lines_of
+    from accel.errors import NotFound
+
+    plan: Plan = []
+    row_fns: dict[str, Callable[[tuple], Any] | None] = {}  # per dataset: a row -> output
+    cell_fns: dict[str, list[Callable[[Any], Any] | None]] = {}
+    for d in datasets:
+        cols = {n: (t, ns) for n, t, ns in columns_of(d)}
+        for n in names:
+            if n not in cols:
+                raise NotFound(f"no column {n!r} in {ds_id(d)}{close_hint(n, list(cols))} "
+                               f"(columns: {', '.join(cols)})")
+        cell_fns[str(d)] = [cell_formatter(cols[n][0], bool(cols[n][1]), fmt) for n in names]
+        row_fns[str(d)] = row_formatter(cell_fns[str(d)], names, fmt)
+        lines = lines_of(d)
+        if sliceno is not None:
+            if sliceno >= len(lines):
+                raise NotFound(f"{ds_id(d)} has no slice {sliceno} (it has {len(lines)} "
+                               f"slices: 0-{max(len(lines) - 1, 0)})")
+            plan.append((d, sliceno, lines[sliceno]))
+        else:
+            plan += [(d, s, n) for s, n in enumerate(lines)]
+    return plan, row_fns, cell_fns
+
+
+def head_rows(dset: Any, n: int, fmt: str = "text") -> tuple[list[str], list[Any]]:
+    """(column names, the first n rows) as `ax cat --head N -f FMT` formats them: text and
+    csv rows are tuples of cells, tsv and json rows are lines."""
+    from accel.cli.ds import columns_of
+
+    names = [name for name, _, _ in columns_of(dset)]
+    plan, row_fns, _ = make_plan([dset], names, fmt)
+    rows: list[Any] = []
+    for chunk in _chunks(plan, names, row_fns, 0, min(n, sum(c for _, _, c in plan))):
+        rows += chunk
+    return names, rows
 
 
 def _minmax(d: Any, name: str) -> list[Any]:

@@ -32,7 +32,7 @@ def ds(ctx: click.Context, ref: str, verify: bool, as_json: bool) -> None:
     """
     job, dset, names = open_dataset(ctx, ref, list_if_no_default=True)
     if dset is None:
-        rows = [_summary(job, name) for name in names]
+        rows = [summary(job, name) for name in names]
         if as_json:
             print_json({"job": str(job), "datasets": rows})
         else:
@@ -76,14 +76,28 @@ def open_dataset(ctx: click.Context, ref: str, *, list_if_no_default: bool = Fal
     A missing job or dataset is NotFound (exit 1) naming the datasets that do exist. With
     list_if_no_default, a bare JOB without a 'default' dataset gives (job, None, names).
     """
-    from accel.errors import NotFound, UserError
+    jobref, name = split_ref(ref)
+    return dataset_of(resolve_job(ctx, jobref), name, list_if_no_default=list_if_no_default)
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """A dataset REF -> (job reference, dataset name or None); 'JOB/' is a UserError."""
+    from accel.errors import UserError
     from accel.refs import split_dataset
 
     jobref, name = split_dataset(ref.strip())
     if name == "":
         raise UserError(f"bad dataset reference {ref!r}: a dataset is JOB/NAME, or JOB for "
                         "its dataset 'default'")
-    job = resolve_job(ctx, jobref)
+    return jobref, name
+
+
+def dataset_of(job: Any, name: str | None, *, list_if_no_default: bool = False
+               ) -> tuple[Any, Any, list[str]]:
+    """Dataset `name` of `job` (None: 'default') -> (job, Dataset, the job's dataset names),
+    as `open_dataset` does once the job is resolved."""
+    from accel.errors import NotFound
+
     names = dataset_names(job)
     if not names:
         status = _status(job)
@@ -176,7 +190,8 @@ def _minmax(dset: Any, col: str) -> tuple[Any, Any]:
     return res[0], res[1]
 
 
-def _summary(job: Any, name: str) -> dict:
+def summary(job: Any, name: str) -> dict:
+    """One row of a job's list of datasets: name, columns, lines, hashlabel, caption."""
     dset = job.dataset(name)
     return {"dataset": f"{job}/{name}", "name": name, "columns": len(dset.columns),
             "lines": sum(lines_of(dset)), "hashlabel": dset.hashlabel,

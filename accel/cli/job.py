@@ -147,8 +147,11 @@ def last_output_part(path: Path) -> str | None:
     return newest
 
 
-def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
-    """Print captured output exactly as the method wrote it (one part, or all in order)."""
+def output_texts(j: Any, part: str | int | None = None) -> dict[str, str]:
+    """Captured output by part ('prepare', '0', '1', ..., 'synthesis'), in run order.
+
+    `part` None is all of it; 'finishing' is there only when the job left processes running.
+    """
     from accel.errors import NotFound
 
     slices = int(j.params.get("slices") or 0)
@@ -164,6 +167,12 @@ def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
     texts = {str(p): j.output(p) for p in parts}
     if part is None and not texts["finishing"]:
         del texts["finishing"]  # only a job that left processes running has it
+    return texts
+
+
+def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
+    """Print captured output exactly as the method wrote it (one part, or all in order)."""
+    texts = output_texts(j, part)
     if as_json:
         print_json(texts)
         return
@@ -223,7 +232,25 @@ def render(j: Any, info: dict) -> str:
     from accel.colour import colour
 
     out.append(f"{_heading(str(j))}  {colour(status, colours.get(status, 'default'))}")
+    out += _kv(header_rows(info))
 
+    out += _options_block(j, params)
+    out += _inputs_block(params)
+    out += _source_block(params)
+    if info["post"] is not None:
+        out += _timings_block(post)
+    out += _files_block(j)
+    out += _list_block("datasets", [d if "/" in str(d) else f"{j}/{d}"
+                                    for d in post.get("datasets") or ()])
+    out += _subjobs_block(post.get("subjobs") or ())
+    if status == "failed":
+        out += _error_block(j, post.get("error") or {})
+    return "\n".join(out)
+
+
+def header_rows(info: dict) -> list[tuple[str, str]]:
+    """The key/value lines under the job's name: method, path, times, memory, identity..."""
+    params, post, status = info["params"], info["post"] or {}, info["status"]
     method = params.get("method") or "?"
     mfile = (params.get("method_info") or {}).get("file")
     head: list[tuple[str, str]] = [("method", method + (f"  ({mfile})" if mfile else ""))]
@@ -252,32 +279,25 @@ def render(j: Any, info: dict) -> str:
     versions = params.get("versions") or {}
     if versions:
         head.append(("versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
-    out += _kv(head)
-
-    out += _options_block(j, params)
-    out += _inputs_block(params)
-    out += _source_block(params)
-    if info["post"] is not None:
-        out += _timings_block(post)
-    out += _files_block(j)
-    out += _list_block("datasets", [d if "/" in str(d) else f"{j}/{d}"
-                                    for d in post.get("datasets") or ()])
-    out += _subjobs_block(post.get("subjobs") or ())
-    if status == "failed":
-        out += _error_block(j, post.get("error") or {})
-    return "\n".join(out)
+    return head
 
 
-def _options_block(j: Any, params: dict) -> list[str]:
+def option_rows(j: Any, params: dict) -> list[tuple[str, str]]:
+    """(name, value as a person reads it) of each option, decoded from setup.json."""
     raw = params.get("options") or {}
     try:
         options = dict(j.params.options)  # decoded: dates, sets, tuples as Python values
     except Exception:
         options = raw
+    return [(k, show_value(v)) for k, v in options.items()]
+
+
+def _options_block(j: Any, params: dict) -> list[str]:
+    rows = option_rows(j, params)
     lines = ["", _heading("options")]
-    if not options:
+    if not rows:
         return lines + ["  (none)"]
-    return lines + _kv([(k, show_value(v)) for k, v in options.items()], sep=" = ")
+    return lines + _kv(rows, sep=" = ")
 
 
 def _inputs_block(params: dict) -> list[str]:
@@ -297,7 +317,11 @@ def _source_block(params: dict) -> list[str]:
     return lines + _kv([(name, str(h)[:16]) for name, h in sorted(files.items())])
 
 
-def _timings_block(post: dict) -> list[str]:
+def timing_rows(post: dict) -> list[tuple[str, str, str, str]]:
+    """(label, wall, cpu, peak memory) of each part, each analysis slice and the total.
+
+    Labels are indented as `ax job` shows them: parts by two spaces, slices by four.
+    """
     parts = post.get("parts") or {}
     rows: list[tuple[str, str, str, str]] = []
 
@@ -316,6 +340,11 @@ def _timings_block(post: dict) -> list[str]:
                 row(f"    slice {n}", s)
     rows.append(("  total", fmt_duration(_num(post, "exectime")), fmt_duration(_num(post, "cpu")),
                  fmt_memory(_num(post, "maxrss_kb")) if _num(post, "maxrss_kb") else ""))
+    return rows
+
+
+def _timings_block(post: dict) -> list[str]:
+    rows = timing_rows(post)
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     w = [max(w[0], len("timings")), max(w[1], 4), max(w[2], 3), w[3]]
     lines = ["", f"{_heading('timings'.ljust(w[0]))}  {'wall'.rjust(w[1])}  {'cpu'.rjust(w[2])}"
@@ -328,12 +357,12 @@ def _timings_block(post: dict) -> list[str]:
     return lines
 
 
-def _files_block(j: Any) -> list[str]:
+def file_rows(j: Any) -> list[tuple[str, str]]:
+    """(name, size as text) of each of the job's own files; '(missing)' for a listed one
+    that is gone."""
     try:
         names = j.files()
     except Exception:
-        return []
-    if not names:
         return []
     rows = []
     for name in names:
@@ -342,6 +371,13 @@ def _files_block(j: Any) -> list[str]:
         except OSError:
             size = "(missing)"
         rows.append((name, size))
+    return rows
+
+
+def _files_block(j: Any) -> list[str]:
+    rows = file_rows(j)
+    if not rows:
+        return []
     return ["", _heading("files")] + _kv(rows)
 
 

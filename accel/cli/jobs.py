@@ -6,6 +6,10 @@ question needs them and stops at --limit, so a search stays quick on many jobs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
 import click
 
 from accel.cli.common import (
@@ -59,17 +63,54 @@ def jobs(ctx: click.Context, methods: tuple[str, ...], statuses: tuple[str, ...]
     ax jobs --min-runtime 10m --json
     """
     from accel.errors import UserError
+
+    cfg = load(ctx)
+    query = make_query(methods, statuses, since, until, min_runtime, options)
+    n: int | None = None
+    if limit is not None:
+        try:
+            n = int(limit)
+            if n < 0:
+                raise ValueError
+        except ValueError:
+            raise UserError(f"--limit: {limit!r} is not a number of jobs (0 for all)") from None
+    if n is None:
+        n = 0 if as_json else TABLE_LIMIT
+    found, more = find_jobs(cfg.workdirs, query, n)
+    if as_json:
+        print_json([rec.summary() for rec in found])
+        return
+    if not found:
+        filtered = methods or statuses or since or until or min_runtime or options
+        click.echo("no jobs match" if filtered else "no jobs yet")
+        return
+    rows = []
+    for rec in found:
+        note = note_of(rec)
+        rows.append((rec.jobid, rec.method or "?", rec.status, fmt_time(rec.starttime),
+                     fmt_duration(rec.runtime), note))
+    click.echo(table(rows, ("job", "method", "status", "started", "runtime", "caption/error")))
+    if more:
+        click.echo(f"(the newest {n} shown; more match: --limit N, or --limit 0 for all)")
+
+
+def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since: str | None = None,
+               until: str | None = None, min_runtime: str | None = None,
+               options: Iterable[str] = ()) -> Any:
+    """A catalog Query from the filters as typed (`--status failed,running`, `--since 2h`, ...).
+
+    A filter that does not parse is a UserError naming it; `ax board` takes the same texts.
+    """
+    from accel.errors import UserError
     from accel.store.catalog import (
         STATUSES,
         Query,
         parse_duration,
         parse_when,
-        search,
         user_value,
     )
 
-    cfg = load(ctx)
-    wanted = _split(statuses)
+    wanted = _split(tuple(statuses))
     for s in wanted:
         if s not in STATUSES:
             raise UserError(f"--status: no status {s!r}{close_hint(s, list(STATUSES))} "
@@ -80,16 +121,8 @@ def jobs(ctx: click.Context, methods: tuple[str, ...], statuses: tuple[str, ...]
         if not eq or not key.strip():
             raise UserError(f"--option: {text!r} is not KEY=VALUE (like --option count=3)")
         pairs.append((key.strip(), value))
-    n: int | None = None
-    if limit is not None:
-        try:
-            n = int(limit)
-            if n < 0:
-                raise ValueError
-        except ValueError:
-            raise UserError(f"--limit: {limit!r} is not a number of jobs (0 for all)") from None
-    query = Query(
-        methods=frozenset(_split(methods)),
+    return Query(
+        methods=frozenset(_split(tuple(methods))),
         statuses=frozenset(wanted),
         since=user_value("--since", parse_when, since) if since else None,
         until=user_value("--until", parse_when, until, None, True) if until else None,
@@ -97,24 +130,18 @@ def jobs(ctx: click.Context, methods: tuple[str, ...], statuses: tuple[str, ...]
         if min_runtime else None,
         options=tuple(pairs),
     )
-    if n is None:
-        n = 0 if as_json else TABLE_LIMIT
+
+
+def find_jobs(workdirs: Mapping[str, Path], query: Any, n: int) -> tuple[list, bool]:
+    """The newest `n` (0: all) JobRecords matching `query`, and whether more match."""
+    from accel.store.catalog import search
+
     # one more than shown, to know whether there are more
-    found = list(search(dict(cfg.workdirs), query, limit=n + 1 if n else None))
+    found = list(search(dict(workdirs), query, limit=n + 1 if n else None))
     more = bool(n) and len(found) > n
-    found = found[:n] if n else found
-    if as_json:
-        print_json([rec.summary() for rec in found])
-        return
-    if not found:
-        filtered = methods or statuses or since or until or min_runtime or options
-        click.echo("no jobs match" if filtered else "no jobs yet")
-        return
-    rows = []
-    for rec in found:
-        note = rec.short_error() if rec.status in ("failed", "canceled", "timeout") else rec.caption
-        rows.append((rec.jobid, rec.method or "?", rec.status, fmt_time(rec.starttime),
-                     fmt_duration(rec.runtime), note))
-    click.echo(table(rows, ("job", "method", "status", "started", "runtime", "caption/error")))
-    if more:
-        click.echo(f"(the newest {n} shown; more match: --limit N, or --limit 0 for all)")
+    return (found[:n] if n else found), more
+
+
+def note_of(rec: Any) -> str:
+    """The caption of a job, or for one that ended badly its short error."""
+    return rec.short_error() if rec.status in ("failed", "canceled", "timeout") else rec.caption

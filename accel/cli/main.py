@@ -22,6 +22,7 @@ COMMANDS = {
     "gc": ("accel.cli.gc", "gc", "Delete failed, canceled, unfinished and unreferenced jobs."),
     "status": ("accel.cli.status", "status", "What runs now: jobs, parts, slices, elapsed time."),
     "abort": ("accel.cli.abort", "abort", "Stop running jobs (all, or one REF) from any terminal."),
+    "board": ("accel.cli.board", "board", "Serve a read-only web view of jobs, datasets, urd lists."),
 }
 
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 
 from accel.cli.common import fmt_duration, json_option, load, print_json, store_of, table
 
 
-def running_jobs(cfg) -> list[dict]:
-    """Every job running now in the project's workdirs, oldest first."""
+def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
+    """Every job running now in the project's workdirs, oldest first.
+
+    `store` is the project's Store by default; `ax board` passes one that only reads.
+    """
     from accel.atomic import read_json
     from accel.job import status_of
     from accel.progress import slices_done
 
-    store = store_of(cfg)
+    if store is None:
+        store = store_of(cfg)
     now = time.time()
     found = []
     for registry in store.running.values():

@@ -6,6 +6,7 @@ file is not created just by looking.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,25 +27,9 @@ from accel.cli.common import (
 def urd(ctx: click.Context, listname: str | None, as_json: bool) -> None:
     """List the urd lists (entries, latest timestamp), or the entries of LIST
     (timestamp, caption, user, and its jobs as method=job)."""
-    from accel.errors import NotFound
-
     cfg = load(ctx)
-    db = cfg.urd_db
-    lists = None
-    names: list[str] = []
-    if db.exists():
-        from accel.urd.lists import UrdLists
-
-        lists = UrdLists(db)
-        names = lists.list()
-
     if listname is None:
-        rows = []
-        for name in names:
-            entries = lists.entries(name) if lists else []
-            rows.append({"name": name, "entries": len(entries),
-                         "latest": entries[-1].timestamp if entries else None,
-                         "caption": entries[-1].caption if entries else ""})
+        rows = list_summaries(cfg.urd_db)
         if as_json:
             print_json(rows)
         elif rows:
@@ -54,20 +39,58 @@ def urd(ctx: click.Context, listname: str | None, as_json: bool) -> None:
             click.echo("no urd lists yet (a build records one with urd.begin/urd.finish)")
         return
 
-    from accel.urd.lists import check_listname
-
-    check_listname(listname)
-    if listname not in names:
-        known = f" (lists: {', '.join(names)})" if names else " (there are no urd lists yet)"
-        raise NotFound(f"no urd list {listname!r}{close_hint(listname, names)}{known}")
-    assert lists is not None
-    entries = [_plain(e) for e in lists.entries(listname)]
+    entries = list_entries(cfg.urd_db, listname)
     if as_json:
         print_json(entries)
         return
     click.echo(table([(e["timestamp"], e["caption"], e["user"],
                        " ".join(f"{m}={j}" for m, j in e["joblist"])) for e in entries],
                      ("timestamp", "caption", "user", "jobs")))
+
+
+def _open(db: Path) -> Any:
+    """The project's UrdLists, or None: a project without a database has no lists, and
+    looking does not make one."""
+    if not db.exists():
+        return None
+    from accel.urd.lists import UrdLists
+
+    return UrdLists(db)
+
+
+def list_summaries(db: Path) -> list[dict]:
+    """Every urd list: name, number of entries, the latest timestamp and its caption."""
+    lists = _open(db)
+    rows = []
+    try:
+        for name in lists.list() if lists else []:
+            entries = lists.entries(name) if lists else []
+            rows.append({"name": name, "entries": len(entries),
+                         "latest": entries[-1].timestamp if entries else None,
+                         "caption": entries[-1].caption if entries else ""})
+    finally:
+        if lists is not None:
+            lists.close()
+    return rows
+
+
+def list_entries(db: Path, listname: str) -> list[dict]:
+    """The entries of urd list `listname`, oldest first, as plain JSON; NotFound if none."""
+    from accel.errors import NotFound
+    from accel.urd.lists import check_listname
+
+    lists = _open(db)
+    try:
+        names = lists.list() if lists else []
+        check_listname(listname)
+        if listname not in names:
+            known = f" (lists: {', '.join(names)})" if names else " (there are no urd lists yet)"
+            raise NotFound(f"no urd list {listname!r}{close_hint(listname, names)}{known}")
+        assert lists is not None
+        return [_plain(e) for e in lists.entries(listname)]
+    finally:
+        if lists is not None:
+            lists.close()
 
 
 def _plain(entry: Any) -> dict:

@@ -64,7 +64,7 @@ def resolve(ref: str, store: Store, urd_db: Path | None = None) -> Job:
         if not (job.path / layout.SETUP).exists():
             raise NotFound(f"no job {ref} (in {job.path.parent})")
         return job
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", ref):
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", ref) or ref.strip(".") == "":
         raise UserError(f"bad job reference {ref!r} (expected dev-12, METHOD, :LIST:, REF~N or REF^)")
     latest = store.latest_of(ref)
     if latest is None:

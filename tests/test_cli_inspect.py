@@ -183,6 +183,12 @@ def test_job_references(project: Path) -> None:
     assert jobid("dev-3/default") == "dev-3"
 
 
+@pytest.mark.parametrize("ref", [".", "..", "..."])
+def test_a_job_reference_of_only_dots_is_one_line(project: Path, ref: str) -> None:
+    line = one_error_line(ax(project, "job", ref, rc=2))
+    assert f"bad job reference {ref!r}" in line
+
+
 def test_job_inputs_and_defaults(project: Path) -> None:
     out = ax(project, "job", "dev-3").stdout
     assert "step = 2" in out

@@ -136,18 +136,40 @@ class Builder:
 
     # --- build -------------------------------------------------------------------
 
-    def find(self, plan: Plan) -> str | None:
-        """A finished job with this identity (or an equivalent one), if any."""
+    def find(self, plan: Plan, mark: bool = True) -> str | None:
+        """A finished job with this identity (or an equivalent one), if any. A job found
+        is marked used (`mark_used`), so `ax gc` leaves it to this build; `mark=False`
+        only looks (ax why)."""
+        use = self.mark_used if mark else self._exists
         for identity in (plan.identity, *plan.equivalent):
             jobid = self._memo.get(identity)
-            if jobid and os.path.exists(self.store.workdirs[jobid.rsplit("-", 1)[0]].path
-                                        / jobid / layout.POST):
+            if jobid and use(jobid):
                 return jobid
             jobid = self.store.lookup(identity)
-            if jobid:
+            if jobid and use(jobid):
                 self._memo[identity] = jobid
                 return jobid
         return None
+
+    def _post(self, jobid: str) -> Path:
+        return self.store.workdirs[jobid.rsplit("-", 1)[0]].path / jobid / layout.POST
+
+    def _exists(self, jobid: str) -> bool:
+        return os.path.exists(self._post(jobid))
+
+    def mark_used(self, jobid: str) -> bool:
+        """Set the mtime of the job's post.json to now: "used by a build". gc keeps a job
+        used since a live build began, and after hiding a job it looks at that mtime once
+        more, so a reuse racing gc either sees the job gone (False: build it anew) or is
+        seen by gc (which puts the job back). Only a timestamp changes, never a file."""
+        post = self._post(jobid)
+        try:
+            os.utime(post)
+        except FileNotFoundError:
+            return False
+        except OSError:  # a read-only workdir: nothing can delete it either
+            return os.path.exists(post)
+        return True
 
     def build(self, method: str, options: dict | None = None, datasets: dict | None = None,
               jobs: dict | None = None, *, workdir: str | None = None, force_build: bool = False,

@@ -245,7 +245,7 @@ def explain_build(builder: Builder, method: str, values: dict[str, str], *,
         "identical": [], "first": False, "nearest": None, "compared": 0, "finished_jobs": 0,
         "limited": False, "notes": [],
     }
-    found = builder.find(plan)
+    found = builder.find(plan, mark=False)
     if found:
         report["verdict"] = "reuse"
         report["reuse"] = found

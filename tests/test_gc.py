@@ -510,3 +510,58 @@ def test_one_gc_at_a_time(project: Project) -> None:
 def test_bad_age_is_one_line(project: Project, age: str) -> None:
     p = gc(project, "--older-than", age, rc=2)
     assert "--older-than" in one_error_line(p, ("ax: ",))
+
+
+def test_a_job_reused_while_gc_asks_is_spared(project: Project) -> None:
+    """gc made its plan and asks; meanwhile a build reuses a job it meant to delete."""
+    import select
+
+    project.method("leaf", LEAF)
+    script(project, '''
+        def main(urd):
+            print("RESULT", json.dumps(urd.build("leaf", n=1)))
+    ''')
+    job = printed(run(project))
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([*AX, "gc"], cwd=project.root, stdin=slave,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
+        seen, deadline = b"", time.monotonic() + 60
+        while b"Delete 1 job" not in seen:
+            assert time.monotonic() < deadline and p.poll() is None, seen
+            for ready in select.select([p.stdout, p.stderr], [], [], 0.5)[0]:
+                seen += os.read(ready.fileno(), 4096)  # the question is on stderr
+        assert printed(run(project)) == job  # reused, while gc waits for its answer
+        os.write(master, b"y\n")
+        out, err = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    out = (seen + out + err).decode()
+    assert p.returncode == 0 and "Traceback" not in out, out
+    assert project.job_dirs() == [job]
+    assert f"kept {job} after all: in use when gc came to it" in out, out
+    assert printed(run(project)) == job and project.job_dirs() == [job]  # still found
+
+
+def test_a_job_reused_by_a_running_build_is_kept(project: Project, pipeline: dict,
+                                                 procs) -> None:
+    go = project.root / "go"
+    jobs = pipeline
+    script(project, f'''
+        def main(urd):
+            again = urd.build("use", source={jobs["I"]!r}, n=6)   # U2, reused
+            urd.build("sleeper", go={str(go)!r}, source={jobs["X"]!r})
+            print("RESULT", json.dumps(again))
+    ''', "reuse")
+    p = start_ax(project, procs, "run", "reuse", tag="reuse")
+    wait_for(lambda: running_sleeper(project), what="the sleeper to run", proc=p)
+    gone, kept = fates(project)
+    assert kept[jobs["U2"]].startswith("reused by a build still running (pid ")
+    assert jobs["U1"] in gone
+    gc(project)
+    assert jobs["U2"] in project.job_dirs() and jobs["U1"] not in project.job_dirs()
+    go.write_text("go")
+    assert p.wait(timeout=60) == 0, (project.root / "reuse.err").read_text()
+    gone, _ = fates(project)
+    assert jobs["U2"] in gone  # the build is over: nothing refers to it now

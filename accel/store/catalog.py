@@ -105,6 +105,11 @@ class JobRecord:
                 self._status = status if isinstance(status, str) else "failed"
         return self._status
 
+    def last_used(self) -> float | None:
+        """When a build last found this job to reuse (Builder.mark_used), or finished it:
+        its post.json's mtime. None without a post.json."""
+        return _post_mtime(self.path)
+
     @property
     def mtime(self) -> float:
         """When something last changed in the job directory (0 if it is gone)."""
@@ -556,6 +561,7 @@ class Fate:
     delete: bool
     reason: str
     size: int | None = None
+    used: float | None = None  # its post.json's mtime when gc decided (Builder.mark_used)
 
     def as_json(self) -> dict:
         r = self.rec
@@ -670,9 +676,13 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
             keep(jobid, "newer than --older-than")
         elif builders:  # its urd list, its JobList (failed attempts too) may need it yet
             start = rec.starttime or rec.mtime
+            used = rec.last_used()
             for since, who in builders:
                 if start >= since:
                     keep(jobid, f"made by a build still running ({who})")
+                    break
+                if used is not None and used >= since:
+                    keep(jobid, f"reused by a build still running ({who})")
                     break
     while queue:
         jobid = queue.pop()
@@ -683,7 +693,7 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
         if jobid in reason:
             plan.fates.append(Fate(rec, False, reason[jobid]))
         elif rec.status == "finished":
-            plan.fates.append(Fate(rec, True, "nothing refers to it"))
+            plan.fates.append(Fate(rec, True, "nothing refers to it", used=rec.last_used()))
         else:
             plan.fates.append(Fate(rec, True, rec.status))
     for name, wd in store.workdirs.items():
@@ -796,22 +806,38 @@ def _twins(plan: GcPlan) -> dict[tuple[str, str], JobRecord]:
     return twins
 
 
-def delete(rec: JobRecord, store: Any) -> bool:
+def delete(rec: JobRecord, store: Any, used: float | None = None) -> bool:
     """Delete one job: out of the index, renamed into the trash (one atomic step: the
-    job is whole or gone), then removed. False if it turned out to be in use."""
+    job is whole or gone), then removed. False if it turned out to be in use: also when a
+    build marked it used since gc decided (its post.json's mtime is no longer `used`) --
+    looked at after the rename, so a build that reused it just before is seen, and the
+    job is put back; a build that comes after finds it gone and builds it anew."""
     if not still_deletable(rec, store, time.time()):
         return False
     wd = store.workdirs[rec.workdir]
     identity = rec.setup.get("identity")
+    index = store.indexes[rec.workdir]
     if isinstance(identity, str) and identity:
-        store.indexes[rec.workdir].remove(identity, rec.jobid)
+        index.remove(identity, rec.jobid)
     trash = wd.meta_dir(TRASH) / f"{rec.jobid}.{os.getpid()}.{os.urandom(3).hex()}"
     try:
         os.rename(rec.path, trash)
     except FileNotFoundError:
         return False  # someone else deleted it
+    if used is not None and _post_mtime(trash) != used:
+        os.rename(trash, rec.path)
+        if isinstance(identity, str) and identity and rec.status == "finished" and rec.method:
+            index.add(identity, rec.jobid, rec.method)
+        return False
     _rmtree(trash)
     return True
+
+
+def _post_mtime(job_dir: Path) -> float | None:
+    try:
+        return os.stat(job_dir / layout.POST).st_mtime
+    except OSError:
+        return None
 
 
 def _rmtree(path: Path) -> None:
@@ -848,7 +874,7 @@ def collect(plan: GcPlan, store: Any, late_roots: Any = None) -> tuple[list[Fate
     twins = _twins(plan)
     deleted = []
     for f in plan.doomed:
-        if delete(f.rec, store):
+        if delete(f.rec, store, f.used):
             deleted.append(f)
             freed += f.size if f.size is not None else 0
             twin = twins.get((f.rec.workdir, f.rec.setup.get("identity")))

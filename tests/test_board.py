@@ -357,7 +357,6 @@ def test_nothing_outside_the_job_directory(board: Board, path: str) -> None:
 @pytest.mark.parametrize("path, named", [
     ("/job/dev-99", "dev-99"),
     ("/job/nosuchmethod", "nosuchmethod"),
-    ("/job/..", ".."),
     ("/ds/dev-1", "dev-1"),
     ("/ds/dev-3/nope", "nope"),
     ("/urd/nope", "nope"),
@@ -370,6 +369,15 @@ def test_unknown_things_are_404_naming_them(board: Board, path: str, named: str)
     assert named in body
     data = json.loads(board.get(path, accept="application/json")[2])
     assert data["status"] == 404 and named in data["error"]
+
+
+@pytest.mark.parametrize("path", ["/job/..", "/job/...", "/job/a%20b"])
+def test_a_malformed_reference_is_400_naming_it(board: Board, path: str) -> None:
+    status, ctype, body = board.get(path)
+    assert status == 400 and ctype.startswith("text/html")
+    assert "bad job reference" in body
+    data = json.loads(board.get(path, accept="application/json")[2])
+    assert data["status"] == 400 and "bad job reference" in data["error"]
 
 
 def test_a_failing_page_is_500_and_the_server_goes_on(project: Path, monkeypatch) -> None:

@@ -28,14 +28,16 @@ from accel.job import status_of
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def snapshot(path: Path) -> dict[str, tuple[int, str]]:
-    """relative name -> (mtime_ns, sha256) of every file under a job directory."""
+def snapshot(path: Path) -> dict[str, tuple[int | None, str]]:
+    """relative name -> (mtime_ns, sha256) of every file under a job directory. But for
+    post.json's mtime, which a build sets to mark a job it reuses (so gc leaves it)."""
     snap = {}
     for dirpath, _dirs, files in os.walk(path):
         for fn in files:
             p = Path(dirpath) / fn
-            snap[str(p.relative_to(path))] = (p.stat().st_mtime_ns,
-                                              hashlib.sha256(p.read_bytes()).hexdigest())
+            name = str(p.relative_to(path))
+            snap[name] = (None if name == "post.json" else p.stat().st_mtime_ns,
+                          hashlib.sha256(p.read_bytes()).hexdigest())
     return snap
 
 

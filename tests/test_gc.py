@@ -363,7 +363,7 @@ def test_keep_failed_and_older_than(project: Project, pipeline: dict) -> None:
 
     gone, kept = fates(project, "--older-than", "1h")
     assert gone == set()
-    assert kept[jobs["U1"]] == "newer than --older-than"
+    assert kept[jobs["U1"]] == "made or reused since --older-than"
     gone, kept = fates(project, "--older-than", "0s")
     assert gone == unreferenced | {jobs["X"], jobs["FAILED"]}
     out = gc(project, "--older-than", "1w").stdout
@@ -372,6 +372,27 @@ def test_keep_failed_and_older_than(project: Project, pipeline: dict) -> None:
     gc(project, "--keep-failed")
     assert {jobs["FAILED"], jobs["X"]} <= set(project.job_dirs())
     assert not unreferenced & set(project.job_dirs())
+
+
+def test_older_than_counts_a_reuse_as_use(project: Project, pipeline: dict) -> None:
+    u1 = project.root / "workdirs" / "dev" / pipeline["U1"]
+    two_days = 2 * 86400
+    for name, keys in (("setup.json", ("starttime",)), ("post.json", ("starttime", "endtime"))):
+        d = json.loads((u1 / name).read_text())
+        for key in keys:
+            if key in d:
+                d[key] -= two_days
+        (u1 / name).write_text(json.dumps(d))
+    backdate(u1, two_days)
+    gone, _ = fates(project, "--older-than", "1d")
+    assert pipeline["U1"] in gone
+    script(project, """
+        def main(urd):
+            print("RESULT", json.dumps(urd.build("leaf", n=50)))
+    """, "again")
+    assert printed(run(project, "again")) == pipeline["U1"]  # reused, not built again
+    gone, kept = fates(project, "--older-than", "1d")
+    assert kept[pipeline["U1"]] == "made or reused since --older-than"
 
 
 def test_references_resolve_after_gc(project: Project) -> None:

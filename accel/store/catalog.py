@@ -168,8 +168,10 @@ class JobRecord:
         return text if len(text) <= width else text[: width - 3] + "..."
 
     def last_change(self) -> float:
-        """The newest of its start, its end and its directory's mtime: how old it is."""
-        return max(t for t in (self.starttime, self.endtime, self.mtime, 0.0) if t is not None)
+        """The newest of its start, its end, its directory's mtime and its last reuse by a
+        build: how long it has been left alone."""
+        return max(t for t in (self.starttime, self.endtime, self.mtime, self.last_used(), 0.0)
+                   if t is not None)
 
     def is_young(self, now: float, fresh: bool = False) -> bool:
         """Made (or touched) less than YOUNG seconds ago: maybe a builder is setting it up.
@@ -673,7 +675,7 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
         elif keep_failed and status in ENDED_BADLY:
             keep(jobid, f"{status} (--keep-failed)")
         elif older_than is not None and rec.last_change() >= older_than:
-            keep(jobid, "newer than --older-than")
+            keep(jobid, "made or reused since --older-than")
         elif builders:  # its urd list, its JobList (failed attempts too) may need it yet
             start = rec.starttime or rec.mtime
             used = rec.last_used()

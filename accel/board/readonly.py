@@ -8,12 +8,10 @@ subclasses keep the reading and leave the tidying to the builders.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from accel import layout
 from accel.store import Store
 from accel.store.index import FORMAT, Index
 from accel.store.running import Running, _alive
@@ -38,20 +36,7 @@ class PeekIndex(Index):
     def jobs_of(self, method: str) -> list[str]:
         if self._complete():
             return super().jobs_of(method)
-        found = []
-        for jobid, _n in self.workdir.scan():  # in number order
-            path = self.workdir.path / jobid
-            try:
-                with open(path / layout.POST, encoding="utf-8") as f:
-                    if json.load(f).get("status") != "finished":
-                        continue
-                with open(path / layout.SETUP, encoding="utf-8") as f:
-                    if json.load(f).get("method") != method:
-                        continue
-            except (OSError, ValueError, AttributeError):
-                continue
-            found.append(jobid)
-        return found
+        return [jobid for jobid, _identity, m in self.finished_jobs() if m == method]
 
 
 class PeekRunning(Running):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from accel import layout
@@ -144,6 +145,22 @@ class Index:
             pass
         self._ready = False
 
+    def finished_jobs(self) -> Iterator[tuple[str, str, str]]:
+        """(job id, identity, method) of every finished job in the workdir, in number
+        order, read from the job directories themselves (what the index is made from)."""
+        for jobid, _n in self.workdir.scan():
+            path = self.workdir.path / jobid
+            try:
+                with open(path / layout.POST, encoding="utf-8") as f:
+                    if json.load(f).get("status") != "finished":
+                        continue
+                with open(path / layout.SETUP, encoding="utf-8") as f:
+                    setup = json.load(f)
+                identity, method = setup["identity"], setup["method"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            yield jobid, identity, method
+
     def rebuild(self) -> int:
         """Re-make every entry from the finished job directories; returns how many."""
         self.workdir.meta_dir()
@@ -155,18 +172,8 @@ class Index:
                 pass
             newest: dict[str, str] = {}
             methods: dict[str, list[str]] = {}
-            for jobid, _n in self.workdir.scan():
-                path = self.workdir.path / jobid
-                try:
-                    with open(path / layout.POST, encoding="utf-8") as f:
-                        if json.load(f).get("status") != "finished":
-                            continue
-                    with open(path / layout.SETUP, encoding="utf-8") as f:
-                        setup = json.load(f)
-                    identity, method = setup["identity"], setup["method"]
-                except (OSError, ValueError, KeyError, TypeError):
-                    continue
-                newest[identity] = jobid  # scan is in number order: newest wins
+            for jobid, identity, method in self.finished_jobs():
+                newest[identity] = jobid  # in number order: newest wins
                 methods.setdefault(method, []).append(jobid)
             self.root.mkdir(parents=True, exist_ok=True)
             for identity, jobid in newest.items():

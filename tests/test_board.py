@@ -13,22 +13,13 @@ import os
 import signal
 import socket
 import subprocess
-import textwrap
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import AX, ax, ax_json, cli_env, one_error_line, wait_for
-
-CONF = """\
-workdirs:
-    dev ./workdirs/dev
-method packages:
-    ./methods
-slices: 2
-"""
+from conftest import AX, Project, ax, ax_json, cli_env, one_error_line, wait_for
 
 METHODS = {
     "a_greet.py": '''
@@ -104,19 +95,14 @@ CSV = "name,n\nalice,10\nbob,-2\ncarol,7\n"
 
 
 def make_project(root: Path) -> Path:
-    root.mkdir(parents=True)
-    (root / "accelerator.conf").write_text(CONF)
-    methods = root / "methods"
-    methods.mkdir()
-    (methods / "__init__.py").write_text("")
+    proj = Project(root, slices=2)
     for name, text in METHODS.items():
-        (methods / name).write_text(textwrap.dedent(text).lstrip())
-    (root / "build.py").write_text(BUILD)
-    (root / "build_fail.py").write_text(BUILD_FAIL)
-    (root / "build_more.py").write_text(BUILD_MORE)
-    (root / "build_slow.py").write_text(BUILD_SLOW)
-    (root / "data.csv").write_text(CSV)
-    (root / "workdirs" / "dev").mkdir(parents=True)
+        proj.method(name.removeprefix("a_").removesuffix(".py"), text)
+    proj.build(BUILD)
+    proj.build(BUILD_FAIL, "fail")
+    proj.build(BUILD_MORE, "more")
+    proj.build(BUILD_SLOW, "slow")
+    proj.file("data.csv", CSV)
     return root
 
 

@@ -14,15 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ax, ax_json, cli_env, one_error_line
-
-CONF = """\
-workdirs:
-    dev ./workdirs/dev
-method packages:
-    ./methods
-slices: 2
-"""
+from conftest import Project, ax, ax_json, cli_env, one_error_line
 
 METHODS = {
     "a_greet.py": '''
@@ -114,16 +106,11 @@ def main(urd):
 
 
 def make_project(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "accelerator.conf").write_text(CONF)
-    methods = root / "methods"
-    methods.mkdir()
-    (methods / "__init__.py").write_text("")
+    proj = Project(root, slices=2)
     for name, text in METHODS.items():
-        (methods / name).write_text(textwrap.dedent(text).lstrip())
-    (root / "build.py").write_text(BUILD)
-    (root / "build_fail.py").write_text(BUILD_FAIL)
-    (root / "workdirs" / "dev").mkdir(parents=True)
+        proj.method(name.removeprefix("a_").removesuffix(".py"), text)
+    proj.build(BUILD)
+    proj.build(BUILD_FAIL, "fail")
     return root
 
 

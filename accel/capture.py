@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 CHUNK = 1 << 16
 
@@ -154,6 +155,15 @@ def flush_std() -> None:
             f.flush()
         except (OSError, ValueError):
             pass
+
+
+def exit_child(code: int) -> NoReturn:
+    """End a forked child: flush what Python holds of stdout and stderr, then _exit (no
+    atexit handlers, no cleanup that belongs to the parent)."""
+    try:
+        flush_std()
+    finally:
+        os._exit(code)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from typing import Any
 
 from accel import layout
 from accel.atomic import read_json, write_bytes, write_json
-from accel.capture import OutputTee, captured, redirect_to
+from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
 from accel.job import CurrentJob, Job, iter_user_files
 from accel.merge import AnalysisResults
@@ -333,11 +333,7 @@ class Runner:
                 write_json(self.scratch / f"analysis-{sliceno}.error",
                            {"exception": exc_type, "message": message, "traceback": tb})
         finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+            exit_child(code)
 
     def slice_failure(self, sliceno: int, status: int) -> PartFailed:
         part = f"analysis slice {sliceno}"

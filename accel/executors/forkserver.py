@@ -39,6 +39,8 @@ import sys
 import threading
 import time
 
+from accel.capture import exit_child
+
 START_TIMEOUT = 30.0  # seconds for a new server to say it is ready
 ANSWER_TIMEOUT = 60.0  # seconds for a server to answer a request: else it is broken
 MAX_MESSAGE = 1 << 20
@@ -186,11 +188,7 @@ def _child(req: dict, answer: socket.socket, err_w: int, part_w: int, ctl: socke
         except BaseException:
             pass
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        exit_child(code)
 
 
 def _end_all(children: dict[int, tuple[int, socket.socket]]) -> None:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from accel.capture import flush_std
+from accel.capture import exit_child, flush_std
 from accel.executors import preload
 from accel.executors.base import Executor, Handle, record_death
 from accel.job import status_of
@@ -305,7 +305,7 @@ class LocalExecutor(Executor):
 
                 traceback.print_exc()
             finally:
-                os._exit(code)
+                exit_child(code)
         os.close(w)
         try:
             try:

@@ -13,7 +13,7 @@ The format, in short::
         shared ${SHARED=/srv/accel}/workdirs
     method packages: methods
     executor: dask tcp://scheduler:8786
-    cpus: 8          # how many CPUs a builder's running jobs may use together
+    cpus: 8          # how many CPUs running jobs may use together (all builds on the machine)
 
 A key line starts in the first column; indented lines that follow it are further values of
 that key. `${VAR}` and `${VAR=default}` in values are taken from the environment. Relative
@@ -94,7 +94,7 @@ class Config:
     input_directory: Path
     board_listen: tuple[str, int]
     executor: ExecutorSpec
-    cpus: int = 0  # CPU budget of one builder's running jobs (0: the machine's CPUs)
+    cpus: int = 0  # CPU budget of running jobs, shared by all builds on the machine
 
     @property
     def urd_db(self) -> Path:

@@ -3,6 +3,8 @@
 A `Task` is one build request. The scheduler starts tasks while fewer than `parallel`
 run and their CPUs fit the budget (a job whose method has `analysis` takes `slices`
 CPUs, any other one), reuses what exists, and then waits on all running jobs at once.
+The budget is shared with every other build on the machine (`cpuslots`); jobs a running
+job builds (subjobs) run within their parent's CPUs, and cluster jobs count on the cluster.
 Every TICK it also looks at deadlines (`timeout`) and cancel requests (`ax abort REF`).
 A failed or timed-out job is retried, if allowed, in a fresh directory. If anything
 interrupts the loop -- Ctrl-C, `ax abort`, an exception in a callback -- every running
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from accel import cpuslots, layout
 from accel.errors import JobError
 from accel.executors import Handle, record_death
 from accel.job import Job
@@ -58,6 +61,7 @@ class Task:
     t_run: float | None = None  # time.monotonic() once it runs (on a cluster it may queue)
     part: str = ""
     weight: int = 1
+    cpus: cpuslots.Claim | None = None  # its share of the machine's CPUs while it runs
     followers: list[Task] = field(default_factory=list)
     waiting_note: bool = False
 
@@ -71,6 +75,8 @@ class Task:
 
 
 class Scheduler:
+    _loops = 0  # schedulers of this process in their run loop (a callback may build)
+
     def __init__(self, builder: Any, parallel: int = 1, cpus: int | None = None,
                  on_end: Callable[[Task], None] | None = None, progress: Any = None):
         if parallel < 1:
@@ -81,6 +87,14 @@ class Scheduler:
         if cpus is None and not self.executor.uses_local_cpus:
             cpus = 1 << 30  # the cluster bounds its jobs, not this machine's CPU count
         self.cpus = max(1, cpus or builder.config.cpus)
+        # the machine's CPUs, shared with other builds -- not by a subjob's builder, nor by
+        # a build from a callback of a running build_many: they run inside something
+        # holding CPUs already, and waiting for more there could wait in a circle
+        self.shared = None
+        if (self.executor.uses_local_cpus and layout.current_job() is None
+                and not Scheduler._loops):
+            self.shared = cpuslots.for_builds(self.cpus)
+        self._cpu_wait: float | None = None  # since when the next job waits for CPUs
         self.on_end = on_end
         self.progress = progress
         self.tasks: list[Task] = []
@@ -95,6 +109,7 @@ class Scheduler:
         self.tasks += tasks
         pending: deque[Task] = deque()
         blocked: list[Task] = []  # another builder holds their identity lock
+        Scheduler._loops += 1
         try:
             if self.progress is not None:
                 self.progress.begin(self)
@@ -102,17 +117,22 @@ class Scheduler:
                 if task.force_build or not self._reuse(task):
                     pending.append(task)
             while pending or self.running or blocked:
-                if blocked and not self.running:
+                waiting = self._cpu_wait is not None  # for other builds' CPUs
+                if (blocked or waiting) and not self.running:
                     time.sleep(0.05)
                 pending.extendleft(reversed(blocked))
                 blocked.clear()
                 while pending and self._fits(pending[0]):
+                    got = self._start(pending[0])
+                    if got == "no cpus":  # it stays first in line
+                        break
                     task = pending.popleft()
-                    if not self._start(task):
+                    if got == "blocked":
                         blocked.append(task)
                 if not self.running:
                     continue
-                for handle in self.executor.wait_any([t.handle for t in self.running], TICK):
+                tick = 0.05 if self._cpu_wait is not None else TICK
+                for handle in self.executor.wait_any([t.handle for t in self.running], tick):
                     self._ended(next(t for t in self.running if t.handle is handle))
                 self._look_around()
         except BaseException:
@@ -125,6 +145,9 @@ class Scheduler:
                         task.status = "canceled"
             raise
         finally:
+            Scheduler._loops -= 1
+            if self.shared is not None:
+                self.shared.stop_gathering()
             if self.progress is not None:
                 self.progress.end(self)
         return tasks
@@ -135,11 +158,12 @@ class Scheduler:
         if len(self.running) >= self.parallel:
             return False
         used = sum(t.weight for t in self.running)
-        return used + min(self._weight(task), self.cpus) <= self.cpus
+        return used + self._weight(task) <= self.cpus
 
     def _weight(self, task: Task) -> int:
+        """The CPUs `task`'s job counts, at most the budget (a bigger job runs alone)."""
         has_analysis = callable(getattr(task.plan.info.module, "analysis", None))
-        return max(1, self.builder.slices) if has_analysis else 1
+        return min(max(1, self.builder.slices) if has_analysis else 1, self.cpus)
 
     # --- starting ----------------------------------------------------------------
 
@@ -149,9 +173,10 @@ class Scheduler:
             self._end(task, "reused", Job(jobid))
         return bool(jobid)
 
-    def _start(self, task: Task) -> bool:
+    def _start(self, task: Task) -> str:
         """Follow or launch `task` (`run` has looked for a job to reuse; under the
-        identity lock we look again); False if another builder holds its identity."""
+        identity lock we look again): "started" (or reused, or following), "blocked" if
+        another builder holds its identity, "no cpus" while other builds use them."""
         b = self.builder
         plan = task.plan
         if not task.force_build:
@@ -159,7 +184,7 @@ class Scheduler:
             if leader is not None:
                 leader.followers.append(task)
                 task.status = "running"
-                return True
+                return "started"
         b.check_inputs(plan)
         lock = b.store.identity_lock(plan.identity, task.workdir)
         if not lock.acquire(blocking=False):
@@ -167,21 +192,40 @@ class Scheduler:
                 task.waiting_note = True
                 self._say(f"accel: waiting for another build of {plan.info.name!r} with the "
                           "same identity")
-            return False
+            return "blocked"
         task.lock = lock
         if not task.force_build:
             jobid = b.find(plan)  # it may have been built meanwhile
             if jobid:
                 self._release(task)
                 self._end(task, "reused", Job(jobid))
-                return True
+                return "started"
+        if not self._take_cpus(task):
+            self._release(task)  # the identity lock: nobody waits on us while we wait
+            return "no cpus"
         self._leaders.setdefault(plan.identity, task)
         self._launch(task)
-        return True
+        return "started"
+
+    def _take_cpus(self, task: Task) -> bool:
+        if self.shared is None:
+            return True
+        task.cpus = self.shared.try_take(self._weight(task))
+        now = time.monotonic()
+        if task.cpus is not None:
+            self._cpu_wait = None
+            return True
+        if self._cpu_wait is None:
+            self._cpu_wait = now
+        elif now - self._cpu_wait > 1.0 and not self.shared.told_waiting:
+            self.shared.told_waiting = True
+            self._say(f"accel: {task.plan.info.name!r} waits for CPUs other builds on this "
+                      f"machine are using (cpus: {self.cpus})")
+        return False
 
     def _launch(self, task: Task) -> None:
         task.attempts += 1
-        task.weight = min(self._weight(task), self.cpus)
+        task.weight = self._weight(task)
         task.status, task.job, task.handle, task.t0 = "running", None, None, time.monotonic()
         # running from here on: interrupted before it has a handle, `_stop` still ends it
         self.running.append(task)
@@ -251,9 +295,13 @@ class Scheduler:
         print(text, file=sys.stderr, flush=True)
 
     def _release(self, task: Task) -> None:
+        """Let go of `task`'s identity lock and CPUs."""
         if task.lock is not None:
             task.lock.release()
             task.lock = None
+        if task.cpus is not None:
+            task.cpus.release()
+            task.cpus = None
 
     # --- deadlines, cancel requests, progress -------------------------------------
 

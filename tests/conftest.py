@@ -116,6 +116,13 @@ def project(tmp_path: Path) -> Project:
     return Project(tmp_path / "proj")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cpu_slots(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds in this test session share CPUs with each other, not with other sessions
+    or a user's builds on the same machine (`accel.cpuslots`)."""
+    os.environ["ACCEL_CPU_SLOTS"] = str(tmp_path_factory.getbasetemp() / "cpu-slots")
+
+
 @pytest.fixture(autouse=True)
 def _restore_layout_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever a test activates (`Project.activate`, a `Builder`), the next one starts clean."""

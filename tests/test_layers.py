@@ -24,7 +24,7 @@ LAYERS = {
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
     2: ["accel.options", "accel.textvalues", "accel.methods", "accel.store", "accel.urd.lists",
         "accel.dataset"],
-    3: ["accel.runner", "accel.executors", "accel.refs"],
+    3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
     6: ["accel.cli", "accel.standard_methods", "accel.board"],

@@ -1,0 +1,238 @@
+"""Builds at once share the machine's CPUs (README: many jobs, CPU budget).
+
+`cpus:` bounds the running jobs of every build on the machine together, not of each
+build alone: two `ax run`s (of one project or two) never run more than that at once; a
+killed build gives its CPUs back; a big job waiting is not starved by another build's
+stream of small ones; a job's own subjobs run within its CPUs. The order of events is
+read from a log the jobs append to, so nothing depends on how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+from conftest import TIMEOUT, Project, start_ax, wait_for
+
+SPAN = '''
+import os
+import time
+from pathlib import Path
+
+options = dict(who='', log='', hold=0.0, wait_for='', mark='')
+
+
+def synthesis():
+    with open(options.log, 'a') as f:
+        f.write(f'start {options.who}\\n')
+    if options.mark:
+        Path(options.mark).write_text('')
+    if options.wait_for:  # another job that must be running at the same time
+        deadline = time.time() + 60
+        while not os.path.exists(options.wait_for):
+            if time.time() > deadline:
+                return 'alone'
+            time.sleep(0.01)
+    time.sleep(options.hold)
+    with open(options.log, 'a') as f:
+        f.write(f'end {options.who}\\n')
+    return 'together' if options.wait_for else 'done'
+'''
+
+WIDE = SPAN.replace("def synthesis():", "def analysis(sliceno):\n    pass\n\n\ndef synthesis():")
+
+
+def project_with(root, cpus: int, slices: int = 2) -> Project:
+    p = Project(root, slices=slices)
+    with open(p.conf, "a") as f:
+        f.write(f"cpus: {cpus}\n")
+    p.method("span", SPAN)
+    p.method("wide", WIDE)
+    return p
+
+
+def builds(p: Project, name: str, calls: str) -> None:
+    p.build(f"""
+        def main(urd):
+            {calls}
+    """, name=name)
+
+
+def finish(p: Project, proc: subprocess.Popen, tag: str) -> tuple[str, str]:
+    try:
+        rc = proc.wait(timeout=TIMEOUT * 2)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"ax ({tag}) did not finish:\n"
+                             + (p.root / f"{tag}.err").read_text()[-3000:]) from None
+    out, err = (p.root / f"{tag}.out").read_text(), (p.root / f"{tag}.err").read_text()
+    assert rc == 0, err
+    return out, err
+
+
+def events(log) -> list[str]:
+    return log.read_text().splitlines()
+
+
+def never_overlap(ev: list[str]) -> bool:
+    running = 0
+    for e in ev:
+        running += 1 if e.startswith("start ") else -1
+        if running > 1:
+            return False
+    return True
+
+
+def test_two_projects_with_cpus_1_run_their_jobs_one_at_a_time(tmp_path, procs):
+    log = tmp_path / "events.log"
+    go = tmp_path / "go"
+    projects = [project_with(tmp_path / f"p{i}", cpus=1) for i in range(2)]
+    for i, p in enumerate(projects):
+        # both builds are at their first job before either starts one
+        builds(p, "two", f"""import os, time
+            open({str(tmp_path)!r} + '/ready.{i}', 'w').close()
+            while not os.path.exists({str(go)!r}):
+                time.sleep(0.01)
+            for k in range(2):
+                urd.build('span', who='p{i}.%d' % k, log={str(log)!r}, hold=1.5)""")
+    runs = [start_ax(p, procs, "run", "two", tag="two") for p in projects]
+    wait_for(lambda: all((tmp_path / f"ready.{i}").exists() for i in range(2)),
+             what="both builds to start")
+    go.write_text("")
+    errs = [finish(p, r, "two")[1] for p, r in zip(projects, runs, strict=True)]
+    ev = events(log)
+    assert len(ev) == 8, ev
+    assert never_overlap(ev), f"two jobs ran at once with cpus: 1: {ev}"
+    # a build that waited said why, once however often it waited
+    waits = [e.count("waits for CPUs other builds on this machine are using (cpus: 1)")
+             for e in errs]
+    assert sum(waits) >= 1 and max(waits) == 1, errs
+
+
+def test_cpus_2_lets_two_builds_run_a_job_each_at_once(tmp_path, procs):
+    log = tmp_path / "events.log"
+    p = project_with(tmp_path / "p", cpus=2)
+    for me, other in (("a", "b"), ("b", "a")):
+        builds(p, me, f"""print('GOT', urd.build('span', who={me!r}, log={str(log)!r},
+                mark={str(tmp_path / me)!r}, wait_for={str(tmp_path / other)!r}).load())""")
+    runs = [start_ax(p, procs, "run", me, tag=me) for me in ("a", "b")]
+    outs = [finish(p, r, me)[0] for me, r in zip("ab", runs, strict=True)]
+    assert all("GOT together" in out for out in outs), outs
+
+
+def test_a_build_killed_with_kill_9_gives_its_cpus_back(tmp_path, procs):
+    log = tmp_path / "events.log"
+    p = project_with(tmp_path / "p", cpus=1)
+    never = tmp_path / "never"
+    builds(p, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
+                mark={str(tmp_path / 'hogging')!r}, wait_for={str(never)!r})""")
+    builds(p, "next", f"""print('GOT', urd.build('span', who='next', log={str(log)!r}).load())""")
+    hog = start_ax(p, procs, "run", "hog", tag="hog")
+    wait_for(lambda: (tmp_path / "hogging").exists(), what="the first job to run", proc=hog)
+    nxt = start_ax(p, procs, "run", "next", tag="next")
+    wait_for(lambda: "waits for CPUs" in (p.root / "next.err").read_text(),
+             what="the second build to wait for the CPU", proc=nxt)
+    os.kill(hog.pid, signal.SIGKILL)
+    hog.wait(timeout=TIMEOUT)
+    out, _ = finish(p, nxt, "next")
+    assert "GOT done" in out
+    assert "start next" in events(log)
+
+
+def test_a_big_job_waiting_is_not_starved_by_another_builds_small_jobs(tmp_path, procs):
+    log = tmp_path / "events.log"
+    p = project_with(tmp_path / "p", cpus=2, slices=2)
+    waiting = tmp_path / "big-waiting"
+    # six small jobs, two at a time; the first two run until the big build is waiting
+    builds(p, "small", f"""urd.build_many('span', [
+                dict(who='small%d' % i, log={str(log)!r}, hold=0.3,
+                     wait_for={str(waiting)!r} if i < 2 else '') for i in range(6)],
+                parallel=2)""")
+    builds(p, "big", f"""import time
+            from pathlib import Path
+            log = Path({str(log)!r})
+            while not log.exists() or log.read_text().count('start') < 2:
+                time.sleep(0.01)
+            Path({str(waiting)!r}).write_text('')
+            print('GOT', urd.build('wide', who='big', log={str(log)!r}, hold=0.5).load())""")
+    small = start_ax(p, procs, "run", "small", tag="small")
+    big = start_ax(p, procs, "run", "big", tag="big")
+    finish(p, small, "small")
+    out, _ = finish(p, big, "big")
+    assert "GOT done" in out
+    ev = events(log)
+    starts = [e.split()[1] for e in ev if e.startswith("start ")]
+    assert len(starts) == 7, ev
+    assert starts.index("big") < starts.index("small5"), \
+        f"the 2-CPU job waited for all of the other build's small jobs: {ev}"
+    # and it ran alone (2 CPUs, it takes both): no small job ran when it started or
+    # started while it ran
+    i, j = ev.index("start big"), ev.index("end big")
+    assert sum(1 if e.startswith("start") else -1 for e in ev[:i]) == 0, ev
+    assert not [e for e in ev[i + 1:j] if e.startswith("start ")], ev
+
+
+def test_a_build_from_a_build_many_callback_runs_within_its_cpus(tmp_path):
+    # the callback runs while the other row still holds a CPU, and that row waits for the
+    # job the callback builds: had the callback's build waited for the machine's CPUs,
+    # neither would ever end
+    log, built = tmp_path / "events.log", tmp_path / "built"
+    p = project_with(tmp_path / "p", cpus=2, slices=2)
+    builds(p, "cb", f"""made = []
+
+            def done(job):
+                if not made:
+                    made.append(urd.build('wide', who='inner', log={str(log)!r},
+                                          mark={str(built)!r}).load())
+
+            urd.build_many('span', [dict(who='a', log={str(log)!r}),
+                                    dict(who='b', log={str(log)!r}, wait_for={str(built)!r})],
+                           parallel=2, on_done=done)
+            print('GOT', made)""")
+    r = p.ax("run", "cb", timeout=TIMEOUT * 2)
+    assert r.returncode == 0, r.stderr
+    assert "GOT ['done']" in r.stdout
+    ev = events(log)
+    assert ev.index("start inner") < ev.index("end b"), ev
+
+
+SUBJOB_PARENT = '''
+from accel.subjobs import build
+
+options = dict(log='')
+
+
+def analysis(sliceno):
+    pass
+
+
+def synthesis():
+    return build('span', who='child', log=options.log).load()
+'''
+
+
+def test_a_jobs_subjobs_run_within_its_cpus(tmp_path):
+    log = tmp_path / "events.log"
+    p = project_with(tmp_path / "p", cpus=1)
+    p.method("parent", SUBJOB_PARENT)
+    builds(p, "sub", f"""print('GOT', urd.build('parent', log={str(log)!r}).load())""")
+    r = p.ax("run", "sub", timeout=TIMEOUT * 2)
+    assert r.returncode == 0, r.stderr
+    assert "GOT done" in r.stdout
+    assert "waits for CPUs" not in r.stderr
+
+
+def test_an_unusable_cpu_slots_file_is_one_note_and_the_build_goes_on(tmp_path):
+    p = project_with(tmp_path / "p", cpus=1)
+    (tmp_path / "file").write_text("")
+    builds(p, "one", f"""for k in range(2):
+                print('GOT', urd.build('span', who='x%d' % k,
+                                       log={str(tmp_path / 'events.log')!r}).load())""")
+    r = p.ax("run", "one", env={"ACCEL_CPU_SLOTS": str(tmp_path / "file" / "slots")})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("GOT done") == 2
+    assert r.stderr.count("cannot use the shared CPU budget") == 1, r.stderr
+    assert str(tmp_path / "file" / "slots") in r.stderr
+    assert "Traceback" not in r.stderr

@@ -1,6 +1,5 @@
 """`ax board`: a read-only web view of a project's jobs, datasets, urd lists and methods.
 
-    readonly.py  a Store that reads the workdirs without tidying them
     data.py      what each page shows, gathered with the functions the ax commands use
     html.py      escaping and the few HTML pieces the pages are made of
     pages.py     data -> a Page: its HTML, and the same data as JSON

@@ -2,7 +2,7 @@
 
 Gathered with the same functions the ax commands use (`ax jobs`, `ax status`, `ax job`,
 `ax ds`, `ax cat`, `ax urd`, `ax method`), so the board and the terminal never disagree;
-only the Store is one that reads without tidying (readonly.py).
+only the Store is one that reads without tidying (Store(readonly=True)).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ class Board:
     """The project as the pages see it: its config and a Store that only reads."""
 
     def __init__(self, cfg: Config):
-        from accel.board.readonly import readonly_store
+        from accel.store import Store
 
         self.cfg = cfg
-        self.store = readonly_store(cfg.workdirs, cfg.target_workdir)
+        self.store = Store(dict(cfg.workdirs), cfg.target_workdir, readonly=True)
         # method modules are imported into this process; one thread at a time does it
         self._methods_lock = threading.Lock()
 

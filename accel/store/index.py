@@ -30,9 +30,14 @@ _UP = "../../"  # an entry points at the job directory: <workdir>/.accel/index/ 
 
 
 class Index:
-    def __init__(self, workdir: Workdir):
+    """`readonly`: read the index as it is -- never rebuilt, never written -- and when it
+    is not marked complete, find a method's jobs from the job directories (a viewer
+    running for days beside builds must not race them tidying up)."""
+
+    def __init__(self, workdir: Workdir, readonly: bool = False):
         self.workdir = workdir
         self.root = workdir.meta / "index"
+        self.readonly = readonly
         self._ready = False
 
     def _entry(self, identity: str) -> Path:
@@ -54,14 +59,17 @@ class Index:
         os.symlink(_UP + jobid, tmp)
         os.replace(tmp, entry)
 
+    def complete(self) -> bool:
+        """Is the index marked complete (made from every finished job, in this format)?"""
+        try:
+            return (self.root / "READY").read_bytes() == FORMAT
+        except OSError:
+            return False
+
     def ensure_ready(self) -> None:
         if self._ready:
             return
-        try:
-            ok = (self.root / "READY").read_bytes() == FORMAT
-        except FileNotFoundError:
-            ok = False
-        if not ok:
+        if not self.readonly and not self.complete():
             self.rebuild()
         self._ready = True
 
@@ -118,6 +126,8 @@ class Index:
 
     def jobs_of(self, method: str) -> list[str]:
         """Finished jobs of `method` in this workdir, oldest first (deleted ones left out)."""
+        if self.readonly and not self.complete():
+            return [jobid for jobid, _identity, m in self.finished_jobs() if m == method]
         self.ensure_ready()
         try:
             lines = (self.workdir.meta / "by-method" / method).read_text().split()
@@ -139,6 +149,8 @@ class Index:
                 pass
 
     def invalidate(self) -> None:
+        if self.readonly:
+            return
         try:
             (self.root / "READY").unlink()
         except FileNotFoundError:

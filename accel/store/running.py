@@ -44,10 +44,12 @@ class RunningJob:
 
 
 class Running:
-    """The running-jobs registry of one workdir."""
+    """The running-jobs registry of one workdir. `readonly`: only look -- make no folder,
+    remove no dead builder's file."""
 
-    def __init__(self, workdir: Workdir):
+    def __init__(self, workdir: Workdir, readonly: bool = False):
         self.workdir = workdir
+        self.readonly = readonly
         self._dir: Path | None = None
         self._fd: int | None = None  # our own file
         self._size = 0  # of what we last wrote in it
@@ -59,6 +61,8 @@ class Running:
     @property
     def dir(self) -> Path:
         if self._dir is None:
+            if self.readonly:
+                return self.workdir.meta / "running"
             self._dir = self.workdir.meta_dir("running")
         return self._dir
 
@@ -150,7 +154,7 @@ class Running:
         """(file, pid, host) of every live builder's file; stale ones removed."""
         try:
             names = os.listdir(self.dir)
-        except FileNotFoundError:
+        except OSError:
             return []
         found = []
         for name in names:
@@ -160,7 +164,7 @@ class Running:
             path = self.dir / name
             if _alive(path, int(pid), host):
                 found.append((path, int(pid), host))
-            else:
+            elif not self.readonly:
                 _remove(path)
         return found
 

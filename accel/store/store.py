@@ -12,10 +12,13 @@ from accel.store.workdir import Workdir
 
 
 class Store:
-    def __init__(self, workdirs: dict[str, Path], target: str):
+    """`readonly`: a Store that only reads (the board): indexes and running registries as
+    they are, none of the tidying builders do as they read."""
+
+    def __init__(self, workdirs: dict[str, Path], target: str, readonly: bool = False):
         self.workdirs = {name: Workdir(name, path) for name, path in workdirs.items()}
-        self.indexes = {name: Index(wd) for name, wd in self.workdirs.items()}
-        self.running = {name: Running(wd) for name, wd in self.workdirs.items()}
+        self.indexes = {name: Index(wd, readonly) for name, wd in self.workdirs.items()}
+        self.running = {name: Running(wd, readonly) for name, wd in self.workdirs.items()}
         self.target = target
         # the target workdir is searched first: a job there is the one most recently made
         self._order = [target] + [n for n in self.workdirs if n != target]

@@ -41,26 +41,33 @@ def default_path() -> Path:
 class _SlotsFile:
     """The slots file at one path, opened once by this process and never closed."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, shared: bool):
         self.path = path
+        self.shared = shared  # named by ACCEL_CPU_SLOTS: others may own it
         self._fd: int | None = None
         self._pid = 0
         self.mine: set[int] = set()  # bytes this process holds: its slots, the turnstile
 
     def _open(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # a forked child holds none
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid, self.mine = os.getpid(), set()
+            if not self.shared:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                         0o666 if self.shared else 0o600)
+            if not self.shared and os.fstat(fd).st_uid != os.getuid():
+                os.close(fd)  # someone else's file could hold our CPUs forever
+                raise PermissionError(f"{self.path} belongs to another user")
+            self._fd, self._pid, self.mine = fd, os.getpid(), set()
         return self._fd
 
     def take(self, byte: int) -> bool:
         """Lock `byte` if nobody holds it (a process's own locks never conflict with each
         other, so what we hold counts as taken)."""
+        fd = self._open()
         if byte in self.mine:
             return False
         try:
-            fcntl.lockf(self._open(), fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
         except OSError as e:
             if e.errno in (errno.EACCES, errno.EAGAIN):
                 return False
@@ -73,19 +80,43 @@ class _SlotsFile:
             self.mine.discard(byte)
             fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, byte)
 
+    def give_all(self) -> None:
+        """Unlock every byte this process holds, whatever it knows of (after an
+        interruption between locking a byte and noting where it went)."""
+        if self._fd is not None and self._pid == os.getpid():
+            self.mine = set()
+            fcntl.lockf(self._fd, fcntl.LOCK_UN, 0, 0)
 
-_files: dict[Path, _SlotsFile] = {}
-_pools: dict[tuple[Path, int], CpuSlots] = {}
+
+_files: dict[str, _SlotsFile] = {}
+_pools: dict[tuple[str, int], CpuSlots] = {}
+
+
+def _file(path: Path) -> _SlotsFile:
+    key = os.path.realpath(path)  # one open file per file: a second fd's close would
+    if key not in _files:         # drop the first's locks
+        _files[key] = _SlotsFile(Path(key), shared=bool(os.environ.get(ENV_VAR)))
+    return _files[key]
 
 
 def for_builds(cpus: int) -> CpuSlots:
     """The shared slots as this process's builds see them with budget `cpus` (one object
     per budget, so what it has said, and found broken, it says once)."""
-    path = default_path()
-    pool = _pools.get((path, cpus))
-    if pool is None:
-        pool = _pools[(path, cpus)] = CpuSlots(cpus, path)
-    return pool
+    key = (os.path.realpath(default_path()), cpus)
+    if key not in _pools:
+        _pools[key] = CpuSlots(cpus)
+    return _pools[key]
+
+
+def release_all() -> None:
+    """This process holds no CPUs any more (its last build loop has ended)."""
+    for f in _files.values():
+        try:
+            f.give_all()
+        except OSError:
+            pass
+    for pool in _pools.values():
+        pool._gathered = []
 
 
 class Claim:
@@ -103,14 +134,12 @@ class Claim:
 
 
 class CpuSlots:
-    """One budget's view of the shared slots: `try_take(n)` never blocks."""
+    """One budget's view of the shared slots: nothing here blocks."""
 
     def __init__(self, cpus: int, path: Path | None = None):
         self.cpus = max(1, cpus)
-        self.path = path or default_path()
-        if self.path not in _files:
-            _files[self.path] = _SlotsFile(self.path)
-        self._file = _files[self.path]
+        self._file = _file(path or default_path())
+        self.path = self._file.path
         self.told_waiting = False  # the builder has said it waits for other builds' CPUs
         self._gathered: list[int] = []
         self._broken = False
@@ -120,11 +149,18 @@ class CpuSlots:
 
         Without the slots file (no temp folder, say) the build counts only its own jobs,
         as if alone on the machine: one note, and an empty claim."""
-        n = min(max(1, n), self.cpus)
+        return self._guarded(self._try_take, min(max(1, n), self.cpus))
+
+    def take_free(self, n: int) -> Claim:
+        """Up to `n` CPUs that are free now, maybe none: for builds that must not wait
+        (inside a job, or in a callback of a running build), but should be counted."""
+        return self._guarded(self._take_free, min(max(1, n), self.cpus))
+
+    def _guarded(self, take, n: int) -> Claim | None:
         if self._broken:
             return Claim(None, [])
         try:
-            return self._try_take(n)
+            return take(n)
         except OSError as e:
             self._broken = True
             self.stop_gathering()
@@ -132,22 +168,31 @@ class CpuSlots:
                   "counts only its own jobs", file=sys.stderr, flush=True)
             return Claim(None, [])
 
+    def _free_slots(self, n: int, into: list[int]) -> None:
+        """Take free slots into `into` until it has n, the highest first: a build with a
+        smaller budget can use only the low ones."""
+        for slot in range(self.cpus - 1, -1, -1):
+            if len(into) >= n:
+                break
+            if self._file.take(slot):
+                into.append(slot)
+
+    def _take_free(self, n: int) -> Claim:
+        got: list[int] = []
+        self._free_slots(n, got)
+        return Claim(self._file, got)
+
     def _try_take(self, n: int) -> Claim | None:
         f = self._file
         if TURNSTILE not in f.mine and not f.take(TURNSTILE):
             return None  # another build is gathering CPUs for a job: it goes first
-        for slot in range(self.cpus):
-            if len(self._gathered) >= n:
-                break
-            if f.take(slot):
-                self._gathered.append(slot)
+        self._free_slots(n, self._gathered)
         while len(self._gathered) > n:  # the job we gather for changed to a smaller one
             f.give(self._gathered.pop())
         if len(self._gathered) < n:
             return None
-        claim = Claim(f, self._gathered)
-        self._gathered = []
         f.give(TURNSTILE)
+        claim, self._gathered = Claim(f, self._gathered), []
         return claim
 
     def stop_gathering(self) -> None:

@@ -18,6 +18,7 @@ directory is all a runner needs.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,9 @@ class Paths:
 
 _paths = Paths()
 _current_job: Path | None = None  # set in a job's own processes, for subjobs
+# set in a job's environment too, so programs a method starts (`ax run` among them) know
+# they run inside a job
+JOB_ENV = "ACCEL_JOB"
 
 
 def set_paths(paths: Paths) -> None:
@@ -85,7 +89,16 @@ def paths() -> Paths:
 def set_current_job(path: Path | None) -> None:
     global _current_job
     _current_job = path
+    if path is None:
+        os.environ.pop(JOB_ENV, None)
+    else:
+        os.environ[JOB_ENV] = str(path)
 
 
 def current_job() -> Path | None:
     return _current_job
+
+
+def inside_job() -> bool:
+    """Does this process run as part of a job (the job itself, or a program it started)?"""
+    return _current_job is not None or bool(os.environ.get(JOB_ENV))

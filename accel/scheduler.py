@@ -3,8 +3,10 @@
 A `Task` is one build request. The scheduler starts tasks while fewer than `parallel`
 run and their CPUs fit the budget (a job whose method has `analysis` takes `slices`
 CPUs, any other one), reuses what exists, and then waits on all running jobs at once.
-The budget is shared with every other build on the machine (`cpuslots`); jobs a running
-job builds (subjobs) run within their parent's CPUs, and cluster jobs count on the cluster.
+The budget is shared with every other build on the machine (`cpuslots`). Builds inside
+a job (subjobs, an `ax run` a method starts) and from a callback of a running build take
+the CPUs that are free but never wait for them: they run inside something holding CPUs
+already, and waiting there could wait in a circle. Cluster jobs count on the cluster.
 Every TICK it also looks at deadlines (`timeout`) and cancel requests (`ax abort REF`).
 A failed or timed-out job is retried, if allowed, in a fresh directory. If anything
 interrupts the loop -- Ctrl-C, `ax abort`, an exception in a callback -- every running
@@ -87,13 +89,11 @@ class Scheduler:
         if cpus is None and not self.executor.uses_local_cpus:
             cpus = 1 << 30  # the cluster bounds its jobs, not this machine's CPU count
         self.cpus = max(1, cpus or builder.config.cpus)
-        # the machine's CPUs, shared with other builds -- not by a subjob's builder, nor by
-        # a build from a callback of a running build_many: they run inside something
-        # holding CPUs already, and waiting for more there could wait in a circle
+        # the machine's CPUs, shared with other builds (see above for who waits for them)
         self.shared = None
-        if (self.executor.uses_local_cpus and layout.current_job() is None
-                and not Scheduler._loops):
+        if self.executor.uses_local_cpus:
             self.shared = cpuslots.for_builds(self.cpus)
+        self.waits_for_cpus = not (layout.inside_job() or Scheduler._loops)
         self._cpu_wait: float | None = None  # since when the next job waits for CPUs
         self.on_end = on_end
         self.progress = progress
@@ -126,6 +126,7 @@ class Scheduler:
                     got = self._start(pending[0])
                     if got == "no cpus":  # it stays first in line
                         break
+                    self._stop_waiting()  # for whatever it was gathering CPUs for
                     task = pending.popleft()
                     if got == "blocked":
                         blocked.append(task)
@@ -146,8 +147,9 @@ class Scheduler:
             raise
         finally:
             Scheduler._loops -= 1
-            if self.shared is not None:
-                self.shared.stop_gathering()
+            self._stop_waiting()
+            if self.shared is not None and not Scheduler._loops:
+                cpuslots.release_all()  # nothing runs: also what an interruption left
             if self.progress is not None:
                 self.progress.end(self)
         return tasks
@@ -186,8 +188,11 @@ class Scheduler:
                 task.status = "running"
                 return "started"
         b.check_inputs(plan)
+        if not self._take_cpus(task):
+            return "no cpus"
         lock = b.store.identity_lock(plan.identity, task.workdir)
         if not lock.acquire(blocking=False):
+            self._release(task)  # its CPUs: nobody waits for them while we wait
             if not task.waiting_note:
                 task.waiting_note = True
                 self._say(f"accel: waiting for another build of {plan.info.name!r} with the "
@@ -200,15 +205,15 @@ class Scheduler:
                 self._release(task)
                 self._end(task, "reused", Job(jobid))
                 return "started"
-        if not self._take_cpus(task):
-            self._release(task)  # the identity lock: nobody waits on us while we wait
-            return "no cpus"
         self._leaders.setdefault(plan.identity, task)
         self._launch(task)
         return "started"
 
     def _take_cpus(self, task: Task) -> bool:
         if self.shared is None:
+            return True
+        if not self.waits_for_cpus:
+            task.cpus = self.shared.take_free(self._weight(task))
             return True
         task.cpus = self.shared.try_take(self._weight(task))
         now = time.monotonic()
@@ -222,6 +227,11 @@ class Scheduler:
             self._say(f"accel: {task.plan.info.name!r} waits for CPUs other builds on this "
                       f"machine are using (cpus: {self.cpus})")
         return False
+
+    def _stop_waiting(self) -> None:
+        if self._cpu_wait is not None and self.shared is not None:
+            self.shared.stop_gathering()
+        self._cpu_wait = None
 
     def _launch(self, task: Task) -> None:
         task.attempts += 1

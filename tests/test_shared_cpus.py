@@ -142,31 +142,31 @@ def test_a_build_killed_with_kill_9_gives_its_cpus_back(tmp_path, procs):
 
 
 def test_a_big_job_waiting_is_not_starved_by_another_builds_small_jobs(tmp_path, procs):
-    log = tmp_path / "events.log"
+    log, go = tmp_path / "events.log", tmp_path / "go"
     p = project_with(tmp_path / "p", cpus=2, slices=2)
-    waiting = tmp_path / "big-waiting"
-    # six small jobs, two at a time; the first two run until the big build is waiting
+    # six small jobs, two at a time; the first two run until the big build has said it
+    # waits for CPUs
     builds(p, "small", f"""urd.build_many('span', [
-                dict(who='small%d' % i, log={str(log)!r}, hold=0.3,
-                     wait_for={str(waiting)!r} if i < 2 else '') for i in range(6)],
+                dict(who='small%d' % i, log={str(log)!r}, hold=0.2,
+                     wait_for={str(go)!r} if i < 2 else '') for i in range(6)],
                 parallel=2)""")
-    builds(p, "big", f"""import time
-            from pathlib import Path
-            log = Path({str(log)!r})
-            while not log.exists() or log.read_text().count('start') < 2:
-                time.sleep(0.01)
-            Path({str(waiting)!r}).write_text('')
-            print('GOT', urd.build('wide', who='big', log={str(log)!r}, hold=0.5).load())""")
+    builds(p, "big", f"""print('GOT', urd.build('wide', who='big', log={str(log)!r},
+                hold=0.5).load())""")
     small = start_ax(p, procs, "run", "small", tag="small")
+    wait_for(lambda: log.exists() and log.read_text().count("start") == 2,
+             what="two small jobs to run", proc=small)
     big = start_ax(p, procs, "run", "big", tag="big")
+    wait_for(lambda: "'wide' waits for CPUs" in (p.root / "big.err").read_text(),
+             what="the big build to wait for CPUs", proc=big)
+    go.write_text("")
     finish(p, small, "small")
     out, _ = finish(p, big, "big")
     assert "GOT done" in out
     ev = events(log)
     starts = [e.split()[1] for e in ev if e.startswith("start ")]
     assert len(starts) == 7, ev
-    assert starts.index("big") < starts.index("small5"), \
-        f"the 2-CPU job waited for all of the other build's small jobs: {ev}"
+    assert starts.index("big") == 2, \
+        f"the 2-CPU job waited while the other build started more small jobs: {ev}"
     # and it ran alone (2 CPUs, it takes both): no small job ran when it started or
     # started while it ran
     i, j = ev.index("start big"), ev.index("end big")
@@ -198,10 +198,58 @@ def test_a_build_from_a_build_many_callback_runs_within_its_cpus(tmp_path):
     assert ev.index("start inner") < ev.index("end b"), ev
 
 
+def test_a_jobs_subjob_counts_the_cpus_that_are_free(tmp_path, procs):
+    # cpus 2: the parent job takes one, its subjob the other; another build then waits
+    log, go = tmp_path / "events.log", tmp_path / "go"
+    p = project_with(tmp_path / "p", cpus=2)
+    p.method("parent", SUBJOB_PARENT.replace("def analysis(sliceno):\n    pass\n", ""))
+    builds(p, "sub", f"""print('GOT', urd.build('parent', log={str(log)!r},
+                wait_for={str(go)!r}).load())""")
+    builds(p, "other", f"""print('GOT', urd.build('span', who='other', log={str(log)!r}).load())""")
+    sub = start_ax(p, procs, "run", "sub", tag="sub")
+    wait_for(lambda: log.exists() and "start child" in log.read_text(),
+             what="the subjob to run", proc=sub)
+    other = start_ax(p, procs, "run", "other", tag="other")
+    wait_for(lambda: "waits for CPUs" in (p.root / "other.err").read_text()
+             or "start other" in log.read_text(), what="the other build to wait", proc=other)
+    go.write_text("")
+    assert "GOT together" in finish(p, sub, "sub")[0]
+    assert "GOT done" in finish(p, other, "other")[0]
+    ev = events(log)
+    assert ev.index("end child") < ev.index("start other"), ev
+
+
+INNER_AX_RUN = '''
+import subprocess
+import sys
+
+options = dict(project='')
+
+
+def synthesis():
+    p = subprocess.run([sys.executable, '-m', 'accel.cli.main', 'run', 'inner'],
+                       cwd=options.project, capture_output=True, text=True, timeout=100)
+    print(p.stdout, p.stderr)
+    return p.returncode
+'''
+
+
+def test_an_ax_run_a_method_starts_does_not_wait_for_its_jobs_cpus(tmp_path):
+    log = tmp_path / "events.log"
+    p = project_with(tmp_path / "p", cpus=1)
+    p.method("outer", INNER_AX_RUN)
+    builds(p, "inner", f"""print('INNER', urd.build('span', who='inner', log={str(log)!r}).load())""")
+    builds(p, "out", f"""print('GOT', urd.build('outer', project={str(p.root)!r}).load())""")
+    r = p.ax("run", "out", timeout=TIMEOUT * 2)
+    assert r.returncode == 0, r.stderr
+    assert "GOT 0" in r.stdout
+    assert events(log) == ["start inner", "end inner"]
+
+
 SUBJOB_PARENT = '''
 from accel.subjobs import build
 
-options = dict(log='')
+options = dict(log='', wait_for='')
 
 
 def analysis(sliceno):
@@ -209,7 +257,7 @@ def analysis(sliceno):
 
 
 def synthesis():
-    return build('span', who='child', log=options.log).load()
+    return build('span', who='child', log=options.log, wait_for=options.wait_for).load()
 '''
 
 

@@ -7,6 +7,7 @@ job directory that never finished); every test then only reads it.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -168,6 +169,44 @@ def test_job_references(project: Path) -> None:
     assert jobid(":nightly/2024-01-01:") == "dev-3"
     assert jobid(":nightly/2024-01-01:chain") == "dev-3"
     assert jobid("dev-3/default") == "dev-3"
+
+
+NAP = """
+import time
+
+options = dict(i=0, nap=0.0)
+
+
+def synthesis():
+    time.sleep(options.nap)
+    return options.i
+"""
+
+
+def test_a_method_reference_is_its_highest_numbered_finished_job(tmp_path: Path) -> None:
+    # dev-1 sleeps, so dev-2 finishes (and is listed for its method) first; deleting the
+    # newest job makes the one before it the method's latest
+    proj = Project(tmp_path / "p")
+    proj.method("nap", NAP)
+    proj.build("""
+        def main(urd):
+            urd.build_many('nap', [dict(i=1, nap=1.0), dict(i=2)], parallel=2)
+            urd.build('nap', i=3)
+    """)
+    ax(proj.root, "run")
+    by_end = (proj.root / "workdirs/dev/.accel/by-method/nap").read_text().split()
+    assert by_end == ["dev-2", "dev-1", "dev-3"]
+
+    def jobid(ref: str) -> str:
+        return ax_json(proj.root, "job", ref)["jobid"]
+
+    assert [jobid("nap"), jobid("nap~1"), jobid("nap~2")] == ["dev-3", "dev-2", "dev-1"]
+    shutil.rmtree(proj.root / "workdirs/dev/dev-3")
+    assert [jobid("nap"), jobid("nap~1")] == ["dev-2", "dev-1"]
+    shutil.rmtree(proj.root / "workdirs/dev/dev-2")
+    assert jobid("nap") == "dev-1"
+    shutil.rmtree(proj.root / "workdirs/dev/dev-1")
+    assert "no finished job of method 'nap'" in one_error_line(ax(proj.root, "job", "nap", rc=1))
 
 
 @pytest.mark.parametrize("ref", [".", "..", "..."])

@@ -124,21 +124,29 @@ class Index:
         finally:
             os.close(fd)
 
+    def _listed(self, method: str) -> list[str]:
+        """The jobs the index lists for `method`, newest first; some may be deleted since."""
+        if self.readonly and not self.complete():
+            found = [jobid for jobid, _identity, m in self.finished_jobs() if m == method]
+        else:
+            self.ensure_ready()
+            try:
+                found = (self.workdir.meta / "by-method" / method).read_text().split()
+            except FileNotFoundError:
+                return []
+        return sorted(set(found), key=lambda j: int(j.rsplit("-", 1)[1]), reverse=True)
+
+    def _exists(self, jobid: str) -> bool:
+        return os.path.exists(os.path.join(self.workdir.path, jobid, layout.POST))
+
     def jobs_of(self, method: str) -> list[str]:
         """Finished jobs of `method` in this workdir, oldest first (deleted ones left out)."""
-        if self.readonly and not self.complete():
-            return [jobid for jobid, _identity, m in self.finished_jobs() if m == method]
-        self.ensure_ready()
-        try:
-            lines = (self.workdir.meta / "by-method" / method).read_text().split()
-        except FileNotFoundError:
-            return []
-        seen, out = set(), []
-        for jobid in lines:
-            if jobid not in seen and (self.workdir.path / jobid / layout.POST).exists():
-                seen.add(jobid)
-                out.append(jobid)
-        return sorted(out, key=lambda j: int(j.rsplit("-", 1)[1]))
+        return [jobid for jobid in reversed(self._listed(method)) if self._exists(jobid)]
+
+    def latest_of(self, method: str) -> str | None:
+        """The newest of `jobs_of(method)`, looking only as far back as it must (a method
+        with 100,000 jobs costs a sort, not 100,000 stats)."""
+        return next((jobid for jobid in self._listed(method) if self._exists(jobid)), None)
 
     def remove(self, identity: str, jobid: str) -> None:
         """Forget `jobid` (used when deleting it); keeps an entry pointing elsewhere."""

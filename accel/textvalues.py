@@ -53,30 +53,31 @@ from typing import Any
 from accel import layout
 from accel.errors import AccelError, OptionError
 from accel.methods import MethodInfo, input_name
-from accel.options import (
-    _Bad,
-    _Bool,
-    _compile_all,
-    _Date,
-    _DateTime,
-    _Dict,
-    _Enum,
-    _Field,
-    _Float,
-    _got,
-    _Int,
-    _JobWithFile,
-    _Json,
-    _JsonScalar,
-    _List,
-    _NonEmptyStr,
-    _Set,
-    _short,
-    _Str,
-    _Time,
-    _TimeDelta,
+from accel.options import unknown_name
+from accel.optiontypes import (
+    BadValue,
+    BoolType,
+    DateTimeType,
+    DateType,
+    DictType,
+    EnumType,
+    Field,
+    FloatType,
+    IntType,
+    JobWithFileType,
+    JsonScalarType,
+    JsonType,
+    ListType,
+    NonEmptyStrType,
+    SetType,
+    StrType,
+    TimeDeltaType,
+    TimeType,
+    compile_all,
+    convert_at,
+    got_text,
     parse_duration,
-    unknown_name,
+    short_repr,
 )
 
 __all__ = ["from_text", "Resolver"]
@@ -89,12 +90,13 @@ _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _INT_RE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
 _PYTHON_TD_RE = re.compile(r"(?:([+-]?[0-9]+) days?, )?([0-9]+):([0-5][0-9]):([0-5][0-9](?:\.[0-9]+)?)")
-_SCALARS = (_Int, _Float, _Bool, _Str, _NonEmptyStr, _Date, _DateTime, _Time, _TimeDelta, _Enum,
-            _JobWithFile, _JsonScalar)
-_NO_JSON_TYPE = (_Date, _DateTime, _Time, _TimeDelta, _JobWithFile)  # strings inside JSON
+_SCALARS = (IntType, FloatType, BoolType, StrType, NonEmptyStrType, DateType, DateTimeType,
+            TimeType, TimeDeltaType, EnumType, JobWithFileType, JsonScalarType)
+# strings inside JSON
+_NO_JSON_TYPE = (DateType, DateTimeType, TimeType, TimeDeltaType, JobWithFileType)
 
 
-class _TextBad(_Bad):
+class _TextBad(BadValue):
     """A piece of text that does not read as the expected type."""
 
     detail = ""
@@ -110,7 +112,7 @@ def from_text(method: str, info: MethodInfo, values: dict[str, str], *,
     if not isinstance(values, dict):
         raise OptionError(f"method {method!r}: values must be a dict of name -> text, "
                           f"got {type(values).__name__}")
-    fields = _compile_all(method, info.options)
+    fields = compile_all(method, info.options)
     ds_slots = dict(input_name(x) for x in info.datasets)
     job_slots = dict(input_name(x) for x in info.jobs)
     groups = (("option", fields), ("dataset input", ds_slots), ("job input", job_slots))
@@ -121,10 +123,10 @@ def from_text(method: str, info: MethodInfo, values: dict[str, str], *,
     for key, text in values.items():
         name = key.strip() if isinstance(key, str) else key
         if not isinstance(name, str) or not name:
-            raise OptionError(f"method {method!r}: {_short(key)} is not a name")
+            raise OptionError(f"method {method!r}: {short_repr(key)} is not a name")
         if name in seen:
             raise OptionError(f"method {method!r}: {name!r} is given twice "
-                              f"({_short(seen[name])} and {_short(key)})")
+                              f"({short_repr(seen[name])} and {short_repr(key)})")
         seen[name] = key
         kinds = [what for what, names in groups if name in names]
         if not kinds:
@@ -137,7 +139,7 @@ def from_text(method: str, info: MethodInfo, values: dict[str, str], *,
             text = ""
         if not isinstance(text, str):
             raise OptionError(f"method {method!r}: {kind} {name!r}: expected text, got "
-                              f"{_short(text)} ({type(text).__name__})")
+                              f"{short_repr(text)} ({type(text).__name__})")
         if kind == "option":
             f = fields[name]
             if not text.strip():
@@ -158,22 +160,23 @@ def from_text(method: str, info: MethodInfo, values: dict[str, str], *,
 
 # --- options -------------------------------------------------------------------------------
 
-def _option(method: str, name: str, f: _Field, text: str, resolve: Resolver | None) -> Any:
+def _option(method: str, name: str, f: Field, text: str, resolve: Resolver | None) -> Any:
     try:
         return f.convert(_read(f, text, resolve))
-    except _Bad as e:
+    except BadValue as e:
         detail = f" ({e.detail})" if isinstance(e, _TextBad) and e.detail else ""
         if not e.path:
             raise OptionError(f"method {method!r}: option {name!r}: expected {_expected(f)}, "
-                              f"got the text {_short(text)}{detail}") from None
-        got = _short(e.value) if isinstance(e.value, str) else _got(e.value)
+                              f"got the text {short_repr(text)}{detail}") from None
+        got = short_repr(e.value) if isinstance(e.value, str) else got_text(e.value)
         raise OptionError(f"method {method!r}: option {name!r}{e.where()}: expected "
-                          f"{e.expected}, got {got} in the text {_short(text)}{detail}") from None
+                          f"{e.expected}, got {got} in the text {short_repr(text)}{detail}"
+                          ) from None
     except AccelError as e:  # a job reference `resolve` did not find
         raise OptionError(f"method {method!r}: option {name!r}: {e}") from None
 
 
-def _read(f: _Field | None, text: str, resolve: Resolver | None) -> Any:
+def _read(f: Field | None, text: str, resolve: Resolver | None) -> Any:
     """The value a text stands for under declaration `f` (None: any JSON value);
     `f.convert` checks it afterwards."""
     t = text.strip()
@@ -182,11 +185,11 @@ def _read(f: _Field | None, text: str, resolve: Resolver | None) -> Any:
     if t == "None" and f.none_ok:
         return None
     typ = f.typ
-    if isinstance(typ, (_List, _Set)):
+    if isinstance(typ, (ListType, SetType)):
         elem = typ.elem
         if t.startswith("["):
             return _from_json(f, _json(f, text, "a JSON list"), resolve)
-        if elem is not None and not isinstance(elem.typ, _SCALARS + (_Json,)):
+        if elem is not None and not isinstance(elem.typ, _SCALARS + (JsonType,)):
             raise _text_bad(f, text)
         items = [s.strip() for s in t.split(",")]
         out = []
@@ -197,51 +200,51 @@ def _read(f: _Field | None, text: str, resolve: Resolver | None) -> Any:
                     bad.detail = "an empty string needs the JSON form, like [\"a\", \"\"]"
                     raise bad
                 out.append(_read(elem, item, resolve))
-            except _Bad as e:
+            except BadValue as e:
                 e.path.insert(0, f"[{i}]")
                 raise
         return out
-    if isinstance(typ, _Dict):
+    if isinstance(typ, DictType):
         return _from_json(f, _json(f, text, "a JSON object"), resolve)
-    if isinstance(typ, _Json):
+    if isinstance(typ, JsonType):
         return _json_or_text(text)
-    if isinstance(typ, _JsonScalar):
+    if isinstance(typ, JsonScalarType):
         return _json_or_text(t)
-    if isinstance(typ, (_Str, _NonEmptyStr)):
+    if isinstance(typ, (StrType, NonEmptyStrType)):
         return text
-    if isinstance(typ, _Int):
+    if isinstance(typ, IntType):
         if not _INT_RE.fullmatch(t):
             raise _text_bad(f, text)
         return int(t)
-    if isinstance(typ, _Float):
+    if isinstance(typ, FloatType):
         try:
             return float(t)
         except ValueError:
             raise _text_bad(f, text) from None
-    if isinstance(typ, _Bool):
+    if isinstance(typ, BoolType):
         low = t.lower()
         if low in _TRUE:
             return True
         if low in _FALSE:
             return False
         raise _text_bad(f, text)
-    if isinstance(typ, (_Date, _DateTime, _Time, _Enum)):
+    if isinstance(typ, (DateType, DateTimeType, TimeType, EnumType)):
         try:
             return typ.convert(t)
-        except _Bad:
+        except BadValue:
             raise _text_bad(f, text) from None
-    if isinstance(typ, _TimeDelta):
+    if isinstance(typ, TimeDeltaType):
         return _timedelta(f, t, text)
-    if isinstance(typ, _JobWithFile):
+    if isinstance(typ, JobWithFileType):
         return _jobwithfile(f, t, text, resolve)
-    raise _text_bad(f, text)  # pragma: no cover - every _Type is handled above
+    raise _text_bad(f, text)  # pragma: no cover - every ValueType is handled above
 
 
-def _text_bad(f: _Field | None, text: str) -> _TextBad:
+def _text_bad(f: Field | None, text: str) -> _TextBad:
     return _TextBad(_expected(f), text)
 
 
-def _json(f: _Field, text: str, what: str) -> Any:
+def _json(f: Field, text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as e:
@@ -257,36 +260,30 @@ def _json_or_text(text: str) -> Any:
         return text
 
 
-def _from_json(f: _Field | None, value: Any, resolve: Resolver | None) -> Any:
+def _from_json(f: Field | None, value: Any, resolve: Resolver | None) -> Any:
     """JSON data made to fit `f`: containers walked, strings read as the types JSON lacks,
     dict keys (always strings in JSON) read as the declared key type."""
     if f is None or value is None:
         return value
     typ = f.typ
-    if isinstance(typ, (_List, _Set)) and isinstance(value, list):
-        return [_at(lambda v: _from_json(typ.elem, v, resolve), v, f"[{i}]")
+    if isinstance(typ, (ListType, SetType)) and isinstance(value, list):
+        return [convert_at(lambda v: _from_json(typ.elem, v, resolve), v, f"[{i}]")
                 for i, v in enumerate(value)]
-    if isinstance(typ, _Dict) and isinstance(value, dict) and typ.key is not None:
+    if isinstance(typ, DictType) and isinstance(value, dict) and typ.key is not None:
         out = {}
         for k, v in value.items():
-            nk = _at(lambda k: _read(typ.key, k, resolve) if not isinstance(
-                typ.key.typ, (_Str, _NonEmptyStr, _Enum)) else k, k, f"key {_short(k)}")
-            out[nk] = _at(lambda v: _from_json(typ.val, v, resolve), v, f"[{_short(k)}]")
+            nk = convert_at(lambda k: _read(typ.key, k, resolve) if not isinstance(
+                typ.key.typ, (StrType, NonEmptyStrType, EnumType)) else k, k,
+                f"key {short_repr(k)}")
+            out[nk] = convert_at(lambda v: _from_json(typ.val, v, resolve), v,
+                                 f"[{short_repr(k)}]")
         return out
     if isinstance(typ, _NO_JSON_TYPE) and isinstance(value, str):
         return _read(f, value, resolve)
     return value
 
 
-def _at(fn: Callable[[Any], Any], value: Any, token: str) -> Any:
-    try:
-        return fn(value)
-    except _Bad as e:
-        e.path.insert(0, token)
-        raise
-
-
-def _timedelta(f: _Field, t: str, text: str) -> Any:
+def _timedelta(f: Field, t: str, text: str) -> Any:
     m = _PYTHON_TD_RE.fullmatch(t)
     if m:
         from datetime import timedelta
@@ -304,7 +301,7 @@ def _timedelta(f: _Field, t: str, text: str) -> Any:
         raise _text_bad(f, text) from None
 
 
-def _jobwithfile(f: _Field, t: str, text: str, resolve: Resolver | None) -> Any:
+def _jobwithfile(f: Field, t: str, text: str, resolve: Resolver | None) -> Any:
     from accel.job import JobWithFile
 
     ref, name = _split_ref(t)
@@ -312,7 +309,7 @@ def _jobwithfile(f: _Field, t: str, text: str, resolve: Resolver | None) -> Any:
         raise _text_bad(f, text)
     try:
         jobid = _job(ref, resolve)
-    except _Bad:
+    except BadValue:
         raise _text_bad(f, text) from None
     return JobWithFile(jobid, name)
 
@@ -331,18 +328,18 @@ def _inputs(method: str, kind: str, name: str, is_list: bool, text: str,
                 items = json.loads(t)
             except ValueError as e:
                 raise OptionError(f"method {method!r}: {kind} {name!r}: expected a list of {what}"
-                                  f" (comma-separated or a JSON list), got the text {_short(text)}"
-                                  f" (not JSON: {e})") from None
+                                  " (comma-separated or a JSON list), got the text "
+                                  f"{short_repr(text)} (not JSON: {e})") from None
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                 raise OptionError(f"method {method!r}: {kind} {name!r}: expected a JSON list of "
-                                  f"strings, got the text {_short(text)}")
+                                  f"strings, got the text {short_repr(text)}")
         else:
             items = t.split(",")
         out = []
         for i, item in enumerate(items):
             if not item.strip():
                 raise OptionError(f"method {method!r}: {kind} {name!r} [{i}]: expected {what}, "
-                                  f"got an empty element in the text {_short(text)}")
+                                  f"got an empty element in the text {short_repr(text)}")
             out.append(_input(method, kind, f"{name!r} [{i}]", item.strip(), text, what, resolve))
         return out
     if t == "None":
@@ -357,10 +354,10 @@ def _input(method: str, kind: str, label: str, item: str, text: str, what: str,
         if dsname == "" or not ref:
             raise _TextBad(what, item)
         jobid = _job(ref, resolve)
-    except _Bad:
-        in_text = "" if item == text.strip() else f" in the text {_short(text)}"
+    except BadValue:
+        in_text = "" if item == text.strip() else f" in the text {short_repr(text)}"
         raise OptionError(f"method {method!r}: {kind} {label}: expected {what}, got "
-                          f"{_short(item)}{in_text}") from None
+                          f"{short_repr(item)}{in_text}") from None
     except AccelError as e:
         raise OptionError(f"method {method!r}: {kind} {label}: {e}") from None
     if kind == "dataset input":
@@ -395,24 +392,24 @@ def _split_ref(text: str) -> tuple[str, str | None]:
 # --- what a declaration expects, in words ---------------------------------------------------
 
 _HINTS = {
-    _Bool: "bool (true/false, yes/no, 1/0)",
-    _Date: "date (ISO, like 2020-01-31)",
-    _DateTime: "datetime (ISO, like 2020-01-31T12:00:00)",
-    _Time: "time (ISO, like 12:30:00)",
-    _TimeDelta: "timedelta (ISO 8601 like PT1H30M, seconds, or H:MM:SS)",
-    _JobWithFile: "JobWithFile as JOB/FILENAME (like dev-3/model.pickle)",
+    BoolType: "bool (true/false, yes/no, 1/0)",
+    DateType: "date (ISO, like 2020-01-31)",
+    DateTimeType: "datetime (ISO, like 2020-01-31T12:00:00)",
+    TimeType: "time (ISO, like 12:30:00)",
+    TimeDeltaType: "timedelta (ISO 8601 like PT1H30M, seconds, or H:MM:SS)",
+    JobWithFileType: "JobWithFile as JOB/FILENAME (like dev-3/model.pickle)",
 }
 
 
-def _expected(f: _Field | None) -> str:
+def _expected(f: Field | None) -> str:
     if f is None:
         return "any JSON value"
     typ = f.typ
     text = _HINTS.get(type(typ), typ.text)
-    if isinstance(typ, (_List, _Set)):
-        scalar = typ.elem is None or isinstance(typ.elem.typ, _SCALARS + (_Json,))
+    if isinstance(typ, (ListType, SetType)):
+        scalar = typ.elem is None or isinstance(typ.elem.typ, _SCALARS + (JsonType,))
         text += " (comma-separated or a JSON list)" if scalar else " (a JSON list)"
-    elif isinstance(typ, _Dict):
+    elif isinstance(typ, DictType):
         text += " (a JSON object)"
     if f.none_ok:
         text += " or None"

@@ -201,6 +201,10 @@ def test_a_method_reference_is_its_highest_numbered_finished_job(tmp_path: Path)
         return ax_json(proj.root, "job", ref)["jobid"]
 
     assert [jobid("nap"), jobid("nap~1"), jobid("nap~2")] == ["dev-3", "dev-2", "dev-1"]
+    # lines that name no job of this workdir (a torn append, a hand edit) are passed over
+    with open(proj.root / "workdirs/dev/.accel/by-method/nap", "a") as f:
+        f.write("garbage\ndev-\ndev-x\nother-9\ndev-99\n")
+    assert [jobid("nap"), jobid("nap~1"), jobid("nap~2")] == ["dev-3", "dev-2", "dev-1"]
     shutil.rmtree(proj.root / "workdirs/dev/dev-3")
     assert [jobid("nap"), jobid("nap~1")] == ["dev-2", "dev-1"]
     shutil.rmtree(proj.root / "workdirs/dev/dev-2")

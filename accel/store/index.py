@@ -8,8 +8,9 @@ once (each is an atomic rename). A `READY`
 file marks an index as complete; without it (deleted, never made, or found damaged) the
 index is rebuilt from the job directories.
 
-`<workdir>/.accel/by-method/NAME` lists the finished jobs of each method, oldest first
-(one id a line, appended atomically), so "the latest job of METHOD" is one small read.
+`<workdir>/.accel/by-method/NAME` lists the finished jobs of each method in the order they
+finished (one id a line, appended atomically), so "the latest job of METHOD" is one small
+read, a sort, and a stat or two (jobs deleted since are passed over).
 """
 
 from __future__ import annotations
@@ -134,7 +135,12 @@ class Index:
                 found = (self.workdir.meta / "by-method" / method).read_text().split()
             except FileNotFoundError:
                 return []
-        return sorted(set(found), key=lambda j: int(j.rsplit("-", 1)[1]), reverse=True)
+        numbered = {}
+        for jobid in found:  # a line torn by a crash or edited by hand names no job
+            parts = layout.split_jobid(jobid)
+            if parts is not None and parts[0] == self.workdir.name:
+                numbered[jobid] = parts[1]
+        return sorted(numbered, key=numbered.__getitem__, reverse=True)
 
     def _exists(self, jobid: str) -> bool:
         return os.path.exists(os.path.join(self.workdir.path, jobid, layout.POST))

@@ -227,6 +227,20 @@ def start_ax(project: Project, procs: list[subprocess.Popen], *args: str,
     return p
 
 
+def finish_ax(project: Project, proc: subprocess.Popen, tag: str,
+              timeout: float = 60.0) -> tuple[int, str, str]:
+    """Wait for an `ax` that `start_ax` started: (exit code, stdout, stderr); killed, with
+    the end of its stderr, if it does not finish within `timeout` seconds."""
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"ax ({tag}) did not finish in {timeout:g} s:\n"
+                             + (project.root / f"{tag}.err").read_text()[-3000:]) from None
+    return rc, (project.root / f"{tag}.out").read_text(), (project.root / f"{tag}.err").read_text()
+
+
 def wait_for(cond, timeout: float = TIMEOUT, what: str = "condition", proc=None):
     """Poll `cond` until it returns something true; fail with `what` on timeout, or as soon
     as `proc` (an `ax` in the background) has exited without `cond` becoming true."""

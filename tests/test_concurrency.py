@@ -19,20 +19,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import setup_of, start_ax, wait_for
+from conftest import finish_ax, setup_of, start_ax, wait_for
 
 TIMEOUT = 60.0  # generous: a slow CI machine with 2 cores
 
 
 def finish(project, p: subprocess.Popen, tag: str) -> tuple[int, str, str]:
-    try:
-        rc = p.wait(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        raise AssertionError(f"ax ({tag}) did not finish in {TIMEOUT} s:\n"
-                             + (project.root / f"{tag}.err").read_text()[-3000:]) from None
-    return rc, (project.root / f"{tag}.out").read_text(), (project.root / f"{tag}.err").read_text()
+    return finish_ax(project, p, tag, TIMEOUT)
 
 
 def printed_ids(stdout: str, key: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 
-from conftest import TIMEOUT, Project, start_ax, wait_for
+from conftest import TIMEOUT, Project, finish_ax, start_ax, wait_for
 
 SPAN = '''
 import os
@@ -60,14 +60,7 @@ def builds(p: Project, name: str, calls: str) -> None:
 
 
 def finish(p: Project, proc: subprocess.Popen, tag: str) -> tuple[str, str]:
-    try:
-        rc = proc.wait(timeout=TIMEOUT * 2)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise AssertionError(f"ax ({tag}) did not finish:\n"
-                             + (p.root / f"{tag}.err").read_text()[-3000:]) from None
-    out, err = (p.root / f"{tag}.out").read_text(), (p.root / f"{tag}.err").read_text()
+    rc, out, err = finish_ax(p, proc, tag, TIMEOUT * 2)
     assert rc == 0, err
     return out, err
 

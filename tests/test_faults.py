@@ -316,17 +316,22 @@ options = dict(marks='')
 
 
 def synthesis():
+    ready_r, ready_w = os.pipe()
     if os.fork() == 0:  # a background helper, detached from the job's output, outliving it
         try:
             null = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
             _mark('leaked')
+            os.write(ready_w, b'x')
             deadline = time.time() + 40
             while time.time() < deadline:
                 time.sleep(0.05)
         finally:
             os._exit(0)
+    # the job ends (and kills what it left) only once the helper has marked itself
+    os.close(ready_w)
+    assert os.read(ready_r, 1) == b'x'
     return 'done'
 '''
 

@@ -249,6 +249,9 @@ class Builder:
             "source_hash": plan.source_hash,
             "source_files": plan.source_files,
             "slices": self.slices,
+            # how new datasets are stored unless the method says (not part of the identity:
+            # the values are the same either way)
+            "dataset_compression": self.config.dataset_compression,
             "starttime": started,
             "caption": caption or "",
             "force_build": force_build,  # for `ax why`: why it ran although a twin existed

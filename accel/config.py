@@ -14,6 +14,7 @@ The format, in short::
     method packages: methods
     executor: dask tcp://scheduler:8786
     cpus: 8          # how many CPUs running jobs may use together (all builds on the machine)
+    dataset compression: zstd     # or lz4, or none (uncompressed: column() maps the files)
 
 A key line starts in the first column; indented lines that follow it are further values of
 that key. `${VAR}` and `${VAR=default}` in values are taken from the environment. Relative
@@ -58,7 +59,9 @@ KEYS = (
     "board listen",
     "executor",
     "cpus",
+    "dataset compression",
 )
+DATASET_COMPRESSIONS = ("zstd", "lz4", "none")
 # Keys that an Accelerator conf has but accel has no use for (there is no server).
 ACCELERATOR_ONLY_KEYS = frozenset({"urd", "listen", "interpreters", "import"})
 
@@ -95,6 +98,7 @@ class Config:
     board_listen: tuple[str, int]
     executor: ExecutorSpec
     cpus: int = 0  # CPU budget of running jobs, shared by all builds on the machine
+    dataset_compression: str | None = "zstd"  # new datasets' default; None: uncompressed
 
     @property
     def urd_db(self) -> Path:
@@ -306,7 +310,17 @@ class _Parser:
             board_listen=self._board_listen(get("board listen")),
             executor=self._executor(get("executor"), project_dir),
             cpus=self._cpus(get("cpus")),
+            dataset_compression=self._compression(get("dataset compression")),
         )
+
+    def _compression(self, entry: _Entry | None) -> str | None:
+        if entry is None:
+            return "zstd"
+        lineno, value = self._one(entry)
+        if value not in DATASET_COMPRESSIONS:
+            raise self.error(lineno, f"dataset compression: expected zstd, lz4 or none, "
+                                     f"got {value!r}")
+        return None if value == "none" else value
 
     def _need_folder(self, lineno: int, what: str, folder: Path) -> None:
         if not folder.exists():

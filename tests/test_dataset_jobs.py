@@ -157,7 +157,7 @@ def main(urd):
     assert res["all"] == [0, 1, 10, 11]
     assert res["child"] == [[10, 20], [11, 22]]
     assert res["parent"] == "dev-2/default" and res["columns"] == ["n", "double"]
-    assert res["files"] == ["c0.0", "c0.1", "meta.json"]
+    assert res["files"] == ["0000.parquet", "0001.parquet", "meta.json"]
 
 
 def test_failed_job_leaves_no_dataset(project):

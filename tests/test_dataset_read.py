@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import shutil
 from datetime import date, datetime, time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,7 +56,7 @@ def test_properties(ds):
     assert ds.lines == [2, 1, 0] and ds.shape == (4, 3) and ds.slices == 3
     assert ds.hashlabel is None and ds.previous is None and ds.parent is None
     assert (ds.min("i"), ds.max("i"), ds.min("f"), ds.max("n")) == (1, 3, -1.0, 8)
-    assert ds.meta["format"] == 2
+    assert ds.meta["format"] == 3
 
 
 def test_dataset_names_and_pickling(ds):
@@ -164,7 +166,10 @@ def test_parent_adds_columns_without_copying(new_job):
                                                          (3, -3, 1.5)]
     assert child.min("a") == 1 and child.max("b") == -1
     own = sorted(p.name for p in (job.path / "datasets" / "default").iterdir())
-    assert own == ["c0.0", "c0.1", "c1.0", "c1.1", "meta.json"]  # a is not copied
+    assert own == ["0000.parquet", "0001.parquet", "meta.json"]
+    import pyarrow.parquet as pq
+
+    assert pq.read_schema(child.files[0]).names == ["c", "b"]  # a is not copied
     assert child.column("a").tolist() == [1, 2, 3]
     assert child.to_arrow().column_names == ["a", "b", "c"]
     assert child.verify()
@@ -192,10 +197,14 @@ def test_iterate_is_fast_path_types(ds):
 # --- whole columns -------------------------------------------------------------------------
 
 
-def test_column_is_memory_mapped(ds):
+@pytest.mark.parametrize("compression", [None, "zstd", "lz4"])
+def test_column_is_memory_mapped_when_uncompressed(new_job, compression):
+    ds = make_ds(new_job, COLS, ROWS, compression=compression)
+    assert ds.compression == compression
     col = ds.column("i", 0)
     assert isinstance(col, np.ndarray) and col.dtype == np.int64 and col.tolist() == [1, 2]
-    assert not col.flags.writeable and not col.flags.owndata  # a view of the mapped file
+    if compression is None:  # a view of the mapped file
+        assert not col.flags.writeable and not col.flags.owndata
     assert ds.column("f").tolist() == [1.5, 2.5, -1.0]
     n = ds.column("n")
     assert isinstance(n, np.ma.MaskedArray) and n.tolist() == [None, 7, 8]
@@ -220,7 +229,7 @@ def test_to_arrow(ds):
     t = ds.to_arrow()
     assert t.column_names == ["i", "f", "s", "n"]
     assert t.schema.field("i").type == pa.int64()
-    assert t.schema.field("s").type == pa.string()  # int32 offsets: the data is < 2 GiB
+    assert t.schema.field("s").type == pa.large_string()
     assert t.schema.field("n").metadata[b"accel.type"] == b"int32"
     assert t.column("i").num_chunks == 3  # one per slice
     assert t.column("n").to_pylist() == [None, 7, 8]
@@ -241,11 +250,12 @@ def test_to_arrow_every_type(new_job):
     assert t.column("d").to_pylist() == [date(2020, 1, 2), date.min]
     assert t.column("t").to_pylist() == [datetime(2020, 1, 2, 3), datetime.max]
     assert t.column("tm").to_pylist() == [time(4), time.max]
-    assert t.column("c").to_pylist() == [[0.0, 1.0], [2.0, 0.0]]
+    assert t.column("c").type == pa.struct([("real", pa.float64()), ("imag", pa.float64())])
+    assert t.column("c").to_pylist() == [{"real": 0.0, "imag": 1.0}, {"real": 2.0, "imag": 0.0}]
     assert t.column("j").to_pylist() == ["[1]", "{}"]
     assert pickle.loads(t.column("p").to_pylist()[0]) == {1}
     assert t.column("n").to_pylist() == [2.0, 3.5]
-    assert t.column("y").type == pa.binary()
+    assert t.column("y").type == pa.large_binary()
 
 
 def test_to_pandas(ds):
@@ -257,64 +267,101 @@ def test_to_pandas(ds):
     assert math.isnan(df["n"].tolist()[0]) or df["n"].tolist()[0] is None
 
 
-# --- damage --------------------------------------------------------------------------------
+# --- damage (formats 1 and 2: format 3 is test_dataset_damage.py) ---------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "old_datasets"
 
 
 def _file(ds: Dataset, name: str):
     return ds.job.path / "datasets" / ds.name / name
 
 
-def test_truncated_file_is_refused(ds):
-    path = _file(ds, "c0.0")
+@pytest.fixture
+def old(new_job) -> Dataset:
+    """The format-2 fixture dataset old-1/plain, copied into this test's workdir."""
+    job = new_job(2)
+    shutil.rmtree(job.path)
+    shutil.copytree(FIXTURES / "old-1", job.path)
+    from accel.dataset import reader
+
+    reader._META_CACHE.clear()
+    return job.dataset("plain")
+
+
+def test_truncated_file_is_refused(old):
+    col = old.columns["int64"].place
+    path = _file(old, f"{col}.0")
     path.write_bytes(path.read_bytes()[:-3])
-    with pytest.raises(DatasetDamaged, match=r"column 'i', slice 0: file c0.0 is 13 bytes, "
-                                             r"expected 16 \(truncated"):
-        list(ds.iterate(0, "i"))
+    with pytest.raises(DatasetDamaged, match=rf"column 'int64', slice 0: file {col}.0 is 93 "
+                                             r"bytes, expected 96 \(truncated"):
+        list(old.iterate(0, "int64"))
     with pytest.raises(DatasetDamaged):
-        ds.column("i")
+        old.column("int64")
     with pytest.raises(DatasetDamaged):
-        ds.verify()
-    assert list(ds.iterate(1, "i")) == [3]  # other slices are fine
+        old.verify()
+    assert len(list(old.iterate(1, "int64"))) == 12  # other slices are fine
 
 
-def test_missing_file_is_refused(ds):
-    _file(ds, "c2.0.dat").unlink()
-    with pytest.raises(DatasetDamaged, match=r"column 's', slice 0: file c2.0.dat is missing"):
-        list(ds.iterate(0, "s"))
+def test_missing_file_is_refused(old):
+    col = old.columns["unicode"].place
+    _file(old, f"{col}.0.dat").unlink()
+    with pytest.raises(DatasetDamaged,
+                       match=rf"column 'unicode', slice 0: file {col}.0.dat is missing"):
+        list(old.iterate(0, "unicode"))
 
 
-def test_damaged_offsets_are_refused(ds):
-    path = _file(ds, "c2.0.off")
+def test_damaged_offsets_are_refused(old):
+    path = _file(old, f"{old.columns['unicode'].place}.0.off")
     off = np.frombuffer(path.read_bytes(), "<i4").copy()
-    off[1] = 99  # past the end of the data, and then backwards
+    off[1] = 9999  # past the end of the data, and then backwards
     path.write_bytes(off.tobytes())
     with pytest.raises(DatasetDamaged, match="offsets"):
-        list(ds.iterate(0, "s"))
+        list(old.iterate(0, "unicode"))
 
 
-def test_invalid_text_is_refused(ds):
-    path = _file(ds, "c2.0.dat")
+def _checksummed_anew(old: Dataset, name: str) -> Dataset:
+    """The old dataset with its meta.json's crc32 for file `name` made to match the file
+    as it is now: damage the checksum cannot see, for the checks behind it."""
+    import zlib
+
+    from accel.dataset import legacy, reader
+
+    meta_path = _file(old, "meta.json")
+    meta = json.loads(meta_path.read_text())
+    meta["checksums"][name] = zlib.crc32(_file(old, name).read_bytes())
+    meta_path.write_text(json.dumps(meta))
+    reader._META_CACHE.clear()
+    legacy._verified.clear()
+    return Dataset(str(old))
+
+
+def test_invalid_text_is_refused(old):
+    name = f"{old.columns['unicode'].place}.0.dat"
+    path = _file(old, name)
     path.write_bytes(b"\xff" + path.read_bytes()[1:])
-    with pytest.raises(DatasetDamaged, match="not valid text"):
-        list(ds.iterate(0, "s"))
     with pytest.raises(DatasetDamaged, match="does not match its checksum"):
-        ds.verify()
+        list(old.iterate(0, "unicode"))  # found on the first read
+    with pytest.raises(DatasetDamaged, match="does not match its checksum"):
+        old.verify()
+    with pytest.raises(DatasetDamaged, match="not valid text"):
+        list(_checksummed_anew(old, name).iterate(0, "unicode"))
 
 
-def test_flipped_bits_are_found_by_verify(ds):
-    path = _file(ds, "c1.1")
+def test_flipped_bits_are_found_by_verify(old):
+    name = f"{old.columns['float64'].place}.1"
+    path = _file(old, name)
     data = bytearray(path.read_bytes())
     data[0] ^= 1
     path.write_bytes(bytes(data))
-    with pytest.raises(DatasetDamaged, match=r"file c1.1 does not match its checksum"):
-        ds.verify()
+    with pytest.raises(DatasetDamaged, match=rf"file {name} does not match its checksum"):
+        old.verify()
 
 
-def test_out_of_range_dates_are_refused(new_job):
-    d = make_ds(new_job, {"d": "date"}, [[(date(2020, 1, 1),)]])
-    _file(d, "c0.0").write_bytes(np.array([2**30], "<i4").tobytes())
+def test_out_of_range_dates_are_refused(old):
+    name = f"{old.columns['date'].place}.0"
+    _file(old, name).write_bytes(np.full(12, 2**30, "<i4").tobytes())
     with pytest.raises(DatasetDamaged, match="outside the range"):
-        list(d.iterate(0, "d"))
+        list(_checksummed_anew(old, name).iterate(0, "date"))
 
 
 def test_damaged_meta_json(ds):
@@ -359,21 +406,23 @@ def _mapped_from(address: int) -> str:
     return ""
 
 
-def test_column_and_to_arrow_wrap_the_mapped_files(ds):
+def test_column_and_to_arrow_wrap_the_mapped_files(new_job):
+    ds = make_ds(new_job, COLS, ROWS, compression=None)
     t = ds.to_arrow(["i", "s"])
-    assert _mapped_from(t.column("i").chunk(0).buffers()[1].address) == str(_file(ds, "c0.0"))
-    assert _mapped_from(t.column("s").chunk(1).buffers()[2].address) == str(_file(ds, "c2.1.dat"))
-    assert _mapped_from(ds.column("f", 1).ctypes.data) == str(_file(ds, "c1.1"))
+    assert _mapped_from(t.column("i").chunk(0).buffers()[1].address) == str(_file(ds, "0000.arrow"))
+    assert _mapped_from(t.column("s").chunk(1).buffers()[2].address) == str(_file(ds, "0001.arrow"))
+    assert _mapped_from(ds.column("f", 1).ctypes.data) == str(_file(ds, "0001.arrow"))
 
 
 def test_other_format_versions_are_refused(ds):
+    from accel.dataset import format as fmt
     from accel.dataset import reader
 
     reader._META_CACHE.clear()
-    meta = json.loads(_file(ds, "meta.json").read_text())
-    meta["format"] = 3
-    _file(ds, "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(DatasetDamaged, match="format 3, this accel reads formats 1, 2"):
+    meta = fmt.read_meta(_file(ds, "meta.json").parent)
+    meta["format"] = 4
+    fmt.write_meta(_file(ds, "meta.json").parent, meta)  # checksummed right, but format 4
+    with pytest.raises(DatasetDamaged, match="format 4, this accel reads formats 1, 2, 3"):
         Dataset(str(ds))
 
 
@@ -417,38 +466,43 @@ def test_translator_for_a_column_that_is_not_there_is_an_error(ds):
     assert list(ds.iterate(0, "i", translators={"s": str.upper})) == [1, 2]
 
 
-# --- format 2: int32 offsets; format 1 still reads -------------------------------------------
+# --- formats 1 and 2 still read, as what they were written as -------------------------------
 
 
-def test_offsets_are_int32_until_the_data_passes_2_gib(new_job, monkeypatch):
-    from accel.dataset import format as fmt
-
-    ds = make_ds(new_job, {"s": "unicode", "b": ("bytes", True)},
-                 [[("ab", b"x"), ("", None)], []])
-    assert ds.meta["offsets"] == {"c0.0.off": 4, "c1.0.off": 4, "c0.1.off": 4, "c1.1.off": 4}
-    assert _file(ds, "c0.0.off").stat().st_size == 3 * 4
-    # a slice whose data passes the limit (2 GiB; 100 bytes here) switches to int64
-    # offsets, rewriting those already written; other slices keep int32
-    monkeypatch.setattr(fmt, "_I32_MAX", 100)
-    texts = [f"value {i:03d}" for i in range(40)]  # 9 bytes each: 360 bytes in slice 0
+@pytest.mark.parametrize("jobid", ["old-1", "old-2"])
+def test_old_format_fixtures_read_as_written(new_job, jobid):
+    """Datasets the format-2 writer made (old-1) and the same in format 1 (old-2) read as
+    that writer read them back: every type, None values, two slices."""
+    expected = pickle.loads((FIXTURES / "expected.pickle").read_bytes())
     job = new_job(2)
-    dw = job.datasetwriter(columns={"s": "unicode"})
-    dw.set_slice(0)
-    for i, t in enumerate(texts):
-        dw.write(t)
-        if i % 7 == 0:
-            dw.flush()  # several appends before and after the switch
-    dw.set_slice(1)
-    dw.write("short")
-    writer_module.finish_all(job.path)
-    ds = job.dataset()
-    assert ds.meta["offsets"] == {"c0.0.off": 8, "c0.1.off": 4}
-    assert _file(ds, "c0.0.off").stat().st_size == 41 * 8
-    assert list(ds.iterate(None, "s")) == texts + ["short"]
-    t = ds.to_arrow()  # one type for the column: the int32 slice is widened
-    assert t.schema.field("s").type == pytest.importorskip("pyarrow").large_string()
-    assert t.column("s").to_pylist() == texts + ["short"]
-    assert ds.verify()
+    shutil.rmtree(job.path)
+    shutil.copytree(FIXTURES / jobid, job.path)
+    from accel.dataset import reader
+
+    reader._META_CACHE.clear()
+    for name in ("all", "plain"):
+        ds = job.dataset(name)
+        assert ds.meta["format"] == (2 if jobid == "old-1" else 1)
+        assert ds.verify()
+        for col, per_slice in expected[name].items():
+            for s in range(2):
+                got = list(ds.iterate(s, col))
+                assert len(got) == len(per_slice[s])
+                for g, e in zip(got, per_slice[s], strict=True):
+                    assert g == e and type(g) is type(e), (name, col, s, g, e)
+            if col != "number":  # mixes big ints and floats: no one Arrow type
+                assert ds.to_arrow([col]).num_rows == 24
+        # old complex32 (two float16) and complex64 (two float32) come back as the new
+        # types holding the very same values
+        assert ds.column("complex64").dtype == np.complex128
+        assert ds.column("complex32").dtype == np.complex64
+    # a format-3 child of an old parent reads both
+    child = new_job(2)
+    write_dataset(child, {"x": "int32"}, [[(i,) for i in range(12)]] * 2,
+                  parent=job.dataset("plain"))
+    rows = list(child.dataset().iterate(None, ("int64", "x")))
+    assert [r[1] for r in rows] == list(range(12)) * 2
+    assert [r[0] for r in rows] == expected["plain"]["int64"][0] + expected["plain"]["int64"][1]
 
 
 def _format1_dataset(job) -> Dataset:

@@ -215,7 +215,20 @@ def describe(job: Any, dset: Any) -> dict:
         "shape": [len(cols), sum(lines)], "hashlabel": dset.hashlabel,
         "previous": ds_id(dset.previous) or None, "parent": ds_id(dset.parent) or None,
         "chain": chain, "chain_lines": sum(c["lines"] for c in chain),
+        "stored": stored(dset),
     }
+
+
+def stored(dset: Any) -> dict:
+    """How the dataset is stored: format, compression, files and their bytes."""
+    meta = dset.meta
+    if meta.get("format", 0) < 3:
+        return {"format": meta.get("format"), "compression": None,
+                "files": sorted(meta.get("sizes", {})),
+                "bytes": sum(meta.get("sizes", {}).values())}
+    files = [f for f in meta["files"] if f]
+    return {"format": meta["format"], "compression": meta.get("compression"),
+            "files": [f["name"] for f in files], "bytes": sum(f["size"] for f in files)}
 
 
 def run_verify(ctx: click.Context, dset: Any, name: str) -> bool:
@@ -265,6 +278,7 @@ def render(info: dict) -> str:
     out += [f"  {k.ljust(width)}  {v}" for k, v in head]
     per_slice = [f"{n:,}" for n in info["lines"]]
     out += _wrap(per_slice, f"  {'slices'.ljust(width)}  {info['slices']}: ")
+    out.append(f"  {'stored'.ljust(width)}  {_stored(info['stored'], info['total_lines'])}")
 
     out.append("")
     rows = []
@@ -288,6 +302,17 @@ def render(info: dict) -> str:
         out.append("")
         out.append("verified: every file matches its checksum")
     return "\n".join(out)
+
+
+def _stored(st: dict, lines: int) -> str:
+    size = st["bytes"]
+    amount = f"{size:,} bytes" if size < 10_000 else \
+        f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+    per = f", {size / lines:.1f} bytes a line" if lines else ""
+    if st["format"] < 3:
+        return f"format {st['format']}, a file per column and slice, {amount}{per}"
+    kind = f"Parquet, {st['compression']}" if st["compression"] else "Arrow IPC, uncompressed"
+    return f"{kind}, a file per slice, {amount}{per}"
 
 
 def _n(n: int, what: str) -> str:

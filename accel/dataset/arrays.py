@@ -1,10 +1,11 @@
 """Whole columns for vectorised work: NumPy arrays, an Arrow table, a pandas DataFrame.
 
-Fixed-width columns are stored the way Arrow and NumPy lay them out, so these wrap the
-memory-mapped files without copying: int/float columns as themselves, datetime as
-datetime64[us], time as timedelta64[us] since midnight. date (stored as int32 days) becomes
-datetime64[D] and complex32 (float16 pairs) complex64, which are copies. Arrow has no
-complex type: complex columns become fixed_size_list<float32>[2] there.
+Numbers, datetimes and times are kept in memory the way NumPy and Arrow lay them out, so
+these wrap what was read (for an uncompressed dataset, the memory-mapped file) without
+copying: int/float columns as themselves, datetime as datetime64[us], time as
+timedelta64[us] since midnight, complex as complex64/complex128. date (int32 days)
+becomes datetime64[D], a copy. In Arrow every type is as the dataset files hold it
+(arrowtypes.py), except number, which becomes int64 or float64 here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from accel.dataset.chunk import Chunk
-from accel.dataset.decode import arrow_array, to_list
+from accel.dataset.decode import to_list
 
 _VIEW = {"datetime": "datetime64[us]", "time": "timedelta64[us]"}
 
@@ -30,8 +31,6 @@ def column_array(chunk: Chunk) -> np.ndarray:
         v = v.view(_VIEW[name])
     elif name == "date":
         v = v.astype(np.int64).view("datetime64[D]")
-    elif name == "complex32":
-        v = v.astype(np.float32).view(np.complex64)
     if chunk.valid is not None:
         return np.ma.MaskedArray(v, mask=~chunk.valid)
     return v
@@ -45,43 +44,19 @@ def concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays)
 
 
-def _arrow_type(name: str):
-    import pyarrow as pa
-
-    return {
-        "int32": pa.int32(), "int64": pa.int64(), "float32": pa.float32(),
-        "float64": pa.float64(), "date": pa.date32(), "datetime": pa.timestamp("us"),
-        "time": pa.time64("us"), "bytes": pa.binary(), "pickle": pa.binary(),
-        "ascii": pa.string(), "unicode": pa.string(), "json": pa.string(),
-    }.get(name)
-
-
 def arrow_chunk(chunk: Chunk, number_type: Any = None):
     """One slice of one column as a pyarrow Array (no copy where the layout allows).
     number columns become `number_type` (see number_arrow_type)."""
     import pyarrow as pa
 
-    name = chunk.ctype.name
-    bitmap = None if chunk.valid is None else pa.py_buffer(
-        np.packbits(chunk.valid, bitorder="little"))
-    typ = _arrow_type(name)
-    if not chunk.ctype.fixed:
-        if name == "number":
-            values = to_list(chunk)
-            if number_type == pa.float64():
-                values = [None if v is None else float(v) for v in values]
-            return pa.array(values, number_type or pa.int64())
-        return arrow_array(chunk, name in ("ascii", "unicode", "json"))
-    if name == "bool":
-        return pa.Array.from_buffers(pa.bool_(), chunk.n, [
-            bitmap, pa.py_buffer(np.packbits(chunk.values.view(np.uint8), bitorder="little"))])
-    if name.startswith("complex"):
-        parts = chunk.values.astype(np.float32, copy=False) if name == "complex32" \
-            else chunk.values.view(np.float32)
-        flat = pa.Array.from_buffers(pa.float32(), 2 * chunk.n, [None, pa.py_buffer(parts)])
-        return pa.Array.from_buffers(pa.list_(pa.float32(), 2), chunk.n, [bitmap],
-                                     children=[flat])
-    return pa.Array.from_buffers(typ, chunk.n, [bitmap, pa.py_buffer(chunk.values)])
+    from accel.dataset.arrowtypes import to_arrow
+
+    if chunk.ctype.name == "number":
+        values = to_list(chunk)
+        if number_type == pa.float64():
+            values = [None if v is None else float(v) for v in values]
+        return pa.array(values, number_type or pa.int64())
+    return to_arrow(chunk)
 
 
 def number_arrow_type(chunks: list[Chunk], what: str):
@@ -119,21 +94,18 @@ def arrow_table(ds: Any, names: list[str], slices: list[int]):
     """The columns `names` of slices `slices` of dataset `ds`, one chunk per slice."""
     import pyarrow as pa
 
+    from accel.dataset.arrowtypes import TYPE_KEY, arrow_type
+
     arrays, fields = [], []
     for name in names:
         col = ds.columns[name]
         chunks = [ds._chunk(name, s) for s in slices]
         number_type = number_arrow_type(chunks, f"dataset {ds}, column {name!r}") \
             if str(col) == "number" else None
-        pieces = [arrow_chunk(c, number_type) for c in chunks]
-        if len({p.type for p in pieces}) > 1:  # int32 offsets in some slices, int64 in others
-            wide = pa.large_string() if pa.types.is_string(pieces[0].type) or \
-                pa.types.is_large_string(pieces[0].type) else pa.large_binary()
-            pieces = [p.cast(wide) for p in pieces]
-        typ = pieces[0].type if pieces else number_type or _arrow_type(str(col)) or pa.null()
-        arrays.append(pa.chunked_array(pieces, typ))
+        typ = number_type or arrow_type(str(col))
+        arrays.append(pa.chunked_array([arrow_chunk(c, number_type) for c in chunks], typ))
         fields.append(pa.field(name, typ, nullable=col.none_support,
-                               metadata={"accel.type": str(col)}))
+                               metadata={TYPE_KEY: str(col).encode()}))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 

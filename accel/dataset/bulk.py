@@ -58,16 +58,11 @@ def _from_numpy(ctype: ColumnType, a: np.ndarray) -> Chunk | None:
             if a.min() < lo or a.max() > hi:
                 return None  # encode() names the value
         with np.errstate(over="ignore"):
-            if name == "complex32":
-                src = a.astype(np.complex64)
-                values = src.view(np.float32).astype(np.float16)
-                bad = np.isinf(values) & np.isfinite(src.view(np.float32))
-            else:
-                values = a.astype(ctype.storage, copy=False)
-                bad = (np.isinf(values) & np.isfinite(a)) if kind in "fc" and \
-                    values.dtype.itemsize < a.dtype.itemsize else None
-        if bad is not None and bad.any():
-            return None
+            values = a.astype(ctype.storage, copy=False)
+        if kind in "fc" and values.dtype.itemsize < a.dtype.itemsize:
+            parts, src = values.view(values.real.dtype), a.view(a.real.dtype)
+            if (np.isinf(parts) & np.isfinite(src)).any():
+                return None  # overflowed: encode() names the value
         return Chunk(ctype, len(a), values=np.ascontiguousarray(values))
     if kind == "M" and name in ("date", "datetime"):
         unit = np.datetime_data(a.dtype)[0]

@@ -1,33 +1,37 @@
-"""Chunk: some rows of one column in their on-disk form, between Python values and files.
+"""Chunk: some rows of one column in their in-memory form, between Python values and files.
 
-The writer encodes lists of values into chunks and appends them to files; the reader maps
-files into chunks and decodes them; hashing and re-slicing pick rows out of chunks. One
-shape for all of them keeps each step vectorised (numpy), whatever the column type.
+The writer encodes lists of values into chunks and hands them to the slice files; the
+reader turns what it reads from the files into chunks and decodes them; hashing and
+re-slicing pick rows out of chunks. One shape for all of them keeps each step vectorised
+(numpy), whatever the column type.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from accel.dataset.types import ColumnType, values_per_row
+from accel.dataset.types import ColumnType
 
 
 class Chunk:
-    """`n` rows. Fixed-width: `values` is the storage array (complex32: 2n float16).
+    """`n` rows. Fixed-width: `values` is the storage array, one element a row.
     Var-width: `offsets` (n+1 int32 or int64, need not start at 0) into `data` (uint8).
-    `valid` is a bool array (False = None), or None when every row has a value."""
+    `valid` is a bool array (False = None), or None when every row has a value. `fold`
+    (datetime and time only) is a bool array of the rows whose value has fold=1, or None
+    when none has."""
 
-    __slots__ = ("ctype", "n", "values", "offsets", "data", "valid")
+    __slots__ = ("ctype", "n", "values", "offsets", "data", "valid", "fold")
 
     def __init__(self, ctype: ColumnType, n: int, values: np.ndarray | None = None,
                  offsets: np.ndarray | None = None, data: np.ndarray | None = None,
-                 valid: np.ndarray | None = None):
+                 valid: np.ndarray | None = None, fold: np.ndarray | None = None):
         self.ctype = ctype
         self.n = n
         self.values = values
         self.offsets = offsets
         self.data = data
         self.valid = valid
+        self.fold = fold
 
     @classmethod
     def empty(cls, ctype: ColumnType) -> Chunk:
@@ -39,18 +43,12 @@ class Chunk:
         """Rows start..stop, sharing memory with this chunk."""
         stop = min(stop, self.n)
         valid = None if self.valid is None else self.valid[start:stop]
+        fold = None if self.fold is None else self.fold[start:stop]
         if self.ctype.fixed:
-            per = values_per_row(self.ctype)
-            return Chunk(self.ctype, stop - start, values=self.values[start * per:stop * per],
-                         valid=valid)
+            return Chunk(self.ctype, stop - start, values=self.values[start:stop],
+                         valid=valid, fold=fold)
         return Chunk(self.ctype, stop - start, offsets=self.offsets[start:stop + 1],
                      data=self.data, valid=valid)
-
-    def rows(self) -> np.ndarray:
-        """Fixed-width values one row per element (complex32 as (n, 2) float16)."""
-        if values_per_row(self.ctype) == 2:
-            return self.values.reshape(-1, 2)
-        return self.values
 
     def items(self) -> list[bytes]:
         """Var-width values as bytes objects (None rows as b'')."""
@@ -68,8 +66,8 @@ class Chunk:
             idx = np.flatnonzero(idx)
         valid = None if self.valid is None else self.valid[idx]
         if self.ctype.fixed:
-            vals = self.rows()[idx]
-            return Chunk(self.ctype, len(idx), values=vals.reshape(-1), valid=valid)
+            fold = None if self.fold is None else self.fold[idx]
+            return Chunk(self.ctype, len(idx), values=self.values[idx], valid=valid, fold=fold)
         starts = self.offsets[:-1][idx]
         lengths = self.offsets[1:][idx] - starts
         new_off = np.zeros(len(idx) + 1, np.int64)
@@ -83,6 +81,31 @@ class Chunk:
         return Chunk(self.ctype, len(idx), offsets=new_off, data=data, valid=valid)
 
 
+def concat(ctype: ColumnType, chunks: list[Chunk]) -> Chunk:
+    """The rows of `chunks` one after the other, as one chunk (no copy for one chunk)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    if not chunks:
+        return Chunk.empty(ctype)
+    n = sum(c.n for c in chunks)
+    valid = None
+    if any(c.valid is not None for c in chunks):
+        valid = np.concatenate([np.ones(c.n, bool) if c.valid is None else c.valid
+                                for c in chunks])
+    fold = None
+    if any(c.fold is not None for c in chunks):
+        fold = np.concatenate([np.zeros(c.n, bool) if c.fold is None else c.fold
+                               for c in chunks])
+    if ctype.fixed:
+        return Chunk(ctype, n, values=np.concatenate([c.values for c in chunks]),
+                     valid=valid, fold=fold)
+    lengths = np.concatenate([np.diff(c.offsets).astype(np.int64) for c in chunks])
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=off[1:])
+    data = np.concatenate([c.data[int(c.offsets[0]):int(c.offsets[-1])] for c in chunks])
+    return Chunk(ctype, n, offsets=off, data=data, valid=valid)
+
+
 def var_chunk(ctype: ColumnType, parts: list, valid: np.ndarray | None = None) -> Chunk:
     """A var-width chunk from a list of bytes-like values."""
     n = len(parts)
@@ -91,5 +114,5 @@ def var_chunk(ctype: ColumnType, parts: list, valid: np.ndarray | None = None) -
         np.cumsum(np.fromiter(map(len, parts), np.int64, n), out=off[1:])
     data = np.frombuffer(b"".join(parts), np.uint8)
     if len(data) <= 2**31 - 1:
-        off = off.astype(np.int32)  # the files' own offsets (format.Appender)
+        off = off.astype(np.int32)
     return Chunk(ctype, n, offsets=off, data=data, valid=valid)

@@ -53,6 +53,9 @@ def to_list(chunk: Chunk, what: str = "column") -> list:
     name = chunk.ctype.name
     if chunk.ctype.fixed:
         out = _FIXED[name](chunk.values, what)
+        if chunk.fold is not None:
+            for i in np.flatnonzero(chunk.fold).tolist():
+                out[i] = out[i].replace(fold=1)
         if chunk.valid is not None:
             for i in np.flatnonzero(~chunk.valid).tolist():
                 out[i] = None
@@ -86,13 +89,9 @@ def _time(values: np.ndarray, what: str) -> list:
     return list(map(time, h.tolist(), m.tolist(), s.tolist(), us.tolist()))
 
 
-def _complex32(values: np.ndarray, what: str) -> list:
-    return values.astype(np.float32).view(np.complex64).tolist()
-
-
 _FIXED = {
     "int32": _plain, "int64": _plain, "float32": _plain, "float64": _plain,
-    "complex64": _plain, "complex32": _complex32, "bool": _bool, "date": _date,
+    "complex64": _plain, "complex32": _plain, "bool": _bool, "date": _date,
     "datetime": _datetime, "time": _time,
 }
 
@@ -167,14 +166,15 @@ def _number(chunk: Chunk, what: str) -> list:
         else:
             out = ints
     else:
-        out = [_one_number(b, what) for b in chunk.items()]
+        out = [number_value(b, what) for b in chunk.items()]
     if chunk.valid is not None:
         for i in np.flatnonzero(~chunk.valid).tolist():
             out[i] = None
     return out
 
 
-def _one_number(b: bytes, what: str) -> Any:
+def number_value(b: bytes, what: str) -> Any:
+    """One stored number (tagged bytes) as its int or float; b'' (a None row) as None."""
     tag = b[:1]
     if tag == b"i" and len(b) == 9:
         return int.from_bytes(b[1:], "little", signed=True)

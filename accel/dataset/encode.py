@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from accel.dataset.chunk import Chunk, var_chunk
-from accel.dataset.types import ColumnType, values_per_row
+from accel.dataset.types import ColumnType
 
 EPOCH_DAYS = date(1970, 1, 1).toordinal()
 EPOCH = datetime(1970, 1, 1)
@@ -84,7 +84,9 @@ def _one_float(name: str) -> Callable[[Any], float]:
 
 
 def _one_complex(name: str) -> Callable[[Any], complex]:
-    limit = float(np.finfo(np.float16 if name == "complex32" else np.float32).max)
+    """complex32 is two float32 (each part rounds as a float32 does), complex64 two
+    float64 (exact for every Python complex)."""
+    limit = float(np.finfo(np.float32).max) if name == "complex32" else math.inf
 
     def one(v: Any) -> complex:
         if isinstance(v, (str, bytes)) or not isinstance(
@@ -272,14 +274,13 @@ def _fast_complex(name: str):
         if a is None or a.dtype.kind not in "cfiub":
             return None
         src = a.astype(np.complex128)
+        if name == "complex64":
+            return src
         with np.errstate(all="ignore"):
             c = src.astype(np.complex64)
-            parts = c.view(np.float32)
-            if name == "complex32":
-                parts = parts.astype(np.float16)
-        if (np.isinf(parts) & np.isfinite(src.view(np.float64))).any():
+        if (np.isinf(c.view(np.float32)) & np.isfinite(src.view(np.float64))).any():
             return None  # overflowed: ONE names the value
-        return parts if name == "complex32" else c
+        return c
     return fast
 
 
@@ -294,17 +295,20 @@ def _fast_date(values: list) -> np.ndarray | None:
     return np.array(values, "datetime64[D]").view(np.int64).astype("<i4")
 
 
-_tz = attrgetter("tzinfo")
+_tz_fold = attrgetter("tzinfo", "fold")
+_fold = attrgetter("fold")
+_NAIVE_NO_FOLD = {(None, 0)}
 
 
 def _fast_datetime(values: list) -> np.ndarray | None:
-    if set(map(type, values)) != {datetime} or set(map(_tz, values)) != {None}:
+    """Naive datetimes, none with fold=1 (those go value by value, keeping their fold)."""
+    if set(map(type, values)) != {datetime} or set(map(_tz_fold, values)) != _NAIVE_NO_FOLD:
         return None
     return np.array(values, "datetime64[us]").view("<i8")
 
 
 def _fast_time(values: list) -> np.ndarray | None:
-    if set(map(type, values)) != {time} or set(map(_tz, values)) != {None}:
+    if set(map(type, values)) != {time} or set(map(_tz_fold, values)) != _NAIVE_NO_FOLD:
         return None
     return np.fromiter(map(_one_time, values), np.int64, len(values))
 
@@ -410,13 +414,18 @@ def encode(ctype: ColumnType, none_support: bool, values: list) -> Chunk:
         got = None  # the fast path has just declined these very values
     else:
         got = FAST[ctype.name](rest) if rest else _empty_storage(ctype)
+    fold = None
     if got is None:
         got = _one_by_one(ctype, rest, where)
+        if ctype.name in ("datetime", "time") and any(map(_fold, rest)):
+            fold = np.fromiter(map(_fold, rest), bool, len(rest))
+    packed = _as_chunk(ctype, len(rest), got, None)
+    packed.fold = fold
     if where is None:
-        return _as_chunk(ctype, n, got, None)
+        return packed
     valid = np.zeros(n, bool)
     valid[where] = True
-    return _scatter(ctype, n, _as_chunk(ctype, len(rest), got, None), valid)
+    return _scatter(ctype, n, packed, valid)
 
 
 def _one_by_one(ctype: ColumnType, values: list, where: list[int] | None) -> Any:
@@ -429,9 +438,6 @@ def _one_by_one(ctype: ColumnType, values: list, where: list[int] | None) -> Any
             raise BadValue(i if where is None else where[i], v, str(e))
     if not ctype.fixed:
         return var_chunk(ctype, out)
-    if ctype.name.startswith("complex"):
-        c = np.array(out, np.complex64)
-        return c.view(np.float32).astype(np.float16) if ctype.name == "complex32" else c
     return np.array(out, ctype.storage)
 
 
@@ -450,10 +456,13 @@ def _as_chunk(ctype: ColumnType, n: int, got: Any, valid: np.ndarray | None) -> 
 def _scatter(ctype: ColumnType, n: int, packed: Chunk, valid: np.ndarray) -> Chunk:
     """Spread the values of the non-None rows over all n rows (None rows: zero, empty)."""
     if ctype.fixed:
-        per = values_per_row(ctype)
-        full = np.zeros((n, per) if per > 1 else n, ctype.storage)
-        full[valid] = packed.rows()
-        return Chunk(ctype, n, values=full.reshape(-1), valid=valid)
+        full = np.zeros(n, ctype.storage)
+        full[valid] = packed.values
+        fold = None
+        if packed.fold is not None:
+            fold = np.zeros(n, bool)
+            fold[valid] = packed.fold
+        return Chunk(ctype, n, values=full, valid=valid, fold=fold)
     lengths = np.zeros(n, np.int64)
     lengths[valid] = np.diff(packed.offsets)
     off = np.zeros(n + 1, np.int64)

@@ -73,8 +73,7 @@ def keys(chunk: Chunk) -> np.ndarray:
     if name in ("float32", "float64"):
         return _floats(chunk.values)
     if name.startswith("complex"):
-        c = chunk.rows().astype(np.float32).view(np.complex64).reshape(-1) \
-            if name == "complex32" else chunk.values
+        c = chunk.values
         real, imag = _floats(c.real), _floats(c.imag)
         return np.where(c.imag == 0, real, real ^ mix(imag))
     if name in _BYTESLIKE:

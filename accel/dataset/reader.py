@@ -1,9 +1,11 @@
-"""Dataset: a finished dataset, read through its meta.json and its column files.
+"""Dataset: a finished dataset, read through its meta.json and its slice files.
 
 A `Dataset` is a `str` equal to 'JOBID/NAME' (as a `datasets` build input is written), so
 it pickles, compares and hashes as that string. Opening one reads meta.json once per
-process; column files are memory-mapped when they are used and checked before (size,
-offsets), so a damaged dataset is an error, never wrong rows.
+process (its checksum verified); slice files are memory-mapped when they are used and
+each region is verified against its checksum before it is first read (storage.py), so a
+damaged dataset is an error, never wrong rows. Reading goes a row group at a time, so
+iterating a slice of any size takes bounded memory.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from accel.dataset import format as fmt
-from accel.dataset.chunk import Chunk
+from accel.dataset import legacy, storage
+from accel.dataset.chunk import Chunk, concat
 from accel.dataset.decode import iterable
 from accel.dataset.types import (
     ColumnType,
@@ -39,11 +42,14 @@ _META_CACHE: dict[str, tuple[tuple, dict]] = {}
 class DatasetColumn(str):
     """A column, equal to its type name ('int64'), with .type, .none_support, .name."""
 
-    __slots__ = ("name", "none_support", "owner", "file")
+    __slots__ = ("name", "none_support", "owner", "place")
 
-    def __new__(cls, name: str, type: str, none_support: bool, owner: Dataset, file: str):
+    def __new__(cls, name: str, type: str, none_support: bool, owner: Dataset,
+                place: int | str):
         obj = str.__new__(cls, type)
-        obj.name, obj.none_support, obj.owner, obj.file = name, none_support, owner, file
+        # place: the column's position in its owner's slice files (format 3), or the stem
+        # of its own files (formats 1 and 2)
+        obj.name, obj.none_support, obj.owner, obj.place = name, none_support, owner, place
         return obj
 
     @property
@@ -88,11 +94,8 @@ def _load_meta(job: Job, name: str) -> dict:
         why = "" if status == "finished" else f"; the job is {status}"
         have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
         raise NotFound(f"job {job} has no dataset {name!r}{have}{why}") from None
-    except ValueError as e:
-        raise DatasetDamaged(f"dataset {job}/{name}: meta.json is damaged ({e})") from None
-    if meta.get("format") not in fmt.READABLE:
-        raise DatasetDamaged(f"dataset {job}/{name}: format {meta.get('format')!r}, this "
-                             f"accel reads formats {', '.join(map(str, fmt.READABLE))}")
+    except DatasetDamaged as e:
+        raise DatasetDamaged(f"dataset {job}/{name}: {e}") from None
     _META_CACHE[key] = (stamp, meta)
     return meta
 
@@ -141,8 +144,9 @@ class Dataset(str):
         """name -> DatasetColumn (equal to its type name), the parent's columns included."""
         if self._cols is None:
             cols = dict(self.parent.columns) if self.parent is not None else {}
-            for name, c in self._meta["columns"].items():
-                cols[name] = DatasetColumn(name, c["type"], c["none_support"], self, c["file"])
+            for i, (name, c) in enumerate(self._meta["columns"].items()):
+                cols[name] = DatasetColumn(name, c["type"], c["none_support"], self,
+                                           c.get("file", i))
             self._cols = cols
         return self._cols
 
@@ -218,13 +222,77 @@ class Dataset(str):
 
     # --- the files -----------------------------------------------------------------------
 
+    @property
+    def compression(self) -> str | None:
+        """How the slice files are compressed ('zstd', 'lz4'), None when they are not."""
+        return self._meta.get("compression") if self._meta["format"] >= 3 else None
+
+    @property
+    def files(self) -> list[Path]:
+        """The slice files (format 3: one Parquet or Arrow file per slice, every column
+        this dataset writes; a parent's columns are in the parent's files)."""
+        if self._meta["format"] < 3:
+            return []
+        return [self._dir / entry["name"] for entry in self._meta["files"]]
+
+    def _what(self, names: list[str], sliceno: int) -> str:
+        cols = ", ".join(repr(n) for n in names)
+        return f"dataset {self}, column{'s' if len(names) > 1 else ''} {cols}, slice {sliceno}"
+
+    def _own_groups(self, cols: list[DatasetColumn], sliceno: int) -> Iterator[list[Chunk]]:
+        """Chunks of this dataset's own columns `cols` in slice `sliceno`, a row group at
+        a time (formats 1 and 2: the whole slice at once)."""
+        lines = self._meta["lines"][sliceno]
+        what = self._what([c.name for c in cols], sliceno)
+        if self._meta["format"] < 3:
+            yield [legacy.read_chunk(self._dir, str(c.place), sliceno, self._meta, c.ctype,
+                                     c.none_support, lines, self._what([c.name], sliceno))
+                   for c in cols]
+            return
+        if not cols:
+            return
+        entry = self._meta["files"][sliceno]
+        if sum(entry["rows"]) != lines:
+            raise DatasetDamaged(f"{what}: meta.json's row groups do not add up to its rows")
+        folds = self._meta.get("fold", {})
+        start = 0
+        for chunks in storage.read_groups(self._dir, entry, [int(c.place) for c in cols],
+                                          [c.ctype for c in cols], what):
+            n = chunks[0].n
+            for c, chunk in zip(cols, chunks, strict=True):
+                rows = folds.get(c.name)
+                if rows and rows[sliceno]:
+                    r = np.asarray(rows[sliceno], np.int64)
+                    r = r[(r >= start) & (r < start + n)] - start
+                    if r.size:
+                        chunk.fold = np.zeros(n, bool)
+                        chunk.fold[r] = True
+            start += n
+            yield chunks
+
+    def _groups(self, names: list[str], sliceno: int) -> Iterator[list[Chunk]]:
+        """Chunks of the columns `names` (own or a parent's) in slice `sliceno`, at most
+        STEP rows at a time, in the order of `names`."""
+        unique = list(dict.fromkeys(names))
+        cols = [self.column_info(n) for n in unique]
+        owners: dict[int, tuple[Dataset, list[int]]] = {}
+        for i, col in enumerate(cols):
+            owners.setdefault(id(col.owner), (col.owner, []))[1].append(i)
+        streams = [(owner._own_groups([cols[i] for i in idx], sliceno), idx)
+                   for owner, idx in owners.values()]
+        where = [unique.index(n) for n in names]
+        for pieces in _aligned([st for st, _ in streams], STEP):
+            got: list[Any] = [None] * len(cols)
+            for piece, (_, idx) in zip(pieces, streams, strict=True):
+                for chunk, i in zip(piece, idx, strict=True):
+                    got[i] = chunk
+            yield [got[i] for i in where]
+
     def _chunk(self, name: str, sliceno: int) -> Chunk:
+        """One column of one slice, whole (an uncompressed file's column is its mapping)."""
         col = self.column_info(name)
         owner = col.owner
-        lines = owner._meta["lines"][sliceno]
-        files = fmt.slice_files(col.file, sliceno, col.ctype, col.none_support)
-        what = f"dataset {owner}, column {name!r}, slice {sliceno}"
-        return fmt.read_chunk(owner._dir, files, owner._meta, col.ctype, lines, what)
+        return concat(col.ctype, [g[0] for g in owner._own_groups([col], sliceno)])
 
     def _check_slice(self, sliceno: Any) -> None:
         if sliceno is not None and (not isinstance(sliceno, (int, np.integer))
@@ -234,29 +302,19 @@ class Dataset(str):
                                     f"0..{self.slices - 1}, or None for all)")
 
     def verify(self) -> bool:
-        """Check every file against the sizes and crc32s written with it (and the parent's)."""
+        """Check every byte of every file against the checksums written with it (and the
+        parent's), and that every column reads."""
         if self.parent is not None:
             self.parent.verify()
-        for col in self._meta["columns"].values():
-            ct = column_type(col["type"])
-            for s in range(self.slices):
-                for name in fmt.slice_files(col["file"], s, ct, col["none_support"]).values():
-                    path = self._dir / name
-                    if name not in self._meta["sizes"]:
-                        raise DatasetDamaged(f"dataset {self}: meta.json does not list {name}")
-                    try:
-                        size = path.stat().st_size
-                    except FileNotFoundError:
-                        raise DatasetDamaged(f"dataset {self}: file {name} is missing") from None
-                    if size != self._meta["sizes"][name]:
-                        raise DatasetDamaged(f"dataset {self}: file {name} is {size} bytes, "
-                                             f"expected {self._meta['sizes'][name]}")
-                    if fmt.crc_of(path) != self._meta["checksums"][name]:
-                        raise DatasetDamaged(f"dataset {self}: file {name} does not match its "
-                                             "checksum (damaged)")
-        for name in self._meta["columns"]:
-            for s in range(self.slices):
-                self._chunk(name, s)  # structure: offsets, sizes
+        if self._meta["format"] < 3:
+            legacy.verify(self._dir, self._meta, str(self))
+        else:
+            for s, entry in enumerate(self._meta["files"]):
+                storage.SliceFile(self._dir, entry, f"dataset {self}, slice {s}").check_all()
+        own = [c for c in self.columns.values() if c.owner is self]
+        for s in range(self.slices):
+            for _ in self._own_groups(own, s):
+                pass
         return True
 
     # --- iterating -----------------------------------------------------------------------
@@ -348,27 +406,29 @@ class Dataset(str):
             if sliceno is not None and hashlabel is not None and hashlabel != self.hashlabel:
                 yield from self._resliced(names, s, hashlabel)
             else:
-                chunks = [self._chunk(n, s) for n in names]
-                yield from _split(chunks, self._meta["lines"][s], names, self, s)
+                for chunks in self._groups(names, s):
+                    yield _iterables(chunks, names, self, s)
             if post_callback is not None:
                 post_callback(self, s)
 
     def _resliced(self, names: list[str], sliceno: int, hashlabel: str) -> Iterator[list]:
+        """The rows of every stored slice whose `hashlabel` value hashes to `sliceno`."""
         from accel.dataset.hashing import slices_of
 
         for s in range(self.slices):
-            dest = slices_of(self._chunk(hashlabel, s), self.slices)
-            idx = np.flatnonzero(dest == sliceno)
-            if idx.size:
-                chunks = [self._chunk(n, s).take(idx) for n in names]
-                yield from _split(chunks, int(idx.size), names, self, s)
+            for chunks in self._groups([hashlabel, *names], s):
+                idx = np.flatnonzero(slices_of(chunks[0], self.slices) == sliceno)
+                if idx.size:
+                    yield _iterables([c.take(idx) for c in chunks[1:]], names, self, s)
 
     # --- whole columns -------------------------------------------------------------------
 
     def column(self, name: str, sliceno: int | None = None) -> np.ndarray:
-        """The column as a NumPy array: for fixed-width types memory-mapped, no copy (dates
-        and complex32 are converted); text and other var-width types as object arrays.
-        With None values, a masked array. sliceno None: all slices, concatenated."""
+        """The column as a NumPy array: numbers, datetimes and times of an uncompressed
+        dataset are the memory-mapped file itself, no copy (dates are converted; a
+        compressed dataset is decompressed into memory); text and other var-width types
+        are object arrays. With None values, a masked array. sliceno None: all slices,
+        concatenated."""
         from accel.dataset.arrays import column_array, concat
 
         self._check_slice(sliceno)
@@ -378,10 +438,9 @@ class Dataset(str):
 
     def to_arrow(self, columns: Any = None, sliceno: int | None = None):
         """A pyarrow Table of `columns` (a name, a list of names, or None for all) of slice
-        `sliceno` (None: every slice, one chunk per slice). Fixed-width columns wrap the
-        mapped files without a copy; text is Arrow's (large_)string, bytes, json and pickle
-        (large_)binary; complex a fixed_size_list of 2 float32; number int64 or float64
-        (whichever holds every value exactly, else an error)."""
+        `sliceno` (None: every slice, one chunk per slice), each column of the Arrow type
+        its files hold (arrowtypes.py), except number: int64 or float64, whichever holds
+        every value exactly (else an error)."""
         from accel.dataset.arrays import arrow_table
 
         names = self._names(columns)
@@ -405,12 +464,33 @@ class Dataset(str):
         return names
 
 
-def _split(chunks: list[Chunk], n: int, names: list[str], ds: Dataset,
-           sliceno: int) -> Iterator[list[Iterable]]:
-    for start in range(0, n, STEP):
-        yield [iterable(c.slice(start, start + STEP),
-                        f"dataset {ds}, column {name!r}, slice {sliceno}")
-               for c, name in zip(chunks, names, strict=True)]
+def _iterables(chunks: list[Chunk], names: list[str], ds: Dataset, sliceno: int) -> list:
+    return [iterable(c, f"dataset {ds}, column {name!r}, slice {sliceno}")
+            for c, name in zip(chunks, names, strict=True)]
+
+
+def _aligned(streams: list[Iterator[list[Chunk]]], step: int) -> Iterator[list[list[Chunk]]]:
+    """Streams of chunk lists (one stream per dataset of a parent chain, each cut into row
+    groups of its own) as pieces of at most `step` rows that line up across streams."""
+    current: list[list[Chunk]] = [[] for _ in streams]
+    pos = [0] * len(streams)
+    while True:
+        ended = []
+        for i, stream in enumerate(streams):
+            while not current[i] or pos[i] >= current[i][0].n:
+                got = next(stream, None)
+                if got is None:
+                    ended.append(i)
+                    break
+                current[i], pos[i] = got, 0
+        if ended:
+            if len(ended) != len(streams):
+                raise DatasetDamaged("a dataset and its parent hold different numbers of rows "
+                                     "in a slice (damaged?)")
+            return
+        m = min(step, *(c[0].n - p for c, p in zip(current, pos, strict=True)))
+        yield [[ch.slice(p, p + m) for ch in c] for c, p in zip(current, pos, strict=True)]
+        pos = [p + m for p in pos]
 
 
 def _translators(translators: Any, want: list[str]) -> dict[int, Any]:

@@ -1,10 +1,10 @@
 """Column types: what each type name means on disk and which Python values it takes.
 
-Every type is stored either as a plain little-endian array (`fixed`, one numpy dtype per
-value, the layout Arrow uses so `to_arrow()` can wrap the file) or as offsets plus data
-(`var`: Arrow's large_binary layout, int64 offsets). What a value becomes on disk and back
-is in encode.py and decode.py; this module only names the types and their properties, so
-the reader, the writer and the CLI agree on one table.
+In memory (a Chunk) every type is either a plain little-endian array (`fixed`, one numpy
+dtype per value) or offsets plus data (`var`, Arrow's binary layout). What a Python value
+becomes there and back is in encode.py and decode.py; how a chunk is stored in a file is
+arrowtypes.py. This module only names the types and their properties, so the reader, the
+writer and the CLI agree on one table.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ _TYPES = [
     ColumnType("float32", True, "<f4", True, "a float (or int)"),
     ColumnType("float64", True, "<f8", True, "a float (or int)"),
     ColumnType("number", False, None, True, "an int (any size) or a float"),
-    ColumnType("complex32", True, "<f2", False, "a complex (or float, int)"),  # 2 per value
-    ColumnType("complex64", True, "<c8", False, "a complex (or float, int)"),
+    # as the Accelerator: complex32 is two float32, complex64 two float64
+    ColumnType("complex32", True, "<c8", False, "a complex (or float, int)"),
+    ColumnType("complex64", True, "<c16", False, "a complex (or float, int)"),
     ColumnType("bool", True, "|b1", True, "a bool"),
     ColumnType("date", True, "<i4", True, "a datetime.date (not a datetime)"),
     ColumnType("time", True, "<i8", True, "a naive datetime.time"),
@@ -58,11 +59,6 @@ def column_type(name: str) -> ColumnType:
     except (KeyError, TypeError):
         raise DatasetUsageError(
             f"unknown column type {name!r} (types: {', '.join(TYPE_NAMES)})") from None
-
-
-def values_per_row(ctype: ColumnType) -> int:
-    """complex32 keeps two float16 per value; everything else one storage item."""
-    return 2 if ctype.name == "complex32" else 1
 
 
 class DatasetError(AccelError):

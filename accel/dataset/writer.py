@@ -1,8 +1,8 @@
-"""DatasetWriter: rows in, column files out, meta.json when the job has finished.
+"""DatasetWriter: rows in, slice files out, meta.json when the job has finished.
 
 Speed comes from doing almost nothing per row: `dw.write` is a function generated for the
 writer's columns whose body is one list.append per column; every FLUSH_ROWS rows the lists
-are converted in bulk (encode.py) and appended to the slice's files (format.Appender).
+are converted in bulk (encode.py) and handed to the slice's file (storage.py).
 
 Who writes which slice:
   - a writer made in prepare is written by the analysis slices, each its own slice (the
@@ -29,6 +29,7 @@ import numpy as np
 from accel import layout
 from accel.atomic import write_bytes
 from accel.dataset import format as fmt
+from accel.dataset import storage
 from accel.dataset.chunk import Chunk
 from accel.dataset.encode import BadValue, encode
 from accel.dataset.hashing import slices_of
@@ -70,36 +71,39 @@ def check_name(name: Any) -> str:
 
 
 class SliceState:
-    """What has been written to one slice: its files (appenders) and per-column min/max."""
+    """What has been written to one slice: its file, per-column min/max, and the rows of
+    datetime and time columns whose value has fold=1."""
 
     def __init__(self, ds_dir: Path, sliceno: int, columns: list[tuple[str, ColumnType, bool]],
-                 files: list[str]):
+                 compression: str | None, schema_meta: dict):
         self.sliceno = sliceno
-        self.appenders = [fmt.Appender(ds_dir, fmt.slice_files(f, sliceno, ct, ns))
-                          for (_, ct, ns), f in zip(columns, files, strict=True)]
+        self.file = storage.slice_writer(ds_dir, sliceno, columns, compression, schema_meta) \
+            if columns else None
         self.minmax: list[Any] = [None] * len(columns)
+        self.fold: dict[int, list[int]] = {}
         self.lines = 0
         self.mine = 0  # rows appended by this process (analysis slices report those)
+        self.summary: dict | None = None
 
     def append(self, chunks: list[Chunk]) -> None:
-        for i, (app, chunk) in enumerate(zip(self.appenders, chunks, strict=True)):
-            app.append(chunk)
+        for i, chunk in enumerate(chunks):
             self.minmax[i] = merge_minmax(self.minmax[i], chunk_minmax(chunk))
+            if chunk.fold is not None:
+                rows = np.flatnonzero(chunk.fold) + self.lines
+                self.fold.setdefault(i, []).extend(rows.tolist())
+        if self.file is not None:
+            self.file.append(chunks)
         n = chunks[0].n if chunks else 0
         self.lines += n
         self.mine += n
 
     def close(self) -> dict:
-        sizes: dict[str, int] = {}
-        crcs: dict[str, int] = {}
-        offsets: dict[str, int] = {}
-        for app in self.appenders:
-            app.close()
-            sizes.update(app.sizes)
-            crcs.update(app.crcs)
-            offsets.update(app.offsets())
-        return {"lines": self.lines, "sizes": sizes, "crcs": crcs, "offsets": offsets,
-                "minmax": self.minmax}
+        """Finish the slice's file (once): what meta.json says of this slice."""
+        if self.summary is None:
+            entry = self.file.close() if self.file is not None else None
+            self.summary = {"lines": self.lines, "file": entry, "minmax": self.minmax,
+                            "fold": self.fold}
+        return self.summary
 
 
 class DatasetWriter:
@@ -107,7 +111,7 @@ class DatasetWriter:
 
     def __init__(self, job: Any, name: str = "default", columns: dict | None = None,
                  hashlabel: str | None = None, previous: Any = None, parent: Any = None,
-                 caption: str | None = None):
+                 caption: str | None = None, compression: Any = "default"):
         from accel.dataset.reader import Dataset
 
         self.job = job
@@ -117,6 +121,9 @@ class DatasetWriter:
         if key in _writers:
             raise DatasetUsageError(f"job {job} already has a datasetwriter named {name!r}")
         self.slices = int(job.params.slices)
+        if compression == "default":
+            compression = job.params.get("dataset_compression", storage.DEFAULT_COMPRESSION)
+        self.compression = storage.check_compression(compression)
         self.caption = caption or ""
         self.previous = self._previous(previous) if previous else None
         self.parent = Dataset(parent) if parent else None
@@ -194,7 +201,6 @@ class DatasetWriter:
                                     f" is not a column (columns: {', '.join(self._columns)})")
         self._frozen = True
         self._spec = [(n, ct, ns) for n, (ct, ns) in self._columns.items()]
-        self._files = [f"c{i}" for i in range(len(self._spec))]
         self._hash_index = next((i for i, (n, _, _) in enumerate(self._spec)
                                  if n == self.hashlabel), None)
         self._lists, write, write_dict, write_list = self._compile(self._flush, self._bad_count)
@@ -390,7 +396,10 @@ class DatasetWriter:
     def _state(self, sliceno: int) -> SliceState:
         st = self._states.get(sliceno)
         if st is None:
-            st = self._states[sliceno] = SliceState(self.dir, sliceno, self._spec, self._files)
+            st = self._states[sliceno] = SliceState(
+                self.dir, sliceno, self._spec, self.compression,
+                {"accel.dataset": f"{self.job}/{self.name}", "accel.slice": sliceno,
+                 "accel.format": fmt.FORMAT})
         return st
 
     def _take_lists(self, lists: list[list]) -> list[list]:
@@ -465,6 +474,11 @@ class DatasetWriter:
     def discard(self) -> None:
         """Drop this writer and what it wrote: the job will have no such dataset."""
         _writers.pop((str(self.job_path), self.name), None)
+        for st in self._states.values():
+            try:
+                st.close()
+            except Exception:
+                pass  # its files are removed next, whatever state they were in
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- the end -------------------------------------------------------------------------
@@ -508,33 +522,30 @@ class DatasetWriter:
                 f"{self.parent}'s {list(self.parent.lines)}: a child needs the same rows")
         if self.parent is not None and not self._spec:
             lines = list(self.parent.lines)
-        sizes: dict[str, int] = {}
-        crcs: dict[str, int] = {}
-        offsets: dict[str, int] = {}
-        for p in per_slice:
-            sizes.update(p["sizes"])
-            crcs.update(p["crcs"])
-            offsets.update(p["offsets"])
         columns = {}
         minmax = {}
+        fold: dict[str, list[list[int]]] = {}
         from accel.dataset.decode import scalar
 
         for i, (name, ct, ns) in enumerate(self._spec):
-            columns[name] = {"type": ct.name, "none_support": ns, "file": self._files[i]}
+            columns[name] = {"type": ct.name, "none_support": ns}
             mm = None
             for p in per_slice:
                 mm = merge_minmax(mm, p["minmax"][i])
             if ct.ordered:
                 minmax[name] = json_encode([scalar(ct, mm[0]), scalar(ct, mm[1])]) \
                     if mm else [None, None]
+            if any(i in p["fold"] for p in per_slice):
+                fold[name] = [p["fold"].get(i, []) for p in per_slice]
         return {
             "format": fmt.FORMAT, "job": str(self.job), "name": self.name,
             "columns": columns, "lines": lines, "slices": self.slices,
             "hashlabel": self.hashlabel,
             "previous": str(self.previous) if self.previous else None,
             "parent": str(self.parent) if self.parent else None,
-            "caption": self.caption, "minmax": minmax, "sizes": sizes, "checksums": crcs,
-            "offsets": offsets,
+            "caption": self.caption, "minmax": minmax, "fold": fold,
+            "compression": self.compression,
+            "files": [p["file"] for p in per_slice] if self._spec else [],
         }
 
 

@@ -29,13 +29,14 @@ import importlib
 import sys
 import types
 
-# What dataset jobs import: accel.dataset brings numpy and pyarrow; bulk is its writer of
-# whole columns (csvimport, dataset_type, sorting); csvimport parses with pyarrow.csv, in
-# a thread pool. Not the standard methods' own helper modules (_dsio, _csvparse): they
+# What dataset jobs import: the reader and writer bring numpy, pyarrow and the Parquet
+# files they store datasets in; bulk is the writer of whole columns (csvimport,
+# dataset_type, sorting); csvimport parses with pyarrow.csv, in a thread pool. Not the standard methods' own helper modules (_dsio, _csvparse): they
 # are part of the methods' source hashes, and a job runs them as they are on disk when it
 # starts, not as they were when the builder imported them.
-MODULES = ("numpy", "pyarrow", "accel.dataset", "accel.dataset.bulk", "pyarrow.csv",
-           "concurrent.futures")
+MODULES = ("numpy", "pyarrow", "pyarrow.parquet", "accel.dataset.reader",
+           "accel.dataset.writer", "accel.dataset.storage", "accel.dataset.bulk",
+           "pyarrow.csv", "concurrent.futures")
 
 # What dataset code names: Job.dataset / datasetwriter, the classes (`from accel import
 # Dataset`), and imports of what datasets are made of (pandas brings numpy and pyarrow).

@@ -52,6 +52,17 @@ def _read_json(path: str | os.PathLike) -> Any:
         return False  # there but unreadable (a running job's setup.json being written)
 
 
+def _read_dataset_meta(ds_dir: Path) -> dict | None:
+    """A dataset's meta.json (any format), or None when it is missing or damaged."""
+    from accel.dataset.format import read_meta
+    from accel.errors import AccelError
+
+    try:
+        return read_meta(ds_dir)
+    except (OSError, AccelError):
+        return None
+
+
 class JobRecord:
     """One job directory, read on demand (each file at most once)."""
 
@@ -225,7 +236,7 @@ class JobRecord:
             except OSError:
                 ds_names = []
         for name in ds_names:
-            meta = _read_json(self.path / "datasets" / name / "meta.json")
+            meta = _read_dataset_meta(self.path / "datasets" / name)
             if isinstance(meta, dict):
                 add(meta.get("previous"), f"dataset {name!r}: previous")
                 add(meta.get("parent"), f"dataset {name!r}: parent")

@@ -1,0 +1,435 @@
+"""The files of a format-3 dataset: one file per slice, holding every column the dataset
+writes (a child dataset's files hold the columns it adds), each a standard file that
+pyarrow, polars or DuckDB open without accel.
+
+    SLICE.parquet   compressed (the default): Parquet, zstd or lz4, a row group per
+                    GROUP_ROWS rows, so reading a slice streams a group at a time in
+                    bounded memory. Integers, dates and times are delta-encoded, floats
+                    byte-stream-split and text length-prefixed before compression: those
+                    shrink where plain zstd cannot.
+    SLICE.arrow     uncompressed: an Arrow IPC file (Feather v2) of one record batch, so
+                    `column()` of a whole slice is the memory-mapped file, not a copy.
+
+Every read is verified. When a slice file is finished it is cut into regions that tile
+it, byte for byte: the parts every read needs (Parquet: its magic and footer; Arrow: the
+schema, the batch's metadata and the footer) and one region per column per row group.
+meta.json keeps the xxh3-64 of each region (meta.json itself is checksummed, format.py).
+A reader checks the file's size and the shared regions when it opens a file, and a
+column's region before it reads it, the first time this process reads that region: so a
+damaged byte anywhere is found before pyarrow parses it, reading one column hashes only
+that column's bytes, and at ~20 GB/s the hash costs a few percent of a read.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+
+from accel.dataset import arrowtypes
+from accel.dataset.chunk import Chunk
+from accel.dataset.types import ColumnType, DatasetDamaged, DatasetUsageError
+
+GROUP_ROWS = 1 << 16          # rows per Parquet row group
+GROUP_BYTES = 32 << 20        # ... or fewer, once the group holds this much
+COMPRESSIONS = ("zstd", "lz4", None)
+DEFAULT_COMPRESSION = "zstd"
+_ENCODING = {
+    "int32": "DELTA_BINARY_PACKED", "int64": "DELTA_BINARY_PACKED",
+    "date": "DELTA_BINARY_PACKED", "time": "DELTA_BINARY_PACKED",
+    "datetime": "DELTA_BINARY_PACKED", "float32": "BYTE_STREAM_SPLIT",
+    "float64": "BYTE_STREAM_SPLIT", "ascii": "DELTA_LENGTH_BYTE_ARRAY",
+    "unicode": "DELTA_LENGTH_BYTE_ARRAY", "json": "DELTA_LENGTH_BYTE_ARRAY",
+    "bytes": "DELTA_LENGTH_BYTE_ARRAY", "pickle": "DELTA_LENGTH_BYTE_ARRAY",
+}
+_CHILD_ENCODING = {"complex32": ("BYTE_STREAM_SPLIT",) * 2,
+                   "complex64": ("BYTE_STREAM_SPLIT",) * 2,
+                   "number": ("DELTA_BINARY_PACKED", "BYTE_STREAM_SPLIT",
+                              "DELTA_LENGTH_BYTE_ARRAY")}
+
+Columns = list[tuple[str, ColumnType, bool]]
+
+
+def check_compression(value: Any) -> str | None:
+    """'zstd', 'lz4', or None for uncompressed ('none' and False mean None too)."""
+    if value in (None, False, "none"):
+        return None
+    if value in COMPRESSIONS:
+        return value
+    raise DatasetUsageError(f"compression {value!r}: use 'zstd' (the default), 'lz4', or None "
+                            "(uncompressed: column() maps the files without a copy)")
+
+
+def file_name(sliceno: int, compression: str | None) -> str:
+    return f"{sliceno:04d}.{'arrow' if compression is None else 'parquet'}"
+
+
+def _hash(view: Any) -> str:
+    return xxhash.xxh3_64_hexdigest(view)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def slice_writer(ds_dir: Path, sliceno: int, columns: Columns, compression: str | None,
+                 schema_meta: dict) -> ParquetSlice | ArrowSlice:
+    cls = ArrowSlice if compression is None else ParquetSlice
+    return cls(ds_dir, sliceno, columns, compression, schema_meta)
+
+
+class ParquetSlice:
+    """Appends chunks to one slice's Parquet file, a row group every GROUP_ROWS rows."""
+
+    def __init__(self, ds_dir: Path, sliceno: int, columns: Columns, compression: str | None,
+                 schema_meta: dict):
+        self.path = ds_dir / file_name(sliceno, compression)
+        self.columns = columns
+        self.compression = compression
+        self.schema = arrowtypes.schema_of(
+            [arrowtypes.arrow_field(n, ct, ns) for n, ct, ns in columns], schema_meta)
+        self._pending: list[list[pa.Array]] = []
+        self._rows = 0
+        self._bytes = 0
+        self._writer: Any = None
+        self.groups: list[int] = []
+
+    def _open(self) -> Any:
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(
+                self.path, self.schema, compression=self.compression,
+                compression_level=1 if self.compression == "zstd" else None,
+                use_dictionary=False, write_statistics=False,
+                column_encoding=self._encodings(), store_schema=True)
+        return self._writer
+
+    def _encodings(self) -> dict[str, str]:
+        out = {}
+        for name, ct, _ in self.columns:
+            if "." in name:
+                continue  # a dotted name is not a column path Parquet can address
+            if ct.name in _ENCODING:
+                out[name] = _ENCODING[ct.name]
+            for child, enc in zip(arrowtypes.arrow_type(ct.name) if ct.name in _CHILD_ENCODING
+                                  else (), _CHILD_ENCODING.get(ct.name, ()), strict=False):
+                out[f"{name}.{child.name}"] = enc
+        return out
+
+    def append(self, chunks: list[Chunk]) -> None:
+        if not chunks or not chunks[0].n:
+            return
+        arrays = [arrowtypes.to_arrow(c) for c in chunks]
+        self._pending.append(arrays)
+        self._rows += chunks[0].n
+        self._bytes += sum(a.nbytes for a in arrays)
+        if self._rows >= GROUP_ROWS or self._bytes >= GROUP_BYTES:
+            self._write(final=False)
+
+    def _write(self, final: bool) -> None:
+        """Write the pending rows as row groups of GROUP_ROWS; keep a short tail for later
+        unless this is the end or the pending rows are many bytes already."""
+        if not self._pending:
+            return
+        table = pa.Table.from_arrays(
+            [pa.chunked_array([p[j] for p in self._pending], f.type)
+             for j, f in enumerate(self.schema)], schema=self.schema)
+        rows = table.num_rows
+        cut = rows if final or self._bytes >= GROUP_BYTES else rows // GROUP_ROWS * GROUP_ROWS
+        writer = self._open()
+        for start in range(0, cut, GROUP_ROWS):
+            part = table.slice(start, min(GROUP_ROWS, cut - start))
+            writer.write_table(part, row_group_size=part.num_rows)
+            self.groups.append(part.num_rows)
+        rest = table.slice(cut)
+        self._pending = [[c.combine_chunks() for c in rest.columns]] if rest.num_rows else []
+        self._rows = rest.num_rows
+        self._bytes = rest.nbytes if rest.num_rows else 0
+
+    def close(self) -> dict:
+        """Finish the file and describe it for meta.json."""
+        import pyarrow.parquet as pq
+
+        self._write(final=True)
+        self._open().close()
+        size = self.path.stat().st_size
+        md = pq.read_metadata(self.path)
+        leaves = _leaf_counts(self.schema)
+        spans: list[list[tuple[int, int]]] = []
+        for g in range(md.num_row_groups):
+            rg = md.row_group(g)
+            k = 0
+            per_field = []
+            for count in leaves:
+                starts, ends = [], []
+                for leaf in range(k, k + count):
+                    cc = rg.column(leaf)
+                    start = cc.dictionary_page_offset if cc.has_dictionary_page \
+                        else cc.data_page_offset
+                    starts.append(start)
+                    ends.append(start + cc.total_compressed_size)
+                k += count
+                per_field.append((min(starts), max(ends)))
+            spans.append(per_field)
+        return describe(self.path, size, self.groups, spans)
+
+
+def _leaf_counts(schema: pa.Schema) -> list[int]:
+    return [f.type.num_fields if pa.types.is_struct(f.type) else 1 for f in schema]
+
+
+class ArrowSlice:
+    """Collects one slice's columns as plain files (beside the dataset, removed after),
+    then writes them as one Arrow IPC record batch when the slice is done."""
+
+    def __init__(self, ds_dir: Path, sliceno: int, columns: Columns, compression: str | None,
+                 schema_meta: dict):
+        self.path = ds_dir / file_name(sliceno, None)
+        self.columns = columns
+        self.schema = arrowtypes.schema_of(
+            [arrowtypes.arrow_field(n, ct, ns) for n, ct, ns in columns], schema_meta)
+        self.raw = ds_dir / f".raw-{sliceno}"
+        self._appenders: list[Appender] | None = None
+        self.rows = 0
+
+    def append(self, chunks: list[Chunk]) -> None:
+        if not chunks or not chunks[0].n:
+            return
+        if self._appenders is None:
+            self.raw.mkdir(exist_ok=True)
+            self._appenders = [Appender(self.raw / f"c{j}", ct)
+                               for j, (_, ct, _) in enumerate(self.columns)]
+        for app, chunk in zip(self._appenders, chunks, strict=True):
+            app.append(chunk)
+        self.rows += chunks[0].n
+
+    def close(self) -> dict:
+        with pa.OSFile(str(self.path), "wb") as sink, pa.ipc.new_file(sink, self.schema) as w:
+            if self.rows:
+                assert self._appenders is not None
+                arrays = [arrowtypes.to_arrow(app.chunk()) for app in self._appenders]
+                w.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        shutil.rmtree(self.raw, ignore_errors=True)
+        size = self.path.stat().st_size
+        return describe(self.path, size, [self.rows] if self.rows else [],
+                        [_batch_spans(self.path, size)] if self.rows else [])
+
+
+def _batch_spans(path: Path, size: int) -> list[tuple[int, int]]:
+    """Where each column's buffers lie in the file's one record batch, found from the
+    addresses of the arrays pyarrow maps (zero-copy) from it: (start, end) per column,
+    or [] when that cannot be told (then the whole file is one region)."""
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ)
+    buf = pa.py_buffer(mm)
+    base = buf.address
+    batch = pa.ipc.open_file(buf).get_batch(0)
+    spans = []
+    for col in batch.columns:
+        places = [(b.address - base, b.address - base + b.size)
+                  for b in col.buffers() if b is not None and b.size]
+        if not places or min(p[0] for p in places) < 0 or max(p[1] for p in places) > size:
+            return []
+        spans.append((min(p[0] for p in places), max(p[1] for p in places)))
+    del batch, buf
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+        return []
+    return spans
+
+
+def describe(path: Path, size: int, groups: list[int],
+             spans: list[list[tuple[int, int]]]) -> dict:
+    """The file's entry in meta.json: size, rows per group, regions that tile the file
+    (cuts), their xxh3s, which regions every read needs (open), and which region holds
+    each column of each group (columns). `spans` gives, per group, each column's
+    (start, end) in the file; without it (groups but no spans) the whole file is one
+    region that every read checks."""
+    cuts = [0]
+    open_regions: list[int] = []
+    column_regions: list[list[int]] = []
+    if groups and not spans:
+        cuts, open_regions, column_regions = [0, size], [0], [[] for _ in groups]
+    for per_field in spans:
+        row = []
+        for start, end in per_field:
+            if start > cuts[-1]:  # what lies between columns: metadata, padding
+                open_regions.append(len(cuts) - 1)
+                cuts.append(start)
+            elif start < cuts[-1]:
+                raise ValueError(f"{path}: column chunks overlap")
+            row.append(len(cuts) - 1)
+            cuts.append(end)
+        column_regions.append(row)
+    if cuts[-1] < size or len(cuts) == 1:
+        open_regions.append(len(cuts) - 1)
+        cuts.append(size)
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ)
+        view = memoryview(mm)
+        sums = "".join(_hash(view[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
+        view.release()
+        mm.close()
+    return {"name": path.name, "size": size, "rows": groups, "cuts": cuts, "xxh3": sums,
+            "open": open_regions, "columns": column_regions}
+
+
+class Appender:
+    """Appends chunks of one column to plain files (values, or offsets and data, and
+    validity), the uncompressed writer's staging; chunk() maps them back as one chunk."""
+
+    def __init__(self, stem: Path, ctype: ColumnType):
+        self.stem = stem
+        self.ctype = ctype
+        self.n = 0
+        self.data_size = 0
+        self.valid_parts: list[np.ndarray] | None = None
+        self.fold_rows: list[np.ndarray] = []
+
+    def _add(self, suffix: str, data: Any) -> None:
+        buf = memoryview(np.ascontiguousarray(data)).cast("B")
+        if len(buf):
+            with open(f"{self.stem}{suffix}", "ab") as f:
+                f.write(buf)
+
+    def append(self, chunk: Chunk) -> None:
+        if self.ctype.fixed:
+            self._add(".values", chunk.values)
+        else:
+            off = chunk.offsets
+            start, stop = int(off[0]), int(off[-1])
+            if not self.n:
+                self._add(".off", np.zeros(1, np.int64))
+            self._add(".off", off[1:].astype(np.int64) - start + self.data_size)
+            self._add(".dat", chunk.data[start:stop])
+            self.data_size += stop - start
+        if chunk.valid is not None and self.valid_parts is None:
+            self.valid_parts = [np.ones(self.n, bool)]
+        if self.valid_parts is not None:
+            self.valid_parts.append(np.ones(chunk.n, bool) if chunk.valid is None
+                                    else chunk.valid)
+        self.n += chunk.n
+
+    def _map(self, suffix: str, dtype: str) -> np.ndarray:
+        path = f"{self.stem}{suffix}"
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        if not size:
+            return np.zeros(0, dtype)
+        with open(path, "rb") as f:
+            return np.frombuffer(mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ), dtype)
+
+    def chunk(self) -> Chunk:
+        valid = np.concatenate(self.valid_parts) if self.valid_parts else None
+        if self.ctype.fixed:
+            return Chunk(self.ctype, self.n, values=self._map(".values", self.ctype.storage),
+                         valid=valid)
+        return Chunk(self.ctype, self.n, offsets=self._map(".off", "<i8"),
+                     data=self._map(".dat", "u1"), valid=valid)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_verified: set[tuple] = set()  # (dev, inode, size, mtime, region) checked in this process
+
+
+class SliceFile:
+    """One slice file, opened for reading: its size checked, its shared regions verified;
+    read() verifies a column's region the first time this process reads it."""
+
+    def __init__(self, ds_dir: Path, entry: dict, what: str):
+        self.entry = entry
+        self.what = what
+        self.path = ds_dir / entry["name"]
+        self.label = f"{what}: file {self.path}"
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise DatasetDamaged(f"{self.label} is missing") from None
+        try:
+            st = os.fstat(fd)
+            if st.st_size != entry["size"]:
+                how = "truncated" if st.st_size < entry["size"] else "longer than written"
+                raise DatasetDamaged(f"{self.label} is {st.st_size} bytes, expected "
+                                     f"{entry['size']} ({how}: the dataset is damaged)")
+            self.mm = mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ)
+        finally:
+            os.close(fd)
+        self.key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        self.view = memoryview(self.mm)
+        self.cuts = entry["cuts"]
+        self.sums = entry["xxh3"]
+        if len(self.sums) != 16 * (len(self.cuts) - 1) or self.cuts[-1] != entry["size"]:
+            raise DatasetDamaged(f"{self.label}: meta.json describes it inconsistently")
+        for region in entry["open"]:
+            self.check(region)
+        self._reader: Any = None
+
+    @property
+    def groups(self) -> list[int]:
+        return self.entry["rows"]
+
+    def check(self, region: int) -> None:
+        key = (*self.key, region)
+        if key in _verified:
+            return
+        a, b = self.cuts[region], self.cuts[region + 1]
+        if _hash(self.view[a:b]) != self.sums[16 * region:16 * region + 16]:
+            raise DatasetDamaged(f"{self.label}: bytes {a}..{b} do not match their checksum "
+                                 "(the dataset is damaged)")
+        _verified.add(key)
+
+    def check_all(self) -> None:
+        """Every region, checked now (ax ds --verify)."""
+        for region in range(len(self.cuts) - 1):
+            a, b = self.cuts[region], self.cuts[region + 1]
+            if _hash(self.view[a:b]) != self.sums[16 * region:16 * region + 16]:
+                raise DatasetDamaged(f"{self.label}: bytes {a}..{b} do not match their "
+                                     "checksum (the dataset is damaged)")
+
+    def read(self, group: int, fields: list[int]) -> list[pa.Array]:
+        """The arrays of `fields` (column positions in the file) in row group `group`."""
+        regions = self.entry["columns"][group]
+        for j in fields:
+            if regions:
+                self.check(regions[j])
+        try:
+            arrays = self._read(group, fields)
+        except (pa.ArrowException, OSError, ValueError, IndexError) as e:
+            raise DatasetDamaged(f"{self.label} cannot be read ({e})") from None
+        rows = self.groups[group]
+        if any(len(a) != rows for a in arrays):
+            raise DatasetDamaged(f"{self.label}: row group {group} does not hold the {rows} "
+                                 "rows meta.json says")
+        return arrays
+
+    def _read(self, group: int, fields: list[int]) -> list[pa.Array]:
+        if self.path.suffix == ".arrow":
+            if self._reader is None:
+                self._reader = pa.ipc.open_file(pa.py_buffer(self.mm)).get_batch(0)
+            return [self._reader.column(j) for j in fields]
+        import pyarrow.parquet as pq
+
+        if self._reader is None:
+            pf = pq.ParquetFile(pa.BufferReader(pa.py_buffer(self.mm)))
+            leaves = _leaf_counts(pf.schema_arrow)
+            first = np.concatenate([[0], np.cumsum(leaves)]).tolist()
+            self._reader = (pf, first)
+        pf, first = self._reader
+        indices = [k for j in fields for k in range(first[j], first[j + 1])]
+        table = pf.reader.read_row_group(group, column_indices=indices, use_threads=False)
+        return [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in table.columns]
+
+
+def read_groups(ds_dir: Path, entry: dict, fields: list[int], ctypes: list[ColumnType],
+                what: str) -> Iterator[list[Chunk]]:
+    """The chunks of `fields` of one slice file, a row group at a time."""
+    f = SliceFile(ds_dir, entry, what)
+    for g in range(len(f.groups)):
+        arrays = f.read(g, fields)
+        yield [arrowtypes.from_arrow(ct, a, what) for ct, a in zip(ctypes, arrays, strict=True)]

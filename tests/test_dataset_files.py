@@ -1,0 +1,228 @@
+"""Format 3 from outside: the slice files are plain Parquet (compressed) or Arrow IPC
+(uncompressed) files that pyarrow and polars read without accel, holding exactly the
+values accel reads; values Arrow has no type for use the documented representation;
+compression is chosen per dataset or per project; fold survives.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import pickle
+from datetime import datetime, time
+
+import numpy as np
+import pytest
+from conftest import Project, ax_run, write_dataset
+from test_dataset_types import EDGE, same
+
+from accel.dataset import TYPE_NAMES, Dataset, DatasetUsageError
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+pl = pytest.importorskip("polars")
+
+COMPRESSIONS = ["zstd", "lz4", None]
+
+
+def every_type(new_job, compression, none_support=True) -> Dataset:
+    """Every type with its edge values (and None), two slices of different lengths."""
+    cols = {t: (t, none_support) for t in TYPE_NAMES}
+    width = max(len(v) for v in EDGE.values())
+    rows = []
+    for i in range(width + 2):
+        rows.append(tuple(None if none_support and i % 5 == 4 else EDGE[t][i % len(EDGE[t])]
+                          for t in TYPE_NAMES))
+    job = new_job(2)
+    write_dataset(job, cols, [rows, rows[3:]], compression=compression)
+    return job.dataset()
+
+
+def accel_value(typ: str, v):
+    """A value as pyarrow or polars gives it, as the accel value it represents."""
+    if v is None:
+        return None
+    if typ == "json":
+        return json.loads(v)
+    if typ == "pickle":
+        return pickle.loads(v)
+    if typ.startswith("complex"):
+        return complex(v["real"], v["imag"])
+    if typ == "number":
+        if v["int"] is not None:
+            return v["int"]
+        if v["float"] is not None:
+            return v["float"]
+        return int(v["bigint"])
+    return v
+
+
+def assert_same_values(ds: Dataset, columns: dict[str, list], what: str) -> None:
+    for typ in TYPE_NAMES:
+        expected = list(ds.iterate(None, typ))
+        got = [accel_value(typ, v) for v in columns[typ]]
+        assert len(got) == len(expected), (what, typ)
+        for g, e in zip(got, expected, strict=True):
+            assert same(g, e) or (typ == "json" and g == e), (what, typ, g, e)
+
+
+@pytest.mark.parametrize("compression", COMPRESSIONS)
+def test_pyarrow_reads_every_value_without_accel(new_job, compression):
+    ds = every_type(new_job, compression)
+    files = sorted(glob.glob(str(ds.job.path / "datasets" / ds.name / "*")))
+    suffix = ".arrow" if compression is None else ".parquet"
+    assert [p.rsplit("/", 1)[1] for p in files] == ["0000" + suffix, "0001" + suffix, "meta.json"]
+    if compression is None:
+        tables = [pa.ipc.open_file(p).read_all() for p in files[:2]]
+    else:
+        tables = [pq.read_table(p) for p in files[:2]]
+        codecs = {pq.ParquetFile(p).metadata.row_group(0).column(0).compression for p in files[:2]}
+        assert codecs == {"ZSTD" if compression == "zstd" else "LZ4"}  # LZ4: the raw block codec
+    table = pa.concat_tables(tables)
+    assert table.column_names == list(TYPE_NAMES)
+    for field in table.schema:
+        assert field.metadata[b"accel.type"] == field.name.encode()
+    assert_same_values(ds, {t: table.column(t).to_pylist() for t in TYPE_NAMES},
+                       f"pyarrow {compression}")
+
+
+@pytest.mark.parametrize("compression", COMPRESSIONS)
+def test_polars_reads_every_value_without_accel(new_job, compression):
+    ds = every_type(new_job, compression)
+    pattern = str(ds.job.path / "datasets" / ds.name / "*")
+    frame = pl.read_ipc(pattern + ".arrow") if compression is None \
+        else pl.read_parquet(pattern + ".parquet")
+    assert frame.columns == list(TYPE_NAMES)
+    assert_same_values(ds, {t: frame[t].to_list() for t in TYPE_NAMES}, f"polars {compression}")
+
+
+@pytest.mark.parametrize("compression", COMPRESSIONS)
+def test_every_type_round_trips_in_every_kind_of_file(new_job, compression):
+    for none_support in (True, False):
+        ds = every_type(new_job, compression, none_support)
+        assert ds.compression == compression and ds.verify()
+        width = max(len(v) for v in EDGE.values())
+        for typ in TYPE_NAMES:
+            written = [None if none_support and i % 5 == 4 else EDGE[typ][i % len(EDGE[typ])]
+                       for i in range(width + 2)]
+            expected = written + written[3:]
+            if typ == "float32":
+                expected = [None if v is None else float(np.float32(v)) for v in expected]
+            if typ == "complex32":
+                expected = [None if v is None else complex(np.complex64(v)) for v in expected]
+            got = list(ds.iterate(None, typ))
+            for g, e in zip(got, expected, strict=True):
+                assert same(g, e) or (typ == "json" and g == e), (typ, g, e)
+
+
+def test_exact_complex_values_the_issue_named(new_job):
+    job = new_job(1)
+    write_dataset(job, {"c32": "complex32", "c64": "complex64"},
+                  [[(0.1 + 2049j, 0.1 + 16777217j), (1, 1e300 + 1e-300j)]])
+    rows = list(job.dataset().iterate(0))
+    assert rows[0] == (complex(np.complex64(0.1 + 2049j)), 0.1 + 16777217j)
+    assert rows[0][0].imag == 2049.0  # a float16 would have made it 2048
+    assert rows[1] == (1 + 0j, 1e300 + 1e-300j)
+    assert job.dataset().column("c64").dtype == np.complex128
+
+
+@pytest.mark.parametrize("compression", COMPRESSIONS)
+def test_fold_is_kept(new_job, compression):
+    values = [(datetime(2024, 10, 27, 2, 30, fold=f), time(1, 30, fold=1 - f))
+              for f in (0, 1, 1, 0)]
+    job = new_job(2)
+    write_dataset(job, {"dt": ("datetime", True), "t": "time"},
+                  [values, [*values[::-1], (None, time(0))]], compression=compression)
+    ds = job.dataset()
+    for s, expected in enumerate((values, [*values[::-1], (None, time(0))])):
+        got = list(ds.iterate(s))
+        assert got == expected
+        assert [(d.fold if d else None, t.fold) for d, t in got] == \
+               [(d.fold if d else None, t.fold) for d, t in expected]
+    # and through a parent, and when rows are picked by hashlabel
+    assert [d.fold for d in ds.iterate(0, "dt")] == [0, 1, 1, 0]
+    assert sorted(t.fold for t in ds.iterate(0, "t", hashlabel="t")) + \
+        sorted(t.fold for t in ds.iterate(1, "t", hashlabel="t")) == [0, 0, 0, 0, 0, 1, 1, 1, 1]
+
+
+def test_a_slice_streams_in_row_groups(new_job, monkeypatch):
+    from accel.dataset import storage
+
+    monkeypatch.setattr(storage, "GROUP_ROWS", 1000)
+    job = new_job(1)
+    dw = job.datasetwriter(columns={"i": "int64", "s": "unicode"})
+    dw.set_slice(0)
+    for i in range(4500):
+        dw.write(i, str(i))
+    from accel.dataset import writer as writer_module
+
+    writer_module.finish_all(job.path)
+    ds = job.dataset()
+    assert ds.meta["files"][0]["rows"] == [1000, 1000, 1000, 1000, 500]
+    assert pq.ParquetFile(ds.files[0]).metadata.num_row_groups == 5
+    sizes = [c[0].n for c in ds._own_groups([ds.columns["i"]], 0)]
+    assert sizes == [1000, 1000, 1000, 1000, 500]  # a group at a time, not the slice
+    assert list(ds.iterate(0, "i")) == list(range(4500))
+    assert ds.column("s")[4499] == "4499"
+
+
+def test_compression_per_dataset_and_bad_values(new_job):
+    job = new_job(1)
+    for name, comp in (("a", None), ("b", "lz4"), ("c", "none"), ("d", False)):
+        write_dataset(job, {"x": "int64"}, [[(1,)]], name, compression=comp)
+    assert [job.dataset(n).compression for n in "abcd"] == [None, "lz4", None, None]
+    with pytest.raises(DatasetUsageError, match="compression 'gzip': use 'zstd'"):
+        job.datasetwriter("e", compression="gzip")
+
+
+def test_compressed_files_are_much_smaller(new_job):
+    rows = [(i, i * 0.5, f"{i:010d}") for i in range(50_000)]
+    sizes = {}
+    for comp in ("zstd", None):
+        job = new_job(1)
+        write_dataset(job, {"i": "int64", "f": "float64", "s": "unicode"}, [rows],
+                      compression=comp)
+        sizes[comp] = job.dataset().files[0].stat().st_size
+    assert sizes[None] > 30 * 50_000  # 8 + 8 + 10 bytes and 8 of offsets a row
+    assert sizes["zstd"] < 3 * 50_000
+
+
+def test_project_default_compression(tmp_path):
+    project = Project(tmp_path)
+    conf = project.root / "accelerator.conf"
+    conf.write_text(conf.read_text() + "dataset compression: none\n")
+    project.method("mk", """
+        options = dict(compression='default')
+
+        def synthesis(job):
+            kw = {} if options.compression == 'default' else dict(compression=options.compression)
+            dw = job.datasetwriter(columns={"x": "int64"}, **kw)
+            dw.set_slice(0)
+            dw.write(1)
+    """)
+    project.build("""
+        def main(urd):
+            for c in ('default', 'lz4'):
+                ds = urd.build('mk', compression=c).dataset()
+                print('RESULT', c, ds.compression, [p.suffix for p in ds.files])
+    """)
+    p = ax_run(project)
+    assert p.returncode == 0, p.stderr
+    assert "RESULT default None ['.arrow', '.arrow']" in p.stdout
+    assert "RESULT lz4 lz4 ['.parquet', '.parquet']" in p.stdout
+    conf.write_text(conf.read_text().replace("dataset compression: none", "dataset compression: gz"))
+    p = project.ax("run")
+    assert p.returncode == 2
+    assert p.stderr.strip().endswith(
+        "accelerator.conf:7: dataset compression: expected zstd, lz4 or none, got 'gz'")
+
+
+def test_number_representation(new_job):
+    job = new_job(1)
+    write_dataset(job, {"n": ("number", True)}, [[(1,), (2.5,), (None,), (-(10**30),), (math.inf,)]])
+    t = pq.read_table(job.dataset().files[0])
+    assert t.column("n").to_pylist() == [
+        {"int": 1, "float": None, "bigint": None}, {"int": None, "float": 2.5, "bigint": None},
+        None, {"int": None, "float": None, "bigint": str(-(10**30))},
+        {"int": None, "float": math.inf, "bigint": None}]

@@ -157,5 +157,10 @@ def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chu
         return None
     if pa.types.is_timestamp(t) and t.tz is not None:
         return None  # aware datetimes: encode() refuses them, naming the value
+    if name == "time" and t == pa.time64("us"):
+        us = np.frombuffer(arr.buffers()[1], "<i8", len(arr), arr.offset * 8)
+        if us.size and (us.min() < 0 or us.max() >= 86_400_000_000):
+            return None  # encode() names the value
+        return Chunk(ctype, len(arr), values=us)
     a = _numpy_of(arr, pa)
     return None if a is None else _from_numpy(ctype, a)

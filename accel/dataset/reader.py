@@ -448,6 +448,33 @@ class Dataset(str):
         slices = list(range(self.slices)) if sliceno is None else [int(sliceno)]
         return arrow_table(self, names, slices)
 
+    def arrow_schema(self, columns: Any = None):
+        """The pyarrow schema of arrow_batches(columns): the files' Arrow types, each
+        field's metadata naming its accel type."""
+        import pyarrow as pa
+
+        from accel.dataset.arrowtypes import arrow_field
+
+        names = self._names(columns)
+        return pa.schema([arrow_field(n, self.columns[n].ctype, self.columns[n].none_support)
+                          for n in names])
+
+    def arrow_batches(self, columns: Any = None, sliceno: int | None = None):
+        """pyarrow RecordBatches of `columns` of slice `sliceno` (None: every slice, in
+        order), at most a row group at a time: for streaming a dataset of any size out.
+        Every column is of the Arrow type the dataset files hold (number as its struct),
+        with the accel type in its field's metadata, so nothing is rounded."""
+        import pyarrow as pa
+
+        from accel.dataset.arrowtypes import to_arrow
+
+        names = self._names(columns)
+        self._check_slice(sliceno)
+        schema = self.arrow_schema(names)
+        for s in range(self.slices) if sliceno is None else (int(sliceno),):
+            for chunks in self._groups(names, s):
+                yield pa.RecordBatch.from_arrays([to_arrow(c) for c in chunks], schema=schema)
+
     def to_pandas(self, columns: Any = None, sliceno: int | None = None):
         """A pandas DataFrame of `columns` of slice `sliceno` (None: all; needs pandas)."""
         from accel.dataset.arrays import pandas_frame

@@ -1,0 +1,117 @@
+description = r'''
+Dataset (or datasets, or chains) to Parquet.
+
+Writes the columns `labels` (default: every column of the first dataset, in its order) of
+every source dataset, rows in slice order, as one Parquet file FILENAME, or with sliced=True
+one file per slice (FILENAME % sliceno when it has a %, else NAME.SLICENO.parquet). Every
+column is of the Arrow type accel's own dataset files use, with the accel type in the
+field's metadata: complex as struct<real, imag>, json as its JSON text, pickle as its bytes,
+number as struct<int, float, bigint> - nothing is rounded, and parquetimport reads the file
+back as the same dataset. chain_source replaces each source by its chain back to the
+previous job's source, as csvexport does.
+
+compression: zstd (default), lz4, snappy, gzip or none. The result (result.pickle): the
+file names and the rows written.
+'''
+
+options = dict(
+    filename='result.parquet',
+    labels=[str],
+    sliced=False,
+    chain_source=False,
+    compression='zstd',
+)
+
+datasets = (['source'],)
+jobs = ('previous',)
+
+CODECS = ('zstd', 'lz4', 'snappy', 'gzip', 'none')
+GROUP_ROWS = 1 << 17  # rows per row group
+
+
+def _err(msg):
+    from accel.errors import UserError
+
+    return UserError(f"parquetexport: {msg}")
+
+
+def _sources():
+    from . import _dsio
+
+    if not datasets.source:
+        raise _err("no source dataset given")
+    sources = list(datasets.source)
+    if options.chain_source:
+        stops = [None] * len(sources)
+        if jobs.previous:
+            got = jobs.previous.params.datasets.get('source') or []
+            if not isinstance(got, list) or len(got) != len(sources):
+                raise _err(f"previous job {jobs.previous} had other sources than this job")
+            stops = got
+        sources = [d for src, stop in zip(sources, stops, strict=True)
+                   for d in _dsio.dataset_chain(src, stop)]
+    labels = list(options.labels) or list(_dsio.column_info(sources[0]))
+    for d in sources:
+        _dsio.need_columns(d, labels, 'parquetexport')
+        for name in labels:
+            if d.columns[name] != sources[0].columns[name]:
+                raise _err(f"column {name!r} is {d.columns[name]} in {d} but "
+                           f"{sources[0].columns[name]} in {sources[0]}: one file has one type")
+    return sources, labels
+
+
+def _slice_filename(sliceno):
+    if '%' in options.filename:
+        return options.filename % (sliceno,)
+    stem, dot, ext = options.filename.rpartition('.')
+    return f'{stem}.{sliceno}.{ext}' if dot and ext == 'parquet' else f'{options.filename}.{sliceno}'
+
+
+def _write(job, name, sources, labels, slices):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 0
+    schema = sources[0].arrow_schema(labels)
+    with job.open(name, 'wb') as f:
+        writer = pq.ParquetWriter(f, schema, compression=options.compression)
+        pending = []
+
+        def flush():
+            if pending:
+                writer.write_table(pa.Table.from_batches(pending, schema))
+                pending.clear()
+
+        for ds in sources:
+            for sliceno in slices:
+                for batch in ds.arrow_batches(labels, sliceno):
+                    pending.append(batch)
+                    rows += batch.num_rows
+                    if sum(b.num_rows for b in pending) >= GROUP_ROWS:
+                        flush()
+        flush()
+        writer.close()
+    return rows
+
+
+def prepare():
+    if options.compression not in CODECS:
+        raise _err(f"compression {options.compression!r}: one of {', '.join(CODECS)}")
+    _sources()  # mistakes show before any slice runs
+
+
+def analysis(sliceno, job):
+    if not options.sliced:
+        return None
+    sources, labels = _sources()
+    name = _slice_filename(sliceno)
+    return name, _write(job, name, sources, labels, [sliceno])
+
+
+def synthesis(job, slices, analysis_res):
+    if options.sliced:
+        parts = list(analysis_res)
+        return dict(files=[p[0] for p in parts], rows=sum(p[1] for p in parts))
+    sources, labels = _sources()
+    rows = _write(job, options.filename, sources, labels, range(slices))
+    return dict(files=[options.filename], rows=rows)

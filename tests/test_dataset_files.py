@@ -226,3 +226,19 @@ def test_number_representation(new_job):
         {"int": 1, "float": None, "bigint": None}, {"int": None, "float": 2.5, "bigint": None},
         None, {"int": None, "float": None, "bigint": str(-(10**30))},
         {"int": None, "float": math.inf, "bigint": None}]
+
+
+def test_ax_cat_shows_complex_values_exactly(tmp_path):
+    project = Project(tmp_path)
+    project.method("cx", """
+        def synthesis(job):
+            dw = job.datasetwriter(columns={"c32": "complex32", "c64": "complex64"})
+            dw.set_slice(0)
+            dw.write(0.1 + 2049j, 0.1 + 16777217j)
+    """)
+    project.build("def main(urd):\n    urd.build('cx')\n")
+    ax_run(project)
+    text = project.ax("cat", "dev-1", "--format", "csv", check=True).stdout
+    assert text.splitlines() == ["c32,c64", "(0.1+2049j),(0.1+16777217j)"]
+    row = json.loads(project.ax("cat", "dev-1", "--json", check=True).stdout)
+    assert row == {"c32": [0.1, 2049.0], "c64": [0.1, 16777217.0]}

@@ -253,7 +253,6 @@ _TSV_ESC = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 _INTS = {"int32", "int64"}
 _FLOATS = {"float32", "float64"}
-_COMPLEX = {"complex32", "complex64"}
 _WHEN = {"date", "datetime", "time"}
 _TEXT = {"ascii", "unicode"}
 
@@ -328,8 +327,10 @@ def _cell(typ: str, fmt: str) -> Callable[[Any], Any] | None:
             return jfloat
         if typ == "float32":
             return lambda v: jfloat(float(short32(v)))
-        if typ in _COMPLEX:
+        if typ == "complex32":
             return lambda v: f"[{jfloat(float(short32(v.real)))}, {jfloat(float(short32(v.imag)))}]"
+        if typ == "complex64":
+            return lambda v: f"[{jfloat(v.real)}, {jfloat(v.imag)}]"
         if typ in _WHEN:
             return lambda v: f'"{v.isoformat()}"'
         if typ in _TEXT:
@@ -345,8 +346,10 @@ def _cell(typ: str, fmt: str) -> Callable[[Any], Any] | None:
     base: Callable[[Any], Any] | None
     if typ == "float32":
         base = short32
-    elif typ in _COMPLEX:
+    elif typ == "complex32":  # two float32: each part as its shortest float32 text
         base = lambda v: str(c64(v))  # noqa: E731
+    elif typ == "complex64":  # two float64: Python's own exact text
+        base = str
     elif typ in _WHEN:
         base = str if fmt == "text" else (lambda v: v.isoformat())
     elif typ == "bytes":

@@ -340,8 +340,8 @@ def _json_conv(v: bytes):
         raise ValueError(f"not JSON: {e}")
 
 
-_COMPLEX_LIMIT = {"complex32": float(np.finfo(np.float16).max),
-                  "complex64": float(np.finfo(np.float32).max)}
+# complex32 is two float32, complex64 two float64 (as in the Accelerator)
+_COMPLEX_LIMIT = {"complex32": float(np.finfo(np.float32).max), "complex64": math.inf}
 
 
 def _complex_conv(bits: str):

@@ -242,3 +242,39 @@ def test_ax_cat_shows_complex_values_exactly(tmp_path):
     assert text.splitlines() == ["c32,c64", "(0.1+2049j),(0.1+16777217j)"]
     row = json.loads(project.ax("cat", "dev-1", "--json", check=True).stdout)
     assert row == {"c32": [0.1, 2049.0], "c64": [0.1, 16777217.0]}
+
+
+def test_fold_survives_the_standard_methods(tmp_path):
+    project = Project(tmp_path)
+    project.method("folds", """
+        from datetime import datetime
+
+        def synthesis(job):
+            dw = job.datasetwriter(columns={"k": "int64", "dt": "datetime"})
+            for s in range(2):
+                dw.set_slice(s)
+                for i in range(6):
+                    dw.write(10 * s + i, datetime(2024, 10, 27, 2, 30 - i, fold=(i + s) % 2))
+    """)
+    project.build("""
+        def main(urd):
+            src = urd.build('folds')
+            out = {}
+            for name, job in (
+                    ('sort', urd.build('dataset_sort', source=src, sort_columns='dt')),
+                    ('hashpart', urd.build('dataset_hashpart', source=src, hashlabel='k')),
+                    ('concat', urd.build('dataset_concat', source=src, previous=None)),
+                    ('filter', urd.build('dataset_filter_columns', source=src,
+                                         keep_columns=['dt']))):
+                out[name] = sorted((d.replace(fold=0), d.fold) for d in job.dataset().iterate(None, 'dt'))
+            out['src'] = sorted((d.replace(fold=0), d.fold) for d in src.dataset().iterate(None, 'dt'))
+            print('RESULT', repr(out))
+    """)
+    p = ax_run(project)
+    line = next(x for x in p.stdout.splitlines() if x.startswith("RESULT"))
+    import datetime as datetime_module
+
+    out = eval(line[len("RESULT "):], {"datetime": datetime_module})
+    assert sum(f for _, f in out["src"]) == 6
+    for name in ("sort", "hashpart", "concat", "filter"):
+        assert out[name] == out["src"], name

@@ -140,20 +140,35 @@ def dataset_chain(source, stop=None, length: int = -1) -> list:
 
 # --- reading ----------------------------------------------------------------------------------
 
+def _has_fold(ds, name: str) -> bool:
+    """Whether datetime/time column `name` has a value with fold=1 (Arrow cannot carry
+    fold, so such a column moves as Python values)."""
+    return any(ds.meta.get("fold", {}).get(name) or ())
+
+
 def read_cols(ds, sliceno: int, names, info: dict | None = None) -> dict:
     """{name: col} for one slice of `ds`."""
     names = list(names)
     info = info or column_info(ds)
     out = {}
-    arrowable = [n for n in names if info[n].type not in OBJECT_TYPES]
+    arrowable = [n for n in names if info[n].type not in OBJECT_TYPES
+                 and not _has_fold(ds, n)]
     if arrowable:
         table = ds.to_arrow(arrowable, sliceno)
         for n in arrowable:
             out[n] = _as_array(table.column(n), info[n].type)
     for n in names:
         if n not in out:
-            out[n] = from_pylist(list(ds.iterate(sliceno, n)), info[n].type)
+            values = list(ds.iterate(sliceno, n))
+            out[n] = _objects(values) if info[n].type not in OBJECT_TYPES and _has_fold(ds, n) \
+                else from_pylist(values, info[n].type)
     return {n: out[n] for n in names}
+
+
+def _objects(values: list):
+    arr = np().empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
 
 
 def _as_array(col, coltype: str):
@@ -171,9 +186,7 @@ def from_pylist(values: list, coltype: str):
     """A col from Python values."""
     at = arrow_type(coltype)
     if at is None:
-        arr = np().empty(len(values), dtype=object)
-        arr[:] = values
-        return arr
+        return _objects(values)
     return pa().array(values, type=at)
 
 
@@ -235,8 +248,9 @@ def col_filter(col, mask):
 def col_concat(cols: list, coltype: str):
     if not cols:
         return from_pylist([], coltype)
-    if isinstance(cols[0], np().ndarray):
-        return np().concatenate(cols)
+    if any(isinstance(c, np().ndarray) for c in cols):  # mixed: a datetime with fold
+        return np().concatenate([c if isinstance(c, np().ndarray) else _objects(to_pylist(c))
+                                 for c in cols])
     if len(cols) == 1:
         return cols[0]
     return pa().concat_arrays(cols)

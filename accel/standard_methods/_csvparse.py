@@ -6,22 +6,38 @@ lines (wrong number of fields, or a quoted value that does not end on its line),
 skipped lines (comments, empty lines when asked to skip them). pyarrow parses the region in
 one go; the result is checked line for line (rows + bad rows == lines), and a region where
 pyarrow joined lines (a quote left open) is split in halves until the offending lines are
-isolated — so one broken quote never swallows good lines silently.
+isolated — so one broken quote never swallows good lines silently. A region is one pyarrow
+block, so a line of any length (below MAX_BLOCK) parses. pyarrow cannot report a bad line
+that is not UTF-8 (see _InvalidRows): without quotes the fields are then counted with
+numpy; with quotes the halving finds such lines too.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ._csvlines import CR, NL, Dialect, count_lines, split_fields  # noqa: F401
+from ._csvlines import (  # noqa: F401
+    CR,
+    NL,
+    OPEN_QUOTE,
+    Dialect,
+    count_lines,
+    scan_fields,
+    split_fields,
+    wrong_count,
+)
 
 # Fields are binary (int32 offsets: a region is at most a few hundred MB), the layout the
 # dataset stores below 2 GiB per slice: the writer appends the parser's buffers as they are.
 FIELD = pa.binary()
+# pyarrow's block_size is a 32-bit int; a piece is parsed as one block (a line must fit in
+# a block), so no piece, and no line, can be longer than this.
+MAX_BLOCK = 2**31 - 2
 
 
 @dataclass
@@ -143,21 +159,52 @@ class _Failed(Exception):
     pass
 
 
-def _read(buf, d: Dialect) -> tuple[pa.Table, list]:
-    """pyarrow over the whole buffer: (table of kept fields, [(line index, actual fields)])."""
-    invalid: list = []
+class _InvalidRows:
+    """pyarrow's invalid_row_handler: keeps (row number, actual fields), skips the row.
 
-    def handler(row):
-        invalid.append((row.number, row.actual_columns))
+    pyarrow decodes a row's text as UTF-8 before it calls the handler; for a bad line that
+    is not UTF-8 that fails, pyarrow prints "Exception ignored ... UnicodeDecodeError" and
+    the read fails (which _read's callers handle: they find the bad lines another way).
+    _quiet_undecodable keeps that print (once per attempt: thousands) out of the output."""
+
+    def __init__(self) -> None:
+        self.rows: list = []
+
+    def __call__(self, row) -> str:
+        self.rows.append((row.number, row.actual_columns))
         return "skip"
 
+
+def _quiet_undecodable() -> None:
+    """Install (once per process) an unraisable hook that drops the UnicodeDecodeError of an
+    _InvalidRows call, and hands everything else to the hook it replaces."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_csvparse_quiet", False):
+        return
+
+    def hook(unraisable) -> None:
+        if not (isinstance(unraisable.object, _InvalidRows)
+                and issubclass(unraisable.exc_type, UnicodeDecodeError)):
+            previous(unraisable)
+
+    hook._csvparse_quiet = True
+    sys.unraisablehook = hook
+
+
+def _read(buf, d: Dialect) -> tuple[pa.Table, list]:
+    """pyarrow over the whole buffer: (table of kept fields, [(line index, actual fields)])."""
+    if len(buf) > MAX_BLOCK:
+        raise _Failed(f"longer than the {MAX_BLOCK} bytes pyarrow's CSV parser reads at once")
+    _quiet_undecodable()
+    handler = _InvalidRows()
     names = [f"c{i}" for i in range(d.ncols)]
     keep = [names[i] for i in d.keep]
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(buf)),
+            # one block for the whole buffer: a line longer than the block fails to parse
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
-                                           block_size=1 << 24),
+                                           block_size=max(1 << 24, len(buf) + 1)),
             parse_options=pacsv.ParseOptions(
                 delimiter=d.separator, quote_char=d.quote or False, double_quote=True,
                 escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
@@ -173,9 +220,29 @@ def _read(buf, d: Dialect) -> tuple[pa.Table, list]:
                                                      pa.py_buffer(b"")])
             return pa.table({n: empty for n in keep}), []
         raise _Failed(str(e))
+    invalid = handler.rows
     if any(num is None for num, _ in invalid):
         raise _Failed("pyarrow gave no line number")
     return table, [(num - 1, actual) for num, actual in invalid]
+
+
+def _read_unquoted(buf, arr, has_cr, d: Dialect, bounds=None) -> tuple[pa.Table, list]:
+    """_read for a dialect without quoting, where a failed read (a bad line that is not
+    UTF-8, see _InvalidRows) falls back to counting every line's fields with numpy (exact
+    without quotes) and giving pyarrow only the good lines."""
+    try:
+        return _read(buf, d)
+    except _Failed:
+        pass
+    starts, ends = bounds if bounds is not None else line_bounds(arr, has_cr)
+    seps = np.flatnonzero(arr == ord(d.separator))
+    counts = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
+    counts[ends == starts] = d.ncols    # empty lines as pyarrow has them (rows of empties)
+    good = np.flatnonzero(counts == d.ncols)
+    table, invalid = _read(_lines_buffer(arr, starts[good], ends[good]).tobytes(), d)
+    bad = [(int(i), int(counts[i])) for i in np.flatnonzero(counts != d.ncols)]
+    bad += [(int(good[i]), actual) for i, actual in invalid]
+    return table, sorted(bad)
 
 
 # --- a region ----------------------------------------------------------------------------------
@@ -267,7 +334,7 @@ def _parse_region(buf: bytes, d: Dialect, first_lineno: int, need_bounds: bool) 
         # Without quoting pyarrow makes exactly one record (good or bad) of every line,
         # so there is nothing to check and no need to count the lines first.
         try:
-            table, invalid = _read(buf, d)
+            table, invalid = _read_unquoted(buf, arr, has_cr, d)
         except _Failed:
             pass
         else:
@@ -289,11 +356,16 @@ def _parse_checked(buf, arr, has_cr, base: int, d: Dialect, out: Parsed, lineno_
     """Parse buf (lines base.. of the region); split it when pyarrow joined lines."""
     if nlines is None:
         nlines = count_lines(buf)
+    failed = None
     try:
-        table, invalid = _read(buf, d)
+        if d.quote is None:
+            table, invalid = _read_unquoted(buf, arr, has_cr, d, bounds)
+        else:
+            table, invalid = _read(buf, d)
         ok = table.num_rows + len(invalid) == nlines and not _open_at_end(table, d)
-    except _Failed:
+    except _Failed as e:
         ok = False
+        failed = str(e)
     if ok:
         _accept(table, invalid, nlines, base, buf, arr, has_cr, d, out, lineno_of)
         return
@@ -302,8 +374,7 @@ def _parse_checked(buf, arr, has_cr, base: int, d: Dialect, out: Parsed, lineno_
     starts, ends = bounds
     if nlines <= 1:
         line = bytes(arr[starts[0]:ends[0]]) if len(starts) else b""
-        out.bad.append((int(lineno_of(base)), line,
-                        "a quoted value does not end on its line"))
+        out.bad.append((int(lineno_of(base)), line, _one_line_reason(line, d, failed)))
         return
     mid = nlines // 2
     cut = int(starts[mid])
@@ -316,6 +387,18 @@ def _parse_checked(buf, arr, has_cr, base: int, d: Dialect, out: Parsed, lineno_
         else:
             sub_bounds = (starts[mid:] - cut, ends[mid:] - cut)
         _parse_checked(sub, subarr, has_cr, base + first, d, out, lineno_of, sub_bounds)
+
+
+def _one_line_reason(line: bytes, d: Dialect, failed: str | None) -> str:
+    """Why pyarrow would not take this line on its own (failed: its error, if any)."""
+    if len(line) > MAX_BLOCK:
+        return f"the line is {len(line)} bytes, {failed}"
+    fields, open_quote = scan_fields(line, d.separator, d.quote)
+    if open_quote:
+        return OPEN_QUOTE
+    if len(fields) != d.ncols:
+        return wrong_count(d, line, len(fields))
+    return f"pyarrow cannot parse it: {failed}" if failed else OPEN_QUOTE
 
 
 def _open_at_end(table: pa.Table, d: Dialect) -> bool:
@@ -347,7 +430,7 @@ def _accept(table, invalid, nlines, base, buf, arr, has_cr, d: Dialect, out: Par
             if len(fields) == actual and not any(fields[d.ncols:]):
                 fixed_rows.append((i, [fields[k] for k in d.keep]))
                 continue
-        out.bad.append((lineno, line, f"expected {d.ncols} fields, got {actual}"))
+        out.bad.append((lineno, line, wrong_count(d, line, actual)))
     good_idx = np.delete(np.arange(nlines, dtype=np.int64), bad_idx)
     if fixed_rows:
         fixed_idx = np.array([i for i, _ in fixed_rows], dtype=np.int64)

@@ -9,8 +9,12 @@ as they are, text as UTF-8, floats as repr(), dates and times in ISO format, jso
 None is written as none_as: a string, or {label: string} (default 'None'; json: null).
 
 quote_fields: '' for no quoting, or the quote character. With lazy_quotes, only values
-that need it are quoted (they contain the separator or a line break, or start or end with
-a quote); otherwise every value. A quote inside a quoted value is doubled.
+that need it are quoted (they contain the separator, a line break or the line separator, or
+start or end with a quote); otherwise every value. A quote inside a quoted value is doubled.
+Without quoting, a value (or label) that contains the separator, \n, \r or the line
+separator, or starts with ", is an error naming the column, dataset, slice and row (from
+0 in the slice), before the file is written: as it is, its line would not read back as the
+same fields. A quote anywhere else in a value reads back as itself.
 
 Compressed by filename: .gz, .bz2, .xz or .zst (level: compression). chain_source
 replaces each source by its chain back to the previous job's source. sliced writes one file
@@ -130,7 +134,95 @@ def _settings():
                 raise _err(f"option none_as[{k!r}]: expected a string, got {v!r}")
     elif none_as is not None and not isinstance(none_as, str):
         raise _err(f"option none_as: expected a string or {{label: string}}, got {none_as!r}")
+    if not q and options.labelsonfirstline:
+        for label in labels:
+            why = _unsafe_why(label.encode('utf-8'))
+            if why:
+                raise _err(f"label {label!r} {why}; written unquoted, the first line would not"
+                           " read back as the labels (quote_fields='\"' writes it quoted)")
     return DotDict(sources=sources, infos=infos, labels=labels, kind=_kind(options.filename))
+
+
+# --- without quoting: values that would break their line -----------------------------------
+
+def _forbidden():
+    """[(bytes, what)]: what an unquoted value must not contain, as it would end its field or
+    its line early for any reader."""
+    sep = options.separator
+    out = [(sep.encode('utf-8'), f"contains the separator {sep!r}")] if sep else []
+    out += [(b'\n', "contains a line break '\\n'"), (b'\r', "contains a line break '\\r'")]
+    ls = options.line_separator
+    if ls and '\n' not in ls and '\r' not in ls:
+        out.append((ls.encode('utf-8'), f"contains the line separator {ls!r}"))
+    return out
+
+
+def _unsafe_why(value):
+    """Why `value` (bytes) cannot be written unquoted, or None. A leading " is a quote to
+    most readers (Python's csv, pyarrow, spreadsheets): the value would read as quoted."""
+    for pat, what in _forbidden():
+        if pat in value:
+            return what
+    if value[:1] == b'"':
+        return "starts with '\"', which a CSV reader takes as the start of a quoted value"
+    return None
+
+
+def _first_unsafe(arr):
+    """Index of the first value of `arr` (binary or large_binary) that _unsafe_why refuses,
+    or None. numpy on the buffers (a few ms a million values); pyarrow.compute only for
+    patterns longer than one byte."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if not n:
+        return None
+    width = np.int64 if pa.types.is_large_binary(arr.type) else np.int32
+    off = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + n + 1]
+    data = arr.buffers()[2]
+    data = (np.frombuffer(data, dtype=np.uint8) if data is not None
+            else np.zeros(0, np.uint8))[int(off[0]):int(off[-1])]
+    first = []
+    hit = None
+    for pat, _ in _forbidden():
+        if len(pat) == 1:
+            m = data == pat[0]
+            hit = m if hit is None else np.logical_or(hit, m, out=hit)
+        else:
+            rows = pc.match_substring(arr, pat.decode('utf-8'))
+            idx = pc.index(rows, True).as_py()
+            if idx != -1:
+                first.append(idx)
+    if hit is not None:
+        pos = np.flatnonzero(hit)
+        if len(pos):
+            first.append(int(np.searchsorted(off[1:] - off[0], pos[0], side='right')))
+    starts = off[:-1] - off[0]
+    nonempty = np.flatnonzero(off[1:] > off[:-1])
+    quoted = nonempty[data[starts[nonempty]] == ord('"')]
+    if len(quoted):
+        first.append(int(quoted[0]))
+    return min(first) if first else None
+
+
+def _check_unquoted(arr, label, d, sliceno, row0):
+    """Refuse (before it is written) a value that would make its line split wrongly: an
+    unquoted CSV file cannot hold it. row0: the row in the slice of arr's first value."""
+    from . import _dsio
+
+    i = _first_unsafe(arr)
+    if i is None:
+        return
+    value = arr[i].as_py()
+    text = value.decode('utf-8', 'backslashreplace')
+    if len(text) > 60:
+        text = text[:60] + '...'
+    raise _err(f"column {label!r}, dataset {_dsio.ds_name(d)}, slice {sliceno}, row {row0 + i}"
+               f" (counting from 0 in the slice): the value {text!r} {_unsafe_why(value)};"
+               " written unquoted, its line would not read back as the same fields"
+               " (quote_fields='\"' writes it quoted)")
 
 
 def _quoter():
@@ -141,9 +233,10 @@ def _quoter():
     qq = q + q
     starts = '"\'' if q in '"\'' else q
     lazy = options.lazy_quotes and sep
+    line_sep = options.line_separator
 
     def needs(v):
-        return (not lazy or sep in v or '\n' in v or '\r' in v
+        return (not lazy or sep in v or '\n' in v or '\r' in v or (line_sep and line_sep in v)
                 or (v and (v[0] in starts or v[-1] in starts)))
 
     def quote(v):
@@ -166,7 +259,7 @@ def _quote_array(arr, quote_starts):
     if not (options.lazy_quotes and sep):
         return quoted
     need = pc.match_substring(arr, sep)
-    for ch in ('\n', '\r'):
+    for ch in sorted({'\n', '\r', options.line_separator} - {''}):
         need = pc.or_(need, pc.match_substring(arr, ch))
     for ch in quote_starts:
         need = pc.or_(need, pc.or_(pc.starts_with(arr, ch), pc.ends_with(arr, ch)))
@@ -238,6 +331,7 @@ def _write_slice(sliceno, settings, out, compressor):
     from . import _dsio
 
     _, quote_starts = _quoter()
+    unquoted = not options.quote_fields
     sep = pa.scalar(options.separator.encode('utf-8'), pa.large_binary())
     line_sep = pa.scalar(options.line_separator.encode('utf-8'), pa.large_binary())
     empty = None
@@ -251,7 +345,10 @@ def _write_slice(sliceno, settings, out, compressor):
             for label in settings.labels:
                 c = cols[label]
                 c = c[start:start + BLOCK]
-                parts.append(_format(c, info[label], label, quote_starts))
+                part = _format(c, info[label], label, quote_starts)
+                if unquoted:
+                    _check_unquoted(part, label, d, sliceno, start)
+                parts.append(part)
             m = len(parts[0])
             if empty is None or len(empty) != m:
                 empty = pa.Array.from_buffers(pa.large_binary(), m, [

@@ -16,9 +16,12 @@ labels always wins when given.
 
 Lines with the wrong number of fields (or a quoted value that does not end on its line) are
 bad: without allow_bad the job fails naming the first one; with allow_bad they are kept,
-with their line number, in the dataset "bad" (columns lineno, data). Lines skipped by
-skip_lines, comment or skip_empty_lines are kept the same way in the dataset "skipped".
-Nothing is dropped silently. lineno_label adds a column with each row's line number.
+with their line number, in the dataset "bad" (columns lineno, data), and the output says
+so once (how many, why, the first one). With quotes off, when lines have too many fields
+and a field starts with " or ', both suggest quotes=. Bad lines need not be UTF-8. Lines
+skipped by skip_lines, comment or skip_empty_lines are kept the same way in the dataset
+"skipped". Nothing is dropped silently. lineno_label adds a column with each row's line
+number. A line may be up to 2 GiB long.
 
 The result (result.pickle) counts lines: num_lines, lines_per_slice, num_broken_lines,
 broken_lines_per_slice, num_skipped_lines, skipped_lines_per_slice.
@@ -384,6 +387,34 @@ def analysis(sliceno, slices, prepare_res):
     return res
 
 
+def _quotes_hint(bad, dialect):
+    """With quotes off, bad lines with too many fields where a field starts with a quote
+    mean the file is quoted: a hint naming the quotes= to use (or None)."""
+    from . import _csvlines
+
+    if dialect.quote is not None:
+        return None
+    for _, data, _ in bad:
+        q = _csvlines.quote_suggestion(data, dialect.separator, dialect.ncols)
+        if q:
+            return _csvlines.quotes_hint(q)
+    return None
+
+
+def _bad_summary(bad, dialect):
+    """One line for all the bad lines kept (how many, why, the first one, the quotes= the
+    file likely needs), instead of a line, or a traceback, each."""
+    from collections import Counter
+
+    from . import _csvlines
+
+    kinds = Counter(_csvlines.bad_kind(why) for _, _, why in bad)
+    why = ', '.join(k if len(kinds) == 1 else f"{n}: {k}" for k, n in kinds.most_common())
+    hint = _quotes_hint(bad, dialect)
+    return (f"csvimport: {len(bad)} bad line{'s' if len(bad) != 1 else ''} ({why}), kept in"
+            f" dataset 'bad' (first: line {bad[0][0]})" + (f"; {hint}" if hint else ""))
+
+
 def synthesis(job, slices, prepare_res, analysis_res):
     import os
     import shutil
@@ -403,13 +434,17 @@ def synthesis(job, slices, prepare_res, analysis_res):
             r['skipped'] = [(ln + shift, b) for ln, b in r['skipped']]
             offset += r['nlines']
     bad_counts = [len(r['bad']) for r in results]
-    if sum(bad_counts) and not options.allow_bad:
-        first = next(r['bad'][0] for r in results if r['bad'])
-        lineno, data, why = first
+    bad = [b for r in results for b in r['bad']]
+    if bad and not options.allow_bad:
+        lineno, data, why = bad[0]
         text = data[:200].decode('utf-8', 'backslashreplace')
+        hint = _quotes_hint(bad, p.dialect)
         raise _err(f"{p.filename}: line {lineno}: {why}: {text!r}"
-                   f" ({sum(bad_counts)} bad line{'s' if sum(bad_counts) != 1 else ''};"
-                   " allow_bad=True keeps them in the dataset 'bad')")
+                   f" ({len(bad)} bad line{'s' if len(bad) != 1 else ''};"
+                   " allow_bad=True keeps them in the dataset 'bad')"
+                   + (f"; {hint}" if hint and hint not in why else ""))
+    if bad:
+        print(_bad_summary(bad, p.dialect))
     skipped = [list(r['skipped']) for r in results]
     skipped[0][:0] = p.header_skipped
     side = [('bad', [[(ln, b) for ln, b, _ in r['bad']] for r in results], bool(options.allow_bad)),

@@ -8,6 +8,9 @@ re-slicing pick rows out of chunks. One shape for all of them keeps each step ve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import chain
+
 import numpy as np
 
 from accel.dataset.types import ColumnType
@@ -104,6 +107,42 @@ def concat(ctype: ColumnType, chunks: list[Chunk]) -> Chunk:
     np.cumsum(lengths, out=off[1:])
     data = np.concatenate([c.data[int(c.offsets[0]):int(c.offsets[-1])] for c in chunks])
     return Chunk(ctype, n, offsets=off, data=data, valid=valid)
+
+
+def gather(ctype: ColumnType, n: int, chunks: Iterator[Chunk]) -> Chunk:
+    """The rows of `chunks` (n in all) as one chunk, copied into one array as they come, so
+    each chunk's memory can be reused for the next (a fresh process pays for every page it
+    touches first: holding every piece and then concatenating touches twice as many). One
+    chunk is returned as it is; var-width chunks are concatenated."""
+    first = next(chunks, None)
+    if first is None:
+        return Chunk.empty(ctype)
+    if first.n == n:
+        rest = [c for c in chunks if c.n]
+        return concat(ctype, [first, *rest]) if rest else first
+    if not ctype.fixed:
+        return concat(ctype, [first, *chunks])
+    values = np.empty(n, ctype.storage)
+    valid: np.ndarray | None = None
+    fold: np.ndarray | None = None
+    pos = 0
+    for chunk in chain((first,), chunks):
+        end = pos + chunk.n
+        if end > n:
+            raise ValueError(f"more than the {n} rows expected")
+        values[pos:end] = chunk.values
+        if chunk.valid is not None:
+            if valid is None:
+                valid = np.ones(n, bool)
+            valid[pos:end] = chunk.valid
+        if chunk.fold is not None:
+            if fold is None:
+                fold = np.zeros(n, bool)
+            fold[pos:end] = chunk.fold
+        pos = end
+    if pos != n:
+        raise ValueError(f"{pos} rows where {n} were expected")
+    return Chunk(ctype, n, values=values, valid=valid, fold=fold)
 
 
 def var_chunk(ctype: ColumnType, parts: list, valid: np.ndarray | None = None) -> Chunk:

@@ -22,7 +22,7 @@ import numpy as np
 
 from accel.dataset import format as fmt
 from accel.dataset import legacy, storage
-from accel.dataset.chunk import Chunk, concat
+from accel.dataset.chunk import Chunk, gather
 from accel.dataset.decode import iterable
 from accel.dataset.types import (
     ColumnType,
@@ -292,7 +292,11 @@ class Dataset(str):
         """One column of one slice, whole (an uncompressed file's column is its mapping)."""
         col = self.column_info(name)
         owner = col.owner
-        return concat(col.ctype, [g[0] for g in owner._own_groups([col], sliceno)])
+        try:
+            return gather(col.ctype, owner._meta["lines"][sliceno],
+                          (g[0] for g in owner._own_groups([col], sliceno)))
+        except ValueError as e:
+            raise DatasetDamaged(f"{self._what([name], sliceno)}: {e} (damaged?)") from None
 
     def _check_slice(self, sliceno: Any) -> None:
         if sliceno is not None and (not isinstance(sliceno, (int, np.integer))

@@ -7,44 +7,67 @@ its own ``ax`` next to ``sys.executable``.  The project / server handling
 in its own process group, always stopped and removed) is accelerator_side.py's
 ``Project``.
 
-The methods and the build script below use nothing framework specific (no
+The methods and the build scripts below use nothing framework specific (no
 imports from the framework, only the API both share), so bench_datasets.py
-runs the very same source on accel; only the column-sum pass (``ds.column``,
-accel only) is switched on there with an option.
+runs the very same source on accel.  What only accel has (``ds.column``, a
+dataset written with ``compression=None``, ``parquetimport``) is switched on
+there through the environment of the build script, so the Accelerator never
+builds those jobs and never sees the keyword.
 
-One invocation = one run.  In a fresh temp project with 2 slices, the build
-script ``build_dsbench.py``
+One invocation = one run.  In a fresh temp project with 2 slices, the server
+running, ``ax run dsbench`` runs the build script ``build_dsbench.py``, which
+times every ``urd.build`` call it makes with perf_counter (the wall a user
+waits for: job start, the method, job end) and
 
-  1. builds ``dsbench_write``: a datasetwriter made in prepare (columns
+  1. builds ``dsbench_write`` with gen_only=True: only the generation loop of
+     the write below (the same loops, no write call; timed inside analysis,
+     context, subtracted from the write loop's time).  It is the first dataset
+     job of the run, so its wall also holds what a tool does once per ``ax
+     run`` before its first dataset job (accel's builder imports numpy and
+     pyarrow then): that is not part of the write timed next.
+  2. builds ``dsbench_write``: a datasetwriter made in prepare (columns
      a int64, b float64, c unicode), each analysis slice writes ROWS/2 rows
      row by row with ``dw.write(a, b, c)``.  The values come from a table of
-     65536 precomputed pseudo-random rows per slice (random.Random(sliceno);
-     a in [-2**31, 2**31), b a random float, c 10 random ASCII letters or
-     digits: 8 + 8 + 10 = 26 raw bytes a row), walked round and round.  Timed
-     inside analysis with perf_counter: the generation loop alone (the same
-     loops, unpacking the rows, without the write call) and then the write
-     loop; both reported.
-  2. builds ``dsbench_read`` on that dataset: in each analysis slice, timed
-     one after the other, ``for v in ds.iterate(sliceno, 'a')``,
-     ``for t in ds.iterate(sliceno, ('a', 'b', 'c'))``,
-     ``sum(ds.iterate(sliceno, 'a'))`` (also the correctness check against
-     the sums the writer computed) and, on accel only, ``ds.column('a',
-     sliceno).sum()``.
-  3. builds the standard ``csvimport`` of a CSV file (header ``a,b,c``, the
+     65536 precomputed pseudo-random rows per slice (make_rows(sliceno):
+     random.Random(sliceno); a in [-2**31, 2**31), b a random float, c 10
+     random ASCII letters or digits: 8 + 8 + 10 = 26 raw bytes a row), walked
+     round and round; the tables are pickled once per benchmark (--table-dir)
+     and the method loads its slice's (0.03 s; making it is 0.2 s).  The write
+     loop is also timed inside analysis (context).
+  3. builds ``dsbench_read`` on the written dataset once per operation
+     (option what=): ``for v in ds.iterate(sliceno, 'a')`` (iter_a),
+     ``for t in ds.iterate(sliceno, ('a', 'b', 'c'))`` (iter_abc),
+     ``sum(ds.iterate(sliceno, 'a'))`` (sum_iter, checked against the sums the
+     writer computed) and, on accel only, ``ds.column('a', sliceno).sum()``
+     (sum_column, also checked; also on a dataset written with
+     compression=None).  Each is timed by its urd.build wall and inside
+     analysis (context).
+  4. builds ``dsbench_write`` with sequential=True: a = the row number i over
+     the dataset, b = i * 0.5, c = f"{i:010d}" (bytes on disk only), and on
+     accel only the random rows again with compression=None (for sum_column).
+  5. builds the standard ``csvimport`` of a CSV file (header ``a,b,c``, the
      same kind of values; made by the driver, or here with --csv-lines) and
      takes the job's own exectime (post.json) as its time; the build call's
      wall time is kept as context.
-  4. sums the sizes of all files in the write job's directory (dataset and the
-     job's small metadata files) -> bytes on disk per row.
+  6. sums the sizes of all files in the job directories of the random write,
+     the sequential write and the csvimport -> bytes on disk per row / line.
+  7. (accel only) builds ``parquetimport`` of the same values as a Parquet
+     file (made by the driver).
 
-Slices run in parallel, so a rate over slices is  total rows / slowest slice's
-time.  Prints one JSON object on stdout (rates in M rows/s, times in s);
-progress and diagnostics go to stderr.
+Then, timed around the subprocess, ``ax run --quiet csvonly`` (``build_csvonly.py``:
+one ``csvimport`` of the CSV with force_build=True, nothing else) once for the
+CSV and once for the big CSV (--csv-big), as a user runs it with the server
+already up.
+
+Slices run in parallel, so a rate over slices timed inside the method is
+total rows / slowest slice's time.  Prints one JSON object on stdout (rates
+in M rows/s, times in s); progress and diagnostics go to stderr.
 """
 
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 
@@ -84,35 +107,70 @@ WRITE_METHOD_SRC = (
     """\
 description = "dataset benchmark: write rows row by row with dw.write"
 
-options = dict(rows_per_slice=1000, table_rows=65536)
+# table_dir: folder of table-SLICENO.pickle (make_rows(SLICENO) pickled), else made here.
+# sequential: a = the row number, b = a * 0.5, c = f"{a:010d}" instead of the table.
+# gen_only: only the generation loop (no datasetwriter, nothing written).
+# compression: '' writes as the tool does by default (the Accelerator never gets
+# anything else); 'none' passes compression=None to accel's datasetwriter.
+options = dict(rows_per_slice=1000, table_rows=65536, table_dir='', sequential=False,
+               gen_only=False, compression='')
 """
     + GEN_SRC
     + """
 
 def prepare(job):
-    dw = job.datasetwriter()
+    if options.gen_only:
+        return None
+    kw = {}
+    if options.compression:
+        kw['compression'] = None if options.compression == 'none' else options.compression
+    dw = job.datasetwriter(**kw)
     dw.add('a', 'int64')
     dw.add('b', 'float64')
     dw.add('c', 'unicode')
     return dw
 
 
+def table(sliceno):
+    if options.table_dir:
+        import os
+        import pickle
+        with open(os.path.join(options.table_dir, 'table-%d.pickle' % sliceno), 'rb') as fh:
+            return pickle.load(fh)
+    return make_rows(sliceno, options.table_rows)
+
+
 def analysis(sliceno, prepare_res):
     import time
     perf = time.perf_counter
-    rows = make_rows(sliceno, options.table_rows)
-    full, rem = divmod(options.rows_per_slice, len(rows))
-    tail = rows[:rem]
-    expect_sum_a = full * sum(r[0] for r in rows) + sum(r[0] for r in tail)
+    n = options.rows_per_slice
+    res = dict(sliceno=sliceno, rows=n)
 
-    # the generation loop alone (same loops, no write call), to subtract
-    t0 = perf()
-    for _ in range(full):
-        for a, b, c in rows:
+    if options.sequential:
+        first = sliceno * n
+        write = prepare_res.write
+        t0 = perf()
+        for i in range(first, first + n):
+            write(i, i * 0.5, f"{i:010d}")
+        res['write_s'] = perf() - t0
+        res['expect_sum_a'] = (first + first + n - 1) * n // 2
+        return res
+
+    rows = table(sliceno)
+    full, rem = divmod(n, len(rows))
+    tail = rows[:rem]
+    res['expect_sum_a'] = full * sum(r[0] for r in rows) + sum(r[0] for r in tail)
+
+    if options.gen_only:
+        # the generation loop alone (the write loop below without the write call)
+        t0 = perf()
+        for _ in range(full):
+            for a, b, c in rows:
+                pass
+        for a, b, c in tail:
             pass
-    for a, b, c in tail:
-        pass
-    gen_s = perf() - t0
+        res['gen_s'] = perf() - t0
+        return res
 
     write = prepare_res.write
     t0 = perf()
@@ -121,9 +179,8 @@ def analysis(sliceno, prepare_res):
             write(a, b, c)
     for a, b, c in tail:
         write(a, b, c)
-    write_s = perf() - t0
-    return dict(sliceno=sliceno, rows=options.rows_per_slice, gen_s=gen_s,
-                write_s=write_s, expect_sum_a=expect_sum_a)
+    res['write_s'] = perf() - t0
+    return res
 
 
 def synthesis(analysis_res):
@@ -131,37 +188,40 @@ def synthesis(analysis_res):
 """
 )
 
+# What dsbench_read does, by its option what= (one operation per job).
+READS = ("iter_a", "iter_abc", "sum_iter", "sum_column")
+
 READ_METHOD_SRC = """\
-description = "dataset benchmark: iterate one column, three columns as tuples, sums"
+description = "dataset benchmark: one read operation (option what) per job"
 
 datasets = ('source',)
-options = dict(use_column=False)
+# iter_a: for v in ds.iterate(sliceno, 'a')
+# iter_abc: for t in ds.iterate(sliceno, ('a', 'b', 'c'))
+# sum_iter: sum(ds.iterate(sliceno, 'a'))
+# sum_column: ds.column('a', sliceno).sum()  (accel only)
+options = dict(what='iter_a')
 
 
 def analysis(sliceno):
     import time
     perf = time.perf_counter
     ds = datasets.source
-    res = dict(sliceno=sliceno, rows=ds.lines[sliceno])
-
+    what = options.what
+    res = dict(sliceno=sliceno, rows=ds.lines[sliceno], what=what)
     t0 = perf()
-    for v in ds.iterate(sliceno, 'a'):
-        pass
-    res['iter_a_s'] = perf() - t0
-
-    t0 = perf()
-    for t in ds.iterate(sliceno, ('a', 'b', 'c')):
-        pass
-    res['iter_abc_s'] = perf() - t0
-
-    t0 = perf()
-    res['sum_a'] = sum(ds.iterate(sliceno, 'a'))
-    res['sum_iter_s'] = perf() - t0
-
-    if options.use_column:
-        t0 = perf()
-        res['sum_a_column'] = int(ds.column('a', sliceno).sum())
-        res['sum_column_s'] = perf() - t0
+    if what == 'iter_a':
+        for v in ds.iterate(sliceno, 'a'):
+            pass
+    elif what == 'iter_abc':
+        for t in ds.iterate(sliceno, ('a', 'b', 'c')):
+            pass
+    elif what == 'sum_iter':
+        res['sum_a'] = sum(ds.iterate(sliceno, 'a'))
+    elif what == 'sum_column':
+        res['sum_a'] = int(ds.column('a', sliceno).sum())
+    else:
+        raise ValueError('what=%r' % (what,))
+    res['s'] = perf() - t0
     return res
 
 
@@ -192,67 +252,157 @@ def _tree_bytes(path):
     return total
 
 
+def _timed(urd, method, **kw):
+    t0 = time.perf_counter()
+    job = urd.build(method, **kw)
+    return job, time.perf_counter() - t0
+
+
+def _write_stage(urd, out, key, options):
+    # a dsbench_write job: its wall, exectime, lines, bytes on disk and per-slice results
+    try:
+        job, wall = _timed(urd, 'dsbench_write', options=options)
+        got = dict(wall_s=wall, exectime_s=_exectime(job), job=str(job))
+        if not options.get('gen_only'):
+            got['lines'] = list(job.dataset().lines)
+            got['job_bytes'] = _tree_bytes(job.path)
+        got['res'] = job.load()
+        out[key] = got
+        return job
+    except Exception:
+        out['errors'][key] = traceback.format_exc()
+        return None
+
+
+def _read_stage(urd, out, key, source, what):
+    try:
+        job, wall = _timed(urd, 'dsbench_read', options=dict(what=what),
+                           datasets=dict(source=source))
+        out[key] = dict(wall_s=wall, res=job.load())
+    except Exception:
+        out['errors'][key] = traceback.format_exc()
+
+
+def _import_stage(urd, out, key, method, filename):
+    try:
+        job, wall = _timed(urd, method, options=dict(filename=filename))
+        ds = job.dataset()
+        out[key] = dict(wall_s=wall, exectime_s=_exectime(job), job=str(job),
+                        job_bytes=_tree_bytes(job.path), columns=sorted(ds.columns),
+                        types=sorted((n, c.type) for n, c in ds.columns.items()),
+                        lines=sum(ds.lines))
+    except Exception:
+        out['errors'][key] = traceback.format_exc()
+
+
 def main(urd):
-    perf = time.perf_counter
     env = os.environ
     out = dict(errors={})
-    rows_per_slice = int(env['DSBENCH_ROWS_PER_SLICE'])
-    use_column = env.get('DSBENCH_USE_COLUMN') == '1'
+    wopts = dict(rows_per_slice=int(env['DSBENCH_ROWS_PER_SLICE']),
+                 table_dir=env.get('DSBENCH_TABLE_DIR', ''))
+    use_column = env.get('DSBENCH_USE_COLUMN') == '1'           # accel only
+    uncompressed = env.get('DSBENCH_UNCOMPRESSED') == '1'       # accel only
 
-    w = None
-    try:
-        t0 = perf()
-        w = urd.build('dsbench_write', options=dict(rows_per_slice=rows_per_slice))
-        out['write_build_wall_s'] = perf() - t0
-        out['write_exectime_s'] = _exectime(w)
-        out['write_job'] = str(w)
-        out['write_lines'] = list(w.dataset().lines)
-        out['write_job_bytes'] = _tree_bytes(w.path)
-        out['write'] = w.load()  # last: figures are made only when all of these are there
-    except Exception:
-        out['errors']['write'] = traceback.format_exc()
-
+    # The generation loop alone first: the first dataset job of the run also pays for what
+    # a tool does once per `ax run` before its first dataset job (accel's builder imports
+    # numpy and pyarrow then), which is no part of the write timed next.
+    _write_stage(urd, out, 'gen', dict(wopts, gen_only=True))
+    w = _write_stage(urd, out, 'write', wopts)
     if w is not None:
-        try:
-            t0 = perf()
-            r = urd.build('dsbench_read', options=dict(use_column=use_column),
-                          datasets=dict(source=w))
-            out['read_build_wall_s'] = perf() - t0
-            out['read'] = r.load()
-        except Exception:
-            out['errors']['read'] = traceback.format_exc()
+        for what in ('iter_a', 'iter_abc', 'sum_iter') + (('sum_column',) if use_column else ()):
+            _read_stage(urd, out, 'read_' + what, w, what)
+    _write_stage(urd, out, 'seq', dict(rows_per_slice=wopts['rows_per_slice'], sequential=True))
+    if uncompressed:
+        u = _write_stage(urd, out, 'unc', dict(wopts, compression='none'))
+        if u is not None:
+            _read_stage(urd, out, 'read_sum_column_unc', u, 'sum_column')
 
-    csv = env.get('DSBENCH_CSV')
-    if csv:
-        try:
-            t0 = perf()
-            c = urd.build('csvimport', options=dict(filename=csv))
-            out['csv_build_wall_s'] = perf() - t0
-            out['csv_exectime_s'] = _exectime(c)
-            out['csv_columns'] = sorted(c.dataset().columns)
-            out['csv_lines'] = sum(c.dataset().lines)  # last, as 'write' above
-        except Exception:
-            out['errors']['csv'] = traceback.format_exc()
+    if env.get('DSBENCH_CSV'):
+        _import_stage(urd, out, 'csv', 'csvimport', env['DSBENCH_CSV'])
+    if env.get('DSBENCH_PARQUET'):                                # accel only
+        _import_stage(urd, out, 'parquet', 'parquetimport', env['DSBENCH_PARQUET'])
+    if env.get('DSBENCH_PARQUET_BIG'):                            # accel only
+        _import_stage(urd, out, 'parquet_big', 'parquetimport', env['DSBENCH_PARQUET_BIG'])
 
     with open(env['DSBENCH_OUT'], 'w') as fh:
         json.dump(out, fh)
 """
 
+# ``ax run csvonly``: one csvimport of $DSBENCH_CSV, built again every time; the
+# caller times the whole process.  What it writes to $DSBENCH_OUT is for checking.
+CSVONLY_SRC = """\
+import json
+import os
 
-def write_csv(path, lines, table_rows=TABLE_ROWS):
+
+def main(urd):
+    c = urd.build('csvimport', options=dict(filename=os.environ['DSBENCH_CSV']),
+                  force_build=True)
+    t = c.post.exectime
+    with open(os.environ['DSBENCH_OUT'], 'w') as fh:
+        json.dump(dict(job=str(c), lines=sum(c.dataset().lines),
+                       exectime_s=t['total'] if isinstance(t, dict) else t), fh)
+"""
+
+
+def write_tables(folder, tables):
+    """table-SLICENO.pickle in *folder* for each of *tables* (the write method's table_dir)."""
+    os.makedirs(folder, exist_ok=True)
+    for sliceno, rows in enumerate(tables):
+        with open(os.path.join(folder, f"table-{sliceno}.pickle"), "wb") as fh:
+            pickle.dump(rows, fh, protocol=4)
+    return folder
+
+
+def make_tables(table_rows=TABLE_ROWS):
+    return [make_rows(seed, table_rows) for seed in range(SLICES)]  # noqa: F821
+
+
+def csv_row_chunks(lines, tables):
+    """The rows of the benchmark's CSV (and Parquet) file: the tables one after the other,
+    round and round, until *lines* rows.  Yields (table index, number of its rows)."""
+    done = 0
+    while done < lines:
+        for i, rows in enumerate(tables):
+            n = min(len(rows), lines - done)
+            yield i, n
+            done += n
+            if done >= lines:
+                return
+
+
+def write_csv(path, lines, tables=None):
     """A CSV with header a,b,c and *lines* data lines of make_rows values."""
-    tables = [make_rows(seed, table_rows) for seed in range(SLICES)]  # noqa: F821
+    tables = tables or make_tables()
+    texts = ["".join(f"{a},{b!r},{c}\n" for a, b, c in rows) for rows in tables]
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write("a,b,c\n")
-        done = 0
-        while done < lines:
-            for rows in tables:
-                part = rows[: lines - done]
-                fh.write("".join(f"{a},{b!r},{c}\n" for a, b, c in part))
-                done += len(part)
-                if done >= lines:
-                    break
+        for i, n in csv_row_chunks(lines, tables):
+            if n == len(tables[i]):
+                fh.write(texts[i])
+            else:
+                fh.write("".join(f"{a},{b!r},{c}\n" for a, b, c in tables[i][:n]))
     return path
+
+
+def count_lines(path):
+    """Data lines of a CSV with one header line."""
+    n = 0
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(1 << 24)
+            if not block:
+                break
+            n += block.count(b"\n")
+    return n - 1
+
+
+def _rate(rows, seconds):
+    return rows / seconds / 1e6 if seconds else None
+
+
+def _slowest(res, key):
+    return max(d[key] for d in res)
 
 
 def figures(got, rows_per_slice, slices=SLICES):
@@ -260,52 +410,91 @@ def figures(got, rows_per_slice, slices=SLICES):
 
     Raises ValueError when a check fails (wrong row counts or sums)."""
     fig = {"errors": got.get("errors") or {}}
-    write = got.get("write")
-    if write:
-        write = sorted(write, key=lambda d: d["sliceno"])
-        rows = sum(d["rows"] for d in write)
-        if got["write_lines"] != [rows_per_slice] * slices:
-            raise ValueError(
-                f"written dataset has lines {got['write_lines']}, "
-                f"expected {[rows_per_slice] * slices}"
-            )
-        fig["rows"] = rows
-        fig["write_mrows_s"] = rows / max(d["write_s"] for d in write) / 1e6
-        fig["gen_mrows_s"] = rows / max(d["gen_s"] for d in write) / 1e6
-        fig["write_net_mrows_s"] = rows / max(d["write_s"] - d["gen_s"] for d in write) / 1e6
-        fig["write_s_per_slice"] = [d["write_s"] for d in write]
-        fig["gen_s_per_slice"] = [d["gen_s"] for d in write]
-        fig["write_exectime_s"] = got["write_exectime_s"]
-        fig["write_build_wall_s"] = got["write_build_wall_s"]
-        fig["bytes_per_row"] = got["write_job_bytes"] / rows
+    expect_lines = [rows_per_slice] * slices
+    rows = rows_per_slice * slices
+    fig["rows"] = rows
+    expect_sums = {}
+    for key in ("write", "seq", "unc", "gen"):
+        stage = got.get(key)
+        if not stage:
+            continue
+        res = sorted(stage["res"], key=lambda d: d["sliceno"])
+        expect_sums[key] = [d["expect_sum_a"] for d in res]
+        if key != "gen" and stage["lines"] != expect_lines:
+            raise ValueError(f"{key}: dataset has lines {stage['lines']}, expected {expect_lines}")
+        fig[f"{key}_build_wall_s"] = stage["wall_s"]
+        fig[f"{key}_exectime_s"] = stage["exectime_s"]
+        if key == "gen":
+            fig["gen_mrows_s"] = _rate(rows, _slowest(res, "gen_s"))
+            fig["gen_s_per_slice"] = [d["gen_s"] for d in res]
+            continue
+        fig[f"{key}_job_bytes"] = stage["job_bytes"]
+        fig[f"{key}_bytes_per_row"] = stage["job_bytes"] / rows
+        fig[f"{key}_s_per_slice"] = [d["write_s"] for d in res]
+    if "write" in got:
+        res = sorted(got["write"]["res"], key=lambda d: d["sliceno"])
+        fig["write_wall_mrows_s"] = _rate(rows, got["write"]["wall_s"])
+        fig["write_mrows_s"] = _rate(rows, _slowest(res, "write_s"))
+        fig["bytes_per_row"] = fig.pop("write_bytes_per_row")
         fig["raw_bytes_per_row"] = RAW_BYTES_PER_ROW
-        fig["write_job_bytes"] = got["write_job_bytes"]
-        read = got.get("read")
-        if read:
-            read = sorted(read, key=lambda d: d["sliceno"])
-            for w_, r_ in zip(write, read, strict=True):
-                if r_["sum_a"] != w_["expect_sum_a"]:
-                    raise ValueError(
-                        f"slice {r_['sliceno']}: sum(iterate a) = {r_['sum_a']}, "
-                        f"expected {w_['expect_sum_a']}"
-                    )
-                if "sum_a_column" in r_ and r_["sum_a_column"] != w_["expect_sum_a"]:
-                    raise ValueError(
-                        f"slice {r_['sliceno']}: column('a').sum() = "
-                        f"{r_['sum_a_column']}, expected {w_['expect_sum_a']}"
-                    )
-            for key in ("iter_a", "iter_abc", "sum_iter", "sum_column"):
-                if all(f"{key}_s" in d for d in read):
-                    fig[f"{key}_mrows_s"] = rows / max(d[f"{key}_s"] for d in read) / 1e6
-                    fig[f"{key}_s_per_slice"] = [d[f"{key}_s"] for d in read]
-            fig["read_build_wall_s"] = got["read_build_wall_s"]
-    if "csv_lines" in got:
-        fig["csv_lines"] = got["csv_lines"]
-        fig["csv_exectime_s"] = got["csv_exectime_s"]
-        fig["csv_build_wall_s"] = got["csv_build_wall_s"]
-        fig["csv_columns"] = got["csv_columns"]
-        fig["csv_mrows_s"] = got["csv_lines"] / got["csv_exectime_s"] / 1e6
+        if "gen" in got:
+            gen = sorted(got["gen"]["res"], key=lambda d: d["sliceno"])
+            fig["write_net_mrows_s"] = _rate(
+                rows, max(w["write_s"] - g["gen_s"] for w, g in zip(res, gen, strict=True))
+            )
+    if "seq" in got:
+        fig["seq_bytes_per_row"] = fig.pop("seq_bytes_per_row")
+    if "unc" in got:
+        fig["unc_bytes_per_row"] = fig.pop("unc_bytes_per_row")
+
+    for key, read in sorted(got.items()):
+        if not key.startswith("read_"):
+            continue
+        name = key[len("read_"):]
+        source = "unc" if name.endswith("_unc") else "write"
+        res = sorted(read["res"], key=lambda d: d["sliceno"])
+        if [d["rows"] for d in res] != expect_lines:
+            raise ValueError(f"{key}: read {[d['rows'] for d in res]} rows, expected {expect_lines}")
+        if "sum_a" in res[0]:
+            sums = [d["sum_a"] for d in res]
+            if source in expect_sums and sums != expect_sums[source]:
+                raise ValueError(f"{key}: sums per slice {sums}, expected {expect_sums[source]}")
+        fig[f"{name}_wall_mrows_s"] = _rate(rows, read["wall_s"])
+        fig[f"{name}_mrows_s"] = _rate(rows, _slowest(res, "s"))
+        fig[f"{name}_build_wall_s"] = read["wall_s"]
+        fig[f"{name}_s_per_slice"] = [d["s"] for d in res]
+
+    csv = got.get("csv")
+    if csv:
+        fig["csv_lines"] = csv["lines"]
+        fig["csv_exectime_s"] = csv["exectime_s"]
+        fig["csv_build_wall_s"] = csv["wall_s"]
+        fig["csv_columns"] = csv["columns"]
+        fig["csv_mrows_s"] = _rate(csv["lines"], csv["exectime_s"])
+        fig["csv_job_bytes"] = csv["job_bytes"]
+        fig["csv_bytes_per_line"] = csv["job_bytes"] / csv["lines"] if csv["lines"] else None
+    for key in ("parquet", "parquet_big"):
+        pq = got.get(key)
+        if pq:
+            types = [tuple(t) for t in pq["types"]]
+            want = [("a", "int64"), ("b", "float64"), ("c", "unicode")]
+            if types != want:
+                raise ValueError(f"{key}: parquetimport made columns {types}, expected {want}")
+            fig[f"{key}_lines"] = pq["lines"]
+            fig[f"{key}_build_wall_s"] = pq["wall_s"]
+            fig[f"{key}_exectime_s"] = pq["exectime_s"]
+            fig[f"{key}_mrows_s"] = _rate(pq["lines"], pq["wall_s"])
     return fig
+
+
+def csvonly_figures(fig, key, got, wall, expect_lines):
+    """Put the figures of one timed `ax run csvonly` (*got*: what it wrote) into *fig*."""
+    if got["lines"] != expect_lines:
+        raise ValueError(f"{key}: csvimport made {got['lines']} lines, the file has {expect_lines}")
+    fig[f"{key}_lines"] = got["lines"]
+    fig[f"{key}_wall_s"] = wall
+    fig[f"{key}_exectime_s"] = got["exectime_s"]
+    fig[f"{key}_mrows_s"] = _rate(got["lines"], wall)
 
 
 class DsProject(Project):
@@ -313,6 +502,7 @@ class DsProject(Project):
         ("a_dsbench_write.py", WRITE_METHOD_SRC),
         ("a_dsbench_read.py", READ_METHOD_SRC),
         ("build_dsbench.py", BUILD_SRC),
+        ("build_csvonly.py", CSVONLY_SRC),
     )
 
 
@@ -332,15 +522,18 @@ def measure(args):
         csv = args.csv
         if not csv and args.csv_lines:
             csv = write_csv(os.path.join(root, "dsbench.csv"), args.csv_lines)
-        if csv:
-            csv = os.path.abspath(csv)
+        csv = os.path.abspath(csv) if csv else ""
+        table_dir = args.table_dir or write_tables(os.path.join(root, "tables"), make_tables())
         p.init(SLICES)
         p.start_server()
         out_path = os.path.join(root, "build_out.json")
         rows_per_slice = args.rows // SLICES
         env = dict(p.env)
         env.update(
-            DSBENCH_ROWS_PER_SLICE=str(rows_per_slice), DSBENCH_OUT=out_path, DSBENCH_CSV=csv or ""
+            DSBENCH_ROWS_PER_SLICE=str(rows_per_slice),
+            DSBENCH_OUT=out_path,
+            DSBENCH_CSV=csv,
+            DSBENCH_TABLE_DIR=os.path.abspath(table_dir),
         )
         log(f"ax run dsbench: {rows_per_slice * SLICES} rows, csv {csv}")
         t0 = time.perf_counter()
@@ -355,14 +548,22 @@ def measure(args):
                 + f"\n--- server log ---\n{p.server_log()}"
             )
         fig = figures(got, rows_per_slice)
-        if csv and "csv_lines" in fig:
-            with open(csv, "rb") as fh:
-                expect = sum(1 for _ in fh) - 1
-            if fig["csv_lines"] != expect:
-                raise ValueError(f"csvimport made {fig['csv_lines']} lines, the file has {expect}")
-        fig.update(
-            ax_run_wall_s=wall, accelerator_version=_ax_version(), python=sys.version.split()[0]
-        )
+        fig["ax_run_wall_s"] = wall
+        for key, path in (("csvonly", csv), ("csvonly_big", args.csv_big)):
+            if not path:
+                continue
+            path = os.path.abspath(path)
+            expect = count_lines(path)
+            if key == "csvonly" and fig.get("csv_lines") != expect:
+                raise ValueError(f"csvimport made {fig.get('csv_lines')} lines, the file has {expect}")
+            env.update(DSBENCH_CSV=path, DSBENCH_OUT=os.path.join(root, key + ".json"))
+            log(f"ax run --quiet csvonly: {path}")
+            t0 = time.perf_counter()
+            p.ax(["run", "--quiet", "csvonly"], env=env, timeout=args.timeout)
+            csv_wall = time.perf_counter() - t0
+            with open(env["DSBENCH_OUT"]) as fh:
+                csvonly_figures(fig, key, json.load(fh), csv_wall, expect)
+        fig.update(accelerator_version=_ax_version(), python=sys.version.split()[0])
         return fig
 
 
@@ -377,6 +578,10 @@ def main(argv=None):
         type=int,
         default=0,
         help="without --csv: make a CSV of this many lines here (0: no csvimport)",
+    )
+    ap.add_argument("--csv-big", help="a bigger such CSV, only for the timed `ax run csvonly`")
+    ap.add_argument(
+        "--table-dir", help="the write method's tables (write_tables(); default: made here)"
     )
     ap.add_argument("--timeout", type=float, default=3600, help="limit for ax run, s")
     ap.add_argument("--keep", action="store_true", help="keep the temp project (for debugging)")

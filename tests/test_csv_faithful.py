@@ -19,20 +19,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import Project, jobdir, no_traceback, post_of
+from conftest import Project, jobdir, post_of
+from test_standard_methods import WRAP, run
+from test_standard_methods import fails as failing_build
 
 if not hasattr(pytest.importorskip("accel.dataset"), "DatasetWriter"):
     pytest.skip("accel.dataset is not there yet", allow_module_level=True)
-
-WRAP = """\
-import json
-
-{src}
-
-def main(urd):
-    res = build(urd)
-    print("RESULT " + json.dumps({{k: str(v) for k, v in res.items()}}))
-"""
 
 # A dataset of unicode columns with given rows in each slice (options.rows: JSON, one list
 # of rows per slice), so a test can put any value at a known slice and row.
@@ -51,24 +43,12 @@ def synthesis(job):
 """
 
 
-def run(project: Project, src: str) -> dict:
-    """Run a build script whose build(urd) returns {name: job}; {name: job id} back."""
-    project.build(WRAP.format(src=textwrap.dedent(src)))
-    p = project.ax("run")
-    assert p.returncode == 0, f"ax run failed\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    line = next(x for x in p.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
-
-
 def fails(project: Project, src: str) -> tuple[str, str]:
     """Run a build script that must fail cleanly: (the failed job's id, ax run's stderr)."""
-    project.build(WRAP.format(src=textwrap.dedent(src)))
-    p = project.ax("run")
-    assert p.returncode != 0, f"expected a failure\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    assert no_traceback(p), f"a traceback\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    m = re.search(r"job (dev-\d+) \(method '\w+'\) failed", p.stderr)
-    assert m, p.stderr
-    return m.group(1), p.stderr
+    stderr = failing_build(project, src)
+    m = re.search(r"job (dev-\d+) \(method '\w+'\) failed", stderr)
+    assert m, stderr
+    return m.group(1), stderr
 
 
 def write(project: Project, name: str, data: bytes) -> Path:

@@ -221,3 +221,26 @@ def main(urd):
 """)
     p = project.ax("run")
     assert p.returncode != 0 and "compression 'lzo'" in p.stdout + p.stderr
+
+
+def test_export_chain_source_continues_where_the_previous_export_stopped(project):
+    project.method("part", """
+        options = dict(start=0)
+        datasets = ('previous',)
+
+        def synthesis(job):
+            dw = job.datasetwriter(columns={'x': 'int64'}, previous=datasets.previous)
+            dw.set_slice(0)
+            for i in range(options.start, options.start + 3):
+                dw.write(i)
+    """)
+    res = run(project, """
+a = urd.build('part', start=0)
+b = urd.build('part', start=10, previous=a)
+c = urd.build('part', start=20, previous=b)
+e1 = urd.build('parquetexport', source=[b], chain_source=True)
+e2 = urd.build('parquetexport', source=[c], chain_source=True, previous=e1)
+return dict(e1=e1.filename('result.parquet'), e2=e2.filename('result.parquet'))
+""")
+    assert pq.read_table(res["e1"]).column("x").to_pylist() == [0, 1, 2, 10, 11, 12]
+    assert pq.read_table(res["e2"]).column("x").to_pylist() == [20, 21, 22]

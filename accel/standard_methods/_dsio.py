@@ -146,6 +146,27 @@ def _has_fold(ds, name: str) -> bool:
     return any(ds.meta.get("fold", {}).get(name) or ())
 
 
+def export_sources(sources, chain_source: bool, previous, what: str) -> list:
+    """The datasets an export writes: `sources` (a list), or with `chain_source` each one's
+    chain back to where the `previous` job's same source was (that job exported those)."""
+    if not sources:
+        raise UserError(f"{what}: no source dataset given")
+    sources = list(sources)
+    if not chain_source:
+        return sources
+    stops: list = [None] * len(sources)
+    if previous:
+        got = previous.params.datasets.get('source') or []
+        if not isinstance(got, list) or len(got) != len(sources):
+            raise UserError(f"{what}: previous job {previous} had "
+                            f"{len(got) if isinstance(got, list) else 1} sources, this job has "
+                            f"{len(sources)}")
+        from accel.dataset import Dataset
+
+        stops = [Dataset(s) for s in got]
+    return [d for src, stop in zip(sources, stops, strict=True) for d in dataset_chain(src, stop)]
+
+
 def read_cols(ds, sliceno: int, names, info: dict | None = None) -> dict:
     """{name: col} for one slice of `ds`."""
     names = list(names)

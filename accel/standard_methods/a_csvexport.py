@@ -98,25 +98,8 @@ def _settings():
 
     from . import _dsio
 
-    if not datasets.source:
-        raise _err("no source dataset given")
-    sources = list(datasets.source)
-    if options.chain_source:
-        prev_sources = [None] * len(sources)
-        if jobs.previous:
-            got = jobs.previous.params.datasets.get('source') or []
-            if not isinstance(got, list) or len(got) != len(sources):
-                raise _err(f"previous job {jobs.previous} had {len(got) if isinstance(got, list) else 1}"
-                           f" sources, this job has {len(sources)}")
-            from accel.dataset import Dataset
-            from accel.job import Job
-
-            prev_sources = [Dataset(Job(s.split('/')[0]), s.split('/', 1)[1] if '/' in s else 'default')
-                            for s in got]
-        chained = []
-        for src, stop in zip(sources, prev_sources, strict=True):
-            chained.extend(_dsio.dataset_chain(src, stop))
-        sources = chained
+    sources = _dsio.export_sources(datasets.source, options.chain_source, jobs.previous,
+                                   'csvexport')
     infos = [_dsio.column_info(d) for d in sources]
     labels = list(options.labels) if options.labels else list(infos[0]) if infos else []
     for d, _info in zip(sources, infos, strict=True):

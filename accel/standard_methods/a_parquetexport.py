@@ -38,18 +38,8 @@ def _err(msg):
 def _sources():
     from . import _dsio
 
-    if not datasets.source:
-        raise _err("no source dataset given")
-    sources = list(datasets.source)
-    if options.chain_source:
-        stops = [None] * len(sources)
-        if jobs.previous:
-            got = jobs.previous.params.datasets.get('source') or []
-            if not isinstance(got, list) or len(got) != len(sources):
-                raise _err(f"previous job {jobs.previous} had other sources than this job")
-            stops = got
-        sources = [d for src, stop in zip(sources, stops, strict=True)
-                   for d in _dsio.dataset_chain(src, stop)]
+    sources = _dsio.export_sources(datasets.source, options.chain_source, jobs.previous,
+                                   'parquetexport')
     labels = list(options.labels) or list(_dsio.column_info(sources[0]))
     for d in sources:
         _dsio.need_columns(d, labels, 'parquetexport')

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from accel.dataset.chunk import Chunk
-from accel.dataset.encode import EPOCH_DAYS, BadValue, encode
+from accel.dataset.encode import EPOCH_DAYS, BadValue, encode, scatter
 from accel.dataset.types import ColumnType
 
 _INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -42,12 +42,33 @@ def encode_column(ctype: ColumnType, none_support: bool, col: Any) -> Chunk:
         if got is not None:
             return got
         return encode(ctype, none_support, col.to_pylist())
+    if isinstance(col, np.ma.MaskedArray):  # what ds.column() gives for a column with None
+        mask = np.ma.getmaskarray(col)
+        col = np.asarray(col.data)
+        if mask.any():
+            return _masked(ctype, none_support, col, ~mask)
     if isinstance(col, np.ndarray) and col.ndim == 1:
+        if col.dtype.kind == "M" and np.isnat(col).any():  # NaT: None, as pandas means it
+            return _masked(ctype, none_support, col, ~np.isnat(col))
         got = _from_numpy(ctype, col)
         if got is not None:
             return got
         return encode(ctype, none_support, col.tolist())
     return encode(ctype, none_support, list(col))
+
+
+def _masked(ctype: ColumnType, none_support: bool, data: np.ndarray,
+            valid: np.ndarray) -> Chunk:
+    """A column whose rows where `valid` is False are None: the others encoded, spread."""
+    if not none_support:
+        i = int(np.flatnonzero(~valid)[0])
+        raise BadValue(i, None, "None, but the column was not added with none_support=True")
+    where = np.flatnonzero(valid)
+    try:
+        packed = encode_column(ctype, False, data[where])
+    except BadValue as e:
+        raise BadValue(int(where[e.index]), e.value, e.reason) from None
+    return scatter(ctype, len(valid), packed, valid)
 
 
 def _from_numpy(ctype: ColumnType, a: np.ndarray) -> Chunk | None:
@@ -59,10 +80,12 @@ def _from_numpy(ctype: ColumnType, a: np.ndarray) -> Chunk | None:
                 return None  # encode() names the value
         with np.errstate(over="ignore"):
             values = a.astype(ctype.storage, copy=False)
-        if kind in "fc" and values.dtype.itemsize < a.dtype.itemsize:
-            parts, src = values.view(values.real.dtype), a.view(a.real.dtype)
-            if (np.isinf(parts) & np.isfinite(src)).any():
-                return None  # overflowed: encode() names the value
+        if kind in "fc" and values.real.dtype.itemsize < a.real.dtype.itemsize:
+            bad = np.isinf(values.real) & np.isfinite(a.real)
+            if values.dtype.kind == "c":
+                bad |= np.isinf(values.imag) & np.isfinite(a.imag)
+            if bad.any():
+                return None  # overflowed (float32, complex32): encode() names the value
         return Chunk(ctype, len(a), values=np.ascontiguousarray(values))
     if kind == "M" and name in ("date", "datetime"):
         unit = np.datetime_data(a.dtype)[0]
@@ -74,7 +97,7 @@ def _from_numpy(ctype: ColumnType, a: np.ndarray) -> Chunk | None:
             days = a.view(np.int64)
             _in_range(days, _DAY_RANGE, a, "datetime.date")
             return Chunk(ctype, len(a), values=days.astype("<i4"))
-        us = _to_us(a.view(np.int64), unit)
+        us = _to_us(a.view(np.int64), unit, a, "a datetime")
         if us is not None:
             _in_range(us, _US_RANGE, a, "datetime.datetime")
         return None if us is None else Chunk(ctype, len(a), values=us)
@@ -90,7 +113,10 @@ def _in_range(v: np.ndarray, limits: tuple[int, int], a: np.ndarray, what: str) 
         raise BadValue(i, a[i], f"outside the range of {what} (years 1 to 9999)")
 
 
-def _to_us(v: np.ndarray, unit: str) -> np.ndarray | None:
+def _to_us(v: np.ndarray, unit: str, a: Any, what: str) -> np.ndarray | None:
+    """Counts of `unit` as microseconds; BadValue (naming the value of `a`) for one finer
+    than a microsecond, which would be lost; None when the count overflows int64 microseconds
+    (encode() names the value)."""
     if unit in _US_PER:
         per = _US_PER[unit]
         limit = (2**63 - 1) // per
@@ -98,8 +124,10 @@ def _to_us(v: np.ndarray, unit: str) -> np.ndarray | None:
             return None
         return (v * per).astype("<i8")
     if unit == "ns":
-        if (v % 1000).any():
-            return None  # sub-microsecond: encode() refuses it, naming the value
+        finer = np.flatnonzero(v % 1000)
+        if finer.size:
+            i = int(finer[0])
+            raise BadValue(i, a[i], f"has nanoseconds: {what} holds whole microseconds")
         return (v // 1000).astype("<i8")
     return None
 
@@ -153,14 +181,49 @@ def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chu
             return None
         valid = _valid(arr) if arr.null_count else None
         return Chunk(ctype, n, offsets=off, data=data, valid=valid)
-    if arr.null_count:
-        return None
     if pa.types.is_timestamp(t) and t.tz is not None:
         return None  # aware datetimes: encode() refuses them, naming the value
-    if name == "time" and t == pa.time64("us"):
-        us = np.frombuffer(arr.buffers()[1], "<i8", len(arr), arr.offset * 8)
-        if us.size and (us.min() < 0 or us.max() >= 86_400_000_000):
-            return None  # encode() names the value
-        return Chunk(ctype, len(arr), values=us)
+    # times and timestamps never go through to_pylist(), which drops nanoseconds and wraps
+    # times silently
+    if name == "datetime" and pa.types.is_timestamp(t):
+        values = _times(arr, pa)
+        if arr.null_count:
+            return _masked(ctype, none_support, values, _valid(arr))
+        return encode_column(ctype, none_support, values)
+    if name == "time" and pa.types.is_time(t):
+        valid = _valid(arr) if arr.null_count else None
+        if valid is not None and not none_support:
+            raise BadValue(int(np.flatnonzero(~valid)[0]), None,
+                           "None, but the column was not added with none_support=True")
+        return Chunk(ctype, len(arr), values=_times(arr, pa), valid=valid)
+    if arr.null_count:
+        return None
     a = _numpy_of(arr, pa)
     return None if a is None else _from_numpy(ctype, a)
+
+
+_TIME_UNITS = {"s": 1_000_000, "ms": 1000, "us": 1}
+_DAY_US = 86_400_000_000
+
+
+def _times(arr: Any, pa: Any) -> np.ndarray:
+    """An Arrow time or timestamp array's values (nulls as zero) as NumPy: datetime64 for a
+    datetime column, and for a time column int64 microseconds since midnight, checked:
+    BadValue for a time finer than a microsecond or outside the day."""
+    t, n = arr.type, len(arr)
+    raw = np.frombuffer(arr.buffers()[1], f"<i{t.bit_width // 8}", n,
+                        arr.offset * (t.bit_width // 8)).astype(np.int64)
+    if arr.null_count:
+        raw = np.where(_valid(arr), raw, 0)
+    if pa.types.is_timestamp(t):
+        return raw.view(f"datetime64[{t.unit}]")
+    if t.unit == "ns":
+        us = _to_us(raw, "ns", arr, "a time")
+    else:
+        us = raw * _TIME_UNITS[t.unit]
+    outside = np.flatnonzero((us < 0) | (us >= _DAY_US))
+    if outside.size:
+        i = int(outside[0])
+        raise BadValue(i, int(raw[i]), f"{int(raw[i])} {t.unit} is not a time of day "
+                                       "(0 to 24 h)")
+    return us  # type: ignore[return-value]

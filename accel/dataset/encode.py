@@ -209,11 +209,19 @@ _PACK_I = struct.Struct("<cq").pack
 _PACK_F = struct.Struct("<cd").pack
 
 
+# Python turns at most 4,300 digits of an int into text (sys.int_info), and a number is
+# text in the files' bigint field, in min/max and in hashing: a longer int is refused here
+_NUMBER_BITS = 14_000  # ~4,214 digits
+
+
 def _one_number(v: Any) -> bytes:
     if isinstance(v, (int, _NUMPY_INT, np.bool_)):
         v = int(v)
         if -(2**63) <= v < 2**63:
             return _PACK_I(b"i", v)
+        if v.bit_length() > _NUMBER_BITS:
+            raise Reject(f"an int of {v.bit_length():,} bits: a number holds ints of up to "
+                         f"{_NUMBER_BITS:,} bits (~4,200 digits)")
         return b"I" + v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
     if isinstance(v, (float, _NUMPY_FLOAT)):
         return _PACK_F(b"f", float(v))
@@ -425,7 +433,7 @@ def encode(ctype: ColumnType, none_support: bool, values: list) -> Chunk:
         return packed
     valid = np.zeros(n, bool)
     valid[where] = True
-    return _scatter(ctype, n, packed, valid)
+    return scatter(ctype, n, packed, valid)
 
 
 def _one_by_one(ctype: ColumnType, values: list, where: list[int] | None) -> Any:
@@ -453,7 +461,7 @@ def _as_chunk(ctype: ColumnType, n: int, got: Any, valid: np.ndarray | None) -> 
     return Chunk(ctype, n, values=np.ascontiguousarray(got, ctype.storage), valid=valid)
 
 
-def _scatter(ctype: ColumnType, n: int, packed: Chunk, valid: np.ndarray) -> Chunk:
+def scatter(ctype: ColumnType, n: int, packed: Chunk, valid: np.ndarray) -> Chunk:
     """Spread the values of the non-None rows over all n rows (None rows: zero, empty)."""
     if ctype.fixed:
         full = np.zeros(n, ctype.storage)

@@ -112,15 +112,19 @@ class ParquetSlice:
         return self._writer
 
     def _encodings(self) -> dict[str, str]:
+        """{column path: encoding}; a path that names two columns (a column 'c.real' and
+        complex 'c''s real part) gets none: Parquet would give both the same."""
+        names = {name for name, _, _ in self.columns}
         out = {}
         for name, ct, _ in self.columns:
             if "." in name:
                 continue  # a dotted name is not a column path Parquet can address
             if ct.name in _ENCODING:
                 out[name] = _ENCODING[ct.name]
-            for child, enc in zip(arrowtypes.arrow_type(ct.name) if ct.name in _CHILD_ENCODING
-                                  else (), _CHILD_ENCODING.get(ct.name, ()), strict=False):
-                out[f"{name}.{child.name}"] = enc
+            children = arrowtypes.arrow_type(ct.name) if ct.name in _CHILD_ENCODING else ()
+            for child, enc in zip(children, _CHILD_ENCODING.get(ct.name, ()), strict=False):
+                if f"{name}.{child.name}" not in names:
+                    out[f"{name}.{child.name}"] = enc
         return out
 
     def append(self, chunks: list[Chunk]) -> None:

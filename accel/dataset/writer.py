@@ -58,7 +58,10 @@ _MISSING = _Missing()
 
 
 def _short(v: Any) -> str:
-    text = repr(v)
+    try:
+        text = repr(v)
+    except ValueError:  # an int too long for Python to write out
+        return f"<an int of {v.bit_length():,} bits>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -182,6 +185,11 @@ class DatasetWriter:
         if not isinstance(name, str) or not name:
             raise DatasetUsageError(f"datasetwriter {self.name!r}: a column name must be a "
                                     f"non-empty str, not {name!r}")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: column name {name!r} is not "
+                                    f"valid text ({e.reason} at position {e.start})") from None
         if name in self._columns:
             raise DatasetUsageError(f"datasetwriter {self.name!r}: column {name!r} added twice")
         self._columns[name] = (column_type(type), bool(none_support))
@@ -472,7 +480,17 @@ class DatasetWriter:
             self.__dict__.pop(attr, None)
 
     def discard(self) -> None:
-        """Drop this writer and what it wrote: the job will have no such dataset."""
+        """Drop this writer and what it wrote: the job will have no such dataset (in prepare
+        or synthesis: the analysis slices write the slices of one dataset together)."""
+        if _in_slice is not None:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: discard() in analysis; "
+                                    "discard in prepare or synthesis")
+        self._finished = True
+        for attr in ("write", "write_list", "write_dict"):
+            self.__dict__.pop(attr, None)
+        if self._frozen and self._lists:
+            for lst in self._lists:
+                lst.clear()
         _writers.pop((str(self.job_path), self.name), None)
         for st in self._states.values():
             try:

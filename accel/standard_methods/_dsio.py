@@ -143,7 +143,8 @@ def dataset_chain(source, stop=None, length: int = -1) -> list:
 def _has_fold(ds, name: str) -> bool:
     """Whether datetime/time column `name` has a value with fold=1 (Arrow cannot carry
     fold, so such a column moves as Python values)."""
-    return any(ds.meta.get("fold", {}).get(name) or ())
+    owner = ds.columns[name].owner  # a parent's column: its fold is in the parent's meta
+    return any(owner.meta.get("fold", {}).get(name) or ())
 
 
 def export_sources(sources, chain_source: bool, previous, what: str) -> list:

@@ -37,8 +37,11 @@ from accel.dataset import arrowtypes
 from accel.dataset.chunk import Chunk
 from accel.dataset.types import ColumnType, DatasetDamaged, DatasetUsageError
 
-GROUP_ROWS = 1 << 16          # rows per Parquet row group
-GROUP_BYTES = 32 << 20        # ... or fewer, once the group holds this much
+# rows per Parquet row group, or fewer once the group holds GROUP_BYTES: big enough that
+# reading a group costs little more than its decoding (a column sum took 212 M rows/s with
+# 64 Ki rows, 274 with 256 Ki, 285 with 1 Mi), small enough to stream a slice
+GROUP_ROWS = 1 << 18
+GROUP_BYTES = 32 << 20
 COMPRESSIONS = ("zstd", "lz4", None)
 DEFAULT_COMPRESSION = "zstd"
 _ENCODING = {

@@ -23,10 +23,11 @@ def chunk_minmax(chunk: Chunk) -> tuple[Any, Any] | None:
         return None
     if name in _NUMPY:
         v = chunk.values if chunk.valid is None else chunk.values[chunk.valid]
-        if name.startswith("float"):
-            v = v[~np.isnan(v)]
         if not v.size:
             return None
+        if name.startswith("float"):  # fmin/fmax pass NaN by without copying the rest
+            lo, hi = np.fmin.reduce(v), np.fmax.reduce(v)
+            return None if np.isnan(lo) else (lo.item(), hi.item())
         return v.min().item(), v.max().item()
     from accel.dataset.decode import to_list
 

@@ -62,6 +62,20 @@ KEYS = (
     "dataset compression",
 )
 DATASET_COMPRESSIONS = ("zstd", "lz4", "none")
+MAX_SLICES_ENV = "ACCEL_MAX_SLICES"
+
+
+def max_slices() -> tuple[int, str]:
+    """The most slices a project may have here, and why: $ACCEL_MAX_SLICES, else 8 per
+    CPU and at least 64 (a job forks every slice at once: 100,000 slices would be as many
+    processes)."""
+    env = os.environ.get(MAX_SLICES_ENV)
+    if env is not None:
+        if not _INT_RE.match(env.strip()) or int(env) < 1:
+            raise ConfigError(f"{MAX_SLICES_ENV}={env!r}: expected a whole number of at least 1")
+        return int(env), f"{MAX_SLICES_ENV}"
+    cpus = os.cpu_count() or 1
+    return max(64, 8 * cpus), f"8 per CPU of this machine's {cpus}, and at least 64"
 # Keys that an Accelerator conf has but accel has no use for (there is no server).
 ACCELERATOR_ONLY_KEYS = frozenset({"urd", "listen", "interpreters", "import"})
 
@@ -345,6 +359,11 @@ class _Parser:
         slices = int(value)
         if slices < 1:
             raise self.error(lineno, f"slices: must be at least 1, got {slices}")
+        limit, why = max_slices()
+        if slices > limit:
+            raise self.error(lineno, f"slices: {slices} is more than {limit} ({why}): every "
+                                     f"slice is a process of its own; set {MAX_SLICES_ENV}="
+                                     f"{slices} to allow it")
         return slices
 
     def _workdirs(self, entry: _Entry, project_dir: Path) -> dict[str, Path]:

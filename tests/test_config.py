@@ -478,6 +478,32 @@ def test_bad_slices(project: Path, value: str, problem: str) -> None:
     assert_error(msg, project / CONFIG_NAME, 2, "slices:", problem)
 
 
+def test_slices_are_bounded_unless_allowed(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    """A job forks every slice at once: `slices: 100000` is refused (issue 12, item 11),
+    ACCEL_MAX_SLICES raises the bound, and `ax run` says it in one line."""
+    monkeypatch.delenv("ACCEL_MAX_SLICES", raising=False)
+    limit = max(64, 8 * (os.cpu_count() or 1))
+    assert load_config(write(project, f"workdirs: dev workdirs/dev\nslices: {limit}\n")).slices \
+        == limit
+    msg = error_of(project, "workdirs: dev workdirs/dev\nslices: 100000\n")
+    assert_error(msg, project / CONFIG_NAME, 2, f"slices: 100000 is more than {limit}",
+                 "set ACCEL_MAX_SLICES=100000 to allow it")
+    monkeypatch.setenv("ACCEL_MAX_SLICES", "100000")
+    assert load_config(project / CONFIG_NAME).slices == 100000
+    monkeypatch.setenv("ACCEL_MAX_SLICES", "lots")
+    with pytest.raises(ConfigError, match="ACCEL_MAX_SLICES='lots': expected a whole number"):
+        load_config(project / CONFIG_NAME)
+    monkeypatch.delenv("ACCEL_MAX_SLICES")
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ACCEL_CONFIG", "ACCEL_MAX_SLICES")}
+    p = subprocess.run([sys.executable, "-m", "accel.cli.main", "run"], cwd=project,
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "slices: 100000 is more than" in p.stderr and "Traceback" not in p.stderr
+
+
 @pytest.mark.parametrize(
     ("text", "lineno", "problem"),
     [

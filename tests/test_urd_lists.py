@@ -431,6 +431,38 @@ def test_concurrent_same_timestamp_only_one_wins(tmp_path: Path):
     assert [e.timestamp for e in entries] == ["0", "1"]
 
 
+def _now_worker(path: str, worker: int, barrier, results) -> None:
+    """Begin and finish sessions of one list without timestamps, as build scripts do."""
+    try:
+        from accel.urd.session import Urd
+
+        urd = Urd(None, "build.py", db_path=Path(path))  # type: ignore[arg-type]
+        barrier.wait()
+        stamps = []
+        for _ in range(PER_WORKER * 2):
+            urd.begin("now")
+            stamps.append(urd.finish("now").timestamp)
+        results.put((worker, stamps, None))
+    except BaseException:
+        results.put((worker, None, traceback.format_exc()))
+
+
+def test_concurrent_finishes_at_now_never_collide(tmp_path: Path):
+    """urd.finish() without a timestamp takes the time inside the transaction: concurrent
+    finishes of one list never fail as 'older than the latest entry' (issue 12, item 9;
+    the time used to be taken before the transaction, and 4-16 of 480 failed)."""
+    path = tmp_path / "urd.db"
+    out = _run_workers(_now_worker, path)
+    errors = [err for _, _, err in out if err]
+    assert not errors, errors[0]
+    entries = UrdLists(path).entries("now")
+    assert len(entries) == WORKERS * PER_WORKER * 2
+    stamps = [e.timestamp for e in entries]
+    assert stamps == sorted(set(stamps))  # every one its own moment, in order
+    for _, mine, _ in out:
+        assert mine == sorted(mine)
+
+
 def test_fork_after_use(tmp_path: Path):
     """An instance used before fork() still works in the child and the parent."""
     urd = UrdLists(tmp_path / "urd.db")

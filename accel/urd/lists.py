@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ from accel.dotdict import DotDict
 from accel.errors import AccelError, UserError
 from accel.job import NamedJobList
 from accel.layout import split_jobid
-from accel.urd.timestamps import display_timestamp, normalise_timestamp, timestamp_kind
+from accel.urd.timestamps import NOW, display_timestamp, normalise_timestamp, timestamp_kind
 
 __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "UrdJobList", "UrdLists", "check_listname"]
 
@@ -68,6 +68,15 @@ _ABANDONED: list[sqlite3.Connection] = []
 
 T = TypeVar("T")
 
+
+
+
+def _now_after(latest: str | None) -> str:
+    """Now, or a microsecond after the latest entry when the clock has not moved past it."""
+    ts = normalise_timestamp(datetime.now())
+    if latest is not None and timestamp_kind(latest) == "date" and ts <= latest:
+        ts = normalise_timestamp(datetime.fromisoformat(latest) + timedelta(microseconds=1))
+    return ts
 
 class UrdJobList(NamedJobList):
     """The jobs of one recorded session, with the names they were built under."""
@@ -305,7 +314,8 @@ class UrdLists:
         timestamps of the entries this session read (kept for traceability only).
         """
         check_listname(listname)
-        ts = normalise_timestamp(timestamp)
+        now = timestamp is NOW
+        ts = "" if now else normalise_timestamp(timestamp)
         jobs = []
         for item in joblist:
             try:
@@ -335,8 +345,11 @@ class UrdLists:
         build = _text(build, "build", listname)
 
         def operation(conn: sqlite3.Connection) -> DotDict:
+            nonlocal ts
             with _transaction(conn, immediate=True):
                 latest = self._edge(conn, listname, last=True)
+                if now:  # taken here, in the transaction: after every entry already there
+                    ts = _now_after(latest)
                 self._check_kind(listname, ts, latest)
                 if latest is not None and ts <= latest and not update:
                     # the same session recorded again (a build script re-run with its fixed

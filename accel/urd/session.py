@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import getpass
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from accel.dotdict import DotDict
 from accel.errors import JobError, NotFound, OptionError, UserError
 from accel.job import Job
 from accel.urd.joblist import JobList
-from accel.urd.timestamps import normalise_timestamp
+from accel.urd.timestamps import NOW, normalise_timestamp
 
 
 class Urd:
@@ -196,8 +195,8 @@ class Urd:
         if session is None:
             raise UserError(f"urd list {listname!r}: finish() without begin()")
         ts = timestamp if timestamp is not None else session["timestamp"]
-        if ts is None:  # to the microsecond: two runs in one second are two sessions
-            ts = datetime.datetime.now()
+        if ts is None:  # now, to the microsecond, taken when the entry is written
+            ts = NOW
         entry = self.lists.add(listname, ts, session["joblist"],
                                caption=caption if caption is not None else session["caption"],
                                user=_user(), build=self.build_script, deps=session["deps"],

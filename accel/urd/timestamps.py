@@ -45,6 +45,11 @@ _CANONICAL_INT = re.compile(INT_PREFIX + r"\d{" + str(INT_WIDTH) + "}")
 TimestampKind = Literal["integer", "date"]
 
 
+# The timestamp "now", for UrdLists.add: taken when the entry is written, inside its
+# transaction, so concurrent finishes of one list each come after the one before.
+NOW = object()
+
+
 def _bad(value: object, why: str = "") -> UserError:
     extra = f" ({why})" if why else ""
     return UserError(f"bad urd timestamp {value!r}{extra}: {_ACCEPTED}")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from accel import layout
+from accel import layout, pickling
 from accel.atomic import atomic_open, is_temp_name, read_json
 from accel.dotdict import DotDict
 from accel.errors import NotFound, UserError
@@ -390,8 +390,11 @@ class CurrentJob(Job):
 
     def save(self, obj: Any, name: str = "result.pickle", sliceno: int | None = None,
              protocol: int = pickle.HIGHEST_PROTOCOL) -> str:
+        """Pickle `obj` (with cloudpickle when plain pickle cannot hold it: a lambda, a
+        closure, a class made in the method)."""
+        data = pickling.dumps(obj, protocol)  # before the file: a failure leaves none
         with self.open(name, "wb", sliceno) as f:
-            pickle.dump(obj, f, protocol=protocol)
+            f.write(data)
         return self.filename(name, sliceno)
 
     def json_save(self, obj: Any, name: str = "result.json", sliceno: int | None = None,

@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from accel import layout
+from accel import layout, pickling
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
@@ -157,7 +157,7 @@ class Runner:
         try:
             result = self.run_parts()
             if result is not None:
-                CurrentJob(self.jobid).save(result)
+                self.save_result(result)
             self.post["datasets"] = self.finish_datasets()  # meta.json files, before post.json
             self.post["status"] = "finished"
             status = 0
@@ -308,6 +308,16 @@ class Runner:
                                  "the slice ended without a result (did it call os._exit?)", "")
         return AnalysisResults(results)
 
+    def save_result(self, result: Any) -> None:
+        """result.pickle; a value even cloudpickle cannot hold is the method's failure in
+        "saving the result", said in one line (accel's frames are no help there)."""
+        try:
+            CurrentJob(self.jobid).save(result)
+        except Exception as e:  # anything pickling a user's object can raise
+            raise PartFailed("saving the result", type(e).__name__,
+                             f"what the method returned ({type(result).__name__}) cannot be "
+                             f"pickled: {e}", "") from None
+
     def run_slice(self, func: Any, args: dict, sliceno: int, out_fd: int) -> None:
         code = 1
         try:
@@ -323,8 +333,7 @@ class Runner:
                 writers = sys.modules.get("accel.dataset.writer")
                 if writers is not None:
                     writers.leave_slice(self.path, sliceno)
-                write_bytes(self.scratch / f"analysis-{sliceno}.pickle",
-                            pickle.dumps(res, pickle.HIGHEST_PROTOCOL))
+                write_bytes(self.scratch / f"analysis-{sliceno}.pickle", pickling.dumps(res))
                 code = 0
             except (Exception, SystemExit) as e:
                 exc_type, message = describe_exception(e)

@@ -909,3 +909,44 @@ def test_jobs_in_any_workdir_are_reused(tmp_path):
     script(project, "def main(urd):\n    urd.build('count', workdir='nowhere')\n")
     p = ax_run_fails(project)
     assert "nowhere" in p.stderr
+
+
+def test_results_plain_pickle_cannot_hold_are_saved_with_cloudpickle(project):
+    """A lambda, a closure and a defaultdict(lambda: 0) returned by analysis and synthesis
+    are kept (issue 12, item 13); what even cloudpickle cannot hold fails in 'saving the
+    result', in one line, without accel's frames."""
+    project.method("odd", """
+        from collections import defaultdict
+
+        def analysis(sliceno):
+            d = defaultdict(lambda: 0)
+            d[sliceno] += 10
+            return d
+
+        def synthesis(analysis_res):
+            seen = {k: v for d in analysis_res for k, v in d.items()}
+            base = sum(seen.values())
+            return dict(add=lambda x: x + base, counts=seen, default=analysis_res[0][99])
+    """)
+    project.method("lock", """
+        import threading
+
+        def synthesis():
+            return threading.Lock()
+    """)
+    project.build("""
+        import json
+
+        def main(urd):
+            res = urd.build('odd').load()
+            print('RESULT', json.dumps(dict(add=res['add'](1), counts=res['counts'],
+                                            default=res['default'])))
+    """)
+    assert printed(ax_run(project)) == {"add": 21, "counts": {"0": 10, "1": 10}, "default": 0}
+    project.build("""
+        def main(urd):
+            urd.build('lock')
+    """)
+    p = ax_run_fails(project)
+    assert "failed in saving the result" in p.stderr and "cannot be pickled" in p.stderr
+    assert "runner.py" not in p.stdout + p.stderr and "job.py" not in p.stdout + p.stderr

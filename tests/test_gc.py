@@ -278,9 +278,11 @@ def test_gc_keeps_everything_referenced(project: Project, pipeline: dict) -> Non
 
 
 def test_dry_run_and_urd_free_project_note(project: Project, pipeline: dict) -> None:
+    # a project without lists: no database, and no workdir says there were lists
     (project.root / ".accel" / "urd.db").unlink()
     for f in (project.root / ".accel").glob("urd.db-*"):
         f.unlink()
+    (project.root / "workdirs" / "dev" / ".accel" / "urd-lists").unlink()
     before = tree(project.root)
     out = gc(project, "--dry-run").stdout
     assert out.startswith("note: this project has no urd lists")
@@ -586,3 +588,35 @@ def test_a_job_reused_by_a_running_build_is_kept(project: Project, pipeline: dic
     assert p.wait(timeout=60) == 0, (project.root / "reuse.err").read_text()
     gone, _ = fates(project)
     assert jobs["U2"] in gone  # the build is over: nothing refers to it now
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_a_lost_urd_database_stops_gc(project: Project, how: str) -> None:
+    """Builds recorded a list; its database is then deleted or emptied: gc refuses, in one
+    line, rather than take the listed jobs for unreferenced (issue 12, item 2); once the
+    user says there are no lists (removes the marker), gc collects."""
+    project.method("leaf", LEAF)
+    script(project, '''
+        def main(urd):
+            urd.begin("keep", 1)
+            kept = urd.build("leaf", n=1)
+            urd.finish("keep")
+            print("RESULT", json.dumps([kept]))
+    ''')
+    (kept,) = printed(run(project))
+    db = project.root / ".accel" / "urd.db"
+    assert db.stat().st_size > 0
+    if how == "deleted":
+        db.unlink()
+    else:
+        db.write_bytes(b"")
+    for args in (("--yes",), ("--dry-run",)):
+        p = gc(project, *args, rc=2)
+        line = one_error_line(p)
+        assert "urd lists database" in line and "missing or empty" in line, line
+    assert project.job_dirs() == [kept]
+    marker = project.root / "workdirs" / "dev" / ".accel" / "urd-lists"
+    assert marker.read_text().splitlines() == [str(db.resolve())]
+    marker.unlink()
+    gc(project, "--yes")
+    assert project.job_dirs() == []

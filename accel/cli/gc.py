@@ -105,10 +105,19 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
 
 
 def _urd_references(cfg) -> tuple[set[str], list[str]]:
-    """Every job id in any urd list, and the lists' names (no database: none, not made)."""
+    """Every job id in any urd list, and the lists' names (no database: none, not made;
+    a database that builds wrote lists to and is now missing or empty: an error)."""
+    from accel.errors import UserError
+    from accel.urd.lists import UrdLists, lost_database
+
+    marker = lost_database(list(cfg.workdirs.values()), cfg.urd_db)
+    if marker is not None:
+        raise UserError(f"gc: the urd lists database {cfg.urd_db} is missing or empty, but "
+                        f"builds recorded lists of these jobs in it ({marker} says so): gc "
+                        "cannot tell which jobs the lists keep; restore the database, or "
+                        f"delete {marker} to collect as if there never were lists")
     if not cfg.urd_db.exists():
         return set(), []
-    from accel.urd.lists import UrdLists
 
     lists = UrdLists(cfg.urd_db)
     try:

@@ -71,6 +71,46 @@ T = TypeVar("T")
 
 
 
+# In a workdir's .accel/: the urd databases whose lists hold jobs of this workdir, one
+# path a line. gc reads it to tell "no lists" from "lists lost".
+MARKER = "urd-lists"
+
+
+def mark_workdir(workdir: Path, db_path: Path) -> None:
+    """Record in `workdir` that the lists in `db_path` hold jobs (once; atomic)."""
+    from accel.atomic import write_bytes
+
+    marker = Path(workdir) / ".accel" / MARKER
+    line = str(Path(db_path).resolve())
+    try:
+        known = marker.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        known = []
+    if line not in known:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(marker, ("\n".join([*known, line]) + "\n").encode("utf-8"))
+
+
+def lost_database(workdirs: list[Path], db_path: Path) -> Path | None:
+    """The marker of a workdir whose jobs the lists in `db_path` held, when that database
+    is now missing or empty (so its lists are lost, not merely never made); else None."""
+    db = Path(db_path)
+    try:
+        if db.stat().st_size > 0:
+            return None
+    except FileNotFoundError:
+        pass
+    line = str(db.resolve())
+    for wd in workdirs:
+        marker = Path(wd) / ".accel" / MARKER
+        try:
+            if line in marker.read_text(encoding="utf-8").splitlines():
+                return marker
+        except (FileNotFoundError, UnicodeDecodeError):
+            continue
+    return None
+
+
 def _now_after(latest: str | None) -> str:
     """Now, or a microsecond after the latest entry when the clock has not moved past it."""
     ts = normalise_timestamp(datetime.now())

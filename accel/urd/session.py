@@ -24,6 +24,7 @@ class Urd:
         self._lists = None
         self.joblist = JobList()
         self._sessions: dict[str, dict] = {}  # listname -> open session
+        self._marked = False  # workdirs told that these lists hold jobs
 
     @property
     def lists(self):
@@ -202,7 +203,19 @@ class Urd:
                                user=_user(), build=self.build_script, deps=session["deps"],
                                update=session["update"])
         del self._sessions[listname]
+        self._mark_workdirs()
         return entry
+
+    def _mark_workdirs(self) -> None:
+        """Note in each workdir that this project's urd lists hold jobs: if the database
+        is lost, `ax gc` then refuses rather than take its jobs for unreferenced."""
+        if self._marked or self.builder is None:
+            return
+        from accel.urd.lists import mark_workdir
+
+        for path in self.builder.config.workdirs.values():
+            mark_workdir(Path(path), self.db_path)
+        self._marked = True
 
     def abort(self, listname: str) -> None:
         if self._sessions.pop(listname, None) is None:

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import finish_ax, setup_of, start_ax, wait_for
+from conftest import MARKING, Project, finish_ax, marks_in, setup_of, start_ax, wait_for
 
 TIMEOUT = 60.0  # generous: a slow CI machine with 2 cores
 
@@ -333,3 +333,45 @@ def test_a_deleted_job_is_rebuilt_not_confused_with_a_newer_one(project):
     assert len(set(got.values())) == 5, got
     for n, jobid in got.items():
         assert setup_of(project, jobid)["options"]["n"] == int(n)
+
+
+SLOW_HELD = MARKING + '''
+options = dict(marks='')
+
+
+def synthesis():
+    _mark('started')
+    _hold()
+    return 'done'
+'''
+
+
+def test_one_identity_into_two_workdirs_at_once_runs_once(tmp_path, reaper):
+    """Two builds of one identity started together, one into dev and one into other: the
+    second waits for the first and reuses its job (issue 12, item 8: they used to make
+    dev-1 and other-1)."""
+    folders, procs = reaper
+    project = Project(tmp_path / "p", workdirs=("dev", "other"))
+    marks = project.root / "marks"
+    marks.mkdir()
+    folders.append(marks)
+    (marks / "hold").write_text("")
+    project.method("slow", SLOW_HELD)
+    for name, extra in (("dev", ""), ("other", ", workdir='other'")):
+        project.build(f"def main(urd):\n    print('JOB', urd.build('slow', marks={str(marks)!r}"
+                      f"{extra}))\n", name=name)
+    a = start_ax(project, procs, "run", "dev", tag="a")
+    wait_for(lambda: "started" in marks_in(marks), what="the first build's job", proc=a)
+    b = start_ax(project, procs, "run", "other", tag="b")
+
+    def waiting() -> bool:
+        return "same identity" in (project.root / "b.out").read_text() + \
+            (project.root / "b.err").read_text()
+
+    wait_for(waiting, what="the second build to wait for the first", proc=b)
+    (marks / "hold").unlink()
+    rc_a, out_a, err_a = finish_ax(project, a, "a")
+    rc_b, out_b, err_b = finish_ax(project, b, "b")
+    assert rc_a == 0 and rc_b == 0, err_a + err_b
+    assert "JOB dev-1" in out_a and "JOB dev-1" in out_b
+    assert project.job_dirs("other") == []

@@ -93,3 +93,26 @@ class ByteLock(FlockLock):
             fcntl.fcntl(fd, fcntl.F_OFD_SETLKW if blocking else fcntl.F_OFD_SETLK, request)
         except PermissionError:  # EACCES is the other "someone holds it"
             raise BlockingIOError(self.offset)
+
+
+class LockSet:
+    """Several locks held together, taken in a fixed order: all or none. For the identity
+    lock of a project with several workdirs: one byte in each workdir's lock file, so two
+    builds of one identity into different target workdirs still exclude each other."""
+
+    def __init__(self, locks: list[ByteLock]):
+        self.locks = sorted(locks, key=lambda lock: str(lock.path))
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        taken: list[ByteLock] = []
+        for lock in self.locks:
+            if not lock.acquire(blocking, timeout):
+                for held in reversed(taken):
+                    held.release()
+                return False
+            taken.append(lock)
+        return True
+
+    def release(self) -> None:
+        for lock in reversed(self.locks):
+            lock.release()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from accel import layout
 from accel.store.index import Index
-from accel.store.locks import ByteLock
+from accel.store.locks import ByteLock, LockSet
 from accel.store.running import Running
 from accel.store.workdir import Workdir
 
@@ -58,14 +58,19 @@ class Store:
         jobs = self.jobs_of(method)  # across workdirs the order is by end time: all of them
         return jobs[-1] if jobs else None
 
-    def identity_lock(self, identity: str, workdir: str | None = None) -> ByteLock:
-        """Held while a job with this identity is looked up and built, so it runs once.
+    def identity_lock(self, identity: str, workdir: str | None = None) -> ByteLock | LockSet:
+        """Held while a job with this identity is looked up and built, so it runs once,
+        whichever workdir it is built into.
 
-        One byte of the workdir's lock file (accel/store/locks.py): the kernel drops it when
-        the holder dies, so a killed builder blocks nobody.
+        One byte of each workdir's lock file (accel/store/locks.py), taken together: a
+        build into dev and one into other exclude each other. The kernel drops the bytes
+        when the holder dies, so a killed builder blocks nobody.
         """
-        wd = self.workdirs[workdir or self.target]
-        return ByteLock(wd.meta_dir() / "locks", int(identity[:15], 16))
+        offset = int(identity[:15], 16)
+        names = sorted(self.workdirs) if workdir is None or workdir in self.workdirs \
+            else [workdir]
+        locks = [ByteLock(self.workdirs[name].meta_dir() / "locks", offset) for name in names]
+        return locks[0] if len(locks) == 1 else LockSet(locks)
 
 
 def _endtime(jobid: str) -> float:

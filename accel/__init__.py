@@ -21,6 +21,7 @@ _LAZY = {
     "OptionDefault": "accel.options",
     "DotDict": "accel.dotdict",
     "JobError": "accel.errors",
+    "JobDamaged": "accel.errors",
     "UserError": "accel.errors",
     "NotFound": "accel.errors",
     "SkipSlice": "accel.errors",

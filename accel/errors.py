@@ -37,6 +37,13 @@ class NotFound(AccelError, LookupError):
     exit_status = 1
 
 
+class JobDamaged(AccelError):
+    """A finished job's file does not match what the job recorded of it when it finished
+    (its size and checksum): refused rather than read as something it is not."""
+
+    exit_status = 1
+
+
 class JobError(AccelError):
     """A job failed while running. The message has the whole story."""
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 from accel import layout, pickling
 from accel.atomic import atomic_open, is_temp_name, read_json
 from accel.dotdict import DotDict
-from accel.errors import NotFound, UserError
+from accel.errors import JobDamaged, NotFound, UserError
 from accel.jsoncodec import decode, register_type
 
 _NO_DEFAULT: Any = object()
@@ -137,7 +137,33 @@ class Job(str):
             raise UserError(f"job {self} is finished; its files are read-only (mode {mode!r})")
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
-        return open(self.filename(name, sliceno), mode, encoding=encoding, errors=errors)
+        return open(self.checked(name, sliceno), mode, encoding=encoding, errors=errors)
+
+    def checked(self, name: str, sliceno: int | None = None) -> str:
+        """The file's path, once its size and checksum match what post.json recorded when
+        the job finished (checked once per process per file; a file the job did not
+        record, or a job still running, is not checked). JobDamaged when they differ."""
+        path = self.filename(name, sliceno)
+        rel = sliced_name(name, sliceno)
+        try:
+            recorded = (read_json(self.path / layout.POST).get("file_sums") or {}).get(rel)
+        except (FileNotFoundError, ValueError, AttributeError):
+            return path  # running, or no sums (an older job); post.json damage is not ours
+        if not recorded:
+            return path
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise JobDamaged(f"job {self}: file {rel!r} is missing (the job recorded it)") \
+                from None
+        key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in _checked_files:
+            size, digest = recorded
+            if st.st_size != size or file_digest(path) != digest:
+                raise JobDamaged(f"job {self}: file {rel!r} does not match what the job "
+                                 f"recorded ({st.st_size} bytes, recorded {size}; damaged)")
+            _checked_files.add(key)
+        return path
 
     def files(self, pattern: str = "*") -> list[str]:
         """The job's own files (relative names), sorted; not accel's bookkeeping."""
@@ -152,7 +178,7 @@ class Job(str):
     def load(self, name: str = "result.pickle", sliceno: int | None = None,
              default: Any = _NO_DEFAULT) -> Any:
         try:
-            with open(self.filename(name, sliceno), "rb") as f:
+            with open(self.checked(name, sliceno), "rb") as f:
                 return pickle.load(f)
         except FileNotFoundError:
             if default is _NO_DEFAULT:
@@ -162,7 +188,7 @@ class Job(str):
     def json_load(self, name: str = "result.json", sliceno: int | None = None,
                   default: Any = _NO_DEFAULT) -> Any:
         try:
-            with open(self.filename(name, sliceno), encoding="utf-8") as f:
+            with open(self.checked(name, sliceno), encoding="utf-8") as f:
                 return json.load(f)
         except FileNotFoundError:
             if default is _NO_DEFAULT:
@@ -270,6 +296,40 @@ def _dataset_module():
             raise
         raise UserError("datasets are not in this version of accel yet") from None
     return ds
+
+
+_checked_files: set[tuple] = set()  # (path, inode, size, mtime) verified in this process
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """xxh3-64 of a file's bytes, as post.json's file_sums record it."""
+    import mmap
+
+    import xxhash
+
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if not size:
+            return xxhash.xxh3_64_hexdigest(b"")
+        with mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ) as mm:
+            return xxhash.xxh3_64_hexdigest(mm)
+
+
+def file_sums(root: Path, names: list[str]) -> dict[str, list]:
+    """{name: [size, xxh3]} of a finished job's own files, for post.json (not datasets:
+    they verify themselves, region by region)."""
+    out = {}
+    for name in names:
+        if name.split(os.sep, 1)[0] == "datasets":
+            continue
+        path = root / name
+        try:
+            if path.is_symlink() or not path.is_file():
+                continue
+            out[name] = [path.stat().st_size, file_digest(path)]
+        except OSError:
+            continue
+    return out
 
 
 def iter_user_files(root: Path) -> Iterator[str]:

@@ -28,7 +28,7 @@ from accel import layout, pickling
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
-from accel.job import CurrentJob, Job, iter_user_files
+from accel.job import CurrentJob, Job, file_sums, iter_user_files
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
 
@@ -177,9 +177,12 @@ class Runner:
                 pass
             self.end_leftovers()
             self.tee.close()
+        files = sorted(iter_user_files(self.path))
         self.post.update(
             jobid=self.jobid, exitcode=status, starttime=start, endtime=time.time(),
-            exectime=time.time() - start, files=sorted(iter_user_files(self.path)),
+            exectime=time.time() - start, files=files,
+            # what load/open check a file against (a finished job's files only)
+            file_sums=file_sums(self.path, files) if self.post["status"] == "finished" else {},
             cpu=_cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
             maxrss_kb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,

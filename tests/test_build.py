@@ -950,3 +950,46 @@ def test_results_plain_pickle_cannot_hold_are_saved_with_cloudpickle(project):
     p = ax_run_fails(project)
     assert "failed in saving the result" in p.stderr and "cannot be pickled" in p.stderr
     assert "runner.py" not in p.stdout + p.stderr and "job.py" not in p.stdout + p.stderr
+
+
+def test_a_damaged_result_file_is_refused_not_misread(project):
+    """post.json records each file's size and checksum; load, json_load, open and a
+    JobWithFile check them, so a flipped bit is JobDamaged naming the job and the file,
+    never 123457 for 123456 (issue 12, item 5)."""
+    project.method("res", """
+        def synthesis(job):
+            job.json_save({"n": 123456})
+            with job.open("notes.txt", "w") as f:
+                f.write("hello")
+            return 123456
+    """)
+    project.build("""
+        import json
+
+        def main(urd):
+            job = urd.build('res')
+            out = {}
+            for what, read in (("load", lambda: job.load()),
+                               ("json_load", lambda: job.json_load()),
+                               ("open", lambda: job.open("notes.txt").read()),
+                               ("withfile", lambda: job.withfile("result.pickle").load())):
+                try:
+                    out[what] = read()
+                except Exception as e:
+                    out[what] = f"{type(e).__name__}: {e}"
+            print('RESULT', json.dumps(out))
+    """)
+    good = printed(ax_run(project))
+    assert good == {"load": 123456, "json_load": {"n": 123456}, "open": "hello",
+                    "withfile": 123456}
+    post = json.loads((project.root / "workdirs" / "dev" / "dev-1" / "post.json").read_text())
+    assert set(post["file_sums"]) == {"result.pickle", "result.json", "notes.txt"}
+    job_dir = project.root / "workdirs" / "dev" / "dev-1"
+    for name in ("result.pickle", "result.json", "notes.txt"):
+        data = bytearray((job_dir / name).read_bytes())
+        data[-2] ^= 1
+        (job_dir / name).write_bytes(bytes(data))
+    bad = printed(ax_run(project))
+    for what, name in (("load", "result.pickle"), ("json_load", "result.json"),
+                       ("open", "notes.txt"), ("withfile", "result.pickle")):
+        assert bad[what].startswith(f"JobDamaged: job dev-1: file '{name}' does not match"), bad

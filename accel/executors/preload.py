@@ -60,7 +60,10 @@ def load() -> None:
 
 def before_fork(setup: dict | None) -> None:
     """The builder is about to fork the job of `setup` (setup.json): load MODULES if the
-    job is likely to use datasets."""
+    job is likely to use datasets. xxhash always (a millisecond, once): every job hashes
+    its files for post.json when it ends."""
+    if "xxhash" not in sys.modules:
+        importlib.import_module("xxhash")
     if setup is None or all(name in sys.modules or name in _failed for name in MODULES):
         return
     try:

@@ -289,6 +289,9 @@ def damage(project, how: str) -> None:
     entry = index_entry(project, "dev-2")
     assert entry.exists(), "no index entry where the index keeps them"
     entry.unlink()  # replaced by something else
+    if how == "a job that is not there":  # dangling, as the index writes entries: item 10
+        os.symlink("../../dev-99", entry)
+        return
     entry.write_bytes({
         "garbage text": b"this is not a job id\n",
         "garbage bytes": b"\xff\xfe\x00\x9c garbage \x00" * 7,
@@ -298,7 +301,7 @@ def damage(project, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["deleted", "garbage text", "garbage bytes", "empty",
-                                 "another job's id"])
+                                 "another job's id", "a job that is not there"])
 def test_index_rebuilds_itself(project, how):
     ids = build_three(project)
     damage(project, how)

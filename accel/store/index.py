@@ -78,8 +78,9 @@ class Index:
         """The newest finished job with this identity, or None.
 
         The entry is only a hint: the job it names must still be finished and have this
-        identity in its own setup.json. A damaged entry, or one naming another job (its
-        folder deleted and the number made again), makes the index rebuild itself.
+        identity in its own setup.json. A damaged or dangling entry, or one naming another
+        job (its folder deleted and the number made again), makes the index rebuild itself
+        from the job directories before the answer is "none".
         """
         self.ensure_ready()
         try:
@@ -88,8 +89,9 @@ class Index:
             return None
         if self._holds(jobid, identity):
             return jobid
-        if layout.split_jobid(jobid) and not (self.workdir.path / jobid).exists():
-            return None  # deleted since (gc); a later add overwrites the entry
+        # a dangling entry (its job deleted by hand, or the entry damaged) or one naming
+        # another job: the job directories decide, once (gc removes the entries of what it
+        # deletes, so this is rare), and an older twin, if any, is found
         if _retry:
             self.invalidate()
             self.ensure_ready()

@@ -21,7 +21,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import MARKING, TIMEOUT, alive, jobdir, marks_in, post_of, start_ax, wait_for
+from conftest import (
+    MARKING,
+    TIMEOUT,
+    alive,
+    finish_ax,
+    jobdir,
+    marks_in,
+    post_of,
+    start_ax,
+    wait_for,
+)
 
 from accel.job import status_of
 
@@ -585,3 +595,45 @@ def test_processes_a_job_leaves_running_end_with_it(project, fail):
     for args in (["-o"], ["-o", "finishing"]):
         out = project.ax("job", "dev-1", *args)
         assert "left 2 processes running, now killed" in out.stdout, (args, out.stderr)
+
+
+SPAWNER = MARKING + '''
+import subprocess
+
+options = dict(marks='')
+
+
+def synthesis():
+    sleeper = subprocess.Popen(['sleep', '77'])
+    with open(f'/proc/{sleeper.pid}/stat') as f:
+        start = f.read().rsplit(')', 1)[1].split()[19]
+    tmp = Path(options.marks) / '.sleeper'
+    tmp.write_text(f'{sleeper.pid} {start}')
+    os.rename(tmp, Path(options.marks) / 'sleeper')
+    _mark('runner')
+    while True:  # until the test kills this process
+        time.sleep(0.05)
+'''
+
+
+def test_kill_9_of_a_runner_ends_what_its_method_started(project, reaper):
+    """The OOM killer's kill -9 of a job's runner: the processes its method started (here
+    `sleep 77` from subprocess) die with it, not live on with parent 1 (issue 12, item 6)."""
+    folders, procs = reaper
+    marks = project.root / "marks"
+    marks.mkdir()
+    folders.append(marks)
+    project.method("spawner", SPAWNER)
+    project.build(f"""
+        def main(urd):
+            urd.build('spawner', marks={str(marks)!r})
+    """)
+    p = start_ax(project, procs, "run", tag="run")
+    got = wait_for(lambda: (m := marks_in(marks)) and "runner" in m and "sleeper" in m and m,
+                   what="the runner and its sleeper", proc=p)
+    sleeper = got["sleeper"]
+    assert alive(*sleeper)
+    os.kill(got["runner"][0], signal.SIGKILL)
+    rc, out, err = finish_ax(project, p, "run")
+    assert rc != 0 and "spawner" in out + err
+    wait_for(lambda: not alive(*sleeper), what="the sleeper to die with its job")

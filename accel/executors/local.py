@@ -161,6 +161,12 @@ class LocalHandle(Handle):
         self._read_parts()  # whatever it wrote before it went
         if self._said_done():
             return self._check()
+        # it died (kill -9, the OOM killer): what it started is still in its process group;
+        # killed while the dead runner, not yet reaped, keeps the group's number taken
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         try:
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:

@@ -374,12 +374,14 @@ import time
 from pathlib import Path
 
 
-def _mark(name):
-    with open('/proc/self/stat') as f:
+def _mark(name, pid=None):
+    """Mark this process (or process `pid`, one this one started) as `name`."""
+    pid = os.getpid() if pid is None else pid
+    with open(f'/proc/{pid}/stat') as f:
         start = f.read().rsplit(')', 1)[1].split()[19]
     d = Path(options.marks)
     tmp = d / ('.' + name)
-    tmp.write_text(f'{os.getpid()} {start}')
+    tmp.write_text(f'{pid} {start}')
     os.rename(tmp, d / name)
 
 
@@ -388,6 +390,15 @@ def _hold():
     while (Path(options.marks) / 'hold').exists() and time.time() < deadline:
         time.sleep(0.02)
 '''
+
+
+def marks_folder(project: Project, folders: list[Path]) -> Path:
+    """A fresh folder for a method's markers, given to `reaper` (whose recorded processes
+    are killed when the test ends)."""
+    marks = project.root / "marks"
+    marks.mkdir()
+    folders.append(marks)
+    return marks
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from conftest import (
     alive,
     ax_run,
     ax_run_fails,
+    marks_folder,
     marks_in,
     post_of,
     printed,
@@ -304,9 +305,7 @@ def sleeper_project(project, reaper):
     """The `sleeper` method, and a folder of markers whose processes `reaper` kills at
     the end: (marks folder, the list of background `ax` processes)."""
     folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     project.method("sleeper", SLEEPER)
     return marks, procs
 

@@ -19,7 +19,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import MARKING, Project, finish_ax, marks_in, setup_of, start_ax, wait_for
+from conftest import (
+    MARKING,
+    Project,
+    finish_ax,
+    marks_folder,
+    marks_in,
+    setup_of,
+    start_ax,
+    wait_for,
+)
 
 TIMEOUT = 60.0  # generous: a slow CI machine with 2 cores
 
@@ -355,9 +364,7 @@ def test_one_identity_into_two_workdirs_at_once_runs_once(tmp_path, reaper):
     dev-1 and other-1)."""
     folders, procs = reaper
     project = Project(tmp_path / "p", workdirs=("dev", "other"))
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     (marks / "hold").write_text("")
     project.method("slow", SLOW_HELD)
     for name, extra in (("dev", ""), ("other", ", workdir='other'")):

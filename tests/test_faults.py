@@ -27,6 +27,7 @@ from conftest import (
     alive,
     finish_ax,
     jobdir,
+    marks_folder,
     marks_in,
     post_of,
     start_ax,
@@ -104,9 +105,7 @@ def synthesis(job):
 def start_killable_build(project, reaper, stop: str, subproc: bool = False):
     """Build `quick` (finishes), then `killme` that holds in part `stop`."""
     folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     (marks / "hold").write_text("")
     project.method("quick", QUICK)
     project.method("killme", KILLME)
@@ -350,9 +349,7 @@ def test_a_process_left_behind_by_a_method_does_not_hold_up_ax_run(project, reap
     """A method forks a helper that detaches from the job's output and outlives the job.
     The job itself finishes; `ax run` must not wait for the helper."""
     folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     project.method("leaky", LEAKY)
     project.build(f"""
         def main(urd):
@@ -605,11 +602,7 @@ options = dict(marks='')
 
 def synthesis():
     sleeper = subprocess.Popen(['sleep', '77'])
-    with open(f'/proc/{sleeper.pid}/stat') as f:
-        start = f.read().rsplit(')', 1)[1].split()[19]
-    tmp = Path(options.marks) / '.sleeper'
-    tmp.write_text(f'{sleeper.pid} {start}')
-    os.rename(tmp, Path(options.marks) / 'sleeper')
+    _mark('sleeper', sleeper.pid)
     _mark('runner')
     while True:  # until the test kills this process
         time.sleep(0.05)
@@ -620,9 +613,7 @@ def test_kill_9_of_a_runner_ends_what_its_method_started(project, reaper):
     """The OOM killer's kill -9 of a job's runner: the processes its method started (here
     `sleep 77` from subprocess) die with it, not live on with parent 1 (issue 12, item 6)."""
     folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     project.method("spawner", SPAWNER)
     project.build(f"""
         def main(urd):

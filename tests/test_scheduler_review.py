@@ -21,6 +21,7 @@ from conftest import (
     alive,
     ax_run,
     ax_run_fails,
+    marks_folder,
     marks_in,
     post_of,
     printed,
@@ -111,9 +112,7 @@ def test_a_job_whose_start_fails_after_the_fork_leaves_no_process(project, reape
     """The executor could not finish starting the job (no file descriptor left for its
     pidfd): the forked job must not go on running without anyone watching it."""
     folders, _ = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     project.method("sleeper", SLEEPER)
     script(project, f"""
         import os
@@ -295,9 +294,7 @@ def test_ax_abort_method_cancels_its_running_job(project, reaper):
     """`METHOD` names the method's latest finished job, which is never running: for
     ax abort it means the method's running jobs."""
     folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     project.method("sleeper", SLEEPER)
     script(project, f"""
         from accel import JobError
@@ -380,9 +377,7 @@ def test_ax_abort_reports_how_the_job_ended_not_the_moment_it_was_killed(project
     """Between killing the job and writing its post.json the builder takes a moment (here
     made long); ax abort must wait for the verdict, not report the job "unfinished"."""
     folders, procs = reaper
-    marks = project.root / "marks"
-    marks.mkdir()
-    folders.append(marks)
+    marks = marks_folder(project, folders)
     project.method("sleeper", SLEEPER)
     script(project, f"""
         import time

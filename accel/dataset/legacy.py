@@ -15,14 +15,13 @@ chunks holding exactly those values. Nothing writes these formats any more.
 
 from __future__ import annotations
 
-import mmap
-import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from accel.dataset.chunk import Chunk
+from accel.dataset.storage import map_file
 from accel.dataset.types import ColumnType, DatasetDamaged
 
 # the storage these formats used where it differs from today's
@@ -44,22 +43,10 @@ _verified: set[tuple] = set()  # (dev, inode, size, mtime) of files checked in t
 def _map(path: Path, size: int, crc: int, what: str) -> np.ndarray:
     """The file as a read-only uint8 array (memory-mapped), after checking its size and
     (once per process) its crc32."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        raise DatasetDamaged(f"{what}: file {path.name} is missing ({path})")
-    try:
-        st = os.fstat(fd)
-        actual = st.st_size
-        if actual != size:
-            how = "truncated" if actual < size else "longer than written"
-            raise DatasetDamaged(f"{what}: file {path.name} is {actual} bytes, expected {size} "
-                                 f"({how}: the dataset is damaged) ({path})")
-        if size == 0:
-            return np.zeros(0, np.uint8)
-        data = np.frombuffer(mmap.mmap(fd, size, prot=mmap.PROT_READ), np.uint8)
-    finally:
-        os.close(fd)
+    mm, st = map_file(path, size, f"{what}: file {path.name}")
+    if mm is None:
+        return np.zeros(0, np.uint8)
+    data = np.frombuffer(mm, np.uint8)
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     if key not in _verified:
         if zlib.crc32(data) != crc:

@@ -87,8 +87,8 @@ def slice_writer(ds_dir: Path, sliceno: int, columns: Columns, compression: str 
     return cls(ds_dir, sliceno, columns, compression, schema_meta)
 
 
-class ParquetSlice:
-    """Appends chunks to one slice's Parquet file, a row group every GROUP_ROWS rows."""
+class _SliceWriter:
+    """What both kinds of slice file know: where it goes, its columns, its Arrow schema."""
 
     def __init__(self, ds_dir: Path, sliceno: int, columns: Columns, compression: str | None,
                  schema_meta: dict):
@@ -97,6 +97,14 @@ class ParquetSlice:
         self.compression = compression
         self.schema = arrowtypes.schema_of(
             [arrowtypes.arrow_field(n, ct, ns) for n, ct, ns in columns], schema_meta)
+
+
+class ParquetSlice(_SliceWriter):
+    """Appends chunks to one slice's Parquet file, a row group every GROUP_ROWS rows."""
+
+    def __init__(self, ds_dir: Path, sliceno: int, columns: Columns, compression: str | None,
+                 schema_meta: dict):
+        super().__init__(ds_dir, sliceno, columns, compression, schema_meta)
         self._pending: list[list[pa.Array]] = []
         self._rows = 0
         self._bytes = 0
@@ -192,16 +200,13 @@ def _leaf_counts(schema: pa.Schema) -> list[int]:
     return [f.type.num_fields if pa.types.is_struct(f.type) else 1 for f in schema]
 
 
-class ArrowSlice:
+class ArrowSlice(_SliceWriter):
     """Collects one slice's columns as plain files (beside the dataset, removed after),
     then writes them as one Arrow IPC record batch when the slice is done."""
 
     def __init__(self, ds_dir: Path, sliceno: int, columns: Columns, compression: str | None,
                  schema_meta: dict):
-        self.path = ds_dir / file_name(sliceno, None)
-        self.columns = columns
-        self.schema = arrowtypes.schema_of(
-            [arrowtypes.arrow_field(n, ct, ns) for n, ct, ns in columns], schema_meta)
+        super().__init__(ds_dir, sliceno, columns, compression, schema_meta)
         self.raw = ds_dir / f".raw-{sliceno}"
         self._appenders: list[Appender] | None = None
         self.rows = 0
@@ -345,6 +350,24 @@ class Appender:
 _verified: set[tuple] = set()  # (dev, inode, size, mtime, region) checked in this process
 
 
+def map_file(path: Path, size: int, label: str) -> tuple[mmap.mmap | None, os.stat_result]:
+    """The file mapped read-only (None when empty) once it is exactly `size` bytes, and its
+    stat; else DatasetDamaged, `label` naming the file ("dataset X, ...: file F")."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise DatasetDamaged(f"{label} is missing") from None
+    try:
+        st = os.fstat(fd)
+        if st.st_size != size:
+            how = "truncated" if st.st_size < size else "longer than written"
+            raise DatasetDamaged(f"{label} is {st.st_size} bytes, expected {size} "
+                                 f"({how}: the dataset is damaged)")
+        return (mmap.mmap(fd, size, prot=mmap.PROT_READ) if size else None), st
+    finally:
+        os.close(fd)
+
+
 class SliceFile:
     """One slice file, opened for reading: its size checked, its shared regions verified;
     read() verifies a column's region the first time this process reads it."""
@@ -354,19 +377,10 @@ class SliceFile:
         self.what = what
         self.path = ds_dir / entry["name"]
         self.label = f"{what}: file {self.path}"
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise DatasetDamaged(f"{self.label} is missing") from None
-        try:
-            st = os.fstat(fd)
-            if st.st_size != entry["size"]:
-                how = "truncated" if st.st_size < entry["size"] else "longer than written"
-                raise DatasetDamaged(f"{self.label} is {st.st_size} bytes, expected "
-                                     f"{entry['size']} ({how}: the dataset is damaged)")
-            self.mm = mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ)
-        finally:
-            os.close(fd)
+        mm, st = map_file(self.path, entry["size"], self.label)
+        if mm is None:
+            raise DatasetDamaged(f"{self.label} is empty")  # never written so: damaged
+        self.mm = mm
         self.key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         self.view = memoryview(self.mm)
         self.cuts = entry["cuts"]

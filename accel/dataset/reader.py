@@ -255,18 +255,18 @@ class Dataset(str):
         if sum(entry["rows"]) != lines:
             raise DatasetDamaged(f"{what}: meta.json's row groups do not add up to its rows")
         folds = self._meta.get("fold", {})
+        fold_rows = [np.asarray(folds[c.name][sliceno], np.int64)
+                     if folds.get(c.name) and folds[c.name][sliceno] else None for c in cols]
         start = 0
         for chunks in storage.read_groups(self._dir, entry, [int(c.place) for c in cols],
                                           [c.ctype for c in cols], what):
             n = chunks[0].n
-            for c, chunk in zip(cols, chunks, strict=True):
-                rows = folds.get(c.name)
-                if rows and rows[sliceno]:
-                    r = np.asarray(rows[sliceno], np.int64)
-                    r = r[(r >= start) & (r < start + n)] - start
-                    if r.size:
+            for rows, chunk in zip(fold_rows, chunks, strict=True):
+                if rows is not None:
+                    here = rows[(rows >= start) & (rows < start + n)] - start
+                    if here.size:
                         chunk.fold = np.zeros(n, bool)
-                        chunk.fold[r] = True
+                        chunk.fold[here] = True
             start += n
             yield chunks
 

@@ -144,6 +144,13 @@ class Job(str):
         the job finished (checked once per process per file; a file the job did not
         record, or a job still running, is not checked). JobDamaged when they differ."""
         path = self.filename(name, sliceno)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        key = (path, st.st_ino, st.st_size, st.st_mtime_ns) if st else None
+        if key in _checked_files:
+            return path  # checked before: post.json need not be read again
         rel = sliced_name(name, sliceno)
         try:
             recorded = (read_json(self.path / layout.POST).get("file_sums") or {}).get(rel)
@@ -151,18 +158,13 @@ class Job(str):
             return path  # running, or no sums (an older job); post.json damage is not ours
         if not recorded:
             return path
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            raise JobDamaged(f"job {self}: file {rel!r} is missing (the job recorded it)") \
-                from None
-        key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
-        if key not in _checked_files:
-            size, digest = recorded
-            if st.st_size != size or file_digest(path) != digest:
-                raise JobDamaged(f"job {self}: file {rel!r} does not match what the job "
-                                 f"recorded ({st.st_size} bytes, recorded {size}; damaged)")
-            _checked_files.add(key)
+        if st is None:
+            raise JobDamaged(f"job {self}: file {rel!r} is missing (the job recorded it)")
+        size, digest = recorded
+        if st.st_size != size or file_digest(path) != digest:
+            raise JobDamaged(f"job {self}: file {rel!r} does not match what the job "
+                             f"recorded ({st.st_size} bytes, recorded {size}; damaged)")
+        _checked_files.add(key)
         return path
 
     def files(self, pattern: str = "*") -> list[str]:

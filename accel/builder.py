@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accel import layout
-from accel.atomic import read_json
+from accel import layout, records
 from accel.config import Config
-from accel.errors import AccelError, JobError, MethodError, OptionError
+from accel.errors import AccelError, JobDamaged, JobError, MethodError, OptionError
 from accel.executors import Executor, make_executor, record_death
 from accel.identity import SourceHasher, combine, job_identity, sha_without
-from accel.job import Job, status_of
+from accel.job import Job
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
+from accel.records import status_of
 from accel.runner import worth_showing
 from accel.scheduler import Scheduler, Task
+from accel.status import CANCELED, FAILED, FINISHED, REUSED
 from accel.store import Store
 
 VERSION = "0.1.0"
@@ -183,7 +184,7 @@ class Builder:
         Scheduler(self, progress=self.progress).run([task])
         if task.error is not None:
             raise task.error
-        return task.job, task.status == "reused"  # type: ignore[return-value]
+        return task.job, task.status == REUSED  # type: ignore[return-value]
 
     def task(self, plan: Plan, name: str, *, workdir: str | None = None,
              force_build: bool = False, caption: str | None = None,
@@ -212,13 +213,15 @@ class Builder:
                         path = Job(jobid).path
                     except AccelError as e:
                         raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: {e}")
+                    where = f"method {plan.info.name!r}: {kind} input {name!r}"
+                    damage = records.damage_of(path)
+                    if damage is not None:
+                        raise OptionError(f"{where}: {damage}")
                     if not (path / layout.SETUP).exists():
-                        raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
-                                          f"job {jobid} does not exist")
+                        raise OptionError(f"{where}: job {jobid} does not exist")
                     status = status_of(path)
-                    if status != "finished":
-                        raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: "
-                                          f"job {jobid} is {status}, not finished")
+                    if status != FINISHED:
+                        raise OptionError(f"{where}: job {jobid} is {status}, not finished")
 
     def prepare_job(self, plan: Plan, workdir: str | None, caption: str | None,
                     force_build: bool = False) -> tuple[str, Path, dict, float]:
@@ -230,7 +233,7 @@ class Builder:
         except BaseException as e:  # Ctrl-C, a full disk: the job never runs, and says so
             canceled = isinstance(e, KeyboardInterrupt)
             record_death(path, "interrupted" if canceled else f"could not set it up: {e}",
-                         "setup", "canceled" if canceled else "failed")
+                         "setup", CANCELED if canceled else FAILED)
             self.unregister(jobid)
             raise
 
@@ -267,12 +270,7 @@ class Builder:
                 "description": info.description,
             },
         }
-        # written in place: nothing trusts a job directory before its post.json exists
-        fd = os.open(path / layout.SETUP, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            os.write(fd, setup_text(setup).encode())
-        finally:
-            os.close(fd)
+        records.write_setup(path, setup)
         return jobid, path, setup, started
 
     def publish(self, plan: Plan, jobid: str) -> None:
@@ -295,26 +293,16 @@ class Builder:
         return job_error(jobid, Job(jobid).method, Job(jobid).path, status)
 
 
-def setup_text(setup: dict) -> str:
-    """setup.json as people read it, one key a line, each value encoded by json's C
-    encoder (indent= would use its pure-Python one: a quarter of a millisecond a job)."""
-
-    def one(v: Any) -> str:
-        return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
-
-    return "{\n" + ",\n".join(f" {one(k)}: {one(setup[k])}" for k in sorted(setup)) + "\n}\n"
-
-
-def job_error(jobid: str, method: str, path: Path, status: str = "failed") -> JobError:
+def job_error(jobid: str, method: str, path: Path, status: str = FAILED) -> JobError:
     try:
-        err = read_json(path / layout.POST).get("error") or {}
-    except (OSError, ValueError):
+        err = (records.read_post(path) or {}).get("error") or {}
+    except JobDamaged:
         err = {}
     part = err.get("part", "?")
-    if status == "failed":
+    if status == FAILED:
         head = f"failed in {part}: {err.get('exception', 'Error')}: {err.get('message', '')}"
     else:  # canceled or timeout: the message says how
-        head = f"{'was canceled' if status == 'canceled' else 'timed out'} in {part} " \
+        head = f"{'was canceled' if status == CANCELED else 'timed out'} in {part} " \
                f"({err.get('message', status)})"
     lines = [f"job {jobid} (method {method!r}) {head}"]
     tb = (err.get("traceback") or "").rstrip()

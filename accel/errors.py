@@ -38,10 +38,15 @@ class NotFound(AccelError, LookupError):
 
 
 class JobDamaged(AccelError):
-    """A finished job's file does not match what the job recorded of it when it finished
-    (its size and checksum): refused rather than read as something it is not."""
+    """A job's setup.json or post.json does not read as what accel wrote, or a finished
+    job's file does not match what the job recorded of it when it finished (its size and
+    checksum): refused rather than read as something it is not. `path`: the file."""
 
     exit_status = 1
+
+    def __init__(self, message: str, path: object = None):
+        super().__init__(message)
+        self.path = path
 
 
 class JobError(AccelError):

@@ -29,11 +29,13 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from accel import layout
-from accel.errors import OptionError
+from accel import layout, records
+from accel.errors import JobDamaged, OptionError
 from accel.identity import combine, job_identity
-from accel.job import Job, status_of
+from accel.job import Job
 from accel.jsoncodec import decode, dumps_canonical, encode
+from accel.records import status_of
+from accel.status import FINISHED, RUNNING
 from accel.textvalues import from_text
 
 if TYPE_CHECKING:
@@ -48,12 +50,12 @@ LIMIT = 200  # finished jobs of the method compared, newest first
 # --- what is compared -----------------------------------------------------------------------
 
 def _read_setup(path) -> dict | None:
+    """The job's setup.json, or None when it has none or it is damaged (`ax why` compares
+    what it can read; the damaged job is not a candidate for reuse either)."""
     try:
-        with open(path / layout.SETUP, encoding="utf-8") as f:
-            setup = json.load(f)
-    except (OSError, ValueError):
+        return records.read_setup(path)
+    except JobDamaged:
         return None
-    return setup if isinstance(setup, dict) else None
 
 
 def _accel_version(setup: dict) -> str | None:
@@ -142,12 +144,12 @@ def _nearest(new: dict, candidates: Iterable[tuple[str, dict]],
     for jobid, setup in candidates:
         count += 1
         if setup.get("identity") == new.get("identity"):
-            same.append({"job": jobid, "status": "finished"})
+            same.append({"job": jobid, "status": FINISHED})
             continue
         diffs = compare(new, setup, equivalent_sources)
         if best_n is None or len(diffs) < best_n:
             best_n = len(diffs)
-            best = {"job": jobid, "status": "finished", "starttime": setup.get("starttime"),
+            best = {"job": jobid, "status": FINISHED, "starttime": setup.get("starttime"),
                     "accel": _accel_version(setup), "differences": diffs}
     return best, count, same
 
@@ -203,7 +205,7 @@ def _not_finished(store: Store, method: str, identity: str, before: dict | None 
                     not _started_before(setup, before):
                 continue
             status = status_of(wd.path / jobid)
-            if status != "finished":  # (it may have finished since the lists were read)
+            if status != FINISHED:  # (it may have finished since the lists were read)
                 out.append({"job": jobid, "status": status})
     return out
 
@@ -278,14 +280,13 @@ def explain_build(builder: Builder, method: str, values: dict[str, str], *,
 def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
     """Why `job` ran instead of reusing an earlier job of its method."""
     job = Job(job)
-    setup = _read_setup(job.path)
-    if setup is None:
-        raise OptionError(f"job {job}: its setup.json cannot be read")
+    setup = records.require_setup(job.path)  # JobDamaged names what is wrong
     setup.setdefault("jobid", str(job))
     method = setup.get("method") or job.method
     status = status_of(job.path)
     report: dict[str, Any] = {
         "mode": "job", "job": str(job), "method": method, "status": status,
+        "damage": str(records.damage_of(job.path) or "") or None,
         "identity": setup.get("identity"), "starttime": setup.get("starttime"),
         "verdict": "ran", "identical": [], "first": False, "nearest": None, "compared": 0,
         "finished_jobs": 0, "limited": False, "notes": [],
@@ -438,8 +439,8 @@ def render(report: dict) -> str:
         job, status = report["job"], report["status"]
         same = report["identical"]
         head = f"{job} ({method}, {status})"
-        finished_same = [e for e in same if e["status"] == "finished"]
-        failed_same = [e for e in same if e["status"] != "finished"]
+        finished_same = [e for e in same if e["status"] == FINISHED]
+        failed_same = [e for e in same if e["status"] != FINISHED]
         if finished_same:
             e = finished_same[0]
             lines.append(f"{head} has the same identity as the earlier {e['job']}, which is "
@@ -465,12 +466,12 @@ def render(report: dict) -> str:
         if others:
             lines.append("  other earlier jobs with the same identity: "
                          + ", ".join(f"{e['job']} ({e['status']})" for e in others))
-        if status == "running":
+        if status == RUNNING:
             lines.append(f"{job} is running: once it finishes, builds with its identity "
                          "reuse it")
-        elif status != "finished":
-            lines.append(f"{job} is {status}: it is never reused; a build with its identity "
-                         "runs again")
+        elif status != FINISHED:
+            lines.append(f"{report.get('damage') or f'{job} is {status}'}: it is never reused; "
+                         "a build with its identity runs again")
         if not finished_same:
             lines += _nearest_lines(report, "nearest earlier job")
     lines += _limit_line(report)

@@ -7,7 +7,6 @@ property reads the job directory, which is the whole truth about the job.
 
 from __future__ import annotations
 
-import fcntl
 import fnmatch
 import json
 import os
@@ -16,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from accel import layout, pickling
-from accel.atomic import atomic_open, is_temp_name, read_json
+from accel import layout, pickling, records
+from accel.atomic import atomic_open, is_temp_name
 from accel.dotdict import DotDict
 from accel.errors import JobDamaged, NotFound, UserError
 from accel.jsoncodec import decode, register_type
@@ -36,28 +35,6 @@ def to_dotdict(obj: Any) -> Any:
 
 def sliced_name(name: str, sliceno: int | None) -> str:
     return name if sliceno is None else f"{name}.{sliceno}"
-
-
-def status_of(path: Path) -> str:
-    """'finished', 'failed', 'running', or 'unfinished' (died, or still being set up)."""
-    try:
-        with open(path / layout.POST, encoding="utf-8") as f:
-            return json.load(f).get("status", "failed")
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError):
-        return "failed"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except (FileNotFoundError, NotADirectoryError):
-        return "unfinished"
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return "running"
-    finally:
-        os.close(fd)
-    return "unfinished"
 
 
 class Job(str):
@@ -103,17 +80,14 @@ class Job(str):
 
     @property
     def status(self) -> str:
-        return status_of(self.path)
+        return records.status_of(self.path)
 
     # --- what it is --------------------------------------------------------------
 
     @property
     def params(self) -> DotDict:
         """setup.json: method, options, datasets, jobs, hash, source_hash, starttime, slices..."""
-        try:
-            raw = read_json(self.path / layout.SETUP)
-        except FileNotFoundError:
-            raise NotFound(f"job {self} does not exist ({self.path})")
+        raw = records.require_setup(self.path)
         params = to_dotdict(raw)
         params.options = DotDict(decode(raw.get("options", {})))
         return params
@@ -121,10 +95,10 @@ class Job(str):
     @property
     def post(self) -> DotDict:
         """post.json: status, timings of each part and slice, files, error."""
-        try:
-            return to_dotdict(read_json(self.path / layout.POST))
-        except FileNotFoundError:
+        post = records.read_post(self.path)
+        if post is None:
             raise NotFound(f"job {self} has not finished (status: {self.status})")
+        return to_dotdict(post)
 
     # --- its files ---------------------------------------------------------------
 
@@ -152,11 +126,9 @@ class Job(str):
         if key in _checked_files:
             return path  # checked before: post.json need not be read again
         rel = sliced_name(name, sliceno)
-        try:
-            recorded = (read_json(self.path / layout.POST).get("file_sums") or {}).get(rel)
-        except (FileNotFoundError, ValueError, AttributeError):
-            return path  # running, or no sums (an older job); post.json damage is not ours
-        if not recorded:
+        post = records.read_post(self.path)  # JobDamaged when post.json is
+        recorded = (post or {}).get("file_sums", {}).get(rel)
+        if not recorded:  # running, or no sums (an older job)
             return path
         if st is None:
             raise JobDamaged(f"job {self}: file {rel!r} is missing (the job recorded it)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from accel import layout
+from accel import layout, records
 from accel.errors import NotFound, UserError
 from accel.job import Job
 from accel.store import Store
@@ -40,6 +40,15 @@ def split_dataset(ref: str) -> tuple[str, str | None]:
     return ref, None
 
 
+def existing_job(jobid: str) -> Job:
+    """Job `jobid`, which must exist (NotFound if it does not). A job directory with
+    only a post.json is a job with a damaged setup.json: what reads it says so."""
+    job = Job(jobid)
+    if not (job.path / layout.SETUP).exists() and not records.has_post(job.path):
+        raise NotFound(f"no job {job} (in {job.path.parent})")
+    return job
+
+
 def resolve(ref: str, store: Store, urd_db: Path | None = None) -> Job:
     """The job `ref` names; NotFound when there is no such job, UserError when ref is malformed."""
     ref = ref.strip()
@@ -60,10 +69,7 @@ def resolve(ref: str, store: Store, urd_db: Path | None = None) -> Job:
     if ref.startswith(":"):
         return _from_list(ref, urd_db)
     if layout.split_jobid(ref):
-        job = Job(ref)
-        if not (job.path / layout.SETUP).exists():
-            raise NotFound(f"no job {ref} (in {job.path.parent})")
-        return job
+        return existing_job(ref)
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", ref) or ref.strip(".") == "":
         raise UserError(f"bad job reference {ref!r} (expected dev-12, METHOD, :LIST:, REF~N or REF^)")
     latest = store.latest_of(ref)

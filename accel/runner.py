@@ -24,13 +24,15 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from accel import layout, pickling
+from accel import layout, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
+from accel.errors import JobDamaged
 from accel.job import CurrentJob, Job, file_sums, iter_user_files
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
+from accel.status import FAILED, FINISHED
 
 ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
 
@@ -127,7 +129,9 @@ class Runner:
     def __init__(self, path: Path, echo: bool = True, setup: dict | None = None,
                  part_fd: int | None = None):
         self.path = Path(path)
-        self.setup = setup if setup is not None else read_json(self.path / layout.SETUP)
+        self.setup = setup if setup is not None else records.read_setup(self.path)
+        if self.setup is None:
+            raise JobDamaged(f"job {self.path.name}: {self.path / layout.SETUP} is missing")
         layout.set_paths(layout.Paths.from_json(self.setup["paths"]))
         self.jobid = self.setup["jobid"]
         layout.set_current_job(self.path)
@@ -159,14 +163,14 @@ class Runner:
             if result is not None:
                 self.save_result(result)
             self.post["datasets"] = self.finish_datasets()  # meta.json files, before post.json
-            self.post["status"] = "finished"
+            self.post["status"] = FINISHED
             status = 0
         except PartFailed as e:
-            self.post["status"] = "failed"
+            self.post["status"] = FAILED
             self.post["error"] = e.as_json()
             status = 1
         except Exception as e:  # accel's own fault, or saving the result failed: still say so
-            self.post["status"] = "failed"
+            self.post["status"] = FAILED
             self.post["error"] = {"part": "finishing", "exception": type(e).__name__,
                                   "message": str(e), "traceback": traceback.format_exc()}
             status = 1
@@ -182,14 +186,14 @@ class Runner:
             jobid=self.jobid, exitcode=status, starttime=start, endtime=time.time(),
             exectime=time.time() - start, files=files,
             # what load/open check a file against (a finished job's files only)
-            file_sums=file_sums(self.path, files) if self.post["status"] == "finished" else {},
+            file_sums=file_sums(self.path, files) if self.post["status"] == FINISHED else {},
             cpu=_cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
             maxrss_kb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
                           *(p.get("maxrss_kb", 0) for p in self.post["parts"].values())),
             subjobs=_read_subjobs(self.scratch),
         )
-        write_json(self.path / layout.POST, self.post)  # the publish point
+        records.write_post(self.path, self.post)  # the publish point
         # how it ended, then that it has: the executor need not read post.json, nor wait
         # for this process to go away
         self.mark_part(f"{ENDED_MARK}{self.post['status']}\n{DONE}")
@@ -198,7 +202,8 @@ class Runner:
 
     def run_parts(self) -> Any:
         module = self.guard("prepare", lambda: load_method(self.setup))
-        options, datasets, jobs = input_values(self.setup)
+        # a damaged input (its meta.json, its records) fails here, named as such
+        options, datasets, jobs = self.guard("loading inputs", lambda: input_values(self.setup))
         module.options, module.datasets, module.jobs = options, datasets, jobs
         job = CurrentJob(self.jobid)
         args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,

@@ -30,10 +30,10 @@ from accel import cpuslots, layout
 from accel.errors import JobError
 from accel.executors import Handle, record_death
 from accel.job import Job
+from accel.status import CANCELED, DONE_OK, FAILED, FINISHED, PENDING, REUSED, RUNNING, TIMEOUT
 from accel.store.locks import ByteLock
 
 TICK = 0.2  # seconds between looks at deadlines, cancel requests and progress
-OK = ("finished", "reused")
 
 
 @dataclass(eq=False)
@@ -49,7 +49,7 @@ class Task:
     retries: int = 0
     row: dict | None = None  # the row of build_many it came from
 
-    status: str = "pending"  # pending, running, finished, reused, failed, canceled, timeout
+    status: str = PENDING  # PENDING, a job status (accel.status) or REUSED
     job: Job | None = None
     error: JobError | None = None
     attempts: int = 0
@@ -69,11 +69,11 @@ class Task:
 
     @property
     def ended(self) -> bool:
-        return self.status not in ("pending", "running")
+        return self.status not in (PENDING, RUNNING)
 
     @property
     def ok(self) -> bool:
-        return self.status in OK
+        return self.status in DONE_OK
 
 
 class Scheduler:
@@ -138,12 +138,12 @@ class Scheduler:
                 self._look_around()
         except BaseException:
             try:
-                self.stop_all("canceled", "interrupted")
+                self.stop_all(CANCELED, "interrupted")
             finally:  # also one caught between two steps of starting or ending
                 for task in self.tasks:
                     self._release(task)
                     if not task.ended:
-                        task.status = "canceled"
+                        task.status = CANCELED
             raise
         finally:
             Scheduler._loops -= 1
@@ -172,7 +172,7 @@ class Scheduler:
     def _reuse(self, task: Task) -> bool:
         jobid = self.builder.find(task.plan)
         if jobid:
-            self._end(task, "reused", Job(jobid))
+            self._end(task, REUSED, Job(jobid))
         return bool(jobid)
 
     def _start(self, task: Task) -> str:
@@ -185,7 +185,7 @@ class Scheduler:
             leader = self._leaders.get(plan.identity)
             if leader is not None:
                 leader.followers.append(task)
-                task.status = "running"
+                task.status = RUNNING
                 return "started"
         b.check_inputs(plan)
         if not self._take_cpus(task):
@@ -203,7 +203,7 @@ class Scheduler:
             jobid = b.find(plan)  # it may have been built meanwhile
             if jobid:
                 self._release(task)
-                self._end(task, "reused", Job(jobid))
+                self._end(task, REUSED, Job(jobid))
                 return "started"
         self._leaders.setdefault(plan.identity, task)
         self._launch(task)
@@ -236,7 +236,7 @@ class Scheduler:
     def _launch(self, task: Task) -> None:
         task.attempts += 1
         task.weight = self._weight(task)
-        task.status, task.job, task.handle, task.t0 = "running", None, None, time.monotonic()
+        task.status, task.job, task.handle, task.t0 = RUNNING, None, None, time.monotonic()
         # running from here on: interrupted before it has a handle, `_stop` still ends it
         self.running.append(task)
         jobid, path, setup, started = self.builder.prepare_job(task.plan, task.workdir, task.caption,
@@ -262,9 +262,9 @@ class Scheduler:
                                   "job started", task.job or "", task.plan.info.name, "", status)
         else:
             b.unregister(task.job)
-            if status == "finished":
+            if status == FINISHED:
                 b.publish(task.plan, task.job)
-            elif status in ("failed", "timeout") and task.attempts <= task.retries:
+            elif status in (FAILED, TIMEOUT) and task.attempts <= task.retries:
                 self._say(f"accel: {task.job} ({task.plan.info.name}) {status}; retrying "
                           f"({task.attempts} of {task.retries})")
                 self.running.remove(task)
@@ -286,7 +286,7 @@ class Scheduler:
         for t in group:
             if t is not task:
                 t.error, t.runtime = task.error, 0.0
-            t.status = status if t is task or status not in OK else "reused"
+            t.status = status if t is task or status not in DONE_OK else REUSED
             t.job, t.handle = job, None
             self.ended.append(t)
         if self.on_end is not None and not self._stopping:
@@ -323,7 +323,7 @@ class Scheduler:
                 self._stop(task, wanted, "canceled by ax abort")
             elif (task.timeout is not None and task.t_run is not None
                   and now - task.t_run > task.timeout):
-                self._stop(task, "timeout", f"timed out after {task.timeout:g} s")
+                self._stop(task, TIMEOUT, f"timed out after {task.timeout:g} s")
             elif now - task.t0 > TICK or task.t_run is None:
                 part = task.handle.current_part()  # type: ignore[union-attr]
                 if part and task.t_run is None:  # the timeout counts from here
@@ -355,5 +355,5 @@ class Scheduler:
             except Exception as e:  # keep stopping the others
                 self._say(f"accel: could not stop {task.job}: {e}")
         for task in self.tasks:
-            if task.status == "running":  # followers of a stopped leader
+            if task.status == RUNNING:  # followers of a stopped leader
                 task.status = status

@@ -30,7 +30,7 @@ from conftest import (
     wait_for,
 )
 
-from accel.job import status_of
+from accel.records import status_of
 
 SQUARE = '''
 options = dict(i=0, fail=False, word='')

@@ -36,7 +36,7 @@ from conftest import (
 
 from accel.config import ExecutorSpec, parse_executor
 from accel.errors import JobError, UserError
-from accel.job import status_of
+from accel.records import status_of
 
 # --- parse_executor (no cluster needed) ---------------------------------------------------
 

@@ -570,7 +570,7 @@ def test_writing_and_reading_text_does_not_import_pandas(tmp_path):
         from accel.dataset import writer
         layout.set_paths(layout.Paths(workdirs={{"t": Path({str(tmp_path)!r})}}))
         (Path({str(tmp_path)!r}) / "t-1").mkdir()
-        (Path({str(tmp_path)!r}) / "t-1" / "setup.json").write_text(json.dumps({{"slices": 1}}))
+        (Path({str(tmp_path)!r}) / "t-1" / "setup.json").write_text(json.dumps({{"slices": 1, "method": "t"}}))
         job = CurrentJob("t-1")
         dw = job.datasetwriter(columns={{"s": "unicode", "a": ("ascii", True), "b": "bytes",
                                          "i": "int64", "j": "json"}})

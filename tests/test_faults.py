@@ -34,7 +34,7 @@ from conftest import (
     wait_for,
 )
 
-from accel.job import status_of
+from accel.records import status_of
 
 # ---- helpers ---------------------------------------------------------------------------------
 

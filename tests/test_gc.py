@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import AX, Project, cli_env, one_error_line, printed, script, start_ax, wait_for
 
-from accel.job import status_of
+from accel.records import status_of
 
 MAKE = '''
 from accel.dataset import Dataset

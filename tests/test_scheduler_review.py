@@ -31,7 +31,7 @@ from conftest import (
     wait_for,
 )
 
-from accel.job import status_of
+from accel.records import status_of
 from accel.store.running import Running
 from accel.store.workdir import Workdir
 

@@ -26,6 +26,7 @@ from accel.board.html import (
     tag,
 )
 from accel.cli.common import fmt_duration, fmt_time
+from accel.status import ENDED_BADLY
 
 OUTPUT_SHOWN = 256 * 1024  # characters of one part's output on the page (the end of it)
 
@@ -121,7 +122,7 @@ def job(d: dict) -> Page:
                                        [(_indented(label), wall, cpu, mem)
                                         for label, wall, cpu, mem in d["timings"]],
                                        right=(False, True, True, True))]
-    if d["status"] == "failed" or post.get("error"):
+    if d["status"] in ENDED_BADLY or post.get("error"):
         parts += _error(post.get("error") or {})
     if d["result"] is not None:
         r = d["result"]

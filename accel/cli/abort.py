@@ -23,7 +23,8 @@ def abort(ctx: click.Context, ref: str | None) -> int:
     130), or just REF (that job is canceled; its build gets a JobError saying so; a
     METHOD name cancels the running jobs of that method). Waits until they have stopped."""
     from accel.errors import NotFound
-    from accel.job import status_of
+    from accel.records import status_of
+    from accel.status import NOT_ENDED
     from accel.store.running import HOST
 
     cfg = load(ctx)
@@ -75,7 +76,7 @@ def abort(ctx: click.Context, ref: str | None) -> int:
         # killed is not yet stopped: the builder writes how it ended (canceled) just after,
         # and a job not yet started is "unfinished" for a moment; a live builder that
         # still lists the job has more to say
-        if status_of(path) not in ("running", "unfinished"):
+        if status_of(path) not in NOT_ENDED:
             return False
         return store.running[_workdir(path.name)].get(path.name) is not None
 
@@ -98,18 +99,14 @@ def _workdir(jobid: str) -> str:
 def _running_of_method(store, name: str) -> list:
     """The running jobs of method `name` (none when `name` is not a bare method name)."""
     from accel import layout
-    from accel.atomic import read_json
+    from accel.records import record_of
 
     if layout.split_jobid(name) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         return []
     found = []
     for registry in store.running.values():
         for entry in registry.entries():
-            try:
-                method = read_json(entry.path / layout.SETUP).get("method")
-            except (OSError, ValueError):
-                continue
-            if method == name:
+            if record_of(entry.path).setup.get("method") == name:
                 found.append(entry)
     return found
 

@@ -62,13 +62,9 @@ def resolve_job(ctx: click.Context, ref: str):
 
     if layout.split_jobid(ref.strip()):
         # the common case, without loading the store (its file locks cost startup time)
-        from accel.errors import NotFound
-        from accel.job import Job
+        from accel.refs import existing_job
 
-        job = Job(ref.strip())
-        if not (job.path / layout.SETUP).exists():
-            raise NotFound(f"no job {job} (in {job.path.parent})")
-        return job
+        return existing_job(ref.strip())
     from accel.refs import resolve
 
     return resolve(ref, store_of(cfg), cfg.urd_db)

@@ -100,8 +100,10 @@ def dataset_of(job: Any, name: str | None, *, list_if_no_default: bool = False
 
     names = dataset_names(job)
     if not names:
+        from accel.status import FINISHED
+
         status = _status(job)
-        why = "" if status == "finished" else f" (it is {status})"
+        why = "" if status == FINISHED else f" (it is {status})"
         raise NotFound(f"job {job} has no datasets{why}")
     if name is None:
         if "default" in names:
@@ -118,7 +120,7 @@ def dataset_of(job: Any, name: str | None, *, list_if_no_default: bool = False
 
 
 def _status(job: Any) -> str:
-    from accel.job import status_of
+    from accel.records import status_of
 
     return status_of(job.path)
 

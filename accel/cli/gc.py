@@ -12,6 +12,7 @@ from collections import Counter
 import click
 
 from accel.cli.common import fmt_time, json_option, load, print_json, store_of, table
+from accel.status import FINISHED
 
 SHOWN = 40  # jobs listed by name before "... and N more"
 
@@ -69,7 +70,7 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
         trash = [p for paths in plan.trash.values() for p in paths]
         report = _report(plan, total, trash, lists, dry_run)
         if as_json:
-            out = {"dry_run": dry_run, "bytes": total, "urd_lists": lists,
+            out = {"dry_run": dry_run, "bytes": total, "urd_lists": lists, "damaged": plan.blind,
                    "delete": [f.as_json() for f in doomed],
                    "keep": [f.as_json() for f in plan.kept],
                    "trash": [str(p) for p in trash]}
@@ -142,11 +143,14 @@ def _jobs(n: int) -> str:
 def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> str:
     doomed, kept = plan.doomed, plan.kept
     lines = []
+    for text in plan.blind:
+        lines.append(f"warning: {text}; gc cannot tell what it uses, so it keeps every finished "
+                     "job (repair or delete that job to collect them)")
     if not lists:
         lines.append("note: this project has no urd lists, so a finished job is kept only if "
                      "the result directory links to it or a kept job uses it")
     if doomed:
-        why = Counter("finished, nothing refers to it" if f.rec.status == "finished"
+        why = Counter("finished, nothing refers to it" if f.rec.status == FINISHED
                       else f.rec.status for f in doomed)
         head = "would delete" if dry_run else "to delete"
         lines.append(f"{head}: {_jobs(len(doomed))}, {fmt_bytes(total)} "

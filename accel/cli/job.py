@@ -22,6 +22,7 @@ from accel.cli.common import (
     print_json,
     resolve_job,
 )
+from accel.status import ENDED_BADLY, FINISHED, RUNNING, UNFINISHED
 
 PART_HELP = "prepare, analysis (all slices), synthesis, finishing, or a slice number"
 
@@ -87,36 +88,23 @@ def job(ctx: click.Context, ref: str | None, output: str | None, as_json: bool) 
 # --- reading -------------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> Any:
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
-        return {"status": "failed", "error": {"part": "?", "exception": type(e).__name__,
-                                              "message": f"{path.name} is unreadable: {e}"}}
-
-
 def read_job(j: Any) -> dict:
     """What the job directory says, as plain JSON: params (setup.json) and post (post.json).
 
     The params are the stored form (options in accel's tagged JSON), so scripts get exact
-    values; a job still running or never finished has post = None.
+    values; a job still running or never finished has post = None. A damaged job has status
+    "damaged", `damage` saying which file and what is wrong, and what could be read.
     """
-    from accel import layout
-    from accel.job import status_of
+    from accel.records import record_of
 
-    path = j.path
-    params = _read_json(path / layout.SETUP) or {}
-    post = _read_json(path / layout.POST)
-    status = status_of(path)
-    info: dict[str, Any] = {"jobid": str(j), "status": status, "method": params.get("method"),
-                            "path": str(path), "params": params, "post": post}
-    if status == "running":
-        info["last_output"] = last_output_part(path)
+    rec = record_of(j.path)
+    info: dict[str, Any] = {"jobid": str(j), "status": str(rec.status),
+                            "method": rec.setup.get("method"), "path": str(rec.path),
+                            "params": rec.setup, "post": rec.post}
+    if rec.damage:
+        info["damage"] = rec.damage
+    if rec.status == RUNNING:
+        info["last_output"] = last_output_part(rec.path)
     return info
 
 
@@ -228,10 +216,12 @@ def render(j: Any, info: dict) -> str:
     """The human view of a job: a header, then one block per kind of information."""
     params, post, status = info["params"], info["post"] or {}, info["status"]
     out: list[str] = []
-    colours = {"finished": "green", "failed": "red", "running": "yellow", "unfinished": "yellow"}
     from accel.colour import colour
 
-    out.append(f"{_heading(str(j))}  {colour(status, colours.get(status, 'default'))}")
+    colours = {FINISHED: "green", RUNNING: "yellow", UNFINISHED: "yellow"}
+    out.append(f"{_heading(str(j))}  {colour(status, colours.get(status, 'red'))}")
+    if info.get("damage"):
+        out.append(colour(info["damage"], "red"))
     out += _kv(header_rows(info))
 
     out += _options_block(j, params)
@@ -243,7 +233,7 @@ def render(j: Any, info: dict) -> str:
     out += _list_block("datasets", [d if "/" in str(d) else f"{j}/{d}"
                                     for d in post.get("datasets") or ()])
     out += _subjobs_block(post.get("subjobs") or ())
-    if status == "failed":
+    if status in ENDED_BADLY:
         out += _error_block(j, post.get("error") or {})
     return "\n".join(out)
 
@@ -259,16 +249,16 @@ def header_rows(info: dict) -> list[tuple[str, str]]:
         head.append(("caption", str(params["caption"])))
     start = _num(params, "starttime")
     head.append(("started", fmt_time(start) if start else "?"))
-    if status in ("finished", "failed"):
+    if info["post"] is not None:
         took = _num(post, "exectime")
         if took is None and _num(post, "endtime") and start:
             took = post["endtime"] - start
         head.append(("took", fmt_duration(took) if took is not None else "?"))
-    elif status == "running":
+    elif status == RUNNING:
         now = f"running for {fmt_duration(time.time() - start)}" if start else "running"
         last = info.get("last_output")
         head.append(("now", now + (f" (last output from {last})" if last else "")))
-    else:
+    elif status == UNFINISHED:
         head.append(("ended", "never: no post.json (the run died or was killed)"))
     if _num(post, "maxrss_kb") is not None:
         head.append(("memory", f"{fmt_memory(post['maxrss_kb'])} peak"))

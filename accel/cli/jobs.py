@@ -102,19 +102,14 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
     A filter that does not parse is a UserError naming it; `ax board` takes the same texts.
     """
     from accel.errors import UserError
-    from accel.store.catalog import (
-        STATUSES,
-        Query,
-        parse_duration,
-        parse_when,
-        user_value,
-    )
+    from accel.status import ALL
+    from accel.store.catalog import Query, parse_duration, parse_when, user_value
 
     wanted = _split(tuple(statuses))
     for s in wanted:
-        if s not in STATUSES:
-            raise UserError(f"--status: no status {s!r}{close_hint(s, list(STATUSES))} "
-                            f"(statuses: {', '.join(STATUSES)})")
+        if s not in ALL:
+            raise UserError(f"--status: no status {s!r}{close_hint(s, list(ALL))} "
+                            f"(statuses: {', '.join(ALL)})")
     pairs = []
     for text in options:
         key, eq, value = text.partition("=")
@@ -144,4 +139,8 @@ def find_jobs(workdirs: Mapping[str, Path], query: Any, n: int) -> tuple[list, b
 
 def note_of(rec: Any) -> str:
     """The caption of a job, or for one that ended badly its short error."""
-    return rec.short_error() if rec.status in ("failed", "canceled", "timeout") else rec.caption
+    from accel.status import DAMAGED, ENDED_BADLY
+
+    if rec.status == DAMAGED:
+        return rec.damage or ""
+    return rec.short_error() if rec.status in ENDED_BADLY else rec.caption

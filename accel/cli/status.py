@@ -15,9 +15,9 @@ def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
 
     `store` is the project's Store by default; `ax board` passes one that only reads.
     """
-    from accel.atomic import read_json
-    from accel.job import status_of
     from accel.progress import slices_done
+    from accel.records import record_of
+    from accel.status import NOT_ENDED, UNFINISHED
 
     if store is None:
         store = store_of(cfg)
@@ -25,15 +25,12 @@ def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
     found = []
     for registry in store.running.values():
         for entry in registry.entries():
-            status = status_of(entry.path)
-            if status not in ("running", "unfinished"):  # it ended a moment ago
+            rec = record_of(entry.path)
+            if rec.status not in NOT_ENDED:  # it ended a moment ago
                 continue
-            try:
-                setup = read_json(entry.path / "setup.json")
-            except (OSError, ValueError):
-                setup = {}  # still being written
+            setup = rec.setup  # {} while it is being set up
             slices = int(setup.get("slices", 0) or 0)
-            part = entry.part or ("starting" if status == "unfinished" else "")
+            part = entry.part or ("starting" if rec.status == UNFINISHED else "")
             found.append({
                 "job": entry.jobid, "method": setup.get("method", ""), "part": part,
                 "slices_done": slices_done(entry.path, slices) if part == "analysis" else None,

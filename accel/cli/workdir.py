@@ -6,9 +6,7 @@ knows finished jobs, and this is where people look for the failed and unfinished
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -21,15 +19,14 @@ from accel.cli.common import (
     print_json,
     table,
 )
-
-STATUSES = ("finished", "failed", "running", "unfinished")
+from accel.status import ALL
 
 
 @click.command()
 @click.argument("name", required=False)
 @click.option("--method", "-m", "methods", multiple=True, metavar="METHOD",
               help="Only jobs of this method (repeatable).")
-@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(STATUSES),
+@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(ALL),
               help="Only jobs with this status (repeatable).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, metavar="N",
               help="Only the newest N jobs (after the other filters).")
@@ -90,30 +87,25 @@ def workdir(ctx: click.Context, name: str | None, methods: tuple[str, ...],
     click.echo(table([(j["jobid"], j["method"] or "?", j["status"], fmt_time(j["starttime"]),
                        fmt_duration(j["duration"])) for j in jobs],
                      ("job", "method", "status", "started", "duration")))
-
-
-def _read(path: Path) -> Any:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+    for j in jobs:
+        if j.get("damage"):
+            click.echo(j["damage"])
 
 
 def job_summary(path: Path, jobid: str) -> dict:
     """One row of the listing, from the job's own files (nothing decoded, nothing imported)."""
-    from accel import layout
-    from accel.job import status_of
+    from accel.records import record_of
 
-    setup = _read(path / layout.SETUP) or {}
-    post = _read(path / layout.POST)
-    status = status_of(path)
-    start = setup.get("starttime")
+    rec = record_of(path)
+    start = rec.setup.get("starttime")
     duration = None
-    if isinstance(post, dict):
-        duration = post.get("exectime")
-        if duration is None and post.get("endtime") and start:
-            duration = post["endtime"] - start
-    return {"jobid": jobid, "method": setup.get("method"), "status": status,
-            "starttime": start, "duration": duration, "caption": setup.get("caption") or "",
-            "path": str(path)}
+    if rec.post is not None:
+        duration = rec.post.get("exectime")
+        if duration is None and rec.post.get("endtime") and start:
+            duration = rec.post["endtime"] - start
+    row = {"jobid": jobid, "method": rec.setup.get("method"), "status": str(rec.status),
+           "starttime": start, "duration": duration, "caption": rec.setup.get("caption") or "",
+           "path": str(path)}
+    if rec.damage:
+        row["damage"] = rec.damage
+    return row

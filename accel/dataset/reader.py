@@ -32,8 +32,10 @@ from accel.dataset.types import (
     column_type,
 )
 from accel.errors import NotFound, SkipDataset, SkipSlice
-from accel.job import Job, status_of
+from accel.job import Job
 from accel.jsoncodec import decode as json_decode
+from accel.records import damage_of, status_of
+from accel.status import FINISHED
 
 STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
 _META_CACHE: dict[str, tuple[tuple, dict]] = {}
@@ -87,11 +89,14 @@ def _load_meta(job: Job, name: str) -> dict:
         cached = _META_CACHE.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
+        damage = damage_of(job.path)  # a job whose records do not read is not read either
+        if damage is not None:
+            raise damage
         meta = fmt.read_meta(path)
     except FileNotFoundError:
         names = dataset_names(job)
         status = status_of(job.path)
-        why = "" if status == "finished" else f"; the job is {status}"
+        why = "" if status == FINISHED else f"; the job is {status}"
         have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
         raise NotFound(f"job {job} has no dataset {name!r}{have}{why}") from None
     except DatasetDamaged as e:

@@ -16,11 +16,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
-from accel import layout
-from accel.atomic import write_json
-from accel.job import status_of
+from accel import records
+from accel.records import status_of
+from accel.status import CANCELED, ENDED, FAILED, TIMEOUT
 
-ENDED = ("finished", "failed", "canceled", "timeout")
+__all__ = ["ENDED", "Executor", "Handle", "record_death"]
 
 
 class Handle(ABC):
@@ -38,7 +38,7 @@ class Handle(ABC):
         return ""
 
     @abstractmethod
-    def cancel(self, status: str = "canceled", reason: str = "") -> str:
+    def cancel(self, status: str = CANCELED, reason: str = "") -> str:
         """Stop the job and every process it started, wait for them to be gone, and
         return its status: `status` ('canceled' or 'timeout', with `reason` as the
         message), or what it had already ended with if it was quicker."""
@@ -71,18 +71,18 @@ class Executor(ABC):
         return None
 
 
-def record_death(path: Path, how: str, part: str = "", status: str = "failed",
+def record_death(path: Path, how: str, part: str = "", status: str = FAILED,
                  exception: str | None = None) -> str:
     """The runner is gone without writing post.json: write one saying so (`status`:
     failed, canceled or timeout), naming the part. `exception` names what went wrong in
     the error (by default ProcessDied, Canceled or Timeout, after `status`). A post.json
     already there wins."""
-    if (path / layout.POST).exists():
+    if records.has_post(path):
         return status_of(path)
     part = part or "an unknown part"
     if exception is None:
-        exception = {"failed": "ProcessDied", "canceled": "Canceled", "timeout": "Timeout"}[status]
-    write_json(path / layout.POST, {
+        exception = {FAILED: "ProcessDied", CANCELED: "Canceled", TIMEOUT: "Timeout"}[status]
+    records.write_post(path, {
         "status": status,
         "jobid": path.name,
         "endtime": time.time(),

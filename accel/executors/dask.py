@@ -58,14 +58,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from accel import layout
+from accel import layout, records
 from accel.atomic import read_json, write_json
 from accel.capture import flush_std
-from accel.errors import UserError
+from accel.errors import JobDamaged, UserError
 from accel.executors import forkserver
 from accel.executors.base import ENDED, Executor, Handle, record_death
-from accel.job import status_of
 from accel.proctree import follow_groups, kill_tree
+from accel.records import status_of
+from accel.status import CANCELED, FAILED
 
 if TYPE_CHECKING:
     from accel.config import ExecutorSpec
@@ -145,12 +146,14 @@ def _run(job: Path, run: _Run, worker: Any) -> dict:
     host = socket.gethostname()
     where = f"dask worker {worker.address} (host {host})"
     try:
-        setup = read_json(job / layout.SETUP)
-    except (OSError, ValueError) as e:
-        why = "does not exist" if isinstance(e, FileNotFoundError) else f"cannot be read ({e})"
-        return {"death": f"{job / layout.SETUP} {why} on {where}: the workdirs must be on a "
-                         "filesystem every worker sees at the same path", "part": "starting"}
-    if (job / layout.POST).exists():  # it ended before it got here (stopped): leave it
+        setup = records.read_setup(job)
+    except JobDamaged as e:
+        return {"death": f"{e} (on {where})", "part": "starting"}
+    if setup is None:
+        return {"death": f"{job / layout.SETUP} does not exist on {where}: the workdirs must "
+                         "be on a filesystem every worker sees at the same path",
+                "part": "starting"}
+    if records.has_post(job):  # it ended before it got here (stopped): leave it
         return {"status": status_of(job)}
     scratch = job / layout.SCRATCH
     info_path = scratch / INFO
@@ -291,7 +294,7 @@ def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
                         run.part = info["part"] = part
                         _write_info(info_path, info)
             if not exited and not said_done and run.stop is None and _released(worker, run.key):
-                _stop(run, "canceled", "the build that started it went away")
+                _stop(run, CANCELED, "the build that started it went away")
         # what it wrote just before it went
         for fd in (part_r, err_fd):
             try:
@@ -486,7 +489,7 @@ class DaskHandle(Handle):
                     self._settle(record_death(self.path, res["death"], res.get("part", "")))
                 else:  # refused: it was stopped before it started
                     self._settle(record_death(self.path, "stopped before it started",
-                                              "the dask queue", "canceled"))
+                                              "the dask queue", CANCELED))
             elif state == "error":
                 self._settle(record_death(self.path, _task_error(fut.exception()), self.part))
             else:  # cancelled or lost, and not by us
@@ -504,7 +507,7 @@ class DaskHandle(Handle):
             self.tail.poll(final=True)
         self.future = None  # the cluster may forget the result
 
-    def cancel(self, status: str = "canceled", reason: str = "") -> str:
+    def cancel(self, status: str = CANCELED, reason: str = "") -> str:
         return self._stop(status, reason or status)
 
     def _stop(self, status: str, reason: str, exception: str | None = None) -> str:
@@ -549,7 +552,7 @@ class _FailedHandle(Handle):
     def wait(self, timeout: float | None = None) -> str | None:
         return self.status
 
-    def cancel(self, status: str = "canceled", reason: str = "") -> str:
+    def cancel(self, status: str = CANCELED, reason: str = "") -> str:
         return self.status
 
     def _check(self) -> bool:
@@ -653,17 +656,17 @@ class DaskExecutor(Executor):
     def submit(self, path: Path, setup: dict | None = None) -> Handle:
         path = Path(path)
         if setup is None:
-            setup = read_json(path / layout.SETUP)
+            setup = records.read_setup(path) or {}
         # a job forks its slices only if its method has analysis; otherwise it takes one CPU
         need = max(1, int(setup.get("slices", 1))) if setup.get("analysis", True) else 1
         try:
             self.client  # noqa: B018 -- connect now, if not yet
         except UserError as e:  # the job directory says why it never ran; the build stops
-            record_death(path, str(e), "sending it to dask", "failed", "DaskUnreachable")
+            record_death(path, str(e), "sending it to dask", FAILED, "DaskUnreachable")
             raise
         missing, resources = self._placement(need)
         if missing:
-            return _FailedHandle(path, record_death(path, missing, "sending it to dask", "failed",
+            return _FailedHandle(path, record_death(path, missing, "sending it to dask", FAILED,
                                                      "NoDaskWorker"))
         key = f"accel-{path.name}-{uuid.uuid4().hex[:12]}"
         fut = self.client.submit(run_job_dir, str(path), key=key, pure=False,
@@ -732,7 +735,7 @@ class DaskExecutor(Executor):
             elif h.no_worker_since is None:
                 h.no_worker_since = now
             elif now - h.no_worker_since > NO_WORKER_GRACE:
-                h._stop("failed", f"no dask worker can run it any more: {missing}",
+                h._stop(FAILED, f"no dask worker can run it any more: {missing}",
                         "NoDaskWorker")
 
     def close(self) -> None:

@@ -26,8 +26,9 @@ from pathlib import Path
 from accel.capture import exit_child, flush_std
 from accel.executors import preload
 from accel.executors.base import Executor, Handle, record_death
-from accel.job import status_of
 from accel.proctree import follow_groups, kill_tree
+from accel.records import status_of
+from accel.status import CANCELED
 
 
 class _Guard:
@@ -205,7 +206,7 @@ class LocalHandle(Handle):
             self.executor.wait_any([self], timeout)
         return self.status
 
-    def cancel(self, status: str = "canceled", reason: str = "") -> str:
+    def cancel(self, status: str = CANCELED, reason: str = "") -> str:
         if self.status is not None:
             return self.status
         kill_tree(self.pid, self.pid)

@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from accel import layout
-from accel.errors import UserError
-from accel.job import status_of
+from accel.errors import JobDamaged, UserError
 from accel.jsoncodec import decode
+from accel.records import damage_of, lock_status, read_post, read_setup, status_of
+from accel.status import DAMAGED, ENDED_BADLY, FINISHED, NOT_ENDED, RUNNING, UNFINISHED
 
-STATUSES = ("finished", "failed", "canceled", "timeout", "running", "unfinished")
-ENDED_BADLY = ("failed", "canceled", "timeout")
 YOUNG = 60.0  # an unfinished job this new may be one a builder is still setting up
 MTIME_SLACK = 3600.0  # seconds a directory mtime may lag the start time it bounds: coarse
                       # timestamps, a file server whose clock is behind ours
@@ -40,16 +39,6 @@ TRASH = "trash"  # <workdir>/.accel/trash/: deleted jobs on their way out
 
 
 # --- one job ------------------------------------------------------------------------------
-
-
-def _read_json(path: str | os.PathLike) -> Any:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return False  # there but unreadable (a running job's setup.json being written)
 
 
 def _read_dataset_meta(ds_dir: Path) -> dict | None:
@@ -66,7 +55,8 @@ def _read_dataset_meta(ds_dir: Path) -> dict | None:
 class JobRecord:
     """One job directory, read on demand (each file at most once)."""
 
-    __slots__ = ("jobid", "workdir", "number", "dir", "_setup", "_post", "_status", "_mtime")
+    __slots__ = ("jobid", "workdir", "number", "dir", "_setup", "_post", "_status", "_mtime",
+                 "_damage")
 
     def __init__(self, workdir: str, number: int, path: str | os.PathLike):
         self.workdir = workdir
@@ -77,6 +67,7 @@ class JobRecord:
         self._post: Any = None
         self._status: str | None = None
         self._mtime: float | None = None
+        self._damage: str | None = None
 
     def __repr__(self) -> str:
         return f"JobRecord({self.jobid!r})"
@@ -87,33 +78,51 @@ class JobRecord:
 
     @property
     def setup(self) -> dict:
-        """setup.json ({} when missing or unreadable)."""
+        """setup.json ({} when there is none yet, or it is damaged: see `damage`)."""
         if self._setup is None:
-            data = _read_json(self.dir + "/" + layout.SETUP)
-            self._setup = data if isinstance(data, dict) else {}
+            try:
+                self._setup = read_setup(self.path) or {}
+            except JobDamaged as e:
+                self._setup = {}
+                self._damage = self._damage or str(e)
         return self._setup
 
     @property
     def post(self) -> dict | None:
-        """post.json; None while there is none ({} when it is unreadable)."""
+        """post.json; None while there is none, or when it is damaged (see `damage`)."""
         if self._post is None:
-            data = _read_json(self.dir + "/" + layout.POST)
-            self._post = data if isinstance(data, dict) else ({} if data is False else False)
+            try:
+                self._post = read_post(self.path)
+            except JobDamaged as e:
+                self._damage = self._damage or str(e)
+            if self._post is None:
+                self._post = False
         return self._post if self._post is not False else None
 
     @property
+    def damage(self) -> str | None:
+        """What is wrong with its setup.json or post.json (None when both read): a job
+        that says it finished but has no setup.json is damaged too."""
+        post, setup = self.post, self.setup
+        if self._damage is None and post is not None and not setup:
+            found = damage_of(self.path)
+            self._damage = str(found) if found is not None else None
+        return self._damage
+
+    @property
     def status(self) -> str:
-        """As `accel.job.status_of` says, without reading post.json twice: the status in
-        post.json ('failed' if it has none), else status_of (running or unfinished)."""
+        """As `accel.records.status_of` says, from what this record read (each file once):
+        damaged, what post.json says, else running or unfinished (the lock)."""
         if self._status is None:
             post = self.post
-            if post is None:
-                self._status = status_of(self.path)
-                if self._status not in ("running", "unfinished"):  # it ended just now
+            if self.damage is not None:
+                self._status = DAMAGED
+            elif post is None:
+                self._status = lock_status(self.path)
+                if self._status not in NOT_ENDED:  # it ended just now
                     self._post = None
             else:
-                status = post.get("status", "failed")
-                self._status = status if isinstance(status, str) else "failed"
+                self._status = post["status"]
         return self._status
 
     def last_used(self) -> float | None:
@@ -587,6 +596,9 @@ class GcPlan:
     fates: list[Fate] = field(default_factory=list)  # every job, newest first
     highest: dict[str, int] = field(default_factory=dict)  # workdir -> highest number seen
     trash: dict[str, list[Path]] = field(default_factory=dict)  # leftovers of an earlier gc
+    # a kept job whose records are damaged (what it uses cannot be known): every finished
+    # job is kept then, and this says why
+    blind: list[str] = field(default_factory=list)
 
     @property
     def doomed(self) -> list[Fate]:
@@ -675,9 +687,9 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
 
     for jobid, rec in by_id.items():
         status = rec.status
-        if status == "running" or jobid in live:
+        if status == RUNNING or jobid in live:
             keep(jobid, "running")
-        elif status == "unfinished" and rec.is_young(now):
+        elif status == UNFINISHED and rec.is_young(now):
             keep(jobid, f"unfinished, made less than {YOUNG:.0f} s ago (may be starting)")
         elif jobid in urd:
             keep(jobid, "in an urd list")
@@ -697,15 +709,27 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
                 if used is not None and used >= since:
                     keep(jobid, f"reused by a build still running ({who})")
                     break
-    while queue:
-        jobid = queue.pop()
-        for ref, how in by_id[jobid].references().items():
-            keep(ref, f"used by {jobid} ({how})")
+    def follow() -> None:
+        while queue:
+            jobid = queue.pop()
+            rec = by_id[jobid]
+            if rec.damage is not None and not plan.blind:
+                # what a job uses is in its records: unread, anything may be its input
+                plan.blind.append(f"{jobid} ({reason[jobid]}) is damaged: {rec.damage}")
+            for ref, how in rec.references().items():
+                keep(ref, f"used by {jobid} ({how})")
+
+    follow()
+    if plan.blind:
+        for jobid, rec in by_id.items():
+            if rec.status in (FINISHED, DAMAGED):
+                keep(jobid, "may be used by a kept job that cannot be read")
+        follow()
 
     for jobid, rec in by_id.items():
         if jobid in reason:
             plan.fates.append(Fate(rec, False, reason[jobid]))
-        elif rec.status == "finished":
+        elif rec.status == FINISHED:
             plan.fates.append(Fate(rec, True, "nothing refers to it", used=rec.last_used()))
         else:
             plan.fates.append(Fate(rec, True, rec.status))
@@ -763,11 +787,11 @@ def reserve_numbers(workdir: Any, highest: int) -> None:
 def still_deletable(rec: JobRecord, store: Any, now: float) -> bool:
     """The last look before a job goes: not running, not registered, not being set up."""
     status = status_of(rec.path)
-    if status == "running":
+    if status == RUNNING:
         return False
     if store.running[rec.workdir].get(rec.jobid) is not None:
         return False
-    return not (status == "unfinished" and rec.is_young(now, fresh=True))
+    return not (status == UNFINISHED and rec.is_young(now, fresh=True))
 
 
 def protect_newcomers(plan: GcPlan, store: Any, late_roots: Iterable[str] = ()) -> list[Fate]:
@@ -808,11 +832,11 @@ def _twins(plan: GcPlan) -> dict[tuple[str, str], JobRecord]:
     """(workdir, identity) -> the newest kept finished job with that identity, for the
     identities of finished jobs about to go: the index should find the kept one then."""
     wanted = {(f.rec.workdir, f.rec.setup.get("identity")) for f in plan.doomed
-              if f.rec.status == "finished"}
+              if f.rec.status == FINISHED}
     twins: dict[tuple[str, str], JobRecord] = {}
     for f in plan.kept:  # newest first
         rec = f.rec
-        if rec.status == "finished":
+        if rec.status == FINISHED:
             key = (rec.workdir, rec.setup.get("identity"))
             if key in wanted and key not in twins:
                 twins[key] = rec  # type: ignore[index]
@@ -839,7 +863,7 @@ def delete(rec: JobRecord, store: Any, used: float | None = None) -> bool:
         return False  # someone else deleted it
     if used is not None and _post_mtime(trash) != used:
         os.rename(trash, rec.path)
-        if isinstance(identity, str) and identity and rec.status == "finished" and rec.method:
+        if isinstance(identity, str) and identity and rec.status == FINISHED and rec.method:
             index.add(identity, rec.jobid, rec.method)
         return False
     _rmtree(trash)

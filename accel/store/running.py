@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel.status import CANCELED
 from accel.store.locks import hold_fd, unhold_fd
 from accel.store.workdir import Workdir
 
@@ -109,7 +110,7 @@ class Running:
                         wanted = (self.dir / name).read_text().strip()
                     except FileNotFoundError:
                         continue
-                    self._requests[name[:-len(CANCEL)]] = wanted or "canceled"
+                    self._requests[name[:-len(CANCEL)]] = wanted or CANCELED
         return self._requests.get(jobid)
 
     def _own(self) -> None:
@@ -198,7 +199,7 @@ class Running:
         """`jobid`'s entry, if a live builder runs it."""
         return next((e for e in self.entries() if e.jobid == jobid), None)
 
-    def request_cancel(self, jobid: str, status: str = "canceled") -> bool:
+    def request_cancel(self, jobid: str, status: str = CANCELED) -> bool:
         """Ask the builder running `jobid` to stop it; False if it is not running."""
         if self.get(jobid) is None:
             return False

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accel.job import Job, NamedJobList
-
-OK = ("finished", "reused")
+from accel.status import DONE_OK, FINISHED, REUSED
 
 
 @dataclass
@@ -32,19 +31,19 @@ class JobList(NamedJobList):
 
     def __init__(self, pairs=()):
         super().__init__(pairs)
-        self._outcomes = [Outcome("finished", order=i) for i in range(len(self))]
+        self._outcomes = [Outcome(FINISHED, order=i) for i in range(len(self))]
         self._rows_source: Any = None  # accel.urd.rows.Rows, for write_status
 
     def add(self, job: Job, reused: bool, name: str, *, status: str | None = None,
             runtime: float | None = None, error: str = "", row: dict | None = None) -> None:
         """`name`: the method, or the name= it was built under."""
         self.append_named(name, job)
-        self._outcomes.append(Outcome(status or ("reused" if reused else "finished"),
+        self._outcomes.append(Outcome(status or (REUSED if reused else FINISHED),
                                       runtime, error, row, len(self._outcomes)))
 
     def add_task(self, task: Any, order: int) -> None:
         """A scheduler task that has ended (accel.scheduler.Task)."""
-        self.add(task.job, task.status == "reused", task.name, status=task.status,
+        self.add(task.job, task.status == REUSED, task.name, status=task.status,
                  runtime=task.runtime, error=str(task.error or "").split("\n", 1)[0],
                  row=task.row)
         self._outcomes[-1].order = order
@@ -66,20 +65,20 @@ class JobList(NamedJobList):
 
     @property
     def new(self) -> list[Job]:
-        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status != "reused"]
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status != REUSED]
 
     @property
     def reused(self) -> list[Job]:
-        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status == "reused"]
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status == REUSED]
 
     @property
     def succeeded(self) -> list[Job]:
-        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status in OK]
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status in DONE_OK]
 
     @property
     def failed(self) -> list[Job]:
         """Jobs that did not finish: failed, canceled or timed out."""
-        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status not in OK]
+        return [j for j, o in zip(self, self._outcomes, strict=True) if o.status not in DONE_OK]
 
     def error_of(self, job: Job | int) -> str:
         return self._outcome(job).error
@@ -145,7 +144,7 @@ class JobList(NamedJobList):
         if not self:
             return "no jobs"
         # "new" says more than "finished" beside "reused"
-        rows = [(str(j), self.names[i], {"finished": "new"}.get(o.status, o.status))
+        rows = [(str(j), self.names[i], {FINISHED: "new"}.get(o.status, o.status))
                 for i, (j, o) in enumerate(zip(self, self._outcomes, strict=True))]
         w0 = max(3, *(len(r[0]) for r in rows))
         w1 = max(6, *(len(r[1]) for r in rows))

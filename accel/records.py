@@ -1,0 +1,260 @@
+"""setup.json and post.json: the only module that writes them and the only one that reads
+them, so every command, the index, gc and the runner agree on what a job directory says
+and on when it is damaged.
+
+setup.json (what the job is) is written once, whole, before the job runs; post.json (how
+it ended) is written once, whole, when it ends: its presence with status "finished" is
+what makes a job reusable. Both are read back as a *validated record*: a dict whose keys
+have the types accel writes. A file that is not UTF-8, not JSON, not an object, or has a
+key of the wrong type is `JobDamaged`, naming the job, the file and what is wrong -- never
+a half-right dict that crashes a command later or lets a damaged job be reused.
+
+Only `method` and `slices` must be in a setup.json and only `status` in a post.json (job
+directories made by hand, or by older versions, have little more); every other key is
+checked when it is there.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accel import layout
+from accel.atomic import temp_name, write_json
+from accel.errors import JobDamaged, NotFound
+from accel.status import DAMAGED, ENDED, FINISHED, RUNNING, UNFINISHED, Status
+
+_NUMBER = (int, float)
+_OPT_STR = (str, type(None))
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _refs(v: Any) -> bool:
+    """{input name: job or dataset reference, a list of them, or nothing}."""
+    return isinstance(v, dict) and all(
+        x is None or isinstance(x, str) or _str_list(x) for x in v.values())
+
+
+def _file_sums(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(s, list) and len(s) == 2 and isinstance(s[0], int) and isinstance(s[1], str)
+        for s in v.values())
+
+
+# key -> the types (or a check) its value must have; "required" keys must be there
+SETUP_REQUIRED = ("method", "slices")
+SETUP_KEYS: dict[str, Any] = {
+    "jobid": str, "method": str, "slices": int, "identity": str, "options": dict,
+    "datasets": _refs, "jobs": _refs, "hash": str, "source_hash": str, "source_files": dict,
+    "starttime": _NUMBER, "caption": _OPT_STR, "force_build": bool, "analysis": bool,
+    "versions": dict, "paths": dict, "method_info": dict, "dataset_compression": _OPT_STR,
+}
+POST_REQUIRED = ("status",)
+POST_KEYS: dict[str, Any] = {
+    "status": str, "jobid": str, "exitcode": int, "starttime": _NUMBER, "endtime": _NUMBER,
+    "exectime": _NUMBER, "files": _str_list, "file_sums": _file_sums, "datasets": _str_list,
+    "subjobs": _str_list, "parts": dict, "error": dict, "cpu": _NUMBER, "maxrss_kb": int,
+    "leftovers": list,
+}
+
+
+def _problem(data: Any, required: tuple[str, ...], keys: dict[str, Any]) -> str | None:
+    """What is wrong with a decoded record, or None."""
+    if not isinstance(data, dict):
+        return f"holds a JSON {type(data).__name__}, expected an object"
+    for key in required:
+        if key not in data:
+            return f"has no {key!r}"
+    for key, want in keys.items():
+        if key not in data:
+            continue
+        v = data[key]
+        ok = want(v) if callable(want) and not isinstance(want, type) else (
+            isinstance(v, want) and not (want is int and isinstance(v, bool)))
+        if not ok:
+            return f"has {key!r} = {json.dumps(v, default=str)[:60]}, not what accel writes there"
+    return None
+
+
+def _read(path: Path, name: str, required: tuple[str, ...], keys: dict[str, Any]) -> dict | None:
+    """The validated record in path/name; None when the file is not there."""
+    file = path / name
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise _damaged(path, file, "is a directory") from None
+    except OSError as e:
+        raise _damaged(path, file, f"cannot be read ({e.strerror or e})") from None
+    if not raw.strip():
+        raise _damaged(path, file, "is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _damaged(path, file, "is not UTF-8 text") from None
+    except ValueError as e:
+        raise _damaged(path, file, f"is not valid JSON ({e})") from None
+    problem = _problem(data, required, keys)
+    if problem is not None:
+        raise _damaged(path, file, problem)
+    return data
+
+
+def _damaged(path: Path, file: Path, what: str) -> JobDamaged:
+    return JobDamaged(f"job {path.name} is damaged: {file} {what}", path=file)
+
+
+def read_setup(path: Path) -> dict | None:
+    """The job's setup.json; None if it has none (it is being set up, or is no job)."""
+    return _read(Path(path), layout.SETUP, SETUP_REQUIRED, SETUP_KEYS)
+
+
+def require_setup(path: Path) -> dict:
+    """The job's setup.json, which must be there: NotFound when the job does not exist,
+    JobDamaged when its setup.json is damaged (or missing from a finished job)."""
+    setup = read_setup(path)
+    if setup is None:
+        damage = damage_of(path)
+        if damage is not None:
+            raise damage
+        raise NotFound(f"job {Path(path).name} does not exist ({path})")
+    return setup
+
+
+def read_post(path: Path) -> dict | None:
+    """The job's post.json; None while it has none (running, or it died)."""
+    post = _read(Path(path), layout.POST, POST_REQUIRED, POST_KEYS)
+    if post is not None and post["status"] not in ENDED:
+        raise _damaged(Path(path), Path(path) / layout.POST,
+                       f"has status {post['status']!r}, expected one of {', '.join(ENDED)}")
+    return post
+
+
+def lock_status(path: Path) -> Status:
+    """For a job without post.json: running while its runner holds the directory's flock,
+    else unfinished (it died, or a builder is still setting it up)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return UNFINISHED
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return RUNNING
+    finally:
+        os.close(fd)
+    return UNFINISHED
+
+
+def status_of(path: Path) -> Status:
+    """How the job stands (`accel.status`): what post.json says -- damaged when it, or
+    the setup.json of an ended job, does not read as a record -- else running or
+    unfinished."""
+    path = Path(path)
+    try:
+        post = read_post(path)
+        if post is None:
+            return lock_status(path)
+        if read_setup(path) is None and post["status"] == FINISHED:
+            return DAMAGED
+    except JobDamaged:
+        return DAMAGED
+    return Status(post["status"])
+
+
+def damage_of(path: Path) -> JobDamaged | None:
+    """Why the job's records are damaged (None when they read): the first of setup.json,
+    post.json that does not read, or setup.json missing beside a post.json that says finished."""
+    path = Path(path)
+    try:
+        setup = read_setup(path)
+        post = read_post(path)
+    except JobDamaged as e:
+        return e
+    if setup is None and post is not None and post["status"] == FINISHED:
+        # (a job that failed or was stopped while being set up has no setup.json)
+        return _damaged(path, path / layout.SETUP, "is missing (the job has a post.json)")
+    return None
+
+
+@dataclass
+class Record:
+    """What one job directory says, read once, for the commands that show jobs: as much
+    as can be read, with `damage` naming what cannot (setup and post stay {} / None then)."""
+
+    path: Path
+    setup: dict
+    post: dict | None
+    status: Status
+    damage: str | None = None
+
+
+def record_of(path: Path) -> Record:
+    path = Path(path)
+    setup: dict = {}
+    post = None
+    damage = None
+    try:
+        setup = read_setup(path) or {}
+    except JobDamaged as e:
+        damage = str(e)
+    try:
+        post = read_post(path)
+    except JobDamaged as e:
+        damage = damage or str(e)
+    if damage is None and post is not None and not setup:
+        found = damage_of(path)
+        damage = str(found) if found is not None else None
+    if damage is not None:
+        status: Status = DAMAGED
+    elif post is not None:
+        status = Status(post["status"])
+    else:
+        status = lock_status(path)
+    return Record(path, setup, post, status, damage)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def setup_text(setup: dict) -> str:
+    """setup.json as people read it, one key a line, each value encoded by json's C
+    encoder (indent= would use its pure-Python one: a quarter of a millisecond a job)."""
+
+    def one(v: Any) -> str:
+        return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+
+    return "{\n" + ",\n".join(f" {one(k)}: {one(setup[k])}" for k in sorted(setup)) + "\n}\n"
+
+
+def write_setup(path: Path, setup: dict) -> None:
+    """Write setup.json whole, once: written under a temporary name and linked into place
+    (FileExistsError if the job has one already), so no reader sees half of it."""
+    final = Path(path) / layout.SETUP
+    tmp = temp_name(final)
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(setup_text(setup))
+        os.link(tmp, final)
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def write_post(path: Path, post: dict) -> None:
+    """Write post.json whole (the publish point of a job): after this the job has ended."""
+    write_json(Path(path) / layout.POST, post)
+
+
+def has_post(path: Path) -> bool:
+    return (Path(path) / layout.POST).exists()

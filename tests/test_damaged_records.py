@@ -1,0 +1,218 @@
+"""A job whose setup.json or post.json is damaged, as a user meets it (issue: nothing lost
+under faults): every command names the damaged file in one line and none shows a
+traceback; the job is never reused and never taken as an input; and gc, which cannot tell
+what such a job uses, deletes nothing it might use.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import Project, ax_run, ax_run_fails, jobdir, one_error_line, printed, script
+
+MAKE = '''
+options = dict(n=int)
+
+
+def synthesis(job, slices, options):
+    dw = job.datasetwriter(columns={"x": "int64"})
+    for s in range(slices):
+        dw.set_slice(s)
+        dw.write(options.n + s)
+    job.save("made %d" % options.n, "note.txt")
+    return options.n
+'''
+
+USE = '''
+options = dict(n=int)
+jobs = ("source",)
+
+
+def synthesis(jobs, options):
+    return jobs.source.load() + options.n
+'''
+
+BUILD = '''
+def main(urd):
+    a = urd.build("make", n=3)
+    print("RESULT", json.dumps(a))
+'''
+
+USE_BUILD = '''
+def main(urd):
+    b = urd.build("use", source="dev-1", n=1)
+    print("RESULT", json.dumps(b))
+'''
+
+
+def _truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+# (file, how, what it does to the file's bytes)
+DAMAGE = [
+    ("post.json", "truncated", _truncate),
+    ("post.json", "empty", lambda d: b""),
+    ("post.json", "a list", lambda d: b"[]\n"),
+    ("post.json", "not UTF-8", lambda d: b"\xff\xfe" + d[2:]),
+    ("post.json", "an unknown status", lambda d: d.replace(b'"finished"', b'"finishd"')),
+    ("post.json", "files not a list", lambda d: json.dumps(
+        dict(json.loads(d), files=7)).encode()),
+    ("setup.json", "truncated", _truncate),
+    ("setup.json", "a list", lambda d: b"[1, 2]\n"),
+    ("setup.json", "not UTF-8", lambda d: d.replace(b'"make"', b'"m\xe4ke"')),
+    ("setup.json", "slices not a number", lambda d: json.dumps(
+        dict(json.loads(d), slices="two")).encode()),
+    ("setup.json", "deleted", None),
+]
+IDS = [f"{f}-{how.replace(' ', '-')}" for f, how, _ in DAMAGE]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with one finished job (dev-1: a dataset, result.pickle, note.txt),
+    copied by each test so that each damages its own."""
+    root = tmp_path_factory.mktemp("damaged") / "p"
+    project = Project(root)
+    project.method("make", MAKE)
+    project.method("use", USE)
+    script(project, BUILD)
+    script(project, USE_BUILD, "use")
+    assert printed(ax_run(project, clean=True)) == "dev-1"
+    return root
+
+
+def _damaged_copy(built: Path, tmp_path: Path, file: str, change) -> tuple[Project, Path]:
+    root = tmp_path / "p"
+    shutil.copytree(built, root, symlinks=True)
+    project = Project.__new__(Project)
+    project.root, project.methods, project.conf = root, root / "methods", root / "accelerator.conf"
+    target = jobdir(project, "dev-1") / file
+    if change is None:
+        target.unlink()
+    else:
+        target.write_bytes(change(target.read_bytes()))
+    return project, target
+
+
+@pytest.mark.parametrize(("file", "how", "change"), DAMAGE, ids=IDS)
+def test_every_command_names_the_damaged_file(built: Path, tmp_path: Path, file: str,
+                                              how: str, change) -> None:
+    project, target = _damaged_copy(built, tmp_path, file, change)
+    named = str(target)
+
+    # what reads the job: one line naming the file, exit status 1
+    for args in (("cat", "dev-1"), ("ds", "dev-1"), ("ds", "--verify", "dev-1")):
+        p = project.ax(*args)
+        assert p.returncode == 1, (args, p.stdout, p.stderr)
+        line = one_error_line(p)
+        assert named in line and "damaged" in line, (args, line)
+
+    # what shows jobs: the job as damaged, and what is wrong, with no traceback
+    p = project.ax("job", "dev-1", "--json", check=True)
+    info = json.loads(p.stdout)
+    assert info["status"] == "damaged" and named in info["damage"]
+    p = project.ax("job", "dev-1", check=True)
+    assert "damaged" in p.stdout.splitlines()[0] and named in p.stdout
+    # `ax why` explains what it can read (a damaged setup.json: nothing, one line)
+    p = project.ax("why", "dev-1")
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr
+    assert named in p.stdout + p.stderr and "damaged" in p.stdout + p.stderr
+    for args in (("jobs",), ("workdir", "dev"), ("workdir", "--status", "damaged")):
+        p = project.ax(*args, check=True)
+        assert "Traceback" not in p.stderr + p.stdout
+        assert "damaged" in p.stdout and named in p.stdout, (args, p.stdout)
+    rows = json.loads(project.ax("jobs", "--status", "damaged", "--json", check=True).stdout)
+    assert [r["jobid"] for r in rows] == ["dev-1"]
+    p = project.ax("gc", "--dry-run", check=True)
+    assert "Traceback" not in p.stderr + p.stdout
+    assert "dev-1" in p.stdout and "damaged" in p.stdout
+
+
+@pytest.mark.parametrize(("file", "how", "change"), DAMAGE, ids=IDS)
+def test_a_damaged_job_is_neither_reused_nor_an_input(built: Path, tmp_path: Path, file: str,
+                                                      how: str, change) -> None:
+    project, target = _damaged_copy(built, tmp_path, file, change)
+    damaged_bytes = None if change is None else target.read_bytes()
+
+    # the same build runs the job again rather than reuse the damaged one
+    assert printed(ax_run(project, clean=True)) == "dev-2"
+    assert printed(ax_run(project, clean=True)) == "dev-2"  # and the new one is reused
+    # named as an input, it is refused in one line naming the file
+    p = ax_run_fails(project, "build_use.py")
+    assert str(target) in p.stderr and "damaged" in p.stderr
+    # the damaged job itself is left as it was (for its owner to look at)
+    if damaged_bytes is not None:
+        assert target.read_bytes() == damaged_bytes
+
+
+GC_BUILD = '''
+def main(urd):
+    a = urd.build("make", n=5)
+    b = urd.build("use", source=a, n=1)
+    b.link_result("result.pickle", "b.pickle")
+    print("RESULT", json.dumps([a, b]))
+'''
+
+
+@pytest.mark.parametrize("file", ["setup.json", "post.json"])
+def test_gc_keeps_what_a_damaged_kept_job_may_use(project: Project, file: str) -> None:
+    """b reads a's result and is linked from the result directory; b's record is then
+    damaged, so what b uses cannot be read: gc must keep a (and say why)."""
+    project.method("make", MAKE)
+    project.method("use", USE)
+    script(project, GC_BUILD)
+    a, b = printed(ax_run(project, clean=True))
+    script(project, 'def main(urd):\n    urd.build("make", n=99)\n', "other")
+    ax_run(project, "build_other.py", clean=True)  # dev-3: nothing refers to it
+    target = jobdir(project, b) / file
+    target.write_bytes(_truncate(target.read_bytes()))
+
+    p = project.ax("gc", "--yes", check=True)
+    assert str(target) in p.stdout and "keeps every finished job" in p.stdout
+    assert jobdir(project, a).is_dir(), p.stdout
+    assert jobdir(project, b).is_dir()
+    assert jobdir(project, "dev-3").is_dir()  # kept too: it may be what b uses
+
+    # once b is repaired (here: built again and linked), gc collects as before
+    shutil.rmtree(jobdir(project, b))
+    (project.root / "results" / "b.pickle").unlink()
+    a2, b2 = printed(ax_run(project, clean=True))
+    assert (a2, b2) == (a, "dev-4")
+    p = project.ax("gc", "--yes", check=True)
+    assert "keeps every finished job" not in p.stdout
+    assert jobdir(project, a).is_dir() and jobdir(project, b2).is_dir()
+    assert not jobdir(project, "dev-3").exists()
+
+
+CONSUME = '''
+datasets = ("source",)
+options = dict(n=int)
+
+
+def synthesis(job):
+    return sum(datasets.source.iterate(None, "x")) + options.n
+'''
+
+
+@pytest.mark.parametrize("damage", ["truncated", "a flipped byte"])
+def test_a_damaged_input_dataset_fails_the_consumer_in_loading_inputs(
+        built: Path, tmp_path: Path, damage: str) -> None:
+    """The consumer's failure names the part (loading inputs) and the file, and shows no
+    accel frames: there is no line of the user's code to show."""
+    project, _ = _damaged_copy(built, tmp_path, "note.txt", lambda d: d)
+    project.method("consume", CONSUME)
+    script(project, 'def main(urd):\n    urd.build("consume", source="dev-1", n=1)\n', "consume")
+    meta = jobdir(project, "dev-1") / "datasets" / "default" / "meta.json"
+    data = meta.read_bytes()
+    if damage == "truncated":
+        meta.write_bytes(data[: len(data) // 2])
+    else:
+        i = data.index(b'"x"') + 1
+        meta.write_bytes(data[:i] + b"y" + data[i + 1:])
+    p = ax_run_fails(project, "build_consume.py")
+    assert "failed in loading inputs" in p.stderr and str(meta) in p.stderr, p.stderr
+    assert "accel/runner.py" not in p.stderr and "method traceback" not in p.stderr, p.stderr

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -385,3 +386,103 @@ def test_one_identity_into_two_workdirs_at_once_runs_once(tmp_path, reaper):
     assert rc_a == 0 and rc_b == 0, err_a + err_b
     assert "JOB dev-1" in out_a and "JOB dev-1" in out_b
     assert project.job_dirs("other") == []
+
+
+
+REBUILDER = '''
+import sys
+from pathlib import Path
+from accel.store.index import Index
+from accel.store.workdir import Workdir
+
+index = Index(Workdir("dev", Path(sys.argv[1])))
+index.invalidate()
+print(index.rebuild())
+'''
+
+SQUARE = '''
+options = dict(i=int)
+
+
+def synthesis(options):
+    return options.i * options.i
+'''
+
+TWO_STEPS = '''
+import time
+from pathlib import Path
+
+
+def main(urd):
+    print("JOB 1", urd.build("square", i=1))
+    Path("built1").write_text("")
+    while not Path("go").exists():   # until the test has a rebuild half done
+        time.sleep(0.01)
+    print("JOB 2", urd.build("square", i=2))
+'''
+
+
+def _flock_waiters(path: Path) -> bool:
+    """Does some process wait for a flock on `path` (a '->' line in /proc/locks)?"""
+    ino = f":{os.stat(path).st_ino} "
+    return any("->" in line and "FLOCK" in line and ino in line
+               for line in Path("/proc/locks").read_text().splitlines())
+
+
+def test_an_index_rebuild_racing_a_publisher_loses_no_entry(project, procs):
+    """Issue 12 item 7. A rebuild (as any process makes when READY is missing) has scanned
+    the job directories when a builder publishes a job it just finished; the rebuild must
+    not then remove that job's entry, or the next build runs the job again.
+
+    The rebuild is held half-way by a job directory whose post.json is a named pipe: it
+    waits there, after its scan, until the test writes to the pipe. Publishers hold the
+    index lock shared and a rebuild holds it alone, so the publisher waits for the rebuild
+    instead (seen in /proc/locks) and publishes after it."""
+    project.method("square", SQUARE)
+    project.build(TWO_STEPS)
+    wd = project.root / "workdirs" / "dev"
+    builder = start_ax(project, procs, "run", tag="run")
+    wait_for((project.root / "built1").exists, TIMEOUT, "job 1 built", proc=builder)
+
+    (wd / "dev-1000").mkdir()
+    pipe = wd / "dev-1000" / "post.json"
+    os.mkfifo(pipe)  # the rebuild's scan reads it last, and waits for a writer
+    rebuilder = subprocess.Popen([sys.executable, "-c", REBUILDER, str(wd)],
+                                 stdout=subprocess.PIPE, text=True)
+    procs.append(rebuilder)
+    lock = wd / ".accel" / "index.lock"
+
+    def rebuild_holds_the_lock() -> bool:
+        from accel.store.locks import FlockLock
+
+        probe = FlockLock(lock)
+        if probe.acquire(blocking=False):
+            probe.release()
+            return False
+        return True
+
+    wait_for(rebuild_holds_the_lock, TIMEOUT, "the rebuild started", proc=rebuilder)
+    (project.root / "go").write_text("")
+    post2 = wd / "dev-2" / "post.json"
+    entries = wd / ".accel" / "index"
+
+    def published_or_waiting() -> bool:
+        if not post2.exists():
+            return False
+        job2 = [p for p in entries.iterdir() if os.path.islink(p)
+                and os.readlink(p).endswith("/dev-2")]
+        return bool(job2) or _flock_waiters(lock)
+
+    wait_for(published_or_waiting, TIMEOUT, "job 2 published, or waiting to", proc=builder)
+    with open(pipe, "w") as f:  # let the rebuild go on: this job directory is damaged
+        f.write("{")
+    out, _ = rebuilder.communicate(timeout=TIMEOUT)
+    assert rebuilder.returncode == 0, out
+    rc, stdout, stderr = finish(project, builder, "run")
+    assert rc == 0, stderr
+    assert printed_ids(stdout, "JOB") == {"1": "dev-1", "2": "dev-2"}
+
+    r = project.ax("run")
+    assert r.returncode == 0, r.stderr
+    assert printed_ids(r.stdout, "JOB") == {"1": "dev-1", "2": "dev-2"}, r.stdout
+    assert "0 new" in r.stdout or "new" not in r.stdout

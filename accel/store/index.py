@@ -15,19 +15,34 @@ read, a sort, and a stat or two (jobs deleted since are passed over).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from accel import layout
+from accel import layout, records
 from accel.atomic import is_temp_name, temp_name, write_bytes
-from accel.store.locks import FlockLock
+from accel.errors import JobDamaged
+from accel.status import FINISHED
+from accel.store.locks import FlockLock, SharedFlockLock
 from accel.store.workdir import Workdir
 
 # 2: one flat folder (a folder per prefix cost a mkdir a job); 3: entries are symlinks
 FORMAT = b"accel-index 3\n"
 _UP = "../../"  # an entry points at the job directory: <workdir>/.accel/index/ -> <workdir>/
+
+
+def _reusable(path: Path) -> dict | None:
+    """The setup of the job at `path` if it may be reused: it finished, both its records
+    read, and it has an identity (a job whose setup.json or post.json is damaged is never
+    reused)."""
+    try:
+        post = records.read_post(path)
+        if post is None or post["status"] != FINISHED:
+            return None
+        setup = records.read_setup(path)
+    except JobDamaged:
+        return None
+    return setup if setup and setup.get("identity") else None
 
 
 class Index:
@@ -102,14 +117,8 @@ class Index:
         parts = layout.split_jobid(jobid)
         if parts is None or parts[0] != self.workdir.name:
             return False
-        path = self.workdir.path / jobid
-        try:
-            with open(path / layout.SETUP, encoding="utf-8") as f:
-                if json.load(f).get("identity") != identity:
-                    return False
-        except (OSError, ValueError, AttributeError):
-            return False
-        return (path / layout.POST).exists()
+        setup = _reusable(self.workdir.path / jobid)
+        return setup is not None and setup["identity"] == identity
 
     def lookup_nocheck(self, identity: str) -> str | None:
         try:
@@ -118,14 +127,18 @@ class Index:
             return None
 
     def add(self, identity: str, jobid: str, method: str) -> None:
+        """Publish a finished job. Holds index.lock shared: any number of publishers at
+        once, but never while a rebuild (which holds it alone) scans the job directories
+        and rewrites what it found -- it would remove or overwrite what was added since."""
         self.workdir.meta_dir("index")
-        self._write(identity, jobid)
-        by_method = self.workdir.meta_dir("by-method")
-        fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, f"{jobid}\n".encode())  # one small O_APPEND write: never interleaved
-        finally:
-            os.close(fd)
+        with SharedFlockLock(self.workdir.meta / "index.lock"):
+            self._write(identity, jobid)
+            by_method = self.workdir.meta_dir("by-method")
+            fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, f"{jobid}\n".encode())  # one small O_APPEND write: never interleaved
+            finally:
+                os.close(fd)
 
     def _listed(self, method: str) -> list[str]:
         """The jobs the index lists for `method`, newest first; some may be deleted since."""
@@ -152,9 +165,10 @@ class Index:
         return [jobid for jobid in reversed(self._listed(method)) if self._exists(jobid)]
 
     def latest_of(self, method: str) -> str | None:
-        """The newest of `jobs_of(method)`, looking only as far back as it must (a method
-        with 100,000 jobs costs a sort, not 100,000 stats)."""
-        return next((jobid for jobid in self._listed(method) if self._exists(jobid)), None)
+        """The newest of `jobs_of(method)` whose records read, looking only as far back as
+        it must (a method with 100,000 jobs costs a sort, not 100,000 reads)."""
+        return next((jobid for jobid in self._listed(method)
+                     if _reusable(self.workdir.path / jobid) is not None), None)
 
     def remove(self, identity: str, jobid: str) -> None:
         """Forget `jobid` (used when deleting it); keeps an entry pointing elsewhere."""
@@ -178,16 +192,9 @@ class Index:
         order, read from the job directories themselves (what the index is made from)."""
         for jobid, _n in self.workdir.scan():
             path = self.workdir.path / jobid
-            try:
-                with open(path / layout.POST, encoding="utf-8") as f:
-                    if json.load(f).get("status") != "finished":
-                        continue
-                with open(path / layout.SETUP, encoding="utf-8") as f:
-                    setup = json.load(f)
-                identity, method = setup["identity"], setup["method"]
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-            yield jobid, identity, method
+            setup = _reusable(path)
+            if setup is not None:
+                yield jobid, setup["identity"], setup["method"]
 
     def rebuild(self) -> int:
         """Re-make every entry from the finished job directories; returns how many."""

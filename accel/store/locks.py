@@ -80,6 +80,13 @@ class FlockLock:
         self.release()
 
 
+class SharedFlockLock(FlockLock):
+    """A flock many may hold at once, while no one holds the file's FlockLock."""
+
+    def _try(self, fd: int, blocking: bool) -> None:
+        fcntl.flock(fd, fcntl.LOCK_SH | (0 if blocking else fcntl.LOCK_NB))
+
+
 class ByteLock(FlockLock):
     """Byte `offset` of the file at `path`, locked for writing."""
 

@@ -146,7 +146,7 @@ class Builder:
             jobid = self._memo.get(identity)
             if jobid and use(jobid):
                 return jobid
-            jobid = self.store.lookup(identity)
+            jobid = self.store.lookup(identity, plan.info.name)
             if jobid and use(jobid):
                 self._memo[identity] = jobid
                 return jobid

@@ -9,8 +9,10 @@ file marks an index as complete; without it (deleted, never made, or found damag
 index is rebuilt from the job directories.
 
 `<workdir>/.accel/by-method/NAME` lists the finished jobs of each method in the order they
-finished (one id a line, appended atomically), so "the latest job of METHOD" is one small
-read, a sort, and a stat or two (jobs deleted since are passed over).
+finished (`JOBID IDENTITY` a line, appended atomically; older lists have the id alone), so
+"the latest job of METHOD" is one small read, a sort, and a stat or two (jobs deleted since
+are passed over), and a look-up that finds no entry asks it before answering "none": an
+entry deleted by hand costs one read, not a job run again.
 """
 
 from __future__ import annotations
@@ -89,19 +91,22 @@ class Index:
             self.rebuild()
         self._ready = True
 
-    def lookup(self, identity: str, _retry: bool = True) -> str | None:
+    def lookup(self, identity: str, method: str | None = None,
+               _retry: bool = True) -> str | None:
         """The newest finished job with this identity, or None.
 
         The entry is only a hint: the job it names must still be finished and have this
         identity in its own setup.json. A damaged or dangling entry, or one naming another
         job (its folder deleted and the number made again), makes the index rebuild itself
-        from the job directories before the answer is "none".
+        from the job directories before the answer is "none". With no entry, the list of
+        `method`'s jobs (which names each job's identity) is asked too: an entry deleted
+        by hand is found there, checked, and made again.
         """
         self.ensure_ready()
         try:
             jobid = self._read(identity)
         except FileNotFoundError:
-            return None
+            return self._relisted(identity, method) if method else None
         if self._holds(jobid, identity):
             return jobid
         # a dangling entry (its job deleted by hand, or the entry damaged) or one naming
@@ -110,7 +115,26 @@ class Index:
         if _retry:
             self.invalidate()
             self.ensure_ready()
-            return self.lookup(identity, _retry=False)
+            return self.lookup(identity, method, _retry=False)
+        return None
+
+    def _relisted(self, identity: str, method: str) -> str | None:
+        """The newest job `method`'s list names with this identity, if it still holds
+        (its index entry is missing); its entry is written again."""
+        try:
+            text = (self.workdir.meta / "by-method" / method).read_text()
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+        if identity not in text:  # the usual miss: one read and a substring search
+            return None
+        named = [words[0] for words in map(str.split, text.splitlines())
+                 if len(words) == 2 and words[1] == identity]
+        for jobid in sorted(named, key=lambda j: layout.split_jobid(j) or ("", -1),
+                            reverse=True):
+            if self._holds(jobid, identity):
+                with SharedFlockLock(self.workdir.meta / "index.lock"):
+                    self._write(identity, jobid)
+                return jobid
         return None
 
     def _holds(self, jobid: str, identity: str) -> bool:
@@ -136,7 +160,8 @@ class Index:
             by_method = self.workdir.meta_dir("by-method")
             fd = os.open(by_method / method, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, f"{jobid}\n".encode())  # one small O_APPEND write: never interleaved
+                # one small O_APPEND write: never interleaved
+                os.write(fd, f"{jobid} {identity}\n".encode())
             finally:
                 os.close(fd)
 
@@ -147,7 +172,8 @@ class Index:
         else:
             self.ensure_ready()
             try:
-                found = (self.workdir.meta / "by-method" / method).read_text().split()
+                lines = (self.workdir.meta / "by-method" / method).read_text().splitlines()
+                found = [line.split(" ", 1)[0] for line in lines]
             except FileNotFoundError:
                 return []
         numbered = {}
@@ -209,7 +235,7 @@ class Index:
             methods: dict[str, list[str]] = {}
             for jobid, identity, method in self.finished_jobs():
                 newest[identity] = jobid  # in number order: newest wins
-                methods.setdefault(method, []).append(jobid)
+                methods.setdefault(method, []).append(f"{jobid} {identity}")
             self.root.mkdir(parents=True, exist_ok=True)
             for identity, jobid in newest.items():
                 try:
@@ -224,6 +250,6 @@ class Index:
                     (self.root / fn).unlink(missing_ok=True)
             by_method = self.workdir.meta_dir("by-method")
             for method, jobids in methods.items():
-                write_bytes(by_method / method, "".join(f"{j}\n" for j in jobids).encode())
+                write_bytes(by_method / method, "".join(f"{line}\n" for line in jobids).encode())
             write_bytes(self.root / "READY", FORMAT)
             return len(newest)

@@ -27,9 +27,11 @@ class Store:
         for registry in self.running.values():
             registry.close()
 
-    def lookup(self, identity: str) -> str | None:
+    def lookup(self, identity: str, method: str | None = None) -> str | None:
+        """The newest finished job with this identity, the target workdir first
+        (`method`: whose job it is, to find an entry deleted by hand)."""
         for name in self._order:
-            jobid = self.indexes[name].lookup(identity)
+            jobid = self.indexes[name].lookup(identity, method)
             if jobid:
                 return jobid
         return None

@@ -10,6 +10,11 @@ would live on. So each executor also keeps a guard: a tiny process that knows th
 process groups of the running jobs, and kills them when the builder goes away -- `kill
 -9` included, since the guard learns of it from end-of-file on a pipe only the builder
 holds.
+
+The guard can die too (`kill -9` of it, the OOM killer). Left dead, a later `kill -9` of
+the builder would leave what the jobs' methods started running. So the builder watches
+the guard's pidfd along with its jobs, and when the guard is gone it says so and starts a
+new one that it tells every job still running: the build goes on guarded.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import select
 import selectors
 import signal
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,21 +57,37 @@ class _Guard:
         os.close(r)
         self.pid = pid
         self.fd = w
+        self.pidfd = os.pidfd_open(pid)  # readable once it has died
+        self.groups: set[int] = set()  # what it was told to guard, for a successor
 
     def tell(self, sign: str, pgid: int) -> None:
+        if sign == "+":
+            self.groups.add(pgid)
+        else:
+            self.groups.discard(pgid)
         try:
             os.write(self.fd, f"{sign}{pgid}\n".encode())
         except OSError:
             pass
 
-    def stop(self) -> None:
-        """The builder is done and its jobs have ended: the guard has nothing to guard."""
+    def dead(self) -> bool:
+        return bool(select.select([self.pidfd], [], [], 0)[0])
+
+    def stop(self) -> int:
+        """The builder is done and its jobs have ended (or the guard has died): nothing
+        left to guard. Returns how it ended (a wait status)."""
         os.close(self.fd)
+        os.close(self.pidfd)
+        status = 0
         try:
             os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+        except ProcessLookupError:
             pass
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        return status
 
 
 def _guard_loop(fd: int, builder: int) -> None:
@@ -238,6 +260,9 @@ class LocalExecutor(Executor):
                 if not h._eof:  # type: ignore[attr-defined]
                     sel.register(h.part_fd, selectors.EVENT_READ, (h, "pipe"))  # type: ignore[attr-defined]
                 sel.register(h.pidfd, selectors.EVENT_READ, (h, "exit"))  # type: ignore[attr-defined]
+            guard = self._own_guard()
+            if guard is not None:
+                sel.register(guard.pidfd, selectors.EVENT_READ, (None, "guard"))
             while True:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 events = sel.select(left)
@@ -245,7 +270,11 @@ class LocalExecutor(Executor):
                     return []
                 for key, _ in events:
                     h, what = key.data
-                    if what == "exit":
+                    if what == "guard":
+                        sel.unregister(key.fd)
+                        sel.register(self._renew_guard().pidfd, selectors.EVENT_READ,
+                                     (None, "guard"))
+                    elif what == "exit":
                         h._exited = True
                         sel.unregister(key.fd)
                     else:
@@ -261,8 +290,15 @@ class LocalExecutor(Executor):
 
     def forget(self, pid: int) -> None:
         """The job is over: the guard need not kill its group any more."""
+        guard = self._own_guard()
+        if guard is not None:
+            guard.tell("-", pid)
+
+    def _own_guard(self) -> _Guard | None:
+        """This process's guard, if it has one (a forked job has its parent's object)."""
         if self._guard is not None and self._guard_pid == os.getpid():
-            self._guard.tell("-", pid)
+            return self._guard
+        return None
 
     def _reap(self, block: bool = False) -> None:
         for pid in list(self._unreaped):
@@ -274,10 +310,34 @@ class LocalExecutor(Executor):
                 self._unreaped.discard(pid)
 
     def guard(self) -> _Guard:
-        if self._guard is None or self._guard_pid != os.getpid():
-            self._guard = _Guard()
+        guard = self._own_guard()
+        if guard is None:
+            self._guard = guard = _Guard()
             self._guard_pid = os.getpid()
-        return self._guard
+        elif guard.dead():
+            guard = self._renew_guard()
+        return guard
+
+    def _renew_guard(self) -> _Guard:
+        """The guard has died: a new one takes over the jobs still running, so a later
+        `kill -9` of the builder still takes everything they started with it."""
+        old = self._guard
+        assert old is not None
+        status = old.stop()
+        self._guard = new = _Guard()
+        for pgid in old.groups:
+            new.tell("+", pgid)
+        if os.WIFSIGNALED(status):
+            try:
+                how = f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+            except ValueError:
+                how = f"killed by signal {os.WTERMSIG(status)}"
+        else:
+            how = f"exit status {os.waitstatus_to_exitcode(status)}"
+        flush_std()
+        print(f"accel: the process guarding this build's jobs (pid {old.pid}) died ({how}); "
+              f"pid {new.pid} guards them now", file=sys.stderr, flush=True)
+        return new
 
     def submit(self, path: Path, setup: dict | None = None) -> LocalHandle:
         self._reap()
@@ -296,6 +356,7 @@ class LocalExecutor(Executor):
             try:
                 os.close(r)
                 os.close(guard.fd)  # only the builder may hold it, or the guard never wakes
+                os.close(guard.pidfd)
                 from accel.proctree import become_subreaper, die_with_parent
                 from accel.runner import run_job
                 from accel.store.locks import close_held
@@ -329,6 +390,7 @@ class LocalExecutor(Executor):
 
     def close(self) -> None:
         self._reap(block=True)
-        if self._guard is not None and self._guard_pid == os.getpid():
-            self._guard.stop()
+        guard = self._own_guard()
+        if guard is not None:
+            guard.stop()
             self._guard = None

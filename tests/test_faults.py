@@ -709,3 +709,35 @@ def test_kill_9_of_ax_run_after_its_guard_was_killed_ends_what_the_method_starte
     for name in ("runner", "sleeper"):
         wait_for(lambda name=name: not alive(*recorded[name]), timeout=10,
                  what=f"the job's {name} to die with ax run")
+
+
+def test_a_guard_that_cannot_start_fails_the_build(project, reaper):
+    """A guard that dies as it starts (here: no pidfd to watch the builder with) would die
+    again if started again: the build fails saying so, and its job is stopped, instead
+    of running unguarded."""
+    folders, procs = reaper
+    marks = marks_folder(project, folders)
+    (marks / "hold").write_text("")
+    project.method("guarded", GUARDED)
+    project.build(f"""
+        import os
+
+        def main(urd):
+            real, me = os.pidfd_open, os.getpid()
+
+            def in_the_builder_only(pid, flags=0):
+                if os.getpid() != me:
+                    raise OSError(38, 'Function not implemented')
+                return real(pid, flags)
+
+            os.pidfd_open = in_the_builder_only
+            urd.build('guarded', marks={str(marks)!r})
+    """)
+    p = project.ax("run", timeout=TIMEOUT)
+    assert p.returncode == 1, p.stderr
+    assert "the process guarding this build's jobs" in p.stderr
+    assert "ended as it started" in p.stderr
+    assert post_of(project, "dev-1")["status"] == "canceled"
+    for pid, start in marks_in(marks).values():  # whatever of the job had started
+        wait_for(lambda pid=pid, start=start: not alive(pid, start), timeout=10,
+                 what="the canceled job's processes to be gone")

@@ -16,6 +16,22 @@ Fairness: a builder that cannot get every slot its next job needs holds the turn
 builders wait at the turnstile -- so a stream of small jobs from one build does not starve
 a big job of another. Only the turnstile's holder ever holds part of what it needs, and a
 holder of whole claims only waits for its own jobs, so nobody waits in a circle.
+
+A deleted or replaced file (`rm -rf /tmp/*`, a temp cleaner, a rename over it): the
+locks of the builds that hold CPUs stay on the old file, which the next build no longer
+finds at the path -- it would make a new, empty one and see every CPU free. So:
+- a holder compares its file with the one at the path (stat against fstat) whenever it
+  takes a slot and every tick of its build loop, and when they differ it opens the one
+  there (making it if need be), locks its slots in it, and only then closes the old one;
+- a build that finds a process still holding locks through an open file that was at this
+  path and has been deleted since (/proc/locks names the processes, their fd links say
+  "PATH (deleted)", fdinfo lists the locks taken through that fd) takes nothing until
+  there is none: the holders have moved (within a tick) or let go. Without this, a
+  holder that is busy (in a `build_many` callback, say) would not move in time;
+- a slot locked just as the file is replaced is let go again (we look at the path after
+  locking), so a build that looked for such holders a moment before cannot miss it.
+Processes of other users are not visible in /proc: with a file shared between users,
+their holders still move, but a build that starts before they have is not held back.
 """
 
 from __future__ import annotations
@@ -47,32 +63,67 @@ class _SlotsFile:
         self._fd: int | None = None
         self._pid = 0
         self.mine: set[int] = set()  # bytes this process holds: its slots, the turnstile
+        self._settled = False  # nobody holds slots in a deleted file of this path (ready)
 
     def _open(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # a forked child holds none
-            if not self.shared:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                         0o666 if self.shared else 0o600)
-            if not self.shared and os.fstat(fd).st_uid != os.getuid():
-                os.close(fd)  # someone else's file could hold our CPUs forever
-                raise PermissionError(f"{self.path} belongs to another user")
-            self._fd, self._pid, self.mine = fd, os.getpid(), set()
+            self._fd, self._pid, self.mine = self._open_path(), os.getpid(), set()
+            self._settled = False
         return self._fd
+
+    def _open_path(self) -> int:
+        if not self.shared:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                     0o666 if self.shared else 0o600)
+        if not self.shared and os.fstat(fd).st_uid != os.getuid():
+            os.close(fd)  # someone else's file could hold our CPUs forever
+            raise PermissionError(f"{self.path} belongs to another user")
+        return fd
+
+    def _at_path(self) -> bool:
+        """Is our open file still the one at the path?"""
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        ours = os.fstat(self._fd)  # type: ignore[arg-type]
+        return (there.st_dev, there.st_ino) == (ours.st_dev, ours.st_ino)
+
+    def follow(self) -> None:
+        """If the file at the path is not ours any more (deleted or replaced), move to the
+        one there, made if need be: lock in it the bytes we hold, then let the old go."""
+        self._open()
+        if self._at_path():
+            return
+        new = self._open_path()
+        try:
+            self.mine = {byte for byte in sorted(self.mine) if _lock(new, byte)}
+        except BaseException:
+            os.close(new)
+            raise
+        old, self._fd, self._settled = self._fd, new, False
+        os.close(old)  # type: ignore[arg-type]  # and with it our locks in the old file
+
+    def ready(self) -> bool:
+        """May this process take slots from the file at the path? Not while another
+        process holds slots in one that was there before and has been deleted since:
+        those CPUs are in use, and its holders will lock them here as soon as they look."""
+        self.follow()
+        if not self._settled:
+            self._settled = not _holders_of_a_deleted(self.path)
+        return self._settled
 
     def take(self, byte: int) -> bool:
         """Lock `byte` if nobody holds it (a process's own locks never conflict with each
         other, so what we hold counts as taken)."""
         fd = self._open()
-        if byte in self.mine:
+        if byte in self.mine or not _lock(fd, byte):
             return False
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
-        except OSError as e:
-            if e.errno in (errno.EACCES, errno.EAGAIN):
-                return False
-            raise
         self.mine.add(byte)
+        if not self._at_path():  # replaced as we locked: a newcomer may have missed it
+            self.give(byte)
+            return False
         return True
 
     def give(self, byte: int) -> None:
@@ -86,6 +137,51 @@ class _SlotsFile:
         if self._fd is not None and self._pid == os.getpid():
             self.mine = set()
             fcntl.lockf(self._fd, fcntl.LOCK_UN, 0, 0)
+
+
+def _lock(fd: int, byte: int) -> bool:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EAGAIN):
+            return False
+        raise
+    return True
+
+
+def _holders_of_a_deleted(path: Path) -> bool:
+    """Does another process hold POSIX locks through an open file that was at `path` and
+    has been deleted (or replaced) since? Only processes with POSIX locks are looked at
+    (/proc/locks), and of those only what this user may read."""
+    try:
+        with open("/proc/locks") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return False
+    pids = set()
+    for line in lines:  # "1: POSIX  ADVISORY  WRITE PID MAJ:MIN:INODE START END"
+        fields = line.split()
+        if len(fields) > 4 and fields[1] == "POSIX" and fields[4].isdigit():
+            pids.add(int(fields[4]))
+    pids -= {0, os.getpid()}
+    deleted = f"{path} (deleted)"
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or not ours to read
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") != deleted:
+                    continue
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    # the locks its process took through this fd (a forked job's copy of
+                    # its builder's fd shows none)
+                    if "\nlock:" in f.read():
+                        return True
+            except OSError:
+                continue
+    return False
 
 
 _files: dict[str, _SlotsFile] = {}
@@ -179,11 +275,14 @@ class CpuSlots:
 
     def _take_free(self, n: int) -> Claim:
         got: list[int] = []
-        self._free_slots(n, got)
+        if self._file.ready():
+            self._free_slots(n, got)
         return Claim(self._file, got)
 
     def _try_take(self, n: int) -> Claim | None:
         f = self._file
+        if not f.ready():
+            return None  # builds that hold CPUs in a deleted slots file have not moved yet
         if TURNSTILE not in f.mine and not f.take(TURNSTILE):
             return None  # another build is gathering CPUs for a job: it goes first
         self._free_slots(n, self._gathered)
@@ -194,6 +293,16 @@ class CpuSlots:
         f.give(TURNSTILE)
         claim, self._gathered = Claim(f, self._gathered), []
         return claim
+
+    def keep(self) -> None:
+        """Every tick of a build loop: if the slots file was deleted or replaced, the CPUs
+        this process holds move into the one at the path, where other builds look."""
+        if self._broken or not self._file.mine:
+            return
+        try:
+            self._file.follow()
+        except OSError:
+            pass  # no file to move to now: the next tick tries again
 
     def stop_gathering(self) -> None:
         """Let go of a part gathered for a job that will not start now, and the turnstile."""

@@ -7,7 +7,8 @@ The budget is shared with every other build on the machine (`cpuslots`). Builds 
 a job (subjobs, an `ax run` a method starts) and from a callback of a running build take
 the CPUs that are free but never wait for them: they run inside something holding CPUs
 already, and waiting there could wait in a circle. Cluster jobs count on the cluster.
-Every TICK it also looks at deadlines (`timeout`) and cancel requests (`ax abort REF`).
+Every TICK it also looks at deadlines (`timeout`) and cancel requests (`ax abort REF`),
+and that the CPUs it holds are in the slots file at the path (it may have been deleted).
 A failed or timed-out job is retried, if allowed, in a fresh directory. If anything
 interrupts the loop -- Ctrl-C, `ax abort`, an exception in a callback -- every running
 job is stopped with all its processes and marked canceled before the exception goes on
@@ -136,6 +137,8 @@ class Scheduler:
                 for handle in self.executor.wait_any([t.handle for t in self.running], tick):
                     self._ended(next(t for t in self.running if t.handle is handle))
                 self._look_around()
+                if self.shared is not None:
+                    self.shared.keep()  # our CPUs stay where other builds look for them
         except BaseException:
             try:
                 self.stop_all(CANCELED, "interrupted")

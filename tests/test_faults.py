@@ -628,3 +628,116 @@ def test_kill_9_of_a_runner_ends_what_its_method_started(project, reaper):
     rc, out, err = finish_ax(project, p, "run")
     assert rc != 0 and "spawner" in out + err
     wait_for(lambda: not alive(*sleeper), what="the sleeper to die with its job")
+
+
+# ---- the guard: a process that kills the jobs' groups when the builder dies -----------------
+
+GUARDED = MARKING + '''
+import subprocess
+
+options = dict(marks='')
+
+
+def synthesis():
+    sleeper = subprocess.Popen(['sleep', '77'])  # what subprocess.run(['sleep', '77']) starts
+    _mark('sleeper', sleeper.pid)
+    _mark('runner')
+    _hold()
+    sleeper.kill()
+    sleeper.wait()
+    return 'held'
+'''
+
+
+def guard_of(builder: int) -> int | None:
+    """The builder's live guard: its child in a session of its own (a job's runner has
+    only a process group of its own)."""
+    from accel.proctree import children
+
+    for child in children(builder):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                state, _ppid, _pgrp, session = f.read().rsplit(")", 1)[1].split()[:4]
+        except OSError:
+            continue
+        if state not in "ZX" and int(session) == child:
+            return child
+    return None
+
+
+def kill_the_guard(project, reaper) -> tuple[subprocess.Popen, Path, int, int]:
+    """`ax run` of a job whose method started `sleep 77` and holds; its guard killed with
+    SIGKILL, and a new guard seen: (ax run, marks, old guard, new guard)."""
+    folders, procs = reaper
+    marks = marks_folder(project, folders)
+    (marks / "hold").write_text("")
+    project.method("guarded", GUARDED)
+    project.build(f"""
+        def main(urd):
+            print('RESULT', urd.build('guarded', marks={str(marks)!r}).load())
+    """)
+    p = start_ax(project, procs, "run", tag="run")
+    wait_for(lambda: {"runner", "sleeper"} <= set(marks_in(marks)),
+             what="the runner and its sleeper", proc=p)
+    old = wait_for(lambda: guard_of(p.pid), what="the guard", proc=p)
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(lambda: guard_of(p.pid) not in (None, old) and guard_of(p.pid),
+                   what="a new guard after the first was killed", proc=p)
+    return p, marks, old, new
+
+
+def test_a_killed_guard_is_replaced_and_the_build_goes_on(project, reaper):
+    """`kill -9` of the guard: the builder notices, says so, starts another, and the build
+    finishes as if nothing had happened (issue 12, defect 6)."""
+    p, marks, old, new = kill_the_guard(project, reaper)
+    (marks / "hold").unlink()
+    rc, out, err = finish_ax(project, p, "run")
+    assert rc == 0, err
+    assert "RESULT held" in out
+    assert err.count("accel: the process guarding this build's jobs") == 1, err
+    assert f"(pid {old}) died (killed by SIGKILL); pid {new} guards them now" in err
+
+
+def test_kill_9_of_ax_run_after_its_guard_was_killed_ends_what_the_method_started(project,
+                                                                                   reaper):
+    """The guard killed first, then `ax run`: the new guard kills the job's group, so the
+    `sleep 77` its method started does not live on (issue 12, defect 6)."""
+    p, marks, _, _ = kill_the_guard(project, reaper)
+    os.kill(p.pid, signal.SIGKILL)
+    assert p.wait(timeout=TIMEOUT) == -signal.SIGKILL
+    recorded = marks_in(marks)
+    for name in ("runner", "sleeper"):
+        wait_for(lambda name=name: not alive(*recorded[name]), timeout=10,
+                 what=f"the job's {name} to die with ax run")
+
+
+def test_a_guard_that_cannot_start_fails_the_build(project, reaper):
+    """A guard that dies as it starts (here: no pidfd to watch the builder with) would die
+    again if started again: the build fails saying so, and its job is stopped, instead
+    of running unguarded."""
+    folders, procs = reaper
+    marks = marks_folder(project, folders)
+    (marks / "hold").write_text("")
+    project.method("guarded", GUARDED)
+    project.build(f"""
+        import os
+
+        def main(urd):
+            real, me = os.pidfd_open, os.getpid()
+
+            def in_the_builder_only(pid, flags=0):
+                if os.getpid() != me:
+                    raise OSError(38, 'Function not implemented')
+                return real(pid, flags)
+
+            os.pidfd_open = in_the_builder_only
+            urd.build('guarded', marks={str(marks)!r})
+    """)
+    p = project.ax("run", timeout=TIMEOUT)
+    assert p.returncode == 1, p.stderr
+    assert "the process guarding this build's jobs" in p.stderr
+    assert "ended as it started" in p.stderr
+    assert post_of(project, "dev-1")["status"] == "canceled"
+    for pid, start in marks_in(marks).values():  # whatever of the job had started
+        wait_for(lambda pid=pid, start=start: not alive(pid, start), timeout=10,
+                 what="the canceled job's processes to be gone")

@@ -10,9 +10,12 @@ read from a log the jobs append to, so nothing depends on how fast the machine i
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+from pathlib import Path
 
+import pytest
 from conftest import TIMEOUT, Project, finish_ax, start_ax, wait_for
 
 SPAN = '''
@@ -277,3 +280,87 @@ def test_an_unusable_cpu_slots_file_is_one_note_and_the_build_goes_on(tmp_path):
     assert r.stderr.count("cannot use the shared CPU budget") == 1, r.stderr
     assert str(tmp_path / "file" / "slots") in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def own_slots_file(tmp_path, monkeypatch) -> Path:
+    """The builds of this test use the per-user slots file under a TMPDIR of their own."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.delenv("ACCEL_CPU_SLOTS")
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    return tmp / f"accel-{os.getuid()}" / "cpu-slots"
+
+
+def take_away(slots: Path, how: str) -> None:
+    if how == "deleted":
+        slots.unlink()
+    elif how == "replaced":
+        new = slots.with_name("new")
+        new.write_text("")
+        os.rename(new, slots)
+    else:
+        shutil.rmtree(slots.parent)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced", "folder deleted"])
+def test_cpus_held_when_the_slots_file_is_deleted_stay_held(tmp_path, procs, monkeypatch, how):
+    """The slots file deleted (or replaced, or its folder deleted) while a build holds the
+    one CPU: the holder takes it again in the file at the path, and the next build waits
+    for it (issue 12, defect 12)."""
+    slots = own_slots_file(tmp_path, monkeypatch)
+    log, release = tmp_path / "events.log", tmp_path / "release"
+    p = project_with(tmp_path / "p", cpus=1)
+    builds(p, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
+                mark={str(tmp_path / 'hogging')!r}, wait_for={str(release)!r})""")
+    builds(p, "next", f"""print('GOT', urd.build('span', who='next', log={str(log)!r}).load())""")
+    hog = start_ax(p, procs, "run", "hog", tag="hog")
+    wait_for(lambda: (tmp_path / "hogging").exists(), what="the first job to run", proc=hog)
+    take_away(slots, how)
+    if how != "replaced":
+        wait_for(slots.exists, what="the build holding the CPU to make the file again",
+                 proc=hog)
+    nxt = start_ax(p, procs, "run", "next", tag="next")
+    wait_for(lambda: "waits for CPUs" in (p.root / "next.err").read_text(),
+             what="the second build to wait for the CPU", proc=nxt)
+    assert events(log) == ["start hog"]
+    release.write_text("")
+    finish(p, hog, "hog")
+    assert "GOT done" in finish(p, nxt, "next")[0]
+    assert events(log) == ["start hog", "end hog", "start next", "end next"]
+
+
+def test_cpus_held_in_a_deleted_slots_file_by_a_busy_build_stay_held(tmp_path, procs,
+                                                                     monkeypatch):
+    """The holder is in a build_many callback, so it cannot move its CPU to the new file
+    yet: the next build sees it held in the deleted one, and waits (issue 12, defect 12)."""
+    slots = own_slots_file(tmp_path, monkeypatch)
+    log, go, release = tmp_path / "events.log", tmp_path / "go", tmp_path / "release"
+    p = project_with(tmp_path / "p", cpus=2, slices=2)
+    builds(p, "hog", f"""import os, time
+
+            def busy(job):
+                if job.params.options.who == 'a':  # while 'b' holds its CPU
+                    open({str(tmp_path / 'in-callback')!r}, 'w').close()
+                    deadline = time.time() + 60
+                    while not os.path.exists({str(go)!r}) and time.time() < deadline:
+                        time.sleep(0.01)
+
+            urd.build_many('span', [dict(who='a', log={str(log)!r}),
+                                    dict(who='b', log={str(log)!r}, wait_for={str(release)!r},
+                                         mark={str(tmp_path / 'holding')!r})],
+                           parallel=2, on_done=busy)""")
+    builds(p, "big", f"""print('GOT', urd.build('wide', who='big', log={str(log)!r}).load())""")
+    hog = start_ax(p, procs, "run", "hog", tag="hog")
+    wait_for(lambda: (tmp_path / "in-callback").exists() and (tmp_path / "holding").exists(),
+             what="one job to run while the build is in a callback", proc=hog)
+    slots.unlink()
+    big = start_ax(p, procs, "run", "big", tag="big")
+    wait_for(lambda: "waits for CPUs" in (p.root / "big.err").read_text(),
+             what="the 2-CPU build to wait for the CPU held in the deleted file", proc=big)
+    assert "start big" not in events(log)
+    go.write_text("")  # the holder moves its CPU into the new file: still held there
+    release.write_text("")
+    finish(p, hog, "hog")
+    assert "GOT done" in finish(p, big, "big")[0]
+    ev = events(log)
+    assert ev.index("end b") < ev.index("start big"), ev

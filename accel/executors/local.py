@@ -10,6 +10,12 @@ would live on. So each executor also keeps a guard: a tiny process that knows th
 process groups of the running jobs, and kills them when the builder goes away -- `kill
 -9` included, since the guard learns of it from end-of-file on a pipe only the builder
 holds.
+
+The guard can die too (`kill -9` of it, the OOM killer). Left dead, a later `kill -9` of
+the builder would leave what the jobs' methods started running. So the builder watches
+the guard along with its jobs, and when the guard is gone it says so and starts a new
+one that it tells every job still running: the build goes on guarded. A guard that dies
+as it starts is not started again (another would too): the build fails instead.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import select
 import selectors
 import signal
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,54 +41,100 @@ from accel.status import CANCELED
 class _Guard:
     """Told "+PGID" / "-PGID" as jobs start and end. The guard does not wait on the pipe
     -- waking it for every job would cost the builder a context switch each time -- but on
-    the builder's pidfd, and reads what has piled up in the pipe twice a second."""
+    the builder's pidfd, and reads what has piled up in the pipe twice a second.
+
+    The builder learns of the guard's death from end of file on a second pipe, whose
+    other end only the guard holds; the guard writes one byte to it once it watches the
+    builder, so a guard that cannot even start is told from one that was killed."""
 
     def __init__(self) -> None:
         r, w = os.pipe()
+        try:
+            life_r, life_w = os.pipe()
+        except BaseException:
+            os.close(r)
+            os.close(w)
+            raise
         try:
             fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)  # room for what piles up meanwhile
         except OSError:
             pass
         builder = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:
+            for fd in (r, w, life_r, life_w):
+                os.close(fd)
+            raise
         if pid == 0:
             try:
-                _guard_loop(r, builder)
+                _guard_loop(r, builder, life_w)
             finally:
                 os._exit(0)
         os.close(r)
+        os.close(life_w)
+        os.set_blocking(life_r, False)
         self.pid = pid
         self.fd = w
+        self.life = life_r  # readable: the guard is ready, or (end of file) it died
+        self.ready = False
+        self.groups: set[int] = set()  # what it was told to guard, for a successor
 
     def tell(self, sign: str, pgid: int) -> None:
+        if sign == "+":
+            self.groups.add(pgid)
+        else:
+            self.groups.discard(pgid)
         try:
             os.write(self.fd, f"{sign}{pgid}\n".encode())
         except OSError:
             pass
 
-    def stop(self) -> None:
-        """The builder is done and its jobs have ended: the guard has nothing to guard."""
+    def dead(self) -> bool:
+        while True:
+            try:
+                said = os.read(self.life, 16)
+            except BlockingIOError:
+                return False
+            except InterruptedError:
+                continue
+            if not said:
+                return True
+            self.ready = True
+
+    def stop(self) -> int:
+        """The builder is done and its jobs have ended (or the guard has died): nothing
+        left to guard. Returns how it ended (a wait status)."""
         os.close(self.fd)
+        os.close(self.life)
+        status = 0
         try:
             os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+        except ProcessLookupError:
             pass
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        return status
 
 
-def _guard_loop(fd: int, builder: int) -> None:
+def _guard_loop(fd: int, builder: int, life: int) -> None:
     """In the guard: hold nothing (no locks, no terminal), wait, clean up."""
     os.setsid()  # Ctrl-C on the terminal is for the builder, not for us
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):
         os.dup2(devnull, std)
-    os.closerange(3, fd)
-    os.closerange(fd + 1, 65536)
+    low, high = sorted((fd, life))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, 65536)
     try:
         watch = os.pidfd_open(builder)
     except ProcessLookupError:  # gone already
         watch = None
+    os.write(life, b"r")  # watching: a death from now on is a killed guard
     os.set_blocking(fd, False)
     groups: set[int] = set()
     buf = b""
@@ -239,6 +292,9 @@ class LocalExecutor(Executor):
                 if not h._eof:  # type: ignore[attr-defined]
                     sel.register(h.part_fd, selectors.EVENT_READ, (h, "pipe"))  # type: ignore[attr-defined]
                 sel.register(h.pidfd, selectors.EVENT_READ, (h, "exit"))  # type: ignore[attr-defined]
+            guard = self._own_guard()
+            if guard is not None:
+                sel.register(guard.life, selectors.EVENT_READ, (None, "guard"))
             while True:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 events = sel.select(left)
@@ -246,7 +302,12 @@ class LocalExecutor(Executor):
                     return []
                 for key, _ in events:
                     h, what = key.data
-                    if what == "exit":
+                    if what == "guard":
+                        if self._guard.dead():  # type: ignore[union-attr]
+                            sel.unregister(key.fd)
+                            sel.register(self._renew_guard().life, selectors.EVENT_READ,
+                                         (None, "guard"))
+                    elif what == "exit":
                         h._exited = True
                         sel.unregister(key.fd)
                     else:
@@ -262,8 +323,15 @@ class LocalExecutor(Executor):
 
     def forget(self, pid: int) -> None:
         """The job is over: the guard need not kill its group any more."""
+        guard = self._own_guard()
+        if guard is not None:
+            guard.tell("-", pid)
+
+    def _own_guard(self) -> _Guard | None:
+        """This process's guard, if it has one (a forked job has its parent's object)."""
         if self._guard is not None and self._guard_pid == os.getpid():
-            self._guard.tell("-", pid)
+            return self._guard
+        return None
 
     def _reap(self, block: bool = False) -> None:
         for pid in list(self._unreaped):
@@ -275,10 +343,39 @@ class LocalExecutor(Executor):
                 self._unreaped.discard(pid)
 
     def guard(self) -> _Guard:
-        if self._guard is None or self._guard_pid != os.getpid():
-            self._guard = _Guard()
+        guard = self._own_guard()
+        if guard is None:
+            self._guard = guard = _Guard()
             self._guard_pid = os.getpid()
-        return self._guard
+        elif guard.dead():
+            guard = self._renew_guard()
+        return guard
+
+    def _renew_guard(self) -> _Guard:
+        """The guard has died: a new one takes over the jobs still running, so a later
+        `kill -9` of the builder still takes everything they started with it."""
+        old = self._guard
+        assert old is not None
+        status = old.stop()
+        if not old.ready:  # another would fail the same way: no build without a guard
+            self._guard = None
+            raise OSError(f"the process guarding this build's jobs (pid {old.pid}) ended as "
+                          "it started; without it, kill -9 of this build would leave what "
+                          "its jobs started running")
+        if os.WIFSIGNALED(status):
+            try:
+                how = f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+            except ValueError:
+                how = f"killed by signal {os.WTERMSIG(status)}"
+        else:
+            how = f"exit status {os.waitstatus_to_exitcode(status)}"
+        self._guard = new = _Guard()
+        for pgid in old.groups:
+            new.tell("+", pgid)
+        flush_std()
+        print(f"accel: the process guarding this build's jobs (pid {old.pid}) died ({how}); "
+              f"pid {new.pid} guards them now", file=sys.stderr, flush=True)
+        return new
 
     def submit(self, path: Path, setup: dict | None = None) -> LocalHandle:
         self._reap()
@@ -297,6 +394,7 @@ class LocalExecutor(Executor):
             try:
                 os.close(r)
                 os.close(guard.fd)  # only the builder may hold it, or the guard never wakes
+                os.close(guard.life)
                 from accel.proctree import become_subreaper, die_with_parent
                 from accel.runner import run_job
                 from accel.store.locks import close_held
@@ -330,6 +428,7 @@ class LocalExecutor(Executor):
 
     def close(self) -> None:
         self._reap(block=True)
-        if self._guard is not None and self._guard_pid == os.getpid():
-            self._guard.stop()
+        guard = self._own_guard()
+        if guard is not None:
+            guard.stop()
             self._guard = None

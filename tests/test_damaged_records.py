@@ -216,3 +216,19 @@ def test_a_damaged_input_dataset_fails_the_consumer_in_loading_inputs(
     p = ax_run_fails(project, "build_consume.py")
     assert "failed in loading inputs" in p.stderr and str(meta) in p.stderr, p.stderr
     assert "accel/runner.py" not in p.stderr and "method traceback" not in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("file", ["setup.json", "post.json"])
+def test_the_board_shows_a_damaged_job_and_its_damage(built: Path, tmp_path: Path,
+                                                     file: str) -> None:
+    from test_board import Board
+
+    project, target = _damaged_copy(built, tmp_path, file, _truncate)
+    board = Board(project.root, "--listen", "127.0.0.1:0")
+    try:
+        status, _, body = board.get("/job/dev-1")
+        assert status == 200 and "st-damaged" in body and str(target) in body
+        status, _, body = board.get("/")
+        assert status == 200 and 'href="/job/dev-1"' in body and "damaged" in body
+    finally:
+        board.kill()

@@ -105,6 +105,8 @@ def job(d: dict) -> Page:
             value = join([_method_link(params["method"]), rest])
         header.append((key, value))
     parts = [tag("p", status(d["status"])), kv(header)]
+    if d.get("damage"):  # setup.json or post.json does not read: which, and why
+        parts.append(pre(d["damage"], class_="error"))
 
     parts.append(h2("options"))
     parts.append(kv(d["options_shown"]) if d["options_shown"] else note("(none)"))

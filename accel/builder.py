@@ -28,7 +28,7 @@ from accel.job import Job, status_of
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
-from accel.runner import worth_showing
+from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import Scheduler, Task
 from accel.store import Store
 
@@ -291,8 +291,9 @@ class Builder:
     def cancel_requested(self, jobid: str) -> str | None:
         return self._running(jobid).cancel_requested(jobid)
 
-    def job_error(self, jobid: str, status: str) -> JobError:
-        return job_error(jobid, Job(jobid).method, Job(jobid).path, status)
+    def job_error(self, jobid: str, status: str, told: dict | None = None) -> JobError:
+        """`told`: the error the executor heard from the runner, for when post.json has none."""
+        return job_error(jobid, Job(jobid).method, Job(jobid).path, status, told)
 
 
 def setup_text(setup: dict) -> str:
@@ -305,12 +306,16 @@ def setup_text(setup: dict) -> str:
     return "{\n" + ",\n".join(f" {one(k)}: {one(setup[k])}" for k in sorted(setup)) + "\n}\n"
 
 
-def job_error(jobid: str, method: str, path: Path, status: str = "failed") -> JobError:
+def job_error(jobid: str, method: str, path: Path, status: str = "failed",
+              told: dict | None = None) -> JobError:
     try:
-        err = read_json(path / layout.POST).get("error") or {}
+        err = read_json(path / layout.POST).get("error") or told or {}
     except (OSError, ValueError):
-        err = {}
+        err = told or {}
     part = err.get("part", "?")
+    if err.get("exception") == DISK_FAILURE:  # not the method's doing: the one line says all
+        return JobError(f"job {jobid} (method {method!r}) failed in {part}: {err.get('message')}",
+                        jobid, method, part, status)
     if status == "failed":
         head = f"failed in {part}: {err.get('exception', 'Error')}: {err.get('message', '')}"
     else:  # canceled or timeout: the message says how

@@ -271,7 +271,8 @@ class Scheduler:
                 self._launch(task)  # in a fresh directory; the identity lock is still ours
                 return
             else:
-                task.error = b.job_error(task.job, status)
+                told = task.handle.told_error() if task.handle is not None else None
+                task.error = b.job_error(task.job, status, told)
         self.running.remove(task)
         self._release(task)
         self._end(task, status, task.job)

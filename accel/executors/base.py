@@ -18,6 +18,7 @@ from pathlib import Path
 
 from accel import layout
 from accel.atomic import write_json
+from accel.disk import is_disk_error
 from accel.job import status_of
 
 ENDED = ("finished", "failed", "canceled", "timeout")
@@ -36,6 +37,11 @@ class Handle(ABC):
     def current_part(self) -> str:
         """The part the job runs now ('prepare', 'analysis', 'synthesis'), if known."""
         return ""
+
+    def told_error(self) -> dict | None:
+        """The error the runner reported when it could not write it into post.json (a
+        full disk), if this executor heard it."""
+        return None
 
     @abstractmethod
     def cancel(self, status: str = "canceled", reason: str = "") -> str:
@@ -82,10 +88,14 @@ def record_death(path: Path, how: str, part: str = "", status: str = "failed",
     part = part or "an unknown part"
     if exception is None:
         exception = {"failed": "ProcessDied", "canceled": "Canceled", "timeout": "Timeout"}[status]
-    write_json(path / layout.POST, {
-        "status": status,
-        "jobid": path.name,
-        "endtime": time.time(),
-        "error": {"part": part, "exception": exception, "message": how, "traceback": ""},
-    })
+    try:
+        write_json(path / layout.POST, {
+            "status": status,
+            "jobid": path.name,
+            "endtime": time.time(),
+            "error": {"part": part, "exception": exception, "message": how, "traceback": ""},
+        })
+    except OSError as e:  # a full or read-only disk: the job stays unfinished, never reused
+        if not is_disk_error(e):
+            raise
     return status

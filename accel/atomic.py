@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from accel.disk import with_path
+
 TMP_MARK = ".tmp-"
 
 
@@ -41,13 +43,16 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kw: Any) -> Iterator
         if "x" in mode and os.path.exists(path):
             raise FileExistsError(path)
         os.replace(tmp, path)
-    except BaseException:
-        f.close()
+    except BaseException as e:
+        try:
+            f.close()
+        except OSError:  # what it still held could not be written either
+            pass
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        raise
+        raise with_path(e, path)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -20,7 +20,9 @@ from typing import Any
 
 from accel import layout, records
 from accel.config import Config
-from accel.errors import AccelError, JobDamaged, JobError, MethodError, OptionError
+from accel.disk import describe as describe_disk_error
+from accel.disk import is_disk_error
+from accel.errors import AccelError, DiskError, JobDamaged, JobError, MethodError, OptionError
 from accel.executors import Executor, make_executor, record_death
 from accel.identity import SourceHasher, combine, job_identity, sha_without
 from accel.job import Job
@@ -28,7 +30,7 @@ from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
 from accel.records import status_of
-from accel.runner import worth_showing
+from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import Scheduler, Task
 from accel.status import CANCELED, FAILED, FINISHED, REUSED
 from accel.store import Store
@@ -226,16 +228,46 @@ class Builder:
     def prepare_job(self, plan: Plan, workdir: str | None, caption: str | None,
                     force_build: bool = False) -> tuple[str, Path, dict, float]:
         """A new job directory with its setup.json, registered as running:
-        (job id, path, setup, start time)."""
-        jobid, path = self.store.allocate(workdir)
+        (job id, path, setup, start time). A full or read-only disk is a DiskError, and
+        leaves no job directory behind."""
+        try:
+            jobid, path = self.store.allocate(workdir)
+        except OSError as e:
+            if is_disk_error(e):
+                raise self.cannot_start(plan, e, workdir) from None
+            raise
         try:
             return self._setup_job(plan, jobid, path, caption, force_build)
-        except BaseException as e:  # Ctrl-C, a full disk: the job never runs, and says so
+        except BaseException as e:  # Ctrl-C: the job never runs, and says so
+            if is_disk_error(e):
+                self._unmake(jobid, path)
+                raise self.cannot_start(plan, e, workdir) from None  # type: ignore[arg-type]
             canceled = isinstance(e, KeyboardInterrupt)
             record_death(path, "interrupted" if canceled else f"could not set it up: {e}",
                          "setup", CANCELED if canceled else FAILED)
             self.unregister(jobid)
             raise
+
+    def cannot_start(self, plan: Plan, exc: OSError, workdir: str | None) -> DiskError:
+        """The one line for a job that cannot start because its workdir's device is full
+        or read-only."""
+        where = self.store.workdirs[workdir or self.store.target].path
+        return DiskError(f"cannot start a job of method {plan.info.name!r}: "
+                         f"{describe_disk_error(exc, where)}", exc.errno)
+
+    def _unmake(self, jobid: str, path: Path) -> None:
+        """Undo a job directory that never got its setup.json written: an empty (or
+        half-set-up) folder would only be clutter. If it cannot go, it has no post.json
+        and reads as unfinished: never reused, and `ax gc` removes it."""
+        try:
+            self.unregister(jobid)
+        except OSError:
+            pass
+        try:
+            (path / layout.SETUP).unlink(missing_ok=True)
+            path.rmdir()
+        except OSError:
+            pass
 
     def _setup_job(self, plan: Plan, jobid: str, path: Path, caption: str | None,
                    force_build: bool) -> tuple[str, Path, dict, float]:
@@ -274,7 +306,14 @@ class Builder:
         return jobid, path, setup, started
 
     def publish(self, plan: Plan, jobid: str) -> None:
-        self.store.publish(plan.identity, jobid, plan.info.name)
+        try:
+            self.store.publish(plan.identity, jobid, plan.info.name)
+        except OSError as e:
+            if not is_disk_error(e):
+                raise
+            raise DiskError(f"job {jobid} finished, but could not be entered in the index "
+                            f"that finds it: {describe_disk_error(e, Job(jobid).path)}",
+                            e.errno) from None
         self._memo[plan.identity] = jobid
 
     def _running(self, jobid: str):
@@ -284,21 +323,30 @@ class Builder:
         self._running(jobid).remove(jobid)
 
     def note_part(self, jobid: str, started: float, part: str) -> None:
-        self._running(jobid).update(jobid, started, part)
+        try:
+            self._running(jobid).update(jobid, started, part)
+        except OSError as e:  # only what `ax status` shows: a full disk need not stop the build
+            if not is_disk_error(e):
+                raise
 
     def cancel_requested(self, jobid: str) -> str | None:
         return self._running(jobid).cancel_requested(jobid)
 
-    def job_error(self, jobid: str, status: str) -> JobError:
-        return job_error(jobid, Job(jobid).method, Job(jobid).path, status)
+    def job_error(self, jobid: str, status: str, told: dict | None = None) -> JobError:
+        """`told`: the error the executor heard from the runner, for when post.json has none."""
+        return job_error(jobid, Job(jobid).method, Job(jobid).path, status, told)
 
 
-def job_error(jobid: str, method: str, path: Path, status: str = FAILED) -> JobError:
+def job_error(jobid: str, method: str, path: Path, status: str = FAILED,
+              told: dict | None = None) -> JobError:
     try:
-        err = (records.read_post(path) or {}).get("error") or {}
+        err = (records.read_post(path) or {}).get("error") or told or {}
     except JobDamaged:
-        err = {}
+        err = told or {}
     part = err.get("part", "?")
+    if err.get("exception") == DISK_FAILURE:  # not the method's doing: the one line says all
+        return JobError(f"job {jobid} (method {method!r}) failed in {part}: {err.get('message')}",
+                        jobid, method, part, status)
     if status == FAILED:
         head = f"failed in {part}: {err.get('exception', 'Error')}: {err.get('message', '')}"
     else:  # canceled or timeout: the message says how

@@ -3,7 +3,10 @@
 Each part (prepare, every analysis slice, synthesis) writes to its own pipe. One reader
 thread per job drains all pipes: raw bytes go to the part's output file, and complete
 lines are echoed with a `[dev-3 analysis 1] ` prefix to where the runner's own stdout
-went. A reader that cannot echo (terminal gone) keeps writing the files.
+went. A reader that cannot echo (terminal gone) keeps writing the files; one that cannot
+write a file (the disk is full) keeps draining and echoing -- the part must never block
+on a pipe nobody reads -- and remembers why (`OutputTee.failed`): the job has lost output
+and must not finish.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ CHUNK = 1 << 16
 
 
 class _Source:
-    __slots__ = ("fd", "path", "_out", "prefix", "partial", "done")
+    __slots__ = ("fd", "path", "_out", "prefix", "partial", "done", "error")
 
     def __init__(self, fd: int, out_path: Path, prefix: bytes):
         self.fd = fd
@@ -30,16 +33,28 @@ class _Source:
         self.prefix = prefix
         self.partial = b""
         self.done = threading.Event()
+        self.error: OSError | None = None  # why the file stopped being written
 
     def write(self, data: bytes) -> None:
-        if self._out is None:
-            self.path.parent.mkdir(exist_ok=True)
-            self._out = open(self.path, "ab", buffering=0)  # readable while the job runs
-        self._out.write(data)
+        if self.error is not None:
+            return
+        try:
+            if self._out is None:
+                self.path.parent.mkdir(exist_ok=True)
+                self._out = open(self.path, "ab", buffering=0)  # readable while the job runs
+            self._out.write(data)
+        except OSError as e:
+            e.filename = e.filename or str(self.path)
+            self.error = e
+            self.close()
 
     def close(self) -> None:
         if self._out is not None:
-            self._out.close()
+            out, self._out = self._out, None
+            try:
+                out.close()
+            except OSError:
+                pass
 
 
 class OutputTee:
@@ -55,6 +70,8 @@ class OutputTee:
         self._pending: list[_Source] = []
         self._dropped: list[_Source] = []
         self.finishing: list[_Source] = []  # parts that ended; their pipes drain still
+        # (label, error) of the first output file that could not be written
+        self.failed: tuple[str, OSError] | None = None
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="accel-output", daemon=True)
         self._thread.start()
@@ -99,6 +116,9 @@ class OutputTee:
     def _emit(self, src: _Source, data: bytes, final: bool = False) -> None:
         if data:
             src.write(data)
+            if src.error is not None and self.failed is None:
+                label = src.prefix.decode(errors="replace")[1:-2]  # "[LABEL] "
+                self.failed = (label, src.error)
         if self.echo_fd is None:
             return
         data = src.partial + data

@@ -3,7 +3,8 @@
 `UserError` is a mistake in the user's input (config, options, method name, job
 reference): the CLI prints its message as one line, no traceback, and exits 2.
 `NotFound` is a well-formed request for something that is not there: exit 1.
-`JobError` is a method that failed while running.
+`JobError` is a method that failed while running. `DiskError` is the machine's: the
+device holding a workdir is full or read-only (accel.disk words it).
 """
 
 from __future__ import annotations
@@ -47,6 +48,17 @@ class JobDamaged(AccelError):
     def __init__(self, message: str, path: object = None):
         super().__init__(message)
         self.path = path
+
+
+class DiskError(AccelError):
+    """A file could not be written: the device is full, over quota or read-only. The
+    message names the device by the workdir (or other folder) it holds."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, errno: int | None = None):
+        super().__init__(message)
+        self.errno = errno
 
 
 class JobError(AccelError):

@@ -5,7 +5,8 @@ and inputs, and where the workdirs are. That is what lets an executor run it in 
 process here or on a Dask worker elsewhere. It ends by writing post.json, atomically:
 status "finished" (the job may now be reused) or "failed" (with the part, exception and
 the method's own traceback). A runner that dies before that leaves no post.json, and
-the job is never reused.
+the job is never reused. So does one that cannot write post.json (the disk is full): it
+then tells the executor how the job ended over the part pipe instead.
 
     python -m accel.runner JOBDIR
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import inspect
+import json
 import os
 import pickle
 import resource
@@ -24,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from accel import layout, pickling, records
+from accel import disk, layout, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
@@ -49,6 +51,9 @@ class PartFailed(Exception):
 
 DONE = "done"  # the last word on the part pipe: post.json is written
 ENDED_MARK = "="  # "=finished" / "=failed" on the part pipe just before DONE: the status
+# "=!{error as JSON}" before the status: the error post.json could not hold (disk full)
+ERROR_MARK = ENDED_MARK + "!"
+DISK_FAILURE = "DiskError"  # the "exception" of a job that failed for its disk
 
 
 def method_traceback(exc: BaseException, also_skip: tuple[str, ...] = ()) -> str:
@@ -74,6 +79,16 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, SystemExit):
         return "SystemExit", f"the method called sys.exit({exc.code!r})"
     return type(exc).__name__, str(exc)
+
+
+def failure_of(exc: BaseException, job_path: Path) -> tuple[str, str, str]:
+    """(exception, message, traceback) of a part that raised `exc`: a full or read-only
+    disk under the job is said as such, without the method's traceback (it is not the
+    method's fault)."""
+    cause = disk.cause_in(exc, job_path)
+    if cause is not None:
+        return DISK_FAILURE, cause, ""
+    return (*describe_exception(exc), method_traceback(exc))
 
 
 def call_with_args(func: Any, available: dict) -> Any:
@@ -160,6 +175,7 @@ class Runner:
         self.tee = OutputTee(os.dup(1) if self.echo else None)
         try:
             result = self.run_parts()
+            self.check_output()
             if result is not None:
                 self.save_result(result)
             self.post["datasets"] = self.finish_datasets()  # meta.json files, before post.json
@@ -171,8 +187,11 @@ class Runner:
             status = 1
         except Exception as e:  # accel's own fault, or saving the result failed: still say so
             self.post["status"] = FAILED
-            self.post["error"] = {"part": "finishing", "exception": type(e).__name__,
-                                  "message": str(e), "traceback": traceback.format_exc()}
+            if disk.is_disk_error(e):
+                self.post["error"] = self.disk_failure("finishing", e).as_json()  # type: ignore[arg-type]
+            else:
+                self.post["error"] = {"part": "finishing", "exception": type(e).__name__,
+                                      "message": str(e), "traceback": traceback.format_exc()}
             status = 1
         finally:
             try:
@@ -181,6 +200,13 @@ class Runner:
                 pass
             self.end_leftovers()
             self.tee.close()
+        if status == 0 and self.tee.failed is not None:  # the last output was lost
+            try:
+                self.check_output()
+            except PartFailed as e:
+                self.post["status"], self.post["error"], status = FAILED, e.as_json(), 1
+        if status and self.post.get("error", {}).get("exception") == DISK_FAILURE:
+            self.drop_datasets()
         files = sorted(iter_user_files(self.path))
         self.post.update(
             jobid=self.jobid, exitcode=status, starttime=start, endtime=time.time(),
@@ -193,12 +219,53 @@ class Runner:
                           *(p.get("maxrss_kb", 0) for p in self.post["parts"].values())),
             subjobs=_read_subjobs(self.scratch),
         )
-        records.write_post(self.path, self.post)  # the publish point
+        told = ""
+        try:
+            records.write_post(self.path, self.post)  # the publish point
+        except OSError as e:
+            status, told = 1, self.unwritten_post(e)
         # how it ended, then that it has: the executor need not read post.json, nor wait
         # for this process to go away
-        self.mark_part(f"{ENDED_MARK}{self.post['status']}\n{DONE}")
+        self.mark_part(f"{told}{ENDED_MARK}{self.post['status']}\n{DONE}")
         os.close(lock_fd)
         return status
+
+    def unwritten_post(self, exc: OSError) -> str:
+        """post.json could not be written: the job has failed. Try a short failed one (the
+        finished one may not have fit); if even that cannot be written the job has no
+        post.json -- unfinished, never reused. Either way the error goes to the executor
+        on the part pipe too: the lines to put before the status."""
+        if disk.is_disk_error(exc):
+            error = self.disk_failure("finishing", exc).as_json()
+        else:
+            error = PartFailed("finishing", type(exc).__name__,
+                               f"could not write {layout.POST}: {exc}", "").as_json()
+        if self.post.get("status") == FAILED and self.post.get("error"):
+            error = self.post["error"]  # the first failure is the story; this followed it
+        self.post = {"status": FAILED, "jobid": self.jobid, "exitcode": 1,
+                     "endtime": time.time(), "error": error}
+        try:
+            records.write_post(self.path, self.post)
+        except OSError:
+            pass
+        return f"{ERROR_MARK}{json.dumps(error)}\n"
+
+    def check_output(self) -> None:
+        """A part's output that could not be kept fails the job (its output is part of it)."""
+        if self.tee.failed is None:
+            return
+        label, exc = self.tee.failed
+        part = label.removeprefix(f"{self.jobid} ")  # the inverse of self.label()
+        kind, _, sliceno = part.partition(" ")
+        if kind == "analysis" and sliceno.isdigit():
+            part = f"analysis slice {sliceno}"
+        if disk.is_disk_error(exc):
+            raise self.disk_failure(part, exc)
+        raise PartFailed(part, type(exc).__name__, f"its output could not be kept: {exc}", "")
+
+    def disk_failure(self, part: str, exc: OSError) -> PartFailed:
+        """`part` failed for a full or read-only disk: said as such, without a traceback."""
+        return PartFailed(part, DISK_FAILURE, disk.describe(exc, self.path), "")
 
     def run_parts(self) -> Any:
         module = self.guard("prepare", lambda: load_method(self.setup))
@@ -212,8 +279,10 @@ class Runner:
         if callable(getattr(module, "prepare", None)):
             prepare_res = self.in_process("prepare", module.prepare, args)
             args["prepare_res"] = prepare_res
+            self.check_output()
         if callable(getattr(module, "analysis", None)):
             args["analysis_res"] = self.analysis(module.analysis, args)
+            self.check_output()
         if callable(getattr(module, "synthesis", None)):
             return self.in_process("synthesis", module.synthesis, args)
         return prepare_res
@@ -249,11 +318,19 @@ class Runner:
 
         return self.guard("finishing datasets", lambda: writer.finish_all(self.path))
 
+    def drop_datasets(self) -> None:
+        """Datasets hook: a job that failed for a full disk gives back the space of the
+        datasets it had begun (post.json may fit then)."""
+        if (self.path / "datasets").is_dir():
+            from accel.dataset import writer
+
+            writer.drop_unfinished(self.path)
+
     def guard(self, part: str, fn: Any) -> Any:
         try:
             return fn()
         except (Exception, SystemExit) as e:
-            raise PartFailed(part, *describe_exception(e), method_traceback(e))
+            raise PartFailed(part, *failure_of(e, self.path))
 
     def in_process(self, part: str, func: Any, args: dict) -> Any:
         self.mark_part(part)
@@ -322,6 +399,8 @@ class Runner:
         try:
             CurrentJob(self.jobid).save(result)
         except Exception as e:  # anything pickling a user's object can raise
+            if disk.is_disk_error(e):
+                raise self.disk_failure("saving the result", e) from None  # type: ignore[arg-type]
             raise PartFailed("saving the result", type(e).__name__,
                              f"what the method returned ({type(result).__name__}) cannot be "
                              f"pickled: {e}", "") from None
@@ -344,11 +423,15 @@ class Runner:
                 write_bytes(self.scratch / f"analysis-{sliceno}.pickle", pickling.dumps(res))
                 code = 0
             except (Exception, SystemExit) as e:
-                exc_type, message = describe_exception(e)
-                tb = method_traceback(e)
-                sys.stderr.write(tb)
-                write_json(self.scratch / f"analysis-{sliceno}.error",
-                           {"exception": exc_type, "message": message, "traceback": tb})
+                exc_type, message, tb = failure_of(e, self.path)
+                try:
+                    sys.stderr.write(tb)
+                    write_json(self.scratch / f"analysis-{sliceno}.error",
+                               {"exception": exc_type, "message": message, "traceback": tb})
+                except OSError as e2:  # no room to say why: the exit status says it was the disk
+                    first = e if disk.is_disk_error(e) else e2
+                    if disk.is_disk_error(first):
+                        code = first.errno  # type: ignore[union-attr]
         finally:
             exit_child(code)
 
@@ -358,6 +441,9 @@ class Runner:
             err = read_json(self.scratch / f"analysis-{sliceno}.error")
             return PartFailed(part, err["exception"], err["message"], err["traceback"])
         except (OSError, ValueError, KeyError):
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            if code in disk.DISK_ERRNOS:  # it could not write why: the disk is full
+                return PartFailed(part, DISK_FAILURE, disk.message(code, self.path), "")
             return PartFailed(part, "ProcessDied", exit_description(status), "")
 
 

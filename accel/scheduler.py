@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accel import cpuslots, layout
+from accel.disk import is_disk_error
 from accel.errors import JobError
 from accel.executors import Handle, record_death
 from accel.job import Job
@@ -193,8 +194,15 @@ class Scheduler:
         b.check_inputs(plan)
         if not self._take_cpus(task):
             return "no cpus"
-        lock = b.store.identity_lock(plan.identity, task.workdir)
-        if not lock.acquire(blocking=False):
+        try:
+            lock = b.store.identity_lock(plan.identity, task.workdir)
+            got = lock.acquire(blocking=False)
+        except OSError as e:  # a read-only workdir: its lock file cannot be opened to write
+            self._release(task)
+            if is_disk_error(e):
+                raise b.cannot_start(plan, e, task.workdir) from None
+            raise
+        if not got:
             self._release(task)  # its CPUs: nobody waits for them while we wait
             if not task.waiting_note:
                 task.waiting_note = True
@@ -274,7 +282,8 @@ class Scheduler:
                 self._launch(task)  # in a fresh directory; the identity lock is still ours
                 return
             else:
-                task.error = b.job_error(task.job, status)
+                told = task.handle.told_error() if task.handle is not None else None
+                task.error = b.job_error(task.job, status, told)
         self.running.remove(task)
         self._release(task)
         self._end(task, status, task.job)

@@ -19,7 +19,7 @@ PKG = ROOT / "accel"
 # each module's layer; a module may import only modules of its own layer or lower ones
 LAYERS = {
     0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
-        "accel.proctree",
+        "accel.proctree", "accel.disk",
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.status",
         "accel.records"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],

@@ -5,6 +5,7 @@ refers to. What counts as referenced, and how a job is deleted safely, is
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from collections import Counter
@@ -47,10 +48,27 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
     unfinished job less than a minute old and the jobs of a build running now are never
     touched. At a terminal gc asks before deleting (--yes does not ask).
     """
+    from accel import disk
+    from accel.errors import DiskError
+
+    cfg = load(ctx)
+    for path in cfg.workdirs.values():  # nothing can go, so nothing would: say so first
+        if disk.read_only(path):
+            raise DiskError(f"gc: {disk.message(errno.EROFS, path)}: nothing there can be "
+                            "deleted", errno.EROFS)
+    try:
+        return _gc(cfg, dry_run, keep_failed, older_than, yes, as_json)
+    except OSError as e:
+        if disk.is_disk_error(e) and e.filename:
+            raise DiskError(f"gc: {disk.describe(e, '.')}", e.errno) from None
+        raise
+
+
+def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool,
+        as_json: bool) -> int:
     from accel.errors import AccelError
     from accel.store import catalog
 
-    cfg = load(ctx)
     now = time.time()
     cutoff = catalog.user_value("--older-than", catalog.parse_when, older_than, now) \
         if older_than else None

@@ -67,13 +67,18 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     except AccelError:
         raise
     except Exception as e:  # the build script's own bug: show its frames, not ours
+        from accel.disk import describe, is_disk_error
         from accel.runner import method_traceback, worth_showing
 
-        failed = f"{path.name} failed: {type(e).__name__}: {e}"
-        click.echo(f"ax run: {failed}", err=True)
-        tb = method_traceback(e, also_skip=(click.__file__,))
-        if worth_showing(tb):
-            click.echo(tb, err=True, nl=False)
+        if is_disk_error(e) and getattr(e, "filename", None):  # nobody's bug: the disk's
+            failed = describe(e, ".")  # type: ignore[arg-type]
+            click.echo(f"ax run: {failed}", err=True)
+        else:
+            failed = f"{path.name} failed: {type(e).__name__}: {e}"
+            click.echo(f"ax run: {failed}", err=True)
+            tb = method_traceback(e, also_skip=(click.__file__,))
+            if worth_showing(tb):
+                click.echo(tb, err=True, nl=False)
     finally:
         sys.stdout.flush()
         builder.close()

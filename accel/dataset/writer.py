@@ -602,6 +602,20 @@ def leave_slice(job_path: Path, sliceno: int) -> None:
         w._leave_slice(sliceno)
 
 
+def drop_unfinished(job_path: Path) -> None:
+    """A job that failed for a full disk: remove the slice files of the datasets it never
+    finished (no meta.json), to give the space back. They could never be read anyway."""
+    job_path = Path(job_path)
+    for w in _of_job(job_path):
+        _writers.pop((str(w.job_path), w.name), None)
+    base = job_path / fmt.DATASETS
+    if base.is_dir():
+        for d in sorted(base.iterdir()):
+            if d.is_dir() and not (d / fmt.META).exists():
+                shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(job_path / layout.SCRATCH / "datasets", ignore_errors=True)
+
+
 def finish_all(job_path: Path) -> list[str]:
     """At the end of a successful job: finish every writer, then write each meta.json.
     Returns the names of the datasets the job now has."""

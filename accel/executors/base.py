@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from accel import records
+from accel.disk import is_disk_error
 from accel.records import status_of
 from accel.status import CANCELED, ENDED, FAILED, TIMEOUT
 
@@ -36,6 +37,11 @@ class Handle(ABC):
     def current_part(self) -> str:
         """The part the job runs now ('prepare', 'analysis', 'synthesis'), if known."""
         return ""
+
+    def told_error(self) -> dict | None:
+        """The error the runner reported when it could not write it into post.json (a
+        full disk), if this executor heard it."""
+        return None
 
     @abstractmethod
     def cancel(self, status: str = CANCELED, reason: str = "") -> str:
@@ -82,10 +88,14 @@ def record_death(path: Path, how: str, part: str = "", status: str = FAILED,
     part = part or "an unknown part"
     if exception is None:
         exception = {FAILED: "ProcessDied", CANCELED: "Canceled", TIMEOUT: "Timeout"}[status]
-    records.write_post(path, {
-        "status": status,
-        "jobid": path.name,
-        "endtime": time.time(),
-        "error": {"part": part, "exception": exception, "message": how, "traceback": ""},
-    })
+    try:
+        records.write_post(path, {
+            "status": status,
+            "jobid": path.name,
+            "endtime": time.time(),
+            "error": {"part": part, "exception": exception, "message": how, "traceback": ""},
+        })
+    except OSError as e:  # a full or read-only disk: the job stays unfinished, never reused
+        if not is_disk_error(e):
+            raise
     return status

@@ -21,6 +21,7 @@ as it starts is not started again (another would too): the build fails instead.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import select
 import selectors
@@ -240,6 +241,17 @@ class LocalHandle(Handle):
 
         if len(self.parts) > 1 and self.parts[-2].startswith(ENDED_MARK):
             return self.parts[-2][len(ENDED_MARK):]
+        return None
+
+    def told_error(self) -> dict | None:
+        from accel.runner import ERROR_MARK
+
+        for line in reversed(self.parts):
+            if line.startswith(ERROR_MARK):
+                try:
+                    return json.loads(line[len(ERROR_MARK):])
+                except ValueError:
+                    return None
         return None
 
     def current_part(self) -> str:

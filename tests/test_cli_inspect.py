@@ -194,7 +194,8 @@ def test_a_method_reference_is_its_highest_numbered_finished_job(tmp_path: Path)
             urd.build('nap', i=3)
     """)
     ax(proj.root, "run")
-    by_end = (proj.root / "workdirs/dev/.accel/by-method/nap").read_text().split()
+    by_end = [line.split()[0] for line in
+              (proj.root / "workdirs/dev/.accel/by-method/nap").read_text().splitlines()]
     assert by_end == ["dev-2", "dev-1", "dev-3"]
 
     def jobid(ref: str) -> str:

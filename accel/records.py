@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +31,18 @@ from accel.atomic import temp_name, write_json
 from accel.errors import JobDamaged, NotFound
 from accel.status import DAMAGED, ENDED, FINISHED, RUNNING, UNFINISHED, Status
 
-_NUMBER = (int, float)
-_OPT_STR = (str, type(None))
+MAX_BYTES = 1 << 30  # a record is a few kB; a file this big is not one (a device, say)
+_IDENTITY = re.compile(r"[0-9a-f]{16,128}")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # a method's name: one path component
+_ERROR_TEXT = ("part", "exception", "message", "traceback")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _opt_str(v: Any) -> bool:
+    return v is None or isinstance(v, str)
 
 
 def _str_list(v: Any) -> bool:
@@ -48,19 +61,28 @@ def _file_sums(v: Any) -> bool:
         for s in v.values())
 
 
-# key -> the types (or a check) its value must have; "required" keys must be there
+def _error(v: Any) -> bool:
+    return isinstance(v, dict) and all(_opt_str(v.get(k)) for k in _ERROR_TEXT)
+
+
+# key -> the type (or a check) its value must have; "required" keys must be there. The
+# identity and the method name become file names (the index, by-method lists): nothing
+# that could reach outside the workdir is taken.
 SETUP_REQUIRED = ("method", "slices")
 SETUP_KEYS: dict[str, Any] = {
-    "jobid": str, "method": str, "slices": int, "identity": str, "options": dict,
-    "datasets": _refs, "jobs": _refs, "hash": str, "source_hash": str, "source_files": dict,
-    "starttime": _NUMBER, "caption": _OPT_STR, "force_build": bool, "analysis": bool,
-    "versions": dict, "paths": dict, "method_info": dict, "dataset_compression": _OPT_STR,
+    "jobid": str, "method": lambda v: isinstance(v, str) and bool(_NAME.fullmatch(v)),
+    "slices": lambda v: type(v) is int and v >= 1,
+    "identity": lambda v: isinstance(v, str) and bool(_IDENTITY.fullmatch(v)),
+    "options": dict, "datasets": _refs, "jobs": _refs, "hash": str, "source_hash": str,
+    "source_files": dict, "starttime": _number, "caption": _opt_str, "force_build": bool,
+    "analysis": bool, "versions": dict, "paths": dict, "method_info": dict,
+    "dataset_compression": _opt_str,
 }
 POST_REQUIRED = ("status",)
 POST_KEYS: dict[str, Any] = {
-    "status": str, "jobid": str, "exitcode": int, "starttime": _NUMBER, "endtime": _NUMBER,
-    "exectime": _NUMBER, "files": _str_list, "file_sums": _file_sums, "datasets": _str_list,
-    "subjobs": _str_list, "parts": dict, "error": dict, "cpu": _NUMBER, "maxrss_kb": int,
+    "status": str, "jobid": str, "exitcode": int, "starttime": _number, "endtime": _number,
+    "exectime": _number, "files": _str_list, "file_sums": _file_sums, "datasets": _str_list,
+    "subjobs": _str_list, "parts": dict, "error": _error, "cpu": _number, "maxrss_kb": int,
     "leftovers": list,
 }
 
@@ -76,8 +98,8 @@ def _problem(data: Any, required: tuple[str, ...], keys: dict[str, Any]) -> str 
         if key not in data:
             continue
         v = data[key]
-        ok = want(v) if callable(want) and not isinstance(want, type) else (
-            isinstance(v, want) and not (want is int and isinstance(v, bool)))
+        ok = isinstance(v, want) and not (want is int and isinstance(v, bool)) \
+            if isinstance(want, type) else want(v)
         if not ok:
             return f"has {key!r} = {json.dumps(v, default=str)[:60]}, not what accel writes there"
     return None
@@ -87,24 +109,33 @@ def _read(path: Path, name: str, required: tuple[str, ...], keys: dict[str, Any]
     """The validated record in path/name; None when the file is not there."""
     file = path / name
     try:
+        st = os.stat(file)
+        if not stat.S_ISREG(st.st_mode):  # a folder, a pipe, a device: never opened
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise _damaged(path, file, f"is {what}")
+        if st.st_size > MAX_BYTES:
+            raise _damaged(path, file, f"is {st.st_size} bytes, far more than a record")
         raw = file.read_bytes()
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise _damaged(path, file, "is a directory") from None
     except OSError as e:
         raise _damaged(path, file, f"cannot be read ({e.strerror or e})") from None
     if not raw.strip():
         raise _damaged(path, file, "is empty")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
+        if b"\\u" in raw:  # an escape may be a lone surrogate, which no output can print
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeError:
         raise _damaged(path, file, "is not UTF-8 text") from None
-    except ValueError as e:
-        raise _damaged(path, file, f"is not valid JSON ({e})") from None
+    except (ValueError, RecursionError) as e:
+        why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise _damaged(path, file, f"is not valid JSON ({why})") from None
     problem = _problem(data, required, keys)
     if problem is not None:
         raise _damaged(path, file, problem)
+    if data.get("jobid", path.name) != path.name:  # copied from another job's directory
+        raise _damaged(path, file, f"is job {data['jobid']!r}'s, not {path.name}'s")
     return data
 
 
@@ -125,6 +156,10 @@ def require_setup(path: Path) -> dict:
         damage = damage_of(path)
         if damage is not None:
             raise damage
+        post = read_post(path)
+        if post is not None:
+            raise NotFound(f"job {Path(path).name} has no setup.json: it ended "
+                           f"({post['status']}) before it was set up")
         raise NotFound(f"job {Path(path).name} does not exist ({path})")
     return setup
 
@@ -155,17 +190,18 @@ def lock_status(path: Path) -> Status:
 
 
 def status_of(path: Path) -> Status:
-    """How the job stands (`accel.status`): what post.json says -- damaged when it, or
-    the setup.json of an ended job, does not read as a record -- else running or
-    unfinished."""
+    """How the job stands (`accel.status`): damaged when its setup.json or post.json does
+    not read as a record (or a finished job has no setup.json), else what post.json says,
+    else running or unfinished."""
     path = Path(path)
     try:
         post = read_post(path)
-        if post is None:
-            return lock_status(path)
-        if read_setup(path) is None and post["status"] == FINISHED:
-            return DAMAGED
+        setup = read_setup(path)
     except JobDamaged:
+        return DAMAGED
+    if post is None:
+        return lock_status(path)
+    if setup is None and post["status"] == FINISHED:
         return DAMAGED
     return Status(post["status"])
 

@@ -70,6 +70,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wd / "dev-7" / "setup.json").write_text(json.dumps(dict(setup, jobid="dev-7")))
     for n, status in ((8, "canceled"), (9, "timeout")):
         shutil.copytree(wd / "dev-6", wd / f"dev-{n}")
+        setup = json.loads((wd / f"dev-{n}" / "setup.json").read_text())
+        (wd / f"dev-{n}" / "setup.json").write_text(json.dumps(dict(setup, jobid=f"dev-{n}")))
         post = json.loads((wd / f"dev-{n}" / "post.json").read_text())
         post.update(status=status, jobid=f"dev-{n}",
                     error={"part": "synthesis", "exception": status.title(), "message": status})

@@ -7,6 +7,7 @@ what such a job uses, deletes nothing it might use.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -52,7 +53,25 @@ def _truncate(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
 
-# (file, how, what it does to the file's bytes)
+def _with(**values):
+    """setup.json or post.json with these values (each of a type accel never writes)."""
+    return lambda d: json.dumps(dict(json.loads(d), **values)).encode()
+
+
+def _fifo(target: Path) -> None:
+    target.unlink()
+    os.mkfifo(target)  # a reader that opens it waits for a writer for ever
+
+
+def _device(target: Path) -> None:
+    target.unlink()
+    target.symlink_to("/dev/zero")  # a reader that reads it fills the memory
+
+
+_fifo.on_path = _device.on_path = True  # type: ignore[attr-defined]
+
+
+# (file, how, what it does to the file's bytes; or, marked on_path, to the file)
 DAMAGE = [
     ("post.json", "truncated", _truncate),
     ("post.json", "empty", lambda d: b""),
@@ -67,6 +86,17 @@ DAMAGE = [
     ("setup.json", "slices not a number", lambda d: json.dumps(
         dict(json.loads(d), slices="two")).encode()),
     ("setup.json", "deleted", None),
+    # what a hand edit or another tool could leave: each would crash a command, be reused
+    # or reach outside the workdir (the identity and the method name become file names)
+    ("setup.json", "an identity that leaves the workdir", _with(identity="../../../../victim")),
+    ("setup.json", "a method name that is a path", _with(method="../../../victim")),
+    ("setup.json", "another job's", _with(jobid="dev-9")),
+    ("setup.json", "a caption no output can print", _with(caption="\ud800")),
+    ("setup.json", "nested too deeply", lambda d: b"[" * 200000 + b"]" * 200000),
+    ("setup.json", "a named pipe", _fifo),
+    ("post.json", "an exectime that is NaN", _with(exectime=float("nan"))),
+    ("post.json", "an error traceback that is a number", _with(error={"traceback": 7})),
+    ("post.json", "a link to a device", _device),
 ]
 IDS = [f"{f}-{how.replace(' ', '-')}" for f, how, _ in DAMAGE]
 
@@ -93,6 +123,8 @@ def _damaged_copy(built: Path, tmp_path: Path, file: str, change) -> tuple[Proje
     target = jobdir(project, "dev-1") / file
     if change is None:
         target.unlink()
+    elif getattr(change, "on_path", False):
+        change(target)
     else:
         target.write_bytes(change(target.read_bytes()))
     return project, target
@@ -136,7 +168,7 @@ def test_every_command_names_the_damaged_file(built: Path, tmp_path: Path, file:
 def test_a_damaged_job_is_neither_reused_nor_an_input(built: Path, tmp_path: Path, file: str,
                                                       how: str, change) -> None:
     project, target = _damaged_copy(built, tmp_path, file, change)
-    damaged_bytes = None if change is None else target.read_bytes()
+    damaged_bytes = target.read_bytes() if target.is_file() else None
 
     # the same build runs the job again rather than reuse the damaged one
     assert printed(ax_run(project, clean=True)) == "dev-2"
@@ -144,9 +176,11 @@ def test_a_damaged_job_is_neither_reused_nor_an_input(built: Path, tmp_path: Pat
     # named as an input, it is refused in one line naming the file
     p = ax_run_fails(project, "build_use.py")
     assert str(target) in p.stderr and "damaged" in p.stderr
-    # the damaged job itself is left as it was (for its owner to look at)
+    # the damaged job itself is left as it was (for its owner to look at), and nothing was
+    # written outside the workdir
     if damaged_bytes is not None:
         assert target.read_bytes() == damaged_bytes
+    assert not list(tmp_path.rglob("victim*")) and not list(tmp_path.parent.glob("victim*"))
 
 
 GC_BUILD = '''
@@ -232,3 +266,37 @@ def test_the_board_shows_a_damaged_job_and_its_damage(built: Path, tmp_path: Pat
         assert status == 200 and 'href="/job/dev-1"' in body and "damaged" in body
     finally:
         board.kill()
+
+
+CHAIN = '''
+options = dict(prev='')
+
+
+def synthesis(job):
+    dw = job.datasetwriter(columns={"x": "int64"}, previous=options.prev or None)
+    dw.set_slice(0)
+    dw.write(1)
+    return 1
+'''
+
+CHAIN_BUILD = '''
+def main(urd):
+    a = urd.build("make", n=7)
+    c = urd.build("chain", prev=a + "/default")   # uses a only through its dataset's previous
+    c.link_result("result.pickle", "c.pickle")
+    print("RESULT", json.dumps([a, c]))
+'''
+
+
+def test_gc_keeps_what_a_kept_job_s_unreadable_dataset_may_chain_to(project: Project) -> None:
+    """c (linked from results) uses a only as its dataset's previous, which c's meta.json
+    says; with that meta.json damaged, gc cannot see the link, so it must keep a."""
+    project.method("make", MAKE)
+    project.method("chain", CHAIN)
+    script(project, CHAIN_BUILD)
+    a, c = printed(ax_run(project, clean=True))
+    meta = jobdir(project, c) / "datasets" / "default" / "meta.json"
+    meta.write_bytes(_truncate(meta.read_bytes()))
+    p = project.ax("gc", "--yes", check=True)
+    assert jobdir(project, a).is_dir(), p.stdout
+    assert "meta.json of its dataset 'default'" in p.stdout and "keeps every finished job" in p.stdout

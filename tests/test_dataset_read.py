@@ -276,12 +276,19 @@ def _file(ds: Dataset, name: str):
     return ds.job.path / "datasets" / ds.name / name
 
 
+def copy_fixture(src: Path, job) -> None:
+    """A fixture job directory as job `job` (its records name the job they are)."""
+    shutil.copytree(src, job.path)
+    post = json.loads((job.path / "post.json").read_text())
+    (job.path / "post.json").write_text(json.dumps(dict(post, jobid=str(job))))
+
+
 @pytest.fixture
 def old(new_job) -> Dataset:
     """The format-2 fixture dataset old-1/plain, copied into this test's workdir."""
     job = new_job(2)
     shutil.rmtree(job.path)
-    shutil.copytree(FIXTURES / "old-1", job.path)
+    copy_fixture(FIXTURES / "old-1", job)
     from accel.dataset import reader
 
     reader._META_CACHE.clear()
@@ -476,7 +483,7 @@ def test_old_format_fixtures_read_as_written(new_job, jobid):
     expected = pickle.loads((FIXTURES / "expected.pickle").read_bytes())
     job = new_job(2)
     shutil.rmtree(job.path)
-    shutil.copytree(FIXTURES / jobid, job.path)
+    copy_fixture(FIXTURES / jobid, job)
     from accel.dataset import reader
 
     reader._META_CACHE.clear()

@@ -395,11 +395,26 @@ def test_one_identity_into_two_workdirs_at_once_runs_once(tmp_path, reaper):
 
 REBUILDER = '''
 import sys
+import time
 from pathlib import Path
-from accel.store.index import Index
-from accel.store.workdir import Workdir
 
-index = Index(Workdir("dev", Path(sys.argv[1])))
+from accel.store import index as ix
+
+wd, scanned, go_on = map(Path, sys.argv[1:4])
+real = ix.Index.finished_jobs
+
+
+def finished_jobs(self):
+    # the rebuild's scan of the job directories, then a halt until the test says go on:
+    # as if a publisher came just after the scan
+    yield from real(self)
+    scanned.write_text("")
+    while not go_on.exists():
+        time.sleep(0.01)
+
+
+ix.Index.finished_jobs = finished_jobs
+index = ix.Index(ix.Workdir("dev", wd))
 index.invalidate()
 print(index.rebuild())
 '''
@@ -438,34 +453,22 @@ def test_an_index_rebuild_racing_a_publisher_loses_no_entry(project, procs):
     the job directories when a builder publishes a job it just finished; the rebuild must
     not then remove that job's entry, or the next build runs the job again.
 
-    The rebuild is held half-way by a job directory whose post.json is a named pipe: it
-    waits there, after its scan, until the test writes to the pipe. Publishers hold the
-    index lock shared and a rebuild holds it alone, so the publisher waits for the rebuild
-    instead (seen in /proc/locks) and publishes after it."""
+    The rebuild is held half-way (its scan done, its writes to come) by the test's own
+    rebuilder, which waits there for a file. Publishers hold the index lock shared and a
+    rebuild holds it alone, so the publisher waits for the rebuild instead (seen in
+    /proc/locks) and publishes after it."""
     project.method("square", SQUARE)
     project.build(TWO_STEPS)
     wd = project.root / "workdirs" / "dev"
     builder = start_ax(project, procs, "run", tag="run")
     wait_for((project.root / "built1").exists, TIMEOUT, "job 1 built", proc=builder)
 
-    (wd / "dev-1000").mkdir()
-    pipe = wd / "dev-1000" / "post.json"
-    os.mkfifo(pipe)  # the rebuild's scan reads it last, and waits for a writer
-    rebuilder = subprocess.Popen([sys.executable, "-c", REBUILDER, str(wd)],
-                                 stdout=subprocess.PIPE, text=True)
+    scanned, go_on = project.root / "scanned", project.root / "go_on"
+    rebuilder = subprocess.Popen([sys.executable, "-c", REBUILDER, str(wd), str(scanned),
+                                  str(go_on)], stdout=subprocess.PIPE, text=True)
     procs.append(rebuilder)
     lock = wd / ".accel" / "index.lock"
-
-    def rebuild_holds_the_lock() -> bool:
-        from accel.store.locks import FlockLock
-
-        probe = FlockLock(lock)
-        if probe.acquire(blocking=False):
-            probe.release()
-            return False
-        return True
-
-    wait_for(rebuild_holds_the_lock, TIMEOUT, "the rebuild started", proc=rebuilder)
+    wait_for(scanned.exists, TIMEOUT, "the rebuild scanned the jobs", proc=rebuilder)
     (project.root / "go").write_text("")
     post2 = wd / "dev-2" / "post.json"
     entries = wd / ".accel" / "index"
@@ -478,8 +481,7 @@ def test_an_index_rebuild_racing_a_publisher_loses_no_entry(project, procs):
         return bool(job2) or _flock_waiters(lock)
 
     wait_for(published_or_waiting, TIMEOUT, "job 2 published, or waiting to", proc=builder)
-    with open(pipe, "w") as f:  # let the rebuild go on: this job directory is damaged
-        f.write("{")
+    go_on.write_text("")  # the rebuild writes what it found, and lets go of the lock
     out, _ = rebuilder.communicate(timeout=TIMEOUT)
     assert rebuilder.returncode == 0, out
     rc, stdout, stderr = finish(project, builder, "run")

@@ -21,6 +21,7 @@ from accel.cli.common import (
     print_json,
     table,
 )
+from accel.status import ALL
 
 TABLE_LIMIT = 100  # what the table shows without --limit
 
@@ -34,8 +35,8 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--method", "-m", "methods", multiple=True, metavar="METHOD",
               help="Only jobs of this method (repeatable, or a comma list).")
 @click.option("--status", "-s", "statuses", multiple=True, metavar="STATUS",
-              help="Only jobs with this status: finished, failed, canceled, timeout, running, "
-                   "unfinished (repeatable, or a comma list).")
+              help=f"Only jobs with this status: {', '.join(ALL)} (repeatable, or a comma "
+                   "list).")
 @click.option("--since", metavar="WHEN",
               help="Only jobs started at or after WHEN: a date (2026-11-21), a datetime "
                    "(2026-11-21T14:30), or an age (2h, 3d: that long ago).")
@@ -102,7 +103,6 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
     A filter that does not parse is a UserError naming it; `ax board` takes the same texts.
     """
     from accel.errors import UserError
-    from accel.status import ALL
     from accel.store.catalog import Query, parse_duration, parse_when, user_value
 
     wanted = _split(tuple(statuses))

@@ -56,7 +56,7 @@ class JobRecord:
     """One job directory, read on demand (each file at most once)."""
 
     __slots__ = ("jobid", "workdir", "number", "dir", "_setup", "_post", "_status", "_mtime",
-                 "_damage")
+                 "_damage", "unknown_refs")
 
     def __init__(self, workdir: str, number: int, path: str | os.PathLike):
         self.workdir = workdir
@@ -68,6 +68,8 @@ class JobRecord:
         self._status: str | None = None
         self._mtime: float | None = None
         self._damage: str | None = None
+        # set by references() when part of what the job uses cannot be read
+        self.unknown_refs: str | None = None
 
     def __repr__(self) -> str:
         return f"JobRecord({self.jobid!r})"
@@ -249,6 +251,11 @@ class JobRecord:
             if isinstance(meta, dict):
                 add(meta.get("previous"), f"dataset {name!r}: previous")
                 add(meta.get("parent"), f"dataset {name!r}: parent")
+            elif post is not None:  # a finished dataset whose previous/parent is unknown
+                self.unknown_refs = (f"the meta.json of its dataset {name!r} is missing or "
+                                     "damaged")
+        if self.damage is not None:
+            self.unknown_refs = self.damage
         return found
 
     def disk_usage(self) -> int:
@@ -713,11 +720,11 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
         while queue:
             jobid = queue.pop()
             rec = by_id[jobid]
-            if rec.damage is not None and not plan.blind:
-                # what a job uses is in its records: unread, anything may be its input
-                plan.blind.append(f"{jobid} ({reason[jobid]}) is damaged: {rec.damage}")
             for ref, how in rec.references().items():
                 keep(ref, f"used by {jobid} ({how})")
+            if rec.unknown_refs is not None and not plan.blind:
+                # what a job uses is in its records: unread, anything may be its input
+                plan.blind.append(f"{jobid} ({reason[jobid]}) is damaged: {rec.unknown_refs}")
 
     follow()
     if plan.blind:
@@ -836,8 +843,8 @@ def _twins(plan: GcPlan) -> dict[tuple[str, str], JobRecord]:
     twins: dict[tuple[str, str], JobRecord] = {}
     for f in plan.kept:  # newest first
         rec = f.rec
-        if rec.status == FINISHED:
-            key = (rec.workdir, rec.setup.get("identity"))
+        if rec.status == FINISHED and rec.setup.get("identity"):
+            key = (rec.workdir, rec.setup["identity"])
             if key in wanted and key not in twins:
                 twins[key] = rec  # type: ignore[index]
     return twins

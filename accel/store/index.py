@@ -33,7 +33,7 @@ FORMAT = b"accel-index 3\n"
 _UP = "../../"  # an entry points at the job directory: <workdir>/.accel/index/ -> <workdir>/
 
 
-def _reusable(path: Path) -> dict | None:
+def reusable(path: Path) -> dict | None:
     """The setup of the job at `path` if it may be reused: it finished, both its records
     read, and it has an identity (a job whose setup.json or post.json is damaged is never
     reused)."""
@@ -57,6 +57,8 @@ class Index:
         self.root = workdir.meta / "index"
         self.readonly = readonly
         self._ready = False
+        # method -> (inode, bytes read, {identity: job ids}) of its by-method list
+        self._by_method: dict[str, tuple[int, int, dict[str, list[str]]]] = {}
 
     def _entry(self, identity: str) -> Path:
         return self.root / identity
@@ -121,27 +123,45 @@ class Index:
     def _relisted(self, identity: str, method: str) -> str | None:
         """The newest job `method`'s list names with this identity, if it still holds
         (its index entry is missing); its entry is written again."""
-        try:
-            text = (self.workdir.meta / "by-method" / method).read_text()
-        except (FileNotFoundError, UnicodeDecodeError):
-            return None
-        if identity not in text:  # the usual miss: one read and a substring search
-            return None
-        named = [words[0] for words in map(str.split, text.splitlines())
-                 if len(words) == 2 and words[1] == identity]
+        named = self._listed_identities(method).get(identity, ())
         for jobid in sorted(named, key=lambda j: layout.split_jobid(j) or ("", -1),
                             reverse=True):
             if self._holds(jobid, identity):
-                with SharedFlockLock(self.workdir.meta / "index.lock"):
-                    self._write(identity, jobid)
+                if not self.readonly:
+                    with SharedFlockLock(self.workdir.meta / "index.lock"):
+                        self._write(identity, jobid)
                 return jobid
         return None
+
+    def _listed_identities(self, method: str) -> dict[str, list[str]]:
+        """identity -> the job ids `method`'s list names with it. Read once per process
+        and then only what was appended since (a build_many of one method misses once per
+        job: reading the whole list each time would cost the square of its length)."""
+        path = self.workdir.meta / "by-method" / method
+        known = self._by_method.get(method)
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if known is None or known[0] != st.st_ino or known[1] > st.st_size:
+                    known = (st.st_ino, 0, {})  # new, or rewritten by a rebuild
+                f.seek(known[1])
+                tail = f.read()
+        except FileNotFoundError:
+            return {}
+        end = known[1] + tail.rfind(b"\n") + 1  # whole lines only: one may be being written
+        table = known[2]
+        for line in tail[: end - known[1]].decode("utf-8", "replace").splitlines():
+            words = line.split()
+            if len(words) == 2:
+                table.setdefault(words[1], []).append(words[0])
+        self._by_method[method] = (known[0], end, table)
+        return table
 
     def _holds(self, jobid: str, identity: str) -> bool:
         parts = layout.split_jobid(jobid)
         if parts is None or parts[0] != self.workdir.name:
             return False
-        setup = _reusable(self.workdir.path / jobid)
+        setup = reusable(self.workdir.path / jobid)
         return setup is not None and setup["identity"] == identity
 
     def lookup_nocheck(self, identity: str) -> str | None:
@@ -194,7 +214,7 @@ class Index:
         """The newest of `jobs_of(method)` whose records read, looking only as far back as
         it must (a method with 100,000 jobs costs a sort, not 100,000 reads)."""
         return next((jobid for jobid in self._listed(method)
-                     if _reusable(self.workdir.path / jobid) is not None), None)
+                     if reusable(self.workdir.path / jobid) is not None), None)
 
     def remove(self, identity: str, jobid: str) -> None:
         """Forget `jobid` (used when deleting it); keeps an entry pointing elsewhere."""
@@ -218,7 +238,7 @@ class Index:
         order, read from the job directories themselves (what the index is made from)."""
         for jobid, _n in self.workdir.scan():
             path = self.workdir.path / jobid
-            setup = _reusable(path)
+            setup = reusable(path)
             if setup is not None:
                 yield jobid, setup["identity"], setup["method"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accel import layout
-from accel.store.index import Index
+from accel.store.index import Index, reusable
 from accel.store.locks import ByteLock, LockSet
 from accel.store.running import Running
 from accel.store.workdir import Workdir
@@ -58,7 +58,10 @@ class Store:
         if len(self.indexes) == 1:
             return next(iter(self.indexes.values())).latest_of(method)
         jobs = self.jobs_of(method)  # across workdirs the order is by end time: all of them
-        return jobs[-1] if jobs else None
+        return next((j for j in reversed(jobs) if reusable(self._path(j)) is not None), None)
+
+    def _path(self, jobid: str) -> Path:
+        return self.workdirs[jobid.rsplit("-", 1)[0]].path / jobid
 
     def identity_lock(self, identity: str, workdir: str | None = None) -> ByteLock | LockSet:
         """Held while a job with this identity is looked up and built, so it runs once,

@@ -283,6 +283,19 @@ def _read_stage(urd, out, key, source, what):
         out['errors'][key] = traceback.format_exc()
 
 
+def _script_sum(out, key, job):
+    # ds.column('a', s).sum() over every slice, in this (the build script's) process, one
+    # slice after the other: where the issue's own figure was taken. This process has not
+    # read these files before, so their verification is timed too.
+    try:
+        ds = job.dataset()
+        t0 = time.perf_counter()
+        sums = [int(ds.column('a', s).sum()) for s in range(len(ds.lines))]
+        out[key] = dict(wall_s=time.perf_counter() - t0, sums=sums)
+    except Exception:
+        out['errors'][key] = traceback.format_exc()
+
+
 def _import_stage(urd, out, key, method, filename):
     try:
         job, wall = _timed(urd, method, options=dict(filename=filename))
@@ -311,11 +324,14 @@ def main(urd):
     if w is not None:
         for what in ('iter_a', 'iter_abc', 'sum_iter') + (('sum_column',) if use_column else ()):
             _read_stage(urd, out, 'read_' + what, w, what)
+        if use_column:
+            _script_sum(out, 'script_sum', w)
     _write_stage(urd, out, 'seq', dict(rows_per_slice=wopts['rows_per_slice'], sequential=True))
     if uncompressed:
         u = _write_stage(urd, out, 'unc', dict(wopts, compression='none'))
         if u is not None:
             _read_stage(urd, out, 'read_sum_column_unc', u, 'sum_column')
+            _script_sum(out, 'script_sum_unc', u)
 
     if env.get('DSBENCH_CSV'):
         _import_stage(urd, out, 'csv', 'csvimport', env['DSBENCH_CSV'])
@@ -463,6 +479,15 @@ def figures(got, rows_per_slice, slices=SLICES):
         fig[f"{name}_mrows_s"] = _rate(rows, _slowest(res, "s"))
         fig[f"{name}_build_wall_s"] = read["wall_s"]
         fig[f"{name}_s_per_slice"] = [d["s"] for d in res]
+
+    for key, source in (("script_sum", "write"), ("script_sum_unc", "unc")):
+        got_sum = got.get(key)
+        if not got_sum:
+            continue
+        if source in expect_sums and got_sum["sums"] != expect_sums[source]:
+            raise ValueError(f"{key}: sums per slice {got_sum['sums']}, "
+                             f"expected {expect_sums[source]}")
+        fig[f"{key}_mrows_s"] = _rate(rows, got_sum["wall_s"])
 
     csv = got.get("csv")
     if csv:

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from accel.errors import UserError
 
@@ -43,6 +42,8 @@ def has_nulls(files: list, name: str) -> bool:
 
 def max_value(files: list, name: str) -> int:
     """The largest value of an unsigned column."""
+    import pyarrow.compute as pc  # here only: it takes 40 ms to import
+
     best = 0
     for f in files:
         for g in range(f.metadata.num_row_groups):
@@ -91,13 +92,13 @@ def as_column(col: pa.ChunkedArray, coltype: str, name: str) -> Any:
     if coltype == "date" and t == pa.date64():
         return arr.cast(pa.date32())
     if coltype in ("unicode", "ascii") and (pa.types.is_string_view(t) or pa.types.is_string(t)):
-        return arr.cast(pa.large_string())
+        return _large(arr, pa.large_string())
     if coltype == "bytes" and not pa.types.is_large_binary(t) and (
             pa.types.is_binary(t) or pa.types.is_binary_view(t)
             or pa.types.is_fixed_size_binary(t)):
-        return arr.cast(pa.large_binary())
+        return _large(arr, pa.large_binary())
     if coltype == "bytes" and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        return arr.cast(pa.large_binary())
+        return _large(arr, pa.large_binary())
     if coltype.startswith("complex") and pa.types.is_struct(t) and t.num_fields == 2:
         return _complex(arr)
     if coltype == "number" and pa.types.is_struct(t):
@@ -113,6 +114,21 @@ def as_column(col: pa.ChunkedArray, coltype: str, name: str) -> Any:
 
         return [None if v is None else pickle.loads(v) for v in arr.to_pylist()]
     return arr
+
+
+def _large(arr: pa.Array, target: pa.DataType) -> pa.Array:
+    """`arr` (string or binary, 32-bit offsets) as `target` (64-bit offsets): the same
+    buffers with the offsets widened. Array.cast would do it too, but it loads
+    pyarrow.compute, which takes longer to import than a million rows take to convert."""
+    t = arr.type
+    if not (pa.types.is_string(t) or pa.types.is_binary(t) or pa.types.is_large_string(t)
+            or pa.types.is_large_binary(t)):
+        return arr.cast(target)  # views, fixed size: rare enough to pay for the import
+    validity, offsets, data = arr.buffers()
+    width = np.int64 if pa.types.is_large_string(t) or pa.types.is_large_binary(t) else np.int32
+    wide = np.frombuffer(offsets, width, count=arr.offset + len(arr) + 1).astype(np.int64)
+    return pa.Array.from_buffers(target, len(arr), [validity, pa.py_buffer(wide), data],
+                                 arr.null_count, arr.offset)
 
 
 def _timestamps(arr: pa.Array, name: str) -> pa.Array:

@@ -26,13 +26,13 @@ from accel.errors import AccelError, DiskError, JobDamaged, JobError, MethodErro
 from accel.executors import Executor, make_executor, record_death
 from accel.identity import SourceHasher, combine, job_identity, sha_without
 from accel.job import Job
+from accel.jobstatus import CANCELED, FAILED, FINISHED, REUSED
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
 from accel.records import status_of
 from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import Scheduler, Task
-from accel.status import CANCELED, FAILED, FINISHED, REUSED
 from accel.store import Store
 
 VERSION = "0.1.0"

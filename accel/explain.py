@@ -33,9 +33,9 @@ from accel import layout, records
 from accel.errors import JobDamaged, OptionError
 from accel.identity import combine, job_identity
 from accel.job import Job
+from accel.jobstatus import FINISHED, RUNNING
 from accel.jsoncodec import decode, dumps_canonical, encode
 from accel.records import status_of
-from accel.status import FINISHED, RUNNING
 from accel.textvalues import from_text
 
 if TYPE_CHECKING:

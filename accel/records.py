@@ -29,7 +29,7 @@ from typing import Any
 from accel import layout
 from accel.atomic import temp_name, write_json
 from accel.errors import JobDamaged, NotFound
-from accel.status import DAMAGED, ENDED, FINISHED, RUNNING, UNFINISHED, Status
+from accel.jobstatus import DAMAGED, ENDED, FINISHED, RUNNING, UNFINISHED, Status
 
 MAX_BYTES = 1 << 30  # a record is a few kB; a file this big is not one (a device, say)
 _IDENTITY = re.compile(r"[0-9a-f]{16,128}")
@@ -190,7 +190,7 @@ def lock_status(path: Path) -> Status:
 
 
 def status_of(path: Path) -> Status:
-    """How the job stands (`accel.status`): damaged when its setup.json or post.json does
+    """How the job stands (`accel.jobstatus`): damaged when its setup.json or post.json does
     not read as a record (or a finished job has no setup.json), else what post.json says,
     else running or unfinished."""
     path = Path(path)

@@ -32,9 +32,9 @@ from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
 from accel.errors import JobDamaged
 from accel.job import CurrentJob, Job, file_sums, iter_user_files
+from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
-from accel.status import FAILED, FINISHED
 
 ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
 

@@ -32,7 +32,7 @@ from accel.disk import is_disk_error
 from accel.errors import JobError
 from accel.executors import Handle, record_death
 from accel.job import Job
-from accel.status import CANCELED, DONE_OK, FAILED, FINISHED, PENDING, REUSED, RUNNING, TIMEOUT
+from accel.jobstatus import CANCELED, DONE_OK, FAILED, FINISHED, PENDING, REUSED, RUNNING, TIMEOUT
 from accel.store.locks import ByteLock
 
 TICK = 0.2  # seconds between looks at deadlines, cancel requests and progress
@@ -51,7 +51,7 @@ class Task:
     retries: int = 0
     row: dict | None = None  # the row of build_many it came from
 
-    status: str = PENDING  # PENDING, a job status (accel.status) or REUSED
+    status: str = PENDING  # PENDING, a job status (accel.jobstatus) or REUSED
     job: Job | None = None
     error: JobError | None = None
     attempts: int = 0

@@ -20,7 +20,7 @@ PKG = ROOT / "accel"
 LAYERS = {
     0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
         "accel.proctree", "accel.disk",
-        "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.status",
+        "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
         "accel.records"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",

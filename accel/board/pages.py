@@ -26,7 +26,7 @@ from accel.board.html import (
     tag,
 )
 from accel.cli.common import fmt_duration, fmt_time
-from accel.status import ENDED_BADLY
+from accel.jobstatus import ENDED_BADLY
 
 OUTPUT_SHOWN = 256 * 1024  # characters of one part's output on the page (the end of it)
 

@@ -23,8 +23,8 @@ def abort(ctx: click.Context, ref: str | None) -> int:
     130), or just REF (that job is canceled; its build gets a JobError saying so; a
     METHOD name cancels the running jobs of that method). Waits until they have stopped."""
     from accel.errors import NotFound
+    from accel.jobstatus import NOT_ENDED
     from accel.records import status_of
-    from accel.status import NOT_ENDED
     from accel.store.running import HOST
 
     cfg = load(ctx)

@@ -100,7 +100,7 @@ def dataset_of(job: Any, name: str | None, *, list_if_no_default: bool = False
 
     names = dataset_names(job)
     if not names:
-        from accel.status import FINISHED
+        from accel.jobstatus import FINISHED
 
         status = _status(job)
         why = "" if status == FINISHED else f" (it is {status})"

@@ -13,7 +13,7 @@ from collections import Counter
 import click
 
 from accel.cli.common import fmt_time, json_option, load, print_json, store_of, table
-from accel.status import FINISHED
+from accel.jobstatus import FINISHED
 
 SHOWN = 40  # jobs listed by name before "... and N more"
 

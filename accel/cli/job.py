@@ -22,7 +22,7 @@ from accel.cli.common import (
     print_json,
     resolve_job,
 )
-from accel.status import ENDED_BADLY, FINISHED, RUNNING, UNFINISHED
+from accel.jobstatus import ENDED_BADLY, FINISHED, RUNNING, UNFINISHED
 
 PART_HELP = "prepare, analysis (all slices), synthesis, finishing, or a slice number"
 

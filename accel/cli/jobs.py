@@ -21,7 +21,7 @@ from accel.cli.common import (
     print_json,
     table,
 )
-from accel.status import ALL
+from accel.jobstatus import ALL
 
 TABLE_LIMIT = 100  # what the table shows without --limit
 
@@ -139,7 +139,7 @@ def find_jobs(workdirs: Mapping[str, Path], query: Any, n: int) -> tuple[list, b
 
 def note_of(rec: Any) -> str:
     """The caption of a job, or for one that ended badly its short error."""
-    from accel.status import DAMAGED, ENDED_BADLY
+    from accel.jobstatus import DAMAGED, ENDED_BADLY
 
     if rec.status == DAMAGED:
         return rec.damage or ""

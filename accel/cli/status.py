@@ -15,9 +15,9 @@ def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
 
     `store` is the project's Store by default; `ax board` passes one that only reads.
     """
+    from accel.jobstatus import NOT_ENDED, UNFINISHED
     from accel.progress import slices_done
     from accel.records import record_of
-    from accel.status import NOT_ENDED, UNFINISHED
 
     if store is None:
         store = store_of(cfg)

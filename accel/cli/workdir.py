@@ -19,7 +19,7 @@ from accel.cli.common import (
     print_json,
     table,
 )
-from accel.status import ALL
+from accel.jobstatus import ALL
 
 
 @click.command()

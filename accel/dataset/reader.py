@@ -33,9 +33,9 @@ from accel.dataset.types import (
 )
 from accel.errors import NotFound, SkipDataset, SkipSlice
 from accel.job import Job
+from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode as json_decode
 from accel.records import damage_of, status_of
-from accel.status import FINISHED
 
 STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
 _META_CACHE: dict[str, tuple[tuple, dict]] = {}

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from accel import records
 from accel.disk import is_disk_error
+from accel.jobstatus import CANCELED, ENDED, FAILED, TIMEOUT
 from accel.records import status_of
-from accel.status import CANCELED, ENDED, FAILED, TIMEOUT
 
 __all__ = ["ENDED", "Executor", "Handle", "record_death"]
 

@@ -64,9 +64,9 @@ from accel.capture import flush_std
 from accel.errors import JobDamaged, UserError
 from accel.executors import forkserver
 from accel.executors.base import ENDED, Executor, Handle, record_death
+from accel.jobstatus import CANCELED, FAILED
 from accel.proctree import follow_groups, kill_tree
 from accel.records import status_of
-from accel.status import CANCELED, FAILED
 
 if TYPE_CHECKING:
     from accel.config import ExecutorSpec

@@ -34,9 +34,9 @@ from pathlib import Path
 from accel.capture import exit_child, flush_std
 from accel.executors import preload
 from accel.executors.base import Executor, Handle, record_death
+from accel.jobstatus import CANCELED
 from accel.proctree import follow_groups, kill_tree
 from accel.records import status_of
-from accel.status import CANCELED
 
 
 class _Guard:

@@ -28,9 +28,9 @@ from typing import Any
 
 from accel import layout
 from accel.errors import JobDamaged, UserError
+from accel.jobstatus import DAMAGED, ENDED_BADLY, FINISHED, NOT_ENDED, RUNNING, UNFINISHED
 from accel.jsoncodec import decode
 from accel.records import damage_of, lock_status, read_post, read_setup, status_of
-from accel.status import DAMAGED, ENDED_BADLY, FINISHED, NOT_ENDED, RUNNING, UNFINISHED
 
 YOUNG = 60.0  # an unfinished job this new may be one a builder is still setting up
 MTIME_SLACK = 3600.0  # seconds a directory mtime may lag the start time it bounds: coarse

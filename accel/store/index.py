@@ -24,7 +24,7 @@ from pathlib import Path
 from accel import layout, records
 from accel.atomic import is_temp_name, temp_name, write_bytes
 from accel.errors import JobDamaged
-from accel.status import FINISHED
+from accel.jobstatus import FINISHED
 from accel.store.locks import FlockLock, SharedFlockLock
 from accel.store.workdir import Workdir
 

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from accel.status import CANCELED
+from accel.jobstatus import CANCELED
 from accel.store.locks import hold_fd, unhold_fd
 from accel.store.workdir import Workdir
 

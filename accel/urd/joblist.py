@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accel.job import Job, NamedJobList
-from accel.status import DONE_OK, FINISHED, REUSED
+from accel.jobstatus import DONE_OK, FINISHED, REUSED
 
 
 @dataclass

@@ -87,7 +87,8 @@ def record_death(path: Path, how: str, part: str = "", status: str = FAILED,
         return status_of(path)
     part = part or "an unknown part"
     if exception is None:
-        exception = {FAILED: "ProcessDied", CANCELED: "Canceled", TIMEOUT: "Timeout"}[status]
+        names: dict[str, str] = {FAILED: "ProcessDied", CANCELED: "Canceled", TIMEOUT: "Timeout"}
+        exception = names[status]
     try:
         records.write_post(path, {
             "status": status,

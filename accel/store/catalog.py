@@ -835,12 +835,12 @@ def protect_newcomers(plan: GcPlan, store: Any, late_roots: Iterable[str] = ()) 
     return spared
 
 
-def _twins(plan: GcPlan) -> dict[tuple[str, str], JobRecord]:
+def _twins(plan: GcPlan) -> dict[tuple[str, str | None], JobRecord]:
     """(workdir, identity) -> the newest kept finished job with that identity, for the
     identities of finished jobs about to go: the index should find the kept one then."""
     wanted = {(f.rec.workdir, f.rec.setup.get("identity")) for f in plan.doomed
               if f.rec.status == FINISHED}
-    twins: dict[tuple[str, str], JobRecord] = {}
+    twins: dict[tuple[str, str | None], JobRecord] = {}
     for f in plan.kept:  # newest first
         rec = f.rec
         if rec.status == FINISHED and rec.setup.get("identity"):

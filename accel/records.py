@@ -87,39 +87,59 @@ POST_KEYS: dict[str, Any] = {
 }
 
 
-def _problem(data: Any, required: tuple[str, ...], keys: dict[str, Any]) -> str | None:
+def _check(want: Any) -> Any:
+    """A predicate for a value that must be of type `want` (a bool is no int), or `want`."""
+    if not isinstance(want, type):
+        return want
+    if want is int:
+        return lambda v: type(v) is int
+    return lambda v: isinstance(v, want)
+
+
+_SETUP_CHECKS = {key: _check(want) for key, want in SETUP_KEYS.items()}
+_POST_CHECKS = {key: _check(want) for key, want in POST_KEYS.items()}
+
+
+def _problem(data: Any, required: tuple[str, ...], checks: dict[str, Any]) -> str | None:
     """What is wrong with a decoded record, or None."""
     if not isinstance(data, dict):
         return f"holds a JSON {type(data).__name__}, expected an object"
     for key in required:
         if key not in data:
             return f"has no {key!r}"
-    for key, want in keys.items():
-        if key not in data:
-            continue
-        v = data[key]
-        ok = isinstance(v, want) and not (want is int and isinstance(v, bool)) \
-            if isinstance(want, type) else want(v)
-        if not ok:
+    for key, v in data.items():
+        check = checks.get(key)
+        if check is not None and not check(v):
             return f"has {key!r} = {json.dumps(v, default=str)[:60]}, not what accel writes there"
     return None
 
 
-def _read(path: Path, name: str, required: tuple[str, ...], keys: dict[str, Any]) -> dict | None:
-    """The validated record in path/name; None when the file is not there."""
-    file = path / name
+def _read(path: str | os.PathLike, name: str, required: tuple[str, ...],
+          checks: dict[str, Any]) -> dict | None:
+    """The validated record in path/name; None when the file is not there. (Plain
+    strings and os calls: `ax jobs` reads two of these for every job there is.)"""
+    path = os.fspath(path)
+    file = os.path.join(path, name)
     try:
-        st = os.stat(file)
-        if not stat.S_ISREG(st.st_mode):  # a folder, a pipe, a device: never opened
-            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise _damaged(path, file, f"is {what}")
-        if st.st_size > MAX_BYTES:
-            raise _damaged(path, file, f"is {st.st_size} bytes, far more than a record")
-        raw = file.read_bytes()
+        # O_NONBLOCK: a named pipe put there must not hang us (it is refused just after)
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as e:
         raise _damaged(path, file, f"cannot be read ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # a folder, a pipe, a device: never read
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise _damaged(path, file, f"is {what}")
+        if st.st_size > MAX_BYTES:
+            raise _damaged(path, file, f"is {st.st_size} bytes, far more than a record")
+        with open(fd, "rb", closefd=False) as f:
+            raw = f.read()
+    except OSError as e:
+        raise _damaged(path, file, f"cannot be read ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
     if not raw.strip():
         raise _damaged(path, file, "is empty")
     try:
@@ -131,24 +151,25 @@ def _read(path: Path, name: str, required: tuple[str, ...], keys: dict[str, Any]
     except (ValueError, RecursionError) as e:
         why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
         raise _damaged(path, file, f"is not valid JSON ({why})") from None
-    problem = _problem(data, required, keys)
+    problem = _problem(data, required, checks)
     if problem is not None:
         raise _damaged(path, file, problem)
-    if data.get("jobid", path.name) != path.name:  # copied from another job's directory
-        raise _damaged(path, file, f"is job {data['jobid']!r}'s, not {path.name}'s")
+    jobid = data.get("jobid")
+    if jobid is not None and jobid != os.path.basename(path):  # copied from another job
+        raise _damaged(path, file, f"is job {jobid!r}'s, not {os.path.basename(path)}'s")
     return data
 
 
-def _damaged(path: Path, file: Path, what: str) -> JobDamaged:
-    return JobDamaged(f"job {path.name} is damaged: {file} {what}", path=file)
+def _damaged(path: str, file: str, what: str) -> JobDamaged:
+    return JobDamaged(f"job {os.path.basename(path)} is damaged: {file} {what}", path=Path(file))
 
 
-def read_setup(path: Path) -> dict | None:
+def read_setup(path: str | os.PathLike) -> dict | None:
     """The job's setup.json; None if it has none (it is being set up, or is no job)."""
-    return _read(Path(path), layout.SETUP, SETUP_REQUIRED, SETUP_KEYS)
+    return _read(path, layout.SETUP, SETUP_REQUIRED, _SETUP_CHECKS)
 
 
-def require_setup(path: Path) -> dict:
+def require_setup(path: str | os.PathLike) -> dict:
     """The job's setup.json, which must be there: NotFound when the job does not exist,
     JobDamaged when its setup.json is damaged (or missing from a finished job)."""
     setup = read_setup(path)
@@ -164,16 +185,16 @@ def require_setup(path: Path) -> dict:
     return setup
 
 
-def read_post(path: Path) -> dict | None:
+def read_post(path: str | os.PathLike) -> dict | None:
     """The job's post.json; None while it has none (running, or it died)."""
-    post = _read(Path(path), layout.POST, POST_REQUIRED, POST_KEYS)
+    post = _read(path, layout.POST, POST_REQUIRED, _POST_CHECKS)
     if post is not None and post["status"] not in ENDED:
-        raise _damaged(Path(path), Path(path) / layout.POST,
+        raise _damaged(os.fspath(path), os.path.join(path, layout.POST),
                        f"has status {post['status']!r}, expected one of {', '.join(ENDED)}")
     return post
 
 
-def lock_status(path: Path) -> Status:
+def lock_status(path: str | os.PathLike) -> Status:
     """For a job without post.json: running while its runner holds the directory's flock,
     else unfinished (it died, or a builder is still setting it up)."""
     try:
@@ -189,7 +210,7 @@ def lock_status(path: Path) -> Status:
     return UNFINISHED
 
 
-def status_of(path: Path) -> Status:
+def status_of(path: str | os.PathLike) -> Status:
     """How the job stands (`accel.jobstatus`): damaged when its setup.json or post.json does
     not read as a record (or a finished job has no setup.json), else what post.json says,
     else running or unfinished."""
@@ -206,7 +227,7 @@ def status_of(path: Path) -> Status:
     return Status(post["status"])
 
 
-def damage_of(path: Path) -> JobDamaged | None:
+def damage_of(path: str | os.PathLike) -> JobDamaged | None:
     """Why the job's records are damaged (None when they read): the first of setup.json,
     post.json that does not read, or setup.json missing beside a post.json that says finished."""
     path = Path(path)
@@ -217,7 +238,8 @@ def damage_of(path: Path) -> JobDamaged | None:
         return e
     if setup is None and post is not None and post["status"] == FINISHED:
         # (a job that failed or was stopped while being set up has no setup.json)
-        return _damaged(path, path / layout.SETUP, "is missing (the job has a post.json)")
+        return _damaged(os.fspath(path), os.path.join(path, layout.SETUP),
+                        "is missing (the job has a post.json)")
     return None
 
 
@@ -233,7 +255,7 @@ class Record:
     damage: str | None = None
 
 
-def record_of(path: Path) -> Record:
+def record_of(path: str | os.PathLike) -> Record:
     path = Path(path)
     setup: dict = {}
     post = None
@@ -292,5 +314,5 @@ def write_post(path: Path, post: dict) -> None:
     write_json(Path(path) / layout.POST, post)
 
 
-def has_post(path: Path) -> bool:
+def has_post(path: str | os.PathLike) -> bool:
     return (Path(path) / layout.POST).exists()

@@ -83,7 +83,7 @@ class JobRecord:
         """setup.json ({} when there is none yet, or it is damaged: see `damage`)."""
         if self._setup is None:
             try:
-                self._setup = read_setup(self.path) or {}
+                self._setup = read_setup(self.dir) or {}
             except JobDamaged as e:
                 self._setup = {}
                 self._damage = self._damage or str(e)
@@ -94,7 +94,7 @@ class JobRecord:
         """post.json; None while there is none, or when it is damaged (see `damage`)."""
         if self._post is None:
             try:
-                self._post = read_post(self.path)
+                self._post = read_post(self.dir)
             except JobDamaged as e:
                 self._damage = self._damage or str(e)
             if self._post is None:
@@ -107,7 +107,7 @@ class JobRecord:
         that says it finished but has no setup.json is damaged too."""
         post, setup = self.post, self.setup
         if self._damage is None and post is not None and not setup:
-            found = damage_of(self.path)
+            found = damage_of(self.dir)
             self._damage = str(found) if found is not None else None
         return self._damage
 
@@ -120,12 +120,24 @@ class JobRecord:
             if self.damage is not None:
                 self._status = DAMAGED
             elif post is None:
-                self._status = lock_status(self.path)
+                self._status = lock_status(self.dir)
                 if self._status not in NOT_ENDED:  # it ended just now
                     self._post = None
             else:
                 self._status = post["status"]
         return self._status
+
+    @property
+    def post_status(self) -> str:
+        """The status as post.json alone tells it (damaged when post.json is). Only a
+        damaged setup.json can turn it into `damaged`, so a status filter that wants
+        neither this nor damaged can pass the job over without reading setup.json."""
+        if self._status is not None:
+            return self._status
+        post = self.post
+        if self._damage is not None:
+            return DAMAGED
+        return self.status if post is None else post["status"]
 
     def last_used(self) -> float | None:
         """When a build last found this job to reuse (Builder.mark_used), or finished it:
@@ -394,8 +406,11 @@ class Query:
             if not all(option_matches(opts, key, text) for key, text in self.options):
                 return False
         # post.json (and the lock, for a job without one)
-        if self.statuses and rec.status not in self.statuses:
-            return False
+        if self.statuses:
+            if rec.post_status not in self.statuses and DAMAGED not in self.statuses:
+                return False  # (without reading setup.json: see post_status)
+            if rec.status not in self.statuses:
+                return False
         if self.min_runtime is not None:
             runtime = rec.runtime
             if runtime is None or runtime < self.min_runtime:

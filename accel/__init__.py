@@ -29,6 +29,8 @@ _LAZY = {
     "DatasetList": "accel.dataset",
     "Dataset": "accel.dataset",
     "build": "accel.subjobs",
+    "status": "accel.statmsg",
+    "dummy_status": "accel.statmsg",
     "colour": "accel.colour",
 }
 

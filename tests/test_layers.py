@@ -21,7 +21,7 @@ LAYERS = {
     0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
         "accel.proctree", "accel.disk",
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
-        "accel.records"],
+        "accel.records", "accel.g", "accel.statmsg"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",
         "accel.urd.lists", "accel.dataset"],

@@ -1,0 +1,70 @@
+"""Issue 13, item 12: Accelerator names with the Accelerator's behaviour -- `status()`
+shown by `ax status`, `DatasetUsageError` and `NoSuchDatasetError` at the top level,
+`Dataset.quoted`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from conftest import TIMEOUT, finish_ax, printed, script, start_ax, wait_for
+
+PROGRESS = '''
+    import os
+    import time
+
+    from accel import status
+
+    options = dict(hold='', seen='')
+
+    def _wait_for(name):
+        deadline = time.time() + 60  # never forever, even if the test dies
+        while not os.path.exists(os.path.join(options.hold, name)) and time.time() < deadline:
+            time.sleep(0.02)
+
+    def analysis(sliceno):
+        if sliceno == 1:
+            with status('reading the input') as update:
+                with status('part one'):
+                    _wait_for('go1')
+                update('reading the input again')
+                _wait_for('go2')
+            _wait_for('go3')
+
+    def synthesis():
+        with status('summing up'):
+            pass
+'''
+
+
+def _shown(project) -> list:
+    running = json.loads(project.ax("status", "--json", check=True).stdout)["running"]
+    return running[0]["status"] if running else None
+
+
+def test_status_text_shows_in_ax_status_while_the_block_runs(project, procs):
+    hold = project.root / "hold"
+    hold.mkdir()
+    project.method("progress", PROGRESS)
+    script(project, f"""
+        from accel import status
+
+        def main(urd):
+            with status('outside any job') as update:  # a build script: shows nothing
+                update('still nothing')
+                print('RESULT', json.dumps(urd.build('progress', hold={str(hold)!r})))
+    """)
+    p = start_ax(project, procs, "run", tag="run")
+    wait_for(lambda: _shown(project) == ["slice 1: reading the input » part one"],
+             what="the nested status in ax status", proc=p)
+    wait_for(lambda: "analysis 1/2 slices: slice 1: reading the input » part one"
+             in project.ax("status", check=True).stdout, what="the table's part column", proc=p)
+    (hold / "go1").touch()
+    wait_for(lambda: _shown(project) == ["slice 1: reading the input again"],
+             what="the updated status", proc=p)
+    (hold / "go2").touch()
+    wait_for(lambda: _shown(project) == [], what="the status gone with its block", proc=p)
+    (hold / "go3").touch()
+    rc, out, err = finish_ax(project, p, "run", timeout=TIMEOUT)
+    assert rc == 0, err
+    assert printed(subprocess.CompletedProcess([], rc, out, err)) == "dev-1"

@@ -29,9 +29,10 @@ from accel.dataset.types import (
     DatasetDamaged,
     DatasetUsageError,
     NoSuchColumn,
+    NoSuchDatasetError,
     column_type,
 )
-from accel.errors import NotFound, SkipDataset, SkipSlice
+from accel.errors import SkipDataset, SkipSlice
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode as json_decode
@@ -98,7 +99,7 @@ def _load_meta(job: Job, name: str) -> dict:
         status = status_of(job.path)
         why = "" if status == FINISHED else f"; the job is {status}"
         have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
-        raise NotFound(f"job {job} has no dataset {name!r}{have}{why}") from None
+        raise NoSuchDatasetError(f"job {job} has no dataset {name!r}{have}{why}") from None
     except DatasetDamaged as e:
         raise DatasetDamaged(f"dataset {job}/{name}: {e}") from None
     _META_CACHE[key] = (stamp, meta)

@@ -31,6 +31,8 @@ _LAZY = {
     "build": "accel.subjobs",
     "status": "accel.statmsg",
     "dummy_status": "accel.statmsg",
+    "DatasetUsageError": "accel.dataset",
+    "NoSuchDatasetError": "accel.dataset",
     "colour": "accel.colour",
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import TIMEOUT, finish_ax, printed, script, start_ax, wait_for
+from conftest import TIMEOUT, ax_run, finish_ax, printed, script, start_ax, wait_for
 
 PROGRESS = '''
     import os
@@ -68,3 +68,42 @@ def test_status_text_shows_in_ax_status_while_the_block_runs(project, procs):
     rc, out, err = finish_ax(project, p, "run", timeout=TIMEOUT)
     assert rc == 0, err
     assert printed(subprocess.CompletedProcess([], rc, out, err)) == "dev-1"
+
+
+MAKE = '''
+    from accel import DatasetUsageError
+
+    def synthesis(job):
+        try:
+            job.datasetwriter(name='bad', columns={'a': 'no such type'})
+        except DatasetUsageError as e:
+            refused = type(e).__name__
+        for name in ('default', 'two words'):
+            dw = job.datasetwriter(name=name, columns={'a': 'number'})
+            dw.set_slice(0)
+            dw.write(1)
+        return refused
+'''
+
+
+def test_dataset_error_names_and_quoted(project):
+    project.method("make", MAKE)
+    script(project, """
+        from accel import Dataset, NoSuchDatasetError, NotFound
+
+        def main(urd):
+            job = urd.build('make')
+            try:
+                job.dataset('nope')
+            except NoSuchDatasetError as e:
+                missing = [isinstance(e, NotFound), str(e)]
+            quoted = [Dataset(job).quoted, job.dataset('two words').quoted]
+            print('RESULT', json.dumps([job.load(), missing, quoted]))
+    """)
+    refused, missing, quoted = printed(ax_run(project))
+    assert refused == "DatasetUsageError"
+    assert missing[0] is True and "nope" in missing[1]
+    assert quoted == ["dev-1/default", "'dev-1/two words'"]
+    # the CLI still says a missing dataset in one line, exit status 1 (a NotFound)
+    p = project.ax("ds", "dev-1/nope")
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr

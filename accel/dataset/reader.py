@@ -146,6 +146,14 @@ class Dataset(str):
     # --- what it is ----------------------------------------------------------------------
 
     @property
+    def quoted(self) -> str:
+        """'JOB/NAME' as the Accelerator's messages show a dataset: in quotes only when
+        the name needs them (it has whitespace or characters repr escapes)."""
+        from accel.extras import quote
+
+        return quote(f"{self.job}/{self.name}")
+
+    @property
     def columns(self) -> dict[str, DatasetColumn]:
         """name -> DatasetColumn (equal to its type name), the parent's columns included."""
         if self._cols is None:

@@ -49,7 +49,20 @@ def job_params(jobid: str | None = None, default_empty: bool = False) -> DotDict
     empty options, datasets and jobs."""
     if default_empty and not jobid:
         return DotDict(options=DotDict(), datasets=DotDict(), jobs=DotDict())
-    return _job(jobid).params
+    job = _job(jobid)
+    params = job.params
+    from accel.dataset import Dataset  # as the Accelerator's: objects, not ids
+
+    def typed(value: Any, make: Any) -> Any:
+        if isinstance(value, list):
+            return [make(v) for v in value]
+        return make(value) if value else None
+
+    params.datasets = DotDict((k, typed(v, Dataset))
+                              for k, v in params.get("datasets", {}).items())
+    params.jobs = DotDict((k, typed(v, Job)) for k, v in params.get("jobs", {}).items())
+    params.jobid = Job(str(job))
+    return params
 
 
 def job_post(jobid: str | None = None) -> DotDict:

@@ -14,6 +14,7 @@ STATS = '''
 
     options = dict(mode=OptionEnum('sum max').max, label=OptionString,
                    n=RequiredOption(int), scale=OptionDefault(int, 2))
+    jobs = ('prev',)
 
     def prepare():
         json_save(dict(label=options.label, n=options.n), 'prep.json')
@@ -29,6 +30,7 @@ STATS = '''
             analysis=list(analysis_res), synthesis=helper.where_am_i(),
             parts=parts, prep_label=prep.label, prep_is_dotdict=isinstance(prep, DotDict),
             method=job_params().method, scale=job_params().options.scale,
+            prev_method=job_params().jobs.prev.method, me=job_params().jobid.method,
             quoted=[quote('plain'), quote('two words'), quote('')],
         )
 '''
@@ -50,6 +52,7 @@ def test_accelerator_import_paths_in_methods_and_build_scripts(project):
     project.method("stats", STATS)
     project.file("methods/helper.py", HELPER)
     project.method("broken", BROKEN)
+    project.method("first", "def synthesis():\n    pass\n")
     script(project, """
         import accel
         import accel.build
@@ -63,7 +66,8 @@ def test_accelerator_import_paths_in_methods_and_build_scripts(project):
         from accel import build, g
 
         def main(urd):
-            job = urd.build('stats', n=2, label='x y')
+            first = urd.build('first')
+            job = urd.build('stats', n=2, label='x y', prev=first)
             res = job.load()
             caught = {}
             try:
@@ -84,12 +88,13 @@ def test_accelerator_import_paths_in_methods_and_build_scripts(project):
                                             post_status=job_post(job).status)))
     """)
     out = printed(ax_run(project))
-    assert out["analysis"] == [["analysis", 0, 2, "dev-1", "max", "stats"],
-                               ["analysis", 1, 2, "dev-1", "max", "stats"]]
-    assert out["synthesis"] == ["synthesis", -1, 2, "dev-1", "max", "stats"]
+    assert out["analysis"] == [["analysis", 0, 2, "dev-2", "max", "stats"],
+                               ["analysis", 1, 2, "dev-2", "max", "stats"]]
+    assert out["synthesis"] == ["synthesis", -1, 2, "dev-2", "max", "stats"]
     assert out["parts"] == [[0, 0], [1, 1]]
     assert out["prep_label"] == "x y" and out["prep_is_dotdict"]
     assert out["method"] == "stats" and out["scale"] == 2
+    assert out["prev_method"] == "first" and out["me"] == "stats"  # Job objects, not ids
     assert out["quoted"] == ["plain", "'two words'", "''"]
     assert out["caught"] == {"build": ["JobError", True], "nojob": True}
     assert out["same"] == [True, True, True, True, True, 2, "build"]

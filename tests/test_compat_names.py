@@ -107,3 +107,36 @@ def test_dataset_error_names_and_quoted(project):
     # the CLI still says a missing dataset in one line, exit status 1 (a NotFound)
     p = project.ax("ds", "dev-1/nope")
     assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+PARSE = '''
+    options = dict(bad=False)
+
+    def synthesis(job):
+        dw = job.datasetwriter(columns={'n': 'parsed:int32', 'x': 'parsed:number',
+                                        'f': 'parsed:float64', 'j': 'parsed:json'})
+        dw.set_slice(0)
+        dw.write('12', '7', '2.5', '{"a": [1]}')
+        dw.write(-3, '1.5', b'1e3', '[]')  # values that are not text are stored as they are
+        if options.bad:
+            dw.write('twelve', '1', '1', '1')
+'''
+
+
+def test_parsed_column_types_parse_text_values(project):
+    project.method("parse", PARSE)
+    script(project, """
+        from accel import JobError
+
+        def main(urd):
+            ds = urd.build('parse').dataset()
+            try:
+                urd.build('parse', bad=True)
+            except JobError as e:
+                bad = str(e)
+            print('RESULT', json.dumps([ds.columns, list(ds.iterate(None)), bad]))
+    """)
+    columns, rows, bad = printed(ax_run(project))
+    assert columns == {"n": "int32", "x": "number", "f": "float64", "j": "json"}
+    assert rows == [[12, 7, 2.5, {"a": [1]}], [-3, 1.5, 1000.0, []]]
+    assert "'twelve'" in bad and "does not parse as int32" in bad

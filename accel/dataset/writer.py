@@ -18,6 +18,7 @@ never gets there, so it leaves no dataset.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -71,6 +72,34 @@ def check_name(name: Any) -> str:
         raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name without '/', "
                                 "not starting with '.'")
     return name
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+# 'parsed:TYPE' columns (the Accelerator's): a str (or bytes) value is parsed as TYPE; any
+# other value is stored as it is. The dataset's column is of TYPE.
+PARSERS: dict[str, Any] = {
+    "number": _number, "int32": int, "int64": int, "float32": float, "float64": float,
+    "complex32": complex, "complex64": complex, "json": json.loads,
+}
+PARSED = "parsed:"
+
+
+def _parse_all(parse: Any, base: str, values: list) -> list:
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, (str, bytes)):
+            try:
+                v = parse(v.decode("utf-8") if isinstance(v, bytes) else v)
+            except (ValueError, UnicodeDecodeError):
+                raise BadValue(i, v, f"it does not parse as {base}") from None
+        out.append(v)
+    return out
 
 
 class SliceState:
@@ -141,6 +170,7 @@ class DatasetWriter:
                 f"({self.parent.hashlabel!r}); a child keeps its parent's rows where they are")
         self.hashlabel = hashlabel
         self._columns: dict[str, tuple[ColumnType, bool]] = {}
+        self._parsers: dict[str, Any] = {}  # the 'parsed:TYPE' columns
         for col, spec in (columns or {}).items():
             if isinstance(spec, (tuple, list)):
                 self.add(col, *spec)
@@ -192,6 +222,14 @@ class DatasetWriter:
                                     f"valid text ({e.reason} at position {e.start})") from None
         if name in self._columns:
             raise DatasetUsageError(f"datasetwriter {self.name!r}: column {name!r} added twice")
+        if isinstance(type, str) and type.startswith(PARSED):
+            base = type[len(PARSED):]
+            if base not in PARSERS:
+                raise DatasetUsageError(
+                    f"datasetwriter {self.name!r}: column {name!r}: no type {type!r} (parsed "
+                    f"types: {', '.join(PARSED + t for t in PARSERS)})")
+            self._parsers[name] = PARSERS[base]
+            type = base
         self._columns[name] = (column_type(type), bool(none_support))
 
     @property
@@ -311,7 +349,10 @@ class DatasetWriter:
         chunks = []
         for name, ct, ns in self._spec:
             try:
-                chunks.append(encode_column(ct, ns, columns[name]))
+                values = columns[name]
+                if name in self._parsers:
+                    values = _parse_all(self._parsers[name], ct.name, list(values))
+                chunks.append(encode_column(ct, ns, values))
             except BadValue as e:
                 raise self._bad_value(name, ct, ns, e,
                                       f"slice {sliceno}, row {st.lines + e.index}") from None
@@ -387,6 +428,8 @@ class DatasetWriter:
         chunks = []
         for (name, ct, ns), vals in zip(self._spec, values, strict=True):
             try:
+                if name in self._parsers:
+                    vals = _parse_all(self._parsers[name], ct.name, vals)
                 chunks.append(encode(ct, ns, vals))
             except BadValue as e:
                 raise self._bad_value(name, ct, ns, e, where(e.index)) from None

@@ -140,3 +140,30 @@ def test_parsed_column_types_parse_text_values(project):
     assert columns == {"n": "int32", "x": "number", "f": "float64", "j": "json"}
     assert rows == [[12, 7, 2.5, {"a": [1]}], [-3, 1.5, 1000.0, []]]
     assert "'twelve'" in bad and "does not parse as int32" in bad
+
+
+EMPTY_NAME = '''
+    def prepare(job):
+        return job.datasetwriter(columns={'': 'int32', 'word': 'unicode'}, hashlabel='')
+
+    def synthesis(prepare_res):
+        write = prepare_res.get_split_write()
+        for i in range(6):
+            write(i, str(i))
+'''
+
+
+def test_a_column_named_the_empty_string(project):
+    project.method("empty", EMPTY_NAME)
+    script(project, """
+        def main(urd):
+            ds = urd.build('empty').dataset()
+            print('RESULT', json.dumps([list(ds.columns), ds.hashlabel,
+                                        sorted(ds.iterate(None, '')),
+                                        sorted(ds.iterate(None, ['', 'word'], hashlabel=''))]))
+    """)
+    columns, hashlabel, values, rows = printed(ax_run(project))
+    assert columns == ["", "word"] and hashlabel == ""
+    assert values == list(range(6))
+    assert rows == [[i, str(i)] for i in range(6)]
+    assert "hashlabel  ''" in project.ax("ds", "dev-1", check=True).stdout

@@ -37,7 +37,7 @@ def ds(ctx: click.Context, ref: str, verify: bool, as_json: bool) -> None:
             print_json({"job": str(job), "datasets": rows})
         else:
             click.echo(f"job {job} has no dataset 'default'; its datasets:")
-            click.echo(table([(r["dataset"], r["columns"], f"{r['lines']:,}", r["hashlabel"] or "",
+            click.echo(table([(r["dataset"], r["columns"], f"{r['lines']:,}", _label(r["hashlabel"], ""),
                                r["caption"] or "") for r in rows],
                              ("dataset", "columns", "lines", "hashlabel", "caption")))
         return
@@ -273,7 +273,7 @@ def render(info: dict) -> str:
     head = [("method", f"{info['method']}  (job {info['job']})")]
     if info["caption"]:
         head.append(("caption", info["caption"]))
-    head += [("hashlabel", info["hashlabel"] or "-"), ("previous", info["previous"] or "-"),
+    head += [("hashlabel", _label(info["hashlabel"], "-")), ("previous", info["previous"] or "-"),
              ("parent", info["parent"] or "-"),
              ("shape", f"{_n(len(info['columns']), 'column')}, {_n(info['total_lines'], 'line')}")]
     width = max(len(k) for k, _ in head + [("slices", "")])
@@ -327,3 +327,8 @@ def _show(v: Any) -> str:
     if isinstance(v, str):
         return v if v.isprintable() and len(v) <= 40 else repr(v)[:40] + "…"
     return str(v)
+
+
+def _label(hashlabel: str | None, none: str) -> str:
+    """A hashlabel as shown: `none` when there is none, '' (a column's name) quoted."""
+    return none if hashlabel is None else hashlabel or "''"

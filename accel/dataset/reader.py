@@ -376,7 +376,7 @@ class Dataset(str):
             want += [c for c in filters if c not in want]
         for ds in datasets:
             ds._check_slice(sliceno)
-            for c in want + ([hashlabel] if hashlabel else []):
+            for c in want + ([hashlabel] if hashlabel is not None else []):
                 ds.column_info(c)
             for c in translators if isinstance(translators, dict) else ():
                 ds.column_info(c)  # a translator for no column (a typo) would do nothing

@@ -212,9 +212,9 @@ class DatasetWriter:
         if getattr(self, "_frozen", False):
             raise DatasetUsageError(f"datasetwriter {self.name!r}: add({name!r}) after writing "
                                     "started; add every column first")
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):  # '' is a name (as in the Accelerator)
             raise DatasetUsageError(f"datasetwriter {self.name!r}: a column name must be a "
-                                    f"non-empty str, not {name!r}")
+                                    f"str, not {name!r}")
         try:
             name.encode("utf-8")
         except UnicodeEncodeError as e:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from accel.cli.common import close_hint, json_option, print_json, resolve_job, table
+from accel.layout import dataset_name
 
 
 @click.command()
@@ -65,7 +66,7 @@ def dataset_names(job: Any) -> list[str]:
         # a job written before post.json listed its datasets: meta.json marks a finished one
         base = job.path / "datasets"
         if base.is_dir():
-            names = sorted(p.parent.name for p in base.glob("*/meta.json"))
+            names = sorted(dataset_name(p.parent.name) for p in base.glob("*/meta.json"))
     return names
 
 

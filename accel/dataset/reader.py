@@ -36,6 +36,7 @@ from accel.errors import SkipDataset, SkipSlice
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode as json_decode
+from accel.layout import dataset_name
 from accel.records import damage_of, status_of
 
 STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
@@ -111,7 +112,7 @@ def dataset_names(job: Job) -> list[str]:
     base = Path(job.path) / fmt.DATASETS
     if not base.is_dir():
         return []
-    return sorted(p.parent.name for p in base.glob(f"*/{fmt.META}"))
+    return sorted(dataset_name(p.parent.name) for p in base.glob(f"*/{fmt.META}"))
 
 
 class Dataset(str):

@@ -67,9 +67,9 @@ def _short(v: Any) -> str:
 
 
 def check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name \
-            or "\0" in name or len(name) > 200:
-        raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name without '/', "
+    if not isinstance(name, str) or not name or name.startswith(".") \
+            or "\0" in name or len(layout.dataset_folder(name)) > 200:
+        raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name, "
                                 "not starting with '.'")
     return name
 
@@ -667,11 +667,11 @@ def finish_all(job_path: Path) -> list[str]:
     metas = [(w, w._final_meta()) for w in writers]
     base = job_path / fmt.DATASETS
     if base.is_dir():
-        known = {w.name for w in writers}
+        known = {w.dir.name for w in writers}
         for d in sorted(base.iterdir()):
             if d.is_dir() and d.name not in known and not (d / fmt.META).exists():
                 raise DatasetUsageError(
-                    f"dataset {d.name!r} was started in a process the job does not finish "
+                    f"dataset {layout.dataset_name(d.name)!r} was started in a process the job does not finish "
                     "(a datasetwriter made in analysis?): make it in prepare or synthesis")
     for w, meta in metas:
         fmt.write_meta(w.dir, meta)

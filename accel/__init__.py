@@ -29,10 +29,21 @@ _LAZY = {
     "DatasetList": "accel.dataset",
     "Dataset": "accel.dataset",
     "build": "accel.subjobs",
+    "status": "accel.statmsg",
+    "dummy_status": "accel.statmsg",
+    "DatasetUsageError": "accel.dataset",
+    "NoSuchDatasetError": "accel.dataset",
     "colour": "accel.colour",
 }
 
 __all__ = sorted(_LAZY)
+
+# `accel.build` is two things, as in the Accelerator: the function (`from accel import
+# build`) and the module of the Accelerator's import path (`from accel.build import
+# JobError`). The small module is imported now and its name let go, so that importing it
+# later cannot put the module where the function is.
+importlib.import_module("accel.build")
+globals().pop("build", None)
 
 
 def __getattr__(name: str) -> Any:

@@ -29,6 +29,21 @@ OUTPUT = "output"
 SCRATCH = ".accel"
 INTERNAL = frozenset({SETUP, POST, OUTPUT, SCRATCH})
 
+
+def dataset_folder(name: str) -> str:
+    """The folder (under the job's datasets/) of the dataset `name`: a name may hold '/'
+    (as in the Accelerator), so '%' and '/' are escaped; one folder per dataset."""
+    return name.replace("%", "%25").replace("/", "%2F")
+
+
+def dataset_name(folder: str) -> str:
+    """The inverse of dataset_folder(). A folder it did not make (a name with '%' written
+    before names could hold '/') is its own name."""
+    from urllib.parse import unquote
+
+    name = unquote(folder)
+    return name if dataset_folder(name) == folder else folder
+
 JOBID_RE = re.compile(r"^([A-Za-z0-9_]+)-([0-9]+)$")
 
 

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from accel import disk, layout, pickling, records
+from accel import disk, g, layout, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
@@ -275,6 +275,11 @@ class Runner:
         job = CurrentJob(self.jobid)
         args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,
                                     datasets=datasets, jobs=jobs, prepare_res=None)
+        # the Accelerator's accel.g, for helper modules the method imports
+        g.job, g.slices, g.sliceno = job, self.slices, -1
+        g.options, g.datasets, g.jobs = options, datasets, jobs
+        g.params = job.params
+        g.params.update(options=options, datasets=datasets, jobs=jobs)
         prepare_res = None
         if callable(getattr(module, "prepare", None)):
             prepare_res = self.in_process("prepare", module.prepare, args)
@@ -334,6 +339,7 @@ class Runner:
 
     def in_process(self, part: str, func: Any, args: dict) -> Any:
         self.mark_part(part)
+        g.running = part
         reset_peak_memory()
         t0, c0 = time.time(), _cpu(resource.RUSAGE_SELF)
         with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
@@ -349,6 +355,7 @@ class Runner:
 
     def analysis(self, func: Any, args: dict) -> AnalysisResults:
         self.mark_part("analysis")
+        g.running = "analysis"
         self.scratch.mkdir(exist_ok=True)
         t0 = time.time()
         children: dict[int, tuple[int, float]] = {}
@@ -416,6 +423,7 @@ class Runner:
                 writers = sys.modules.get("accel.dataset.writer")
                 if writers is not None:
                     writers.enter_slice(self.path, sliceno)
+                g.sliceno = sliceno
                 res = call_with_args(func, dict(args, sliceno=sliceno))
                 writers = sys.modules.get("accel.dataset.writer")
                 if writers is not None:

@@ -302,7 +302,7 @@ def test_writer_usage_errors(new_job):
     with pytest.raises(DatasetUsageError, match="unknown column type 'int65'"):
         job.datasetwriter(columns={"a": "int65"})
     with pytest.raises(DatasetUsageError, match="bad dataset name"):
-        job.datasetwriter("a/b")
+        job.datasetwriter(".hidden")  # ('a/b' is a name, as in the Accelerator)
     dw = job.datasetwriter(columns={"a": "int64"})
     with pytest.raises(DatasetUsageError, match="already has a datasetwriter named 'default'"):
         job.datasetwriter()

@@ -21,10 +21,14 @@ LAYERS = {
     0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
         "accel.proctree", "accel.disk",
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
-        "accel.records"],
+        "accel.records", "accel.g", "accel.statmsg",
+        # the Accelerator's import paths, aliases only
+        "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",
-        "accel.urd.lists", "accel.dataset"],
+        "accel.urd.lists", "accel.dataset",
+        # the Accelerator's import paths, aliases only
+        "accel.extras", "accel.error"],
     3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],

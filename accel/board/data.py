@@ -89,7 +89,7 @@ class Board:
         info["options_shown"] = option_rows(j, info["params"])
         info["timings"] = timing_rows(post) if info["post"] is not None else []
         info["files"] = [{"name": n, "size": s} for n, s in file_rows(j)]
-        info["datasets"] = [str(d) if "/" in str(d) else f"{j}/{d}"
+        info["datasets"] = [str(d) if str(d).startswith(f"{j}/") else f"{j}/{d}"
                             for d in post.get("datasets") or ()]
         info["subjobs"] = [{"job": str(s), "method": _method_of(str(s))}
                            for s in post.get("subjobs") or ()]

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from accel.cli.common import close_hint, json_option, print_json, resolve_job, table
+from accel.layout import dataset_name
 
 
 @click.command()
@@ -37,7 +38,7 @@ def ds(ctx: click.Context, ref: str, verify: bool, as_json: bool) -> None:
             print_json({"job": str(job), "datasets": rows})
         else:
             click.echo(f"job {job} has no dataset 'default'; its datasets:")
-            click.echo(table([(r["dataset"], r["columns"], f"{r['lines']:,}", r["hashlabel"] or "",
+            click.echo(table([(r["dataset"], r["columns"], f"{r['lines']:,}", _label(r["hashlabel"], ""),
                                r["caption"] or "") for r in rows],
                              ("dataset", "columns", "lines", "hashlabel", "caption")))
         return
@@ -65,7 +66,7 @@ def dataset_names(job: Any) -> list[str]:
         # a job written before post.json listed its datasets: meta.json marks a finished one
         base = job.path / "datasets"
         if base.is_dir():
-            names = sorted(p.parent.name for p in base.glob("*/meta.json"))
+            names = sorted(dataset_name(p.parent.name) for p in base.glob("*/meta.json"))
     return names
 
 
@@ -273,7 +274,7 @@ def render(info: dict) -> str:
     head = [("method", f"{info['method']}  (job {info['job']})")]
     if info["caption"]:
         head.append(("caption", info["caption"]))
-    head += [("hashlabel", info["hashlabel"] or "-"), ("previous", info["previous"] or "-"),
+    head += [("hashlabel", _label(info["hashlabel"], "-")), ("previous", info["previous"] or "-"),
              ("parent", info["parent"] or "-"),
              ("shape", f"{_n(len(info['columns']), 'column')}, {_n(info['total_lines'], 'line')}")]
     width = max(len(k) for k, _ in head + [("slices", "")])
@@ -327,3 +328,8 @@ def _show(v: Any) -> str:
     if isinstance(v, str):
         return v if v.isprintable() and len(v) <= 40 else repr(v)[:40] + "…"
     return str(v)
+
+
+def _label(hashlabel: str | None, none: str) -> str:
+    """A hashlabel as shown: `none` when there is none, '' (a column's name) quoted."""
+    return none if hashlabel is None else hashlabel or "''"

@@ -230,7 +230,7 @@ def render(j: Any, info: dict) -> str:
     if info["post"] is not None:
         out += _timings_block(post)
     out += _files_block(j)
-    out += _list_block("datasets", [d if "/" in str(d) else f"{j}/{d}"
+    out += _list_block("datasets", [str(d) if str(d).startswith(f"{j}/") else f"{j}/{d}"
                                     for d in post.get("datasets") or ()])
     out += _subjobs_block(post.get("subjobs") or ())
     if status in ENDED_BADLY:

@@ -18,6 +18,7 @@ def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
     from accel.jobstatus import NOT_ENDED, UNFINISHED
     from accel.progress import slices_done
     from accel.records import record_of
+    from accel.statmsg import messages
 
     if store is None:
         store = store_of(cfg)
@@ -37,6 +38,7 @@ def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
                 "slices": slices, "elapsed": round(now - entry.started, 3),
                 "builder_pid": entry.builder_pid, "host": entry.host,
                 "caption": setup.get("caption", ""),
+                "status": messages(entry.path),  # what the method shows with status()
             })
     found.sort(key=lambda j: -j["elapsed"])
     return found
@@ -47,8 +49,8 @@ def running_jobs(cfg: Any, store: Any = None) -> list[dict]:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> int:
     """What runs now, from any terminal: each running job, its method, the part it is
-    in (a job shows its part once it has run a moment), analysis slices done, and how
-    long it has run."""
+    in (a job shows its part once it has run a moment), analysis slices done, what the
+    method shows with `status()`, and how long it has run."""
     jobs = running_jobs(load(ctx))
     if as_json:
         print_json({"running": jobs})
@@ -61,6 +63,8 @@ def status(ctx: click.Context, as_json: bool) -> int:
         part = j["part"]
         if j["slices_done"] is not None:
             part += f" {j['slices_done']}/{j['slices']} slices"
+        if j["status"]:
+            part += (": " if part else "") + "; ".join(j["status"])
         rows.append((j["job"], j["method"], part, fmt_duration(j["elapsed"]),
                      f"{j['builder_pid']}@{j['host']}"))
     click.echo(table(rows, ("job", "method", "part", "elapsed", "builder")))

@@ -24,6 +24,7 @@ _EXPORTS = {
     "TYPE_NAMES": "accel.dataset.types", "ColumnValueError": "accel.dataset.types",
     "DatasetDamaged": "accel.dataset.types", "DatasetError": "accel.dataset.types",
     "DatasetUsageError": "accel.dataset.types", "NoSuchColumn": "accel.dataset.types",
+    "NoSuchDatasetError": "accel.dataset.types",
     "DatasetWriter": "accel.dataset.writer",
     "SkipDataset": "accel.errors", "SkipSlice": "accel.errors",
 }
@@ -31,6 +32,7 @@ _EXPORTS = {
 __all__ = [
     "FORMAT", "TYPE_NAMES", "ColumnValueError", "Dataset", "DatasetColumn", "DatasetDamaged",
     "DatasetError", "DatasetList", "DatasetUsageError", "DatasetWriter", "NoSuchColumn",
+    "NoSuchDatasetError",
     "SkipDataset", "SkipSlice", "slices_for",
 ]
 
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
         DatasetError,
         DatasetUsageError,
         NoSuchColumn,
+        NoSuchDatasetError,
     )
     from accel.dataset.writer import DatasetWriter
     from accel.errors import SkipDataset, SkipSlice

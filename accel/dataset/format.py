@@ -26,6 +26,7 @@ import xxhash
 
 from accel.atomic import atomic_open
 from accel.dataset.types import DatasetDamaged
+from accel.layout import dataset_folder
 
 FORMAT = 3
 READABLE = (1, 2, 3)      # formats this version reads
@@ -37,7 +38,12 @@ _TAIL = b"}\n"
 
 
 def dataset_dir(job_path: Path, name: str) -> Path:
-    return Path(job_path) / DATASETS / name
+    path = Path(job_path) / DATASETS / dataset_folder(name)
+    if "%" in name and "/" not in name and not path.exists():
+        raw = path.with_name(name)  # written before names could hold '/': not escaped
+        if raw.exists():
+            return raw
+    return path
 
 
 def write_meta(ds_dir: Path, meta: dict) -> None:

@@ -29,12 +29,14 @@ from accel.dataset.types import (
     DatasetDamaged,
     DatasetUsageError,
     NoSuchColumn,
+    NoSuchDatasetError,
     column_type,
 )
-from accel.errors import NotFound, SkipDataset, SkipSlice
+from accel.errors import SkipDataset, SkipSlice
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode as json_decode
+from accel.layout import dataset_name
 from accel.records import damage_of, status_of
 
 STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
@@ -98,7 +100,7 @@ def _load_meta(job: Job, name: str) -> dict:
         status = status_of(job.path)
         why = "" if status == FINISHED else f"; the job is {status}"
         have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
-        raise NotFound(f"job {job} has no dataset {name!r}{have}{why}") from None
+        raise NoSuchDatasetError(f"job {job} has no dataset {name!r}{have}{why}") from None
     except DatasetDamaged as e:
         raise DatasetDamaged(f"dataset {job}/{name}: {e}") from None
     _META_CACHE[key] = (stamp, meta)
@@ -110,7 +112,7 @@ def dataset_names(job: Job) -> list[str]:
     base = Path(job.path) / fmt.DATASETS
     if not base.is_dir():
         return []
-    return sorted(p.parent.name for p in base.glob(f"*/{fmt.META}"))
+    return sorted(dataset_name(p.parent.name) for p in base.glob(f"*/{fmt.META}"))
 
 
 class Dataset(str):
@@ -143,6 +145,14 @@ class Dataset(str):
         return f"Dataset({str(self)!r})"
 
     # --- what it is ----------------------------------------------------------------------
+
+    @property
+    def quoted(self) -> str:
+        """'JOB/NAME' as the Accelerator's messages show a dataset: in quotes only when
+        the name needs them (it has whitespace or characters repr escapes)."""
+        from accel.extras import quote
+
+        return quote(f"{self.job}/{self.name}")
 
     @property
     def columns(self) -> dict[str, DatasetColumn]:
@@ -367,7 +377,7 @@ class Dataset(str):
             want += [c for c in filters if c not in want]
         for ds in datasets:
             ds._check_slice(sliceno)
-            for c in want + ([hashlabel] if hashlabel else []):
+            for c in want + ([hashlabel] if hashlabel is not None else []):
                 ds.column_info(c)
             for c in translators if isinstance(translators, dict) else ():
                 ds.column_info(c)  # a translator for no column (a typo) would do nothing

@@ -81,9 +81,15 @@ class NoSuchColumn(NotFound, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NoSuchDatasetError(DatasetError, NotFound):
+    """A dataset that is not there (the Accelerator's name): a NotFound too, so `ax` says
+    it in one line and exits 1."""
+
+
 class DatasetDamaged(DatasetError):
     """A column file is missing, truncated or damaged: refused rather than misread."""
 
 
-for _cls in (DatasetError, ColumnValueError, DatasetUsageError, NoSuchColumn, DatasetDamaged):
+for _cls in (DatasetError, ColumnValueError, DatasetUsageError, NoSuchColumn, DatasetDamaged,
+             NoSuchDatasetError):
     _cls.__module__ = "accel.dataset"  # how users import and see them

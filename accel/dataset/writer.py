@@ -18,6 +18,7 @@ never gets there, so it leaves no dataset.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -66,11 +67,39 @@ def _short(v: Any) -> str:
 
 
 def check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name \
-            or "\0" in name or len(name) > 200:
-        raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name without '/', "
+    if not isinstance(name, str) or not name or name.startswith(".") \
+            or "\0" in name or len(layout.dataset_folder(name)) > 200:
+        raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name, "
                                 "not starting with '.'")
     return name
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+# 'parsed:TYPE' columns (the Accelerator's): a str (or bytes) value is parsed as TYPE; any
+# other value is stored as it is. The dataset's column is of TYPE.
+PARSERS: dict[str, Any] = {
+    "number": _number, "int32": int, "int64": int, "float32": float, "float64": float,
+    "complex32": complex, "complex64": complex, "json": json.loads,
+}
+PARSED = "parsed:"
+
+
+def _parse_all(parse: Any, base: str, values: list) -> list:
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, (str, bytes)):
+            try:
+                v = parse(v.decode("utf-8") if isinstance(v, bytes) else v)
+            except (ValueError, UnicodeDecodeError):
+                raise BadValue(i, v, f"it does not parse as {base}") from None
+        out.append(v)
+    return out
 
 
 class SliceState:
@@ -141,6 +170,7 @@ class DatasetWriter:
                 f"({self.parent.hashlabel!r}); a child keeps its parent's rows where they are")
         self.hashlabel = hashlabel
         self._columns: dict[str, tuple[ColumnType, bool]] = {}
+        self._parsers: dict[str, Any] = {}  # the 'parsed:TYPE' columns
         for col, spec in (columns or {}).items():
             if isinstance(spec, (tuple, list)):
                 self.add(col, *spec)
@@ -182,9 +212,9 @@ class DatasetWriter:
         if getattr(self, "_frozen", False):
             raise DatasetUsageError(f"datasetwriter {self.name!r}: add({name!r}) after writing "
                                     "started; add every column first")
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):  # '' is a name (as in the Accelerator)
             raise DatasetUsageError(f"datasetwriter {self.name!r}: a column name must be a "
-                                    f"non-empty str, not {name!r}")
+                                    f"str, not {name!r}")
         try:
             name.encode("utf-8")
         except UnicodeEncodeError as e:
@@ -192,6 +222,14 @@ class DatasetWriter:
                                     f"valid text ({e.reason} at position {e.start})") from None
         if name in self._columns:
             raise DatasetUsageError(f"datasetwriter {self.name!r}: column {name!r} added twice")
+        if isinstance(type, str) and type.startswith(PARSED):
+            base = type[len(PARSED):]
+            if base not in PARSERS:
+                raise DatasetUsageError(
+                    f"datasetwriter {self.name!r}: column {name!r}: no type {type!r} (parsed "
+                    f"types: {', '.join(PARSED + t for t in PARSERS)})")
+            self._parsers[name] = PARSERS[base]
+            type = base
         self._columns[name] = (column_type(type), bool(none_support))
 
     @property
@@ -311,7 +349,10 @@ class DatasetWriter:
         chunks = []
         for name, ct, ns in self._spec:
             try:
-                chunks.append(encode_column(ct, ns, columns[name]))
+                values = columns[name]
+                if name in self._parsers:
+                    values = _parse_all(self._parsers[name], ct.name, list(values))
+                chunks.append(encode_column(ct, ns, values))
             except BadValue as e:
                 raise self._bad_value(name, ct, ns, e,
                                       f"slice {sliceno}, row {st.lines + e.index}") from None
@@ -387,6 +428,8 @@ class DatasetWriter:
         chunks = []
         for (name, ct, ns), vals in zip(self._spec, values, strict=True):
             try:
+                if name in self._parsers:
+                    vals = _parse_all(self._parsers[name], ct.name, vals)
                 chunks.append(encode(ct, ns, vals))
             except BadValue as e:
                 raise self._bad_value(name, ct, ns, e, where(e.index)) from None
@@ -624,11 +667,11 @@ def finish_all(job_path: Path) -> list[str]:
     metas = [(w, w._final_meta()) for w in writers]
     base = job_path / fmt.DATASETS
     if base.is_dir():
-        known = {w.name for w in writers}
+        known = {w.dir.name for w in writers}
         for d in sorted(base.iterdir()):
             if d.is_dir() and d.name not in known and not (d / fmt.META).exists():
                 raise DatasetUsageError(
-                    f"dataset {d.name!r} was started in a process the job does not finish "
+                    f"dataset {layout.dataset_name(d.name)!r} was started in a process the job does not finish "
                     "(a datasetwriter made in analysis?): make it in prepare or synthesis")
     for w, meta in metas:
         fmt.write_meta(w.dir, meta)

@@ -255,11 +255,11 @@ class JobRecord:
             except (OSError, UnicodeDecodeError):
                 pass
             try:
-                ds_names = os.listdir(self.path / "datasets")
+                ds_names = [layout.dataset_name(n) for n in os.listdir(self.path / "datasets")]
             except OSError:
                 ds_names = []
         for name in ds_names:
-            meta = _read_dataset_meta(self.path / "datasets" / name)
+            meta = _read_dataset_meta(self.path / "datasets" / layout.dataset_folder(name))
             if isinstance(meta, dict):
                 add(meta.get("previous"), f"dataset {name!r}: previous")
                 add(meta.get("parent"), f"dataset {name!r}: parent")

@@ -87,9 +87,7 @@ class Builder:
         if kw:
             o, d, j = split_kw(method, kw, list(info.options), [input_name(x)[0] for x in ds_decl],
                                [input_name(x)[0] for x in job_decl])
-            options = _merged(method, "options", options, o)
-            datasets = _merged(method, "datasets", datasets, d)
-            jobs = _merged(method, "jobs", jobs, j)
+            options, datasets, jobs = _merged(options, o), _merged(datasets, d), _merged(jobs, j)
         opts = normalise_options(method, info.options, dict(options or {}))
         ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
         jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
@@ -361,10 +359,7 @@ def job_error(jobid: str, method: str, path: Path, status: str = FAILED,
     return JobError("\n".join(lines), jobid, method, part, status)
 
 
-def _merged(method: str, what: str, given: dict | None, from_kw: dict) -> dict:
-    out = dict(given or {})
-    for k, v in from_kw.items():
-        if k in out:
-            raise OptionError(f"method {method!r}: {what} {k!r} given twice (in {what}= and as a keyword)")
-        out[k] = v
-    return out
+def _merged(given: dict | None, from_kw: dict) -> dict:
+    """`options=` (or datasets=, jobs=) with the build's keywords on top: a keyword wins
+    over an entry of the same name, as in the Accelerator."""
+    return {**(given or {}), **from_kw}

@@ -456,8 +456,6 @@ def test_bad_option_through_urd_in_python(project, api):
     assert "opts" in str(e.value) and "'i'" in str(e.value)
     with pytest.raises(ValueError):
         urd.build("opts", options=dict(req=1), ostr="ok", nosuch=2)
-    with pytest.raises(ValueError):  # the same option given twice
-        urd.build("opts", options=dict(req=1, ostr="ok"), req=2)
     assert list(urd.joblist) == []
     assert project.job_dirs() == []
 

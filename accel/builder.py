@@ -344,19 +344,22 @@ def job_error(jobid: str, method: str, path: Path, status: str = FAILED,
     part = err.get("part", "?")
     if err.get("exception") == DISK_FAILURE:  # not the method's doing: the one line says all
         return JobError(f"job {jobid} (method {method!r}) failed in {part}: {err.get('message')}",
-                        jobid, method, part, status)
+                        jobid, method, part, status, {part: str(err.get("message"))})
+    tb = (err.get("traceback") or "").rstrip()
     if status == FAILED:
-        head = f"failed in {part}: {err.get('exception', 'Error')}: {err.get('message', '')}"
+        exc_line = f"{err.get('exception', 'Error')}: {err.get('message', '')}"
+        head = f"failed in {part}: {exc_line}"
+        told_part = f"Traceback (most recent call last):\n{tb}" if worth_showing(tb) else exc_line
     else:  # canceled or timeout: the message says how
         head = f"{'was canceled' if status == CANCELED else 'timed out'} in {part} " \
                f"({err.get('message', status)})"
+        told_part = head
     lines = [f"job {jobid} (method {method!r}) {head}"]
-    tb = (err.get("traceback") or "").rstrip()
     if worth_showing(tb):
         lines.append("method traceback:")
         lines += ["  " + line for line in tb.splitlines()]
     lines.append(f"see all its output with: ax job {jobid} -o")
-    return JobError("\n".join(lines), jobid, method, part, status)
+    return JobError("\n".join(lines), jobid, method, part, status, {part: told_part})
 
 
 def _merged(given: dict | None, from_kw: dict) -> dict:

@@ -42,3 +42,65 @@ def test_a_build_keyword_wins_over_the_same_name_in_options_datasets_and_jobs(pr
     """)
     got, two = printed(ax_run(project, clean=True))
     assert got == [2, two, two]
+
+
+SHARED_KEYS = '''
+    options = dict(allow_overwrite=True)
+
+    def analysis(sliceno):
+        return {'same': {'v': sliceno}, 'own%d' % (sliceno,): sliceno}
+
+    def synthesis(analysis_res):
+        return analysis_res.merge_auto(allow_overwrite=options.allow_overwrite)
+'''
+
+
+def test_merge_auto_allow_overwrite_true_later_slice_wins_false_raises(project):
+    """The Accelerator's merge_auto(allow_overwrite=): True takes the later slice's value
+    for a key two slices share, False refuses the duplicate key."""
+    project.method("shared", SHARED_KEYS)
+    script(project, """
+        def main(urd):
+            print('RESULT', json.dumps(urd.build('shared', allow_overwrite=True).load()))
+    """)
+    assert printed(ax_run(project, clean=True)) == {"same": {"v": 1}, "own0": 0, "own1": 1}
+    script(project, """
+        def main(urd):
+            urd.build('shared', allow_overwrite=False)
+    """, name="strict")
+    p = project.ax("run", "strict")
+    assert p.returncode != 0
+    assert "ValueError: merge_auto: result['same']: duplicate key 'v' (slice 1)" in p.stderr
+
+
+FAILS = '''
+    def analysis(sliceno):
+        if sliceno == 1:
+            unhappy_slice()
+
+    def unhappy_slice():
+        raise Exception('slice one is unhappy')
+'''
+
+
+def test_joberror_status_is_each_failed_parts_traceback_by_part(project):
+    """The Accelerator's JobError.status: {part: traceback}; accel's status word moved to
+    .job_status, and format_msg() puts them together."""
+    project.method("fails", FAILS)
+    script(project, """
+        from accel import JobError
+
+        def main(urd):
+            try:
+                urd.build('fails')
+            except JobError as e:
+                print('RESULT', json.dumps(dict(status=e.status, job_status=e.job_status,
+                                                msg=e.format_msg(), job=e.job)))
+    """)
+    r = printed(ax_run(project))  # the traceback is in what it printed
+    assert list(r["status"]) == ["analysis slice 1"]
+    tb = r["status"]["analysis slice 1"]
+    assert tb.startswith("Traceback (most recent call last):\n")
+    assert "in unhappy_slice" in tb and tb.rstrip().endswith("Exception: slice one is unhappy")
+    assert r["job_status"] == "failed"
+    assert r["msg"].startswith(f"{r['job']} (fails):\n  analysis slice 1:\n    Traceback")

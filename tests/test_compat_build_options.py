@@ -104,3 +104,75 @@ def test_joberror_status_is_each_failed_parts_traceback_by_part(project):
     assert "in unhappy_slice" in tb and tb.rstrip().endswith("Exception: slice one is unhappy")
     assert r["job_status"] == "failed"
     assert r["msg"].startswith(f"{r['job']} (fails):\n  analysis slice 1:\n    Traceback")
+
+
+MAPPING = '''
+    from collections import OrderedDict
+
+    options = dict(mapping={'b': 2, 'a': 1}, ordered=OrderedDict([('y', 1), ('x', 2)]))
+
+    def synthesis():
+        return [list(options.mapping.items()), list(options.ordered.items())]
+'''
+
+
+def test_a_dict_of_several_keys_is_the_default_and_an_ordereddicts_order_counts(project):
+    """The Accelerator takes a dict option's example as its default; a plain dict is
+    sorted (its order is no part of the job), an OrderedDict keeps its order (it is)."""
+    project.method("mapping", MAPPING)
+    script(project, """
+        from collections import OrderedDict
+
+        def main(urd):
+            default = urd.build('mapping')
+            given = urd.build('mapping', mapping={'z': 3})
+            same = urd.build('mapping', mapping={'a': 1, 'b': 2},
+                             ordered=OrderedDict([('y', 1), ('x', 2)]))
+            reordered = urd.build('mapping', ordered=OrderedDict([('x', 2), ('y', 1)]))
+            print('RESULT', json.dumps([default.load(), given.load(), same == default,
+                                        reordered != default, reordered.load()]))
+    """)
+    default, given, same, other, reordered = printed(ax_run(project, clean=True))
+    assert default == [[["a", 1], ["b", 2]], [["y", 1], ["x", 2]]]
+    assert given == [[["z", 3]], [["y", 1], ["x", 2]]]
+    assert same and other
+    assert reordered == [[["a", 1], ["b", 2]], [["x", 2], ["y", 1]]]
+
+
+NONES = '''
+    options = dict(flag=False, n=5, words=[str])
+
+    def synthesis():
+        return [options.flag, options.n, options.words]
+'''
+
+
+def test_none_given_for_an_option_typed_by_its_default_is_none(project):
+    """The Accelerator accepts None for flag=False (and any option typed by example)."""
+    project.method("nones", NONES)
+    script(project, """
+        def main(urd):
+            given = urd.build('nones', flag=None, n=None, words=None)
+            default = urd.build('nones')
+            print('RESULT', json.dumps([given.load(), default.load(), given != default]))
+    """)
+    assert printed(ax_run(project, clean=True)) == [[None, None, None], [False, 5, []], True]
+
+
+NESTED = '''
+    options = dict(d={}, cfg={'inner': {'x': 1}})
+
+    def synthesis():
+        return [options.d.inner.x, options.cfg.inner.x, options.d.rows[0].name]
+'''
+
+
+def test_nested_dict_options_read_as_attributes(project):
+    """The Accelerator's options are DotDicts all the way down: options.d.inner.x."""
+    project.method("nested", NESTED)
+    script(project, """
+        def main(urd):
+            j = urd.build('nested', d=dict(inner=dict(x=5), rows=[dict(name='first')]))
+            print('RESULT', json.dumps(j.load()))
+    """)
+    assert printed(ax_run(project, clean=True)) == [5, 1, "first"]

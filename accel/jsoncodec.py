@@ -17,6 +17,7 @@ written as *tags*: single-key objects whose key starts with ``$``::
     datetime(...)           {"$datetime": "2020-01-02T03:04:05+01:00"}   isoformat()
     time(...)               {"$time": "03:04:05"}
     timedelta(...)          {"$timedelta": [days, seconds, microseconds]}
+    Path("/a/b")            {"$path": "/a/b"}                PurePath: "$purepath"
     JobWithFile(...)        {"$jobwithfile": {"job": ..., "name": ..., "sliced": ..., "extra": ...}}
 
 A user's own dict whose only key starts with ``$`` would look like a tag, so it is written
@@ -35,6 +36,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path, PurePath
 from typing import Any
 
 __all__ = ["encode", "decode", "dumps_canonical", "sort_key"]
@@ -150,6 +152,8 @@ def encode(value: Any) -> Any:
         return {"$time": value.isoformat()}
     if isinstance(value, timedelta):
         return {"$timedelta": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, PurePath):
+        return {"$path" if isinstance(value, Path) else "$purepath": str(value)}
     if isinstance(value, tuple):
         return {"$tuple": [encode(v) for v in value]}
     if isinstance(value, list):
@@ -221,6 +225,8 @@ _TAGS = {
     "$set": lambda b: {decode(v) for v in _need("$set", b, list)},
     "$frozenset": lambda b: frozenset(decode(v) for v in _need("$frozenset", b, list)),
     "$dict": _decode_dict,
+    "$path": lambda b: Path(_need("$path", b, str)),
+    "$purepath": lambda b: PurePath(_need("$purepath", b, str)),
     "$odict": lambda b: _decode_dict(b, "$odict", OrderedDict()),
     "$float": _decode_float,
     "$date": lambda b: date.fromisoformat(_need("$date", b, str)),

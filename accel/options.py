@@ -7,7 +7,8 @@ where a float is declared, ISO strings made dates, dict keys sorted, tuples made
 
 Declarations (SPEC §2):
 
-- a type (int, float, str, bool, date, datetime, time, timedelta): that type or None,
+- a type (int, float, str, bool, date, datetime, time, timedelta, pathlib.Path or
+  PurePath): that type or None,
   default None. date/datetime/time also take an ISO-format string; timedelta takes an ISO
   8601 duration ('P1DT2H', 'PT0.5S', '-PT1M'; no years or months) or a number of seconds.
   A datetime is not accepted as a date, nor a date as a datetime.

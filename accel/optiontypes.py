@@ -19,6 +19,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path, PurePath
 from typing import Any
 
 from accel.errors import OptionError
@@ -29,7 +30,7 @@ __all__ = [
     "BadValue", "BadDeclaration", "Field", "compile_declaration", "compile_all",
     "ValueType", "IntType", "FloatType", "BoolType", "StrType", "NonEmptyStrType", "DateType",
     "DateTimeType", "TimeType", "TimeDeltaType", "EnumType", "JobWithFileType", "JsonType",
-    "JsonScalarType", "ListType", "DictType", "SetType",
+    "JsonScalarType", "ListType", "DictType", "SetType", "PathType",
     "parse_duration", "convert_at", "short_repr", "got_text",
 ]
 
@@ -495,6 +496,19 @@ class ListType(ValueType):
         return [convert_at(self.elem.convert, v, f"[{i}]") for i, v in enumerate(value)]
 
 
+class PathType(ValueType):
+    """A pathlib.Path (or PurePath), as the Accelerator takes it: a str or a path."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+        self.text = cls.__name__
+
+    def convert(self, value: Any) -> Any:
+        if isinstance(value, (str, PurePath)):
+            return self.cls(value)
+        raise BadValue(f"{self.text} (or a str)", value)
+
+
 class DictType(ValueType):
     hashable = False
 
@@ -536,12 +550,16 @@ class SetType(ValueType):
 _SCALAR_TYPES: dict[type, ValueType] = {
     int: IntType(), float: FloatType(), bool: BoolType(), str: StrType(),
     date: DateType(), datetime: DateTimeType(), time: TimeType(), timedelta: TimeDeltaType(),
+    Path: PathType(Path), PurePath: PathType(PurePath),
 }
+# what type(Path('x')) is: the Accelerator's rule, a PosixPath declares a Path
+_SCALAR_TYPES[type(Path())] = _SCALAR_TYPES[Path]
+_SCALAR_TYPES[type(PurePath())] = _SCALAR_TYPES[PurePath]
 
 
 def _example_type(value: Any) -> ValueType | None:
     """The type a value declares by example (bool before int, datetime before date)."""
-    for cls in (bool, int, float, str, datetime, date, time, timedelta):
+    for cls in (bool, int, float, str, datetime, date, time, timedelta, Path, PurePath):
         if isinstance(value, cls):
             return _SCALAR_TYPES[cls]
     if isinstance(value, numbers.Integral) and not _is_bool(value):
@@ -628,7 +646,7 @@ def compile_declaration(decl: Any) -> Field:
         if decl in (list, tuple, dict, set, frozenset):
             raise BadDeclaration("write a container by example: [], [int], {}, {str: int}, set(), {int}")
         raise BadDeclaration(f"{decl.__name__} is not an option type (types: int, float, str, bool,"
-                       " date, datetime, time, timedelta, JobWithFile)")
+                       " date, datetime, time, timedelta, Path, PurePath, JobWithFile)")
     if isinstance(decl, OptionEnum):
         return Field(EnumType(decl), decl._default, none_ok=decl._none_ok or decl._default is None,
                       show_default=True)

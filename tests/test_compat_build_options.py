@@ -176,3 +176,28 @@ def test_nested_dict_options_read_as_attributes(project):
             print('RESULT', json.dumps(j.load()))
     """)
     assert printed(ax_run(project, clean=True)) == [5, 1, "first"]
+
+
+PATHS = '''
+    from pathlib import Path
+
+    options = dict(where=Path, base=Path('/data'))
+
+    def synthesis():
+        return [isinstance(options.where, Path), str(options.where), str(options.base / 'x')]
+'''
+
+
+def test_pathlib_path_as_an_option_type(project):
+    """The Accelerator takes Path as an option type (and a Path as a default): a str or
+    a Path given, a Path in the method, the same job either way."""
+    project.method("paths", PATHS)
+    script(project, """
+        from pathlib import Path
+
+        def main(urd):
+            a = urd.build('paths', where='/tmp/a')
+            b = urd.build('paths', where=Path('/tmp/a'))
+            print('RESULT', json.dumps([a.load(), a == b]))
+    """)
+    assert printed(ax_run(project, clean=True)) == [[True, "/tmp/a", "/data/x"], True]

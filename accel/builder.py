@@ -87,9 +87,7 @@ class Builder:
         if kw:
             o, d, j = split_kw(method, kw, list(info.options), [input_name(x)[0] for x in ds_decl],
                                [input_name(x)[0] for x in job_decl])
-            options = _merged(method, "options", options, o)
-            datasets = _merged(method, "datasets", datasets, d)
-            jobs = _merged(method, "jobs", jobs, j)
+            options, datasets, jobs = _merged(options, o), _merged(datasets, d), _merged(jobs, j)
         opts = normalise_options(method, info.options, dict(options or {}))
         ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
         jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
@@ -346,25 +344,25 @@ def job_error(jobid: str, method: str, path: Path, status: str = FAILED,
     part = err.get("part", "?")
     if err.get("exception") == DISK_FAILURE:  # not the method's doing: the one line says all
         return JobError(f"job {jobid} (method {method!r}) failed in {part}: {err.get('message')}",
-                        jobid, method, part, status)
+                        jobid, method, part, status, {part: str(err.get("message"))})
+    tb = (err.get("traceback") or "").rstrip()
     if status == FAILED:
-        head = f"failed in {part}: {err.get('exception', 'Error')}: {err.get('message', '')}"
+        exc_line = f"{err.get('exception', 'Error')}: {err.get('message', '')}"
+        head = f"failed in {part}: {exc_line}"
+        told_part = f"Traceback (most recent call last):\n{tb}" if worth_showing(tb) else exc_line
     else:  # canceled or timeout: the message says how
         head = f"{'was canceled' if status == CANCELED else 'timed out'} in {part} " \
                f"({err.get('message', status)})"
+        told_part = head
     lines = [f"job {jobid} (method {method!r}) {head}"]
-    tb = (err.get("traceback") or "").rstrip()
     if worth_showing(tb):
         lines.append("method traceback:")
         lines += ["  " + line for line in tb.splitlines()]
     lines.append(f"see all its output with: ax job {jobid} -o")
-    return JobError("\n".join(lines), jobid, method, part, status)
+    return JobError("\n".join(lines), jobid, method, part, status, {part: told_part})
 
 
-def _merged(method: str, what: str, given: dict | None, from_kw: dict) -> dict:
-    out = dict(given or {})
-    for k, v in from_kw.items():
-        if k in out:
-            raise OptionError(f"method {method!r}: {what} {k!r} given twice (in {what}= and as a keyword)")
-        out[k] = v
-    return out
+def _merged(given: dict | None, from_kw: dict) -> dict:
+    """`options=` (or datasets=, jobs=) with the build's keywords on top: a keyword wins
+    over an entry of the same name, as in the Accelerator."""
+    return {**(given or {}), **from_kw}

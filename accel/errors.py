@@ -62,17 +62,30 @@ class DiskError(AccelError):
 
 
 class JobError(AccelError):
-    """A job failed while running. The message has the whole story."""
+    """A job failed while running. The message has the whole story.
+
+    `job`, `method`, `part` (where it ended: 'prepare', 'analysis slice 3', ...);
+    `status`, as the Accelerator's: {part: its traceback, or how it ended}; `job_status`:
+    the job's status word, 'failed', 'canceled' or 'timeout'."""
 
     exit_status = 1
 
     def __init__(self, message: str, job: str = "", method: str = "", part: str = "",
-                 status: str = "failed"):
+                 job_status: str = "failed", status: dict[str, str] | None = None):
         super().__init__(message)
         self.job = job
         self.method = method
         self.part = part
-        self.status = status  # failed, canceled or timeout
+        self.job_status = job_status
+        self.status = dict(status) if status else {part or "?": message}
+
+    def format_msg(self) -> str:
+        """The Accelerator's summary: 'JOB (METHOD):' and each part's traceback under it."""
+        lines = [f"{self.job} ({self.method}):"]
+        for part, text in self.status.items():
+            lines.append(f"  {part}:")
+            lines.append("    " + text.rstrip("\n").replace("\n", "\n    "))
+        return "\n".join(lines)
 
 
 class SkipSlice(Exception):

@@ -10,11 +10,14 @@ written as *tags*: single-key objects whose key starts with ``$``::
     {3, 1}                  {"$set": [1, 3]}                 sorted (see sort_key)
     frozenset({1})          {"$frozenset": [1]}
     {1: "a"}                {"$dict": [[1, "a"]]}            pairs, sorted by key
+    OrderedDict(b=1, a=2)   {"$odict": [["b", 1], ["a", 2]]} pairs, in its order (which
+                                                             is part of its value)
     float("nan")            {"$float": "nan"}                also "inf", "-inf"
     date(2020, 1, 2)        {"$date": "2020-01-02"}
     datetime(...)           {"$datetime": "2020-01-02T03:04:05+01:00"}   isoformat()
     time(...)               {"$time": "03:04:05"}
     timedelta(...)          {"$timedelta": [days, seconds, microseconds]}
+    Path("/a/b")            {"$path": "/a/b"}                PurePath: "$purepath"
     JobWithFile(...)        {"$jobwithfile": {"job": ..., "name": ..., "sliced": ..., "extra": ...}}
 
 A user's own dict whose only key starts with ``$`` would look like a tag, so it is written
@@ -30,8 +33,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path, PurePath
 from typing import Any
 
 __all__ = ["encode", "decode", "dumps_canonical", "sort_key"]
@@ -147,10 +152,14 @@ def encode(value: Any) -> Any:
         return {"$time": value.isoformat()}
     if isinstance(value, timedelta):
         return {"$timedelta": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, PurePath):
+        return {"$path" if isinstance(value, Path) else "$purepath": str(value)}
     if isinstance(value, tuple):
         return {"$tuple": [encode(v) for v in value]}
     if isinstance(value, list):
         return [encode(v) for v in value]
+    if isinstance(value, OrderedDict):
+        return {"$odict": [[encode(k), encode(v)] for k, v in value.items()]}
     if isinstance(value, dict):
         return _dict(value)
     if isinstance(value, frozenset):
@@ -184,11 +193,11 @@ def _decode_timedelta(body: Any) -> timedelta:
     return timedelta(days=body[0], seconds=body[1], microseconds=body[2])
 
 
-def _decode_dict(body: Any) -> dict:
-    out = {}
-    for pair in _need("$dict", body, list):
+def _decode_dict(body: Any, tag: str = "$dict", out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    for pair in _need(tag, body, list):
         if not (isinstance(pair, list) and len(pair) == 2):
-            raise ValueError(f"bad $dict tag: entry {_short(pair)} is not a [key, value] pair")
+            raise ValueError(f"bad {tag} tag: entry {_short(pair)} is not a [key, value] pair")
         out[decode(pair[0])] = decode(pair[1])
     return out
 
@@ -216,6 +225,9 @@ _TAGS = {
     "$set": lambda b: {decode(v) for v in _need("$set", b, list)},
     "$frozenset": lambda b: frozenset(decode(v) for v in _need("$frozenset", b, list)),
     "$dict": _decode_dict,
+    "$path": lambda b: Path(_need("$path", b, str)),
+    "$purepath": lambda b: PurePath(_need("$purepath", b, str)),
+    "$odict": lambda b: _decode_dict(b, "$odict", OrderedDict()),
     "$float": _decode_float,
     "$date": lambda b: date.fromisoformat(_need("$date", b, str)),
     "$datetime": lambda b: _from_iso(datetime, b),

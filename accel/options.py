@@ -7,14 +7,17 @@ where a float is declared, ISO strings made dates, dict keys sorted, tuples made
 
 Declarations (SPEC §2):
 
-- a type (int, float, str, bool, date, datetime, time, timedelta): that type or None,
+- a type (int, float, str, bool, date, datetime, time, timedelta, pathlib.Path or
+  PurePath): that type or None,
   default None. date/datetime/time also take an ISO-format string; timedelta takes an ISO
   8601 duration ('P1DT2H', 'PT0.5S', '-PT1M'; no years or months) or a number of seconds.
   A datetime is not accepted as a date, nor a date as a datetime.
 - a value: it is the default; given values must be of its type (an int is accepted where a
   float is declared, and becomes a float; a bool is never an int).
 - ``[]``, ``{}``, ``set()``: a list, a dict with str keys, a set, of any JSON values; default
-  empty. ``[T]``, ``{K: V}``, ``{T}``: elements typed by the declarations T, K, V (types,
+  empty. A dict of example keys and values (``{'a': 1, 'b': 2}``, as in the Accelerator)
+  is its default, its first key and value typing the rest and what is given. A plain dict's
+  order is no part of its value (sorted); an OrderedDict's is (another order, another job). ``[T]``, ``{K: V}``, ``{T}``: elements typed by the declarations T, K, V (types,
   containers, None, OptionEnum, OptionString, JobWithFile — not example values, which would be
   ambiguous: use OptionDefault for a container with a default). A tuple is accepted for a
   list; a list, tuple or frozenset for a set.
@@ -23,12 +26,14 @@ Declarations (SPEC §2):
 - `OptionEnum`, `OptionString`, `RequiredOption`, `OptionDefault`, and the class
   ``JobWithFile`` (a JobWithFile or None).
 
-None is accepted where the default is None (a bare type, ``None``, an OptionEnum without a
-default, ``OptionDefault(T)``, JobWithFile; also as an element: ``[int]`` takes
-``[1, None]``), and where ``none_ok=True`` says so (OptionEnum, RequiredOption) — never for
-OptionString, and not for a required option without none_ok. So ``x=5`` always gives a
-method an int, and passing a default explicitly is always allowed. None given stays None;
-it never means "use the default".
+None given is None for an option declared by example or container (``flag=False`` given
+``flag=None``, as in the Accelerator; not inside a container, and not the text 'None' in
+`accel.textvalues`). None is also accepted where the default is None (a bare type,
+``None``, an OptionEnum without a default, ``OptionDefault(T)``, JobWithFile; also as an
+element: ``[int]`` takes ``[1, None]``), and where ``none_ok=True`` says so (OptionEnum,
+RequiredOption) — never for OptionString, and not for a required option without none_ok.
+Passing a default explicitly is always allowed. None given stays None; it never means
+"use the default".
 
 Every error is an `OptionError` with a one-line message naming the method, the option and
 what was expected.

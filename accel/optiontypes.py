@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path, PurePath
 from typing import Any
 
 from accel.errors import OptionError
@@ -28,7 +30,7 @@ __all__ = [
     "BadValue", "BadDeclaration", "Field", "compile_declaration", "compile_all",
     "ValueType", "IntType", "FloatType", "BoolType", "StrType", "NonEmptyStrType", "DateType",
     "DateTimeType", "TimeType", "TimeDeltaType", "EnumType", "JobWithFileType", "JsonType",
-    "JsonScalarType", "ListType", "DictType", "SetType",
+    "JsonScalarType", "ListType", "DictType", "SetType", "PathType",
     "parse_duration", "convert_at", "short_repr", "got_text",
 ]
 
@@ -436,8 +438,9 @@ class JsonType(ValueType):
                     e = BadValue("str (JSON keys are strings)", k)
                     e.path.append(f"key {short_repr(k)}")
                     raise e
-            return {str(k): convert_at(self.convert, value[k], f"[{short_repr(k)}]")
-                    for k in sorted(value)}
+            keys = value if isinstance(value, OrderedDict) else sorted(value)
+            out = {str(k): convert_at(self.convert, value[k], f"[{short_repr(k)}]") for k in keys}
+            return OrderedDict(out) if isinstance(value, OrderedDict) else out
         if _is_bool(value):
             return bool(value)
         raise BadValue(_JSON_TEXT, value)
@@ -493,6 +496,19 @@ class ListType(ValueType):
         return [convert_at(self.elem.convert, v, f"[{i}]") for i, v in enumerate(value)]
 
 
+class PathType(ValueType):
+    """A pathlib.Path (or PurePath), as the Accelerator takes it: a str or a path."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+        self.text = cls.__name__
+
+    def convert(self, value: Any) -> Any:
+        if isinstance(value, (str, PurePath)):
+            return self.cls(value)
+        raise BadValue(f"{self.text} (or a str)", value)
+
+
 class DictType(ValueType):
     hashable = False
 
@@ -512,6 +528,8 @@ class DictType(ValueType):
         for k, v in value.items():
             nk = convert_at(self.key.convert, k, f"key {short_repr(k)}")
             out[nk] = convert_at(self.val.convert, v, f"[{short_repr(k)}]")
+        if isinstance(value, OrderedDict):  # its order is part of the value (the Accelerator's)
+            return OrderedDict(out)
         return {k: out[k] for k in _canonical_order(out)}
 
 
@@ -532,12 +550,16 @@ class SetType(ValueType):
 _SCALAR_TYPES: dict[type, ValueType] = {
     int: IntType(), float: FloatType(), bool: BoolType(), str: StrType(),
     date: DateType(), datetime: DateTimeType(), time: TimeType(), timedelta: TimeDeltaType(),
+    Path: PathType(Path), PurePath: PathType(PurePath),
 }
+# what type(Path('x')) is: the Accelerator's rule, a PosixPath declares a Path
+_SCALAR_TYPES[type(Path())] = _SCALAR_TYPES[Path]
+_SCALAR_TYPES[type(PurePath())] = _SCALAR_TYPES[PurePath]
 
 
 def _example_type(value: Any) -> ValueType | None:
     """The type a value declares by example (bool before int, datetime before date)."""
-    for cls in (bool, int, float, str, datetime, date, time, timedelta):
+    for cls in (bool, int, float, str, datetime, date, time, timedelta, Path, PurePath):
         if isinstance(value, cls):
             return _SCALAR_TYPES[cls]
     if isinstance(value, numbers.Integral) and not _is_bool(value):
@@ -553,22 +575,30 @@ def _example_type(value: Any) -> ValueType | None:
 # --- compiled declarations -----------------------------------------------------------------
 
 class Field:
-    """What one declaration means: its type, default, and whether None / absence is allowed."""
+    """What one declaration means: its type, default, and whether None / absence is allowed.
 
-    __slots__ = ("typ", "default", "required", "none_ok", "show_default", "example")
+    `none_ok`: None is one of its values (the default is None, or none_ok=True said so);
+    `none_given`: a None given as a Python value is taken as None all the same (the
+    Accelerator's rule for a declaration by example or container, ``flag=False`` given
+    ``flag=None``), though a text 'None' stays text there (`accel.textvalues`)."""
+
+    __slots__ = ("typ", "default", "required", "none_ok", "none_given", "show_default",
+                 "example")
 
     def __init__(self, typ: ValueType, default: Any = None, *, required: bool = False,
-                 none_ok: bool = False, show_default: bool = False, example: Any = None):
+                 none_ok: bool = False, show_default: bool = False, example: Any = None,
+                 none_given: bool = False):
         self.typ = typ
         self.default = default
         self.required = required
         self.none_ok = none_ok
+        self.none_given = none_given or none_ok
         self.show_default = show_default
         self.example = example
 
     def convert(self, value: Any) -> Any:
         if value is None:
-            if self.none_ok:
+            if self.none_given:
                 return None
             raise BadValue(self.typ.text, value)
         return self.typ.convert(value)
@@ -591,6 +621,7 @@ def _compile_elem(decl: Any, keylike: bool = False) -> Field:
         decl = type(decl)  # the Accelerator's rule: an example types the elements
     f = compile_declaration(decl)
     f.required = False
+    f.none_given = f.none_ok  # inside a container, None is only where the type says so
     if keylike:
         if not f.typ.hashable:
             raise BadDeclaration(f"{f.typ.text} cannot be a dict key or set element; use a type"
@@ -615,7 +646,7 @@ def compile_declaration(decl: Any) -> Field:
         if decl in (list, tuple, dict, set, frozenset):
             raise BadDeclaration("write a container by example: [], [int], {}, {str: int}, set(), {int}")
         raise BadDeclaration(f"{decl.__name__} is not an option type (types: int, float, str, bool,"
-                       " date, datetime, time, timedelta, JobWithFile)")
+                       " date, datetime, time, timedelta, Path, PurePath, JobWithFile)")
     if isinstance(decl, OptionEnum):
         return Field(EnumType(decl), decl._default, none_ok=decl._none_ok or decl._default is None,
                       show_default=True)
@@ -646,22 +677,24 @@ def compile_declaration(decl: Any) -> Field:
         if len(decl) > 1:
             raise BadDeclaration("a list declaration takes at most one element type, like [int];"
                            " use OptionDefault([T], [...]) for a default")
-        return Field(ListType(_compile_elem(decl[0]) if decl else None), [])
+        return Field(ListType(_compile_elem(decl[0]) if decl else None), [], none_given=True)
     if isinstance(decl, dict):
+        if decl and all(isinstance(k, (str, int, float)) and not _is_bool(k) for k in decl):
+            return _example_dict(decl)
         if len(decl) > 1:
             raise BadDeclaration("a dict declaration takes at most one key: value type pair, like"
                            " {str: int}; use OptionDefault({K: V}, {...}) for a default")
         if not decl:
-            return Field(DictType(None, None), {})
+            return Field(DictType(None, None), {}, none_given=True)
         (k, v), = decl.items()
-        return Field(DictType(_compile_elem(k, keylike=True), _compile_elem(v)), {})
+        return Field(DictType(_compile_elem(k, keylike=True), _compile_elem(v)), {}, none_given=True)
     if isinstance(decl, (set, frozenset)):
         if isinstance(decl, frozenset):
             raise BadDeclaration("write a set declaration as set() or {T}")
         if len(decl) > 1:
             raise BadDeclaration("a set declaration takes at most one element type, like {int}")
         elem = _compile_elem(next(iter(decl)), keylike=True) if decl else None
-        return Field(SetType(elem), set())
+        return Field(SetType(elem), set(), none_given=True)
     if isinstance(decl, tuple):
         raise BadDeclaration("tuples are not option declarations; use a list, like [int]")
     typ = _example_type(decl)
@@ -670,8 +703,23 @@ def compile_declaration(decl: Any) -> Field:
             default = typ.convert(decl)
         except BadValue as e:  # e.g. a float that does not convert
             raise BadDeclaration(e.text()) from None
-        return Field(typ, default, show_default=True)
+        return Field(typ, default, none_given=True, show_default=True)
     raise BadDeclaration(f"{type(decl).__name__} values cannot declare an option")
+
+
+def _example_dict(decl: dict) -> Field:
+    """A dict of example keys and values (``{'a': 1, 'b': 2}``): its default, as in the
+    Accelerator, with the first key and value typing the rest and what is given. An
+    OrderedDict keeps its order, a plain dict is sorted."""
+    (k, v), *_ = decl.items()
+    typ = DictType(_compile_elem(k, keylike=True), _compile_elem(v))
+    try:
+        default = typ.convert(decl)
+    except BadValue as e:
+        raise BadDeclaration(f"the keys and values of an example dict must all be like its first"
+                             f" ({short_repr(k)}: {short_repr(v)}), but{e.where()}: {e.text()}"
+                             ) from None
+    return Field(typ, default, none_given=True, show_default=True)
 
 
 def compile_all(method: str, declared: Any) -> dict[str, Field]:

@@ -119,7 +119,7 @@ def load_method(setup: dict):
 def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     from accel.jsoncodec import decode
 
-    options = DotDict(decode(setup.get("options", {})))
+    options = _dotted(decode(setup.get("options", {})))
 
     def wrap(v, make):
         if isinstance(v, list):
@@ -129,6 +129,16 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     jobs = DotDict((k, wrap(v, Job)) for k, v in setup.get("jobs", {}).items())
     datasets = DotDict((k, wrap(v, _dataset)) for k, v in setup.get("datasets", {}).items())
     return options, datasets, jobs
+
+
+def _dotted(value: Any) -> Any:
+    """Every dict in an option value a DotDict (in its order), so that nested options read
+    as in the Accelerator: options.d.inner.x."""
+    if isinstance(value, dict):
+        return DotDict((k, _dotted(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_dotted(v) for v in value]
+    return value
 
 
 def _dataset(ref: str):

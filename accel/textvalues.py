@@ -21,6 +21,7 @@ The rules (what a declaration makes of a text):
   ``0.5``), or Python's own form (``1:30:00``, ``2 days, 0:00:00``).
   OptionEnum: one of its values (or a string its ``prefix*`` values allow).
   JobWithFile: ``JOB/FILENAME`` (``dev-3/model.pickle``; not sliced).
+  Path, PurePath: the text (stripped) as a path.
   ``None`` (any JSON value): JSON if the text parses as JSON (``5``, ``[1, "a"]``,
   ``{"k": 1}``, ``true``), otherwise the text itself as a string.
 - Lists and sets: a JSON list (the text starts with ``[``), or -- when the elements are
@@ -69,6 +70,7 @@ from accel.optiontypes import (
     JsonType,
     ListType,
     NonEmptyStrType,
+    PathType,
     SetType,
     StrType,
     TimeDeltaType,
@@ -91,7 +93,7 @@ _FALSE = frozenset({"false", "no", "0"})
 _INT_RE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
 _PYTHON_TD_RE = re.compile(r"(?:([+-]?[0-9]+) days?, )?([0-9]+):([0-5][0-9]):([0-5][0-9](?:\.[0-9]+)?)")
 _SCALARS = (IntType, FloatType, BoolType, StrType, NonEmptyStrType, DateType, DateTimeType,
-            TimeType, TimeDeltaType, EnumType, JobWithFileType, JsonScalarType)
+            TimeType, TimeDeltaType, EnumType, JobWithFileType, JsonScalarType, PathType)
 # strings inside JSON
 _NO_JSON_TYPE = (DateType, DateTimeType, TimeType, TimeDeltaType, JobWithFileType)
 
@@ -235,6 +237,8 @@ def _read(f: Field | None, text: str, resolve: Resolver | None) -> Any:
             raise _text_bad(f, text) from None
     if isinstance(typ, TimeDeltaType):
         return _timedelta(f, t, text)
+    if isinstance(typ, PathType):
+        return typ.convert(t)
     if isinstance(typ, JobWithFileType):
         return _jobwithfile(f, t, text, resolve)
     raise _text_bad(f, text)  # pragma: no cover - every ValueType is handled above

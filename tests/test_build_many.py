@@ -106,7 +106,7 @@ def test_a_failing_row_does_not_stop_the_others(project):
             done, errors = [], []
             jl = urd.build_many('square', [dict(i=i, fail=(i == 2)) for i in range(5)],
                                 parallel=2, on_done=lambda j: done.append(str(j)),
-                                on_error=lambda j, e: errors.append([str(j), e.status, str(e)]))
+                                on_error=lambda j, e: errors.append([str(j), e.job_status, str(e)]))
             print('RESULT', json.dumps({
                 'failed': jl.failed, 'status': {str(j): s for j, s in jl.status.items()},
                 'done': sorted(done), 'errors': errors,
@@ -319,7 +319,7 @@ def test_timeout_kills_the_job_with_its_grandchildren_and_is_never_reused(projec
             try:
                 urd.build('sleeper', marks={str(marks)!r}, name='s', grandchild=True, timeout=1.5)
             except JobError as e:
-                print('RESULT', json.dumps({{'job': e.job, 'status': e.status, 'msg': str(e)}}))
+                print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status, 'msg': str(e)}}))
     """)
     p = ax_run(project)
     r = printed(p)
@@ -452,7 +452,7 @@ def test_ax_status_and_ax_abort_of_one_job(project, reaper):
             try:
                 urd.build('sleeper', marks={str(marks)!r}, name='s', seconds=60)
             except JobError as e:
-                print('RESULT', json.dumps({{'job': e.job, 'status': e.status}}), flush=True)
+                print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status}}), flush=True)
             print('AFTER', urd.build('sleeper', marks={str(marks)!r}, name='t', seconds=0))
     """)
     p = start_ax(project, procs, "run", tag="run1")

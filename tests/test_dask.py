@@ -385,7 +385,7 @@ def test_timeout_kills_the_job_and_marks_it(dproject: Project, api) -> None:
     try:
         with pytest.raises(JobError) as e:
             b.build("hang", marks=str(marks), timeout=3)
-        assert e.value.status == "timeout"
+        assert e.value.job_status == "timeout"
         procs = noted(marks, "runner", "child", "grandchild")
         if procs is not None:  # a slow machine may time it out before it got that far
             wait_for(lambda: gone(procs), what="the job's processes to be gone")

@@ -303,7 +303,7 @@ def test_ax_abort_method_cancels_its_running_job(project, reaper):
             try:
                 urd.build('sleeper', marks={str(marks)!r}, name='s')
             except JobError as e:
-                print('RESULT', json.dumps({{'job': e.job, 'status': e.status}}), flush=True)
+                print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status}}), flush=True)
     """)
     p = start_ax(project, procs, "run", tag="run1")
     wait_for(lambda: "s" in marks_in(marks), what="the job to start", proc=p)
@@ -396,7 +396,7 @@ def test_ax_abort_reports_how_the_job_ended_not_the_moment_it_was_killed(project
             try:
                 urd.build('sleeper', marks={str(marks)!r}, name='s')
             except JobError as e:
-                print('RESULT', json.dumps({{'job': e.job, 'status': e.status}}), flush=True)
+                print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status}}), flush=True)
     """)
     p = start_ax(project, procs, "run", tag="run1")
     wait_for(lambda: "s" in marks_in(marks), what="the job to start", proc=p)

@@ -373,3 +373,12 @@ def test_a_resolver_must_give_job_ids():
 def test_bad_declaration_is_reported():
     with pytest.raises(OptionError, match="option 'x': cannot understand the declaration"):
         from_text("m", method({"x": (int,)}), {"x": "1"})
+
+
+def test_a_path_option_reads_its_text_as_a_path():
+    """Path is an option type (issue 13), so a CSV row or `ax why` can give one as text."""
+    from pathlib import Path
+
+    assert opt(Path, " /data/in.csv ") == Path("/data/in.csv")
+    assert opt([Path], "/a, /b") == [Path("/a"), Path("/b")]
+    assert opt(Path, "None") is None

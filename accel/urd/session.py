@@ -74,15 +74,14 @@ class Urd:
         return str(resolve(ref, self.builder.store, self.db_path))
 
     def _route(self, method: str, key: str, value: Any, *given: dict | None) -> tuple:
-        """Put `key` into the options, datasets or jobs dict, as the method declares it."""
+        """Put `key` into the options, datasets or jobs dict, as the method declares it
+        (over an entry of that name there: a keyword wins, as in the Accelerator)."""
         from accel.methods import input_name
 
         info = self.builder.methods.get(method)
         kind = 0 if key in info.options else \
             1 if key in {input_name(x)[0] for x in info.datasets} else 2
         out = [dict(d or {}) for d in given]
-        if key in out[kind]:
-            raise OptionError(f"method {method!r}: {key!r} given twice")
         out[kind][key] = value
         return tuple(out)
 

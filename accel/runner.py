@@ -143,7 +143,7 @@ def _dataset(ref: str):
 class Runner:
     def __init__(self, path: Path, echo: bool = True, setup: dict | None = None,
                  part_fd: int | None = None):
-        self.path = Path(path)
+        self.path = Path(os.path.abspath(path))  # the parts run in it: cwd changes
         self.setup = setup if setup is not None else records.read_setup(self.path)
         if self.setup is None:
             raise JobDamaged(f"job {self.path.name}: {self.path / layout.SETUP} is missing")
@@ -168,7 +168,16 @@ class Runner:
             except OSError:
                 self.part_fd = None
 
+    def enter_job_dir(self) -> None:
+        """Every part and slice runs in the job directory, as in the Accelerator: a file
+        the method opens by a relative name is the job's own file (in post.json's files),
+        never one shared by every job in the folder `ax run` was started from. Again
+        before each part, in case the part before it changed directory."""
+        os.chdir(self.path)
+
     def run(self) -> int:
+        _absolute_import_path()  # '' on sys.path meant the folder we leave now
+        self.enter_job_dir()
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()
@@ -336,6 +345,7 @@ class Runner:
         self.mark_part(part)
         reset_peak_memory()
         t0, c0 = time.time(), _cpu(resource.RUSAGE_SELF)
+        self.enter_job_dir()
         with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
             try:
                 return self.guard(part, lambda: call_with_args(func, args))
@@ -411,6 +421,7 @@ class Runner:
             die_with_parent()
             redirect_to(out_fd)
             try:
+                self.enter_job_dir()
                 # datasets hook: a writer made in prepare writes this slice here, and
                 # leave_slice puts its rows on disk before this process exits
                 writers = sys.modules.get("accel.dataset.writer")
@@ -445,6 +456,13 @@ class Runner:
             if code in disk.DISK_ERRNOS:  # it could not write why: the disk is full
                 return PartFailed(part, DISK_FAILURE, disk.message(code, self.path), "")
             return PartFailed(part, "ProcessDied", exit_description(status), "")
+
+
+def _absolute_import_path() -> None:
+    """Relative sys.path entries ('' from `python -c`, a relative PYTHONPATH) made
+    absolute, so the method's imports find what they found before the chdir."""
+    sys.path[:] = [os.path.abspath(p) if isinstance(p, str) and not os.path.isabs(p) else p
+                   for p in sys.path]
 
 
 def reset_peak_memory() -> None:

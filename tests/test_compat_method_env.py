@@ -1,0 +1,94 @@
+"""Issue 13: what a method sees while it runs behaves as in the Accelerator -- its working
+directory, the arguments it may ask for by name, its inputs that were not given.
+
+Each test is a method and a build script written the way an Accelerator user writes them,
+run with `ax run` in a temporary project.
+"""
+
+from __future__ import annotations
+
+import json
+
+from conftest import ax_run, printed, script
+
+# --- a method runs in its job directory ----------------------------------------------------
+
+RELATIVE_FILES = '''
+    import os
+
+    options = dict(text='')
+
+    def prepare():
+        with open('prepared.txt', 'x') as fh:  # 'x': a second job writing here fails
+            fh.write(options.text)
+        return os.getcwd()
+
+    def analysis(sliceno):
+        with open('slice%d.txt' % (sliceno,), 'x') as fh:
+            fh.write(options.text)
+        return os.getcwd()
+
+    def synthesis(prepare_res, analysis_res, job):
+        with open('relative.txt', 'x') as fh:
+            fh.write(options.text)
+        return dict(prepare=prepare_res, analysis=list(analysis_res), synthesis=os.getcwd(),
+                    path=str(job.path))
+'''
+
+
+def test_a_method_runs_in_its_job_directory(project):
+    """Files opened by a relative name are the job's own (listed and summed in post.json),
+    so a second job writing the same names does not collide; the build script's own cwd
+    stays the project."""
+    project.method("relfiles", RELATIVE_FILES)
+    script(project, '''
+        import os
+
+        def main(urd):
+            a = urd.build('relfiles', text='one')
+            b = urd.build('relfiles', text='two')
+            print('RESULT', json.dumps(dict(
+                a=a.load(), b=b.load(), cwd=os.getcwd(),
+                files=a.files(), sums=sorted(a.post.file_sums),
+                text=[a.open('relative.txt').read(), b.open('relative.txt').read()],
+            )))
+    ''')
+    r = printed(ax_run(project, clean=True))
+    for res in (r["a"], r["b"]):
+        assert res["prepare"] == res["synthesis"] == res["path"]
+        assert res["analysis"] == [res["path"]] * 2
+    assert r["a"]["path"] != r["b"]["path"]
+    assert r["cwd"] == str(project.root)
+    mine = ["prepared.txt", "relative.txt", "slice0.txt", "slice1.txt"]
+    assert all(name in r["files"] for name in mine)
+    assert all(name in r["sums"] for name in mine)
+    assert r["text"] == ["one", "two"]
+    assert not (project.root / "relative.txt").exists()
+    assert not (project.root / "prepared.txt").exists()
+
+
+def test_each_part_starts_in_the_job_directory_even_if_one_moved(project, tmp_path):
+    """A part that changes directory does not move the parts after it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    project.method("wanders", f'''
+        import os
+
+        def prepare():
+            os.chdir({str(elsewhere)!r})
+
+        def analysis(sliceno):
+            cwd = os.getcwd()
+            os.chdir({str(elsewhere)!r})
+            return cwd
+
+        def synthesis(analysis_res, job):
+            return [os.getcwd(), *analysis_res, str(job.path)]
+    ''')
+    script(project, '''
+        def main(urd):
+            print('RESULT', json.dumps(urd.build('wanders').load()))
+    ''')
+    r = printed(ax_run(project, clean=True))
+    assert r[:3] == [r[3]] * 3
+    assert json.dumps(r).count("elsewhere") == 0

@@ -31,12 +31,13 @@ from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
 from accel.errors import JobDamaged
-from accel.job import CurrentJob, Job, file_sums, iter_user_files
+from accel.job import CurrentJob, Job, file_sums, iter_user_files, to_dotdict
 from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
 
-ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
+ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs",
+             "params")
 
 
 class PartFailed(Exception):
@@ -283,7 +284,8 @@ class Runner:
         module.options, module.datasets, module.jobs = options, datasets, jobs
         job = CurrentJob(self.jobid)
         args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,
-                                    datasets=datasets, jobs=jobs, prepare_res=None)
+                                    datasets=datasets, jobs=jobs, prepare_res=None,
+                                    params=self.params(options, datasets, jobs))
         prepare_res = None
         if callable(getattr(module, "prepare", None)):
             prepare_res = self.in_process("prepare", module.prepare, args)
@@ -295,6 +297,14 @@ class Runner:
         if callable(getattr(module, "synthesis", None)):
             return self.in_process("synthesis", module.synthesis, args)
         return prepare_res
+
+    def params(self, options: DotDict, datasets: DotDict, jobs: DotDict) -> DotDict:
+        """The `params` a part may ask for, as in the Accelerator: what job.params gives
+        (setup.json: method, slices, hash, ...), its options, datasets and jobs the very
+        objects the method has as `options`, `datasets` and `jobs`."""
+        params = to_dotdict(self.setup)
+        params.update(options=options, datasets=datasets, jobs=jobs, jobid=Job(self.jobid))
+        return params
 
     def close_subjob_builder(self) -> None:
         """Subjobs hook: a method that built subjobs made a builder in this process; it

@@ -92,3 +92,34 @@ def test_each_part_starts_in_the_job_directory_even_if_one_moved(project, tmp_pa
     r = printed(ax_run(project, clean=True))
     assert r[:3] == [r[3]] * 3
     assert json.dumps(r).count("elsewhere") == 0
+
+
+# --- arguments by name ------------------------------------------------------------------------
+
+
+def test_prepare_analysis_and_synthesis_may_ask_for_params(project):
+    """`params` as an argument is the job's parameters, as job.params gives them, with the
+    options, datasets and jobs the method has."""
+    project.method("first", "def synthesis():\n    return 1\n")
+    project.method("asks", '''
+        options = dict(n=3)
+        jobs = ('before',)
+
+        def prepare(params):
+            return [params.slices, params.method, params.options.n, params.options is options]
+
+        def analysis(sliceno, params):
+            return [sliceno, params.slices, params.jobs.before is jobs.before]
+
+        def synthesis(params, prepare_res, analysis_res, job):
+            return dict(prepare=prepare_res, analysis=list(analysis_res), jobid=params.jobid,
+                        hash=params.hash == job.params.hash, before=params.jobs.before)
+    ''')
+    script(project, '''
+        def main(urd):
+            first = urd.build('first')
+            print('RESULT', json.dumps(urd.build('asks', n=5, jobs=dict(before=first)).load()))
+    ''')
+    r = printed(ax_run(project, clean=True))
+    assert r == {"prepare": [2, "asks", 5, True], "analysis": [[0, 2, True], [1, 2, True]],
+                 "jobid": "dev-2", "hash": True, "before": "dev-1"}

@@ -31,7 +31,7 @@ from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
 from accel.errors import JobDamaged
-from accel.job import CurrentJob, Job, file_sums, iter_user_files, to_dotdict
+from accel.job import CurrentJob, Job, NoJob, file_sums, iter_user_files, to_dotdict
 from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
@@ -125,18 +125,24 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     def wrap(v, make):
         if isinstance(v, list):
             return [make(x) for x in v]
-        return make(v) if v else None
+        return make(v)  # one not given: NoJob / NoDataset, '' as in the Accelerator
 
-    jobs = DotDict((k, wrap(v, Job)) for k, v in setup.get("jobs", {}).items())
+    jobs = DotDict((k, wrap(v, _job)) for k, v in setup.get("jobs", {}).items())
     datasets = DotDict((k, wrap(v, _dataset)) for k, v in setup.get("datasets", {}).items())
     return options, datasets, jobs
 
 
-def _dataset(ref: str):
+def _job(ref: str | None) -> Job:
+    return Job(ref) if ref else NoJob
+
+
+def _dataset(ref: str | None):
     try:
-        from accel.dataset import Dataset
+        from accel.dataset import Dataset, NoDataset
     except ImportError:
-        return ref
+        return ref or ""
+    if not ref:
+        return NoDataset
     job, _, name = ref.partition("/")
     return Dataset(Job(job), name or "default")
 

@@ -123,3 +123,74 @@ def test_prepare_analysis_and_synthesis_may_ask_for_params(project):
     r = printed(ax_run(project, clean=True))
     assert r == {"prepare": [2, "asks", 5, True], "analysis": [[0, 2, True], [1, 2, True]],
                  "jobid": "dev-2", "hash": True, "before": "dev-1"}
+
+
+# --- inputs not given ----------------------------------------------------------------------------
+
+UNSET = '''
+    datasets = ('source', ['sources'])
+    jobs = ('previous',)
+
+    def prepare():
+        src, prev = datasets.source, jobs.previous
+        if not src and not prev:  # how Accelerator methods test for them
+            return dict(
+                equal=[src == '', prev == ''], types=[repr(src), repr(prev)],
+                columns=src.columns, shape=list(src.shape), lines=sum(src.lines),
+                src_job=src.job == '', chain=list(src.chain()),
+                load=prev.load(), json_load=prev.json_load(), files=list(prev.files()),
+                default=prev.load('x.pickle', default=7), sources=datasets.sources,
+            )
+
+    def analysis(sliceno):
+        return [datasets.source.lines[sliceno], jobs.previous]  # pickled back, as itself
+
+    def synthesis(prepare_res, analysis_res):
+        prepare_res['back'] = [[n, repr(j)] for n, j in analysis_res]
+        return prepare_res
+'''
+
+
+def test_inputs_not_given_are_empty_strings(project):
+    """A dataset or job input that was not given is '' (falsy), with what still makes sense
+    of it answering as empty: no columns, no lines, load() is None."""
+    project.method("unset", UNSET)
+    script(project, '''
+        def main(urd):
+            print('RESULT', json.dumps(urd.build('unset').load()))
+    ''')
+    r = printed(ax_run(project, clean=True))
+    assert r == {"equal": [True, True], "types": ["NoDataset", "NoJob"], "columns": {},
+                 "shape": [0, 0], "lines": 0, "src_job": True, "chain": [], "load": None,
+                 "json_load": None, "files": [], "default": 7, "sources": [],
+                 "back": [[0, "NoJob"], [0, "NoJob"]]}
+
+
+def test_an_unset_input_passed_on_to_a_subjob_is_unset_there(project):
+    """`jobs.previous` passed on as it is (the Accelerator way of chaining) means "not
+    given" to the job it is given to; reading what an unset input does not have says so."""
+    project.method("leaf", '''
+        jobs = ('previous',)
+
+        def synthesis():
+            if jobs.previous:
+                return 'given'
+            try:
+                jobs.previous.open('result.pickle')
+            except Exception as e:
+                return 'unset: %s' % (e,)
+    ''')
+    project.method("parent", '''
+        from accel import subjobs
+
+        jobs = ('previous',)
+
+        def synthesis():
+            return subjobs.build('leaf', previous=jobs.previous).load()
+    ''')
+    script(project, '''
+        def main(urd):
+            print('RESULT', json.dumps(urd.build('parent').load()))
+    ''')
+    r = printed(ax_run(project, clean=True))
+    assert r.startswith("unset: open('result.pickle'): no job was given for this input")

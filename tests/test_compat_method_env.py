@@ -8,6 +8,7 @@ run with `ax run` in a temporary project.
 from __future__ import annotations
 
 import json
+import sys
 
 from conftest import ax_run, printed, script
 
@@ -65,6 +66,29 @@ def test_a_method_runs_in_its_job_directory(project):
     assert r["text"] == ["one", "two"]
     assert not (project.root / "relative.txt").exists()
     assert not (project.root / "prepared.txt").exists()
+
+
+def test_the_current_folder_on_sys_path_still_imports_in_the_job_directory(
+        project, api, monkeypatch):
+    """'' on sys.path (as `python -c` and notebooks put it) meant the folder the build
+    started in; the method, now running in its job directory, still imports from there."""
+    project.file("lib/helper.py", "X = 'from lib'\n")
+    project.method("late", """
+        import importlib
+
+        def synthesis():
+            # imported when the job runs, by a name made then (nothing sees it before)
+            return importlib.import_module('hel' + 'per').X
+    """)
+    monkeypatch.chdir(project.root / "lib")
+    monkeypatch.syspath_prepend("")
+    builder = api()
+    try:
+        job, _ = builder.build("late")
+    finally:
+        builder.close()
+    assert job.load() == "from lib"
+    assert "helper" not in sys.modules  # it was the job that imported it
 
 
 def test_each_part_starts_in_the_job_directory_even_if_one_moved(project, tmp_path):

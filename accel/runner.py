@@ -122,14 +122,24 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
 
     options = DotDict(decode(setup.get("options", {})))
 
-    def wrap(v, make):
+    def wrap(v, make, listtype=list):
         if isinstance(v, list):
-            return [make(x) for x in v]
+            return listtype(make(x) for x in v)
         return make(v)  # one not given: NoJob / NoDataset, '' as in the Accelerator
 
     jobs = DotDict((k, wrap(v, _job)) for k, v in setup.get("jobs", {}).items())
-    datasets = DotDict((k, wrap(v, _dataset)) for k, v in setup.get("datasets", {}).items())
+    datasets = DotDict((k, wrap(v, _dataset, _dataset_list())) for k, v in
+                       setup.get("datasets", {}).items())
     return options, datasets, jobs
+
+
+def _dataset_list() -> type:
+    """A list of datasets is a DatasetList (`.lines`, `.iterate`), as in the Accelerator."""
+    try:
+        from accel.dataset import DatasetList
+    except ImportError:
+        return list
+    return DatasetList
 
 
 def _job(ref: str | None) -> Job:

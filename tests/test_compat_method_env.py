@@ -218,3 +218,28 @@ def test_an_unset_input_passed_on_to_a_subjob_is_unset_there(project):
     ''')
     r = printed(ax_run(project, clean=True))
     assert r.startswith("unset: open('result.pickle'): no job was given for this input")
+
+
+def test_a_list_of_datasets_is_a_datasetlist(project):
+    """A dataset list input, given or not, is a DatasetList (its .lines summed per slice)."""
+    project.method("rows", '''
+        def prepare(job):
+            return job.datasetwriter(columns={'n': 'int64'})
+
+        def analysis(sliceno, prepare_res):
+            for n in range(sliceno + 1):
+                prepare_res.write(n)
+    ''')
+    project.method("many", '''
+        datasets = (['sources'], ['none'])
+
+        def synthesis():
+            return [[type(d).__name__, list(d.lines), d == []] for d in (datasets.sources, datasets.none)]
+    ''')
+    script(project, '''
+        def main(urd):
+            ds = urd.build('rows')
+            print('RESULT', json.dumps(urd.build('many', sources=[ds, ds]).load()))
+    ''')
+    assert printed(ax_run(project, clean=True)) == [["DatasetList", [2, 4], False],
+                                                    ["DatasetList", [], True]]

@@ -256,7 +256,8 @@ def normalise_inputs(method: str, kind: str, declared: tuple | list | None,
     """Check and canonicalise dataset or job inputs (kind 'datasets' or 'jobs').
 
     Every declared name is in the result: a job id str, 'jobid/name' for datasets (a bare
-    'jobid' means its 'default' dataset), or None; a name declared in a list gets a list
+    'jobid' means its 'default' dataset), or None (not given: None, or '' -- a method's
+    own NoJob / NoDataset passed on, as in the Accelerator); a name declared in a list gets a list
     ([] when not given; a single value becomes a list of one, and a str with commas is
     split, as in the Accelerator). Only the shape of ids is checked here, not that they
     exist.
@@ -276,6 +277,8 @@ def normalise_inputs(method: str, kind: str, declared: tuple | list | None,
     out = DotDict()
     for name, is_list in slots.items():
         value = given.get(name)
+        if isinstance(value, str) and not value:
+            value = None  # '' is not given, as in the Accelerator (NoJob, NoDataset)
         try:
             if is_list:
                 if value is None:

@@ -31,12 +31,13 @@ from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
 from accel.errors import JobDamaged
-from accel.job import CurrentJob, Job, file_sums, iter_user_files
+from accel.job import CurrentJob, Job, NoJob, file_sums, iter_user_files, to_dotdict
 from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
 
-ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs")
+ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs",
+             "params")
 
 
 class PartFailed(Exception):
@@ -121,13 +122,14 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
 
     options = _dotted(decode(setup.get("options", {})))
 
-    def wrap(v, make):
+    def wrap(v, make, listtype=list):
         if isinstance(v, list):
-            return [make(x) for x in v]
-        return make(v) if v else None
+            return listtype(make(x) for x in v)
+        return make(v)  # one not given: NoJob / NoDataset, '' as in the Accelerator
 
-    jobs = DotDict((k, wrap(v, Job)) for k, v in setup.get("jobs", {}).items())
-    datasets = DotDict((k, wrap(v, _dataset)) for k, v in setup.get("datasets", {}).items())
+    jobs = DotDict((k, wrap(v, _job)) for k, v in setup.get("jobs", {}).items())
+    datasets = DotDict((k, wrap(v, _dataset, _dataset_list())) for k, v in
+                       setup.get("datasets", {}).items())
     return options, datasets, jobs
 
 
@@ -141,11 +143,26 @@ def _dotted(value: Any) -> Any:
     return value
 
 
-def _dataset(ref: str):
+def _dataset_list() -> type:
+    """A list of datasets is a DatasetList (`.lines`, `.iterate`), as in the Accelerator."""
     try:
-        from accel.dataset import Dataset
+        from accel.dataset import DatasetList
     except ImportError:
-        return ref
+        return list
+    return DatasetList
+
+
+def _job(ref: str | None) -> Job:
+    return Job(ref) if ref else NoJob
+
+
+def _dataset(ref: str | None):
+    try:
+        from accel.dataset import Dataset, NoDataset
+    except ImportError:
+        return ref or ""
+    if not ref:
+        return NoDataset
     job, _, name = ref.partition("/")
     return Dataset(Job(job), name or "default")
 
@@ -153,7 +170,7 @@ def _dataset(ref: str):
 class Runner:
     def __init__(self, path: Path, echo: bool = True, setup: dict | None = None,
                  part_fd: int | None = None):
-        self.path = Path(path)
+        self.path = Path(os.path.abspath(path))  # the parts run in it: cwd changes
         self.setup = setup if setup is not None else records.read_setup(self.path)
         if self.setup is None:
             raise JobDamaged(f"job {self.path.name}: {self.path / layout.SETUP} is missing")
@@ -178,7 +195,16 @@ class Runner:
             except OSError:
                 self.part_fd = None
 
+    def enter_job_dir(self) -> None:
+        """Every part and slice runs in the job directory, as in the Accelerator: a file
+        the method opens by a relative name is the job's own file (in post.json's files),
+        never one shared by every job in the folder `ax run` was started from. Again
+        before each part, in case the part before it changed directory."""
+        os.chdir(self.path)
+
     def run(self) -> int:
+        _absolute_import_path()  # '' on sys.path meant the folder we leave now
+        self.enter_job_dir()
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()
@@ -284,12 +310,12 @@ class Runner:
         module.options, module.datasets, module.jobs = options, datasets, jobs
         job = CurrentJob(self.jobid)
         args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,
-                                    datasets=datasets, jobs=jobs, prepare_res=None)
+                                    datasets=datasets, jobs=jobs, prepare_res=None,
+                                    params=self.params(options, datasets, jobs))
         # the Accelerator's accel.g, for helper modules the method imports
         g.job, g.slices, g.sliceno = job, self.slices, -1
         g.options, g.datasets, g.jobs = options, datasets, jobs
-        g.params = job.params
-        g.params.update(options=options, datasets=datasets, jobs=jobs)
+        g.params = args["params"]
         prepare_res = None
         if callable(getattr(module, "prepare", None)):
             prepare_res = self.in_process("prepare", module.prepare, args)
@@ -301,6 +327,14 @@ class Runner:
         if callable(getattr(module, "synthesis", None)):
             return self.in_process("synthesis", module.synthesis, args)
         return prepare_res
+
+    def params(self, options: DotDict, datasets: DotDict, jobs: DotDict) -> DotDict:
+        """The `params` a part may ask for, as in the Accelerator: what job.params gives
+        (setup.json: method, slices, hash, ...), its options, datasets and jobs the very
+        objects the method has as `options`, `datasets` and `jobs`."""
+        params = to_dotdict(self.setup)
+        params.update(options=options, datasets=datasets, jobs=jobs, jobid=Job(self.jobid))
+        return params
 
     def close_subjob_builder(self) -> None:
         """Subjobs hook: a method that built subjobs made a builder in this process; it
@@ -352,6 +386,7 @@ class Runner:
         g.running = part
         reset_peak_memory()
         t0, c0 = time.time(), _cpu(resource.RUSAGE_SELF)
+        self.enter_job_dir()
         with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
             try:
                 return self.guard(part, lambda: call_with_args(func, args))
@@ -428,6 +463,7 @@ class Runner:
             die_with_parent()
             redirect_to(out_fd)
             try:
+                self.enter_job_dir()
                 # datasets hook: a writer made in prepare writes this slice here, and
                 # leave_slice puts its rows on disk before this process exits
                 writers = sys.modules.get("accel.dataset.writer")
@@ -463,6 +499,13 @@ class Runner:
             if code in disk.DISK_ERRNOS:  # it could not write why: the disk is full
                 return PartFailed(part, DISK_FAILURE, disk.message(code, self.path), "")
             return PartFailed(part, "ProcessDied", exit_description(status), "")
+
+
+def _absolute_import_path() -> None:
+    """Relative sys.path entries ('' from `python -c`, a relative PYTHONPATH) made
+    absolute, so the method's imports find what they found before the chdir."""
+    sys.path[:] = [os.path.abspath(p) if isinstance(p, str) and not os.path.isabs(p) else p
+                   for p in sys.path]
 
 
 def reset_peak_memory() -> None:

@@ -293,6 +293,21 @@ def test_subjob_runs_on_its_parents_worker(dproject: Project) -> None:
     assert (jobdir(dproject, "dev-1") / ".accel" / "dask.json").exists()
 
 
+def test_a_method_runs_in_its_job_directory_on_a_worker(dproject: Project) -> None:
+    """Issue 13: on a Dask worker too, each part and slice runs in the job directory, and
+    what it writes there by a relative name is the job's own file."""
+    from test_compat_method_env import RELATIVE_FILES
+
+    dproject.method("relfiles", RELATIVE_FILES)
+    dproject.build('import json\n\ndef main(urd):\n    job = urd.build("relfiles", text="x")\n'
+                   '    print("RESULT", json.dumps([job.load(), job.files()]))\n')
+    res, files = printed(ax_run(dproject, clean=True))
+    path = str(jobdir(dproject, "dev-1"))
+    assert res == {"prepare": path, "analysis": [path, path], "synthesis": path, "path": path}
+    assert {"prepared.txt", "relative.txt", "slice0.txt", "slice1.txt"} <= set(files)
+    assert (jobdir(dproject, "dev-1") / ".accel" / "dask.json").exists()  # it ran there
+
+
 def test_two_builds_side_by_side(dproject: Project, procs) -> None:
     dproject.method("nap", "import time\noptions = dict(who='', i=0)\n\n"
                     "def synthesis():\n    time.sleep(0.3)\n    return options.who\n")

@@ -64,10 +64,10 @@ def test_parts_get_arguments_by_parameter_name_and_module_globals(project):
     prep = res["prepare"]
     assert {k: prep[k] for k in ("job", "slices", "word", "n", "other", "has_source", "source")} \
         == {"job": "dev-2", "slices": 2, "word": "hi", "n": 2, "other": "dev-1",
-            "has_source": True, "source": None}
+            "has_source": True, "source": ""}  # not given: NoDataset, '' as in the Accelerator
     assert prep["type"] in ("CurrentJob", "Job")
     assert res["analysis"] == [
-        dict(sliceno=i, slices=2, job="dev-2", word="hi", other="dev-1", source=None,
+        dict(sliceno=i, slices=2, job="dev-2", word="hi", other="dev-1", source="",
              got_prepare="hi") for i in range(2)]
     assert res["word"] == "hi" and res["slices"] == 2 and res["job"] == "dev-2"
     assert res["other"] == "dev-1"

@@ -667,13 +667,23 @@ def test_inputs_keep_list_order():
     ("jobs", ["dev-1"], "job 'one': expected a job id"),
     ("datasets", "dev-1/", "dataset 'one': expected a dataset"),
     ("datasets", "nope/x", "dataset 'one': expected a dataset"),
-    ("datasets", "", "got '' (str)"),
 ])
 def test_inputs_bad_single_values(kind, value, fragment):
     with pytest.raises(OptionError) as info:
         normalise_inputs("m", kind, ("one", ["many"]), {"one": value})
     assert str(info.value).startswith("method 'm': ")
     assert fragment in str(info.value)
+
+
+def test_inputs_empty_string_is_not_given():
+    """Issue 13: '' (a method's NoJob / NoDataset passed on) is an input not given, as in
+    the Accelerator."""
+    from accel.job import NoJob
+
+    for kind in ("jobs", "datasets"):
+        assert normalise_inputs("m", kind, ("one", ["many"]), {"one": "", "many": ""}) == {
+            "one": None, "many": []}
+    assert normalise_inputs("m", "jobs", ("one",), {"one": NoJob}) == {"one": None}
 
 
 def test_inputs_one_value_for_a_list_is_a_list_of_one():

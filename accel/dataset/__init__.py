@@ -20,7 +20,7 @@ _EXPORTS = {
     "FORMAT": "accel.dataset.format",
     "slices_for": "accel.dataset.hashing",
     "Dataset": "accel.dataset.reader", "DatasetColumn": "accel.dataset.reader",
-    "DatasetList": "accel.dataset.reader",
+    "DatasetList": "accel.dataset.reader", "NoDataset": "accel.dataset.reader",
     "TYPE_NAMES": "accel.dataset.types", "ColumnValueError": "accel.dataset.types",
     "DatasetDamaged": "accel.dataset.types", "DatasetError": "accel.dataset.types",
     "DatasetUsageError": "accel.dataset.types", "NoSuchColumn": "accel.dataset.types",
@@ -31,15 +31,15 @@ _EXPORTS = {
 
 __all__ = [
     "FORMAT", "TYPE_NAMES", "ColumnValueError", "Dataset", "DatasetColumn", "DatasetDamaged",
-    "DatasetError", "DatasetList", "DatasetUsageError", "DatasetWriter", "NoSuchColumn",
-    "NoSuchDatasetError",
+    "DatasetError", "DatasetList", "DatasetUsageError", "DatasetWriter", "NoDataset",
+    "NoSuchColumn", "NoSuchDatasetError",
     "SkipDataset", "SkipSlice", "slices_for",
 ]
 
 if TYPE_CHECKING:
     from accel.dataset.format import FORMAT
     from accel.dataset.hashing import slices_for
-    from accel.dataset.reader import Dataset, DatasetColumn, DatasetList
+    from accel.dataset.reader import Dataset, DatasetColumn, DatasetList, NoDataset
     from accel.dataset.types import (
         TYPE_NAMES,
         ColumnValueError,

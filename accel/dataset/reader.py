@@ -33,7 +33,7 @@ from accel.dataset.types import (
     column_type,
 )
 from accel.errors import SkipDataset, SkipSlice
-from accel.job import Job
+from accel.job import Job, NoJob
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode as json_decode
 from accel.layout import dataset_name
@@ -581,3 +581,98 @@ class DatasetList(list):
     def max(self, column: str) -> Any:
         vals = [v for v in (Dataset(d).max(column) for d in self) if v is not None]
         return max(vals) if vals else None
+
+
+class _NoLines(tuple):
+    """The rows per slice of no dataset, as in the Accelerator: 0 in every slice
+    (`lines[sliceno]` is 0 for any slice, `sum(lines)` is 0)."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> _NoLines:
+        return tuple.__new__(cls, (0,))
+
+    def __getitem__(self, item: Any) -> Any:
+        return self if isinstance(item, slice) else 0
+
+
+class _NoDataset(Dataset):
+    """A dataset input that was not given, as in the Accelerator: `NoDataset`, the empty
+    string (falsy, equal to ''), so `if not datasets.source:` works; it has no columns and
+    no rows, its job is NoJob, and reading its rows says that none was given."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> _NoDataset:
+        return str.__new__(cls, "")
+
+    def __reduce__(self) -> str:
+        return "NoDataset"  # the one instance, by its name in this module
+
+    def __repr__(self) -> str:
+        return "NoDataset"
+
+    job = NoJob
+    name = caption = ""
+    hashlabel = previous = parent = compression = None
+    shape = (0, 0)
+    slices = 0
+
+    @property
+    def columns(self) -> dict[str, DatasetColumn]:
+        return {}
+
+    @property
+    def files(self) -> list[Path]:
+        return []
+
+    @property
+    def meta(self) -> dict:
+        return {}
+
+    @property
+    def lines(self) -> _NoLines:  # type: ignore[override]
+        return _NoLines()
+
+    def chain(self, length: int = -1, reverse: bool = False, stop_ds: Any = None) -> DatasetList:
+        return DatasetList()
+
+    def _none(self, what: str) -> DatasetUsageError:
+        return DatasetUsageError(f"{what}: no dataset was given for this input (it is NoDataset)")
+
+    def iterate(self, sliceno: int | None, columns: Any = None, **kw: Any) -> Iterator:
+        raise self._none("iterate")
+
+    def iterate_chain(self, sliceno: int | None, columns: Any = None, length: int = -1,
+                      **kw: Any) -> Iterator:
+        raise self._none("iterate_chain")
+
+    def column(self, name: str, sliceno: int | None = None) -> np.ndarray:
+        raise self._none(f"column({name!r})")
+
+    def column_info(self, name: str) -> DatasetColumn:
+        raise self._none(f"column_info({name!r})")
+
+    def min(self, column: str) -> Any:
+        raise self._none(f"min({column!r})")
+
+    def max(self, column: str) -> Any:
+        raise self._none(f"max({column!r})")
+
+    def verify(self) -> bool:
+        raise self._none("verify")
+
+    def to_arrow(self, columns: Any = None, sliceno: int | None = None):
+        raise self._none("to_arrow")
+
+    def arrow_schema(self, columns: Any = None):
+        raise self._none("arrow_schema")
+
+    def arrow_batches(self, columns: Any = None, sliceno: int | None = None):
+        raise self._none("arrow_batches")
+
+    def to_pandas(self, columns: Any = None, sliceno: int | None = None):
+        raise self._none("to_pandas")
+
+
+NoDataset = _NoDataset()

@@ -179,6 +179,8 @@ def _run(job: Path, run: _Run, worker: Any) -> dict:
     with os.fdopen(fd, "w") as f:
         json.dump(info, f)
 
+    # started in the project, so `python -m` puts it on sys.path; the runner itself then
+    # runs every part in the job directory
     project = (setup.get("method_info") or {}).get("project_dir")
     cwd = project if project and os.path.isdir(project) else str(job)
     env = dict(os.environ)

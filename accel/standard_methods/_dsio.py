@@ -110,7 +110,7 @@ def _same(a, b) -> bool:
 
 def previous_source(previous) -> Any:
     """The 'source' input of the job that made dataset `previous` (where a chain stops)."""
-    if previous is None:
+    if not previous:  # None, or NoDataset: no previous
         return None
     from accel.job import Job
 

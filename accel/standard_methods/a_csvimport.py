@@ -454,7 +454,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
         if not wanted:
             continue
         previous = None     # the previous import's side dataset of this name, if any
-        if datasets.previous is not None and name in datasets.previous.job.dataset_names:
+        if datasets.previous and name in datasets.previous.job.dataset_names:
             previous = datasets.previous.job.dataset(name)
         dw = _dsio.make_writer(job, name, {'lineno': ('int64', False), 'data': ('bytes', False)},
                                previous=previous,

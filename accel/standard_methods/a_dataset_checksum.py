@@ -31,7 +31,7 @@ def _err(msg):
 def prepare():
     from . import _dsio
 
-    if datasets.source is None:
+    if not datasets.source:
         raise _err("no source dataset given")
     columns = _dsio.names_option(options.columns, 'columns')
     _dsio.need_columns(datasets.source, columns, 'dataset_checksum: columns')

@@ -18,7 +18,7 @@ def prepare(job):
 
     from . import _dsio
 
-    if datasets.source is None:
+    if not datasets.source:
         raise _err("no source dataset given")
     chain = _dsio.dataset_chain(datasets.source, _dsio.previous_source(datasets.previous))
     if not chain:

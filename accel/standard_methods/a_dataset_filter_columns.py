@@ -23,7 +23,7 @@ def prepare(job):
 
     from . import _dsio
 
-    if datasets.source is None:
+    if not datasets.source:
         raise _err("no source dataset given")
     keep = _dsio.names_option(options.keep_columns, 'keep_columns')
     discard = _dsio.names_option(options.discard_columns, 'discard_columns')

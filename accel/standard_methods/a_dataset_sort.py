@@ -42,7 +42,7 @@ def prepare(job, slices):
 
     from . import _dsio
 
-    if datasets.source is None:
+    if not datasets.source:
         raise _err("no source dataset given")
     columns = _dsio.names_option(options.sort_columns, 'sort_columns', allow_empty=False)
     chain = _dsio.dataset_chain(datasets.source, _dsio.previous_source(datasets.previous))

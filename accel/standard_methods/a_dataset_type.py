@@ -139,7 +139,7 @@ def prepare(job, slices):
 
     from . import _dsio, _typeconv
 
-    if datasets.source is None:
+    if not datasets.source:
         raise _err("no source dataset given")
     if not options.column2type:
         raise _err("column2type is empty: give {column: type}")

@@ -87,8 +87,12 @@ def main(urd):
 '''
 
 BUILD_SLOW = '''
+import os
+
+
 def main(urd):
-    urd.build("slow", hold="hold")
+    # a method runs in its job directory: the file is named from the project's folder
+    urd.build("slow", hold=os.path.abspath("hold"))
 '''
 
 CSV = "name,n\nalice,10\nbob,-2\ncarol,7\n"

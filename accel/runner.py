@@ -30,7 +30,6 @@ from accel import disk, g, layout, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
-from accel.errors import JobDamaged
 from accel.job import CurrentJob, Job, NoJob, file_sums, iter_user_files, to_dotdict
 from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
@@ -120,7 +119,8 @@ def load_method(setup: dict):
 def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     from accel.jsoncodec import decode
 
-    options = _dotted(decode(setup.get("options", {})))
+    # every dict a DotDict, in its order: nested options read as options.d.inner.x
+    options = to_dotdict(decode(setup.get("options", {})))
 
     def wrap(v, make, listtype=list):
         if isinstance(v, list):
@@ -131,16 +131,6 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     datasets = DotDict((k, wrap(v, _dataset, _dataset_list())) for k, v in
                        setup.get("datasets", {}).items())
     return options, datasets, jobs
-
-
-def _dotted(value: Any) -> Any:
-    """Every dict in an option value a DotDict (in its order), so that nested options read
-    as in the Accelerator: options.d.inner.x."""
-    if isinstance(value, dict):
-        return DotDict((k, _dotted(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_dotted(v) for v in value]
-    return value
 
 
 def _dataset_list() -> type:
@@ -171,9 +161,7 @@ class Runner:
     def __init__(self, path: Path, echo: bool = True, setup: dict | None = None,
                  part_fd: int | None = None):
         self.path = Path(os.path.abspath(path))  # the parts run in it: cwd changes
-        self.setup = setup if setup is not None else records.read_setup(self.path)
-        if self.setup is None:
-            raise JobDamaged(f"job {self.path.name}: {self.path / layout.SETUP} is missing")
+        self.setup = setup if setup is not None else records.require_setup(self.path)
         layout.set_paths(layout.Paths.from_json(self.setup["paths"]))
         self.jobid = self.setup["jobid"]
         layout.set_current_job(self.path)

@@ -1,6 +1,6 @@
 """ax gc: delete failed, canceled, timed-out and unfinished jobs, and finished jobs nothing
 refers to. What counts as referenced, and how a job is deleted safely, is
-`accel.store.catalog` (plan_gc, delete); this module asks, reports and confirms.
+`accel.store.gc` (plan_gc, delete); this module asks, reports and confirms.
 """
 
 from __future__ import annotations
@@ -66,24 +66,25 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
 
 def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool,
         as_json: bool) -> int:
+    from accel.cli.timetext import parse_when, user_value
     from accel.errors import AccelError
-    from accel.store import catalog
+    from accel.store import gc as collector
 
     now = time.time()
-    cutoff = catalog.user_value("--older-than", catalog.parse_when, older_than, now) \
+    cutoff = user_value("--older-than", parse_when, older_than, now) \
         if older_than else None
     store = store_of(cfg)
     urd_jobs, lists = _urd_references(cfg)
 
     lock = None
     if not dry_run:
-        lock = catalog.GcLock(store)
+        lock = collector.GcLock(store)
         if not lock.acquire():
             raise AccelError("another ax gc is running on these workdirs; try again when it is done")
     try:
-        plan = catalog.plan_gc(store, urd_jobs, cfg.result_directory, keep_failed=keep_failed,
-                               older_than=cutoff, now=now)
-        total = catalog.measure(plan)
+        plan = collector.plan_gc(store, urd_jobs, cfg.result_directory, keep_failed=keep_failed,
+                                     older_than=cutoff, now=now)
+        total = collector.measure(plan)
         doomed = plan.doomed
         trash = [p for paths in plan.trash.values() for p in paths]
         report = _report(plan, total, trash, lists, dry_run)
@@ -107,7 +108,7 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
                                  default=False, err=True):
                 click.echo("nothing deleted", err=True)
                 return 1
-        deleted, spared, freed = catalog.collect(plan, store, lambda: _roots_now(cfg))
+        deleted, spared, freed = collector.collect(plan, store, lambda: _roots_now(cfg))
         if as_json:
             out["delete"] = [f.as_json() for f in deleted]
             out["spared"] = [f.as_json() for f in spared]
@@ -148,10 +149,9 @@ def _urd_references(cfg) -> tuple[set[str], list[str]]:
 def _roots_now(cfg) -> set[str]:
     """The urd and result-link roots again, just before deleting: a build may have
     recorded a session or made a link while gc looked."""
-    from accel.store import catalog
+    from accel.store.gc import linked_jobs
 
-    return _urd_references(cfg)[0] | set(catalog.linked_jobs(cfg.result_directory,
-                                                             dict(cfg.workdirs)))
+    return _urd_references(cfg)[0] | set(linked_jobs(cfg.result_directory, dict(cfg.workdirs)))
 
 
 def _jobs(n: int) -> str:

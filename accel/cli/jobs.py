@@ -102,8 +102,9 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
 
     A filter that does not parse is a UserError naming it; `ax board` takes the same texts.
     """
+    from accel.cli.timetext import parse_duration, parse_when, user_value
     from accel.errors import UserError
-    from accel.store.catalog import Query, parse_duration, parse_when, user_value
+    from accel.store.catalog import Query
 
     wanted = _split(tuple(statuses))
     for s in wanted:

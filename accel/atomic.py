@@ -12,7 +12,6 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO, Any
 
 from accel.disk import with_path
@@ -72,7 +71,3 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(f)
 
 
-def ensure_dir(path: str | os.PathLike) -> Path:
-    p = Path(path)
-    p.mkdir(parents=True, exist_ok=True)
-    return p

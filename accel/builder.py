@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accel import layout, records
+from accel import __version__, layout, records
 from accel.config import Config
 from accel.disk import describe as describe_disk_error
 from accel.disk import is_disk_error
@@ -34,8 +34,6 @@ from accel.records import status_of
 from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import Scheduler, Task
 from accel.store import Store
-
-VERSION = "0.1.0"
 
 
 @dataclass
@@ -290,7 +288,7 @@ class Builder:
             "force_build": force_build,  # for `ax why`: why it ran although a twin existed
             # does it fork slices? (how many CPUs it takes: slices, or one)
             "analysis": callable(getattr(info.module, "analysis", None)),
-            "versions": {"accel": VERSION, "python": sys.version.split()[0]},
+            "versions": {"accel": __version__, "python": sys.version.split()[0]},
             "paths": layout.paths().to_json(),
             "method_info": {
                 "file": str(info.file), "module": info.modname, "package": info.package,

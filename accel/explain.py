@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from accel import layout, records
+from accel import __version__, layout, records
 from accel.errors import JobDamaged, OptionError
 from accel.identity import combine, job_identity
 from accel.job import Job
@@ -234,13 +234,12 @@ def explain_build(builder: Builder, method: str, values: dict[str, str], *,
     opts, dss, jbs = from_text(method, info, values,
                                resolve=lambda ref: str(resolve_ref(ref, store, urd_db)))
     plan = builder.plan(method, opts, dss, jbs)
-    from accel.builder import VERSION
 
     new = {"jobid": None, "method": method, "identity": plan.identity,
            "source_hash": plan.source_hash, "source_files": dict(plan.source_files),
            "options": json.loads(json.dumps(encode(plan.options))),
            "datasets": dict(plan.datasets), "jobs": dict(plan.jobs), "slices": builder.slices,
-           "versions": {"accel": VERSION}}
+           "versions": {"accel": __version__}}
     report: dict[str, Any] = {
         "mode": "method", "method": method, "given": dict(values), "identity": plan.identity,
         "verdict": "run", "reuse": None, "equivalent": False, "running": None,

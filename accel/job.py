@@ -337,12 +337,8 @@ def _project_workdirs() -> dict:
 
 def _dataset_module():
     """accel.dataset, imported on first use so plain jobs never load numpy."""
-    try:
-        import accel.dataset as ds
-    except ModuleNotFoundError as e:
-        if e.name != "accel.dataset":
-            raise
-        raise UserError("datasets are not in this version of accel yet") from None
+    import accel.dataset as ds
+
     return ds
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import time
 
@@ -134,3 +135,38 @@ def follow_groups(buf: bytes, groups: set[int]) -> bytes:
         elif line.startswith(b"-"):
             groups.discard(int(line[1:]))
     return rest
+
+
+def guard_groups(fd: int, watch: int | None = None, gone: bool = False) -> None:
+    """A guard's life: follow the "+PGID" / "-PGID" lines on `fd` until the pipe ends (the
+    one process holding its other end is gone, `kill -9` included) or the process behind
+    pidfd `watch` has ended (`gone`: it has already); then kill every process group still
+    listed, with all it holds."""
+    os.set_blocking(fd, False)
+    groups: set[int] = set()
+    buf = b""
+    while True:
+        if not gone:
+            try:
+                ready, _, _ = select.select([fd] if watch is None else [fd, watch], [], [])
+            except InterruptedError:
+                continue
+            gone = watch in ready
+        while True:  # what piled up in the pipe
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                break
+            except InterruptedError:
+                continue
+            if not chunk:
+                gone = True
+                break
+            buf = follow_groups(buf + chunk, groups)
+        if gone:
+            break
+    for pgid in groups:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import inspect
-import json
 import os
 import pickle
 import resource
@@ -26,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from accel import disk, g, layout, pickling, records
+from accel import disk, g, layout, partpipe, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
@@ -49,10 +48,6 @@ class PartFailed(Exception):
                 "traceback": self.tb}
 
 
-DONE = "done"  # the last word on the part pipe: post.json is written
-ENDED_MARK = "="  # "=finished" / "=failed" on the part pipe just before DONE: the status
-# "=!{error as JSON}" before the status: the error post.json could not hold (disk full)
-ERROR_MARK = ENDED_MARK + "!"
 DISK_FAILURE = "DiskError"  # the "exception" of a job that failed for its disk
 
 
@@ -177,9 +172,12 @@ class Runner:
 
     def mark_part(self, part: str) -> None:
         """Tell the executor which part runs, so it can say where we died if we do."""
+        self.tell(partpipe.started(part))
+
+    def tell(self, line: bytes) -> None:
         if self.part_fd is not None:
             try:
-                os.write(self.part_fd, f"{part}\n".encode())
+                os.write(self.part_fd, line)
             except OSError:
                 self.part_fd = None
 
@@ -243,22 +241,22 @@ class Runner:
                           *(p.get("maxrss_kb", 0) for p in self.post["parts"].values())),
             subjobs=_read_subjobs(self.scratch),
         )
-        told = ""
+        told = None
         try:
             records.write_post(self.path, self.post)  # the publish point
         except OSError as e:
             status, told = 1, self.unwritten_post(e)
         # how it ended, then that it has: the executor need not read post.json, nor wait
         # for this process to go away
-        self.mark_part(f"{told}{ENDED_MARK}{self.post['status']}\n{DONE}")
+        self.tell(partpipe.ended(self.post["status"], told))
         os.close(lock_fd)
         return status
 
-    def unwritten_post(self, exc: OSError) -> str:
+    def unwritten_post(self, exc: OSError) -> dict:
         """post.json could not be written: the job has failed. Try a short failed one (the
         finished one may not have fit); if even that cannot be written the job has no
         post.json -- unfinished, never reused. Either way the error goes to the executor
-        on the part pipe too: the lines to put before the status."""
+        on the part pipe too: returned, to be told there."""
         if disk.is_disk_error(exc):
             error = self.disk_failure("finishing", exc).as_json()
         else:
@@ -272,7 +270,7 @@ class Runner:
             records.write_post(self.path, self.post)
         except OSError:
             pass
-        return f"{ERROR_MARK}{json.dumps(error)}\n"
+        return error
 
     def check_output(self) -> None:
         """A part's output that could not be kept fails the job (its output is part of it)."""

@@ -496,7 +496,7 @@ VERSION = {version}
 def run_on(b, path: Path, worker: str) -> dict:
     """Run the prepared job at `path` on the worker at `worker`, as the executor would
     (the executor itself lets the scheduler choose)."""
-    from accel.executors.dask import run_job_dir
+    from accel.executors.dask_worker import run_job_dir
 
     fut = b.executor.client.submit(run_job_dir, str(path), workers=[worker],
                                    allow_other_workers=False, pure=False,

@@ -17,23 +17,14 @@ takes one worker thread, so a plain `dask worker ADDRESS` works. A job that no w
 ever take (it needs CPU=4, the largest worker has CPU=2; or there are no workers at all)
 fails at once with that message instead of queueing for ever.
 
-Stopping. Dask cannot stop a running task, so cancel and timeout go to the worker
-directly (`Client.run`, which the worker serves on its event loop even when all its
-threads are busy): the worker kills the job's process group and tree
-(`accel.proctree.kill_tree`; the runner is a subreaper, so nothing it started escapes)
-and the task thread writes post.json with the status. A job not started yet is dropped
-from the scheduler and tombstoned on every worker, so it never starts late. A job whose
-build went away (its client released the task) is killed the same way.
-
-Deaths. A worker that dies takes its runners with it (PR_SET_PDEATHSIG, or its fork
-server kills them as it learns that the worker is gone), and a small guard process per
-worker kills their process groups. The build side notices the worker
-is gone (the job's `.accel/dask.json` names its worker) and marks the job failed; should
-Dask re-run the task elsewhere, the task finds that file and refuses to run the job again
-in the same directory. A failed job is never reused; a retry gets a fresh directory.
+Stopping and deaths are the worker side's (`accel.executors.dask_worker`); this side
+sends the stop request, and notices a worker that is gone (the job's `.accel/dask.json`
+names its worker) and marks the job failed. A failed job is never reused; a retry gets a
+fresh directory.
 
 Output. The runner on the worker writes output/*.txt as the method prints; with
-`echo`, the build side tails those files and shows the lines prefixed like a local run.
+`echo`, the build side tails those files (`accel.executors.dask_tail`) and shows the
+lines prefixed like a local run.
 
 Inside a job running on a worker, a subjob runs on that same worker (a local executor in
 the job's own reservation): queueing it on the cluster could wait for the very thread
@@ -46,11 +37,6 @@ import asyncio
 import errno
 import json
 import os
-import selectors
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -59,28 +45,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accel import layout, records
-from accel.atomic import read_json, write_json
-from accel.capture import flush_std
-from accel.errors import JobDamaged, UserError
-from accel.executors import forkserver
+from accel.atomic import read_json
+from accel.errors import UserError
 from accel.executors.base import ENDED, Executor, Handle, record_death
+from accel.executors.dask_tail import Tail
+from accel.executors.dask_worker import INFO, run_job_dir, stop_on_worker
 from accel.jobstatus import CANCELED, FAILED
-from accel.proctree import follow_groups, kill_tree
-from accel.records import status_of
 
 if TYPE_CHECKING:
     from accel.config import ExecutorSpec
 
 RESOURCE = "CPU"  # the Dask resource a job reserves `slices` of, when workers declare it
-WORKER_ENV = "ACCEL_DASK_WORKER"  # set for a job's processes on a worker: its worker
 TIMEOUT_ENV = "ACCEL_DASK_TIMEOUT"  # seconds to wait for the scheduler (and for a worker)
 DEFAULT_TIMEOUT = 10.0
-INFO = "dask.json"  # in the job's scratch folder: which worker runs it, its part
 CHECK_INTERVAL = 1.0  # seconds between the build side's looks at the workers
 TAIL_INTERVAL = 0.2  # seconds between looks at the output files, when echoing
 NO_WORKER_GRACE = 10.0  # seconds a queued job may have no worker that could take it
-
-Runner = forkserver.ServedRunner | forkserver.PopenRunner
 
 
 def connect_timeout() -> float:
@@ -90,353 +70,6 @@ def connect_timeout() -> float:
         raise UserError(f"{TIMEOUT_ENV}: expected a number of seconds, "
                         f"got {os.environ[TIMEOUT_ENV]!r}")
     return max(0.1, value)
-
-
-def on_worker() -> bool:
-    """Are we inside a job that a Dask worker runs?"""
-    return bool(os.environ.get(WORKER_ENV))
-
-
-# =========================================================================================
-# the worker side: the task, the stop request, the guard
-# =========================================================================================
-
-
-class _Run:
-    """One job running in this worker process."""
-
-    def __init__(self, key: str, path: str):
-        self.key = key
-        self.path = path
-        self.proc: Runner | None = None
-        self.part = ""
-        self.stop: tuple[str, str] | None = None  # (status, reason) once asked to stop
-        self.status: str | None = None
-        self.ended = threading.Event()
-
-
-_lock = threading.Lock()
-_running: dict[str, _Run] = {}  # dask key -> run
-_tombstones: set[str] = set()  # keys stopped before they started here
-
-
-def run_job_dir(path: str) -> dict:
-    """The Dask task: run the job directory at `path` with the runner, as a subprocess in
-    its own session, and return {"status": ...} from its post.json -- or {"death": how,
-    "part": part} when post.json could not be written here, for the build side to write."""
-    from distributed import get_worker
-
-    worker = get_worker()
-    key = str(worker.get_current_task())
-    with _lock:
-        if key in _tombstones:  # stopped while it travelled here
-            _tombstones.discard(key)
-            return {"refused": True}
-        run = _Run(key, path)
-        _running[key] = run
-    try:
-        return _run(Path(path), run, worker)
-    finally:
-        with _lock:
-            _running.pop(key, None)
-        run.ended.set()
-
-
-def _run(job: Path, run: _Run, worker: Any) -> dict:
-    host = socket.gethostname()
-    where = f"dask worker {worker.address} (host {host})"
-    try:
-        setup = records.read_setup(job)
-    except JobDamaged as e:
-        return {"death": f"{e} (on {where})", "part": "starting"}
-    if setup is None:
-        return {"death": f"{job / layout.SETUP} does not exist on {where}: the workdirs must "
-                         "be on a filesystem every worker sees at the same path",
-                "part": "starting"}
-    if records.has_post(job):  # it ended before it got here (stopped): leave it
-        return {"status": status_of(job)}
-    scratch = job / layout.SCRATCH
-    info_path = scratch / INFO
-    info = {"worker": worker.address, "host": host, "worker_pid": os.getpid(),
-            "key": run.key, "started": time.time(), "part": ""}
-    try:
-        scratch.mkdir(exist_ok=True)
-        fd = os.open(info_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        # an earlier run of this task started the job: its worker died. A job directory
-        # runs once; the build side retries (if it may) in a fresh one.
-        try:
-            before = read_json(info_path)
-        except (OSError, ValueError):
-            before = {}
-        how = (f"the dask worker running it ({before.get('worker', '?')}, host "
-               f"{before.get('host', '?')}) died")
-        run.status = record_death(job, how, before.get("part", ""))
-        return {"status": run.status}
-    except OSError as e:
-        return {"death": f"cannot write in {job} on {where}: {e.strerror or e}",
-                "part": "starting"}
-    with os.fdopen(fd, "w") as f:
-        json.dump(info, f)
-
-    # started in the project, so `python -m` puts it on sys.path; the runner itself then
-    # runs every part in the job directory
-    project = (setup.get("method_info") or {}).get("project_dir")
-    cwd = project if project and os.path.isdir(project) else str(job)
-    env = dict(os.environ)
-    env[WORKER_ENV] = worker.address
-    guard = _guard()
-    if run.stop is not None:  # asked to stop before it could start
-        status, reason = run.stop
-        run.status = record_death(job, reason, "starting", status)
-        return {"status": run.status}
-    part_r, part_w = os.pipe()
-    err_r, err_w = os.pipe()
-    try:
-        proc = _start_runner(job, cwd, env, err_w, part_w)
-    except BaseException:
-        os.close(part_r)
-        os.close(err_r)
-        raise
-    finally:
-        os.close(part_w)
-        os.close(err_w)
-    with _lock:
-        run.proc = proc
-        stopped = run.stop is not None
-    if stopped:  # asked to stop while it was being started
-        kill_tree(proc.pid, proc.pid)
-    guard.tell("+", proc.pid)
-    info["pid"] = proc.pid
-    info["forked_by"] = proc.server_pid  # the fork server's PID; None: started by the worker
-    _write_info(info_path, info)
-
-    said_done, err_tail = _watch(proc, part_r, err_r, run, worker, info_path, info)
-
-    if said_done:
-        run.status = status_of(job)
-        # the runner is on its way out; reap it without keeping the slot
-        threading.Thread(target=_reap, args=(proc, err_r, guard), daemon=True).start()
-        return {"status": run.status}
-    returncode = proc.wait()
-    os.close(err_r)
-    _kill_group(proc.pid)  # whatever it left in its group goes with it
-    guard.tell("-", proc.pid)
-    if run.stop is not None:
-        status, reason = run.stop
-        run.status = record_death(job, reason, run.part, status)
-    elif (job / layout.POST).exists():
-        run.status = status_of(job)
-    else:
-        how = _exit_text(returncode, proc.server_died)
-        if err_tail.strip():
-            how += "; it said: " + " | ".join(err_tail.decode(errors="replace").strip()
-                                             .splitlines()[-5:])
-        run.status = record_death(job, how, run.part)
-    return {"status": run.status}
-
-
-def _start_runner(job: Path, cwd: str, env: dict, err_w: int, part_w: int) -> Runner:
-    """The runner for `job`, forked by this worker's fork server -- or, when there is none
-    to be had, `python -m accel.runner` started here."""
-    server = forkserver.server()
-    if server is not None:
-        try:
-            return server.spawn(str(job), cwd, env, err_w, part_w)
-        except forkserver.ServerGone as e:
-            if e.broken:
-                forkserver.forget(server)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "accel.runner", str(job), "--part-fd", str(part_w),
-         "--no-echo"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_w,
-        pass_fds=(part_w,), start_new_session=True, cwd=cwd, env=env)
-    return forkserver.PopenRunner(proc)
-
-
-def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
-           info_path: Path, info: dict) -> tuple[bool, bytes]:
-    """Follow the runner until it says "done" or exits: (said done, end of its stderr).
-    Every half second, also look whether the build still wants the job."""
-    from accel.runner import DONE, ENDED_MARK
-
-    os.set_blocking(part_r, False)
-    os.set_blocking(err_fd, False)
-    buf = b""
-    err_tail = b""
-    said_done = False
-    sel = selectors.DefaultSelector()
-    sel.register(part_r, selectors.EVENT_READ, "part")
-    sel.register(err_fd, selectors.EVENT_READ, "err")
-    sel.register(proc.fileno(), selectors.EVENT_READ, "exit")
-    try:
-        exited = False
-        while not exited and not said_done:
-            for key, _ in sel.select(0.5):
-                if key.data == "exit":
-                    exited = True
-                    continue
-                try:
-                    chunk = os.read(key.fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    sel.unregister(key.fd)
-                    continue
-                if key.data == "err":
-                    err_tail = (err_tail + chunk)[-4000:]
-                    continue
-                buf += chunk
-                *lines, buf = buf.split(b"\n")
-                for line in lines:
-                    part = line.decode(errors="replace")
-                    if part == DONE:
-                        said_done = True
-                    elif part and not part.startswith(ENDED_MARK):  # "=finished": a status
-                        run.part = info["part"] = part
-                        _write_info(info_path, info)
-            if not exited and not said_done and run.stop is None and _released(worker, run.key):
-                _stop(run, CANCELED, "the build that started it went away")
-        # what it wrote just before it went
-        for fd in (part_r, err_fd):
-            try:
-                chunk = os.read(fd, 65536)
-            except (BlockingIOError, OSError):
-                chunk = b""
-            if fd == err_fd:
-                err_tail = (err_tail + chunk)[-4000:]
-            else:
-                buf += chunk
-        for line in buf.split(b"\n"):
-            if line == DONE.encode():
-                said_done = True
-            elif line and not line.startswith(ENDED_MARK.encode()):
-                run.part = line.decode(errors="replace")
-    finally:
-        sel.close()
-        os.close(part_r)
-    return said_done, err_tail
-
-
-def _released(worker: Any, key: str) -> bool:
-    """Has the cluster let go of this task (its client canceled it, or is gone)?"""
-    try:
-        ts = worker.state.tasks.get(key)
-    except Exception:  # a Dask without this (internal) view: never mind
-        return False
-    return ts is None or ts.state in ("cancelled", "released", "forgotten")
-
-
-def _stop(run: _Run, status: str, reason: str) -> bool:
-    """Kill the job's processes (the caller holds no lock); False if it had ended."""
-    with _lock:
-        if run.status is not None or run.stop is not None:
-            return False
-        run.stop = (status, reason)
-        if run.proc is not None:
-            kill_tree(run.proc.pid, run.proc.pid)
-    return True
-
-
-async def stop_on_worker(key: str, status: str, reason: str) -> str | None:
-    """Run by `Client.run` on every worker: stop the job of task `key` if it runs here and
-    return its final status once post.json says it; None if it does not run here (it
-    is tombstoned then, so it never starts here later)."""
-    with _lock:
-        run = _running.get(key)
-        if run is None:
-            _tombstones.add(key)
-            return None
-    _stop(run, status, reason)
-    deadline = time.monotonic() + 60
-    while not run.ended.is_set() and time.monotonic() < deadline:
-        await asyncio.sleep(0.005)
-    return run.status
-
-
-def _write_info(path: Path, info: dict) -> None:
-    try:
-        write_json(path, info)
-    except OSError:
-        pass
-
-
-def _reap(proc: Runner, err_r: int, guard: _Guard) -> None:
-    proc.wait()
-    guard.tell("-", proc.pid)
-    os.close(err_r)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _exit_text(returncode: int | None, server_died: bool = False) -> str:
-    if server_died:
-        return "the fork server that started the runner died, and the runner with it"
-    if returncode is not None and returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = str(-returncode)
-        return f"the runner was killed by {name}"
-    return f"the runner exited with status {returncode} without writing post.json"
-
-
-class _Guard:
-    """One per worker process: a small process in a session of its own that knows the
-    process groups of the jobs running here, and kills them when the worker goes away
-    (`kill -9` included: it learns of it from end-of-file on a pipe only the worker holds)."""
-
-    def __init__(self) -> None:
-        r, w = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c",
-             "import sys; from accel.executors.dask import guard_main; guard_main(int(sys.argv[1]))",
-             str(r)],
-            pass_fds=(r,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-        os.close(r)
-        self.fd = w
-        self.pid = os.getpid()
-
-    def tell(self, sign: str, pgid: int) -> None:
-        try:
-            os.write(self.fd, f"{sign}{pgid}\n".encode())
-        except OSError:
-            pass
-
-
-_the_guard: _Guard | None = None
-
-
-def _guard() -> _Guard:
-    global _the_guard
-    with _lock:
-        if _the_guard is None or _the_guard.pid != os.getpid():
-            _the_guard = _Guard()
-        return _the_guard
-
-
-def guard_main(fd: int) -> None:
-    """The guard's loop: read +PGID / -PGID lines until end of file, then kill what is left."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    groups: set[int] = set()
-    buf = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except InterruptedError:
-            continue
-        if not chunk:
-            break
-        buf = follow_groups(buf + chunk, groups)
-    for pgid in groups:
-        _kill_group(pgid)
 
 
 # =========================================================================================
@@ -459,7 +92,7 @@ class DaskHandle(Handle):
         self.worker: str | None = None  # from .accel/dask.json, once it started
         self.no_worker_since: float | None = None
         self.resources: dict | None = None  # the Dask resources it was sent with
-        self.tail = _Tail(path, self.jobid) if executor.echo else None
+        self.tail = Tail(path, self.jobid) if executor.echo else None
 
     def _on_done(self, _future: Any) -> None:
         with self.executor.cond:
@@ -615,15 +248,6 @@ class DaskExecutor(Executor):
             self._workers = dict(info.get("workers", {}))
             self._workers_at = time.monotonic()
         return self._workers
-
-    def capacity(self, slices: int) -> int:
-        """How many jobs of `slices` slices the cluster runs at once now."""
-        workers = self.workers().values()
-        if any(RESOURCE in w.get("resources", {}) for w in workers):
-            return sum(min(int(w.get("nthreads", 1)),
-                           int(w.get("resources", {}).get(RESOURCE, 0) // max(1, slices)))
-                       for w in workers)
-        return sum(int(w.get("nthreads", 1)) for w in workers)
 
     def _placement(self, need: int, wait: bool = True,
                    asked: dict | None = None) -> tuple[str | None, dict | None]:
@@ -813,75 +437,3 @@ def _task_error(exc: BaseException | None) -> str:
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "accel":
         return "accel cannot be imported on the dask worker: install it there (pip install 'accel[dask]')"
     return f"the dask task failed: {name}: {_short(exc) if exc else ''}"
-
-
-class _Tail:
-    """Shows what a job on a worker prints, from its output files, as a local run would:
-    each line prefixed with `[JOBID PART] `."""
-
-    def __init__(self, path: Path, jobid: str):
-        self.outdir = path / layout.OUTPUT
-        self.jobid = jobid
-        self.offsets: dict[str, int] = {}
-        self.partial: dict[str, bytes] = {}
-
-    def poll(self, final: bool = False) -> None:
-        try:
-            names = os.listdir(self.outdir)
-        except OSError:
-            return
-        out = []
-        for name in sorted(names, key=_part_rank):
-            label = _part_label(name)
-            if label is None:
-                continue
-            try:
-                with open(self.outdir / name, "rb") as f:
-                    f.seek(self.offsets.get(name, 0))
-                    data = f.read()
-            except OSError:
-                continue
-            self.offsets[name] = self.offsets.get(name, 0) + len(data)
-            data = self.partial.pop(name, b"") + data
-            lines = data.split(b"\n")
-            rest = lines.pop()
-            if final and rest:
-                lines.append(rest)
-            elif rest:
-                self.partial[name] = rest
-            prefix = f"[{self.jobid} {label}] ".encode()
-            out += [prefix + line + b"\n" for line in lines]
-        if out:
-            flush_std()
-            clear = b"\r\x1b[K" if _isatty(1) else b""
-            data = b"".join(clear + line for line in out)
-            try:
-                while data:
-                    data = data[os.write(1, data):]
-            except OSError:
-                pass
-
-
-def _part_label(name: str) -> str | None:
-    if not name.endswith(".txt"):
-        return None
-    stem = name[:-4]
-    if stem.startswith("analysis-") and stem[9:].isdigit():
-        return f"analysis {stem[9:]}"
-    return stem if stem in ("prepare", "synthesis") else None
-
-
-def _part_rank(name: str) -> tuple[int, int]:
-    if name.startswith("prepare"):
-        return (0, 0)
-    if name.startswith("analysis-"):
-        digits = name[9:].split(".")[0]
-        return (1, int(digits) if digits.isdigit() else 0)
-    return (2, 0)
-
-
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False

@@ -21,9 +21,7 @@ as it starts is not started again (another would too): the build fails instead.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import select
 import selectors
 import signal
 import sys
@@ -35,7 +33,8 @@ from accel.capture import exit_child, flush_std
 from accel.executors import preload
 from accel.executors.base import Executor, Handle, record_death
 from accel.jobstatus import CANCELED
-from accel.proctree import follow_groups, kill_tree
+from accel.partpipe import PartReader
+from accel.proctree import guard_groups, kill_tree
 from accel.records import status_of
 
 
@@ -136,33 +135,7 @@ def _guard_loop(fd: int, builder: int, life: int) -> None:
     except ProcessLookupError:  # gone already
         watch = None
     os.write(life, b"r")  # watching: a death from now on is a killed guard
-    os.set_blocking(fd, False)
-    groups: set[int] = set()
-    buf = b""
-    gone = watch is None
-    while True:
-        if not gone:
-            ready, _, _ = select.select([watch], [], [], 0.5)
-            gone = bool(ready)
-        while True:  # what piled up in the pipe
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except BlockingIOError:
-                break
-            except InterruptedError:
-                continue
-            if not chunk:
-                gone = True
-                break
-            buf += chunk
-        buf = follow_groups(buf, groups)
-        if gone:
-            break
-    for pgid in groups:  # the builder is gone: its jobs go too, with all they started
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    guard_groups(fd, watch, gone=watch is None)  # when the builder is gone, its jobs go too, with all they started
 
 
 class LocalHandle(Handle):
@@ -176,8 +149,7 @@ class LocalHandle(Handle):
         self.part_fd = part_fd
         self.executor = executor
         self.status: str | None = None
-        self.parts: list[str] = []
-        self._buf = b""
+        self.said = PartReader()
         self._eof = False
         self._exited = False
         os.set_blocking(part_fd, False)
@@ -193,28 +165,22 @@ class LocalHandle(Handle):
                 return
             if not chunk:
                 self._eof = True
+                self.said.close()
                 return
-            self._buf += chunk
-            *lines, self._buf = self._buf.split(b"\n")
-            self.parts += [line.decode(errors="replace") for line in lines if line]
-
-    def _said_done(self) -> bool:
-        from accel.runner import DONE
-
-        return bool(self.parts) and self.parts[-1] == DONE
+            self.said.feed(chunk)
 
     def _check(self) -> bool:
         """Has the job ended? Settles its status if so."""
         if self.status is not None:
             return True
-        if self._said_done():
+        if self.said.done:
             self.executor.reap_later(self.pid)
-            self._settle(self._told_status() or status_of(self.path))
+            self._settle(self.said.status or status_of(self.path))
             return True
         if not self._exited:
             return False
         self._read_parts()  # whatever it wrote before it went
-        if self._said_done():
+        if self.said.done:
             return self._check()
         # it died (kill -9, the OOM killer): what it started is still in its process group;
         # killed while the dead runner, not yet reaped, keeps the group's number taken
@@ -235,30 +201,11 @@ class LocalHandle(Handle):
         self._settle(record_death(self.path, how, self.current_part()))
         return True
 
-    def _told_status(self) -> str | None:
-        """The status the runner said it wrote into post.json, if it said one."""
-        from accel.runner import ENDED_MARK
-
-        if len(self.parts) > 1 and self.parts[-2].startswith(ENDED_MARK):
-            return self.parts[-2][len(ENDED_MARK):]
-        return None
-
     def told_error(self) -> dict | None:
-        from accel.runner import ERROR_MARK
-
-        for line in reversed(self.parts):
-            if line.startswith(ERROR_MARK):
-                try:
-                    return json.loads(line[len(ERROR_MARK):])
-                except ValueError:
-                    return None
-        return None
+        return self.said.error
 
     def current_part(self) -> str:
-        from accel.runner import DONE, ENDED_MARK
-
-        parts = [p for p in self.parts if p != DONE and not p.startswith(ENDED_MARK)]
-        return parts[-1] if parts else ""
+        return self.said.current
 
     def _settle(self, status: str) -> None:
         self.status = status
@@ -280,7 +227,7 @@ class LocalHandle(Handle):
         except ChildProcessError:
             pass
         self._read_parts()
-        if self._said_done():  # it had published before it was killed: that stands
+        if self.said.done:  # it had published before it was killed: that stands
             self._settle(status_of(self.path))
         else:
             self._settle(record_death(self.path, reason or status, self.current_part(), status))

@@ -34,6 +34,11 @@ class Handle(ABC):
         """Block until the job ended; its status (one of ENDED), or None on timeout.
         `wait(0)` polls."""
 
+    @abstractmethod
+    def has_ended(self) -> bool:
+        """Has the job ended? Never blocks; settles the job's status when it has (what
+        `wait(0)` and the executors' `wait_any` ask)."""
+
     def current_part(self) -> str:
         """The part the job runs now ('prepare', 'analysis', 'synthesis'), if known."""
         return ""

@@ -107,7 +107,7 @@ class DaskHandle(Handle):
     def current_part(self) -> str:
         return self.part
 
-    def _check(self) -> bool:
+    def has_ended(self) -> bool:
         """Has the job ended? Settles its status if so."""
         if self.status is not None:
             return True
@@ -148,7 +148,7 @@ class DaskHandle(Handle):
     def _stop(self, status: str, reason: str, exception: str | None = None) -> str:
         """Stop the job wherever it is: running on a worker (killed there, and the worker
         writes post.json), or queued (dropped, and tombstoned on every worker)."""
-        if self._check():
+        if self.has_ended():
             return self.status  # type: ignore[return-value]
         found: list[str] = []
         try:
@@ -190,7 +190,7 @@ class _FailedHandle(Handle):
     def cancel(self, status: str = CANCELED, reason: str = "") -> str:
         return self.status
 
-    def _check(self) -> bool:
+    def has_ended(self) -> bool:
         return True
 
 
@@ -305,11 +305,11 @@ class DaskExecutor(Executor):
     def wait_any(self, handles: Sequence[Handle], timeout: float | None = None) -> list[Handle]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            ended = [h for h in handles if h._check()]  # type: ignore[attr-defined]
+            ended = [h for h in handles if h.has_ended()]
             if ended or not handles:
                 return ended
             self._look_around(handles)
-            ended = [h for h in handles if h._check()]  # type: ignore[attr-defined]
+            ended = [h for h in handles if h.has_ended()]
             if ended:
                 return ended
             now = time.monotonic()

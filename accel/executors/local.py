@@ -169,7 +169,7 @@ class LocalHandle(Handle):
                 return
             self.said.feed(chunk)
 
-    def _check(self) -> bool:
+    def has_ended(self) -> bool:
         """Has the job ended? Settles its status if so."""
         if self.status is not None:
             return True
@@ -181,7 +181,7 @@ class LocalHandle(Handle):
             return False
         self._read_parts()  # whatever it wrote before it went
         if self.said.done:
-            return self._check()
+            return self.has_ended()
         # it died (kill -9, the OOM killer): what it started is still in its process group;
         # killed while the dead runner, not yet reaped, keeps the group's number taken
         try:
@@ -242,7 +242,7 @@ class LocalExecutor(Executor):
         self._unreaped: set[int] = set()
 
     def wait_any(self, handles: Sequence[Handle], timeout: float | None = None) -> list[Handle]:
-        ended = [h for h in handles if h._check()]  # type: ignore[attr-defined]
+        ended = [h for h in handles if h.has_ended()]
         if ended or not handles:
             return ended
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -273,7 +273,7 @@ class LocalExecutor(Executor):
                         h._read_parts()
                         if h._eof:
                             sel.unregister(key.fd)
-                ended = [h for h in handles if h._check()]  # type: ignore[attr-defined]
+                ended = [h for h in handles if h.has_ended()]
                 if ended:
                     return ended
 

@@ -1,6 +1,6 @@
 """Build a job or find it: the engine under `urd.build`.
 
-    method -> declarations -> normalised options and inputs -> identity
+    method -> declarations -> normalised options and inputs -> identity   (accel.plan)
       -> memo / index hit: the existing job
       -> miss: lock the identity, look again, allocate NAME-N, write setup.json,
                run it through the executor, publish it in the index
@@ -10,44 +10,22 @@ Everything up to the look-up is cheap and cached, so a hit costs microseconds.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accel import __version__, layout, records
+from accel import layout, records
 from accel.config import Config
 from accel.disk import describe as describe_disk_error
 from accel.disk import is_disk_error
-from accel.errors import AccelError, DiskError, JobDamaged, JobError, MethodError, OptionError
+from accel.errors import DiskError, JobDamaged, JobError, OptionError
 from accel.executors import Executor, make_executor, record_death
-from accel.identity import SourceHasher, combine, job_identity, sha_without
 from accel.job import Job
-from accel.jobstatus import CANCELED, FAILED, FINISHED, REUSED
-from accel.jsoncodec import dumps_canonical, encode
-from accel.methods import MethodInfo, MethodRegistry, input_name
-from accel.options import normalise_inputs, normalise_options, split_kw
-from accel.records import status_of
+from accel.jobstatus import CANCELED, FAILED, REUSED
+from accel.plan import Plan, Planner
 from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import Scheduler, Task
 from accel.store import Store
-
-
-@dataclass
-class Plan:
-    """Everything that decides a job's identity, normalised."""
-
-    info: MethodInfo
-    options: dict
-    datasets: dict
-    jobs: dict
-    source_hash: str
-    source_files: dict
-    identity: str
-    equivalent: tuple[str, ...]  # identities of equivalent older source versions
 
 
 class Builder:
@@ -55,14 +33,12 @@ class Builder:
 
     def __init__(self, config: Config, executor: Executor | None = None, echo: bool = True):
         self.config = config
-        config.activate()
-        self.methods = MethodRegistry(config.method_packages, config.project_dir)
-        self.hasher = SourceHasher([config.project_dir, *self.methods.package_dirs])
+        self.planner = Planner(config)
+        self.methods = self.planner.methods
         self.store = Store(dict(config.workdirs), config.target_workdir)
         self.executor = executor or make_executor(config.executor, echo)
         self.slices = config.slices
         self._memo: dict[str, str] = {}
-        self._noted: set[str] = set()
         self.progress = None  # something with begin/tick/end(scheduler), set by `ax run`
 
     def close(self) -> None:
@@ -70,68 +46,14 @@ class Builder:
         self.executor.close()
         self.store.close()
 
-    # --- identity ----------------------------------------------------------------
+    # --- planning (accel.plan owns it) --------------------------------------------
 
     def declared_names(self, method: str) -> set[str]:
-        """Every option, dataset and job input name `method` declares."""
-        info = self.methods.get(method)
-        return ({*info.options} | {input_name(x)[0] for x in info.datasets}
-                | {input_name(x)[0] for x in info.jobs})
+        return self.planner.declared_names(method)
 
     def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
              jobs: dict | None = None, **kw: Any) -> Plan:
-        info = self.methods.get(method)
-        ds_decl, job_decl = info.datasets, info.jobs
-        if kw:
-            o, d, j = split_kw(method, kw, list(info.options), [input_name(x)[0] for x in ds_decl],
-                               [input_name(x)[0] for x in job_decl])
-            options, datasets, jobs = _merged(options, o), _merged(datasets, d), _merged(jobs, j)
-        opts = normalise_options(method, info.options, dict(options or {}))
-        ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
-        jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
-        src_hash, files = self.source(info)
-        opts_c = dumps_canonical(opts)
-        ds_c = json.dumps(ds, sort_keys=True)
-        jb_c = json.dumps(jb, sort_keys=True)
-        identity = job_identity(method, src_hash, self.slices, opts_c, ds_c, jb_c)
-        equivalent = tuple(job_identity(method, old, self.slices, opts_c, ds_c, jb_c)
-                           for old in self.equivalent_sources(info, src_hash))
-        return Plan(info, opts, ds, jb, src_hash, files, identity, equivalent)
-
-    def source(self, info: MethodInfo) -> tuple[str, dict]:
-        extra_files, extra_modules = [], []
-        for dep in info.depend_extra:
-            if isinstance(dep, types.ModuleType):
-                extra_modules.append(dep)
-            else:
-                extra_files.append(info.file.parent / str(dep))
-        try:
-            si = self.hasher.source_info(info.file, extra_files, extra_modules)
-        except FileNotFoundError as e:
-            raise MethodError(f"method {info.name!r}: depend_extra file {e.filename or e} does not exist")
-        if not info.equivalent_hashes:
-            return si.hash, dict(si.files)
-        # the declaration must not change the hash it names: hash the file without it
-        files = dict(si.files)
-        files[self.hasher.name_of(info.file)] = sha_without(info.file, "equivalent_hashes")
-        return combine(files), files
-
-    def equivalent_sources(self, info: MethodInfo, current: str) -> list[str]:
-        eq = info.equivalent_hashes
-        if not eq:
-            return []
-        if not isinstance(eq, dict):
-            raise MethodError(f"method {info.name!r}: equivalent_hashes must be a dict "
-                              "{'current source hash': ('older hash', ...)}")
-        if current not in eq:
-            if info.name not in self._noted:  # once, not on every cache hit
-                self._noted.add(info.name)
-                print(f"accel: note: method {info.name!r}: equivalent_hashes names "
-                      f"{', '.join(map(str, eq))}, but the source hash is now {current}; "
-                      "the declaration no longer applies", file=sys.stderr)
-            return []
-        old = eq[current]
-        return [old] if isinstance(old, str) else list(old)
+        return self.planner.plan(method, options, datasets, jobs, **kw)
 
     # --- build -------------------------------------------------------------------
 
@@ -200,27 +122,6 @@ class Builder:
         return Task(plan, name, workdir=workdir, caption=caption, force_build=force_build,
                     timeout=timeout, retries=retries, row=row)
 
-    def check_inputs(self, plan: Plan) -> None:
-        for kind, values in (("jobs", plan.jobs), ("datasets", plan.datasets)):
-            for name, value in values.items():
-                for ref in (value if isinstance(value, list) else [value]):
-                    if not ref:
-                        continue
-                    jobid = ref.split("/")[0]
-                    try:
-                        path = Job(jobid).path
-                    except AccelError as e:
-                        raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: {e}")
-                    where = f"method {plan.info.name!r}: {kind} input {name!r}"
-                    damage = records.damage_of(path)
-                    if damage is not None:
-                        raise OptionError(f"{where}: {damage}")
-                    if not (path / layout.SETUP).exists():
-                        raise OptionError(f"{where}: job {jobid} does not exist")
-                    status = status_of(path)
-                    if status != FINISHED:
-                        raise OptionError(f"{where}: job {jobid} is {status}, not finished")
-
     def prepare_job(self, plan: Plan, workdir: str | None, caption: str | None,
                     force_build: bool = False) -> tuple[str, Path, dict, float]:
         """A new job directory with its setup.json, registered as running:
@@ -268,36 +169,7 @@ class Builder:
     def _setup_job(self, plan: Plan, jobid: str, path: Path, caption: str | None,
                    force_build: bool) -> tuple[str, Path, dict, float]:
         started = self.store.running[layout.split_jobid(jobid)[0]].add(jobid)  # type: ignore[index]
-        info = plan.info
-        setup = {
-            "jobid": jobid,
-            "method": info.name,
-            "options": encode(plan.options),
-            "datasets": plan.datasets,
-            "jobs": plan.jobs,
-            "identity": plan.identity,
-            "hash": plan.source_hash,  # as the Accelerator's params.hash: the source hash
-            "source_hash": plan.source_hash,
-            "source_files": plan.source_files,
-            "slices": self.slices,
-            # how new datasets are stored unless the method says (not part of the identity:
-            # the values are the same either way)
-            "dataset_compression": self.config.dataset_compression,
-            "starttime": started,
-            "caption": caption or "",
-            "force_build": force_build,  # for `ax why`: why it ran although a twin existed
-            # does it fork slices? (how many CPUs it takes: slices, or one)
-            "analysis": callable(getattr(info.module, "analysis", None)),
-            "versions": {"accel": __version__, "python": sys.version.split()[0]},
-            "paths": layout.paths().to_json(),
-            "method_info": {
-                "file": str(info.file), "module": info.modname, "package": info.package,
-                "package_entry": str(info.file.parent) if info.package != "accel.standard_methods"
-                else info.package,
-                "project_dir": str(self.config.project_dir),
-                "description": info.description,
-            },
-        }
+        setup = self.planner.setup_record(plan, jobid, started, caption, force_build)
         records.write_setup(path, setup)
         return jobid, path, setup, started
 
@@ -358,9 +230,3 @@ def job_error(jobid: str, method: str, path: Path, status: str = FAILED,
         lines += ["  " + line for line in tb.splitlines()]
     lines.append(f"see all its output with: ax job {jobid} -o")
     return JobError("\n".join(lines), jobid, method, part, status, {part: told_part})
-
-
-def _merged(given: dict | None, from_kw: dict) -> dict:
-    """`options=` (or datasets=, jobs=) with the build's keywords on top: a keyword wins
-    over an entry of the same name, as in the Accelerator."""
-    return {**(given or {}), **from_kw}

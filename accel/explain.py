@@ -6,9 +6,10 @@ of every file it covers), the normalised options, the dataset and job inputs, th
 of slices. So "why" is a comparison of those parts with the nearest existing job of the
 method -- the one with the fewest differences, the newest of equals.
 
-    explain_build(builder, method, {"n": "4"})   what urd.build(method, n="4" as text) would do
-    explain_job(store, "dev-7")                   why dev-7 ran rather than reusing a job
-    render(report)                                the report as text for people
+    explain_build(planner, store, method, {"n": "4"})   what urd.build(method, n="4" as
+                                                        text) would do
+    explain_job(store, "dev-7")                         why dev-7 ran rather than reusing a job
+    render(report)                                      the report as text for people
 
 A report is plain JSON data (what `ax why --json` prints). Only the newest `limit` finished
 jobs of the method are compared (each costs a read of its setup.json); the report says
@@ -29,17 +30,17 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from accel import __version__, layout, records
+from accel import layout, records
 from accel.errors import JobDamaged, OptionError
-from accel.identity import combine, job_identity
+from accel.identity import combine
 from accel.job import Job
 from accel.jobstatus import FINISHED, RUNNING
-from accel.jsoncodec import decode, dumps_canonical, encode
+from accel.jsoncodec import decode
+from accel.plan import Plan, Planner, check_inputs, identity_of
 from accel.records import status_of
 from accel.textvalues import from_text
 
 if TYPE_CHECKING:
-    from accel.builder import Builder
     from accel.store import Store
 
 __all__ = ["LIMIT", "explain_build", "explain_job", "compare", "render"]
@@ -70,10 +71,9 @@ def _recomputed(setup: dict) -> str | None:
         files = setup.get("source_files")
         if isinstance(files, dict) and files and combine(files) != setup.get("source_hash"):
             return None  # another source hashing scheme
-        return job_identity(setup["method"], setup["source_hash"], int(setup["slices"]),
-                            dumps_canonical(decode(setup.get("options") or {})),
-                            json.dumps(setup.get("datasets") or {}, sort_keys=True),
-                            json.dumps(setup.get("jobs") or {}, sort_keys=True))
+        return identity_of(setup["method"], setup["source_hash"], int(setup["slices"]),
+                           decode(setup.get("options") or {}), setup.get("datasets") or {},
+                           setup.get("jobs") or {})
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -224,29 +224,23 @@ def _limited(jobids: list[str], limit: int) -> list[str]:
 
 # --- the two questions ----------------------------------------------------------------------
 
-def explain_build(builder: Builder, method: str, values: dict[str, str], *,
+def explain_build(planner: Planner, store: Store, method: str, values: dict[str, str], *,
                   urd_db=None, limit: int = LIMIT) -> dict:
     """What `urd.build(method, ...)` with these text values would do, and why."""
     from accel.refs import resolve as resolve_ref
 
-    store = builder.store
-    info = builder.methods.get(method)
+    info = planner.methods.get(method)
     opts, dss, jbs = from_text(method, info, values,
                                resolve=lambda ref: str(resolve_ref(ref, store, urd_db)))
-    plan = builder.plan(method, opts, dss, jbs)
-
-    new = {"jobid": None, "method": method, "identity": plan.identity,
-           "source_hash": plan.source_hash, "source_files": dict(plan.source_files),
-           "options": json.loads(json.dumps(encode(plan.options))),
-           "datasets": dict(plan.datasets), "jobs": dict(plan.jobs), "slices": builder.slices,
-           "versions": {"accel": __version__}}
+    plan = planner.plan(method, opts, dss, jbs)
+    new = json.loads(json.dumps(planner.setup_record(plan)))  # as a job's setup.json reads
     report: dict[str, Any] = {
         "mode": "method", "method": method, "given": dict(values), "identity": plan.identity,
         "verdict": "run", "reuse": None, "equivalent": False, "running": None,
         "identical": [], "first": False, "nearest": None, "compared": 0, "finished_jobs": 0,
         "limited": False, "notes": [],
     }
-    found = builder.find(plan, mark=False)
+    found = _finished_twin(store, plan)
     if found:
         report["verdict"] = "reuse"
         report["reuse"] = found
@@ -263,17 +257,26 @@ def explain_build(builder: Builder, method: str, values: dict[str, str], *,
     jobids = store.jobs_of(method)
     report["finished_jobs"] = len(jobids)
     report["first"] = not jobids
-    eq = builder.equivalent_sources(info, plan.source_hash)
+    eq = planner.equivalent_sources(info, plan.source_hash)
     nearest, count, same = _nearest(new, _setups(_limited(jobids, limit)), eq)
     if same:  # the index missed it (being rebuilt?): a build finds it once it is back
         report.update(verdict="reuse", reuse=same[0]["job"])
         return report
     report.update(nearest=nearest, compared=count, limited=len(jobids) > limit)
     try:
-        builder.check_inputs(plan)
+        check_inputs(plan)
     except OptionError as e:
         report["notes"].append(f"the build would stop before running: {e}")
     return report
+
+
+def _finished_twin(store: Store, plan: Plan) -> str | None:
+    """The finished job a build of `plan` would reuse (one of an equivalent source too)."""
+    for identity in (plan.identity, *plan.equivalent):
+        jobid = store.lookup(identity, plan.info.name)
+        if jobid and (Job(jobid).path / layout.POST).exists():
+            return jobid
+    return None
 
 
 def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:

@@ -33,6 +33,7 @@ from accel.errors import JobError
 from accel.executors import Handle, record_death
 from accel.job import Job
 from accel.jobstatus import CANCELED, DONE_OK, FAILED, FINISHED, PENDING, REUSED, RUNNING, TIMEOUT
+from accel.plan import Plan, check_inputs
 from accel.store.locks import ByteLock
 
 TICK = 0.2  # seconds between looks at deadlines, cancel requests and progress
@@ -42,7 +43,7 @@ TICK = 0.2  # seconds between looks at deadlines, cancel requests and progress
 class Task:
     """One build request, and how it went."""
 
-    plan: Any  # builder.Plan
+    plan: Plan
     name: str  # the method, or the name= it is built under
     workdir: str | None = None
     caption: str | None = None
@@ -191,7 +192,7 @@ class Scheduler:
                 leader.followers.append(task)
                 task.status = RUNNING
                 return "started"
-        b.check_inputs(plan)
+        check_inputs(plan)
         if not self._take_cpus(task):
             return "no cpus"
         try:

@@ -277,11 +277,11 @@ def test_equivalent_hashes_reuses_the_old_job_and_a_stale_one_rebuilds(project, 
     # computed with a placeholder and the placeholder then replaced.
     project.method("eq", EQ_V2.replace("OLD", old))
     builder = api()
-    current, _files = builder.source(builder.methods.get("eq"))
+    current, _files = builder.planner.source(builder.methods.get("eq"))
     assert current != old
     project.method("eq", EQ_V2.replace("OLD", old).replace("CURRENT", current))
     builder = api()
-    assert builder.source(builder.methods.get("eq"))[0] == current
+    assert builder.planner.source(builder.methods.get("eq"))[0] == current
 
     p = ax_run(project)
     assert printed(p) == ["dev-1", 4]
@@ -308,7 +308,7 @@ def test_equivalent_hashes_with_a_string_value(project, api):
     v2 = EQ_V2.replace("('OLD',)", f"'{old}'              ")  # same lines, a plain str
     project.method("eq", v2)
     builder = api()
-    current = builder.source(builder.methods.get("eq"))[0]
+    current = builder.planner.source(builder.methods.get("eq"))[0]
     project.method("eq", v2.replace("CURRENT", current))
     assert printed(ax_run(project)) == "dev-1"
 

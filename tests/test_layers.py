@@ -29,7 +29,7 @@ LAYERS = {
         "accel.urd.lists", "accel.dataset",
         # the Accelerator's import paths, aliases only
         "accel.extras", "accel.error"],
-    3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots"],
+    3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.plan"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
     6: ["accel.cli", "accel.standard_methods", "accel.board"],

@@ -34,13 +34,13 @@ def method(ctx: click.Context, name: str | None, as_json: bool) -> None:
         else:
             click.echo("no methods (add a_NAME.py files to a method package)")
         return
-    from accel.builder import Builder
+    from accel.plan import Planner
 
-    builder = Builder(cfg)
-    info = get_method(builder.methods, name)
+    planner = Planner(cfg)
+    info = get_method(planner.methods, name)
     data = method_data(info)
     # what a build would use now (equivalent_hashes keys are written in these terms)
-    data["source_hash"], data["source_files"] = builder.source(info)
+    data["source_hash"], data["source_files"] = planner.source(info)
     if as_json:
         print_json(data)
     else:

@@ -51,13 +51,13 @@ def why(ctx: click.Context, target: str, values: tuple[str, ...], limit: int,
         report = explain.explain_job(store_of(cfg), job, limit=limit)
     else:
         given = _parse_values(values)
-        from accel.builder import Builder
+        from accel.plan import Planner
 
-        builder = Builder(cfg, echo=False)
-        names = builder.methods.names()
+        planner = Planner(cfg)
+        names = planner.methods.names()
         if target not in names:
             raise NotFound(f"no method or job {target!r}{close_hint(target, list(names))}")
-        report = explain.explain_build(builder, target, given, urd_db=cfg.urd_db, limit=limit)
+        report = explain.explain_build(planner, store_of(cfg), target, given, urd_db=cfg.urd_db, limit=limit)
     if as_json:
         print_json(report)
     else:

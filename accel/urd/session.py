@@ -12,6 +12,7 @@ from accel.builder import Builder
 from accel.dotdict import DotDict
 from accel.errors import JobError, NotFound, OptionError, UserError
 from accel.job import Job
+from accel.plan import check_inputs
 from accel.urd.joblist import JobList
 from accel.urd.timestamps import NOW, normalise_timestamp
 
@@ -167,7 +168,7 @@ class Urd:
                 plan = b.plan(method, opts, ds, jb)
             else:
                 plan = b.plan(method, **row)
-            b.check_inputs(plan)
+            check_inputs(plan)
             return b.task(plan, method, workdir=workdir, timeout=timeout, retries=retries,
                           row=row)
         except AccelError as e:

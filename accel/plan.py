@@ -1,0 +1,183 @@
+"""The plan of a job: everything that decides its identity, normalised, and the setup
+record a job of it is written with.
+
+One owner for both: the builder plans to build, `ax why` plans to explain, `ax method`
+asks for the source hash -- none of them needs an executor or a store for it. The
+identity recipe is `identity_of`, and nothing else computes one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from dataclasses import dataclass
+from typing import Any
+
+from accel import __version__, layout, records
+from accel.config import Config
+from accel.errors import AccelError, MethodError, OptionError
+from accel.identity import SourceHasher, combine, job_identity, sha_without
+from accel.job import Job
+from accel.jobstatus import FINISHED
+from accel.jsoncodec import dumps_canonical, encode
+from accel.methods import STANDARD_PACKAGE, MethodInfo, MethodRegistry, input_name
+from accel.options import normalise_inputs, normalise_options, split_kw
+from accel.records import status_of
+
+
+@dataclass
+class Plan:
+    """Everything that decides a job's identity, normalised."""
+
+    info: MethodInfo
+    options: dict
+    datasets: dict
+    jobs: dict
+    source_hash: str
+    source_files: dict
+    identity: str
+    equivalent: tuple[str, ...]  # identities of equivalent older source versions
+
+
+def identity_of(method: str, source_hash: str, slices: int, options: dict, datasets: dict,
+                jobs: dict) -> str:
+    """A job's identity from what decides it (`options` as normalised values)."""
+    return job_identity(method, source_hash, slices, dumps_canonical(options),
+                        json.dumps(datasets, sort_keys=True), json.dumps(jobs, sort_keys=True))
+
+
+class Planner:
+    """Plans jobs of one project: its methods, their sources' hashes, its slices."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        config.activate()  # job ids given as inputs resolve in this project's workdirs
+        self.methods = MethodRegistry(config.method_packages, config.project_dir)
+        self.hasher = SourceHasher([config.project_dir, *self.methods.package_dirs])
+        self.slices = config.slices
+        self._noted: set[str] = set()
+
+    def declared_names(self, method: str) -> set[str]:
+        """Every option, dataset and job input name `method` declares."""
+        info = self.methods.get(method)
+        return ({*info.options} | {input_name(x)[0] for x in info.datasets}
+                | {input_name(x)[0] for x in info.jobs})
+
+    def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
+             jobs: dict | None = None, **kw: Any) -> Plan:
+        info = self.methods.get(method)
+        ds_decl, job_decl = info.datasets, info.jobs
+        if kw:
+            o, d, j = split_kw(method, kw, list(info.options), [input_name(x)[0] for x in ds_decl],
+                               [input_name(x)[0] for x in job_decl])
+            options, datasets, jobs = _merged(options, o), _merged(datasets, d), _merged(jobs, j)
+        opts = normalise_options(method, info.options, dict(options or {}))
+        ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
+        jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
+        src_hash, files = self.source(info)
+        identity = identity_of(method, src_hash, self.slices, opts, ds, jb)
+        equivalent = tuple(identity_of(method, old, self.slices, opts, ds, jb)
+                           for old in self.equivalent_sources(info, src_hash))
+        return Plan(info, opts, ds, jb, src_hash, files, identity, equivalent)
+
+    def source(self, info: MethodInfo) -> tuple[str, dict]:
+        """(source hash, {file: hash}) of the method with what it depends on."""
+        extra_files, extra_modules = [], []
+        for dep in info.depend_extra:
+            if isinstance(dep, types.ModuleType):
+                extra_modules.append(dep)
+            else:
+                extra_files.append(info.file.parent / str(dep))
+        try:
+            si = self.hasher.source_info(info.file, extra_files, extra_modules)
+        except FileNotFoundError as e:
+            raise MethodError(f"method {info.name!r}: depend_extra file {e.filename or e} does not exist")
+        if not info.equivalent_hashes:
+            return si.hash, dict(si.files)
+        # the declaration must not change the hash it names: hash the file without it
+        files = dict(si.files)
+        files[self.hasher.name_of(info.file)] = sha_without(info.file, "equivalent_hashes")
+        return combine(files), files
+
+    def equivalent_sources(self, info: MethodInfo, current: str) -> list[str]:
+        """The older source hashes `equivalent_hashes` declares the same as `current`."""
+        eq = info.equivalent_hashes
+        if not eq:
+            return []
+        if not isinstance(eq, dict):
+            raise MethodError(f"method {info.name!r}: equivalent_hashes must be a dict "
+                              "{'current source hash': ('older hash', ...)}")
+        if current not in eq:
+            if info.name not in self._noted:  # once, not on every cache hit
+                self._noted.add(info.name)
+                print(f"accel: note: method {info.name!r}: equivalent_hashes names "
+                      f"{', '.join(map(str, eq))}, but the source hash is now {current}; "
+                      "the declaration no longer applies", file=sys.stderr)
+            return []
+        old = eq[current]
+        return [old] if isinstance(old, str) else list(old)
+
+    def setup_record(self, plan: Plan, jobid: str | None = None, started: float | None = None,
+                     caption: str | None = None, force_build: bool = False) -> dict:
+        """What setup.json of a job of `plan` holds (jobid None: the job a build would make)."""
+        info = plan.info
+        return {
+            "jobid": jobid,
+            "method": info.name,
+            "options": encode(plan.options),
+            "datasets": plan.datasets,
+            "jobs": plan.jobs,
+            "identity": plan.identity,
+            "hash": plan.source_hash,  # as the Accelerator's params.hash: the source hash
+            "source_hash": plan.source_hash,
+            "source_files": plan.source_files,
+            "slices": self.slices,
+            # how new datasets are stored unless the method says (not part of the identity:
+            # the values are the same either way)
+            "dataset_compression": self.config.dataset_compression,
+            "starttime": started,
+            "caption": caption or "",
+            "force_build": force_build,  # for `ax why`: why it ran although a twin existed
+            # does it fork slices? (how many CPUs it takes: slices, or one)
+            "analysis": callable(getattr(info.module, "analysis", None)),
+            "versions": {"accel": __version__, "python": sys.version.split()[0]},
+            "paths": layout.paths().to_json(),
+            "method_info": {
+                "file": str(info.file), "module": info.modname, "package": info.package,
+                "package_entry": str(info.file.parent) if info.package != STANDARD_PACKAGE
+                else info.package,
+                "project_dir": str(self.config.project_dir),
+                "description": info.description,
+            },
+        }
+
+
+def check_inputs(plan: Plan) -> None:
+    """Every job and dataset input exists, is readable and finished: else an OptionError
+    naming the input, before anything runs."""
+    for kind, values in (("jobs", plan.jobs), ("datasets", plan.datasets)):
+        for name, value in values.items():
+            for ref in (value if isinstance(value, list) else [value]):
+                if not ref:
+                    continue
+                jobid = ref.split("/")[0]
+                try:
+                    path = Job(jobid).path
+                except AccelError as e:
+                    raise OptionError(f"method {plan.info.name!r}: {kind} input {name!r}: {e}")
+                where = f"method {plan.info.name!r}: {kind} input {name!r}"
+                damage = records.damage_of(path)
+                if damage is not None:
+                    raise OptionError(f"{where}: {damage}")
+                if not (path / layout.SETUP).exists():
+                    raise OptionError(f"{where}: job {jobid} does not exist")
+                status = status_of(path)
+                if status != FINISHED:
+                    raise OptionError(f"{where}: job {jobid} is {status}, not finished")
+
+
+def _merged(given: dict | None, from_kw: dict) -> dict:
+    """`options=` (or datasets=, jobs=) with the build's keywords on top: a keyword wins
+    over an entry of the same name, as in the Accelerator."""
+    return {**(given or {}), **from_kw}

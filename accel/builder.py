@@ -11,6 +11,7 @@ Everything up to the look-up is cheap and cached, so a hit costs microseconds.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from accel.plan import Plan, Planner
 from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import Scheduler, Task
 from accel.store import Store
+from accel.store.locks import ByteLock, LockSet
 
 
 class Builder:
@@ -101,10 +103,22 @@ class Builder:
         plan = self.plan(method, options, datasets, jobs, **kw)
         task = self.task(plan, method, workdir=workdir, force_build=force_build,
                          caption=caption, timeout=timeout, retries=retries)
-        Scheduler(self, progress=self.progress).run([task])
+        self.scheduler().run([task])
         if task.error is not None:
             raise task.error
         return task.job, task.status == REUSED  # type: ignore[return-value]
+
+    def scheduler(self, parallel: int = 1, cpus: int | None = None,
+                  on_end: Callable[[Task], None] | None = None) -> Scheduler:
+        """A scheduler of this builder's jobs: at most `parallel` at once, within `cpus`
+        (None: the project's budget; on a cluster, the cluster's)."""
+        if cpus is None:
+            # the cluster bounds its jobs, not this machine's CPU count
+            cpus = self.config.cpus if self.executor.uses_local_cpus else 1 << 30
+        return Scheduler(self, self.executor, self.slices, cpus, parallel, on_end, self.progress)
+
+    def identity_lock(self, plan: Plan, workdir: str | None) -> ByteLock | LockSet:
+        return self.store.identity_lock(plan.identity, workdir)
 
     def task(self, plan: Plan, name: str, *, workdir: str | None = None,
              force_build: bool = False, caption: str | None = None,

@@ -91,7 +91,7 @@ class Progress:
         for t in shown[:3]:
             part = t.handle.current_part() if t.handle is not None else ""
             if part == "analysis":
-                slices = sched.builder.slices
+                slices = sched.slices
                 part = f"analysis {slices_done(t.job.path, slices)}/{slices} slices"
             bits.append(f"{t.job} {t.plan.info.name}{' ' + part if part else ''} "
                         f"{_age(now - t.t0)}")

@@ -25,16 +25,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from accel import cpuslots, layout
 from accel.disk import is_disk_error
-from accel.errors import JobError
-from accel.executors import Handle, record_death
+from accel.errors import DiskError, JobError
+from accel.executors import Executor, Handle, record_death
 from accel.job import Job
 from accel.jobstatus import CANCELED, DONE_OK, FAILED, FINISHED, PENDING, REUSED, RUNNING, TIMEOUT
 from accel.plan import Plan, check_inputs
-from accel.store.locks import ByteLock
+from accel.store.locks import ByteLock, LockSet
 
 TICK = 0.2  # seconds between looks at deadlines, cancel requests and progress
 
@@ -60,7 +61,7 @@ class Task:
     tries: list[str] = field(default_factory=list)  # every job made for it, in order
     # while it runs
     handle: Handle | None = None
-    lock: ByteLock | None = None
+    lock: ByteLock | LockSet | None = None
     started: float = 0.0  # time.time() at start, as in the running registry
     t0: float = 0.0  # time.monotonic() at start
     t_run: float | None = None  # time.monotonic() once it runs (on a cluster it may queue)
@@ -79,19 +80,54 @@ class Task:
         return self.status in DONE_OK
 
 
+class JobBook(Protocol):
+    """What the scheduler asks of the one who keeps the jobs (the Builder, over its
+    store): find a job to reuse, make a new one, publish or report how it ended."""
+
+    def find(self, plan: Plan) -> str | None:
+        """A finished job to reuse (marked used), or None."""
+
+    def identity_lock(self, plan: Plan, workdir: str | None) -> ByteLock | LockSet:
+        """The lock one build of an identity holds while it makes the job."""
+
+    def cannot_start(self, plan: Plan, exc: OSError, workdir: str | None) -> DiskError:
+        """The error for a job that cannot start for its disk."""
+
+    def prepare_job(self, plan: Plan, workdir: str | None, caption: str | None,
+                    force_build: bool = False) -> tuple[str, Path, dict, float]:
+        """A new job directory with its setup.json: (job id, path, setup, start time)."""
+
+    def publish(self, plan: Plan, jobid: str) -> None:
+        """The finished job, findable by its identity from now on."""
+
+    def unregister(self, jobid: str) -> None:
+        """The job runs no more."""
+
+    def cancel_requested(self, jobid: str) -> str | None:
+        """Why `ax abort` asked the job to stop, if it did."""
+
+    def note_part(self, jobid: str, started: float, part: str) -> None:
+        """The part the job runs now, for `ax status`."""
+
+    def job_error(self, jobid: str, status: str, told: dict | None = None) -> JobError:
+        """The error a job that did not finish raises in the build script."""
+
+
 class Scheduler:
     _loops = 0  # schedulers of this process in their run loop (a callback may build)
 
-    def __init__(self, builder: Any, parallel: int = 1, cpus: int | None = None,
-                 on_end: Callable[[Task], None] | None = None, progress: Any = None):
+    def __init__(self, book: JobBook, executor: Executor, slices: int, cpus: int,
+                 parallel: int = 1, on_end: Callable[[Task], None] | None = None,
+                 progress: Any = None):
+        """`slices`: the CPUs a job with analysis takes; `cpus`: how many its jobs may
+        use at once."""
         if parallel < 1:
             raise ValueError("parallel must be at least 1")
-        self.builder = builder
-        self.executor = builder.executor
+        self.book = book
+        self.executor = executor
+        self.slices = slices
         self.parallel = parallel
-        if cpus is None and not self.executor.uses_local_cpus:
-            cpus = 1 << 30  # the cluster bounds its jobs, not this machine's CPU count
-        self.cpus = max(1, cpus or builder.config.cpus)
+        self.cpus = max(1, cpus)
         # the machine's CPUs, shared with other builds (see above for who waits for them)
         self.shared = None
         if self.executor.uses_local_cpus:
@@ -170,12 +206,12 @@ class Scheduler:
     def _weight(self, task: Task) -> int:
         """The CPUs `task`'s job counts, at most the budget (a bigger job runs alone)."""
         has_analysis = callable(getattr(task.plan.info.module, "analysis", None))
-        return min(max(1, self.builder.slices) if has_analysis else 1, self.cpus)
+        return min(max(1, self.slices) if has_analysis else 1, self.cpus)
 
     # --- starting ----------------------------------------------------------------
 
     def _reuse(self, task: Task) -> bool:
-        jobid = self.builder.find(task.plan)
+        jobid = self.book.find(task.plan)
         if jobid:
             self._end(task, REUSED, Job(jobid))
         return bool(jobid)
@@ -184,7 +220,7 @@ class Scheduler:
         """Follow or launch `task` (`run` has looked for a job to reuse; under the
         identity lock we look again): "started" (or reused, or following), "blocked" if
         another builder holds its identity, "no cpus" while other builds use them."""
-        b = self.builder
+        b = self.book
         plan = task.plan
         if not task.force_build:
             leader = self._leaders.get(plan.identity)
@@ -196,7 +232,7 @@ class Scheduler:
         if not self._take_cpus(task):
             return "no cpus"
         try:
-            lock = b.store.identity_lock(plan.identity, task.workdir)
+            lock = b.identity_lock(plan, task.workdir)
             got = lock.acquire(blocking=False)
         except OSError as e:  # a read-only workdir: its lock file cannot be opened to write
             self._release(task)
@@ -251,8 +287,8 @@ class Scheduler:
         task.status, task.job, task.handle, task.t0 = RUNNING, None, None, time.monotonic()
         # running from here on: interrupted before it has a handle, `_stop` still ends it
         self.running.append(task)
-        jobid, path, setup, started = self.builder.prepare_job(task.plan, task.workdir, task.caption,
-                                                                 task.force_build)
+        jobid, path, setup, started = self.book.prepare_job(task.plan, task.workdir, task.caption,
+                                                              task.force_build)
         task.job = Job(jobid)
         task.tries.append(jobid)
         task.started, task.t0, task.part = started, time.monotonic(), ""
@@ -267,7 +303,7 @@ class Scheduler:
         if status is None:
             status = task.handle.wait(0)  # type: ignore[union-attr]
         task.runtime = time.monotonic() - task.t0
-        b = self.builder
+        b = self.book
         if task.job is None:  # stopped before its job directory was made
             task.job = Job(task.tries[-1]) if task.tries else None
             task.error = JobError(f"build of {task.plan.info.name!r} was {status} before its "
@@ -331,7 +367,7 @@ class Scheduler:
     def _look_around(self) -> None:
         now = time.monotonic()
         for task in list(self.running):
-            wanted = self.builder.cancel_requested(task.job)
+            wanted = self.book.cancel_requested(task.job)
             if wanted:
                 self._stop(task, wanted, "canceled by ax abort")
             elif (task.timeout is not None and task.t_run is not None
@@ -343,7 +379,7 @@ class Scheduler:
                     task.t_run = now
                 if part and part != task.part:
                     task.part = part
-                    self.builder.note_part(task.job, task.started, part)
+                    self.book.note_part(task.job, task.started, part)
         if self.progress is not None:
             self.progress.tick(self)
 

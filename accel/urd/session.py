@@ -134,9 +134,7 @@ class Urd:
             elif not task.ok and on_error is not None:
                 on_error(task.job, task.error)
 
-        from accel.scheduler import Scheduler
-
-        scheduler = Scheduler(self.builder, parallel, cpus, on_end, self.builder.progress)
+        scheduler = self.builder.scheduler(parallel, cpus, on_end)
         result = JobList()
         result._rows_source = source
         try:

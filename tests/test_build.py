@@ -536,10 +536,11 @@ def test_urd_lists_from_build_scripts(project):
     assert r["get_missing"] == [False, []]  # an empty entry, as the Accelerator gives
     assert r["since"] == ["2023-01-02", "2023-01-03"]
     assert r["list"] == ["derived", "things"]
-    assert r["derived"] == ["1", {"things": "2023-01-03"}, [["count", "dev-6"]]] or \
-        r["derived"] == [1, {"things": "2023-01-03"}, [["count", "dev-6"]]]
+    assert r["derived"] == ["1", {"things": {"timestamp": "2023-01-03", "caption": "run 3",
+                                             "joblist": ["dev-1", "dev-4"]}},
+                            [["count", "dev-6"]]]
     assert r["dep"] == "2023-01-03"
-    assert r["truncated"] == 1
+    assert r["truncated"] == {"count": 1, "deps": 0}
     assert r["after_truncate"] == "2023-01-02"
 
     # :LIST: on the command line: the last job of the latest entry

@@ -26,7 +26,7 @@ LAYERS = {
         "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",
-        "accel.urd.lists", "accel.dataset",
+        "accel.urd.lists", "accel.urd.schema", "accel.dataset",
         # the Accelerator's import paths, aliases only
         "accel.extras", "accel.error"],
     3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.plan"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import traceback
@@ -12,7 +13,7 @@ import pytest
 
 from accel.errors import UserError
 from accel.urd.lists import SCHEMA_VERSION, UrdJobList, UrdLists
-from accel.urd.timestamps import display_timestamp, normalise_timestamp, timestamp_kind
+from accel.urd.timestamps import display_timestamp, normalise_timestamp
 
 
 @pytest.fixture
@@ -29,16 +30,24 @@ def one_line(e: pytest.ExceptionInfo) -> str:
 # -- timestamps -------------------------------------------------------------------
 
 
+INT = "/" + "0" * 18  # the canonical prefix of a two-digit integer part
+
+
 @pytest.mark.parametrize(
     ("given", "canonical", "shown"),
     [
         (date(2023, 1, 2), "2023-01-02", "2023-01-02"),
         ("2023-01-02", "2023-01-02", "2023-01-02"),
         (datetime(2023, 1, 2, 3, 4, 5), "2023-01-02T03:04:05", "2023-01-02T03:04:05"),
+        (datetime(2023, 1, 2, 3, 4, 5, 500), "2023-01-02T03:04:05.000500",
+         "2023-01-02T03:04:05.000500"),
         ("2023-01-02T03:04:05", "2023-01-02T03:04:05", "2023-01-02T03:04:05"),
-        ("2023-01-02 03:04", "2023-01-02T03:04:00", "2023-01-02T03:04:00"),
-        ("2023-01-02T03:04:05.5", "2023-01-02T03:04:05.500000", "2023-01-02T03:04:05.500000"),
-        ("2023-01-02T03:04:05.000000", "2023-01-02T03:04:05", "2023-01-02T03:04:05"),
+        # as precise as written, as in the Accelerator
+        ("2023-01-02 03:04", "2023-01-02T03:04", "2023-01-02T03:04"),
+        ("2023-01-02T03", "2023-01-02T03", "2023-01-02T03"),
+        ("2023-01", "2023-01", "2023-01"),
+        ("2023-01-02T03:04:05.5", "2023-01-02T03:04:05.5", "2023-01-02T03:04:05.5"),
+        # accel also takes zones: converted to UTC
         ("2023-01-02T03:04:05+02:00", "2023-01-02T01:04:05", "2023-01-02T01:04:05"),
         ("2023-01-02T03:04:05Z", "2023-01-02T03:04:05", "2023-01-02T03:04:05"),
         (
@@ -46,44 +55,43 @@ def one_line(e: pytest.ExceptionInfo) -> str:
             "2023-01-01T23:30:00",
             "2023-01-01T23:30:00",
         ),
-        (0, "i" + "0" * 20, "0"),
-        (42, "i" + "0" * 18 + "42", "42"),
-        ("42", "i" + "0" * 18 + "42", "42"),
-        (" 007 ", "i" + "0" * 19 + "7", "7"),
+        (0, "/" + "0" * 20, "0"),
+        (42, INT + "42", "42"),
+        ("42", INT + "42", "42"),
+        (" 007 ", "/" + "0" * 19 + "7", "7"),
+        # several parts
+        (("2019-12-01", 3), "2019-12-01+/" + "0" * 19 + "3", "2019-12-01+3"),
+        ("2019-12-01+4", "2019-12-01+/" + "0" * 19 + "4", "2019-12-01+4"),
+        ([date(2019, 12, 3), 10, "11"], f"2019-12-03+{INT}10+{INT}11", "2019-12-03+10+11"),
+        ("7+2", f"{INT}07+{INT}02", "7+2"),
+        ("2023-01-02T03:04:05+02:00+3", "2023-01-02T01:04:05+/" + "0" * 19 + "3",
+         "2023-01-02T01:04:05+3"),
+        ([2023], "/" + "0" * 16 + "2023", "2023"),
     ],
 )
 def test_normalise_and_display(given, canonical, shown):
     assert normalise_timestamp(given) == canonical
     assert display_timestamp(canonical) == shown
-    # idempotent: canonical and display forms normalise to themselves
-    assert normalise_timestamp(canonical) == canonical
-    assert normalise_timestamp(shown) == canonical
+    assert normalise_timestamp(shown) == canonical  # what is shown can be given back
 
 
-def test_canonical_forms_sort_as_text():
-    ints = [0, 2, 9, 10, 100, 10**19]
-    assert sorted(normalise_timestamp(i) for i in reversed(ints)) == [
-        normalise_timestamp(i) for i in ints
-    ]
-    dates = [
-        "2022-12-31T23:59:59.999999",
-        "2023-01-02",
-        "2023-01-02T00:00:00",
-        "2023-01-02T00:00:00.000001",
-        "2023-01-02T00:00:00.1",
-        "2023-01-02T00:00:01",
-        "2023-01-03",
-    ]
-    canon = [normalise_timestamp(d) for d in dates]
+def test_canonical_forms_sort_as_the_accelerator_orders_them():
+    """Part by part, integers before dates, a timestamp before its own extensions (the
+    order the Accelerator's urd gave these, run with `since`)."""
+    ordered = ["1", "1+1", "2", "3", "7+2", "10", "2019-11", "2019-12-01", "2019-12-01+3",
+               "2019-12-01+4", "2019-12-01+10", "2019-12-01T10", "2019-12-01T10:30:00",
+               "2019-12-02", "2019-12-03+1+2", "2019-12-03T01:02:03.000500",
+               "2019-12-03T01:02:03.5"]
+    canon = [normalise_timestamp(t) for t in ordered]
     assert sorted(reversed(canon)) == canon
-    assert {timestamp_kind(c) for c in canon} == {"date"}
-    assert timestamp_kind(normalise_timestamp(3)) == "integer"
+    assert [display_timestamp(c) for c in canon] == ordered
 
 
 @pytest.mark.parametrize(
     "bad",
     [-1, True, 1.5, None, "", "yesterday", "2023-13-01", "2023-02-30", "2023-1-2",
-     "2023-01-02T25:00", "2023-01-02T03:04:05.1234567", "-3", "1e5", 10**20, [2023]],
+     "2023-01-02T25:00", "2023-01-02T03:04:05.1234567", "-3", "1e5", 10**20, (), [[1]],
+     "2019-12-01+", "+1", "1+02:00", "2019-12-01Z", "latest", "<=1", ("2019-12-01", -1)],
 )
 def test_bad_timestamps(bad):
     with pytest.raises(UserError) as e:
@@ -122,17 +130,22 @@ def test_lazy_open(tmp_path: Path):
 
 
 def test_add_and_read(urd: UrdLists):
-    e = urd.add(
+    urd.add("other", 5, [("m", "o-1")], caption="the other")
+    added = urd.add(
         "imports", "2023-01-02",
         [("csvimport", "w-1"), ("dataset_type", "w-2"), ("csvimport", "w-3")],
         caption="first", user="ann", build="build_imports.py", deps={"other": 5},
     )
+    assert (added.new, added.changed) == (True, False)
+    e = added.entry
     assert e.listname == "imports"
     assert e.timestamp == "2023-01-02"
     assert e.caption == "first"
     assert e.user == "ann"
     assert e.build == "build_imports.py"
-    assert e.deps == {"other": "5"}
+    # a dep given by its timestamp is that entry, as it is when this one is added
+    assert e.deps == {"other": {"timestamp": "5", "caption": "the other", "joblist": ["o-1"]}}
+    assert e.deps.other.joblist.as_tuples == [("m", "o-1")]
     assert isinstance(e.joblist, UrdJobList)
     assert e.joblist == ["w-1", "w-2", "w-3"]
     assert e.joblist.as_tuples == [("csvimport", "w-1"), ("dataset_type", "w-2"),
@@ -147,24 +160,25 @@ def test_add_and_read(urd: UrdLists):
     urd.add("imports", "2023-01-05T10:00", [])
     urd.add("analysis", 1, [("stats", "w-5")])
 
-    assert urd.list() == ["analysis", "imports"]
-    assert urd.latest("imports").timestamp == "2023-01-05T10:00:00"
+    assert urd.list() == ["analysis", "imports", "other"]
+    assert urd.latest("imports").timestamp == "2023-01-05T10:00"
     assert urd.first("imports") == e  # what add returned is what is read back
     got = urd.get("imports", date(2023, 1, 3))
     assert got.joblist.get("csvimport") == "w-4"
     assert got.caption == "" and got.deps == {}
     assert urd.get("imports", "2023-01-04") is None
     assert urd.get("imports", "2023-01-05") is None  # exact match only
-    assert urd.get("imports", "2023-01-05 10:00:00").timestamp == "2023-01-05T10:00:00"
-    assert urd.since("imports", "2023-01-02") == ["2023-01-03", "2023-01-05T10:00:00"]
+    assert urd.get("imports", "2023-01-05T10:00:00") is None  # as precise as written
+    assert urd.get("imports", "2023-01-05 10:00").timestamp == "2023-01-05T10:00"
+    assert urd.since("imports", "2023-01-02") == ["2023-01-03", "2023-01-05T10:00"]
     assert urd.since("imports", "2023-01-01") == [
-        "2023-01-02", "2023-01-03", "2023-01-05T10:00:00",
+        "2023-01-02", "2023-01-03", "2023-01-05T10:00",
     ]
     assert urd.since("imports", "2023-01-05T10:00") == []
     assert [x.timestamp for x in urd.entries("imports")] == [
-        "2023-01-02", "2023-01-03", "2023-01-05T10:00:00",
+        "2023-01-02", "2023-01-03", "2023-01-05T10:00",
     ]
-    assert urd.references() == {"w-1", "w-2", "w-3", "w-4", "w-5"}
+    assert urd.references() == {"w-1", "w-2", "w-3", "w-4", "w-5", "o-1"}
 
 
 def test_truncate(urd: UrdLists):
@@ -201,7 +215,7 @@ def test_date_and_datetime_in_one_list(urd: UrdLists):
     with pytest.raises(UserError):
         urd.add("d", "2023-01-02T23:59", [])
     assert urd.since("d", "2000-01-01") == [
-        "2023-01-02", "2023-01-02T00:00:00", "2023-01-02T00:00:00.250000", "2023-01-03",
+        "2023-01-02", "2023-01-02T00:00:00", "2023-01-02T00:00:00.25", "2023-01-03",
     ]
 
 
@@ -231,7 +245,9 @@ def test_equal_needs_update(urd: UrdLists):
     assert "urd list 'l'" in msg and "7" in msg and "update=True" in msg
     assert urd.latest("l").caption == "old"
 
-    e2 = urd.add("l", 7, [("m", "j-2"), ("n", "j-3")], caption="new", update=True)
+    added = urd.add("l", 7, [("m", "j-2"), ("n", "j-3")], caption="new", update=True)
+    assert (added.new, added.changed) == (False, True)
+    e2 = added.entry
     assert e2.caption == "new"
     assert urd.entries("l") == [e2]
     assert urd.references() == {"j-2", "j-3"}  # the replaced entry's jobs are gone
@@ -243,23 +259,24 @@ def test_update_on_newer_just_adds(urd: UrdLists):
     assert urd.since("l", 0) == ["1", "2"]
 
 
-def test_mixing_int_and_date_rejected(urd: UrdLists):
-    urd.add("ints", 5, [])
+def test_dates_after_integers_not_back(urd: UrdLists):
+    """Integers sort before dates (as in the Accelerator), so a list may go on from
+    integers to dates; going back is older than the latest, and refused saying why."""
+    urd.add("l", 5, [])
+    urd.add("l", "2023-01-02", [])
+    urd.add("l", ("2023-01-02", 1), [])
     with pytest.raises(UserError) as e:
-        urd.add("ints", "2023-01-02", [])
-    msg = one_line(e)
-    assert "'ints'" in msg and "2023-01-02" in msg and "integers" in msg
-    urd.add("dates", date(2023, 1, 2), [])
-    with pytest.raises(ValueError) as e:
-        urd.add("dates", 20230103, [])
-    assert "'dates'" in one_line(e)
-    # queries across kinds order integers before dates, as the Accelerator does: since
-    # 0 is "from the start" on any list, and a date is after every integer
-    assert urd.since("dates", 0) == ["2023-01-02"]
-    assert urd.truncate("ints", "2023-01-01") == 0
-    assert urd.since("ints", 0) == ["5"]
-    assert urd.truncate("dates", 0) == 1 and urd.latest("dates") is None
-    assert urd.get("ints", "2023-01-02") is None
+        urd.add("l", 6, [])
+    assert one_line(e) == (
+        "urd list 'l': timestamp 6 is older than the latest entry 2023-01-02+1 (timestamps "
+        "only move forward; integers sort before dates, so a list of dates cannot go back "
+        "to integers)"
+    )
+    assert urd.since("l", 0) == ["5", "2023-01-02", "2023-01-02+1"]
+    assert urd.since("l", 5) == ["2023-01-02", "2023-01-02+1"]
+    assert urd.truncate("l", "2023-01-02+1") == 1
+    assert urd.truncate("l", 6) == 1  # every date is after 6
+    assert urd.since("l", 0) == ["5"]
 
 
 # -- bad input --------------------------------------------------------------------
@@ -321,18 +338,53 @@ def test_newer_schema_refused(tmp_path: Path):
     assert "schema version" in one_line(e)
 
 
+def test_database_of_schema_1_is_upgraded(tmp_path: Path):
+    """A database an older accel wrote (integers as 'i' + 20 digits, after dates as text;
+    deps as timestamps) is upgraded on first open: same lists, entries, jobs and order,
+    deps become the entries they name; an accel that only knows 1 then refuses it."""
+    from accel.urd.schema import TABLES
+
+    path = tmp_path / "urd.db"
+    with sqlite3.connect(path) as conn:
+        for statement in TABLES:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        old = [("ints", "i" + "0" * 19 + "2", "two", "{}"),
+               ("ints", "i" + "0" * 18 + "10", "ten", "{}"),
+               ("dates", "2023-01-02T03:04:05", "d",
+                json.dumps({"ints": "i" + "0" * 19 + "2", "gone": "2020-01-01"}))]
+        for listname, ts, caption, deps in old:
+            conn.execute("INSERT INTO entries VALUES (?, ?, ?, 'ann', 'build.py', ?, 'c')",
+                         (listname, ts, caption, deps))
+            conn.execute("INSERT INTO jobs VALUES (?, ?, 0, 'm', ?)",
+                         (listname, ts, f"dev-{len(caption)}"))
+    urd = UrdLists(path)
+    assert [(e.timestamp, e.caption, e.joblist.as_tuples) for e in urd.entries("ints")] == [
+        ("2", "two", [("m", "dev-3")]), ("10", "ten", [("m", "dev-3")])]
+    deps = urd.latest("dates").deps
+    assert deps == {"gone": {"timestamp": "2020-01-01", "caption": "", "joblist": []},
+                    "ints": {"timestamp": "2", "caption": "two", "joblist": ["dev-3"]}}
+    assert urd.since("ints", 2) == ["10"]
+    urd.add("ints", "2023-01-01", [])  # a date now goes after the integers
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert UrdLists(path).entries("ints")[-1].timestamp == "2023-01-01"
+
+
 # -- persistence ------------------------------------------------------------------
 
 
 def test_persistence_across_instances(tmp_path: Path):
     path = tmp_path / "urd.db"
     a = UrdLists(path)
+    a.add("x", "2022-12-31T10:00", [("n", "j-0")])
     a.add("l", "2023-01-02", [("m", "j-1")], caption="c", deps={"x": "2022-12-31T10:00"})
     a.close()
     b = UrdLists(str(path))
     e = b.latest("l")
     assert e.caption == "c"
-    assert e.deps == {"x": "2022-12-31T10:00:00"}
+    assert e.deps.x.timestamp == "2022-12-31T10:00"
+    assert e.deps.x.joblist.as_tuples == [("n", "j-0")]
     assert e.joblist.get("m") == "j-1"
     b.add("l", "2023-01-03", [])
     # the first instance sees the second's writes (it reopens after close)
@@ -438,11 +490,11 @@ def _now_worker(path: str, worker: int, barrier, results) -> None:
 
         urd = Urd(None, "build.py", db_path=Path(path))  # type: ignore[arg-type]
         barrier.wait()
-        stamps = []
-        for _ in range(PER_WORKER * 2):
-            urd.begin("now")
-            stamps.append(urd.finish("now").timestamp)
-        results.put((worker, stamps, None))
+        news = []
+        for i in range(PER_WORKER * 2):
+            urd.begin("now", caption=f"{worker} {i}")
+            news.append(urd.finish("now").new)
+        results.put((worker, news, None))
     except BaseException:
         results.put((worker, None, traceback.format_exc()))
 
@@ -459,8 +511,10 @@ def test_concurrent_finishes_at_now_never_collide(tmp_path: Path):
     assert len(entries) == WORKERS * PER_WORKER * 2
     stamps = [e.timestamp for e in entries]
     assert stamps == sorted(set(stamps))  # every one its own moment, in order
-    for _, mine, _ in out:
-        assert mine == sorted(mine)
+    for worker, news, _ in out:
+        assert news == [True] * PER_WORKER * 2
+        mine = [int(e.caption.split()[1]) for e in entries if e.caption.split()[0] == str(worker)]
+        assert mine == list(range(PER_WORKER * 2))  # each worker's sessions in its order
 
 
 def test_fork_after_use(tmp_path: Path):

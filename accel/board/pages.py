@@ -257,7 +257,8 @@ def urd_list(d: dict) -> Page:
     rows = []
     for e in reversed(d["entries"]):  # newest first, as people look for the latest
         jobs = join((join([m, "=", job_link(j)]) for m, j in e["joblist"]), " ")
-        deps = join((join([k, " ", v]) for k, v in (e["deps"] or {}).items()), ", ")
+        deps = join((join([k, " ", v["timestamp"]]) for k, v in (e["deps"] or {}).items()),
+                    ", ")
         rows.append((e["timestamp"], e["caption"], e["user"], e["build"], jobs, deps))
     body = join([note("newest first"),
                  table(("timestamp", "caption", "user", "build", "jobs", "deps"), rows)])

@@ -86,7 +86,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
             os.dup2(real_stdout, 1)
             os.close(real_stdout)
     elapsed = time.time() - t0
-    jobs = urd.joblist
+    jobs = urd.joblist_all
     if as_json:
         print_json({
             "jobs": [{"job": str(j), "method": j.method, "name": jobs.name_of(i),

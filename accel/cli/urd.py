@@ -97,5 +97,7 @@ def _plain(entry: Any) -> dict:
     """An entry as plain JSON types (lists of pairs, not the list subclasses)."""
     d = dict(entry)
     d["joblist"] = [[m, j] for m, j in entry.joblist.as_tuples]
-    d["deps"] = dict(entry.deps or {})
+    d["deps"] = {name: {"timestamp": dep.timestamp, "caption": dep.caption,
+                        "joblist": [[m, j] for m, j in dep.joblist.as_tuples]}
+                 for name, dep in (entry.deps or {}).items()}
     return d

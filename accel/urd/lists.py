@@ -9,7 +9,8 @@ No server: every build process opens the file itself. That is safe because
   "latest" and both append after it: the forward-only rule holds under concurrency.
 
 Timestamps are stored in their canonical text form (see `accel.urd.timestamps`) so the
-database orders them; entries are handed out with the display form.
+database orders them; entries are handed out with the display form. An entry's `deps` are
+the entries its session read, as they were then (timestamp, caption, joblist).
 """
 
 from __future__ import annotations
@@ -24,41 +25,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from accel.dotdict import DotDict
 from accel.errors import AccelError, UserError
 from accel.job import NamedJobList
 from accel.layout import split_jobid
-from accel.urd.timestamps import NOW, display_timestamp, normalise_timestamp, timestamp_kind
-
-__all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "UrdJobList", "UrdLists", "check_listname"]
-
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT = 30.0  # seconds a process waits for another one's lock
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS entries (
-        listname TEXT NOT NULL,
-        ts TEXT NOT NULL,
-        caption TEXT NOT NULL,
-        user TEXT NOT NULL,
-        build TEXT NOT NULL,
-        deps TEXT NOT NULL,
-        created TEXT NOT NULL,
-        PRIMARY KEY (listname, ts)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS jobs (
-        listname TEXT NOT NULL,
-        ts TEXT NOT NULL,
-        pos INTEGER NOT NULL,
-        method TEXT NOT NULL,
-        job_id TEXT NOT NULL,
-        PRIMARY KEY (listname, ts, pos)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS jobs_by_job_id ON jobs (job_id)",
+from accel.urd.schema import SCHEMA_VERSION, TABLES, dep_record, deps_text, upgrade
+from accel.urd.timestamps import (
+    NOW,
+    SEP,
+    display_timestamp,
+    has_date,
+    normalise_timestamp,
+    parse_lookup,
 )
+
+__all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "Added", "UrdJobList", "UrdLists",
+           "check_listname"]
+
+BUSY_TIMEOUT = 30.0  # seconds a process waits for another one's lock
 
 _BAD_LISTNAME = re.compile(r"[\s/]")
 
@@ -112,11 +98,26 @@ def lost_database(workdirs: list[Path], db_path: Path) -> Path | None:
 
 
 def _now_after(latest: str | None) -> str:
-    """Now, or a microsecond after the latest entry when the clock has not moved past it."""
+    """Now, or a microsecond after the latest entry when that is a moment the clock has
+    not moved past yet (another finish at "now" in the same microsecond)."""
     ts = normalise_timestamp(datetime.now())
-    if latest is not None and timestamp_kind(latest) == "date" and ts <= latest:
-        ts = normalise_timestamp(datetime.fromisoformat(latest) + timedelta(microseconds=1))
+    if latest is not None and ts <= latest and SEP not in latest:
+        try:
+            after = datetime.fromisoformat(latest) + timedelta(microseconds=1)
+        except ValueError:  # 2019-12, or an integer: not a moment; the caller refuses
+            return ts
+        ts = normalise_timestamp(after)
     return ts
+
+
+class Added(NamedTuple):
+    """What `UrdLists.add` did: the entry as recorded, whether its timestamp was new to
+    the list, and whether it replaced a different entry there (update=True)."""
+
+    entry: DotDict
+    new: bool
+    changed: bool
+
 
 class UrdJobList(NamedJobList):
     """The jobs of one recorded session, with the names they were built under."""
@@ -158,6 +159,66 @@ def _text(value: object, what: str, listname: str) -> str:
     if not isinstance(value, str):
         raise UserError(f"urd list {listname!r}: {what} must be a string, not {value!r}")
     return str(value)
+
+
+def _pairs(listname: str, joblist: Any) -> list[tuple[str, str]]:
+    """A session's jobs as (name, job id) pairs, each checked."""
+    jobs = []
+    for item in joblist:
+        try:
+            if isinstance(item, str):
+                raise TypeError(item)  # 'ab' would unpack as ('a', 'b')
+            method, job_id = item
+        except (TypeError, ValueError):
+            raise UserError(
+                f"urd list {listname!r}: joblist item {item!r} is not a (method, job_id) pair"
+            )
+        if not (isinstance(method, str) and method and isinstance(job_id, str) and job_id):
+            raise UserError(
+                f"urd list {listname!r}: joblist item {item!r} must be two non-empty strings"
+            )
+        if split_jobid(job_id) is None:
+            raise UserError(f"urd list {listname!r}: {job_id!r} is not a job id (like dev-12)")
+        jobs.append((str(method), str(job_id)))
+    return jobs
+
+
+def _check_forward(listname: str, ts: str, latest: str, update: bool) -> None:
+    """Refuse `ts` at or before the list's latest (at it, update=True replaces)."""
+    given, have = display_timestamp(ts), display_timestamp(latest)
+    if ts < latest:
+        hint = "update=True replaces only the latest" if update else \
+            "use update=True to replace the latest"
+        if not has_date(ts.split(SEP)[0]) and has_date(latest.split(SEP)[0]):
+            hint = "integers sort before dates, so a list of dates cannot go back to integers"
+        raise UserError(
+            f"urd list {listname!r}: timestamp {given} is older than the latest entry "
+            f"{have} (timestamps only move forward; {hint})"
+        )
+    if not update:
+        raise UserError(
+            f"urd list {listname!r}: timestamp {given} is the same as the latest entry, with "
+            "other jobs, caption or deps (timestamps only move forward; use update=True "
+            "to replace the latest)"
+        )
+
+
+def _entry(listname: str, ts: str, caption: str, user: str, build: str,
+           joblist: UrdJobList, created: str, deps: dict[str, dict]) -> DotDict:
+    """An entry as handed out: display timestamps, deps as entries (the Accelerator's
+    timestamp, caption and joblist of each)."""
+    return DotDict(
+        listname=listname,
+        timestamp=display_timestamp(ts),
+        caption=caption,
+        user=user,
+        build=build,
+        deps=DotDict((name, DotDict(timestamp=display_timestamp(d["timestamp"]),
+                                    caption=d["caption"], joblist=UrdJobList(d["joblist"])))
+                     for name, d in sorted(deps.items())),
+        joblist=joblist,
+        created=created,
+    )
 
 
 class UrdLists:
@@ -219,11 +280,17 @@ class UrdLists:
                 with _transaction(conn, immediate=True):
                     version = self._schema_version(conn)  # someone may have beaten us
                     if version is None:
-                        for statement in _SCHEMA:
+                        for statement in TABLES:
                             conn.execute(statement)
                         conn.execute(
                             "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                         )
+                        version = SCHEMA_VERSION
+            if version < SCHEMA_VERSION:  # written by an older accel: upgraded, once
+                with _transaction(conn, immediate=True):
+                    version = self._schema_version(conn) or SCHEMA_VERSION
+                    if version < SCHEMA_VERSION:
+                        upgrade(conn, version)
                         version = SCHEMA_VERSION
         except sqlite3.OperationalError as e:
             if _is_busy(e):
@@ -289,18 +356,8 @@ class UrdLists:
                     (listname, ts),
                 )
             )
-            result.append(
-                DotDict(
-                    listname=listname,
-                    timestamp=display_timestamp(ts),
-                    caption=caption,
-                    user=user,
-                    build=build,
-                    deps={k: display_timestamp(v) for k, v in json.loads(deps).items()},
-                    joblist=joblist,
-                    created=created,
-                )
-            )
+            result.append(_entry(listname, ts, caption, user, build, joblist, created,
+                                 json.loads(deps)))
         return result
 
     @staticmethod
@@ -314,24 +371,44 @@ class UrdLists:
         return row[0] if row else None
 
     @staticmethod
-    def _check_kind(listname: str, canonical: str, existing: str | None) -> None:
-        if existing is None:
-            return
-        want, have = timestamp_kind(existing), timestamp_kind(canonical)
-        if want != have:
-            plural = {"integer": "integers", "date": "dates/datetimes"}
-            raise UserError(
-                f"urd list {listname!r}: timestamp {display_timestamp(canonical)} is "
-                f"{'an integer' if have == 'integer' else 'a date/datetime'}, but this "
-                f"list's timestamps are {plural[want]} (a list cannot mix them)"
-            )
+    def _nearest(conn: sqlite3.Connection, listname: str, op: str, ts: str) -> str | None:
+        """The timestamp nearest `ts` on the side `op` says. '<=' a timestamp with a date
+        also takes the ones it is the start of ('<=2019-12' finds 2019-12-31), as in the
+        Accelerator."""
+        if op == "<=" and has_date(ts):
+            cond, args = "(ts <= ? OR substr(ts, 1, ?) = ?)", (ts, len(ts), ts)
+        else:  # op is one of timestamps.COMPARISONS
+            cond, args = f"ts {op} ?", (ts,)
+        order = "DESC" if op.startswith("<") else "ASC"
+        row = conn.execute(f"SELECT ts FROM entries WHERE listname = ? AND {cond} "
+                           f"ORDER BY ts {order} LIMIT 1", (listname, *args)).fetchone()
+        return row[0] if row else None
 
-    @staticmethod
-    def _bound(canonical: str, existing: str | None) -> str:
-        """A bound for since/truncate; as in the Accelerator, integers sort before dates."""
-        if existing is None or timestamp_kind(existing) == timestamp_kind(canonical):
-            return canonical
-        return "" if timestamp_kind(canonical) == "integer" else "~"
+    def _dep_records(self, conn: sqlite3.Connection, listname: str,
+                     deps: dict[str, Any]) -> dict[str, dict]:
+        """`deps` as stored: each an entry (timestamp, caption, joblist) as the session
+        read it, or a timestamp of that list, whose entry is taken as it is now."""
+        out = {}
+        for name, dep in deps.items():
+            check_listname(name)
+            if isinstance(dep, dict):
+                missing = {"timestamp", "caption", "joblist"} - set(dep)
+                if missing:
+                    raise UserError(f"urd list {listname!r}: dep {name!r} has no "
+                                    f"{', '.join(sorted(missing))}")
+                joblist = dep["joblist"]
+                pairs = joblist.as_tuples if isinstance(joblist, NamedJobList) else joblist
+                out[name] = dep_record(normalise_timestamp(dep["timestamp"]),
+                                       _text(dep["caption"], "dep caption", listname),
+                                       _pairs(name, pairs))
+                continue
+            found = self._entries(conn, "listname = ? AND ts = ?",
+                                  (name, normalise_timestamp(dep)))
+            if not found:
+                raise UserError(f"urd list {listname!r}: dep {name!r} has no entry {dep!r}")
+            out[name] = dep_record(normalise_timestamp(dep), found[0].caption,
+                                   found[0].joblist.as_tuples)
+        return out
 
     # -- public API ---------------------------------------------------------------
 
@@ -344,79 +421,47 @@ class UrdLists:
         caption: str = "",
         user: str = "",
         build: str = "",
-        deps: dict[str, str] | None = None,
+        deps: dict[str, Any] | None = None,
         update: bool = False,
-    ) -> DotDict:
+    ) -> Added:
         """Record one finished session; the list's timestamps only move forward.
 
         `timestamp` must be later than the list's latest entry; equal to it only with
         ``update=True``, which replaces that entry. `deps` maps other list names to the
-        timestamps of the entries this session read (kept for traceability only).
+        entries this session read (or their timestamps), kept for traceability only.
+        The same session recorded again (same timestamp, jobs, caption and deps) is no
+        change and no error.
         """
         check_listname(listname)
         now = timestamp is NOW
         ts = "" if now else normalise_timestamp(timestamp)
-        jobs = []
-        for item in joblist:
-            try:
-                if isinstance(item, str):
-                    raise TypeError(item)  # 'ab' would unpack as ('a', 'b')
-                method, job_id = item
-            except (TypeError, ValueError):
-                raise UserError(
-                    f"urd list {listname!r}: joblist item {item!r} is not a (method, job_id) pair"
-                )
-            if not (isinstance(method, str) and method and isinstance(job_id, str) and job_id):
-                raise UserError(
-                    f"urd list {listname!r}: joblist item {item!r} must be two non-empty strings"
-                )
-            if split_jobid(job_id) is None:
-                raise UserError(f"urd list {listname!r}: {job_id!r} is not a job id (like dev-12)")
-            jobs.append((str(method), str(job_id)))
+        jobs = _pairs(listname, joblist)
         if deps is None:
             deps = {}
         if not isinstance(deps, dict):
             raise UserError(f"urd list {listname!r}: deps must be a dict, not {deps!r}")
-        canonical_deps = {
-            check_listname(name): normalise_timestamp(dep_ts) for name, dep_ts in deps.items()
-        }
         caption = _text(caption, "caption", listname)
         user = _text(user, "user", listname)
         build = _text(build, "build", listname)
 
-        def operation(conn: sqlite3.Connection) -> DotDict:
+        def operation(conn: sqlite3.Connection) -> Added:
             nonlocal ts
             with _transaction(conn, immediate=True):
+                stored_deps = deps_text(self._dep_records(conn, listname, deps))
                 latest = self._edge(conn, listname, last=True)
                 if now:  # taken here, in the transaction: after every entry already there
                     ts = _now_after(latest)
-                self._check_kind(listname, ts, latest)
-                if latest is not None and ts <= latest and not update:
-                    # the same session recorded again (a build script re-run with its fixed
-                    # timestamps) is no change, and no error
-                    old = self._entries(conn, "listname = ? AND ts = ?", (listname, ts))
-                    if old and old[0].joblist.as_tuples == jobs and old[0].caption == caption \
-                            and old[0].deps == {k: display_timestamp(v)
-                                                for k, v in canonical_deps.items()}:
-                        return old[0]
+                replaced = False
                 if latest is not None and ts <= latest:
-                    given, have = display_timestamp(ts), display_timestamp(latest)
-                    if ts < latest:
-                        hint = (
-                            "update=True replaces only the latest"
-                            if update
-                            else "use update=True to replace the latest"
-                        )
-                        raise UserError(
-                            f"urd list {listname!r}: timestamp {given} is older than the "
-                            f"latest entry {have} (timestamps only move forward; {hint})"
-                        )
-                    if not update:
-                        raise UserError(
-                            f"urd list {listname!r}: timestamp {given} is the same as the "
-                            "latest entry (timestamps only move forward; use update=True "
-                            "to replace the latest)"
-                        )
+                    old = conn.execute("SELECT caption, deps FROM entries "
+                                       "WHERE listname = ? AND ts = ?", (listname, ts)).fetchone()
+                    if old is not None:
+                        entry = self._entries(conn, "listname = ? AND ts = ?", (listname, ts))[0]
+                        if tuple(old) == (caption, stored_deps) and \
+                                entry.joblist.as_tuples == jobs:
+                            return Added(entry, False, False)
+                    _check_forward(listname, ts, latest, update)
+                    replaced = old is not None
                     conn.execute("DELETE FROM jobs WHERE listname = ? AND ts = ?", (listname, ts))
                     conn.execute(
                         "DELETE FROM entries WHERE listname = ? AND ts = ?", (listname, ts)
@@ -425,37 +470,20 @@ class UrdLists:
                 conn.execute(
                     "INSERT INTO entries (listname, ts, caption, user, build, deps, created) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (listname, ts, caption, user, build,
-                     json.dumps(canonical_deps, sort_keys=True), created),
+                    (listname, ts, caption, user, build, stored_deps, created),
                 )
                 conn.executemany(
                     "INSERT INTO jobs (listname, ts, pos, method, job_id) VALUES (?, ?, ?, ?, ?)",
                     [(listname, ts, pos, m, j) for pos, (m, j) in enumerate(jobs)],
                 )
-            return DotDict(
-                listname=listname,
-                timestamp=display_timestamp(ts),
-                caption=caption,
-                user=user,
-                build=build,
-                deps={k: display_timestamp(v) for k, v in sorted(canonical_deps.items())},
-                joblist=UrdJobList(jobs),
-                created=created,
-            )
+            entry = _entry(listname, ts, caption, user, build, UrdJobList(jobs), created,
+                           json.loads(stored_deps))
+            return Added(entry, not replaced, replaced)
 
         return self._run(operation)
 
     def _one(self, listname: str, last: bool) -> DotDict | None:
-        check_listname(listname)
-
-        def operation(conn: sqlite3.Connection) -> DotDict | None:
-            with _transaction(conn):
-                ts = self._edge(conn, listname, last)
-                if ts is None:
-                    return None
-                return self._entries(conn, "listname = ? AND ts = ?", (listname, ts))[0]
-
-        return self._run(operation)
+        return self.get(listname, "latest" if last else "first")
 
     def latest(self, listname: str) -> DotDict | None:
         """The newest entry of the list, or None if it has none."""
@@ -466,17 +494,22 @@ class UrdLists:
         return self._one(listname, last=False)
 
     def get(self, listname: str, timestamp: object) -> DotDict | None:
-        """The entry with exactly this timestamp (after normalising), or None.
+        """The entry with exactly this timestamp (after normalising), or None; 'latest'
+        and 'first', or a timestamp after '<', '<=', '>' or '>=': the entry nearest it
+        on that side (see `accel.urd.timestamps.parse_lookup`).
 
-        Exact on purpose: '2023-01-02' does not find '2023-01-02T10:00:00'. Use
-        `since` or `entries` to search.
+        Exact without a comparison: '2019-12-01' does not find '2019-12-01T10:00:00'.
         """
         check_listname(listname)
-        ts = normalise_timestamp(timestamp)
+        op, ts = parse_lookup(timestamp)
 
         def operation(conn: sqlite3.Connection) -> DotDict | None:
             with _transaction(conn):
-                found = self._entries(conn, "listname = ? AND ts = ?", (listname, ts))
+                if ts is None:
+                    found_ts = self._edge(conn, listname, last=op == "latest")
+                else:
+                    found_ts = ts if op == "=" else self._nearest(conn, listname, op, ts)
+                found = self._entries(conn, "listname = ? AND ts = ?", (listname, found_ts))
             return found[0] if found else None
 
         return self._run(operation)
@@ -488,10 +521,9 @@ class UrdLists:
 
         def operation(conn: sqlite3.Connection) -> list[str]:
             with _transaction(conn):
-                bound = self._bound(ts, self._edge(conn, listname, last=True))
                 rows = conn.execute(
                     "SELECT ts FROM entries WHERE listname = ? AND ts > ? ORDER BY ts",
-                    (listname, bound),
+                    (listname, ts),
                 ).fetchall()
             return [display_timestamp(row[0]) for row in rows]
 
@@ -513,10 +545,9 @@ class UrdLists:
 
         def operation(conn: sqlite3.Connection) -> int:
             with _transaction(conn, immediate=True):
-                ts_ = self._bound(ts, self._edge(conn, listname, last=True))
-                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, ts_))
+                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, ts))
                 return conn.execute(
-                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, ts_)
+                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, ts)
                 ).rowcount
 
         return self._run(operation)

@@ -23,9 +23,18 @@ class Urd:
         self.build_script = build_script
         self.db_path = db_path or builder.config.urd_db
         self._lists = None
-        self.joblist = JobList()
-        self._sessions: dict[str, dict] = {}  # listname -> open session
+        self.joblist = JobList()  # since the last begin(), as in the Accelerator
+        self.joblist_all = JobList()  # every job of this run
+        self._sessions: dict[str, dict] = {}  # listname -> open session, in begin order
         self._marked = False  # workdirs told that these lists hold jobs
+
+    @property
+    def info(self) -> DotDict:
+        """The project as the Accelerator's `urd.info` gives it: slices, input_directory,
+        result_directory and urd (here the path of the lists' database)."""
+        config = self.builder.config
+        return DotDict(slices=config.slices, input_directory=str(config.input_directory),
+                       result_directory=str(config.result_directory), urd=str(self.db_path))
 
     @property
     def lists(self):
@@ -87,10 +96,11 @@ class Urd:
         return tuple(out)
 
     def _record(self, job: Job, reused: bool, name: str, task: Any = None) -> None:
-        if task is None:
-            self.joblist.add(job, reused, name)
-        else:
-            self.joblist.add_task(task, len(self.joblist))
+        for joblist in (self.joblist, self.joblist_all):
+            if task is None:
+                joblist.add(job, reused, name)
+            else:
+                joblist.add_task(task, len(joblist))
         for session in self._sessions.values():
             session["joblist"].append((name, str(job)))
 
@@ -178,7 +188,8 @@ class Urd:
 
     def begin(self, listname: str, timestamp: Any = None, caption: str | None = None,
               update: bool = False) -> None:
-        """Start recording built jobs on `listname`; `finish` saves them."""
+        """Start recording built jobs on `listname`; `finish` saves them. `urd.joblist`
+        starts again empty (`urd.joblist_all` goes on)."""
         from accel.urd.lists import check_listname
 
         check_listname(listname)
@@ -188,21 +199,29 @@ class Urd:
             normalise_timestamp(timestamp)  # fail now, not at finish
         self._sessions[listname] = dict(timestamp=timestamp, caption=caption or "",
                                         update=update, joblist=[], deps={})
+        self.joblist = JobList()
 
     def finish(self, listname: str, timestamp: Any = None, caption: str | None = None) -> DotDict:
-        session = self._sessions.get(listname)
+        """Record the session; as in the Accelerator, say whether the timestamp was `new`
+        to the list, whether it `changed` an entry there (update=True; then also `deps`:
+        how many entries that made ghosts, always 0 here) and `is_ghost` (always False:
+        accel keeps no ghost entries). The session ends here also when the list refuses
+        it, as in the Accelerator: the list can be begun again."""
+        session = self._sessions.pop(listname, None)
         if session is None:
             raise UserError(f"urd list {listname!r}: finish() without begin()")
         ts = timestamp if timestamp is not None else session["timestamp"]
         if ts is None:  # now, to the microsecond, taken when the entry is written
             ts = NOW
-        entry = self.lists.add(listname, ts, session["joblist"],
+        added = self.lists.add(listname, ts, session["joblist"],
                                caption=caption if caption is not None else session["caption"],
                                user=_user(), build=self.build_script, deps=session["deps"],
                                update=session["update"])
-        del self._sessions[listname]
         self._mark_workdirs()
-        return entry
+        result = DotDict(new=added.new, changed=added.changed, is_ghost=False)
+        if added.changed:
+            result.deps = 0
+        return result
 
     def _mark_workdirs(self) -> None:
         """Note in each workdir that this project's urd lists hold jobs: if the database
@@ -215,14 +234,19 @@ class Urd:
             mark_workdir(Path(path), self.db_path)
         self._marked = True
 
-    def abort(self, listname: str) -> None:
-        if self._sessions.pop(listname, None) is None:
+    def abort(self, listname: str | None = None) -> None:
+        """Drop a begun session unrecorded: `listname`'s, or without it the one begun
+        last (none open: nothing to do, as in the Accelerator)."""
+        if listname is None:
+            if self._sessions:
+                self._sessions.popitem()
+        elif self._sessions.pop(listname, None) is None:
             raise UserError(f"urd list {listname!r}: abort() without begin()")
 
     def _dep(self, entry: DotDict | None) -> DotDict | None:
         if entry is not None:
             for session in self._sessions.values():
-                session["deps"][entry.listname] = entry.timestamp
+                session["deps"][entry.listname] = entry
         return entry
 
     def latest(self, listname: str) -> DotDict | None:
@@ -251,8 +275,10 @@ class Urd:
     def list(self) -> list[str]:
         return self.lists.list()
 
-    def truncate(self, listname: str, timestamp: Any) -> int:
-        return self.lists.truncate(listname, timestamp)
+    def truncate(self, listname: str, timestamp: Any) -> DotDict:
+        """Drop the entries at and after `timestamp`; as in the Accelerator, say how many
+        (`count`) and how many entries that made ghosts (`deps`, always 0 here)."""
+        return DotDict(count=self.lists.truncate(listname, timestamp), deps=0)
 
     def entry_job(self, listname: str, method: str) -> Job:
         """The job of `method` in the latest entry of `listname`."""

@@ -175,6 +175,12 @@ def check_inputs(plan: Plan) -> None:
                 status = status_of(path)
                 if status != FINISHED:
                     raise OptionError(f"{where}: job {jobid} is {status}, not finished")
+                name = ref.partition("/")[2] or "default"
+                if kind == "datasets" and not (path / "datasets" / layout.dataset_folder(name)
+                                               / "meta.json").is_file():
+                    from accel.dataset.reader import no_such_dataset
+
+                    raise OptionError(f"{where}: {no_such_dataset(Job(jobid), name)}")
 
 
 def _merged(given: dict | None, from_kw: dict) -> dict:

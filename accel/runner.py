@@ -125,7 +125,16 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     jobs = DotDict((k, wrap(v, _job)) for k, v in setup.get("jobs", {}).items())
     datasets = DotDict((k, wrap(v, _dataset, _dataset_list())) for k, v in
                        setup.get("datasets", {}).items())
+    _note_not_given([k for k, v in setup.get("datasets", {}).items() if not v and v != []])
     return options, datasets, jobs
+
+
+def _note_not_given(names: list[str]) -> None:
+    try:
+        from accel.dataset.reader import note_not_given
+    except ImportError:
+        return
+    note_not_given(names)
 
 
 def _dataset_list() -> type:

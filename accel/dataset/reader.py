@@ -96,15 +96,20 @@ def _load_meta(job: Job, name: str) -> dict:
             raise damage
         meta = fmt.read_meta(path)
     except FileNotFoundError:
-        names = dataset_names(job)
-        status = status_of(job.path)
-        why = "" if status == FINISHED else f"; the job is {status}"
-        have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
-        raise NoSuchDatasetError(f"job {job} has no dataset {name!r}{have}{why}") from None
+        raise no_such_dataset(job, name) from None
     except DatasetDamaged as e:
         raise DatasetDamaged(f"dataset {job}/{name}: {e}") from None
     _META_CACHE[key] = (stamp, meta)
     return meta
+
+
+def no_such_dataset(job: Job, name: str) -> NoSuchDatasetError:
+    """The error for a dataset `job` does not have, saying which ones it has."""
+    names = dataset_names(job)
+    status = status_of(job.path)
+    why = "" if status == FINISHED else f"; the job is {status}"
+    have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
+    return NoSuchDatasetError(f"job {job} has no dataset {name!r}{have}{why}")
 
 
 def dataset_names(job: Job) -> list[str]:
@@ -596,6 +601,15 @@ class _NoLines(tuple):
         return self if isinstance(item, slice) else 0
 
 
+_not_given: list[str] = []  # the running job's dataset inputs that were not given
+
+
+def note_not_given(names: list[str]) -> None:
+    """The runner says which dataset inputs of its job were not given, so reading one
+    of them names it."""
+    _not_given[:] = names
+
+
 class _NoDataset(Dataset):
     """A dataset input that was not given, as in the Accelerator: `NoDataset`, the empty
     string (falsy, equal to ''), so `if not datasets.source:` works; it has no columns and
@@ -638,7 +652,10 @@ class _NoDataset(Dataset):
         return DatasetList()
 
     def _none(self, what: str) -> DatasetUsageError:
-        return DatasetUsageError(f"{what}: no dataset was given for this input (it is NoDataset)")
+        missing = ", ".join(f"datasets.{n}" for n in _not_given)
+        which = f" (not given to this job: {missing})" if missing else ""
+        return DatasetUsageError(f"{what}: no dataset was given for this input, it is "
+                                 f"NoDataset{which}")
 
     def iterate(self, sliceno: int | None, columns: Any = None, **kw: Any) -> Iterator:
         raise self._none("iterate")

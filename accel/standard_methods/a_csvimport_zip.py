@@ -3,8 +3,7 @@ from accel.options import OptionEnum
 from . import a_csvimport
 
 description = r'''
-csvimport of the files in a zip file: one csvimport subjob per file, each of its datasets
-linked into this job under a dataset name.
+csvimport of each file in a zip file (a subjob each), linked into this job as datasets.
 
 Takes every option csvimport takes (filename is the zip, relative to the input directory;
 the rest apply to each file), and:
@@ -22,8 +21,8 @@ inside_filenames, else by_ziporder), by_filename, by_dsname, by_dict (the order 
 inside_filenames, which must be an OrderedDict for an order of its own), by_ziporder:
 each dataset has the one before it as its previous, and the first has previous. When
 chained, or when only one file is imported, the last dataset is also "default"; naming
-another than the last "default" is an error, and a file that would be named "default"
-without inside_filenames is named "default_".
+another than the last "default" is an error, and (chained, without inside_filenames) a
+file that would be named "default" is named "default_".
 
 Each subjob imports a copy of its file named by its content, so a subjob is only reused
 for the same bytes.
@@ -74,7 +73,8 @@ def _safe_name(name, used):
 
 
 def _members(path):
-    """The files in the zip, in zip order: [(name in the zip, ZipInfo)]."""
+    """The files in the zip, in zip order: [(place in the zip, ZipInfo)] (the place, as a
+    name may be there more than once)."""
     import zipfile
 
     try:
@@ -85,26 +85,28 @@ def _members(path):
     except (zipfile.BadZipFile, IsADirectoryError, OSError) as e:
         raise _err(f"{path} is not a zip file that can be read: {e}")
     # directories: a name ending in '/', or the unix mode S_IFDIR
-    return [(i.filename, i) for i in infos
+    return [(ix, i) for ix, i in enumerate(infos)
             if not i.is_dir() and not (i.external_attr >> 16) & 0o040000]
 
 
 def _choose(members):
-    """[(ZipInfo, dataset name, name for sorting)] to import, in import order."""
+    """[(name in the zip, place in the zip, dataset name, name for sorting)] to import, in
+    import order."""
     wanted = dict(options.inside_filenames)
     include, exclude = _regex('include_re'), _regex('exclude_re')
     if wanted and (include or exclude):
         raise _err("give inside_filenames or include_re/exclude_re, not both")
     chosen, used = [], set()
-    for full, info in members:
+    for position, info in members:
+        full = info.filename
         name = full.rsplit('/', 1)[-1] if options.strip_dirs else full
         if options.inside_filenames:
             if name in wanted:
-                chosen.append((info, wanted.pop(name), name))
+                chosen.append((full, position, wanted.pop(name), name))
         elif (include is None or include.search(full)) and not (exclude and exclude.search(full)):
             dsname = _safe_name(name, used)
             used.add(dsname)
-            chosen.append((info, dsname, name))
+            chosen.append((full, position, dsname, name))
     if wanted:
         raise _err(f"{options.filename} has no {', '.join(map(repr, sorted(wanted)))}"
                    f"{' (strip_dirs=True: names without directories)' if options.strip_dirs else ''}")
@@ -118,18 +120,18 @@ def _choose(members):
 def _ordered(chosen):
     chaining = options.chaining
     if chaining == 'by_filename':
-        chosen.sort(key=lambda c: c[2])
+        chosen.sort(key=lambda c: c[3])
     elif chaining == 'by_dsname':
-        chosen.sort(key=lambda c: c[1])
+        chosen.sort(key=lambda c: c[2])
     elif chaining == 'by_dict' or (chaining == 'on' and options.inside_filenames):
         if not options.inside_filenames:
             raise _err("chaining='by_dict' needs inside_filenames (an OrderedDict)")
         order = {dsname: ix for ix, dsname in enumerate(options.inside_filenames.values())}
-        chosen.sort(key=lambda c: order[c[1]])
-    if chaining != 'off' and 'default' in [c[1] for c in chosen[:-1]]:
+        chosen.sort(key=lambda c: order[c[2]])
+    if chaining != 'off' and 'default' in [c[2] for c in chosen[:-1]]:
         raise _err("when chaining, the dataset named 'default' must be the last one"
-                   f" (order: {', '.join(c[1] for c in chosen)})")
-    return chosen
+                   f" (order: {', '.join(c[2] for c in chosen)})")
+    return [c[:3] for c in chosen]
 
 
 def prepare(job):
@@ -137,7 +139,7 @@ def prepare(job):
 
     path = os.path.join(job.input_directory, options.filename)
     chosen = _choose(_members(path))
-    return [(info.filename, dsname) for info, dsname, _ in chosen], path
+    return chosen, path
 
 
 def analysis(sliceno, slices, job, prepare_res):
@@ -152,12 +154,15 @@ def analysis(sliceno, slices, job, prepare_res):
     folder = _dsio.scratch_dir(job, 'csvimport_zip')
     out = {}
     with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
         for ix in range(sliceno, len(chosen), slices):
-            member = chosen[ix][0]
+            member, position, _ = chosen[ix]
+            if position >= len(infos) or infos[position].filename != member:
+                raise _err(f"{path} changed while it was being imported")
             tmp = os.path.join(folder, f"{ix}.tmp")
             sha = hashlib.sha256()
             try:
-                with z.open(member) as src, open(tmp, 'wb') as dst:
+                with z.open(infos[position]) as src, open(tmp, 'wb') as dst:
                     while block := src.read(1 << 20):
                         sha.update(block)
                         dst.write(block)
@@ -187,7 +192,7 @@ def synthesis(job, prepare_res, analysis_res):
     start = datasets.previous or None
     prev_sub = prev_link = start
     try:
-        for ix, (member, dsname) in enumerate(chosen):
+        for ix, (member, _, dsname) in enumerate(chosen):
             opts['filename'] = files[ix]
             shown = f"{options.filename}:{member}"
             try:
@@ -206,4 +211,4 @@ def synthesis(job, prepare_res, analysis_res):
         _dsio.make_writer(job, 'default', parent=sub, previous=link_previous,
                           caption=sub.caption)
     print(f"{options.filename}: {len(chosen)} file{'s' if len(chosen) != 1 else ''} imported"
-          f" as {', '.join(repr(d) for _, d in chosen)}")
+          f" as {', '.join(repr(d) for _, _, d in chosen)}")

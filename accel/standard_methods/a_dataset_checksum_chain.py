@@ -1,8 +1,10 @@
 description = r'''
-A checksum of a dataset chain: dataset_checksum (a subjob, so a dataset already summed is
-not summed again) of each dataset from source back to (not including) stop, at most
-chain_length datasets, and the sums XORed together, as the Accelerator does: the same
-number the Accelerator gives for the same values. columns and sort are dataset_checksum's;
+A checksum of a dataset chain: each dataset's dataset_checksum, XORed together.
+
+dataset_checksum (a subjob, so a dataset already summed is not summed again) of each
+dataset from source back to (not including) stop, at most chain_length datasets, and the
+sums XORed together, as the Accelerator does: the same number the Accelerator gives for
+the same values in the same slices. columns and sort are dataset_checksum's;
 sort does not sort across datasets, but the XOR makes the order of the datasets in the
 chain not count either, and two datasets with the same checksum cancel out.
 

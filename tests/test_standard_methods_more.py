@@ -6,42 +6,24 @@ and errors (each rule below was seen on the Accelerator 2025.11.11 with the same
 from __future__ import annotations
 
 import hashlib
-import json
-import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import Project, no_traceback
-
-WRAP = """\
-import json
-from collections import OrderedDict
-
-{src}
-
-def main(urd):
-    res = build(urd)
-    print("RESULT " + json.dumps({{k: str(v) for k, v in res.items()}}))
-"""
+from conftest import Project
+from test_standard_methods import fails, run
 
 
-def run(project: Project, src: str) -> dict:
-    """Run a build script whose build(urd) returns {name: job}; {name: job id} back."""
-    project.build(WRAP.format(src=textwrap.dedent(src)))
-    p = project.ax("run")
-    assert p.returncode == 0, f"ax run failed\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    line = next(x for x in p.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
-
-
-def fails(project: Project, src: str) -> str:
-    """Run a build script that must fail cleanly; its stderr back."""
-    project.build(WRAP.format(src=textwrap.dedent(src)))
-    p = project.ax("run")
-    assert p.returncode != 0, f"expected a failure\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    assert no_traceback(p), f"a traceback\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
-    return p.stderr
+def each_fails(project: Project, method: str, setup: str, cases: dict[str, str]) -> None:
+    """Build `method` with each case's arguments after `setup` (build script lines): each
+    must fail cleanly with its message, said by the method."""
+    for given, message in cases.items():
+        err = fails(project, f"""
+            def build(urd):
+                {setup}
+                return dict(j=urd.build({method!r}, {given}))
+        """)
+        assert f"{method}: " in err and message in err, (given, err)
 
 
 def rows(d, columns=None) -> list:
@@ -125,7 +107,11 @@ def test_csvimport_zip_names_chains_and_links_every_file(project3):
 def test_csvimport_zip_choosing_and_ordering(project3):
     make_zip(project3, "t.zip", FILES)
     make_zip(project3, "one.zip", [("only.csv", "p,q\n1,2\n")])
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        make_zip(project3, "dup.zip", [("d.csv", "x\n1\n"), ("d.csv", "x\n2\n")])
     got = run(project3, """
+        import collections
+
         def build(urd):
             return dict(
                 strip=urd.build('csvimport_zip', filename='t.zip', strip_dirs=True,
@@ -133,12 +119,15 @@ def test_csvimport_zip_choosing_and_ordering(project3):
                 dsname=urd.build('csvimport_zip', filename='t.zip', include_re=r'\\.csv$',
                                  exclude_re='weird', chaining='by_dsname'),
                 inside=urd.build('csvimport_zip', filename='t.zip',
-                                 inside_filenames=OrderedDict([('sub/b.csv', 'B'),
+                                 inside_filenames=collections.OrderedDict([('sub/b.csv', 'B'),
                                                                ('a.csv', 'A')])),
                 inside_strip=urd.build('csvimport_zip', filename='t.zip', strip_dirs=True,
                                        inside_filenames={'a.csv': 'first'}),
                 one=urd.build('csvimport_zip', filename='one.zip', chaining='off',
                               labels=['m', 'n'], lineno_label='line'),
+                dup=urd.build('csvimport_zip', filename='dup.zip'),
+                dup_inside=urd.build('csvimport_zip', filename='dup.zip',
+                                     inside_filenames={'d.csv': 'D'}),
             )
     """)
     strip = project3.job(got["strip"]).dataset("default")
@@ -161,6 +150,10 @@ def test_csvimport_zip_choosing_and_ordering(project3):
     assert sorted(one.dataset_names) == ["default", "only.csv"]
     assert rows(one.dataset("default"), ["m", "n", "line"]) == \
         [(b"p", b"q", 1), (b"1", b"2", 2)]
+    # a name twice in the zip: each file imported, or the first one asked for by name
+    dup = project3.job(got["dup"])
+    assert [rows(dup.dataset(n), "x") for n in ("d.csv", "d.csv_")] == [[b"1"], [b"2"]]
+    assert rows(project3.job(got["dup_inside"]).dataset("D"), "x") == [b"1"]
 
 
 def test_csvimport_zip_mistakes_are_one_clear_message(project):
@@ -171,18 +164,14 @@ def test_csvimport_zip_mistakes_are_one_clear_message(project):
         "inside_filenames={'nope.csv': 'n'}": "t.zip has no 'nope.csv'",
         "inside_filenames={'a.csv': 'n'}, include_re='a'":
             "give inside_filenames or include_re/exclude_re, not both",
-        "inside_filenames=OrderedDict([('a.csv', 'default'), ('sub/b.csv', 'x')])":
+        "inside_filenames=collections.OrderedDict([('a.csv', 'default'), ('sub/b.csv', 'x')])":
             "the dataset named 'default' must be the last one",
         "include_re='zzz'": "no files to import",
         "include_re='('": "option include_re: '(' is not a regular expression",
         "chaining='by_dict'": "chaining='by_dict' needs inside_filenames",
     }
-    for given, message in cases.items():
-        err = fails(project, f"""
-            def build(urd):
-                return dict(j=urd.build('csvimport_zip', filename='t.zip', {given}))
-        """)
-        assert "csvimport_zip: " in err and message in err, (given, err)
+    each_fails(project, 'csvimport_zip', "import collections", {f"filename='t.zip', {given}": message
+                                                  for given, message in cases.items()})
     err = fails(project, """
         def build(urd):
             return dict(j=urd.build('csvimport_zip', filename='not.zip'))
@@ -259,13 +248,8 @@ def test_dataset_rename_columns_mistakes(project):
         "rename={'x': 'z', 'y': 'z'}": "both 'x' and 'y' are renamed to 'z'",
         "rename={'x': None, 'y': None, 'w': None}": "every column of",
     }
-    for given, message in cases.items():
-        err = fails(project, f"""
-            def build(urd):
-                a = urd.build('csvimport', filename='a.csv')
-                return dict(j=urd.build('dataset_rename_columns', source=a, {given}))
-        """)
-        assert "dataset_rename_columns: " in err and message in err, (given, err)
+    each_fails(project, 'dataset_rename_columns', "a = urd.build('csvimport', filename='a.csv')",
+               {f"source=a, {given}": message for given, message in cases.items()})
     err = fails(project, """
         def build(urd):
             return dict(j=urd.build('dataset_rename_columns', rename={'x': 'z'}))
@@ -350,15 +334,9 @@ def test_dataset_merge_hashlabel_and_mistakes(project3):
         "source=[a, a]": "cannot merge",
         "source=[a, a2], allow_unrelated=True": "do not have the same number of lines",
     }
-    for given, message in cases.items():
-        err = fails(project3, f"""
-            def build(urd):
-                a = urd.build('csvimport', filename='a.csv')
-                a2 = urd.build('csvimport', filename='a2.csv')
-                b = urd.build('csvimport', filename='b.csv')
-                return dict(j=urd.build('dataset_merge', {given}))
-        """)
-        assert "dataset_merge: " in err and message in err, (given, err)
+    each_fails(project3, 'dataset_merge',
+               "a, a2, b = (urd.build('csvimport', filename=f) for f in ('a.csv', 'a2.csv', 'b.csv'))",
+               cases)
     assert "allow_unrelated=True" in fails(project3, """
         def build(urd):
             a = urd.build('csvimport', filename='a.csv')

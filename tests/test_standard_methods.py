@@ -866,6 +866,7 @@ def test_dataset_checksum_stable_across_slicings_and_order(project, tmp_path):
                 ordered=urd.build('dataset_checksum', source=t, sort=False),
                 sorted_ordered=urd.build('dataset_checksum', source=s, sort=False),
                 a_only=urd.build('dataset_checksum', source=t, columns=['a']),
+                a_set=urd.build('dataset_checksum', source=t, columns={'a'}),  # as the Accelerator's
             )
     """
     sums = {}
@@ -879,6 +880,7 @@ def test_dataset_checksum_stable_across_slicings_and_order(project, tmp_path):
     assert two["t"] == two["s"] == two["h"]  # sort=True: order does not count
     assert two["ordered"] != two["sorted_ordered"]  # sort=False: it does
     assert two["a_only"] != two["t"]
+    assert two["a_set"] == two["a_only"]
     write(project, "c.csv", text.replace("\n199,", "\n1999,"))
     got = run(project, src)
     assert project.job(got["t"]).load().hexdigest != two["t"]

@@ -15,7 +15,7 @@ The result: sum (the checksum as an int), hexdigest, columns, sort, lines.
 '''
 
 options = dict(
-    columns=None,   # a list of column names (or 'a,b'); default every column
+    columns=set(),  # the column names (a list given is taken as a set); default every column
     sort=True,
 )
 

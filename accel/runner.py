@@ -130,6 +130,8 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
 
 
 def _note_not_given(names: list[str]) -> None:
+    if not names:  # nothing to say: a job without datasets never loads them
+        return
     try:
         from accel.dataset.reader import note_not_given
     except ImportError:

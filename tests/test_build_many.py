@@ -114,7 +114,7 @@ def test_a_failing_row_does_not_stop_the_others(project):
                 'error_of': jl.error_of(2),
             }))
     """)
-    p = ax_run(project)
+    p = ax_run(project, "--allow-failed-jobs")
     r = printed(p)
     bad = r["failed"]
     assert len(bad) == 1
@@ -126,9 +126,55 @@ def test_a_failing_row_does_not_stop_the_others(project):
     assert sorted(r["applied"].values()) == [0, 1, 9, 16]
     assert "1 failed" in p.stderr  # the summary line
     # the failed row runs again next time (a failed job is never reused); the rest are reused
-    r2 = printed(ax_run(project))
+    r2 = printed(ax_run(project, "--allow-failed-jobs"))
     assert r2["failed"] != bad and len(r2["failed"]) == 1
     assert sorted(r2["status"].values()) == ["failed", "reused", "reused", "reused", "reused"]
+
+
+def test_failed_rows_are_counted_named_and_make_ax_run_exit_1(project):
+    """Issue 14, surprise 4: failures are in the run's summary, each with its reason, and
+    `ax run` exits 1 unless told the script handles them (--allow-failed-jobs)."""
+    project.method("square", SQUARE)
+    script(project, """
+        def main(urd):
+            urd.build_many('square', [dict(i=i, fail=(i != 0)) for i in range(4)])
+    """)
+    p = project.ax("run")
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert "4 jobs (1 new, 0 reused, 3 failed)" in p.stdout, p.stdout
+    reasons = [line.strip() for line in p.stdout.splitlines() if "told to fail" in line
+               and line.startswith("  job ")]
+    assert sorted(r.rsplit(" ", 1)[1] for r in reasons) == ["1", "2", "3"], p.stdout
+    failed = sorted(d for d in project.job_dirs() if post_of(project, d)["status"] == "failed")
+    assert all(any(f"job {d} " in r for r in reasons) for d in failed) and len(failed) == 3
+    # build_many's own line: the one that finished is not among the failed
+    (line,) = [x for x in p.stderr.splitlines() if x.startswith("accel: build_many")]
+    good = [d for d in project.job_dirs() if d not in failed]
+    assert line.endswith("4 jobs: 1 finished; 3 failed: " + ", ".join(failed)), line
+    assert good[0] not in line
+    p2 = project.ax("run", "--allow-failed-jobs")
+    assert p2.returncode == 0 and "(0 new, 1 reused, 3 failed)" in p2.stdout, p2.stdout
+
+
+def test_a_failed_job_the_script_catches_still_makes_ax_run_exit_1(project):
+    project.method("square", SQUARE)
+    script(project, """
+        def main(urd):
+            from accel import JobError
+            try:
+                urd.build('square', i=5, fail=True)
+            except JobError as e:
+                print('RESULT', json.dumps(e.job))
+    """)
+    p = project.ax("run")
+    jobid = printed(p)
+    assert p.returncode == 1
+    assert "1 job (0 new, 0 reused, 1 failed)" in p.stdout, p.stdout
+    assert f"  job {jobid} (method 'square') failed in synthesis" in p.stdout
+    p = project.ax("run", "--allow-failed-jobs", "--json")
+    assert p.returncode == 0
+    out = json.loads(p.stdout)
+    assert [f["job"] for f in out["failed"]] != [jobid] and len(out["failed"]) == 1
 
 
 def test_same_identity_twice_in_one_batch_is_one_job(project):
@@ -321,7 +367,7 @@ def test_timeout_kills_the_job_with_its_grandchildren_and_is_never_reused(projec
             except JobError as e:
                 print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status, 'msg': str(e)}}))
     """)
-    p = ax_run(project)
+    p = ax_run(project, "--allow-failed-jobs")
     r = printed(p)
     assert r["status"] == "timeout" and "timed out" in r["msg"]
     m = post_of(project, r["job"])
@@ -332,7 +378,7 @@ def test_timeout_kills_the_job_with_its_grandchildren_and_is_never_reused(projec
     for name in ("s", "child", "grandchild"):
         wait_for(lambda n=name: not alive(*found[n]), timeout=10, what=f"{name} to be gone")
     # never reused: the next run makes a new job (and times out again)
-    r2 = printed(ax_run(project))
+    r2 = printed(ax_run(project, "--allow-failed-jobs"))
     assert r2["job"] != r["job"] and r2["status"] == "timeout"
 
 
@@ -455,7 +501,7 @@ def test_ax_status_and_ax_abort_of_one_job(project, reaper):
                 print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status}}), flush=True)
             print('AFTER', urd.build('sleeper', marks={str(marks)!r}, name='t', seconds=0))
     """)
-    p = start_ax(project, procs, "run", tag="run1")
+    p = start_ax(project, procs, "run", "--allow-failed-jobs", tag="run1")
     wait_for(lambda: "s" in marks_in(marks), what="the job to start", proc=p)
     time.sleep(0.5)  # long enough for the builder to note the part it runs
     st = project.ax("status", "--json", check=True)
@@ -512,7 +558,7 @@ def test_progress_line_on_a_terminal(project):
     script(project, "def main(urd):\n    urd.build('busy')\n")
     text = run_on_a_terminal(project)
     assert "\r\x1b[Kaccel: dev-1 busy analysis" in text, text
-    assert "1 jobs (1 new, 0 reused)" in text
+    assert "1 job (1 new, 0 reused)" in text
 
 
 MEMORY = '''

@@ -14,6 +14,7 @@ import click
 
 from accel.cli.common import fmt_time, json_option, load, print_json, store_of, table
 from accel.jobstatus import FINISHED
+from accel.words import plural
 
 SHOWN = 40  # jobs listed by name before "... and N more"
 
@@ -104,7 +105,7 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
         if not yes and sys.stdin.isatty():
             if as_json:
                 click.echo(report, err=True)
-            if not click.confirm(f"Delete {_jobs(len(doomed))} ({fmt_bytes(total)})?",
+            if not click.confirm(f"Delete {plural(len(doomed), 'job')} ({fmt_bytes(total)})?",
                                  default=False, err=True):
                 click.echo("nothing deleted", err=True)
                 return 1
@@ -117,7 +118,7 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
         else:
             for f in spared:
                 click.echo(f"kept {f.rec.jobid} after all: {f.reason}")
-            click.echo(f"deleted {_jobs(len(deleted))}, freed {fmt_bytes(freed)}")
+            click.echo(f"deleted {plural(len(deleted), 'job')}, freed {fmt_bytes(freed)}")
         return 0
     finally:
         if lock is not None:
@@ -154,8 +155,6 @@ def _roots_now(cfg) -> set[str]:
     return _urd_references(cfg)[0] | set(linked_jobs(cfg.result_directory, dict(cfg.workdirs)))
 
 
-def _jobs(n: int) -> str:
-    return f"{n} job" + ("" if n == 1 else "s")
 
 
 def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> str:
@@ -171,7 +170,7 @@ def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> s
         why = Counter("finished, nothing refers to it" if f.rec.status == FINISHED
                       else f.rec.status for f in doomed)
         head = "would delete" if dry_run else "to delete"
-        lines.append(f"{head}: {_jobs(len(doomed))}, {fmt_bytes(total)} "
+        lines.append(f"{head}: {plural(len(doomed), 'job')}, {fmt_bytes(total)} "
                      f"({', '.join(f'{n} {w}' for w, n in why.most_common())})")
         rows = [(f.rec.jobid, f.rec.method or "?", f.rec.status, fmt_time(f.rec.starttime),
                  fmt_bytes(f.size or 0)) for f in doomed[:SHOWN]]
@@ -183,7 +182,7 @@ def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> s
                      "of an earlier gc that was interrupted")
     if kept:
         groups = Counter(_group(f.reason) for f in kept)
-        lines.append(f"kept: {_jobs(len(kept))} "
+        lines.append(f"kept: {plural(len(kept), 'job')} "
                      f"({', '.join(f'{n} {w}' for w, n in groups.most_common())})")
     elif not doomed:
         lines.append("no jobs")

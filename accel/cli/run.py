@@ -9,6 +9,7 @@ import time
 import click
 
 from accel.cli.common import json_option, load, print_json
+from accel.words import plural
 
 
 @click.command()
@@ -17,16 +18,20 @@ from accel.cli.common import json_option, load, print_json
 @click.option("--executor", metavar="SPEC",
               help="Where jobs run, overriding accelerator.conf: 'local', "
                    "'dask tcp://HOST:PORT' or 'dask scheduler-file PATH'.")
+@click.option("--allow-failed-jobs", is_flag=True,
+              help="Exit 0 although jobs of the run failed (for build scripts that handle "
+                   "failures themselves, as build_many's callers may).")
 @json_option
 @click.pass_context
 def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | None,
-        as_json: bool) -> int:
+        allow_failed_jobs: bool, as_json: bool) -> int:
     """Run main(urd) in build.py, build_NAME.py (project folder, then method packages), or FILE.
 
     Jobs that already exist are reused; the rest run now. Each job's output is shown live,
     each line prefixed with the job and part, and kept with the job (ax job REF -o); jobs
     that run a while show their progress. Ctrl-C (or `ax abort` from another terminal)
-    stops the running jobs, marks them canceled and exits 130.
+    stops the running jobs, marks them canceled and exits 130. If any job of the run
+    failed (also one the script caught, or a row of build_many) it exits 1.
     With --json, everything the run prints goes to stderr, and stdout gets the job list.
     """
     from accel.builder import Builder
@@ -87,19 +92,28 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
             os.close(real_stdout)
     elapsed = time.time() - t0
     jobs = urd.joblist_all
+    failures = urd.failures
     if as_json:
         print_json({
             "jobs": [{"job": str(j), "method": j.method, "name": jobs.name_of(i),
                       "reused": j in jobs.reused} for i, j in enumerate(jobs)],
             "new": len(jobs.new), "reused": len(jobs.reused), "seconds": round(elapsed, 3),
+            "failed": [{"job": job, "error": error} for job, error in failures],
             "error": failed,
         })
     elif failed is None:
         if jobs:
             click.echo(_shortened(jobs.pretty))
-        click.echo(f"{len(jobs)} jobs ({len(jobs.new)} new, {len(jobs.reused)} reused) "
-                   f"in {elapsed:.2f}s")
-    return 1 if failed else 0
+        bad = f", {len(failures)} failed" if failures else ""
+        click.echo(f"{plural(len(jobs) + len(failures), 'job')} ({len(jobs.new)} new, "
+                   f"{len(jobs.reused)} reused{bad}) in {elapsed:.2f}s")
+        for _job, error in failures[:20]:
+            click.echo(f"  {error}")
+        if len(failures) > 20:
+            click.echo(f"  ... and {len(failures) - 20} more (the build_many JobList has each)")
+    if failed or (failures and not allow_failed_jobs):
+        return 1
+    return 0
 
 
 def _stdout_to_stderr() -> int:

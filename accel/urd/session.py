@@ -12,9 +12,11 @@ from accel.builder import Builder
 from accel.dotdict import DotDict
 from accel.errors import JobError, NotFound, OptionError, UserError
 from accel.job import Job
+from accel.jobstatus import DONE_OK
 from accel.plan import check_inputs
 from accel.urd.joblist import JobList
 from accel.urd.timestamps import NOW, normalise_timestamp
+from accel.words import plural
 
 
 class Urd:
@@ -25,6 +27,9 @@ class Urd:
         self._lists = None
         self.joblist = JobList()  # since the last begin(), as in the Accelerator
         self.joblist_all = JobList()  # every job of this run
+        # every job of this run that did not finish (a build script may catch its
+        # JobError, build_many does not raise): (job id, the first line of its error)
+        self.failures: list[tuple[str, str]] = []
         self._sessions: dict[str, dict] = {}  # listname -> open session, in begin order
         self._marked = False  # workdirs told that these lists hold jobs
 
@@ -70,10 +75,15 @@ class Urd:
                 else:
                     special[key] = value
         name = special.get("name")
-        job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
-                                         force_build=force_build, caption=special.get("caption"),
-                                         timeout=special.get("timeout"),
-                                         retries=special.get("retries", 0), **kw)
+        try:
+            job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
+                                             force_build=force_build,
+                                             caption=special.get("caption"),
+                                             timeout=special.get("timeout"),
+                                             retries=special.get("retries", 0), **kw)
+        except JobError as e:
+            self.failures.append((str(e.job), str(e).split("\n", 1)[0]))
+            raise
         self._record(job, reused, name or method)
         return job
 
@@ -157,6 +167,8 @@ class Urd:
             result.add_task(task, order.get(id(task), len(tasks)))
             if task.ok:
                 self._record(task.job, task.status == "reused", method, task)
+            else:
+                self.failures.append((str(task.job or ""), result.error_of(len(result) - 1)))
         if len(tasks) > 1 or result.failed:
             print(f"accel: build_many {method!r}: {_summary(result)}", file=sys.stderr, flush=True)
         return result
@@ -312,14 +324,19 @@ def _user() -> str:
 
 
 def _summary(jobs: JobList) -> str:
+    """'3 jobs: 1 finished, 1 reused; 1 failed: dev-5': those that ended well first, then
+    each way of ending badly with its jobs, so no job reads as another's."""
     counts: dict[str, int] = {}
     for outcome in jobs._outcomes:  # per row: a job of two rows counts twice
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    if jobs.failed:
-        shown = ", ".join(map(str, jobs.failed[:5]))
-        text += f" ({shown}{', ...' if len(jobs.failed) > 5 else ''})"
-    return f"{len(jobs)} jobs: {text}"
+    good = [f"{n} {s}" for s, n in sorted(counts.items()) if s in DONE_OK]
+    bad = []
+    for s, n in sorted(counts.items()):
+        if s not in DONE_OK:
+            ids = [str(j) for j, st in zip(jobs, (o.status for o in jobs._outcomes),
+                                           strict=True) if st == s]
+            bad.append(f"{n} {s}: {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}")
+    return f"{plural(len(jobs), 'job')}: " + "; ".join(filter(None, [", ".join(good), *bad]))
 
 
 def _write_partial(source: Any, tasks: list) -> None:

@@ -98,6 +98,16 @@ def call_with_args(func: Any, available: dict) -> Any:
 
 
 def load_method(setup: dict):
+    """The method's module, its declarations kept aside (`methods.declarations`) before
+    the runner gives its `options`, `datasets` and `jobs` the job's values."""
+    from accel.methods import declarations
+
+    module = _method_module(setup)
+    declarations(module)
+    return module
+
+
+def _method_module(setup: dict):
     from accel.methods import _import_package, load_module
 
     m = setup["method_info"]

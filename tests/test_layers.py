@@ -21,7 +21,7 @@ LAYERS = {
     0: ["accel.errors", "accel.dotdict", "accel.colour", "accel.atomic", "accel.layout",
         "accel.proctree", "accel.disk",
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
-        "accel.records", "accel.g", "accel.statmsg", "accel.partpipe",
+        "accel.records", "accel.g", "accel.statmsg", "accel.partpipe", "accel.jobfiles",
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accel import layout
-from accel.capture import flush_std
+from accel.capture import exit_child, flush_std
 from accel.errors import AccelError
 from accel.proctree import die_with_parent
 from accel.statmsg import status
@@ -121,7 +121,7 @@ def _child(write: Callable[[], None], fd: int) -> None:
     try:
         os.write(fd, told)
     finally:
-        os._exit(0)  # nothing to flush (the child prints nothing), no parent's cleanup
+        exit_child(0)  # what the object printed as it pickled, and none of the parent's cleanup
 
 
 def _caller() -> str:

@@ -3,20 +3,21 @@ accel object that does that job, so `from accel.extras import ...` is the only c
 
 The file helpers work on the running job (`json_save`, `pickle_save`) or on the job named
 by `jobid` (`json_load`, `pickle_load`, `job_params`, `job_post`; the running job when
-none is given). Not here: the Accelerator's internals (`FileWriteMove`, `ResultIter`,
-`saved_files`, `stackup`) and `background=`/`temp=` saving (accel writes every file
-atomically, in the foreground).
+none is given); the saves return what `job.save()` does, and take `temp=` and
+`background=` as it does. Not here: the Accelerator's internals (`FileWriteMove`,
+`ResultIter`, `saved_files`, `stackup`).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from accel import layout
 from accel.dotdict import DotDict
 from accel.errors import AccelError as AcceleratorError
 from accel.errors import UserError
-from accel.job import CurrentJob, Job, JobWithFile, to_dotdict
+from accel.job import CurrentJob, Job, JobWithFile, SavedFile, to_dotdict
 from accel.options import OptionDefault, OptionEnum, OptionString, RequiredOption
 from accel.statmsg import status
 
@@ -70,10 +71,11 @@ def job_post(jobid: str | None = None) -> DotDict:
     return _job(jobid).post
 
 
-def json_save(variable: Any, filename: str = "result.json", sliceno: int | None = None,
-              sort_keys: bool = True) -> str:
-    """Save `variable` as JSON in the running job; returns the file's path."""
-    return _current().json_save(variable, filename, sliceno, sort_keys=sort_keys)
+def json_save(variable: Any, filename: str | os.PathLike = "result.json",
+              sliceno: int | None = None, sort_keys: bool = True, temp: bool | None = None,
+              background: bool = False) -> SavedFile:
+    """Save `variable` as JSON in the running job (`job.json_save`)."""
+    return _current().json_save(variable, filename, sliceno, sort_keys, temp, background)
 
 
 def json_load(filename: str = "result.json", jobid: str | None = None,
@@ -82,10 +84,11 @@ def json_load(filename: str = "result.json", jobid: str | None = None,
     return to_dotdict(_job(jobid).json_load(filename, sliceno))
 
 
-def pickle_save(variable: Any, filename: str = "result.pickle",
-                sliceno: int | None = None) -> str:
-    """Pickle `variable` in the running job; returns the file's path."""
-    return _current().save(variable, filename, sliceno)
+def pickle_save(variable: Any, filename: str | os.PathLike = "result.pickle",
+                sliceno: int | None = None, temp: bool | None = None,
+                background: bool = False) -> SavedFile:
+    """Pickle `variable` in the running job (`job.save`)."""
+    return _current().save(variable, filename, sliceno, temp, background)
 
 
 def pickle_load(filename: str = "result.pickle", jobid: str | None = None,

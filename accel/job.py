@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from accel import layout, pickling, records
+from accel import jobfiles, layout, pickling, records
 from accel.atomic import atomic_open, is_temp_name
 from accel.dotdict import DotDict
 from accel.errors import JobDamaged, NotFound, UserError
@@ -33,7 +33,9 @@ def to_dotdict(obj: Any) -> Any:
     return obj
 
 
-def sliced_name(name: str, sliceno: int | None) -> str:
+def sliced_name(name: str | os.PathLike, sliceno: int | None) -> str:
+    """A file's name in the job directory: `name`, or `name.SLICENO` for a slice's own."""
+    name = os.fspath(name)  # a pathlib.Path is a name too, as in the Accelerator
     return name if sliceno is None else f"{name}.{sliceno}"
 
 
@@ -102,10 +104,10 @@ class Job(str):
 
     # --- its files ---------------------------------------------------------------
 
-    def filename(self, name: str, sliceno: int | None = None) -> str:
+    def filename(self, name: str | os.PathLike, sliceno: int | None = None) -> str:
         return str(self.path / sliced_name(name, sliceno))
 
-    def open(self, name: str, mode: str = "r", sliceno: int | None = None,
+    def open(self, name: str | os.PathLike, mode: str = "r", sliceno: int | None = None,
              encoding: str | None = None, errors: str | None = None) -> IO:
         if any(c in mode for c in "wax+"):
             raise UserError(f"job {self} is finished; its files are read-only (mode {mode!r})")
@@ -442,9 +444,10 @@ class JobWithFile:
 
     __slots__ = ("job", "name", "sliced", "extra")
 
-    def __init__(self, job: str, name: str, sliced: bool = False, extra: Any = None):
+    def __init__(self, job: str, name: str | os.PathLike, sliced: bool = False,
+                 extra: Any = None):
         self.job = Job(job)
-        self.name = name
+        self.name = os.fspath(name)
         self.sliced = bool(sliced)
         self.extra = extra
 
@@ -487,41 +490,126 @@ class JobWithFile:
         return self.job.open(self.name, mode, sliceno, encoding, errors)
 
 
+class SavedFile:
+    """What `job.save()` and `job.json_save()` return, as in the Accelerator: the file
+    just written. `.filename` is its name in the job (`name.SLICENO` for a slice's own),
+    `.path` where it is; `.load()` reads it back (after a background save has written
+    it); `.jobwithfile()` names it for another job's options. It pickles (a slice may
+    return it to synthesis) as the job and the name, once the file is written."""
+
+    __slots__ = ("job", "name", "sliceno", "is_json", "_background")
+
+    def __init__(self, job: str, name: str | os.PathLike, sliceno: int | None = None,
+                 is_json: bool = False, background: jobfiles.Background | None = None):
+        self.job = job if isinstance(job, Job) else Job(job)
+        self.name = os.fspath(name)
+        self.sliceno = sliceno
+        self.is_json = is_json
+        self._background = background
+
+    @property
+    def filename(self) -> str:
+        return sliced_name(self.name, self.sliceno)
+
+    @property
+    def path(self) -> str:
+        return self.job.filename(self.name, self.sliceno)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"SavedFile({str(self.job)!r}, {self.filename!r})"
+
+    def __reduce__(self):
+        self.wait()  # a file still being written is no file to hand on yet
+        return (SavedFile, (str(self.job), self.name, self.sliceno, self.is_json))
+
+    def wait(self) -> None:
+        """Until a background save has written the file (raises if it could not)."""
+        if self._background is not None:
+            self._background.wait()
+
+    def load(self) -> Any:
+        self.wait()
+        if self.is_json:  # objects as DotDicts, as the Accelerator's json_load gives them
+            return to_dotdict(self.job.json_load(self.name, self.sliceno))
+        return self.job.load(self.name, self.sliceno)
+
+    def jobwithfile(self, extra: Any = None) -> JobWithFile:
+        return JobWithFile(self.job, self.name, self.sliceno is not None, extra)
+
+    def remove(self) -> None:
+        """Make it a temporary file: gone when the job finishes (as the Accelerator's)."""
+        jobfiles.mark(self.job.path, self.filename, True)
+
+
 class CurrentJob(Job):
     """The job a method is running in: a Job that can also write its own files."""
 
     __slots__ = ()
 
-    def save(self, obj: Any, name: str = "result.pickle", sliceno: int | None = None,
-             protocol: int = pickle.HIGHEST_PROTOCOL) -> str:
+    def save(self, obj: Any, name: str | os.PathLike = "result.pickle",
+             sliceno: int | None = None, temp: bool | None = None, background: bool = False,
+             *, protocol: int = pickle.HIGHEST_PROTOCOL) -> SavedFile:
         """Pickle `obj` (with cloudpickle when plain pickle cannot hold it: a lambda, a
-        closure, a class made in the method)."""
-        data = pickling.dumps(obj, protocol)  # before the file: a failure leaves none
-        with self.open(name, "wb", sliceno) as f:
-            f.write(data)
-        return self.filename(name, sliceno)
+        closure, a class made in the method). `temp`: removed when the job finishes;
+        `background`: written by another process while the method goes on."""
+        def write() -> None:
+            data = pickling.dumps(obj, protocol)  # before the file: a failure leaves none
+            with self._write(name, "wb", sliceno) as f:
+                f.write(data)
 
-    def json_save(self, obj: Any, name: str = "result.json", sliceno: int | None = None,
-                  sort_keys: bool = True, indent: int | None = 4) -> str:
-        with self.open(name, "w", sliceno) as f:
-            json.dump(obj, f, sort_keys=sort_keys, indent=indent, ensure_ascii=False)
-            f.write("\n")
-        return self.filename(name, sliceno)
+        return self._saved(name, sliceno, write, temp, background, is_json=False)
 
-    def open(self, name: str, mode: str = "r", sliceno: int | None = None,
-             encoding: str | None = None, errors: str | None = None) -> IO:
-        """Reading as Job.open; writing goes to a temporary name renamed into place on close."""
+    def json_save(self, obj: Any, name: str | os.PathLike = "result.json",
+                  sliceno: int | None = None, sort_keys: bool = True,
+                  temp: bool | None = None, background: bool = False,
+                  *, indent: int | None = 4) -> SavedFile:
+        def write() -> None:
+            with self._write(name, "w", sliceno) as f:
+                json.dump(obj, f, sort_keys=sort_keys, indent=indent, ensure_ascii=False)
+                f.write("\n")
+
+        return self._saved(name, sliceno, write, temp, background, is_json=True)
+
+    def _saved(self, name: str | os.PathLike, sliceno: int | None, write: Any,
+               temp: bool | None, background: bool, is_json: bool) -> SavedFile:
+        self._target(name, sliceno)  # a name accel keeps: refused here, not in the background
+        jobfiles.mark(self.path, sliced_name(name, sliceno), bool(temp))
+        if background:
+            bg = jobfiles.start(sliced_name(name, sliceno), write)
+            return SavedFile(self, name, sliceno, is_json, bg)
+        write()
+        return SavedFile(self, name, sliceno, is_json)
+
+    def open(self, name: str | os.PathLike, mode: str = "r", sliceno: int | None = None,
+             encoding: str | None = None, errors: str | None = None,
+             temp: bool | None = None) -> IO:
+        """Reading as Job.open; writing goes to a temporary name renamed into place on
+        close. `temp`: the file is removed when the job finishes."""
         if not any(c in mode for c in "wax+"):
             return super().open(name, mode, sliceno, encoding, errors)
         if "a" in mode or "+" in mode:
             raise UserError(f"job.open: mode {mode!r} is not supported (files are written whole: use 'w')")
-        path = Path(self.filename(name, sliceno))
-        if path.name in layout.INTERNAL or name.split("/")[0] in layout.INTERNAL:
-            raise UserError(f"job.open: {name!r} is a name accel keeps for itself")
+        self._target(name, sliceno)
+        jobfiles.mark(self.path, sliced_name(name, sliceno), bool(temp))
+        return self._write(name, mode, sliceno, encoding, errors)
+
+    def _write(self, name: str | os.PathLike, mode: str, sliceno: int | None,
+               encoding: str | None = None, errors: str | None = None) -> IO:
+        path = self._target(name, sliceno)
         path.parent.mkdir(parents=True, exist_ok=True)
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
         return atomic_open(path, mode, encoding=encoding, errors=errors)
+
+    def _target(self, name: str | os.PathLike, sliceno: int | None) -> Path:
+        """Where the method may write `name`: not over what accel keeps for itself."""
+        path = Path(self.filename(name, sliceno))
+        if path.name in layout.INTERNAL or os.fspath(name).split("/")[0] in layout.INTERNAL:
+            raise UserError(f"job.open: {os.fspath(name)!r} is a name accel keeps for itself")
+        return path
 
     def register_file(self, name: str) -> None:
         """Kept for Accelerator scripts: every file in the job directory is listed anyway."""

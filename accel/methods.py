@@ -22,6 +22,23 @@ from accel.errors import MethodError
 
 STANDARD_PACKAGE = "accel.standard_methods"
 PARTS = ("prepare", "analysis", "synthesis")
+# what a method module declares at module level; `options`, `datasets` and `jobs` are
+# also the names the runner gives the values of the running job
+DECLARATIONS = ("description", "options", "datasets", "jobs", "depend_extra",
+                "equivalent_hashes")
+_DECLARED = "__accel_declared__"  # the module's own declarations, as its source made them
+
+
+def declarations(module: types.ModuleType) -> dict[str, Any]:
+    """The method's declarations as its module made them, kept aside the first time they
+    are asked for (when it is loaded): the runner then replaces the module's `options`,
+    `datasets` and `jobs` with the running job's values, and a subjob of the same method
+    built in that job must still read the declarations, not those values."""
+    kept = module.__dict__.get(_DECLARED)
+    if kept is None:
+        kept = {name: module.__dict__[name] for name in DECLARATIONS if name in module.__dict__}
+        setattr(module, _DECLARED, kept)
+    return kept
 
 
 @dataclass
@@ -38,7 +55,7 @@ class MethodInfo:
         return f"{self.package}.a_{self.name}"
 
     def decl(self, attr: str, default: Any = None) -> Any:
-        return getattr(self.module, attr, default)
+        return declarations(self.module).get(attr, default)
 
     @property
     def description(self) -> str:
@@ -132,6 +149,7 @@ class MethodRegistry:
             raise MethodError(f"unknown method {name!r}{hint}; methods are looked for in {where}")
         pkg, file = names[name]
         module = load_module(f"{pkg}.a_{name}", file, f"method {name!r}")
+        declarations(module)  # before a runner in this process gives it values
         info = MethodInfo(name, file, pkg, module)
         if not info.parts:
             raise MethodError(f"method {name!r} ({file}) has none of prepare, analysis, synthesis")

@@ -17,10 +17,13 @@ Declarations (SPEC §2):
 - ``[]``, ``{}``, ``set()``: a list, a dict with str keys, a set, of any JSON values; default
   empty. A dict of example keys and values (``{'a': 1, 'b': 2}``, as in the Accelerator)
   is its default, its first key and value typing the rest and what is given. A plain dict's
-  order is no part of its value (sorted); an OrderedDict's is (another order, another job). ``[T]``, ``{K: V}``, ``{T}``: elements typed by the declarations T, K, V (types,
-  containers, None, OptionEnum, OptionString, JobWithFile — not example values, which would be
-  ambiguous: use OptionDefault for a container with a default). A tuple is accepted for a
-  list; a list, tuple or frozenset for a set.
+  order is no part of its value (sorted); an OrderedDict's is (another order, another job).
+  A list of example values (``[1]``, ``['a', 'b']``, ``[[1]]``) is likewise its default,
+  its first element typing the rest. ``[T]``, ``{K: V}``, ``{T}``: elements typed by the
+  declarations T, K, V (types, containers, None, OptionEnum, OptionString, JobWithFile),
+  default empty. A tuple is accepted for a list; a list, tuple or frozenset for a set; a
+  str for a list or a set is its comma-separated parts, stripped (``'a, b'``, as in the
+  Accelerator), each of which must fit as a str.
 - ``None``: any JSON value (None, bool, int, float, str, lists, dicts with str keys); tuples
   become lists.
 - `OptionEnum`, `OptionString`, `RequiredOption`, `OptionDefault`, and the class

@@ -481,6 +481,16 @@ def _canonical_order(keys: Iterable[Any]) -> list:
     return sorted(keys, key=sort_key)
 
 
+def _split_text(typ: ValueType, value: str, convert: Callable[[list[str]], Any]) -> Any:
+    """A str given for a list or set: its comma-separated parts, stripped, as the
+    Accelerator reads it (`'a, b'` is `['a', 'b']`). The parts are values as they are,
+    not text to parse: they must fit the elements as a str does."""
+    try:
+        return convert([part.strip() for part in value.split(",")])
+    except BadValue:
+        raise BadValue(typ.text, value) from None
+
+
 class ListType(ValueType):
     hashable = False
 
@@ -489,6 +499,8 @@ class ListType(ValueType):
         self.text = "list" if elem is None else f"list of {_nested(elem.typ.text)}"
 
     def convert(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return _split_text(self, value, self.convert)
         if not isinstance(value, (list, tuple)):
             raise BadValue(self.text, value)
         if self.elem is None:
@@ -541,6 +553,8 @@ class SetType(ValueType):
         self.text = "set" if elem is None else f"set of {_nested(elem.typ.text)}"
 
     def convert(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return _split_text(self, value, self.convert)
         if not isinstance(value, (set, frozenset, list, tuple)):
             raise BadValue(self.text, value)
         convert = _JSON_SCALAR.convert if self.elem is None else self.elem.convert
@@ -674,6 +688,8 @@ def compile_declaration(decl: Any) -> Field:
         return Field(inner.typ, default, none_ok=none_ok, show_default=True,
                       example=inner.example)
     if isinstance(decl, list):
+        if decl and all(_is_example(v) for v in decl):
+            return _example_list(decl)
         if len(decl) > 1:
             raise BadDeclaration("a list declaration takes at most one element type, like [int];"
                            " use OptionDefault([T], [...]) for a default")
@@ -705,6 +721,26 @@ def compile_declaration(decl: Any) -> Field:
             raise BadDeclaration(e.text()) from None
         return Field(typ, default, none_given=True, show_default=True)
     raise BadDeclaration(f"{type(decl).__name__} values cannot declare an option")
+
+
+def _is_example(decl: Any) -> bool:
+    """Is this element of a list declaration an example value (1, 'a', [1]) rather than
+    a type (int, [str], OptionEnum(...), None)?"""
+    if isinstance(decl, list):
+        return bool(decl) and all(_is_example(v) for v in decl)
+    return type(decl) in _SCALAR_TYPES
+
+
+def _example_list(decl: list) -> Field:
+    """A list of example values (``[1]``, ``['a', 'b']``): its default, as in the
+    Accelerator, with the first element typing the rest and what is given."""
+    typ = ListType(_compile_elem(decl[0]))
+    try:
+        default = typ.convert(decl)
+    except BadValue as e:
+        raise BadDeclaration(f"the elements of an example list must all be like its first"
+                             f" ({short_repr(decl[0])}), but{e.where()}: {e.text()}") from None
+    return Field(typ, default, none_given=True, show_default=True)
 
 
 def _example_dict(decl: dict) -> Field:

@@ -9,6 +9,7 @@ identity recipe is `identity_of`, and nothing else computes one.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import types
 from dataclasses import dataclass
@@ -154,8 +155,8 @@ class Planner:
 
 
 def check_inputs(plan: Plan) -> None:
-    """Every job and dataset input exists, is readable and finished: else an OptionError
-    naming the input, before anything runs."""
+    """Every job and dataset input exists, is readable and finished (or is the running
+    job that builds this one): else an OptionError naming the input, before anything runs."""
     for kind, values in (("jobs", plan.jobs), ("datasets", plan.datasets)):
         for name, value in values.items():
             for ref in (value if isinstance(value, list) else [value]):
@@ -173,7 +174,7 @@ def check_inputs(plan: Plan) -> None:
                 if not (path / layout.SETUP).exists():
                     raise OptionError(f"{where}: job {jobid} does not exist")
                 status = status_of(path)
-                if status != FINISHED:
+                if status != FINISHED and not (kind == "jobs" and _is_current_job(path)):
                     raise OptionError(f"{where}: job {jobid} is {status}, not finished")
                 name = ref.partition("/")[2] or "default"
                 if kind == "datasets" and not (path / "datasets" / layout.dataset_folder(name)
@@ -181,6 +182,19 @@ def check_inputs(plan: Plan) -> None:
                     from accel.dataset.reader import no_such_dataset
 
                     raise OptionError(f"{where}: {no_such_dataset(Job(jobid), name)}")
+
+
+def _is_current_job(path: os.PathLike) -> bool:
+    """Is `path` the job this process runs in? A subjob may take it as a job input
+    (`previous=job`, as in the Accelerator), though it has not finished: it is the job
+    that waits for the subjob, and reads of its files are not checked until it ends."""
+    here = layout.current_job()
+    if here is None:
+        return False
+    try:
+        return os.path.samefile(here, path)
+    except OSError:
+        return False
 
 
 def _merged(given: dict | None, from_kw: dict) -> dict:

@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from accel import disk, g, layout, partpipe, pickling, records
+from accel import disk, g, jobfiles, layout, partpipe, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
@@ -86,6 +86,18 @@ def failure_of(exc: BaseException, job_path: Path) -> tuple[str, str, str]:
     return (*describe_exception(exc), method_traceback(exc))
 
 
+def run_part(func: Any, available: dict) -> Any:
+    """A part: the method's function, then every background save it started is written
+    (one that failed fails the part); a part that failed ends the saves still running."""
+    try:
+        res = call_with_args(func, available)
+        jobfiles.wait_all()
+        return res
+    except BaseException:
+        jobfiles.abandon_all()
+        raise
+
+
 def call_with_args(func: Any, available: dict) -> Any:
     """Call a method function with the arguments its parameter names ask for."""
     kw = {}
@@ -98,6 +110,16 @@ def call_with_args(func: Any, available: dict) -> Any:
 
 
 def load_method(setup: dict):
+    """The method's module, its declarations kept aside (`methods.declarations`) before
+    the runner gives its `options`, `datasets` and `jobs` the job's values."""
+    from accel.methods import declarations
+
+    module = _method_module(setup)
+    declarations(module)
+    return module
+
+
+def _method_module(setup: dict):
     from accel.methods import _import_package, load_module
 
     m = setup["method_info"]
@@ -202,6 +224,7 @@ class Runner:
     def run(self) -> int:
         _absolute_import_path()  # '' on sys.path meant the folder we leave now
         self.enter_job_dir()
+        jobfiles.forget_inherited()  # forked from a running job: its saves are its own
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()
@@ -212,6 +235,7 @@ class Runner:
             if result is not None:
                 self.save_result(result)
             self.post["datasets"] = self.finish_datasets()  # meta.json files, before post.json
+            jobfiles.remove_temp_files(self.path)  # a finished job never has them
             self.post["status"] = FINISHED
             status = 0
         except PartFailed as e:
@@ -386,7 +410,7 @@ class Runner:
         self.enter_job_dir()
         with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
             try:
-                return self.guard(part, lambda: call_with_args(func, args))
+                return self.guard(part, lambda: run_part(func, args))
             except PartFailed as e:
                 sys.stderr.write(e.tb)
                 raise
@@ -467,7 +491,7 @@ class Runner:
                 if writers is not None:
                     writers.enter_slice(self.path, sliceno)
                 g.sliceno = sliceno
-                res = call_with_args(func, dict(args, sliceno=sliceno))
+                res = run_part(func, dict(args, sliceno=sliceno))
                 writers = sys.modules.get("accel.dataset.writer")
                 if writers is not None:
                     writers.leave_slice(self.path, sliceno)

@@ -22,6 +22,7 @@ LAYERS = {
         "accel.proctree", "accel.disk",
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
         "accel.records", "accel.g", "accel.statmsg", "accel.partpipe", "accel.words",
+        "accel.jobfiles",
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],

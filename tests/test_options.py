@@ -505,8 +505,8 @@ def test_given_must_be_a_dict():
     (int, "1", "int"), (float, "x", "float"), (bool, "true", "bool"), (str, 1, "str"),
     (date, 20200101, "date"), (datetime, 1.5, "datetime"), (time, 12, "time"),
     (timedelta, "soon", "timedelta"), (5, 1.5, "int"), ("s", 7, "str"),
-    ([], "abc", "list"), ([int], ["a"], "int"), ({}, [], "dict"), ({str: int}, {"a": "1"}, "int"),
-    (set(), "ab", "set"), ({int}, [1.5], "int"), (None, {1}, "JSON value"),
+    ([], 5, "list"), ([int], ["a"], "int"), ({}, [], "dict"), ({str: int}, {"a": "1"}, "int"),
+    (set(), 5, "set"), ({int}, [1.5], "int"), (None, {1}, "JSON value"),
     (OptionEnum("a b"), "c", "one of a, b"), (OptionString, "", "non-empty str"),
     (RequiredOption(int), "1", "int"), (OptionDefault([int], [1]), [None, "x"], "int"),
     ([[{str: [int]}]], [[{"k": [0, "1"]}]], "int"),
@@ -562,7 +562,7 @@ def test_example_values_inside_containers_type_the_elements():
     assert "expected int" in error([1], ["x"])
     assert norm({"a": {"b": "c"}}, x={"k": {"l": "m"}}) == {"k": {"l": "m"}}
     assert "expected str" in error({"a": {"b": "c"}}, {"k": {"l": 5}})
-    assert norm([1]) == []
+    assert norm([1]) == [1]  # a list of example values is its default, as a dict's (item 3)
     assert norm({"a": 1}) == {"a": 1}  # a dict of example keys is its default (item 3)
 
 
@@ -579,7 +579,7 @@ def test_check_declaration_wants_a_dict_with_str_names():
 
 def test_normalise_also_rejects_bad_declarations():
     with pytest.raises(OptionError, match="option 'x': cannot understand"):
-        normalise_options("m", {"x": [1, 2]}, {})
+        normalise_options("m", {"x": [1, "a"]}, {})
 
 
 # --- describe ------------------------------------------------------------------------------
@@ -596,7 +596,7 @@ def test_normalise_also_rejects_bad_declarations():
     (OptionString, "required non-empty str"),
     (OptionString("/tmp/x"), "required non-empty str (e.g. '/tmp/x')"),
     (OptionDefault([int], [1, 2]), "list of int (default [1, 2])"),
-    (OptionDefault(int), "int"),
+    (OptionDefault(int), "int"), ([1, 2], "list of int (default [1, 2])"),
 ])
 def test_describe(decl, text):
     assert describe(decl) == text
@@ -604,7 +604,7 @@ def test_describe(decl, text):
 
 def test_describe_bad_declaration():
     with pytest.raises(OptionError, match="cannot understand"):
-        describe([1, 2])
+        describe([1, "a"])
 
 
 # --- split_kw ------------------------------------------------------------------------------

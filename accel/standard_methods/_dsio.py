@@ -112,10 +112,17 @@ def previous_source(previous) -> Any:
     """The 'source' input of the job that made dataset `previous` (where a chain stops)."""
     if not previous:  # None, or NoDataset: no previous
         return None
+    return job_source(ds_name(previous).split("/", 1)[0])
+
+
+def job_source(job) -> Any:
+    """The 'source' dataset input of `job` (None for no job, or one without a single
+    source): where a chain a method reads stops when `job` is its previous run."""
+    if not job:  # None, or NoJob
+        return None
     from accel.job import Job
 
-    jobid = ds_name(previous).split("/", 1)[0]
-    src = Job(jobid).params.get("datasets", {}).get("source")
+    src = Job(str(job)).params.get("datasets", {}).get("source")
     if not src or isinstance(src, list):
         return None
     from accel.dataset import Dataset
@@ -282,6 +289,35 @@ def empty_col(coltype: str):
     return from_pylist([], coltype)
 
 
+def col_as(col, coltype: str, want: str):
+    """A col of type `coltype` as a col of type `want`, which holds all its values
+    exactly (int32 as int64, float32 as float64, ascii as unicode, any of those as
+    number, complex32 as complex64)."""
+    if coltype == want:
+        return col
+    if arrow_type(want) is not None and not isinstance(col, np().ndarray):
+        return _as_array(col, want)
+    return _objects(to_pylist(col))
+
+
+def str_codes(col) -> tuple[list[str], Any]:
+    """(names, codes): str() of each distinct value of `col` (str(None) is 'None', bytes
+    b'x' is "b'x'", as Python writes them) and, for each row, its index in names."""
+    n = np()
+    if isinstance(col, n.ndarray):  # Python objects: json values need not be hashable
+        texts = [str(v) for v in col.tolist()]
+    else:
+        enc = col.dictionary_encode(null_encoding="encode")
+        texts = [str(v) for v in enc.dictionary.to_pylist()]
+        codes = numpy_of(enc.indices.cast(pa().int64()))
+        if len(set(texts)) == len(texts):  # the usual case: distinct values, distinct texts
+            return texts, codes
+        texts = [texts[i] for i in codes.tolist()]
+    names = sorted(set(texts))
+    index = {t: i for i, t in enumerate(names)}
+    return names, n.fromiter((index[t] for t in texts), n.int64, len(texts))
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 def make_writer(job, name: str = "default", columns: dict | None = None, **kw):
@@ -340,42 +376,74 @@ def load_piece(path: str) -> Any:
 
 # --- moving rows between slices ------------------------------------------------------------------
 
-def scatter(job, tag: str, sliceno: int, slices: int, cols: dict, dest) -> list[int]:
+def groups(codes, n: int) -> list:
+    """For each of 0..n-1, the rows (numpy ints, in order) where `codes` has it."""
+    codes = np().asarray(codes)
+    order = np().argsort(codes, kind="stable")
+    bounds = np().searchsorted(codes[order], np().arange(n + 1))
+    return [order[bounds[c]:bounds[c + 1]] for c in range(n)]
+
+
+def scatter(job, tag: str, sliceno: int, slices: int, cols: dict, dest,
+            keys=None) -> list[int]:
     """Save the rows of `cols` (from slice `sliceno`) by destination slice `dest` (numpy
-    ints) as pieces for gather(); returns the rows sent to each slice."""
+    ints) as pieces for gather(); returns the rows sent to each slice. `keys` (numpy ints,
+    one per row, unique over all slices) is the order gather() puts each slice's rows in."""
     folder = scratch_dir(job, tag)
-    dest = np().asarray(dest)
     counts = []
-    order = np().argsort(dest, kind="stable")
-    bounds = np().searchsorted(dest[order], np().arange(slices + 1))
-    for d in range(slices):
-        idx = order[bounds[d]:bounds[d + 1]]
+    for d, idx in enumerate(groups(dest, slices)):
         counts.append(len(idx))
         if len(idx):
             piece = {k: col_take(v, idx) for k, v in cols.items()}
-            save_piece(os.path.join(folder, f"{sliceno}-{d}"), piece)
+            path = os.path.join(folder, f"{sliceno}-{d}")
+            if keys is not None:
+                save_piece(path + ".keys", np().asarray(keys)[idx])
+            save_piece(path, piece)
     return counts
 
 
-def gather(job, tag: str, slices: int, dw) -> list[int]:
+def gather(job, tag: str, slices: int, dw, ordered: bool = False) -> list[int]:
     """Write the pieces scatter() saved under `tag` to `dw`: each slice gets its rows from
-    slice 0, then slice 1, ... (so the order is the same however often it is run)."""
+    slice 0, then slice 1, ... (so the order is the same however often it is run), or with
+    `ordered` in the order of the keys scatter() was given."""
     import shutil
 
     folder = scratch_dir(job, tag)
     lines = []
     for d in range(slices):
-        n = 0
         dw.set_slice(d)
-        for s in range(slices):
-            path = os.path.join(folder, f"{s}-{d}")
-            if os.path.exists(path):
-                piece = load_piece(path)
-                write_cols(dw, piece, d)
-                n += len(next(iter(piece.values()))) if piece else 0
+        paths = [p for p in (os.path.join(folder, f"{s}-{d}") for s in range(slices))
+                 if os.path.exists(p)]
+        if ordered and paths:
+            pieces = [load_piece(p) for p in paths]
+            order = np().argsort(np().concatenate([load_piece(p + ".keys") for p in paths]),
+                                 kind="stable")
+            merged = {k: col_take(col_concat([p[k] for p in pieces], ""), order)
+                      for k in pieces[0]}
+            write_cols(dw, merged, d)
+            lines.append(len(order))
+            continue
+        n = 0
+        for path in paths:
+            piece = load_piece(path)
+            write_cols(dw, piece, d)
+            n += len(next(iter(piece.values()))) if piece else 0
         lines.append(n)
     shutil.rmtree(folder, ignore_errors=True)
     return lines
+
+
+def trigger_cuts(cuts: list[int], values: list) -> list[int]:
+    """Where lines are cut into slices (cuts[s] is slice s's first line), each cut moved
+    forward past the lines whose trigger value (`values`, in line order) equals the line
+    before the cut's: lines with one value, coming together, stay in one slice."""
+    out = list(cuts)
+    for s in range(1, len(out) - 1):
+        c = max(out[s], out[s - 1])
+        while 0 < c < len(values) and values[c] == values[c - 1]:
+            c += 1
+        out[s] = c
+    return out
 
 
 def as_binary(col):

@@ -188,12 +188,7 @@ def _split(order, slices, trigger):
     cuts = np.concatenate(([0], np.cumsum(sizes))).tolist()
     if trigger is not None and total:
         values = _dsio.col_take(trigger, order)
-        values = values.tolist() if isinstance(values, np.ndarray) else values.to_pylist()
-        for s in range(1, slices):
-            c = max(cuts[s], cuts[s - 1])
-            while 0 < c < total and values[c] == values[c - 1]:
-                c += 1
-            cuts[s] = c
+        cuts = _dsio.trigger_cuts(cuts, _dsio.to_pylist(values))
     return [order[cuts[s]:cuts[s + 1]] for s in range(slices)]
 
 

@@ -32,7 +32,10 @@ LAYERS = {
     3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.plan"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
-    6: ["accel.cli", "accel.standard_methods", "accel.board"],
+    # what the commands and the board show, as plain data: read and shaped once, for both
+    6: ["accel.view"],
+    # text for a terminal and HTML for a browser, both from accel.view
+    7: ["accel.cli", "accel.standard_methods", "accel.board"],
 }
 
 # Deliberate doors upward, each imported lazily inside the one function that needs it:

@@ -33,7 +33,10 @@ LAYERS = {
     3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.plan"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
-    6: ["accel.cli", "accel.standard_methods", "accel.board"],
+    # what the commands and the board show, as plain data: read and shaped once, for both
+    6: ["accel.view"],
+    # text for a terminal and HTML for a browser, both from accel.view
+    7: ["accel.cli", "accel.standard_methods", "accel.board"],
 }
 
 # Deliberate doors upward, each imported lazily inside the one function that needs it:
@@ -62,6 +65,12 @@ def layer_of(mod: str) -> int | None:
 
 
 def imports_of(path: Path) -> set[str]:
+    """The accel modules (and names in them) that `path` imports."""
+    return {f for f in all_imports_of(path) if f == "accel" or f.startswith("accel.")}
+
+
+def all_imports_of(path: Path) -> set[str]:
+    """Every module (and name in one) that `path` imports, accel's or not."""
     mod = module_name(path)
     package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
     found = set()
@@ -77,7 +86,7 @@ def imports_of(path: Path) -> set[str]:
                 name = node.module or ""
             found.add(name)
             found |= {f"{name}.{a.name}" for a in node.names}
-    return {f for f in found if f == "accel" or f.startswith("accel.")}
+    return found
 
 
 MODULES = {module_name(p): p for p in PKG.rglob("*.py")}
@@ -129,6 +138,28 @@ def test_no_import_cycles():
     for m in graph:
         visit(m)
     assert not cycles, f"import cycles: {cycles[:3]}"
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _reaching(importer: str, forbidden: tuple[str, ...]) -> list[str]:
+    """'module imports name' for each import of a module of `importer` into `forbidden`."""
+    return [f"{mod} imports {imp}" for mod, path in sorted(MODULES.items()) if _within(mod, (importer,))
+            for imp in sorted(all_imports_of(path)) if _within(imp, forbidden)]
+
+
+def test_board_does_not_import_the_cli():
+    """The board renders accel.view as HTML; it never borrows the CLI's functions."""
+    bad = _reaching("accel.board", ("accel.cli",))
+    assert not bad, bad
+
+
+def test_view_has_no_presentation():
+    """accel.view is plain data for both: it knows neither renderer, nor click."""
+    bad = _reaching("accel.view", ("accel.cli", "accel.board", "click"))
+    assert not bad, bad
 
 
 def test_ruff_is_clean():

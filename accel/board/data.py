@@ -1,8 +1,8 @@
 """What each page of the board shows, as plain JSON-able data.
 
-Gathered with the same functions the ax commands use (`ax jobs`, `ax status`, `ax job`,
-`ax ds`, `ax cat`, `ax urd`, `ax method`), so the board and the terminal never disagree;
-only the Store is one that reads without tidying (Store(readonly=True)).
+Gathered with accel.view, the functions the ax commands render too (`ax jobs`, `ax status`,
+`ax job`, `ax ds`, `ax cat`, `ax urd`, `ax method`), so the board and the terminal never
+disagree; only the Store is one that reads without tidying (Store(readonly=True)).
 """
 
 from __future__ import annotations
@@ -14,6 +14,19 @@ from typing import Any
 
 from accel.config import Config
 from accel.job import Job
+from accel.view.datasets import columns_of, dataset_of, describe, split_ref, summary
+from accel.view.job import (
+    file_rows,
+    header_rows,
+    option_rows,
+    output_texts,
+    read_job,
+    timing_rows,
+)
+from accel.view.jobs import find_jobs, make_query, note_of, running_jobs
+from accel.view.methods import get_method, list_methods, method_data
+from accel.view.rows import NUMERIC, head_rows
+from accel.view.urd import list_entries, list_summaries
 
 HEAD_ROWS = 20  # rows of a dataset shown, like `ax cat --head 20`
 JOBS_SHOWN = 100  # jobs on the front page unless ?limit= says otherwise
@@ -48,8 +61,6 @@ class Board:
 
     def home(self, filters: dict[str, list[str]]) -> dict:
         """Running jobs (as `ax status`) and the newest jobs (as `ax jobs`, same filters)."""
-        from accel.cli.jobs import find_jobs, make_query, note_of
-        from accel.cli.status import running_jobs
         from accel.errors import UserError
 
         given = {k: [v for v in filters.get(k, []) if v.strip()] for k in FILTERS}
@@ -73,15 +84,13 @@ class Board:
             row = rec.summary()
             row["note"] = note_of(rec)
             jobs.append(row)
-        return {"running": running_jobs(self.cfg, self.store), "jobs": jobs, "more": more,
+        return {"running": running_jobs(self.store), "jobs": jobs, "more": more,
                 "limit": n, "filters": given}
 
     # --- /job/REF ----------------------------------------------------------------------
 
     def job(self, ref: str) -> dict:
         """Everything `ax job REF --json` says, plus what its text view and `-o` show."""
-        from accel.cli.job import file_rows, header_rows, option_rows, read_job, timing_rows
-
         j = self.resolve(ref)
         info = read_job(j)
         post = info["post"] if isinstance(info["post"], dict) else {}
@@ -101,14 +110,10 @@ class Board:
 
     def dataset(self, ref: str) -> dict:
         """`ax ds REF` (JOB/NAME, or JOB for its 'default'), plus its first rows."""
-        from accel.cli.ds import split_ref
-
         jobref, name = split_ref(ref)
         return self.job_dataset(jobref, name)
 
     def job_dataset(self, jobref: str, name: str | None) -> dict:
-        from accel.cli.ds import dataset_of, describe, summary
-
         job, dset, names = dataset_of(self.resolve(jobref), name, list_if_no_default=True)
         if dset is None:  # no 'default': the job's datasets, as `ax ds JOB` lists them
             return {"job": str(job), "datasets": [summary(job, n) for n in names]}
@@ -120,27 +125,19 @@ class Board:
     # --- /urd, /urd/LIST ---------------------------------------------------------------
 
     def urd_lists(self) -> list[dict]:
-        from accel.cli.urd import list_summaries
-
         return list_summaries(self.cfg.urd_db)
 
     def urd_list(self, name: str) -> dict:
-        from accel.cli.urd import list_entries
-
         return {"list": name, "entries": list_entries(self.cfg.urd_db, name)}
 
     # --- /method, /method/NAME -----------------------------------------------------------
 
     def methods(self) -> list[dict]:
-        from accel.cli.method import list_methods
-
         with self._methods_lock:
             return list_methods(self._registry())
 
     def method(self, name: str) -> dict:
         """`ax method NAME --json` (without the source hash), and its newest jobs."""
-        from accel.cli.jobs import find_jobs, make_query, note_of
-        from accel.cli.method import get_method, method_data
         from accel.errors import MethodError
 
         with self._methods_lock:
@@ -172,7 +169,6 @@ def _method_of(jobid: str) -> str | None:
 
 def _output(j: Job) -> dict[str, str]:
     """What `ax job -o --json` prints; {} when the job is too broken to say."""
-    from accel.cli.job import output_texts
     from accel.errors import AccelError
 
     try:
@@ -183,9 +179,6 @@ def _output(j: Job) -> dict[str, str]:
 
 def first_rows(dset: Any, n: int = HEAD_ROWS) -> dict:
     """The first rows as `ax cat --head N` shows them (text) and as `-f json` gives them."""
-    from accel.cli.cat import NUMERIC, head_rows
-    from accel.cli.ds import columns_of
-
     names, text_rows = head_rows(dset, n, "text")
     _, json_lines = head_rows(dset, n, "json")
     types = {name: typ for name, typ, _ in columns_of(dset)}

@@ -25,8 +25,8 @@ from accel.board.html import (
     table,
     tag,
 )
-from accel.cli.common import fmt_duration, fmt_time
 from accel.jobstatus import ENDED_BADLY
+from accel.view.text import fmt_duration, fmt_time
 
 OUTPUT_SHOWN = 256 * 1024  # characters of one part's output on the page (the end of it)
 

@@ -12,8 +12,9 @@ from collections import Counter
 
 import click
 
-from accel.cli.common import fmt_time, json_option, load, print_json, store_of, table
+from accel.cli.common import json_option, load, print_json, store_of, table
 from accel.jobstatus import FINISHED
+from accel.view.text import fmt_time
 from accel.words import plural
 
 SHOWN = 40  # jobs listed by name before "... and N more"
@@ -67,9 +68,9 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
 
 def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool,
         as_json: bool) -> int:
-    from accel.cli.timetext import parse_when, user_value
     from accel.errors import AccelError
     from accel.store import gc as collector
+    from accel.view.timetext import parse_when, user_value
 
     now = time.time()
     cutoff = user_value("--older-than", parse_when, older_than, now) \

@@ -1,34 +1,15 @@
-"""ax jobs: search every job of every workdir, newest first.
-
-The walking and matching is `accel.store.catalog`: it reads each job's files only when a
-question needs them and stops at --limit, so a search stays quick on many jobs.
-"""
+"""ax jobs: search every job of every workdir, newest first (the search is accel.view.jobs)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any
-
 import click
 
-from accel.cli.common import (
-    close_hint,
-    fmt_duration,
-    fmt_time,
-    json_option,
-    load,
-    print_json,
-    table,
-)
+from accel.cli.common import json_option, load, print_json, table
 from accel.jobstatus import ALL
+from accel.view.jobs import find_jobs, make_query, note_of
+from accel.view.text import fmt_duration, fmt_time
 
 TABLE_LIMIT = 100  # what the table shows without --limit
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    """Repeated options and comma lists alike: ('a,b', 'c') -> ['a', 'b', 'c']."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
 @click.command()
@@ -94,54 +75,3 @@ def jobs(ctx: click.Context, methods: tuple[str, ...], statuses: tuple[str, ...]
     if more:
         click.echo(f"(the newest {n} shown; more match: --limit N, or --limit 0 for all)")
 
-
-def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since: str | None = None,
-               until: str | None = None, min_runtime: str | None = None,
-               options: Iterable[str] = ()) -> Any:
-    """A catalog Query from the filters as typed (`--status failed,running`, `--since 2h`, ...).
-
-    A filter that does not parse is a UserError naming it; `ax board` takes the same texts.
-    """
-    from accel.cli.timetext import parse_duration, parse_when, user_value
-    from accel.errors import UserError
-    from accel.store.catalog import Query
-
-    wanted = _split(tuple(statuses))
-    for s in wanted:
-        if s not in ALL:
-            raise UserError(f"--status: no status {s!r}{close_hint(s, list(ALL))} "
-                            f"(statuses: {', '.join(ALL)})")
-    pairs = []
-    for text in options:
-        key, eq, value = text.partition("=")
-        if not eq or not key.strip():
-            raise UserError(f"--option: {text!r} is not KEY=VALUE (like --option count=3)")
-        pairs.append((key.strip(), value))
-    return Query(
-        methods=frozenset(_split(tuple(methods))),
-        statuses=frozenset(wanted),
-        since=user_value("--since", parse_when, since) if since else None,
-        until=user_value("--until", parse_when, until, None, True) if until else None,
-        min_runtime=user_value("--min-runtime", parse_duration, min_runtime)
-        if min_runtime else None,
-        options=tuple(pairs),
-    )
-
-
-def find_jobs(workdirs: Mapping[str, Path], query: Any, n: int) -> tuple[list, bool]:
-    """The newest `n` (0: all) JobRecords matching `query`, and whether more match."""
-    from accel.store.catalog import search
-
-    # one more than shown, to know whether there are more
-    found = list(search(dict(workdirs), query, limit=n + 1 if n else None))
-    more = bool(n) and len(found) > n
-    return (found[:n] if n else found), more
-
-
-def note_of(rec: Any) -> str:
-    """The caption of a job, or for one that ended badly its short error."""
-    from accel.jobstatus import DAMAGED, ENDED_BADLY
-
-    if rec.status == DAMAGED:
-        return rec.damage or ""
-    return rec.short_error() if rec.status in ENDED_BADLY else rec.caption

@@ -1,23 +1,11 @@
-"""ax urd: the project's urd lists, or the entries of one list.
-
-Only reads: when the project has no urd database yet, that means "no lists", and the
-file is not created just by looking.
-"""
+"""ax urd: the project's urd lists, or the entries of one list (read by accel.view.urd)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import click
 
-from accel.cli.common import (
-    close_hint,
-    json_option,
-    load,
-    print_json,
-    table,
-)
+from accel.cli.common import json_option, load, print_json, table
+from accel.view.urd import list_entries, list_summaries
 
 
 @click.command()
@@ -46,58 +34,3 @@ def urd(ctx: click.Context, listname: str | None, as_json: bool) -> None:
     click.echo(table([(e["timestamp"], e["caption"], e["user"],
                        " ".join(f"{m}={j}" for m, j in e["joblist"])) for e in entries],
                      ("timestamp", "caption", "user", "jobs")))
-
-
-def _open(db: Path) -> Any:
-    """The project's UrdLists, or None: a project without a database has no lists, and
-    looking does not make one."""
-    if not db.exists():
-        return None
-    from accel.urd.lists import UrdLists
-
-    return UrdLists(db)
-
-
-def list_summaries(db: Path) -> list[dict]:
-    """Every urd list: name, number of entries, the latest timestamp and its caption."""
-    lists = _open(db)
-    rows = []
-    try:
-        for name in lists.list() if lists else []:
-            entries = lists.entries(name) if lists else []
-            rows.append({"name": name, "entries": len(entries),
-                         "latest": entries[-1].timestamp if entries else None,
-                         "caption": entries[-1].caption if entries else ""})
-    finally:
-        if lists is not None:
-            lists.close()
-    return rows
-
-
-def list_entries(db: Path, listname: str) -> list[dict]:
-    """The entries of urd list `listname`, oldest first, as plain JSON; NotFound if none."""
-    from accel.errors import NotFound
-    from accel.urd.lists import check_listname
-
-    lists = _open(db)
-    try:
-        names = lists.list() if lists else []
-        check_listname(listname)
-        if listname not in names:
-            known = f" (lists: {', '.join(names)})" if names else " (there are no urd lists yet)"
-            raise NotFound(f"no urd list {listname!r}{close_hint(listname, names)}{known}")
-        assert lists is not None
-        return [_plain(e) for e in lists.entries(listname)]
-    finally:
-        if lists is not None:
-            lists.close()
-
-
-def _plain(entry: Any) -> dict:
-    """An entry as plain JSON types (lists of pairs, not the list subclasses)."""
-    d = dict(entry)
-    d["joblist"] = [[m, j] for m, j in entry.joblist.as_tuples]
-    d["deps"] = {name: {"timestamp": dep.timestamp, "caption": dep.caption,
-                        "joblist": [[m, j] for m, j in dep.joblist.as_tuples]}
-                 for name, dep in (entry.deps or {}).items()}
-    return d

@@ -6,7 +6,8 @@ import re
 
 import click
 
-from accel.cli.common import close_hint, json_option, load, print_json, store_of
+from accel.cli.common import json_option, load, print_json, store_of
+from accel.view.text import close_hint
 
 _REF_SYNTAX = re.compile(r"[~^:/]")
 

@@ -10,16 +10,9 @@ from pathlib import Path
 
 import click
 
-from accel.cli.common import (
-    close_hint,
-    fmt_duration,
-    fmt_time,
-    json_option,
-    load,
-    print_json,
-    table,
-)
+from accel.cli.common import json_option, load, print_json, table
 from accel.jobstatus import ALL
+from accel.view.text import close_hint, fmt_duration, fmt_time
 
 
 @click.command()

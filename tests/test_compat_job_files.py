@@ -181,7 +181,7 @@ def test_a_failed_background_save_fails_the_part_that_started_it(project):
                 except JobError as e:
                     print('RESULT', json.dumps([e.part, str(e)]))
     """)
-    p = ax_run(project)
+    p = ax_run(project, "--allow-failed-jobs")
     lines = [json.loads(line[7:]) for line in p.stdout.splitlines() if line.startswith("RESULT ")]
     assert [part for part, _ in lines] == ["synthesis", "analysis slice 1"]
     for _, msg in lines:
@@ -257,7 +257,7 @@ def test_temp_files_are_there_while_the_job_runs_and_gone_when_it_has_finished(p
                 failed = e.job
             print('RESULT', json.dumps([job, job.load(), job.files(), failed]))
     """)
-    jid, seen, files, failed = printed(ax_run(project))
+    jid, seen, files, failed = printed(ax_run(project, "--allow-failed-jobs"))
     assert seen == ["kept while running", "temporary", [0, 1]]
     assert files == ["again.pickle", "result.pickle"] == post_of(project, jid)["files"]
     assert project.job(jid).load("again.pickle") == "second"

@@ -527,3 +527,33 @@ def test_help(command: str, tmp_path: Path) -> None:
     out = ax(tmp_path, command, "--help").stdout
     assert "--json" in out
     assert f"ax {command}" in out
+
+
+SLOW = '''
+def synthesis():
+    import time
+    print('started', flush=True)
+    time.sleep(60)
+'''
+
+
+def test_a_timed_out_job_is_shown_as_it_ended_not_as_never_ended(tmp_path: Path) -> None:
+    """Issue 14, surprise 1: `ax job` of a timed-out job says how it ended (the status,
+    how long it took, the reason), with no "ended never" and no empty timings table; the
+    board's job data is the same."""
+    p = Project(tmp_path / "proj")
+    p.method("slow", SLOW)
+    p.build("def main(urd):\n    urd.build('slow', timeout=0.5)\n")
+    run = p.ax("run")
+    assert run.returncode == 1 and "timed out" in run.stderr
+    (jobid,) = p.job_dirs()
+    out = ax(p.root, "job", jobid).stdout
+    assert out.splitlines()[0].split() == [jobid, "timeout"]
+    assert "never" not in out and "timings" not in out, out
+    assert "took" in out and "Timeout: timed out after 0.5 s" in out
+    d = ax_json(p.root, "job", jobid)
+    assert d["status"] == "timeout" and d["post"]["error"]["message"] == "timed out after 0.5 s"
+    from accel.view.job import header_rows, timing_rows
+
+    assert timing_rows(d["post"]) == []
+    assert [k for k, _ in header_rows(d)][:5] == ["method", "path", "started", "took", "slices"]

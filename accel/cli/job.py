@@ -168,6 +168,8 @@ def _source_block(params: dict) -> list[str]:
 
 def _timings_block(post: dict) -> list[str]:
     rows = timing_rows(post)
+    if not rows:
+        return []
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     w = [max(w[0], len("timings")), max(w[1], 4), max(w[2], 3), w[3]]
     lines = ["", f"{_heading('timings'.ljust(w[0]))}  {'wall'.rjust(w[1])}  {'cpu'.rjust(w[2])}"

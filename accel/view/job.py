@@ -147,9 +147,13 @@ def timing_rows(post: dict) -> list[tuple[str, str, str, str]]:
     """(label, wall, cpu, peak memory) of each part, each analysis slice and the total.
 
     Labels are indented as `ax job` shows them: parts by two spaces, slices by four.
+    None at all for a job stopped before any part ended (canceled, timed out, killed):
+    there is nothing to show, not even a total.
     """
     parts = post.get("parts") or {}
     rows: list[tuple[str, str, str, str]] = []
+    if not parts and _num(post, "exectime") is None:
+        return rows
 
     def row(label: str, d: Any, mem_key: str = "maxrss_kb") -> None:
         mem = _num(d, mem_key)

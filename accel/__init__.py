@@ -28,6 +28,7 @@ _LAZY = {
     "SkipDataset": "accel.errors",
     "DatasetList": "accel.dataset",
     "Dataset": "accel.dataset",
+    "DatasetWriter": "accel.dataset",
     "build": "accel.subjobs",
     "status": "accel.statmsg",
     "dummy_status": "accel.statmsg",

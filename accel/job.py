@@ -627,7 +627,8 @@ class CurrentJob(Job):
         return os.path.join(self.input_directory, *parts)
 
     def datasetwriter(self, *a: Any, **kw: Any):
-        return _dataset_module().DatasetWriter(self, *a, **kw)
+        """DatasetWriter(*a, **kw) of this job: columns first, as in the Accelerator."""
+        return _dataset_module().DatasetWriter(*a, job=self, **kw)
 
 
 def _register_with_codec() -> None:

@@ -315,12 +315,13 @@ def new_job(tmp_path, monkeypatch):
     writer_module._writers.clear()
 
 
-def write_dataset(job, columns: dict, per_slice: list[list], *args, **kw) -> list[str]:
-    """Write *per_slice* rows with job.datasetwriter(*args, columns=columns, **kw), slice by
+def write_dataset(job, columns: dict, per_slice: list[list], name: str = "default",
+                  **kw) -> list[str]:
+    """Write *per_slice* rows with job.datasetwriter(columns, name=name, **kw), slice by
     slice, and finish the job's writers the way the runner does: the names finished."""
     from accel.dataset import writer as writer_module
 
-    dw = job.datasetwriter(*args, columns=columns, **kw)
+    dw = job.datasetwriter(columns, name=name, **kw)
     for sliceno, rows in enumerate(per_slice):
         dw.set_slice(sliceno)
         for row in rows:

@@ -79,7 +79,7 @@ MAKE = '''
         except DatasetUsageError as e:
             refused = type(e).__name__
         for name in ('default', 'two words'):
-            dw = job.datasetwriter(name=name, columns={'a': 'number'})
+            dw = job.datasetwriter(name=name, columns={'a': 'number'}, allow_missing_slices=True)
             dw.set_slice(0)
             dw.write(1)
         return refused
@@ -114,7 +114,8 @@ PARSE = '''
 
     def synthesis(job):
         dw = job.datasetwriter(columns={'n': 'parsed:int32', 'x': 'parsed:number',
-                                        'f': 'parsed:float64', 'j': 'parsed:json'})
+                                        'f': 'parsed:float64', 'j': 'parsed:json'},
+                               allow_missing_slices=True)
         dw.set_slice(0)
         dw.write('12', '7', '2.5', '{"a": [1]}')
         dw.write(-3, '1.5', b'1e3', '[]')  # values that are not text are stored as they are
@@ -174,7 +175,8 @@ SLASHED = '''
         writers = {}
         for name, prev in (('2024/jan', None), ('2024/feb', '2024/jan'), ('a%2Fb', None)):
             dw = writers[name] = job.datasetwriter(name=name, columns={'v': 'int32'},
-                                                   previous=writers.get(prev))
+                                                   previous=writers.get(prev),
+                                                   allow_missing_slices=True)
             dw.set_slice(0)
             dw.write(len(name))
 '''
@@ -203,7 +205,7 @@ def test_dataset_names_with_slashes(project):
 
 BASE = '''
     def synthesis(job):
-        dw = job.datasetwriter(name='x/base', columns={'v': 'int32'})
+        dw = job.datasetwriter(name='x/base', columns={'v': 'int32'}, allow_missing_slices=True)
         dw.set_slice(0)
         dw.write(1)
 '''
@@ -212,7 +214,8 @@ ON_TOP = '''
     options = dict(source='')
 
     def synthesis(job):
-        dw = job.datasetwriter(name='2024/feb', columns={'v': 'int32'}, previous=options.source)
+        dw = job.datasetwriter(name='2024/feb', columns={'v': 'int32'}, previous=options.source,
+                               allow_missing_slices=True)
         dw.set_slice(0)
         dw.write(2)
 '''
@@ -240,7 +243,7 @@ def test_gc_follows_previous_from_a_dataset_named_with_a_slash(project):
 def test_a_dataset_named_with_percent_from_before_slashes_still_reads(project):
     """Folders written before names could hold '/' were not escaped: '50%' is still found."""
     project.method("pct", "def synthesis(job):\n    dw = job.datasetwriter(name='50%', "
-                   "columns={'v': 'int32'})\n    dw.set_slice(0)\n    dw.write(50)\n")
+                   "columns={'v': 'int32'}, allow_missing_slices=True)\n    dw.set_slice(0)\n    dw.write(50)\n")
     script(project, "def main(urd):\n    urd.build('pct')\n")
     ax_run(project)
     datasets = project.root / "workdirs" / "dev" / "dev-1" / "datasets"

@@ -273,7 +273,8 @@ options = dict(prev='')
 
 
 def synthesis(job):
-    dw = job.datasetwriter(columns={"x": "int64"}, previous=options.prev or None)
+    dw = job.datasetwriter(columns={"x": "int64"}, previous=options.prev or None,
+                           allow_missing_slices=True)
     dw.set_slice(0)
     dw.write(1)
     return 1

@@ -120,7 +120,7 @@ def test_damage_is_one_line_in_ax_and_fails_a_downstream_job(tmp_path):
     project = Project(tmp_path)
     project.method("make", """
         def synthesis(job):
-            dw = job.datasetwriter(columns={"x": "int64"})
+            dw = job.datasetwriter(columns={"x": "int64"}, allow_missing_slices=True)
             dw.set_slice(0)
             for i in range(1000):
                 dw.write(i)

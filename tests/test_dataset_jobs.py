@@ -32,7 +32,7 @@ WRITE_IN_ANALYSIS = """
     def prepare(job):
         dw = job.datasetwriter(columns={"i": "int64", "s": ("unicode", True), "d": "date"},
                                caption="numbers")
-        other = job.datasetwriter("other", columns={"x": "float64"})
+        other = job.datasetwriter({"x": "float64"}, name="other", allow_missing_slices=True)
         other.set_slice(1)
         other.write(0.5)
         return dw
@@ -100,12 +100,12 @@ def main(urd):
         resliced=sorted(v for s in range(2) for v in plain.iterate(s, "v", hashlabel="k")))))
 """, w="""
     def synthesis(job):
-        plain = job.datasetwriter("plain", columns={"k": "unicode", "v": "int64"})
+        plain = job.datasetwriter({"k": "unicode", "v": "int64"}, name="plain")
         plain.set_slice(1)
         plain.write("a", 1)
         plain.set_slice(0)
         plain.write("b", 2)
-        hashed = job.datasetwriter("hashed", columns={"k": "unicode", "v": "int64"},
+        hashed = job.datasetwriter({"k": "unicode", "v": "int64"}, name="hashed",
                                    hashlabel="k")
         w = hashed.get_split_write()
         for i in range(50):
@@ -138,7 +138,8 @@ def main(urd):
 
     def prepare(job):
         prev = jobs.previous.dataset() if jobs.previous else None
-        dw = job.datasetwriter(columns={"n": "int64"}, previous=prev)
+        dw = job.datasetwriter(columns={"n": "int64"}, previous=prev,
+                               allow_missing_slices=True)
         dw.set_slice(0)
         for i in range(options.start, options.start + 2):
             dw.write(i)

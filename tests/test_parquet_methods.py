@@ -209,7 +209,7 @@ def test_export_refuses_mixed_types_and_bad_compression(project):
         options = dict(t='int64')
 
         def synthesis(job):
-            dw = job.datasetwriter(columns={'x': options.t})
+            dw = job.datasetwriter(columns={'x': options.t}, allow_missing_slices=True)
             dw.set_slice(0)
             dw.write(1)
     """)
@@ -234,7 +234,8 @@ def test_export_chain_source_continues_where_the_previous_export_stopped(project
         datasets = ('previous',)
 
         def synthesis(job):
-            dw = job.datasetwriter(columns={'x': 'int64'}, previous=datasets.previous)
+            dw = job.datasetwriter(columns={'x': 'int64'}, previous=datasets.previous,
+                                   allow_missing_slices=True)
             dw.set_slice(0)
             for i in range(options.start, options.start + 3):
                 dw.write(i)

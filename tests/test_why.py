@@ -181,7 +181,7 @@ def test_dataset_input_changed(project):
         options = dict(v=1)
 
         def synthesis(job):
-            dw = job.datasetwriter(columns={"x": "int64"})
+            dw = job.datasetwriter(columns={"x": "int64"}, allow_missing_slices=True)
             dw.set_slice(0)
             dw.write(options.v)
         """)

@@ -1,7 +1,8 @@
 """Where a dataset lives inside the job that wrote it, and its meta.json.
 
-    datasets/NAME/meta.json      written last, when the job finishes: the dataset exists
-                                 exactly when this file does
+    datasets/NAME/meta.json      written last, when the writer finishes: the dataset exists
+                                 exactly when this file does (for the job itself; for
+                                 everyone else once the job has finished)
     datasets/NAME/0000.parquet   format 3: one file per slice (storage.py says which
     datasets/NAME/0000.arrow     kind, and how every read is verified)
 

@@ -41,6 +41,14 @@ from accel.records import damage_of, status_of
 
 STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
 _META_CACHE: dict[str, tuple[tuple, dict]] = {}
+# the datasets this process finished (dw.finish() in a running job): the job reads them
+# before it has finished; every other process waits until it has
+_OWN: set[str] = set()
+
+
+def own_finished(ds_dir: Path) -> None:
+    """The writer has just written `ds_dir`'s meta.json: this process may read it now."""
+    _OWN.add(str(ds_dir))
 
 
 class DatasetColumn(str):
@@ -95,6 +103,12 @@ def _load_meta(job: Job, name: str) -> dict:
         if damage is not None:
             raise damage
         meta = fmt.read_meta(path)
+        if key not in _OWN:
+            status = status_of(job.path)
+            if status != FINISHED:  # its datasets exist once it has finished, if it does
+                raise NoSuchDatasetError(f"job {job} has no dataset {name!r} yet: the job is "
+                                         f"{status} (its datasets are there once it has "
+                                         "finished)")
     except FileNotFoundError:
         raise no_such_dataset(job, name) from None
     except DatasetDamaged as e:
@@ -190,6 +204,11 @@ class Dataset(str):
     @property
     def caption(self) -> str:
         return self._meta.get("caption") or ""
+
+    @property
+    def filename(self) -> str | None:
+        """What the writer was given as filename= (the file it came from), or None."""
+        return self._meta.get("filename")
 
     @property
     def previous(self) -> Dataset | None:
@@ -628,7 +647,7 @@ class _NoDataset(Dataset):
 
     job = NoJob
     name = caption = ""
-    hashlabel = previous = parent = compression = None
+    hashlabel = previous = parent = compression = filename = None
     shape = (0, 0)
     slices = 0
 

@@ -1,4 +1,4 @@
-"""DatasetWriter: rows in, slice files out, meta.json when the job has finished.
+"""DatasetWriter: rows in, slice files out, meta.json when the writer finishes.
 
 Speed comes from doing almost nothing per row: `dw.write` is a function generated for the
 writer's columns whose body is one list.append per column; every FLUSH_ROWS rows the lists
@@ -9,17 +9,18 @@ Who writes which slice:
     runner calls enter_slice/leave_slice around each slice: leave_slice flushes the slice's
     files and leaves a summary for the main process);
   - in prepare or synthesis, `set_slice(n)` picks the slice, or `get_split_write()` sends
-    each row to the slice its hashlabel value hashes to.
+    each row to the slice its hashlabel value hashes to (without one, round robin).
 A slice is written from one place; both analysis and prepare/synthesis writing the same
-slice is an error. The runner calls finish_all at the end of a successful job: every
-writer is flushed and checked, then each dataset's meta.json is written. A job that fails
-never gets there, so it leaves no dataset.
+slice is an error. Every slice must have been written (an empty one too) unless the writer
+allows missing slices. `dw.finish()` in prepare or synthesis checks and writes meta.json
+at once; the runner calls finish_all at the end of a successful job for the rest. Only
+the job reads a dataset before the job has finished (reader.py), so a job that fails
+leaves no dataset anyone reads.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from accel import layout
+from accel import g, layout
 from accel.atomic import write_bytes
 from accel.dataset import format as fmt
 from accel.dataset import storage
@@ -41,12 +42,16 @@ from accel.dataset.types import (
     DatasetUsageError,
     column_type,
 )
+from accel.job import CurrentJob
 from accel.jsoncodec import encode as json_encode
 
 FLUSH_ROWS = 1 << 14  # rows buffered per column; more made the allocator hand memory back and forth
 
-# writers of the job(s) running in this process, by (job path, dataset name)
+# writers of the job(s) running in this process, by (job path, dataset name): those still
+# writing, and those finish() has made datasets of (kept to name them in post.json, and to
+# refuse rows written after finish() through a write function kept from before)
 _writers: dict[tuple[str, str], DatasetWriter] = {}
+_done: dict[tuple[str, str], DatasetWriter] = {}
 _in_slice: int | None = None  # set in an analysis slice process by enter_slice
 
 
@@ -72,6 +77,37 @@ def check_name(name: Any) -> str:
         raise DatasetUsageError(f"bad dataset name {name!r}: a non-empty name, "
                                 "not starting with '.'")
     return name
+
+
+def _running_job() -> CurrentJob:
+    """The job this process runs: a writer made without `job=` writes one of its datasets."""
+    path = layout.current_job()
+    if path is None:
+        raise DatasetUsageError("DatasetWriter(...) outside a running job: a dataset is "
+                                "written by a job, in its method's prepare, analysis or "
+                                "synthesis")
+    return CurrentJob(Path(path).name)
+
+
+def _made_in_prepare(*args: Any, **kw: Any) -> DatasetWriter:
+    """DatasetWriter(name=...) in an analysis slice, as in the Accelerator: the writer
+    prepare made, of which this slice writes its own slice. A new writer cannot be made
+    there (the slices run in parallel; none of them could finish it)."""
+    import inspect
+
+    sig = inspect.signature(DatasetWriter.__init__)
+    given = sig.bind(None, *args, **kw).arguments
+    name = given.get("name", "default")
+    job = given.get("job") or _running_job()
+    more = [k for k, v in given.items() if k not in ("self", "name", "job")
+            and v != sig.parameters[k].default and not (k == "columns" and not v)]
+    writer = _writers.get((str(Path(job.path)), name)) if isinstance(name, str) else None
+    if writer is None or more:
+        raise DatasetUsageError(
+            f"datasetwriter {name!r} was made in analysis: make it in prepare (each slice "
+            f"then writes its own slice) or in synthesis; in analysis, "
+            f"DatasetWriter(name={name!r}) with no other arguments is the writer prepare made")
+    return writer
 
 
 def _number(text: str) -> int | float:
@@ -139,24 +175,50 @@ class SliceState:
 
 
 class DatasetWriter:
-    """Writes one dataset of the running job. Made by `job.datasetwriter(...)`."""
+    """Writes one dataset of the running job: `DatasetWriter(columns, ...)` in a method, or
+    `job.datasetwriter(columns, ...)`; the parameters in the Accelerator's order. In an
+    analysis slice, `DatasetWriter(name=...)` is the writer prepare made."""
 
-    def __init__(self, job: Any, name: str = "default", columns: dict | None = None,
-                 hashlabel: str | None = None, previous: Any = None, parent: Any = None,
-                 caption: str | None = None, compression: Any = "default"):
+    def __new__(cls, *args: Any, **kw: Any) -> DatasetWriter:
+        if g.running == "analysis":
+            return _made_in_prepare(*args, **kw)
+        return super().__new__(cls)
+
+    def __init__(self, columns: dict | None = None, filename: str | None = None,
+                 hashlabel: str | None = None, hashlabel_override: bool = False,
+                 caption: str | None = None, previous: Any = None, name: str = "default",
+                 parent: Any = None, meta_only: bool = False, for_single_slice: int | None = None,
+                 copy_mode: bool = False, allow_missing_slices: bool = False, *,
+                 compression: Any = "default", job: Any = None):
         from accel.dataset.reader import Dataset
 
-        self.job = job
+        if self.__dict__.get("_made"):
+            return  # the writer prepare made, handed to an analysis slice by __new__
         self.name = check_name(name)
+        if columns is not None and not isinstance(columns, dict):
+            raise DatasetUsageError(
+                f"datasetwriter {name!r}: columns must be a dict of name -> type, not "
+                f"{_short(columns)} (the first argument is columns, as in the Accelerator; "
+                "the dataset's name is name=...)")
+        for arg, value in (("hashlabel_override", hashlabel_override), ("meta_only", meta_only),
+                           ("for_single_slice", for_single_slice)):
+            if value is not None and value is not False:
+                raise DatasetUsageError(f"datasetwriter {name!r}: {arg}={value!r} is not "
+                                        "supported by accel")
+        del copy_mode  # the Accelerator's speed hint: accel's writer needs none
+        job = job if job is not None else _running_job()
+        self.job = job
         self.job_path = Path(job.path)
         key = (str(self.job_path), self.name)
-        if key in _writers:
+        if key in _writers or key in _done:
             raise DatasetUsageError(f"job {job} already has a datasetwriter named {name!r}")
         self.slices = int(job.params.slices)
         if compression == "default":
             compression = job.params.get("dataset_compression", storage.DEFAULT_COMPRESSION)
         self.compression = storage.check_compression(compression)
         self.caption = caption or ""
+        self.filename = filename
+        self.allow_missing_slices = bool(allow_missing_slices)
         self.previous = self._previous(previous) if previous else None
         self.parent = Dataset(parent) if parent else None
         if self.parent is not None and len(self.parent.lines) != self.slices:
@@ -178,12 +240,16 @@ class DatasetWriter:
                 self.add(col, str(spec), bool(getattr(spec, "none_support", False)))
         self.dir = fmt.dataset_dir(self.job_path, self.name)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._pid = os.getpid()
         self._frozen = False
         self._slice: int | None = None
         self._states: dict[int, SliceState] = {}
+        # the slices written (set_slice, a split writer, an analysis slice): at finish the
+        # rest are missing, an error unless allow_missing_slices
+        self._written: set[int] = set()
         self._finished = False
+        self._dataset: Any = None  # what finish() made
         _writers[key] = self
+        self._made = True
 
     def __repr__(self) -> str:
         return f"<DatasetWriter {self.job}/{self.name}>"
@@ -315,6 +381,7 @@ class DatasetWriter:
         if self._frozen and self._lists and self._lists[0]:
             self._flush()
         self._slice = sliceno
+        self._written.add(sliceno)
 
     def _target(self, need: bool = True) -> int | None:
         if _in_slice is not None:
@@ -364,10 +431,14 @@ class DatasetWriter:
 
     def get_split_write(self) -> Any:
         """A write function that sends each row to the slice its hashlabel value hashes
-        to (prepare or synthesis). Also has .write_list and .write_dict."""
-        if self.hashlabel is None or self._columns.get(self.hashlabel) is None:
-            raise DatasetUsageError(f"datasetwriter {self.name!r}: get_split_write() needs a "
-                                    "hashlabel that is one of the writer's columns")
+        to, or without a hashlabel row i to slice i % slices, as in the Accelerator
+        (prepare or synthesis). Also has .write_list and .write_dict; the three share one
+        count of rows. Every slice counts as written."""
+        if self.hashlabel is not None and self._columns.get(self.hashlabel) is None:
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: get_split_write() with "
+                                    f"hashlabel {self.hashlabel!r} needs it among the "
+                                    "writer's own columns (a child of a hashed parent keeps "
+                                    "its parent's rows where they are)")
         if _in_slice is not None:
             raise DatasetUsageError(f"datasetwriter {self.name!r}: get_split_write() is for "
                                     "prepare or synthesis; in analysis each slice writes its own")
@@ -378,6 +449,7 @@ class DatasetWriter:
                                                                  self._bad_split_count)
             write.write, write.write_list, write.write_dict = write, write_list, write_dict
             self._split = (lists, write)
+            self._written.update(range(self.slices))
         return self._split[1]
 
     def get_split_write_list(self) -> Any:
@@ -499,7 +571,10 @@ class DatasetWriter:
         first = self._split_rows
         self._split_rows += len(values[0])
         chunks = self._encode_all(values, lambda i: f"row {first + i} given to the split writer")
-        dest = slices_of(chunks[self._hash_index], self.slices)
+        if self._hash_index is None:  # round robin
+            dest = (np.arange(len(values[0])) + first) % self.slices
+        else:
+            dest = slices_of(chunks[self._hash_index], self.slices)
         order = np.argsort(dest, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(self.slices + 1))
         for s in range(self.slices):
@@ -513,11 +588,44 @@ class DatasetWriter:
         if hasattr(self, "_split"):
             self._flush_split()
 
-    def finish(self) -> None:
-        """Flush and check now (so errors show where the writing was); no more rows after.
-        The dataset itself appears when the job has finished."""
-        self._freeze()
-        self.flush()
+    def finish(self) -> Any:
+        """Finish the dataset now (in prepare or synthesis) and return it, as in the
+        Accelerator: flushed, checked, its meta.json written, no more rows. The job reads
+        it from then on; any other process only once the job has finished (a job that
+        fails has no datasets). Writers not finished here finish with the job."""
+        if self._dataset is not None:
+            return self._dataset
+        self._check_usable("finish()")
+        from accel.dataset.reader import Dataset, NoSuchDatasetError, own_finished
+
+        if self.previous is not None and not isinstance(self.previous, Dataset):
+            try:  # another writer of this job: readable only once it is finished
+                self.previous = Dataset(self.previous)
+            except NoSuchDatasetError:
+                raise DatasetUsageError(
+                    f"datasetwriter {self.name!r}: finish its previous, "
+                    f"{self.previous.partition('/')[2]!r}, first") from None
+        fmt.write_meta(self.dir, self._final_meta())
+        own_finished(self.dir)
+        key = (str(self.job_path), self.name)
+        _done[key] = _writers.pop(key)
+        self._end_writing()
+        self._dataset = Dataset(self.job, self.name)
+        return self._dataset
+
+    def _check_usable(self, call: str) -> None:
+        """finish() and discard() are for prepare or synthesis, once."""
+        if _in_slice is not None or g.running == "analysis":
+            raise DatasetUsageError(
+                f"datasetwriter {self.name!r}: {call} in analysis, where each slice writes "
+                "its own slice; call it in prepare or synthesis (a writer not finished "
+                "finishes with the job)")
+        if self._dataset is not None or (str(self.job_path), self.name) not in _writers:
+            state = "finished" if self._dataset is not None else "discarded"
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: {call} after it was {state}")
+
+    def _end_writing(self) -> None:
+        """No more rows: the write functions go (one kept from before fails when it flushes)."""
         self._finished = True
         for attr in ("write", "write_list", "write_dict"):
             self.__dict__.pop(attr, None)
@@ -525,12 +633,8 @@ class DatasetWriter:
     def discard(self) -> None:
         """Drop this writer and what it wrote: the job will have no such dataset (in prepare
         or synthesis: the analysis slices write the slices of one dataset together)."""
-        if _in_slice is not None:
-            raise DatasetUsageError(f"datasetwriter {self.name!r}: discard() in analysis; "
-                                    "discard in prepare or synthesis")
-        self._finished = True
-        for attr in ("write", "write_list", "write_dict"):
-            self.__dict__.pop(attr, None)
+        self._check_usable("discard()")
+        self._end_writing()
         if self._frozen and self._lists:
             for lst in self._lists:
                 lst.clear()
@@ -548,13 +652,35 @@ class DatasetWriter:
         return self.job_path / layout.SCRATCH / "datasets" / self.name
 
     def _leave_slice(self, sliceno: int) -> None:
-        """In an analysis slice process: flush, and tell the main process what was written."""
+        """In an analysis slice process: flush, and tell the main process what was written:
+        the slice's summary, or None for no rows. A slice with no rows still counts as
+        written (as in the Accelerator), unless prepare had started the writer itself
+        (set_slice, a split writer): then the slices are prepare's to write."""
         self.flush()
         st = self._states.get(sliceno)
-        if st is not None and st.mine:
+        mine = st is not None and st.mine
+        if mine or not self._prepare_wrote:
             d = self._summaries_dir()
             d.mkdir(parents=True, exist_ok=True)
-            write_bytes(d / f"{sliceno}.pickle", pickle.dumps(st.close()))
+            write_bytes(d / f"{sliceno}.pickle", pickle.dumps(st.close() if mine else None))
+
+    def _check_written(self, by_analysis: set[int]) -> None:
+        """Every slice written (an empty one too), as in the Accelerator; with
+        allow_missing_slices those not written are empty. A writer nothing was written to
+        is an error either way: a forgotten writer, not an empty dataset."""
+        if not self._spec:
+            return  # no columns of its own: its rows are its parent's
+        written = self._written | by_analysis
+        if not written:
+            raise DatasetUsageError(
+                f"datasetwriter {self.name!r} was never written: no dw.set_slice(n), no "
+                "dw.get_split_write() (dw.discard() a writer the job should not have)")
+        missing = set(range(self.slices)) - written
+        if missing and not self.allow_missing_slices:
+            raise DatasetUsageError(
+                f"datasetwriter {self.name!r}: not all slices written, missing slices "
+                f"{missing} (dw.set_slice(n) each, an empty slice too, or "
+                "allow_missing_slices=True to leave them empty)")
 
     def _final_meta(self) -> dict:
         """Flush, merge what the slices wrote, check, and make meta.json's content."""
@@ -565,10 +691,11 @@ class DatasetWriter:
         if d.is_dir():
             for p in d.glob("*.pickle"):
                 from_slices[int(p.stem)] = pickle.loads(p.read_bytes())
+        self._check_written(set(from_slices))
         per_slice = []
         for s in range(self.slices):
             own = self._states.get(s)
-            if s in from_slices:
+            if from_slices.get(s) is not None:
                 if own is not None and own.lines:
                     raise DatasetUsageError(
                         f"datasetwriter {self.name!r}: slice {s} was written both by analysis "
@@ -605,6 +732,7 @@ class DatasetWriter:
             "previous": str(self.previous) if self.previous else None,
             "parent": str(self.parent) if self.parent else None,
             "caption": self.caption, "minmax": minmax, "fold": fold,
+            **({"filename": self.filename} if self.filename is not None else {}),
             "compression": self.compression,
             "files": [p["file"] for p in per_slice] if self._spec else [],
         }
@@ -613,9 +741,11 @@ class DatasetWriter:
 # --- the runner's hooks ----------------------------------------------------------------------
 
 
-def _of_job(job_path: Path) -> list[DatasetWriter]:
+def _of_job(job_path: Path, registry: dict | None = None) -> list[DatasetWriter]:
+    """The job's writers still writing (or, given `_done`, those finish() finished)."""
     key = str(job_path)
-    return [w for (p, _), w in _writers.items() if p == key]
+    return [w for (p, _), w in (_writers if registry is None else registry).items()
+            if p == key]
 
 
 def enter_slice(job_path: Path, sliceno: int) -> None:
@@ -632,42 +762,52 @@ def enter_slice(job_path: Path, sliceno: int) -> None:
                 lst.clear()
         for st in w._states.values():
             st.mine = 0
+        w._prepare_wrote = bool(w._written)
 
 
 def leave_slice(job_path: Path, sliceno: int) -> None:
     """At the end of an analysis slice: its rows on disk, its summary for finish_all."""
-    pid = os.getpid()
+    for w in _of_job(job_path, _done):
+        w.flush()  # rows given after finish() through a kept write function: an error
     for w in _of_job(job_path):
-        if w._pid == pid:
-            raise DatasetUsageError(
-                f"datasetwriter {w.name!r} was made in analysis: make it in prepare (each "
-                "slice then writes its own slice) or in synthesis")
         w._leave_slice(sliceno)
 
 
+def _forget(job_path: Path) -> None:
+    """The job's writers, finished or not, no longer kept by this process."""
+    for registry in (_writers, _done):
+        for k in [k for k in registry if k[0] == str(job_path)]:
+            del registry[k]
+
+
 def drop_unfinished(job_path: Path) -> None:
-    """A job that failed for a full disk: remove the slice files of the datasets it never
-    finished (no meta.json), to give the space back. They could never be read anyway."""
+    """A job that failed for a full disk: remove the slice files of its datasets, to give
+    the space back. No process can read them (a failed job has no datasets), not even
+    those dw.finish() finished."""
     job_path = Path(job_path)
-    for w in _of_job(job_path):
-        _writers.pop((str(w.job_path), w.name), None)
+    _forget(job_path)
     base = job_path / fmt.DATASETS
     if base.is_dir():
         for d in sorted(base.iterdir()):
-            if d.is_dir() and not (d / fmt.META).exists():
+            if d.is_dir():
                 shutil.rmtree(d, ignore_errors=True)
     shutil.rmtree(job_path / layout.SCRATCH / "datasets", ignore_errors=True)
 
 
 def finish_all(job_path: Path) -> list[str]:
-    """At the end of a successful job: finish every writer, then write each meta.json.
-    Returns the names of the datasets the job now has."""
+    """At the end of a successful job: finish every writer finish() did not, then write
+    each meta.json. Returns the names of the datasets the job now has."""
+    from accel.dataset.reader import own_finished
+
     job_path = Path(job_path)
     writers = _of_job(job_path)
+    early = _of_job(job_path, _done)
+    for w in early:
+        w.flush()  # rows given after finish() through a kept write function: an error
     metas = [(w, w._final_meta()) for w in writers]
     base = job_path / fmt.DATASETS
     if base.is_dir():
-        known = {w.dir.name for w in writers}
+        known = {w.dir.name for w in writers + early}
         for d in sorted(base.iterdir()):
             if d.is_dir() and d.name not in known and not (d / fmt.META).exists():
                 raise DatasetUsageError(
@@ -675,7 +815,7 @@ def finish_all(job_path: Path) -> list[str]:
                     "(a datasetwriter made in analysis?): make it in prepare or synthesis")
     for w, meta in metas:
         fmt.write_meta(w.dir, meta)
-    for w in writers:
-        _writers.pop((str(w.job_path), w.name), None)
+        own_finished(w.dir)
+    _forget(job_path)
     shutil.rmtree(job_path / layout.SCRATCH / "datasets", ignore_errors=True)
-    return [w.name for w in writers]
+    return [w.name for w in early + writers]

@@ -34,10 +34,10 @@ def main(rows: int = 10_000_000) -> None:
     root = Path(tempfile.mkdtemp(prefix="accel-speed-"))
     try:
         (root / "speed-1").mkdir()
-        (root / "speed-1" / "setup.json").write_text(json.dumps({"slices": 2}))
+        (root / "speed-1" / "setup.json").write_text(json.dumps({"slices": 2, "method": "bench"}))
         layout.set_paths(layout.Paths(workdirs={"speed": root}))
-        dw = DatasetWriter(CurrentJob("speed-1"), "default",
-                           {"i": "int64", "f": "float64", "s": "unicode"})
+        dw = DatasetWriter({"i": "int64", "f": "float64", "s": "unicode"},
+                           job=CurrentJob("speed-1"))
         texts = [f"text{i:06d}" for i in range(1000)]
         t0 = time.perf_counter()
         for sliceno in range(2):

@@ -1,0 +1,395 @@
+"""Issue 13: the Accelerator's DatasetWriter, each behaviour shown with a method and build
+script written the Accelerator way and run with `ax run` in a temporary project: a writer
+made directly in a method, columns first, which slices count as written, dw.finish()
+returning the dataset, and the split writer's round robin without a hashlabel.
+
+What the Accelerator does was seen by running the same methods on it (2025.11.11)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Project, ax_run, ax_run_fails, printed, script
+
+
+@pytest.fixture
+def project3(tmp_path) -> Project:
+    """Three slices: room for a slice in the middle that was not written."""
+    return Project(tmp_path / "proj", slices=3)
+
+
+def built(project: Project, method: str, source: str, **options) -> dict:
+    """Build `method` once; its datasets as {name: {"lines": ..., "rows": ...}}, and what
+    it returned as "result" when it did."""
+    project.method(method, source)
+    script(project, f"""
+        def main(urd):
+            job = urd.build({method!r}, **{options!r})
+            got = {{d.name: dict(lines=d.lines, rows=list(d.iterate(None, 'a')))
+                   for d in job.datasets}}
+            if job.load(default=None) is not None:
+                got['result'] = job.load()
+            print('RESULT', json.dumps(got))
+    """)
+    return printed(ax_run(project, clean=True))
+
+
+def fails(project: Project, method: str, source: str, **options) -> str:
+    """Build `method`, which must fail cleanly: what `ax run` said."""
+    project.method(method, source)
+    script(project, f"""
+        def main(urd):
+            urd.build({method!r}, **{options!r})
+    """)
+    p = ax_run_fails(project)
+    return p.stdout + p.stderr
+
+
+# --- made directly in a method -------------------------------------------------------------
+
+DIRECT = '''
+    import accel
+    from accel.dataset import DatasetWriter
+
+    def prepare():
+        return DatasetWriter(columns={'a': 'int32'}, name='p')
+
+    def analysis(sliceno, prepare_res):
+        dw = DatasetWriter(name='p')  # the writer prepare made, as in the Accelerator
+        assert dw is prepare_res
+        dw.write(sliceno)
+
+    def synthesis():
+        assert accel.DatasetWriter is DatasetWriter
+        # the Accelerator's positional order: columns, filename, hashlabel,
+        # hashlabel_override, caption, previous, name
+        dw = DatasetWriter({'a': 'int32'}, None, 'a', False, 'by position', None, 's')
+        write = dw.get_split_write()
+        for v in (10, 11, 12, 13):
+            write(v)
+'''
+
+
+def test_a_writer_made_directly_in_prepare_analysis_and_synthesis(project):
+    """DatasetWriter(...) with no job takes the running job; in analysis, with only a
+    name, it is the writer prepare made (each slice writes its own slice)."""
+    project.method("direct", DIRECT)
+    script(project, """
+        def main(urd):
+            job = urd.build('direct')
+            p, s = job.dataset('p'), job.dataset('s')
+            print('RESULT', json.dumps(dict(p=[list(p.iterate(n, 'a')) for n in range(2)],
+                                            s=sorted(s.iterate(None, 'a')),
+                                            hashlabel=s.hashlabel, caption=s.caption)))
+    """)
+    got = printed(ax_run(project, clean=True))
+    assert got == dict(p=[[0], [1]], s=[10, 11, 12, 13], hashlabel="a", caption="by position")
+
+
+def test_a_new_writer_in_analysis_is_an_error(project):
+    """The slices run in parallel: none of them could finish a writer of its own. The
+    Accelerator refuses both a new name and arguments beside the name there."""
+    for where, call in (("new", "DatasetWriter(columns={'a': 'int32'}, name='q')"),
+                        ("args", "DatasetWriter(columns={'a': 'int32'}, name='p')")):
+        out = fails(project, f"in_analysis_{where}", f"""
+            from accel.dataset import DatasetWriter
+
+            def prepare(job):
+                return job.datasetwriter(columns={{'a': 'int32'}}, name='p')
+
+            def analysis(sliceno):
+                {call}
+        """)
+        name = "q" if where == "new" else "p"
+        assert f"datasetwriter '{name}' was made in analysis: make it in prepare" in out
+        assert f"in analysis, DatasetWriter(name='{name}') with no other arguments" in out
+
+
+def test_a_writer_outside_a_running_job_is_one_clear_error(project):
+    script(project, """
+        from accel.dataset import DatasetWriter
+
+        def main(urd):
+            DatasetWriter(columns={'a': 'int32'})
+    """)
+    p = ax_run_fails(project)
+    assert "DatasetWriter(...) outside a running job" in p.stderr
+    assert len([line for line in p.stderr.splitlines() if "outside" in line]) == 1
+
+
+# --- columns first ---------------------------------------------------------------------------
+
+def test_job_datasetwriter_takes_columns_first_in_the_accelerators_order(project):
+    got = built(project, "positional", """
+        def synthesis(job):
+            x = job.datasetwriter({'a': 'int32'}, name='x')
+            y = job.datasetwriter({'a': 'int32', 'b': 'unicode'}, 'in.csv', 'a', False,
+                                  'cap', None, 'y')
+            for s in range(2):
+                x.set_slice(s)
+                x.write(s)
+            y.get_split_write()(7, 'seven')
+            ds = y.finish()
+            return [ds.hashlabel, ds.caption, ds.filename, sorted(ds.columns)]
+    """)
+    assert got["x"] == {"lines": [1, 1], "rows": [0, 1]}
+    assert got["y"]["rows"] == [7] and sum(got["y"]["lines"]) == 1
+    assert got["result"] == ["a", "cap", "in.csv", ["a", "b"]]
+
+
+def test_a_name_where_columns_go_is_a_clear_error(project):
+    out = fails(project, "name_first", """
+        def synthesis(job):
+            job.datasetwriter('x')
+    """)
+    assert "columns must be a dict of name -> type, not 'x'" in out
+    assert "the dataset's name is name=" in out
+
+
+# --- which slices count as written --------------------------------------------------------
+
+def test_slices_never_set_are_an_error_at_finish_naming_them_a_set_empty_one_is_not(
+        project3):
+    out = fails(project3, "one_slice", """
+        def synthesis(job):
+            dw = job.datasetwriter(columns={'a': 'int32'})
+            dw.set_slice(0)
+            dw.write(1)
+    """)
+    assert "datasetwriter 'default': not all slices written, missing slices {1, 2}" in out
+    got = built(project3, "empty_slices", """
+        def synthesis(job):
+            dw = job.datasetwriter(columns={'a': 'int32'})
+            for s in range(3):
+                dw.set_slice(s)
+                if s == 0:
+                    dw.write(5)
+    """)
+    assert got == {"default": {"lines": [1, 0, 0], "rows": [5]}}
+
+
+def test_allow_missing_slices_leaves_them_empty(project3):
+    got = built(project3, "allowed", """
+        def synthesis(job):
+            dw = job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=True)
+            dw.set_slice(1)
+            dw.write(1)
+    """)
+    assert got == {"default": {"lines": [0, 1, 0], "rows": [1]}}
+
+
+def test_analysis_slices_that_wrote_nothing_count_unless_prepare_started_the_writer(
+        project3):
+    """A writer made in prepare for analysis: a slice that wrote nothing is an empty slice
+    (the Accelerator sets every slice of such a writer in every analysis slice). set_slice
+    in prepare makes the writer prepare's to write (the Accelerator finishes it when
+    prepare ends): analysis slices that wrote nothing to it do not count then."""
+    got = built(project3, "analysis_one", """
+        def prepare(job):
+            return job.datasetwriter(columns={'a': 'int32'})
+
+        def analysis(sliceno, prepare_res):
+            if sliceno == 0:
+                prepare_res.write(1)
+    """)
+    assert got["default"] == {"lines": [1, 0, 0], "rows": [1]}
+    out = fails(project3, "prepare_started", """
+        def prepare(job):
+            dw = job.datasetwriter(columns={'a': 'int32'})
+            dw.set_slice(0)
+            dw.write(5)
+
+        def analysis(sliceno):
+            pass
+    """)
+    assert "not all slices written, missing slices {1, 2}" in out
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_a_writer_never_written_is_an_error(project3, allow):
+    """No slice set, no split writer: a forgotten writer, with or without
+    allow_missing_slices (as in the Accelerator: "was never started")."""
+    out = fails(project3, "never", """
+        options = dict(allow=False)
+
+        def prepare(job):
+            job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=options.allow)
+    """, allow=allow)
+    assert "datasetwriter 'default' was never written" in out
+    assert "dw.discard()" in out
+
+
+# --- dw.finish() -------------------------------------------------------------------------------
+
+def test_finish_returns_the_dataset_and_the_job_reads_it(project3):
+    project3.method("finished", """
+        from accel.dataset import Dataset
+
+        def prepare(job):
+            dw = job.datasetwriter(columns={'a': 'int32'}, name='early')
+            for s in range(3):
+                dw.set_slice(s)
+                dw.write(s * 10)
+            return dw.finish()
+
+        def analysis(sliceno, prepare_res):
+            return list(prepare_res.iterate(sliceno, 'a'))
+
+        def synthesis(job, prepare_res, analysis_res):
+            dw = job.datasetwriter(columns={'a': 'int32'}, previous=prepare_res)
+            dw.get_split_write()(1)
+            ds = dw.finish()
+            assert dw.finish() is ds
+            try:
+                dw.write(2)
+            except Exception as e:
+                after = str(e)
+            return dict(type=type(ds).__name__, name=ds, lines=ds.lines,
+                        chain=list(ds.iterate_chain(None, 'a')),
+                        same=list(Dataset(job, 'default').iterate(None, 'a')),
+                        analysis=list(analysis_res), after=after)
+    """)
+    script(project3, """
+        def main(urd):
+            job = urd.build('finished')
+            print('RESULT', json.dumps([job, job.load(), sorted(job.dataset_names)]))
+    """)
+    job, got, names = printed(ax_run(project3, clean=True))
+    assert got["type"] == "Dataset" and got["name"] == f"{job}/default"
+    assert got["lines"] == [1, 0, 0]
+    assert got["chain"] == [0, 10, 20, 1]
+    assert got["same"] == [1]
+    assert got["analysis"] == [[0], [10], [20]]
+    assert "is finished" in got["after"]
+    assert names == ["default", "early"]
+
+
+def test_a_finished_dataset_is_read_by_no_other_process_until_the_job_has_finished(project):
+    """dw.finish() writes the dataset's meta.json while the job runs: a program outside
+    the job that reads it then is told the job is running, and after a failure the dataset
+    never reads (a failed job has no datasets)."""
+    project.method("outside", """
+        import os
+        import subprocess
+        import sys
+
+        options = dict(conf='', fail=False)
+
+        READ = '''
+        from accel.dataset import Dataset
+        try:
+            Dataset(%r)
+        except LookupError as e:
+            print(e)
+        '''
+
+        def synthesis(job):
+            dw = job.datasetwriter(columns={'a': 'int32'})
+            dw.get_split_write()(1)
+            ds = dw.finish()
+            env = dict(os.environ, ACCEL_CONFIG=options.conf)
+            out = subprocess.run([sys.executable, '-c', READ % (str(ds),)], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            if options.fail:
+                raise SystemExit('failing after finish()')
+            return out
+    """)
+    script(project, f"""
+        from accel.build import JobError
+        from accel.dataset import Dataset
+
+        def main(urd):
+            job = urd.build('outside', conf={str(project.conf)!r})
+            try:
+                urd.build('outside', conf={str(project.conf)!r}, fail=True)
+            except JobError as e:
+                failed = e.job
+            try:
+                Dataset(failed)
+                after_failure = 'read'
+            except LookupError as e:
+                after_failure = str(e)
+            print('RESULT', json.dumps([job, job.load(), failed, after_failure,
+                                        list(job.dataset().iterate(None, 'a'))]))
+    """)
+    # (whether `ax run` exits 0 when the build script caught the failure is not the point)
+    job, while_running, failed, after_failure, rows = printed(project.ax("run"))
+    assert while_running.strip() == (f"job {job} has no dataset 'default' yet: the job is "
+                                     "running (its datasets are there once it has finished)")
+    assert after_failure.startswith(f"job {failed} has no dataset 'default' yet: the job is "
+                                    "failed")
+    assert rows == [1]
+
+
+def test_finish_with_an_unfinished_previous_or_in_analysis_or_rows_after_it_are_errors(
+        project):
+    out = fails(project, "previous_first", """
+        def synthesis(job):
+            a = job.datasetwriter(columns={'a': 'int32'}, name='a')
+            b = job.datasetwriter(columns={'a': 'int32'}, name='b', previous=a)
+            for s in range(2):
+                a.set_slice(s)
+                b.set_slice(s)
+            b.finish()
+    """)
+    assert "datasetwriter 'b': finish its previous, 'a', first" in out
+    out = fails(project, "finish_in_analysis", """
+        def prepare(job):
+            return job.datasetwriter(columns={'a': 'int32'})
+
+        def analysis(sliceno, prepare_res):
+            prepare_res.write(sliceno)
+            prepare_res.finish()
+    """)
+    assert "datasetwriter 'default': finish() in analysis" in out
+    out = fails(project, "kept_write", """
+        def prepare(job):
+            dw = job.datasetwriter(columns={'a': 'int32'})
+            write = dw.get_split_write()
+            write(1)
+            dw.finish()
+            return write
+
+        def analysis(sliceno, prepare_res):
+            prepare_res(2)  # lost, if nothing said so
+
+        def synthesis():
+            pass
+    """)
+    assert "rows were written after dw.finish()" in out
+
+
+# --- the split writer without a hashlabel ---------------------------------------------------
+
+def test_split_write_without_a_hashlabel_is_round_robin(project3):
+    """Row i goes to slice i % slices, counted over write, write_list and write_dict
+    together (the Accelerator's order), across the writer's flushes too."""
+    got = built(project3, "round_robin", """
+        def synthesis(job):
+            dw = job.datasetwriter(columns={'a': 'int32', 'b': 'int32'})
+            w, wl, wd = dw.get_split_write(), dw.get_split_write_list(), dw.get_split_write_dict()
+            for i in range(4):
+                w(i, 0)
+            for i in range(4, 6):
+                wl([i, 1])
+            for i in range(6, 8):
+                wd({'a': i, 'b': 2})
+            big = job.datasetwriter(columns={'a': 'int32'}, name='big')
+            w = big.get_split_write()
+            for i in range(40000):
+                w(i)
+            one = job.datasetwriter(columns={'a': 'int32'}, name='one')
+            one.get_split_write()(7)
+            return [list(dw.finish().iterate(s, 'a')) for s in range(3)]
+    """)
+    assert got["default"]["lines"] == [3, 3, 2]
+    assert got["result"] == [[0, 3, 6], [1, 4, 7], [2, 5]]
+    assert got["big"]["lines"] == [13334, 13333, 13333]
+    assert got["one"] == {"lines": [1, 0, 0], "rows": [7]}  # every slice written
+    script(project3, """
+        def main(urd):
+            big = urd.build('round_robin').dataset('big')
+            print('RESULT', json.dumps([list(big.iterate(s, 'a')) == list(range(s, 40000, 3))
+                                        for s in range(3)]))
+    """, name="check")
+    assert printed(ax_run(project3, "check", clean=True)) == [True, True, True]
+

@@ -325,9 +325,9 @@ class Runner:
         return PartFailed(part, DISK_FAILURE, disk.describe(exc, self.path), "")
 
     def run_parts(self) -> Any:
-        module = self.guard("prepare", lambda: load_method(self.setup))
+        module = self.as_part("prepare", lambda: load_method(self.setup))
         # a damaged input (its meta.json, its records) fails here, named as such
-        options, datasets, jobs = self.guard("loading inputs", lambda: input_values(self.setup))
+        options, datasets, jobs = self.as_part("loading inputs", lambda: input_values(self.setup))
         module.options, module.datasets, module.jobs = options, datasets, jobs
         job = CurrentJob(self.jobid)
         args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,
@@ -386,7 +386,7 @@ class Runner:
             return []
         from accel.dataset import writer
 
-        return self.guard("finishing datasets", lambda: writer.finish_all(self.path))
+        return self.as_part("finishing datasets", lambda: writer.finish_all(self.path))
 
     def drop_datasets(self) -> None:
         """Datasets hook: a job that failed for a full disk gives back the space of the
@@ -396,7 +396,8 @@ class Runner:
 
             writer.drop_unfinished(self.path)
 
-    def guard(self, part: str, fn: Any) -> Any:
+    def as_part(self, part: str, fn: Any) -> Any:
+        """fn(), whose failure is a failure of `part` (PartFailed)."""
         try:
             return fn()
         except (Exception, SystemExit) as e:
@@ -410,7 +411,7 @@ class Runner:
         self.enter_job_dir()
         with captured(self.tee, self.outdir / layout.output_name(part), self.label(part)):
             try:
-                return self.guard(part, lambda: run_part(func, args))
+                return self.as_part(part, lambda: run_part(func, args))
             except PartFailed as e:
                 sys.stderr.write(e.tb)
                 raise

@@ -22,8 +22,6 @@ from accel.errors import UserError
 
 OBJECT_TYPES = frozenset({"number", "complex32", "complex64", "json", "pickle"})
 TEXT_TYPES = ("bytes", "ascii", "unicode")
-FIXED_TYPES = frozenset({"int32", "int64", "float32", "float64", "bool", "date", "datetime",
-                         "time"})
 
 
 def pa():
@@ -225,10 +223,6 @@ def to_pylist(col) -> list:
     return col.to_pylist()
 
 
-def col_len(col) -> int:
-    return len(col)
-
-
 # pa.array() and Array.to_numpy() import pandas the first time a process uses them (a
 # third of a second); these move null-free int and bool arrays by their buffers instead.
 
@@ -283,10 +277,6 @@ def col_concat(cols: list, coltype: str):
     if len(cols) == 1:
         return cols[0]
     return pa().concat_arrays(cols)
-
-
-def empty_col(coltype: str):
-    return from_pylist([], coltype)
 
 
 def col_as(col, coltype: str, want: str):

@@ -440,8 +440,6 @@ def _make(base, colon, fmt, tz, comma, name) -> Converter:
 
 # --- converting a column ---------------------------------------------------------------------------
 
-OBJECT_OUT = frozenset({"number", "complex32", "complex64", "json"})
-
 
 def arrow_out(out_type: str):
     return {"int32": pa.int32(), "int64": pa.int64(), "float32": pa.float32(),

@@ -1,4 +1,4 @@
-"""A second look at issue 4's scheduler: interruptions at awkward moments, callbacks,
+"""The scheduler under urd.build and build_many: interruptions at awkward moments, callbacks,
 reuse while every slot is busy, cancel requests, the running-jobs registry, progress on
 a terminal, and writing statuses back into a CSV file.
 

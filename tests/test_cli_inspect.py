@@ -529,7 +529,7 @@ def test_help(command: str, tmp_path: Path) -> None:
     assert f"ax {command}" in out
 
 
-SLOW = '''
+SLEEPS_A_MINUTE = '''
 def synthesis():
     import time
     print('started', flush=True)
@@ -542,7 +542,7 @@ def test_a_timed_out_job_is_shown_as_it_ended_not_as_never_ended(tmp_path: Path)
     how long it took, the reason), with no "ended never" and no empty timings table; the
     board's job data is the same."""
     p = Project(tmp_path / "proj")
-    p.method("slow", SLOW)
+    p.method("slow", SLEEPS_A_MINUTE)
     p.build("def main(urd):\n    urd.build('slow', timeout=0.5)\n")
     run = p.ax("run")
     assert run.returncode == 1 and "timed out" in run.stderr

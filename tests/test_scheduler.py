@@ -305,7 +305,7 @@ def test_ax_abort_method_cancels_its_running_job(project, reaper):
             except JobError as e:
                 print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status}}), flush=True)
     """)
-    p = start_ax(project, procs, "run", tag="run1")
+    p = start_ax(project, procs, "run", "--allow-failed-jobs", tag="run1")
     wait_for(lambda: "s" in marks_in(marks), what="the job to start", proc=p)
     a = project.ax("abort", "sleeper")
     assert a.returncode == 0, a.stderr
@@ -398,7 +398,7 @@ def test_ax_abort_reports_how_the_job_ended_not_the_moment_it_was_killed(project
             except JobError as e:
                 print('RESULT', json.dumps({{'job': e.job, 'status': e.job_status}}), flush=True)
     """)
-    p = start_ax(project, procs, "run", tag="run1")
+    p = start_ax(project, procs, "run", "--allow-failed-jobs", tag="run1")
     wait_for(lambda: "s" in marks_in(marks), what="the job to start", proc=p)
     a = project.ax("abort", "dev-1")
     assert a.returncode == 0, a.stderr

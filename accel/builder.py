@@ -11,6 +11,7 @@ Everything up to the look-up is cheap and cached, so a hit costs microseconds.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class Builder:
         self.slices = config.slices
         self._memo: dict[str, str] = {}
         self.progress = None  # something with begin/tick/end(scheduler), set by `ax run`
+        self.build_script = ""  # the one `ax run` runs: what other builds see holding CPUs
 
     def close(self) -> None:
         """Let go of what the builder holds: the executor's processes, registry files."""
@@ -115,7 +117,15 @@ class Builder:
         if cpus is None:
             # the cluster bounds its jobs, not this machine's CPU count
             cpus = self.config.cpus if self.executor.uses_local_cpus else 1 << 30
-        return Scheduler(self, self.executor, self.slices, cpus, parallel, on_end, self.progress)
+        return Scheduler(self, self.executor, self.slices, cpus, parallel, on_end, self.progress,
+                         self.config.cpu_slots, str(self.config.path), self._build_name())
+
+    def _build_name(self) -> str:
+        """What this build is, to builds that wait for its CPUs."""
+        job = layout.current_job()
+        if self.build_script or job is None:
+            return self.build_script or " ".join(sys.argv)
+        return f"subjobs of {job.name}"
 
     def identity_lock(self, plan: Plan, workdir: str | None) -> ByteLock | LockSet:
         return self.store.identity_lock(plan.identity, workdir)

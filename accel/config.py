@@ -14,6 +14,7 @@ The format, in short::
     method packages: methods
     executor: dask tcp://scheduler:8786
     cpus: 8          # how many CPUs running jobs may use together (all builds on the machine)
+    cpu slots: .accel/cpu-slots   # a budget of this project's own (else the user's, shared)
     dataset compression: zstd     # or lz4, or none (uncompressed: column() maps the files)
 
 A key line starts in the first column; indented lines that follow it are further values of
@@ -59,6 +60,7 @@ KEYS = (
     "board listen",
     "executor",
     "cpus",
+    "cpu slots",
     "dataset compression",
 )
 DATASET_COMPRESSIONS = ("zstd", "lz4", "none")
@@ -112,6 +114,7 @@ class Config:
     board_listen: tuple[str, int]
     executor: ExecutorSpec
     cpus: int = 0  # CPU budget of running jobs, shared by all builds on the machine
+    cpu_slots: Path | None = None  # the slots file of that budget (None: the user's)
     dataset_compression: str | None = "zstd"  # new datasets' default; None: uncompressed
 
     @property
@@ -324,6 +327,7 @@ class _Parser:
             board_listen=self._board_listen(get("board listen")),
             executor=self._executor(get("executor"), project_dir),
             cpus=self._cpus(get("cpus")),
+            cpu_slots=self._cpu_slots(get("cpu slots"), project_dir),
             dataset_compression=self._compression(get("dataset compression")),
         )
 
@@ -349,6 +353,16 @@ class _Parser:
         if not _INT_RE.match(value) or int(value) < 1:
             raise self.error(lineno, f"cpus: expected a whole number of at least 1, got {value!r}")
         return int(value)
+
+    def _cpu_slots(self, entry: _Entry | None, project_dir: Path) -> Path | None:
+        if entry is None:
+            return None
+        lineno, value = self._one(entry)
+        path = _path(value, project_dir)
+        if path.is_dir():
+            raise self.error(lineno, f"cpu slots: {path} is a folder; expected the path of "
+                                     "a file (made if missing)")
+        return path
 
     def _slices(self, entry: _Entry | None) -> int:
         if entry is None:

@@ -1,8 +1,9 @@
 """CPUs shared by every build on this machine, so two `ax run`s at once do not each use
 all of them.
 
-Slot i of the budget is byte i of one file per user (`ACCEL_CPU_SLOTS` names another),
-held with a POSIX record lock (fcntl F_SETLK). Those belong to the process, not to an open
+Slot i of the budget is byte i of one file per user (`cpu slots:` in a project's
+accelerator.conf names another, so does `ACCEL_CPU_SLOTS`), held with a POSIX record
+lock (fcntl F_SETLK). Those belong to the process, not to an open
 file: the kernel drops them when their builder dies, so a killed build never keeps CPUs
 and there is nothing to clean up, and a forked job does not inherit them (with the
 open-file-description locks `store.locks` uses, a job forked a moment before its
@@ -32,25 +33,40 @@ finds at the path -- it would make a new, empty one and see every CPU free. So:
   locking), so a build that looked for such holders a moment before cannot miss it.
 Processes of other users are not visible in /proc: with a file shared between users,
 their holders still move, but a build that starts before they have is not held back.
+
+Who holds the slots (F_GETLK names the process of each lock) and what for (the records
+of `cpuholders`) is what a waiting build and `ax status` show.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import os
+import struct
 import sys
 import tempfile
 from pathlib import Path
+
+from accel import cpuholders
 
 ENV_VAR = "ACCEL_CPU_SLOTS"
 TURNSTILE = 2**31 - 1  # the byte of the turnstile; slots are bytes 0..cpus-1
 
 
-def default_path() -> Path:
+def slots_path(configured: Path | None = None) -> Path:
+    """The slots file a project's builds share CPUs through: `configured` (`cpu slots:`
+    in its accelerator.conf), else $ACCEL_CPU_SLOTS, else the user's own."""
+    if configured is not None:
+        return configured
     given = os.environ.get(ENV_VAR)
     if given:
         return Path(given)
+    return _users_own()
+
+
+def _users_own() -> Path:
     return Path(tempfile.gettempdir()) / f"accel-{os.getuid()}" / "cpu-slots"
 
 
@@ -59,7 +75,8 @@ class _SlotsFile:
 
     def __init__(self, path: Path, shared: bool):
         self.path = path
-        self.shared = shared  # named by ACCEL_CPU_SLOTS: others may own it
+        self.shared = shared  # named (conf or ACCEL_CPU_SLOTS): others may own it
+        self.record = cpuholders.Record(cpuholders.folder_of(path), private=not shared)
         self._fd: int | None = None
         self._pid = 0
         self.mine: set[int] = set()  # bytes this process holds: its slots, the turnstile
@@ -72,8 +89,8 @@ class _SlotsFile:
         return self._fd
 
     def _open_path(self) -> int:
-        if not self.shared:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o777 if self.shared else 0o700, parents=True,
+                               exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                      0o666 if self.shared else 0o600)
         if not self.shared and os.fstat(fd).st_uid != os.getuid():
@@ -104,6 +121,7 @@ class _SlotsFile:
             raise
         old, self._fd, self._settled = self._fd, new, False
         os.close(old)  # type: ignore[arg-type]  # and with it our locks in the old file
+        self.record.rewrite()  # its folder may have gone with it
 
     def ready(self) -> bool:
         """May this process take slots from the file at the path? Not while another
@@ -131,6 +149,21 @@ class _SlotsFile:
             self.mine.discard(byte)
             fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, byte)
 
+    def held(self) -> dict[int, int]:
+        """How many slots each other process holds: {pid: slots} (a turnstile alone
+        is none)."""
+        fd = self._fd if self._fd is not None and self._pid == os.getpid() else None
+        if fd is None:  # no locks of ours to lose by closing another fd of the file
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return {}
+            try:
+                return _held(fd)
+            finally:
+                os.close(fd)
+        return _held(fd)
+
     def give_all(self) -> None:
         """Unlock every byte this process holds, whatever it knows of (after an
         interruption between locking a byte and noting where it went)."""
@@ -147,6 +180,29 @@ def _lock(fd: int, byte: int) -> bool:
             return False
         raise
     return True
+
+
+_FLOCK = struct.Struct("@hhqqi")  # struct flock: type, whence, start, len, pid
+
+
+def _held(fd: int) -> dict[int, int]:
+    """{pid: slots it locks} in the file of `fd`, as the kernel says (F_GETLK names a
+    lock's process, and other processes' locks only)."""
+    held: dict[int, int] = {}
+    ranges = [(0, TURNSTILE)]
+    while ranges:
+        start, end = ranges.pop()
+        if start >= end:
+            continue
+        query = _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, end - start, 0) + bytes(8)
+        kind, _, at, length, pid = _FLOCK.unpack_from(fcntl.fcntl(fd, fcntl.F_GETLK, query))
+        if kind == fcntl.F_UNLCK:
+            continue
+        stop = end if length == 0 else min(end, at + length)
+        at = max(at, start)
+        held[pid] = held.get(pid, 0) + stop - at
+        ranges += [(start, at), (stop, end)]  # one lock per answer: look on either side
+    return held
 
 
 def _holders_of_a_deleted(path: Path) -> bool:
@@ -186,22 +242,41 @@ def _holders_of_a_deleted(path: Path) -> bool:
 
 _files: dict[str, _SlotsFile] = {}
 _pools: dict[tuple[str, int], CpuSlots] = {}
+_claims = itertools.count()
 
 
 def _file(path: Path) -> _SlotsFile:
     key = os.path.realpath(path)  # one open file per file: a second fd's close would
     if key not in _files:         # drop the first's locks
-        _files[key] = _SlotsFile(Path(key), shared=bool(os.environ.get(ENV_VAR)))
+        _files[key] = _SlotsFile(Path(key), shared=path != _users_own())
     return _files[key]
 
 
-def for_builds(cpus: int) -> CpuSlots:
-    """The shared slots as this process's builds see them with budget `cpus` (one object
-    per budget, so what it has said, and found broken, it says once)."""
-    key = (os.path.realpath(default_path()), cpus)
+def for_builds(cpus: int, path: Path | None = None, project: str = "",
+               build: str = "") -> CpuSlots:
+    """The slots at `path` (`slots_path()`) as this process's builds see them with budget
+    `cpus` (one object per budget, so what it has said, and found broken, it says once);
+    `project` and `build` are what its record says this process is."""
+    path = slots_path(path)
+    key = (os.path.realpath(path), cpus)
     if key not in _pools:
-        _pools[key] = CpuSlots(cpus)
+        _pools[key] = CpuSlots(cpus, path)
+    _pools[key]._file.record.who = {"project": project, "build": build}
     return _pools[key]
+
+
+def usage(path: Path) -> tuple[list[dict], list[dict]]:
+    """(holders, waiting) of the slots file at `path`, other than this process: who holds
+    CPUs (its PID, project, build, CPUs, jobs, since when) and who waits for them. Dead
+    processes hold no locks, and their records are not read."""
+    f = _file(path)
+    try:
+        held = f.held()
+    except OSError:
+        held = {}
+    held.pop(os.getpid(), None)
+    holders, waiting = cpuholders.usage(f.record.folder, held)
+    return holders, [w for w in waiting if w["pid"] != os.getpid()]
 
 
 def release_all() -> None:
@@ -221,11 +296,18 @@ class Claim:
     def __init__(self, slots_file: _SlotsFile | None, slots: list[int]):
         self._file = slots_file
         self.slots = slots
+        self._key = next(_claims)
+
+    def runs(self, job: str, method: str) -> None:
+        """What they are used for, in this process's record."""
+        if self._file is not None and self.slots:
+            self._file.record.runs(self._key, job, method, len(self.slots))
 
     def release(self) -> None:
         if self._file is not None:
             for slot in self.slots:
                 self._file.give(slot)
+            self._file.record.ended(self._key)
         self.slots = []
 
 
@@ -234,18 +316,29 @@ class CpuSlots:
 
     def __init__(self, cpus: int, path: Path | None = None):
         self.cpus = max(1, cpus)
-        self._file = _file(path or default_path())
+        self._file = _file(slots_path(path))
         self.path = self._file.path
         self.told_waiting = False  # the builder has said it waits for other builds' CPUs
         self._gathered: list[int] = []
         self._broken = False
 
-    def try_take(self, n: int) -> Claim | None:
-        """`n` CPUs (at most the budget) as a Claim, or None while other builds use them.
+    def try_take(self, n: int, wants: str = "") -> Claim | None:
+        """`n` CPUs (at most the budget) as a Claim, or None while other builds use them
+        (the record says this build waits for them, for `wants`).
 
         Without the slots file (no temp folder, say) the build counts only its own jobs,
         as if alone on the machine: one note, and an empty claim."""
-        return self._guarded(self._try_take, min(max(1, n), self.cpus))
+        n = min(max(1, n), self.cpus)
+        claim = self._guarded(self._try_take, n)
+        if claim is None:
+            self._file.record.waits(wants, n)
+        else:
+            self._file.record.stops_waiting()
+        return claim
+
+    def usage(self) -> tuple[list[dict], list[dict]]:
+        """(holders, waiting) of these slots (see `usage`)."""
+        return usage(self.path)
 
     def take_free(self, n: int) -> Claim:
         """Up to `n` CPUs that are free now, maybe none: for builds that must not wait
@@ -310,3 +403,4 @@ class CpuSlots:
             self._file.give(slot)
         self._gathered = []
         self._file.give(TURNSTILE)
+        self._file.record.stops_waiting()

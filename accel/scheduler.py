@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from accel import cpuslots, layout
+from accel import cpuholders, cpuslots, layout
 from accel.disk import is_disk_error
 from accel.errors import DiskError, JobError
 from accel.executors import Executor, Handle, record_death
@@ -118,9 +118,11 @@ class Scheduler:
 
     def __init__(self, book: JobBook, executor: Executor, slices: int, cpus: int,
                  parallel: int = 1, on_end: Callable[[Task], None] | None = None,
-                 progress: Any = None):
+                 progress: Any = None, cpu_slots: Path | None = None,
+                 project: str = "", build: str = ""):
         """`slices`: the CPUs a job with analysis takes; `cpus`: how many its jobs may
-        use at once."""
+        use at once; `cpu_slots`: the slots file they share with other builds (None: the
+        default, `cpuslots.slots_path`); `project` and `build`: who this is, to them."""
         if parallel < 1:
             raise ValueError("parallel must be at least 1")
         self.book = book
@@ -131,7 +133,8 @@ class Scheduler:
         # the machine's CPUs, shared with other builds (see above for who waits for them)
         self.shared = None
         if self.executor.uses_local_cpus:
-            self.shared = cpuslots.for_builds(self.cpus)
+            self.shared = cpuslots.for_builds(self.cpus, cpu_slots, project, build)
+        self.project = project
         self.waits_for_cpus = not (layout.inside_job() or Scheduler._loops)
         self._cpu_wait: float | None = None  # since when the next job waits for CPUs
         self.on_end = on_end
@@ -263,7 +266,7 @@ class Scheduler:
         if not self.waits_for_cpus:
             task.cpus = self.shared.take_free(self._weight(task))
             return True
-        task.cpus = self.shared.try_take(self._weight(task))
+        task.cpus = self.shared.try_take(self._weight(task), task.plan.info.name)
         now = time.monotonic()
         if task.cpus is not None:
             self._cpu_wait = None
@@ -272,8 +275,9 @@ class Scheduler:
             self._cpu_wait = now
         elif now - self._cpu_wait > 1.0 and not self.shared.told_waiting:
             self.shared.told_waiting = True
+            held_by = cpuholders.wait_text(*self.shared.usage(), self.project)
             self._say(f"accel: {task.plan.info.name!r} waits for CPUs other builds on this "
-                      f"machine are using (cpus: {self.cpus})")
+                      f"machine are using (cpus: {self.cpus}){held_by}")
         return False
 
     def _stop_waiting(self) -> None:
@@ -290,6 +294,8 @@ class Scheduler:
         jobid, path, setup, started = self.book.prepare_job(task.plan, task.workdir, task.caption,
                                                               task.force_build)
         task.job = Job(jobid)
+        if task.cpus is not None:
+            task.cpus.runs(jobid, task.plan.info.name)  # for builds that wait for them
         task.tries.append(jobid)
         task.started, task.t0, task.part = started, time.monotonic(), ""
         task.t_run = task.t0 if self.executor.uses_local_cpus else None

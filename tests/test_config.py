@@ -657,3 +657,12 @@ def test_config_is_frozen(project: Path) -> None:
     cfg = load_config(write(project, "workdirs: dev workdirs/dev\n"))
     with pytest.raises(AttributeError):
         cfg.slices = 4  # type: ignore[misc]
+
+
+def test_cpu_slots_names_a_file_of_the_projects_own(project: Path) -> None:
+    assert load_config(write(project, "workdirs: dev workdirs/dev\n")).cpu_slots is None
+    cfg = load_config(write(project, "workdirs: dev workdirs/dev\ncpu slots: .accel/cpu-slots\n"))
+    assert cfg.cpu_slots == project / ".accel" / "cpu-slots"  # made when first used
+    msg = error_of(project, "workdirs: dev workdirs/dev\ncpu slots: workdirs\n")
+    assert_error(msg, project / CONFIG_NAME, 2, "cpu slots:", "is a folder",
+                 "expected the path of a file")

@@ -30,7 +30,8 @@ LAYERS = {
         "accel.urd.lists", "accel.urd.schema", "accel.dataset",
         # the Accelerator's import paths, aliases only
         "accel.extras", "accel.error"],
-    3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.plan"],
+    3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.cpuholders",
+        "accel.plan"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
     # what the commands and the board show, as plain data: read and shaped once, for both

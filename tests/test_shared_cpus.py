@@ -9,6 +9,7 @@ read from a log the jobs append to, so nothing depends on how fast the machine i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -364,3 +365,106 @@ def test_cpus_held_in_a_deleted_slots_file_by_a_busy_build_stay_held(tmp_path, p
     assert "GOT done" in finish(p, big, "big")[0]
     ev = events(log)
     assert ev.index("end b") < ev.index("start big"), ev
+
+
+# --- who holds the CPUs (issue 14, surprise 2) -----------------------------------------
+
+
+def hog_and_waiter(tmp_path, procs, monkeypatch):
+    """Project A's build holds the one CPU (its job runs until `release` exists); then
+    project B's build waits for it. Both draw from a slots file of this test's own."""
+    (tmp_path / "slots").mkdir()
+    monkeypatch.setenv("ACCEL_CPU_SLOTS", str(tmp_path / "slots" / "cpu-slots"))
+    log, release = tmp_path / "events.log", tmp_path / "release"
+    a, b = project_with(tmp_path / "a", cpus=1), project_with(tmp_path / "b", cpus=1)
+    builds(a, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
+                mark={str(tmp_path / 'hogging')!r}, wait_for={str(release)!r})""")
+    builds(b, "next", f"""print('GOT', urd.build('span', who='next', log={str(log)!r}).load())""")
+    hog = start_ax(a, procs, "run", "hog", tag="hog")
+    wait_for(lambda: (tmp_path / "hogging").exists(), what="A's job to run", proc=hog)
+    nxt = start_ax(b, procs, "run", "next", tag="next")
+    wait_for(lambda: "waits for CPUs" in (b.root / "next.err").read_text(),
+             what="B's build to wait for the CPU", proc=nxt)
+    return a, b, hog, nxt, release
+
+
+def status_json(p: Project) -> dict:
+    r = p.ax("status", "--json", check=True)
+    return json.loads(r.stdout)
+
+
+def test_a_build_waiting_for_cpus_says_who_holds_them_and_ax_status_shows_both(
+        tmp_path, procs, monkeypatch):
+    a, b, hog, nxt, release = hog_and_waiter(tmp_path, procs, monkeypatch)
+    [jobid] = a.job_dirs()
+    said = wait_for(lambda: "span)" in (b.root / "next.err").read_text()
+                    and (b.root / "next.err").read_text(), what="the whole wait message")
+    # the holder by project, build script, PID and job
+    assert f"{a.root / 'build_hog.py'} of {a.conf}, pid {hog.pid}: runs {jobid} (span)" \
+        in said, said
+    assert "`cpu slots: PATH` in accelerator.conf" in said, said
+
+    # B runs nothing itself; its `ax status` shows A's build holding, and B's waiting
+    text = b.ax("status", check=True).stdout
+    assert "no job of this project runs now" in text, text
+    holds = next(line for line in text.splitlines() if line.startswith("holds"))
+    for part in (str(hog.pid), f"{jobid} (span)", str(a.root / "build_hog.py"), str(a.conf)):
+        assert part in holds, text
+    waits = next(line for line in text.splitlines() if line.startswith("waits"))
+    for part in (str(nxt.pid), "for span", str(b.root / "build_next.py"), str(b.conf)):
+        assert part in waits, text
+    cpus = status_json(b)["cpus"]
+    assert cpus["slots_file"] == str(tmp_path / "slots" / "cpu-slots")
+    [holder] = cpus["holders"]
+    assert (holder["pid"], holder["project"], holder["build"], holder["cpus"]) == \
+        (hog.pid, str(a.conf), str(a.root / "build_hog.py"), 1)
+    assert [(j["job"], j["method"], j["cpus"]) for j in holder["jobs"]] == [(jobid, "span", 1)]
+    assert holder["since"] == holder["jobs"][0]["since"] > 0
+    [waiter] = cpus["waiting"]
+    assert (waiter["pid"], waiter["project"], waiter["build"], waiter["method"],
+            waiter["cpus"]) == (nxt.pid, str(b.conf), str(b.root / "build_next.py"), "span", 1)
+
+    release.write_text("")
+    finish(a, hog, "hog")
+    assert "GOT done" in finish(b, nxt, "next")[0]
+    assert b.ax("status", check=True).stdout.strip() == "nothing runs now"
+
+
+def test_a_killed_build_never_counts_as_holding_or_waiting(tmp_path, procs, monkeypatch):
+    a, b, hog, nxt, release = hog_and_waiter(tmp_path, procs, monkeypatch)
+    wait_for(lambda: status_json(a)["cpus"]["waiting"], what="B's build to show as waiting")
+    os.kill(nxt.pid, signal.SIGKILL)  # its record stays behind; its process is gone
+    nxt.wait(timeout=TIMEOUT)
+    cpus = status_json(a)["cpus"]
+    assert [h["pid"] for h in cpus["holders"]] == [hog.pid] and cpus["waiting"] == [], cpus
+    os.kill(hog.pid, signal.SIGKILL)  # and so does the holder's; the kernel drops its locks
+    hog.wait(timeout=TIMEOUT)
+    assert status_json(b)["cpus"] == {"slots_file": str(tmp_path / "slots" / "cpu-slots"),
+                                      "holders": [], "waiting": []}
+    assert len(list((tmp_path / "slots" / "cpu-slots.holders").glob("*.json"))) == 2
+
+
+def test_cpu_slots_in_accelerator_conf_gives_a_project_a_budget_of_its_own(
+        tmp_path, procs, monkeypatch):
+    """A holds the one CPU of the shared slots file; B, with `cpu slots:` of its own,
+    runs at once (and its `ax status` shows nothing of A)."""
+    (tmp_path / "slots").mkdir()
+    monkeypatch.setenv("ACCEL_CPU_SLOTS", str(tmp_path / "slots" / "cpu-slots"))
+    log, release = tmp_path / "events.log", tmp_path / "release"
+    a, b = project_with(tmp_path / "a", cpus=1), project_with(tmp_path / "b", cpus=1)
+    with open(b.conf, "a") as f:
+        f.write("cpu slots: .accel/cpu-slots\n")
+    builds(a, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
+                mark={str(tmp_path / 'hogging')!r}, wait_for={str(release)!r})""")
+    builds(b, "own", f"""print('GOT', urd.build('span', who='own', log={str(log)!r}).load())""")
+    hog = start_ax(a, procs, "run", "hog", tag="hog")
+    wait_for(lambda: (tmp_path / "hogging").exists(), what="A's job to run", proc=hog)
+    r = b.ax("run", "own", timeout=TIMEOUT * 2)
+    assert r.returncode == 0, r.stderr
+    assert "GOT done" in r.stdout and "waits for CPUs" not in r.stderr
+    assert events(log) == ["start hog", "start own", "end own"]
+    assert (b.root / ".accel" / "cpu-slots").exists()
+    assert b.ax("status", check=True).stdout.strip() == "nothing runs now"
+    assert [h["pid"] for h in status_json(a)["cpus"]["holders"]] == [hog.pid]
+    release.write_text("")
+    finish(a, hog, "hog")

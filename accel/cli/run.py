@@ -58,6 +58,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     main = getattr(module, "main", None)
     if not callable(main) or not _takes_one_argument(main):
         raise UserError(f"{path}: a build script needs a function main(urd)")
+    builder.build_script = str(path)
     urd = Urd(builder, build_script=str(path))
     _sigterm_is_ctrl_c()
     set_current_urd(urd)

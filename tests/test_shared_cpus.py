@@ -119,18 +119,25 @@ def test_cpus_2_lets_two_builds_run_a_job_each_at_once(tmp_path, procs):
     assert all("GOT together" in out for out in outs), outs
 
 
+def hold_and_wait(tmp_path, procs, a: Project, b: Project, release: Path):
+    """A's build holds the one CPU (its job runs until `release` exists); then B's build
+    (of A's project, or another) waits for it."""
+    log = tmp_path / "events.log"
+    builds(a, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
+                mark={str(tmp_path / 'hogging')!r}, wait_for={str(release)!r})""")
+    builds(b, "next", f"""print('GOT', urd.build('span', who='next', log={str(log)!r}).load())""")
+    hog = start_ax(a, procs, "run", "hog", tag="hog")
+    wait_for(lambda: (tmp_path / "hogging").exists(), what="the first job to run", proc=hog)
+    nxt = start_ax(b, procs, "run", "next", tag="next")
+    wait_for(lambda: "waits for CPUs" in (b.root / "next.err").read_text(),
+             what="the second build to wait for the CPU", proc=nxt)
+    return hog, nxt
+
+
 def test_a_build_killed_with_kill_9_gives_its_cpus_back(tmp_path, procs):
     log = tmp_path / "events.log"
     p = project_with(tmp_path / "p", cpus=1)
-    never = tmp_path / "never"
-    builds(p, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
-                mark={str(tmp_path / 'hogging')!r}, wait_for={str(never)!r})""")
-    builds(p, "next", f"""print('GOT', urd.build('span', who='next', log={str(log)!r}).load())""")
-    hog = start_ax(p, procs, "run", "hog", tag="hog")
-    wait_for(lambda: (tmp_path / "hogging").exists(), what="the first job to run", proc=hog)
-    nxt = start_ax(p, procs, "run", "next", tag="next")
-    wait_for(lambda: "waits for CPUs" in (p.root / "next.err").read_text(),
-             what="the second build to wait for the CPU", proc=nxt)
+    hog, nxt = hold_and_wait(tmp_path, procs, p, p, tmp_path / "never")
     os.kill(hog.pid, signal.SIGKILL)
     hog.wait(timeout=TIMEOUT)
     out, _ = finish(p, nxt, "next")
@@ -371,20 +378,13 @@ def test_cpus_held_in_a_deleted_slots_file_by_a_busy_build_stay_held(tmp_path, p
 
 
 def hog_and_waiter(tmp_path, procs, monkeypatch):
-    """Project A's build holds the one CPU (its job runs until `release` exists); then
-    project B's build waits for it. Both draw from a slots file of this test's own."""
+    """Project A's build holds the one CPU, project B's waits for it (`hold_and_wait`),
+    both drawing from a slots file of this test's own."""
     (tmp_path / "slots").mkdir()
     monkeypatch.setenv("ACCEL_CPU_SLOTS", str(tmp_path / "slots" / "cpu-slots"))
-    log, release = tmp_path / "events.log", tmp_path / "release"
+    release = tmp_path / "release"
     a, b = project_with(tmp_path / "a", cpus=1), project_with(tmp_path / "b", cpus=1)
-    builds(a, "hog", f"""urd.build('span', who='hog', log={str(log)!r},
-                mark={str(tmp_path / 'hogging')!r}, wait_for={str(release)!r})""")
-    builds(b, "next", f"""print('GOT', urd.build('span', who='next', log={str(log)!r}).load())""")
-    hog = start_ax(a, procs, "run", "hog", tag="hog")
-    wait_for(lambda: (tmp_path / "hogging").exists(), what="A's job to run", proc=hog)
-    nxt = start_ax(b, procs, "run", "next", tag="next")
-    wait_for(lambda: "waits for CPUs" in (b.root / "next.err").read_text(),
-             what="B's build to wait for the CPU", proc=nxt)
+    hog, nxt = hold_and_wait(tmp_path, procs, a, b, release)
     return a, b, hog, nxt, release
 
 

@@ -576,6 +576,7 @@ class CurrentJob(Job):
     def _saved(self, name: str | os.PathLike, sliceno: int | None, write: Any,
                temp: bool | None, background: bool, is_json: bool) -> SavedFile:
         self._target(name, sliceno)  # a name accel keeps: refused here, not in the background
+        jobfiles.settle(sliced_name(name, sliceno))  # an earlier background save of it first
         jobfiles.mark(self.path, sliced_name(name, sliceno), bool(temp))
         if background:
             bg = jobfiles.start(sliced_name(name, sliceno), write)
@@ -593,6 +594,7 @@ class CurrentJob(Job):
         if "a" in mode or "+" in mode:
             raise UserError(f"job.open: mode {mode!r} is not supported (files are written whole: use 'w')")
         self._target(name, sliceno)
+        jobfiles.settle(sliced_name(name, sliceno))  # an earlier background save of it first
         jobfiles.mark(self.path, sliced_name(name, sliceno), bool(temp))
         return self._write(name, mode, sliceno, encoding, errors)
 
@@ -609,6 +611,10 @@ class CurrentJob(Job):
         path = Path(self.filename(name, sliceno))
         if path.name in layout.INTERNAL or os.fspath(name).split("/")[0] in layout.INTERNAL:
             raise UserError(f"job.open: {os.fspath(name)!r} is a name accel keeps for itself")
+        root = os.path.realpath(self.path)
+        if os.path.commonpath([root, os.path.realpath(path)]) != root:
+            raise UserError(f"job.open: {os.fspath(name)!r} is outside the job directory; a "
+                            "job writes only its own files")
         return path
 
     def register_file(self, name: str) -> None:

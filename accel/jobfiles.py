@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +49,11 @@ class Background:
         self.owner = os.getpid()  # a process forked from the owner must not read its pipe
 
     def wait(self) -> None:
-        """Block until the file is written; raise (every time) if it was not."""
+        """Block until the file is written; raise (every time) if it was not. In another
+        process (one forked from the owner: a save's child pickling a SavedFile) there is
+        nothing to wait for here: the owner waits for it before its part ends."""
+        if self.owner != os.getpid():
+            return
         if self.fd >= 0:
             with status(f"waiting for the background save of {self.name}"):  # `ax status`
                 self._collect()
@@ -94,25 +99,39 @@ class Background:
 _started: list[Background] = []
 
 
+def settle(name: str) -> None:
+    """Before `name` is written again: the saves of it still running finish first, so the
+    file ends as the last save asked for, not as the slowest one (a failed one raises)."""
+    for bg in [bg for bg in _started if bg.name == name and bg.owner == os.getpid()]:
+        bg.wait()
+
+
 def start(name: str, write: Callable[[], None]) -> Background:
     """Run `write` (which writes the file `name`) in a child process."""
+    settle(name)
     where = _caller()
     flush_std()  # the child must not write out again what the parent had buffered
+    # PR_SET_PDEATHSIG follows the thread that forks: from a thread that ends first it would
+    # kill a save still writing. The job's process group dies with the job anyway; with
+    # the main thread it is only sooner.
+    main = threading.current_thread() is threading.main_thread()
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
-        _child(write, w)
+        _child(write, w, main)
     os.close(w)
     bg = Background(pid, r, name, where)
     _started.append(bg)
     return bg
 
 
-def _child(write: Callable[[], None], fd: int) -> None:
+def _child(write: Callable[[], None], fd: int, die_with_main: bool) -> None:
     told = _OK
     try:
-        die_with_parent()
+        forget_inherited()  # the parent's other saves are the parent's to wait for
+        if die_with_main:
+            die_with_parent()
         write()
     except BaseException as e:
         told = json.dumps({"exception": type(e).__name__, "message": str(e),
@@ -140,6 +159,7 @@ def forget_inherited() -> None:
         _started.remove(bg)
         if bg.fd >= 0:
             os.close(bg.fd)
+            bg.fd = -1
 
 
 def wait_all() -> None:
@@ -190,7 +210,10 @@ def temp_names(job_path: str | os.PathLike) -> list[str]:
 def remove_temp_files(job_path: str | os.PathLike) -> None:
     """Remove the job's temporary files (the job has finished)."""
     root = Path(job_path)
+    real = os.path.realpath(root)
     for name in temp_names(root):
+        if os.path.commonpath([real, os.path.realpath(root / name)]) != real:
+            continue  # never outside the job (job.open refuses such a name anyway)
         try:
             (root / name).unlink()
         except FileNotFoundError:

@@ -151,6 +151,12 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     return options, datasets, jobs
 
 
+def _forget_inherited_datasets() -> None:
+    reader = sys.modules.get("accel.dataset.reader")  # not loaded: nothing to forget
+    if reader is not None:
+        reader.forget_inherited()
+
+
 def _note_not_given(names: list[str]) -> None:
     if not names:  # nothing to say: a job without datasets never loads them
         return
@@ -225,6 +231,7 @@ class Runner:
         _absolute_import_path()  # '' on sys.path meant the folder we leave now
         self.enter_job_dir()
         jobfiles.forget_inherited()  # forked from a running job: its saves are its own
+        _forget_inherited_datasets()  # and the datasets it finished early are not ours
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()

@@ -393,3 +393,108 @@ def test_split_write_without_a_hashlabel_is_round_robin(project3):
     """, name="check")
     assert printed(ax_run(project3, "check", clean=True)) == [True, True, True]
 
+
+
+# --- what a review found: another job's datasets, a subjob of an early dataset, discard -----
+
+MAKE = '''
+    def prepare(job):
+        dw = job.datasetwriter({'a': 'int64'})
+        return dw
+
+    def analysis(sliceno, prepare_res):
+        for i in range(1000):
+            prepare_res.write(i)
+'''
+
+INTO_INPUT = '''
+    from accel.dataset import DatasetWriter
+
+    jobs = ('src',)
+
+    def synthesis():
+        dw = DatasetWriter({'a': 'int64'}, job=jobs.src)
+        dw.set_slice(0)
+        dw.write(-1)
+'''
+
+
+def test_a_writer_for_another_job_is_refused_and_the_job_keeps_its_dataset(project):
+    project.method("make", MAKE)
+    project.method("into", INTO_INPUT)
+    script(project, """
+        from accel.dataset import DatasetWriter
+
+        def main(urd):
+            src = urd.build('make')
+            print('RESULT', json.dumps(str(src)))
+            try:
+                DatasetWriter({'a': 'int64'}, job=src)
+            except Exception as e:
+                print('BUILDSCRIPT', json.dumps(str(e)))
+            urd.build('into', src=src)
+    """)
+    p = ax_run_fails(project)
+    src = printed(p)
+    assert f"job {src} has ended; its datasets are final" in printed(p, "BUILDSCRIPT")
+    assert f"job={src} is not the running job" in p.stderr, p.stderr
+    assert project.ax("cat", src).stdout.count("\n") == 2001  # header and every row
+    assert project.ax("ds", src, "--verify").returncode == 0
+
+
+EARLY = '''
+    from accel import subjobs
+
+    def synthesis(job):
+        dw = job.datasetwriter({'a': 'int64'}, name='early')
+        dw.set_slice(0)
+        dw.write(1)
+        dw.set_slice(1)
+        ds = dw.finish()
+        assert list(ds.iterate(None, 'a')) == [1]  # the job reads its own at once
+        subjobs.build('reads', src=job)
+'''
+
+READS = '''
+    jobs = ('src',)
+
+    def synthesis():
+        return list(jobs.src.dataset('early').iterate(None, 'a'))
+'''
+
+
+def test_a_subjob_cannot_read_a_dataset_its_running_parent_finished_early(project):
+    """A forked subjob must not inherit the parent's right to read what it finished: the
+    parent may still fail, and then the subjob would be a finished job built on nothing."""
+    project.method("early", EARLY)
+    project.method("reads", READS)
+    script(project, """
+        def main(urd):
+            urd.build('early')
+    """)
+    p = ax_run_fails(project)
+    assert "has no dataset 'early' yet" in p.stderr or "running" in p.stderr, p.stderr
+    statuses = {d: project.ax("job", d, "--json").stdout for d in project.job_dirs()}
+    assert not any('"status": "finished"' in s for s in statuses.values()), statuses
+
+
+DISCARD = '''
+    def synthesis(job):
+        one = job.datasetwriter({'a': 'int64'}, name='one')
+        two = job.datasetwriter({'a': 'int64'}, name='two', previous=one)
+        for dw in (one, two):
+            for s in range(2):
+                dw.set_slice(s)
+                dw.write(s)
+        one.discard()
+'''
+
+
+def test_discarding_a_dataset_another_has_as_previous_is_refused(project):
+    project.method("discard", DISCARD)
+    script(project, """
+        def main(urd):
+            urd.build('discard')
+    """)
+    p = ax_run_fails(project)
+    assert "datasetwriter 'one': discard(): 'two' has it as previous" in p.stderr, p.stderr

@@ -304,3 +304,77 @@ def test_a_list_declared_by_example_refuses_other_element_types(project):
     """)
     p = ax_run_fails(project)
     assert "method 'lists': option 'ints' at [0]: expected int, got 'x' (str)" in p.stderr
+
+
+# --- what a review found: saves of one name, names outside the job, saves inside saves ----
+
+ORDER = '''
+    import threading
+    import time
+
+    class Slow:
+        """Pickles as its text, slowly: a background save of it is still running later."""
+        def __init__(self, text, seconds):
+            self.text, self.seconds = text, seconds
+        def __reduce__(self):
+            time.sleep(self.seconds)
+            return (str, (self.text,))
+
+    def synthesis(job):
+        job.save(Slow('first', 1.5), 'x.pickle', background=True)
+        job.save('second', 'x.pickle')  # asked for last: what the job keeps
+        job.save(Slow('third', 1.5), 'y.pickle', background=True)
+        job.save(Slow('fourth', 0), 'y.pickle', background=True)
+        job.save(Slow('temp', 1.5), 'z.pickle', background=True, temp=True)
+        job.save('kept', 'z.pickle')
+        a = job.save(Slow('a', 1), 'a.pickle', background=True)
+        job.save({'ref': a}, 'b.pickle', background=True)  # a SavedFile inside a save
+        t = threading.Thread(target=lambda: job.save(Slow('threaded', 1), 't.pickle',
+                                                     background=True))
+        t.start()
+        t.join()  # the thread is gone; its save goes on
+'''
+
+
+def test_saves_of_one_name_end_as_the_last_asked_for(project):
+    """Two saves of one name: the file is the later one, whichever write is slower; a
+    save pickling another's SavedFile, or started from a thread that then ends, works."""
+    project.method("order", ORDER)
+    script(project, """
+        def main(urd):
+            j = urd.build('order')
+            print('RESULT', json.dumps([j.load(n) for n in
+                                        ('x.pickle', 'y.pickle', 'z.pickle', 't.pickle')]))
+    """)
+    got = printed(ax_run(project, clean=True))
+    assert got == ["second", "fourth", "kept", "threaded"]
+
+
+ESCAPE = '''
+    options = dict(name='../dev-1/k.pickle', temp=True)
+
+    def synthesis(job):
+        job.save('x', options.name, temp=options.temp)
+'''
+
+
+def test_a_name_outside_the_job_directory_is_refused(project):
+    project.method("escape", ESCAPE)
+    project.method("keep", "def synthesis(job):\n    job.save('k', 'k.pickle')\n")
+    script(project, """
+        def main(urd):
+            k = urd.build('keep')
+            print('RESULT', json.dumps(str(k)))
+            urd.build('escape', name='../%s/k.pickle' % (k,))
+    """)
+    p = ax_run_fails(project)
+    keep = printed(p)
+    assert "is outside the job directory" in p.stderr, p.stderr
+    assert (jobdir(project, keep) / "k.pickle").exists()
+    script(project, """
+        def main(urd):
+            urd.build('escape', name='/tmp/escaped-%d.pickle' % (__import__('os').getpid(),),
+                      temp=False)
+    """)
+    p = ax_run_fails(project)
+    assert "is outside the job directory" in p.stderr, p.stderr

@@ -51,6 +51,13 @@ def own_finished(ds_dir: Path) -> None:
     _OWN.add(str(ds_dir))
 
 
+def forget_inherited() -> None:
+    """A new job process forked from a running job (a subjob's): the datasets its parent
+    finished early are not its own, and what the parent read may have changed since."""
+    _OWN.clear()
+    _META_CACHE.clear()
+
+
 class DatasetColumn(str):
     """A column, equal to its type name ('int64'), with .type, .none_support, .name."""
 

@@ -21,6 +21,7 @@ leaves no dataset anyone reads.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -87,6 +88,18 @@ def _running_job() -> CurrentJob:
                                 "written by a job, in its method's prepare, analysis or "
                                 "synthesis")
     return CurrentJob(Path(path).name)
+
+
+def _check_writable(job: Any, name: str) -> None:
+    """A writer writes the running job's datasets: never another job's (inside a job), and
+    never those of a job that has ended (its files are final, maybe used by others)."""
+    running = layout.current_job()
+    if running is not None and os.path.realpath(running) != os.path.realpath(job.path):
+        raise DatasetUsageError(f"datasetwriter {name!r}: job={job} is not the running job "
+                                f"({Path(running).name}); a job writes only its own datasets")
+    if (Path(job.path) / layout.POST).exists():
+        raise DatasetUsageError(f"datasetwriter {name!r}: job {job} has ended; its datasets "
+                                "are final")
 
 
 def _made_in_prepare(*args: Any, **kw: Any) -> DatasetWriter:
@@ -207,6 +220,7 @@ class DatasetWriter:
                                         "supported by accel")
         del copy_mode  # the Accelerator's speed hint: accel's writer needs none
         job = job if job is not None else _running_job()
+        _check_writable(job, name)
         self.job = job
         self.job_path = Path(job.path)
         key = (str(self.job_path), self.name)
@@ -634,6 +648,13 @@ class DatasetWriter:
         """Drop this writer and what it wrote: the job will have no such dataset (in prepare
         or synthesis: the analysis slices write the slices of one dataset together)."""
         self._check_usable("discard()")
+        me = f"{self.job}/{self.name}"
+        users = sorted(w.name for w in _writers.values()
+                       if w is not self and w.previous is not None and str(w.previous) == me)
+        if users:  # they would be published with a previous that does not exist
+            raise DatasetUsageError(f"datasetwriter {self.name!r}: discard(): "
+                                    f"{', '.join(map(repr, users))} has it as previous; "
+                                    "discard those first, or keep it")
         self._end_writing()
         if self._frozen and self._lists:
             for lst in self._lists:

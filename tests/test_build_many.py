@@ -21,6 +21,7 @@ from conftest import (
     ax_run_fails,
     marks_folder,
     marks_in,
+    one_error_line,
     post_of,
     printed,
     run_on_a_terminal,
@@ -272,6 +273,60 @@ def test_a_bad_text_value_names_the_line_of_the_csv(project):
     p = ax_run_fails(project)
     assert "line 3 of rows.csv" in p.stderr and "'seven'" in p.stderr, p.stderr
     assert project.job_dirs() == []
+
+
+def test_an_int_column_with_gaps_from_pandas_is_read_as_ints(project):
+    """pandas makes an int column with a missing value float64: its whole numbers are
+    the ints they were (a DataFrame or a Parquet file written from one), NaN is "not
+    given", and 1.5 is one clear error naming the row, the column and the value."""
+    pd = pytest.importorskip("pandas")
+    project.method("square", SQUARE)
+    frame = pd.DataFrame({"i": [3, None, 4]})
+    assert str(frame["i"].dtype) == "float64"
+    frame.to_parquet(project.root / "rows.parquet")
+    script(project, f"""
+        import pandas as pd
+
+        def main(urd):
+            a = urd.build_many('square', pd.DataFrame({{'i': [3, None, 4]}}))
+            b = urd.build_many('square', {str(project.root / 'rows.parquet')!r})
+            print('RESULT', json.dumps({{'a': list(map(str, a)), 'b': list(map(str, b))}}))
+    """)
+    r = printed(ax_run(project, clean=True))
+    assert [setup_of(project, j)["options"]["i"] for j in r["a"]] == [3, 0, 4]
+    assert r["b"] == r["a"]
+    script(project, """
+        import pandas as pd
+
+        def main(urd):
+            urd.build_many('square', pd.DataFrame({'i': [3.0, 1.5]}))
+    """)
+    p = ax_run_fails(project)
+    line = one_error_line(p)
+    assert "row 1" in line and "'i'" in line and "1.5" in line and "int" in line, p.stderr
+
+
+def test_a_method_name_in_a_dataframe_is_its_latest_job_as_in_a_csv(project):
+    pd = pytest.importorskip("pandas")
+    project.method("first", "options = dict(n=0)\n\ndef synthesis():\n    return options.n\n")
+    project.method("second", "jobs = ('source',)\n\n"
+                   "def synthesis():\n    return jobs.source.load()\n")
+    (project.root / "rows.csv").write_text("source\nfirst\n")
+    script(project, """
+        import pandas as pd
+
+        def main(urd):
+            urd.build('first', n=1)
+            latest = urd.build('first', n=2)
+            a = urd.build_many('second', pd.DataFrame({'source': ['first', 'dev-1']}))
+            b = urd.build_many('second', 'rows.csv')
+            print('RESULT', json.dumps({'latest': latest, 'a': list(map(str, a)),
+                                        'b': list(map(str, b)), 'values': list(a.results().values())}))
+    """)
+    r = printed(ax_run(project, clean=True))
+    assert setup_of(project, r["a"][0])["jobs"]["source"] == r["latest"]
+    assert r["values"] == [2, 1]
+    assert r["b"] == r["a"][:1]
 
 
 FLAKY = '''

@@ -186,6 +186,11 @@ class Urd:
                 opts, ds, jb = from_text(method, b.methods.get(method), row,
                                          resolve=self._resolve_ref)
                 plan = b.plan(method, opts, ds, jb)
+            elif source.table:
+                from accel.urd.rows import table_values
+
+                plan = b.plan(method, **table_values(method, b.methods.get(method), row,
+                                                     self._resolve_ref))
             else:
                 plan = b.plan(method, **row)
             check_inputs(plan)

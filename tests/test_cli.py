@@ -47,6 +47,58 @@ def test_init_does_not_overwrite(tmp_path):
     assert (tmp_path / "p" / "build.py").read_text() == "# mine\n"
 
 
+def test_init_writes_a_gitignore_and_adds_to_one_that_exists(tmp_path):
+    assert ax(tmp_path, "init", "p").returncode == 0
+    assert (tmp_path / "p" / ".gitignore").read_text().splitlines()[1:] == [
+        "/workdirs/", "/results/", "/.accel/"]
+    mine = tmp_path / "q"
+    mine.mkdir()
+    (mine / ".gitignore").write_text("*.pyc\nresults/")  # no newline at the end
+    r = ax(tmp_path, "init", "q", "--json")
+    assert r.returncode == 0, r.stderr
+    assert str(mine / ".gitignore") in json.loads(r.stdout)["files"]
+    lines = (mine / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.pyc", "results/"] and lines[3:] == ["/workdirs/", "/.accel/"]
+    # a project that runs does not dirty git
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q"], cwd=mine, check=True)
+        assert ax(mine, "run").returncode == 0
+        st = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=mine, capture_output=True, text=True, check=True).stdout
+        assert not [x for x in st.splitlines() if "workdirs/" in x or "results/" in x
+                    or ".accel/" in x], st
+
+
+def test_init_refuses_a_project_inside_a_method_package(tmp_path):
+    assert ax(tmp_path, "init", "p").returncode == 0
+    r = ax(tmp_path / "p" / "methods", "init", "inner")
+    assert r.returncode == 2 and no_traceback(r)
+    line = r.stderr.strip()
+    assert "method package" in line and str(tmp_path / "p" / "methods") in line, line
+    assert not (tmp_path / "p" / "methods" / "inner").exists()
+    r = ax(tmp_path / "p" / "methods", "init")  # the package itself
+    assert r.returncode == 2 and "method package" in r.stderr
+    assert not (tmp_path / "p" / "methods" / "accelerator.conf").exists()
+    assert ax(tmp_path / "p", "init", "beside").returncode == 0  # elsewhere in it: fine
+
+
+def test_init_json_errors_are_json(tmp_path):
+    for args, needle in ((("--name", "a b"), "workdir name"), (("--slices", "0"), "--slices")):
+        r = ax(tmp_path, "init", "p", "--json", *args)
+        assert r.returncode == 2 and no_traceback(r), (args, r.stderr)
+        assert needle in json.loads(r.stdout)["error"], (args, r.stdout)
+        assert not (tmp_path / "p").exists()
+    assert ax(tmp_path, "init", "p").returncode == 0
+    r = ax(tmp_path, "init", "p", "--json")
+    assert r.returncode == 2 and "not overwriting" in json.loads(r.stdout)["error"]
+
+
+def test_outside_a_project_the_error_says_ax_init(tmp_path):
+    r = ax(tmp_path, "jobs")
+    assert r.returncode == 2 and no_traceback(r)
+    assert "ax init" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
 def test_config_mistakes_are_one_line_naming_file_and_line(tmp_path):
     project = Project(tmp_path / "p")
     conf = project.conf

@@ -323,6 +323,7 @@ def test_csvimport_byte_order_mark_and_absolute_path(project, tmp_path):
 
 @pytest.mark.parametrize("options, message", [
     ("filename='missing.csv'", "no such file"),
+    ("filename='ok.cvs'", "no such file: PROJ/ok.cvs (did you mean: ok.csv"),
     ("filename='ok.csv', separator=';;'", "option separator"),
     ("filename='ok.csv', separator='\u00e9'", "not an ASCII character"),
     ("filename='dup.csv'", "duplicate labels"),
@@ -342,7 +343,7 @@ def test_csvimport_user_errors_are_one_clear_message(project, options, message):
         def build(urd):
             return dict(j=urd.build('csvimport', {options}))
     """)
-    assert "csvimport:" in err and message in err
+    assert "csvimport:" in err and message.replace("PROJ", str(project.root)) in err, err
 
 
 # --- csvexport -------------------------------------------------------------------------------

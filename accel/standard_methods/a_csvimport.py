@@ -140,7 +140,9 @@ def _open_data(job, filename):
 
     path = filename
     if not os.path.exists(path):
-        raise _err(f"no such file: {path}")
+        from accel.view.text import no_such_file
+
+        raise _err(no_such_file(path))
     if os.path.isdir(path):
         raise _err(f"{path} is a folder, not a file")
     newline = options.newline

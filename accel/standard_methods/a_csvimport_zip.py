@@ -81,7 +81,9 @@ def _members(path):
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except FileNotFoundError:
-        raise _err(f"no such file: {path}")
+        from accel.view.text import no_such_file
+
+        raise _err(no_such_file(path))
     except (zipfile.BadZipFile, IsADirectoryError, OSError) as e:
         raise _err(f"{path} is not a zip file that can be read: {e}")
     # directories: a name ending in '/', or the unix mode S_IFDIR

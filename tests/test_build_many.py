@@ -307,7 +307,7 @@ def test_an_int_column_with_gaps_from_pandas_is_read_as_ints(project):
 
 
 def test_a_method_name_in_a_dataframe_is_its_latest_job_as_in_a_csv(project):
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     project.method("first", "options = dict(n=0)\n\ndef synthesis():\n    return options.n\n")
     project.method("second", "jobs = ('source',)\n\n"
                    "def synthesis():\n    return jobs.source.load()\n")

@@ -282,3 +282,45 @@ def test_a_main_without_urd_and_a_user_error_in_a_job_are_one_clear_story(tmp_pa
     assert r.returncode == 1
     assert "failed in prepare: UserError: csvimport: no such file" in r.stderr
     assert "method traceback" not in r.stderr
+
+
+def test_descriptions_and_errors_are_cut_at_a_word_with_an_ellipsis(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("long", '''
+        description = """Compute the weighted average of every reading in the source dataset,
+        station by station, and keep the stations whose average is above the threshold.
+
+        A second paragraph that a list does not show."""
+
+        def synthesis():
+            raise ValueError("the threshold " + "is far too high for these readings " * 4)
+    ''')
+    project.method("one", 'description = "One file."\n\ndef synthesis():\n    return 1\n')
+    project.build("def main(urd):\n    urd.build('long')\n")
+    assert project.ax("run").returncode == 1
+    full = ("Compute the weighted average of every reading in the source dataset, station by "
+            "station, and keep the stations whose average is above the threshold.")
+    for args in (("method",), ("jobs",)):
+        out = project.ax(*args, check=True).stdout
+        row = next(x for x in out.splitlines() if "long" in x.split()[:2])
+        assert row.endswith("…"), row
+        cut = row.rsplit("  ", 1)[1][:-1]
+        source = full if args == ("method",) else \
+            "synthesis: ValueError: the threshold " + "is far too high for these readings " * 4
+        assert source.startswith(cut) and source[len(cut)] in " ,", (cut, source)
+    out = project.ax("method", check=True).stdout
+    assert next(x for x in out.splitlines() if x.startswith("one ")).endswith("  One file.")
+    # and a count of one says so
+    assert "(1 file)" in project.ax("method", "one", check=True).stdout
+
+
+def test_a_mistake_names_ax_once(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("one", "options = dict(n=0)\n\ndef synthesis():\n    return 1\n")
+    project.build("def main(urd):\n    urd.build('one')\n")
+    project.ax("run", check=True)
+    for args in (("why", "one", "n"), ("why", "one", "n=1", "n=2"), ("why", "dev-1", "n=3"),
+                 ("job", "dev-9"), ("jobs", "--status", "finishd")):
+        r = project.ax(*args)
+        assert r.returncode != 0 and no_traceback(r), (args, r.stderr)
+        assert r.stderr.startswith("ax: ") and not r.stderr.startswith("ax: ax"), r.stderr

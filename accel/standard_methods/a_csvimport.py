@@ -422,6 +422,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
     import shutil
 
     from accel.dotdict import DotDict
+    from accel.words import plural
 
     from . import _dsio
 
@@ -475,7 +476,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
         num_broken_lines=sum(bad_counts), broken_lines_per_slice=bad_counts,
         num_skipped_lines=sum(skipped_counts), skipped_lines_per_slice=skipped_counts,
     )
-    print(f"{p.filename}: {res.num_lines} lines imported, {res.num_broken_lines} bad,"
+    print(f"{p.filename}: {plural(res.num_lines, 'line')} imported, {res.num_broken_lines} bad,"
           f" {res.num_skipped_lines} skipped")
     return res
 

@@ -190,6 +190,7 @@ def test_the_repos_own_pipeline(tmp_path):
         expected = (f"{station:<10} {round(sum(values) / len(values), 2):>7.2f} "
                     f"{min(values):>7.1f} {max(values):>7.1f} {len(values):>6}")
         assert expected in text, (expected, text)
+        assert expected in first.stdout, (expected, first.stdout)  # the live output too
     r = ax(root, "ds", jobs["dataset_type"], "--json")
     assert r.returncode == 0, r.stderr
     assert sum(json.loads(r.stdout)["lines"]) == sum(map(len, by_station.values()))

@@ -544,6 +544,45 @@ def test_ctrl_c_during_build_many_cancels_running_jobs_and_exits_130(project, re
     assert not list((project.root / "workdirs" / "dev" / ".accel" / "running").iterdir())
 
 
+def test_write_status_after_ctrl_c_says_pending_for_rows_that_never_started(project, reaper):
+    marks, procs = sleeper_project(project, reaper)
+    rows = project.root / "rows.csv"
+    rows.write_text("name,seconds,marks\n" + "".join(f"r{i},{60 if i == 1 else 0},{marks}\n"
+                                                     for i in range(4)))
+    script(project, f"""
+        def main(urd):
+            urd.build_many('sleeper', {str(rows)!r}, write_status=True)
+    """)
+    p = start_ax(project, procs, "run", tag="run1")
+    wait_for(lambda: "r1" in marks_in(marks), what="row 1 to start", proc=p)
+    os.kill(p.pid, signal.SIGINT)
+    assert p.wait(timeout=TIMEOUT) == 130
+    with open(rows, newline="") as f:
+        written = list(csv.DictReader(f))
+    assert [w["accel_status"] for w in written] == ["finished", "canceled", "pending", "pending"]
+    assert [bool(w["accel_job"]) for w in written] == [True, True, False, False]
+    assert written[0]["accel_runtime"] and not written[2]["accel_runtime"]
+
+
+def test_write_status_keeps_the_runtime_of_reused_rows(project):
+    project.method("square", SQUARE)
+    rows = project.root / "rows.csv"
+    rows.write_text("i\n1\n2\n")
+    script(project, f"""
+        def main(urd):
+            jl = urd.build_many('square', {str(rows)!r}, write_status=True)
+            print('RESULT', json.dumps([jl.runtime_of(i) for i in range(len(jl))]))
+    """)
+    ax_run(project)
+    again = printed(ax_run(project))
+    with open(rows, newline="") as f:
+        written = list(csv.DictReader(f))
+    assert [w["accel_status"] for w in written] == ["reused", "reused"]
+    ran = [post_of(project, w["accel_job"])["exectime"] for w in written]
+    assert [float(w["accel_runtime"]) for w in written] == [round(t, 3) for t in ran]
+    assert again == ran  # and the JobList says so too
+
+
 def test_ax_status_and_ax_abort_of_one_job(project, reaper):
     marks, procs = sleeper_project(project, reaper)
     script(project, f"""

@@ -346,8 +346,7 @@ def _summary(jobs: JobList) -> str:
 
 def _write_partial(source: Any, tasks: list) -> None:
     """Statuses into the rows' file, also after an interruption."""
+    from accel.urd.joblist import task_status
     from accel.urd.rows import write_status
 
-    write_status(source, [{"accel_job": str(t.job or ""), "accel_status": t.status,
-                           "accel_runtime": t.runtime,
-                           "accel_error": str(t.error or "").split("\n", 1)[0]} for t in tasks])
+    write_status(source, [task_status(t) for t in tasks])

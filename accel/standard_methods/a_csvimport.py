@@ -408,12 +408,14 @@ def _bad_summary(bad, dialect):
     file likely needs), instead of a line, or a traceback, each."""
     from collections import Counter
 
+    from accel.words import plural
+
     from . import _csvlines
 
     kinds = Counter(_csvlines.bad_kind(why) for _, _, why in bad)
     why = ', '.join(k if len(kinds) == 1 else f"{n}: {k}" for k, n in kinds.most_common())
     hint = _quotes_hint(bad, dialect)
-    return (f"csvimport: {len(bad)} bad line{'s' if len(bad) != 1 else ''} ({why}), kept in"
+    return (f"csvimport: {plural(len(bad), 'bad line')} ({why}), kept in"
             f" dataset 'bad' (first: line {bad[0][0]})" + (f"; {hint}" if hint else ""))
 
 
@@ -443,7 +445,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
         text = data[:200].decode('utf-8', 'backslashreplace')
         hint = _quotes_hint(bad, p.dialect)
         raise _err(f"{p.filename}: line {lineno}: {why}: {text!r}"
-                   f" ({len(bad)} bad line{'s' if len(bad) != 1 else ''};"
+                   f" ({plural(len(bad), 'bad line')};"
                    " allow_bad=True keeps them in the dataset 'bad')"
                    + (f"; {hint}" if hint and hint not in why else ""))
     if bad:

@@ -184,6 +184,7 @@ def synthesis(job, prepare_res, analysis_res):
 
     from accel.errors import JobError
     from accel.subjobs import build
+    from accel.words import plural
 
     from . import _dsio
 
@@ -212,5 +213,5 @@ def synthesis(job, prepare_res, analysis_res):
     if (len(chosen) == 1 or chained) and dsname != 'default':
         _dsio.make_writer(job, 'default', parent=sub, previous=link_previous,
                           caption=sub.caption)
-    print(f"{options.filename}: {len(chosen)} file{'s' if len(chosen) != 1 else ''} imported"
+    print(f"{options.filename}: {plural(len(chosen), 'file')} imported"
           f" as {', '.join(repr(d) for _, _, d in chosen)}")

@@ -43,6 +43,12 @@ def synthesis():
 '''
 
 
+def read_csv(path) -> list[dict]:
+    """The rows of a CSV file, as written back by write_status."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def test_build_many_builds_each_row_once_and_reuses(project):
     project.method("square", SQUARE)
     script(project, """
@@ -205,8 +211,7 @@ def test_rows_from_csv_with_statuses_written_back_and_new_rows_picked_up(project
     # text became the declared types: i is an int, an empty cell is the default
     assert [setup_of(project, j)["options"]["i"] for j in r["jobs"]] == [1, 2, 3]
     assert [setup_of(project, j)["options"]["word"] for j in r["jobs"]] == ["one", "two", ""]
-    with open(rows, newline="") as f:
-        written = list(csv.DictReader(f))
+    written = read_csv(rows)
     assert [w["accel_job"] for w in written] == r["jobs"]
     assert {w["accel_status"] for w in written} == {"finished"}
     assert [w["word"] for w in written] == ["one", "two", ""]
@@ -216,8 +221,7 @@ def test_rows_from_csv_with_statuses_written_back_and_new_rows_picked_up(project
     r2 = printed(ax_run(project, clean=True))
     assert r2["jobs"][:3] == r["jobs"] and r2["jobs"][3] not in r["jobs"]
     assert r2["status"] == ["reused", "reused", "reused", "finished"]
-    with open(rows, newline="") as f:
-        written = list(csv.DictReader(f))
+    written = read_csv(rows)
     assert [w["accel_status"] for w in written] == ["reused", "reused", "reused", "finished"]
 
 
@@ -557,8 +561,7 @@ def test_write_status_after_ctrl_c_says_pending_for_rows_that_never_started(proj
     wait_for(lambda: "r1" in marks_in(marks), what="row 1 to start", proc=p)
     os.kill(p.pid, signal.SIGINT)
     assert p.wait(timeout=TIMEOUT) == 130
-    with open(rows, newline="") as f:
-        written = list(csv.DictReader(f))
+    written = read_csv(rows)
     assert [w["accel_status"] for w in written] == ["finished", "canceled", "pending", "pending"]
     assert [bool(w["accel_job"]) for w in written] == [True, True, False, False]
     assert written[0]["accel_runtime"] and not written[2]["accel_runtime"]
@@ -575,8 +578,7 @@ def test_write_status_keeps_the_runtime_of_reused_rows(project):
     """)
     ax_run(project)
     again = printed(ax_run(project))
-    with open(rows, newline="") as f:
-        written = list(csv.DictReader(f))
+    written = read_csv(rows)
     assert [w["accel_status"] for w in written] == ["reused", "reused"]
     ran = [post_of(project, w["accel_job"])["exectime"] for w in written]
     assert [float(w["accel_runtime"]) for w in written] == [round(t, 3) for t in ran]

@@ -58,4 +58,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """The public names only: not this file's helpers, nor the submodules imported so far."""
+    return sorted({*_LAZY, "__version__"})

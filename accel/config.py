@@ -146,8 +146,8 @@ def find_config(start: Path | None = None) -> Path:
         if candidate.is_file():
             return candidate
     raise ConfigError(
-        f"no {CONFIG_NAME} in {here} or any folder above it "
-        f"(give one with --config FILE or {ENV_VAR})"
+        f"no {CONFIG_NAME} in {here} or any folder above it: not in a project "
+        f"(make one with `ax init`, or give one with --config FILE or {ENV_VAR})"
     )
 
 

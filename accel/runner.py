@@ -33,6 +33,7 @@ from accel.job import CurrentJob, Job, NoJob, file_sums, iter_user_files, to_dot
 from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
+from accel.words import plural
 
 ARG_NAMES = ("job", "slices", "sliceno", "prepare_res", "analysis_res", "options", "datasets", "jobs",
              "params")
@@ -380,8 +381,8 @@ class Runner:
             self.post["leftovers"] = left
             with captured(self.tee, self.outdir / layout.output_name("finishing"),
                           self.label("finishing")):
-                sys.stderr.write(f"accel: the job left {len(left)} process"
-                                 f"{'es' if len(left) != 1 else ''} running, now killed: "
+                sys.stderr.write(f"accel: the job left {plural(len(left), 'process', 'processes')}"
+                                 " running, now killed: "
                                  f"{', '.join(left)}\n")
 
     def finish_datasets(self) -> list[str]:

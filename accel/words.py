@@ -1,8 +1,22 @@
-"""Counts in words, the same in every message: "1 job", "2 jobs"."""
+"""Words the same in every message: counts ("1 job", "2 jobs") and text cut short."""
 
 from __future__ import annotations
 
 
+def shorten(text: str, width: int) -> str:
+    """`text` on one line in at most `width` characters: cut after a whole word (a word
+    longer than half of it is cut too), with "…" to say that more was there."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1]
+    space = cut.rfind(" ")
+    if space > width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """`n` and `word`, in the plural (`many`, else word + "s") unless n is 1."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
+    """`n` (with thousands marked: 12,345) and `word`, in the plural (`many`, else
+    word + "s") unless n is 1."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"

@@ -10,6 +10,7 @@ def synthesis(job, jobs, options):
     lines.append(f"{'station':<10} {'mean':>7} {'low':>7} {'high':>7} {'days':>6}")
     for name, s in summary["stations"].items():
         lines.append(f"{name:<10} {s['mean']:>7.2f} {s['low']:>7.1f} {s['high']:>7.1f} {s['n']:>6}")
+    table_end = len(lines)  # what the live output shows: the title and the whole table
     lines += ["", "histogram (degrees C)"]
     hist = summary["histogram"]
     most = max(hist.values())
@@ -18,5 +19,5 @@ def synthesis(job, jobs, options):
         lines.append(f"{edge:>6.0f} {count:>6} {bar}")
     with job.open("report.txt", "w") as f:
         f.write("\n".join(lines) + "\n")
-    print("\n".join(lines[:3 + len(summary["stations"])]))
+    print("\n".join(lines[:table_end]))
     return dict(lines=len(lines), stations=len(summary["stations"]))

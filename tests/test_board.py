@@ -308,6 +308,11 @@ def test_methods_and_one_method(board: Board) -> None:
         assert text in body, text
     data = board.json("/method/greet")
     assert list(data["options"]) == ["who", "count"]
+    _, _, body = board.get("/method/dataset_type")
+    assert "dataset inputs" in body and "datasets inputs" not in body
+    # a description longer than a row: cut after a word, and saying so
+    _, _, body = board.get("/method")
+    assert "(default: all) of a dataset, to…" in body
     assert [j["jobid"] for j in data["recent_jobs"]][-1] == "dev-1"
 
 

@@ -21,6 +21,7 @@ from conftest import (
     ax_run_fails,
     marks_folder,
     marks_in,
+    one_error_line,
     post_of,
     printed,
     run_on_a_terminal,
@@ -40,6 +41,12 @@ def synthesis():
         raise ValueError('told to fail at %d' % options.i)
     return options.i * options.i
 '''
+
+
+def read_csv(path) -> list[dict]:
+    """The rows of a CSV file, as written back by write_status."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def test_build_many_builds_each_row_once_and_reuses(project):
@@ -204,8 +211,7 @@ def test_rows_from_csv_with_statuses_written_back_and_new_rows_picked_up(project
     # text became the declared types: i is an int, an empty cell is the default
     assert [setup_of(project, j)["options"]["i"] for j in r["jobs"]] == [1, 2, 3]
     assert [setup_of(project, j)["options"]["word"] for j in r["jobs"]] == ["one", "two", ""]
-    with open(rows, newline="") as f:
-        written = list(csv.DictReader(f))
+    written = read_csv(rows)
     assert [w["accel_job"] for w in written] == r["jobs"]
     assert {w["accel_status"] for w in written} == {"finished"}
     assert [w["word"] for w in written] == ["one", "two", ""]
@@ -215,8 +221,7 @@ def test_rows_from_csv_with_statuses_written_back_and_new_rows_picked_up(project
     r2 = printed(ax_run(project, clean=True))
     assert r2["jobs"][:3] == r["jobs"] and r2["jobs"][3] not in r["jobs"]
     assert r2["status"] == ["reused", "reused", "reused", "finished"]
-    with open(rows, newline="") as f:
-        written = list(csv.DictReader(f))
+    written = read_csv(rows)
     assert [w["accel_status"] for w in written] == ["reused", "reused", "reused", "finished"]
 
 
@@ -272,6 +277,60 @@ def test_a_bad_text_value_names_the_line_of_the_csv(project):
     p = ax_run_fails(project)
     assert "line 3 of rows.csv" in p.stderr and "'seven'" in p.stderr, p.stderr
     assert project.job_dirs() == []
+
+
+def test_an_int_column_with_gaps_from_pandas_is_read_as_ints(project):
+    """pandas makes an int column with a missing value float64: its whole numbers are
+    the ints they were (a DataFrame or a Parquet file written from one), NaN is "not
+    given", and 1.5 is one clear error naming the row, the column and the value."""
+    pd = pytest.importorskip("pandas")
+    project.method("square", SQUARE)
+    frame = pd.DataFrame({"i": [3, None, 4]})
+    assert str(frame["i"].dtype) == "float64"
+    frame.to_parquet(project.root / "rows.parquet")
+    script(project, f"""
+        import pandas as pd
+
+        def main(urd):
+            a = urd.build_many('square', pd.DataFrame({{'i': [3, None, 4]}}))
+            b = urd.build_many('square', {str(project.root / 'rows.parquet')!r})
+            print('RESULT', json.dumps({{'a': list(map(str, a)), 'b': list(map(str, b))}}))
+    """)
+    r = printed(ax_run(project, clean=True))
+    assert [setup_of(project, j)["options"]["i"] for j in r["a"]] == [3, 0, 4]
+    assert r["b"] == r["a"]
+    script(project, """
+        import pandas as pd
+
+        def main(urd):
+            urd.build_many('square', pd.DataFrame({'i': [3.0, 1.5]}))
+    """)
+    p = ax_run_fails(project)
+    line = one_error_line(p)
+    assert "row 1" in line and "'i'" in line and "1.5" in line and "int" in line, p.stderr
+
+
+def test_a_method_name_in_a_dataframe_is_its_latest_job_as_in_a_csv(project):
+    pytest.importorskip("pandas")
+    project.method("first", "options = dict(n=0)\n\ndef synthesis():\n    return options.n\n")
+    project.method("second", "jobs = ('source',)\n\n"
+                   "def synthesis():\n    return jobs.source.load()\n")
+    (project.root / "rows.csv").write_text("source\nfirst\n")
+    script(project, """
+        import pandas as pd
+
+        def main(urd):
+            urd.build('first', n=1)
+            latest = urd.build('first', n=2)
+            a = urd.build_many('second', pd.DataFrame({'source': ['first', 'dev-1']}))
+            b = urd.build_many('second', 'rows.csv')
+            print('RESULT', json.dumps({'latest': latest, 'a': list(map(str, a)),
+                                        'b': list(map(str, b)), 'values': list(a.results().values())}))
+    """)
+    r = printed(ax_run(project, clean=True))
+    assert setup_of(project, r["a"][0])["jobs"]["source"] == r["latest"]
+    assert r["values"] == [2, 1]
+    assert r["b"] == r["a"][:1]
 
 
 FLAKY = '''
@@ -487,6 +546,43 @@ def test_ctrl_c_during_build_many_cancels_running_jobs_and_exits_130(project, re
         assert m["status"] == "canceled" and m["error"]["exception"] == "Canceled"
     assert "interrupted" in (project.root / "run1.err").read_text()
     assert not list((project.root / "workdirs" / "dev" / ".accel" / "running").iterdir())
+
+
+def test_write_status_after_ctrl_c_says_pending_for_rows_that_never_started(project, reaper):
+    marks, procs = sleeper_project(project, reaper)
+    rows = project.root / "rows.csv"
+    rows.write_text("name,seconds,marks\n" + "".join(f"r{i},{60 if i == 1 else 0},{marks}\n"
+                                                     for i in range(4)))
+    script(project, f"""
+        def main(urd):
+            urd.build_many('sleeper', {str(rows)!r}, write_status=True)
+    """)
+    p = start_ax(project, procs, "run", tag="run1")
+    wait_for(lambda: "r1" in marks_in(marks), what="row 1 to start", proc=p)
+    os.kill(p.pid, signal.SIGINT)
+    assert p.wait(timeout=TIMEOUT) == 130
+    written = read_csv(rows)
+    assert [w["accel_status"] for w in written] == ["finished", "canceled", "pending", "pending"]
+    assert [bool(w["accel_job"]) for w in written] == [True, True, False, False]
+    assert written[0]["accel_runtime"] and not written[2]["accel_runtime"]
+
+
+def test_write_status_keeps_the_runtime_of_reused_rows(project):
+    project.method("square", SQUARE)
+    rows = project.root / "rows.csv"
+    rows.write_text("i\n1\n2\n")
+    script(project, f"""
+        def main(urd):
+            jl = urd.build_many('square', {str(rows)!r}, write_status=True)
+            print('RESULT', json.dumps([jl.runtime_of(i) for i in range(len(jl))]))
+    """)
+    ax_run(project)
+    again = printed(ax_run(project))
+    written = read_csv(rows)
+    assert [w["accel_status"] for w in written] == ["reused", "reused"]
+    ran = [post_of(project, w["accel_job"])["exectime"] for w in written]
+    assert [float(w["accel_runtime"]) for w in written] == [round(t, 3) for t in ran]
+    assert again == ran  # and the JobList says so too
 
 
 def test_ax_status_and_ax_abort_of_one_job(project, reaper):

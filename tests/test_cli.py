@@ -47,6 +47,58 @@ def test_init_does_not_overwrite(tmp_path):
     assert (tmp_path / "p" / "build.py").read_text() == "# mine\n"
 
 
+def test_init_writes_a_gitignore_and_adds_to_one_that_exists(tmp_path):
+    assert ax(tmp_path, "init", "p").returncode == 0
+    assert (tmp_path / "p" / ".gitignore").read_text().splitlines()[1:] == [
+        "/workdirs/", "/results/", "/.accel/"]
+    mine = tmp_path / "q"
+    mine.mkdir()
+    (mine / ".gitignore").write_text("*.pyc\nresults/")  # no newline at the end
+    r = ax(tmp_path, "init", "q", "--json")
+    assert r.returncode == 0, r.stderr
+    assert str(mine / ".gitignore") in json.loads(r.stdout)["files"]
+    lines = (mine / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.pyc", "results/"] and lines[3:] == ["/workdirs/", "/.accel/"]
+    # a project that runs does not dirty git
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q"], cwd=mine, check=True)
+        assert ax(mine, "run").returncode == 0
+        st = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=mine, capture_output=True, text=True, check=True).stdout
+        assert not [x for x in st.splitlines() if "workdirs/" in x or "results/" in x
+                    or ".accel/" in x], st
+
+
+def test_init_refuses_a_project_inside_a_method_package(tmp_path):
+    assert ax(tmp_path, "init", "p").returncode == 0
+    r = ax(tmp_path / "p" / "methods", "init", "inner")
+    assert r.returncode == 2 and no_traceback(r)
+    line = r.stderr.strip()
+    assert "method package" in line and str(tmp_path / "p" / "methods") in line, line
+    assert not (tmp_path / "p" / "methods" / "inner").exists()
+    r = ax(tmp_path / "p" / "methods", "init")  # the package itself
+    assert r.returncode == 2 and "method package" in r.stderr
+    assert not (tmp_path / "p" / "methods" / "accelerator.conf").exists()
+    assert ax(tmp_path / "p", "init", "beside").returncode == 0  # elsewhere in it: fine
+
+
+def test_init_json_errors_are_json(tmp_path):
+    for args, needle in ((("--name", "a b"), "workdir name"), (("--slices", "0"), "--slices")):
+        r = ax(tmp_path, "init", "p", "--json", *args)
+        assert r.returncode == 2 and no_traceback(r), (args, r.stderr)
+        assert needle in json.loads(r.stdout)["error"], (args, r.stdout)
+        assert not (tmp_path / "p").exists()
+    assert ax(tmp_path, "init", "p").returncode == 0
+    r = ax(tmp_path, "init", "p", "--json")
+    assert r.returncode == 2 and "not overwriting" in json.loads(r.stdout)["error"]
+
+
+def test_outside_a_project_the_error_says_ax_init(tmp_path):
+    r = ax(tmp_path, "jobs")
+    assert r.returncode == 2 and no_traceback(r)
+    assert "ax init" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
 def test_config_mistakes_are_one_line_naming_file_and_line(tmp_path):
     project = Project(tmp_path / "p")
     conf = project.conf
@@ -138,6 +190,7 @@ def test_the_repos_own_pipeline(tmp_path):
         expected = (f"{station:<10} {round(sum(values) / len(values), 2):>7.2f} "
                     f"{min(values):>7.1f} {max(values):>7.1f} {len(values):>6}")
         assert expected in text, (expected, text)
+        assert expected in first.stdout, (expected, first.stdout)  # the live output too
     r = ax(root, "ds", jobs["dataset_type"], "--json")
     assert r.returncode == 0, r.stderr
     assert sum(json.loads(r.stdout)["lines"]) == sum(map(len, by_station.values()))
@@ -230,3 +283,45 @@ def test_a_main_without_urd_and_a_user_error_in_a_job_are_one_clear_story(tmp_pa
     assert r.returncode == 1
     assert "failed in prepare: UserError: csvimport: no such file" in r.stderr
     assert "method traceback" not in r.stderr
+
+
+def test_descriptions_and_errors_are_cut_at_a_word_with_an_ellipsis(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("long", '''
+        description = """Compute the weighted average of every reading in the source dataset,
+        station by station, and keep the stations whose average is above the threshold.
+
+        A second paragraph that a list does not show."""
+
+        def synthesis():
+            raise ValueError("the threshold " + "is far too high for these readings " * 4)
+    ''')
+    project.method("one", 'description = "One file."\n\ndef synthesis():\n    return 1\n')
+    project.build("def main(urd):\n    urd.build('long')\n")
+    assert project.ax("run").returncode == 1
+    full = ("Compute the weighted average of every reading in the source dataset, station by "
+            "station, and keep the stations whose average is above the threshold.")
+    for args in (("method",), ("jobs",)):
+        out = project.ax(*args, check=True).stdout
+        row = next(x for x in out.splitlines() if "long" in x.split()[:2])
+        assert row.endswith("…"), row
+        cut = row.rsplit("  ", 1)[1][:-1]
+        source = full if args == ("method",) else \
+            "synthesis: ValueError: the threshold " + "is far too high for these readings " * 4
+        assert source.startswith(cut) and source[len(cut)] in " ,", (cut, source)
+    out = project.ax("method", check=True).stdout
+    assert next(x for x in out.splitlines() if x.startswith("one ")).endswith("  One file.")
+    # and a count of one says so
+    assert "(1 file)" in project.ax("method", "one", check=True).stdout
+
+
+def test_a_mistake_names_ax_once(tmp_path):
+    project = Project(tmp_path / "p")
+    project.method("one", "options = dict(n=0)\n\ndef synthesis():\n    return 1\n")
+    project.build("def main(urd):\n    urd.build('one')\n")
+    project.ax("run", check=True)
+    for args in (("why", "one", "n"), ("why", "one", "n=1", "n=2"), ("why", "dev-1", "n=3"),
+                 ("job", "dev-9"), ("jobs", "--status", "finishd")):
+        r = project.ax(*args)
+        assert r.returncode != 0 and no_traceback(r), (args, r.stderr)
+        assert r.stderr.startswith("ax: ") and not r.stderr.startswith("ax: ax"), r.stderr

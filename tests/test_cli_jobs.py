@@ -93,7 +93,7 @@ def test_table_lists_every_job_newest_first(project: Path) -> None:
     by_id = {line.split()[0]: line for line in out[1:]}
     assert by_id["dev-6"].split()[1:3] == ["other", "failed"]
     assert "synthesis: ValueError: asked to fail" in by_id["dev-6"]
-    assert by_id["dev-6"].endswith("...")  # a long message is cut
+    assert by_id["dev-6"].endswith("…")  # a long message is cut (after a word)
     assert by_id["dev-3"].rstrip().endswith("third")  # the caption
     assert by_id["dev-7"].split()[1:3] == ["work", "unfinished"]
 

@@ -31,6 +31,35 @@ def test_accel_has_the_accelerator_names(name):
     assert name in dir(accel)
 
 
+def test_dir_shows_the_public_names_only():
+    import accel
+    import accel.job  # a submodule imported is no public name either
+
+    assert dir(accel) == sorted([*NAMES, "CurrentJob", "Dataset", "DatasetList", "DatasetWriter",
+                                 "DatasetUsageError", "NoSuchDatasetError", "JobDamaged",
+                                 "UserError", "NotFound", "status", "dummy_status",
+                                 "__version__"])
+
+
+def test_dataset_shape_is_the_accelerators_and_the_readme_says_so(new_job):
+    """(columns, rows) as in the Accelerator -- the other way round from pandas, which
+    is why the README says which."""
+    from pathlib import Path
+
+    from conftest import write_dataset
+
+    from accel import Dataset
+
+    job = new_job()
+    write_dataset(job, {"a": "int64", "b": "unicode", "c": "float64"},
+                  [[(1, "x", 1.0), (2, "y", 2.0)], [(3, "z", 3.0)]])
+    assert Dataset(f"{job}/default").shape == (3, 3)
+    write_dataset(job, {"a": "int64"}, [[(1,), (2,)], []], name="tall")
+    assert Dataset(f"{job}/tall").shape == (1, 2)  # (columns, rows)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "`.shape` (`(columns, rows)`: the Accelerator's order, not pandas'" in readme
+
+
 def test_submodule_names():
     import accel
     import accel.job

@@ -412,6 +412,47 @@ def test_timeout_kills_the_job_and_marks_it(dproject: Project, api) -> None:
         kill_left(noted(marks, "grandchild") or {})
 
 
+def test_another_accel_on_a_worker_is_named_with_the_builds() -> None:
+    """The worker's check, no cluster needed: the same code at another path is the same
+    accel; another version (or other code) is refused, naming both."""
+    from accel.executors.dask_worker import other_accel, this_accel
+
+    here = this_accel()
+    assert other_accel(None) is None and other_accel(dict(here)) is None
+    assert other_accel(dict(here, path="/srv/shared/accel")) is None
+    why = other_accel({"version": "0.0.9", "path": "/opt/old/accel", "source": "0" * 16})
+    assert f"imports accel {here['version']} from {here['path']}" in why, why
+    assert "the build's is accel 0.0.9 from /opt/old/accel" in why, why
+
+
+def test_a_worker_with_another_accel_fails_the_job_before_it_starts(
+        dproject: Project, api, monkeypatch) -> None:
+    """The build side tells the worker which accel it is; a worker whose Python imports
+    another one does not run the job, and the job's error names both."""
+    from accel.executors import dask as dask_executor
+
+    marks = dproject.root / "marks"
+    marks.mkdir()
+    dproject.method("marked", "import os\n\noptions = dict(marks='')\n\ndef prepare():\n"
+                    "    open(os.path.join(options.marks, 'ran'), 'w').close()\n")
+    monkeypatch.setattr(dask_executor, "this_accel",
+                        lambda: {"version": "0.0.9", "path": "/opt/old/accel", "source": "0"},
+                        raising=False)
+    b = api()
+    try:
+        with pytest.raises(JobError) as e:
+            b.build("marked", marks=str(marks))
+        assert e.value.job_status == "failed"
+        post = json.loads((jobdir(dproject, e.value.job) / "post.json").read_text())
+        err = post["error"]
+        assert (err["part"], err["exception"]) == ("starting", "OtherAccel")
+        assert "the build's is accel 0.0.9 from /opt/old/accel" in err["message"]
+        assert "this dask worker's Python imports accel" in err["message"]
+        assert not list(marks.iterdir())  # the method never ran
+    finally:
+        b.executor.close()
+
+
 def test_a_resource_no_worker_has_fails_at_once(tmp_path: Path, cluster, monkeypatch) -> None:
     project = Project(tmp_path / "big", slices=4)
     with open(project.conf, "a") as f:

@@ -278,14 +278,14 @@ def test_wrong_number_of_values(new_job):
     dw = job.datasetwriter(columns={"a": "int64", "b": "unicode"})
     dw.set_slice(0)
     dw.write(1, "x")
-    with pytest.raises(ColumnValueError, match=r"1 values for 2 columns \(a, b\) at slice 0, "
+    with pytest.raises(ColumnValueError, match=r"1 value for 2 columns \(a, b\) at slice 0, "
                                                r"row 1: \(7,\)"):
         dw.write(7)
     with pytest.raises(ColumnValueError, match=r"3 values for 2 columns.*row 1.*\(1, 'x', 2\)"):
         dw.write(1, "x", 2)
     with pytest.raises(TypeError, match="datasetwriter 'default'"):
         dw.write(1, "x", 2, 3)
-    with pytest.raises(ColumnValueError, match=r"1 values for 2 columns"):
+    with pytest.raises(ColumnValueError, match=r"1 value for 2 columns"):
         dw.write_list([1])
     with pytest.raises(ColumnValueError, match=r"no value for column\(s\) 'b'"):
         dw.write_dict({"a": 1})

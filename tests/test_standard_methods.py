@@ -321,8 +321,23 @@ def test_csvimport_byte_order_mark_and_absolute_path(project, tmp_path):
     assert list(ds(project, got["j"]).columns) == ["a", "b"]
 
 
+def test_a_count_of_one_is_said_in_the_singular(project):
+    write(project, "one.csv", "a\n1\n")
+    project.build(WRAP.format(src=textwrap.dedent("""
+        def build(urd):
+            imp = urd.build('csvimport', filename='one.csv')
+            return dict(t=urd.build('dataset_type', source=imp, column2type=dict(a='int64_10')))
+    """)))
+    p = project.ax("run", check=True)
+    assert "one.csv: 1 line imported, 0 bad, 0 skipped" in p.stdout, p.stdout
+    assert "dev-1/default -> dev-2/default: 1 line" in p.stdout, p.stdout
+    out = project.ax("ds", "dev-2", check=True).stdout
+    assert "1 column, 1 line" in out, out
+
+
 @pytest.mark.parametrize("options, message", [
     ("filename='missing.csv'", "no such file"),
+    ("filename='ok.cvs'", "no such file: PROJ/ok.cvs (did you mean: ok.csv"),
     ("filename='ok.csv', separator=';;'", "option separator"),
     ("filename='ok.csv', separator='\u00e9'", "not an ASCII character"),
     ("filename='dup.csv'", "duplicate labels"),
@@ -342,7 +357,7 @@ def test_csvimport_user_errors_are_one_clear_message(project, options, message):
         def build(urd):
             return dict(j=urd.build('csvimport', {options}))
     """)
-    assert "csvimport:" in err and message in err
+    assert "csvimport:" in err and message.replace("PROJ", str(project.root)) in err, err
 
 
 # --- csvexport -------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ from accel.board.html import (
     tag,
 )
 from accel.jobstatus import ENDED_BADLY
+from accel.view.methods import summary
 from accel.view.text import fmt_duration, fmt_time
+from accel.words import plural
 
 OUTPUT_SHOWN = 256 * 1024  # characters of one part's output on the page (the end of it)
 
@@ -213,14 +215,14 @@ def dataset(d: dict) -> Page:
     head += [("hashlabel", d["hashlabel"] or "-"),
              ("previous", ds_link(d["previous"]) if d["previous"] else "-"),
              ("parent", ds_link(d["parent"]) if d["parent"] else "-"),
-             ("shape", f"{len(d['columns']):,} columns, {d['total_lines']:,} lines"),
+             ("shape", f"{plural(len(d['columns']), 'column')}, {plural(d['total_lines'], 'line')}"),
              ("slices", f"{d['slices']}: " + ", ".join(f"{n:,}" for n in d["lines"]))]
     parts = [kv(head), h2("columns"),
              table(("column", "type", "None", "min", "max"),
                    [(c["name"], c["type"], "yes" if c["none_support"] else "",
                      _value(c["min"]), _value(c["max"])) for c in d["columns"]])]
     if len(d["chain"]) > 1:
-        parts += [h2(f"chain: {len(d['chain'])} datasets, {d['chain_lines']:,} lines, "
+        parts += [h2(f"chain: {plural(len(d['chain']), 'dataset')}, {plural(d['chain_lines'], 'line')}, "
                      "oldest first"),
                   table(("dataset", "lines"), [(ds_link(c["dataset"]), f"{c['lines']:,}")
                                                for c in d["chain"]], right=(False, True))]
@@ -230,10 +232,15 @@ def dataset(d: dict) -> Page:
                        ", ")]
     h = d["head"]
     shown = len(h["text"])
-    parts.append(h2(f"first {shown} of {h['total']:,} rows" if shown < h["total"]
-                    else f"all {shown} rows"))
+    parts.append(h2(_rows_heading(shown, h["total"])))
     parts.append(table(h["columns"], h["text"], right=h["numeric"]))
     return Page(f"dataset {d['dataset']}", d, join(parts))
+
+
+def _rows_heading(shown: int, total: int) -> str:
+    if shown < total:
+        return f"first {shown:,} of {plural(total, 'row')}"
+    return {0: "no rows", 1: "the one row"}.get(shown, f"all {plural(shown, 'row')}")
 
 
 def _value(v: Any) -> str:
@@ -269,16 +276,10 @@ def urd_list(d: dict) -> Page:
 
 
 def methods(rows: list[dict]) -> Page:
-    def first_line(r: dict) -> str:
-        if r.get("error"):
-            return f"(cannot load: {r['error']})"
-        lines = (r.get("description") or "").strip().splitlines()
-        return lines[0] if lines else ""
-
     if not rows:
         return Page("methods", rows, note("no methods (add a_NAME.py files to a method package)"))
     body = table(("method", "package", "description"),
-                 [(_method_link(r["name"]), r["package"], first_line(r)) for r in rows])
+                 [(_method_link(r["name"]), r["package"], summary(r)) for r in rows])
     return Page("methods", rows, body)
 
 
@@ -293,11 +294,11 @@ def method(d: dict) -> Page:
         parts.append(h2("options"))
         parts.append(table(("option", "declared as"), list(d["options"].items()))
                      if d["options"] else note("(none)"))
-        for title in ("datasets", "jobs"):
-            if d[title]:
-                parts += [h2(f"{title} inputs"),
+        for key, title in (("datasets", "dataset inputs"), ("jobs", "job inputs")):
+            if d[key]:
+                parts += [h2(title),
                           tag("ul", join(tag("li", i["name"] + ("  (a list)" if i["list"] else ""))
-                                         for i in d[title]))]
+                                         for i in d[key]))]
         if d["depend_extra"]:
             parts += [h2("depend_extra"), tag("ul", join(tag("li", x) for x in d["depend_extra"]))]
     parts.append(h2("newest jobs"))

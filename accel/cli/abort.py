@@ -10,6 +10,7 @@ import time
 import click
 
 from accel.cli.common import load, resolve_job, store_of
+from accel.words import plural
 
 WAIT = 30.0  # seconds to wait for the builders to say the jobs have stopped
 
@@ -68,7 +69,7 @@ def abort(ctx: click.Context, ref: str | None) -> int:
         for jobid in others:  # a builder on another host: a cancel request it will see
             store.running[_workdir(jobid)].request_cancel(jobid)
         targets = [e.path for e in entries]
-        click.echo(f"interrupted {len(builders)} build(s) running "
+        click.echo(f"interrupted {plural(len(builders), 'build')} running "
                    f"{', '.join(e.jobid for e in entries)}"
                    + (f" (on other hosts: {', '.join(others)})" if others else ""))
 

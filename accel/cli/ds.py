@@ -14,6 +14,7 @@ import click
 
 from accel.cli.common import json_option, print_json, resolve_job, table
 from accel.view.datasets import dataset_of, describe, split_ref, summary
+from accel.words import plural
 
 
 @click.command()
@@ -108,7 +109,7 @@ def render(info: dict) -> str:
         head.append(("caption", info["caption"]))
     head += [("hashlabel", _label(info["hashlabel"], "-")), ("previous", info["previous"] or "-"),
              ("parent", info["parent"] or "-"),
-             ("shape", f"{_n(len(info['columns']), 'column')}, {_n(info['total_lines'], 'line')}")]
+             ("shape", f"{plural(len(info['columns']), 'column')}, {plural(info['total_lines'], 'line')}")]
     width = max(len(k) for k, _ in head + [("slices", "")])
     out += [f"  {k.ljust(width)}  {v}" for k, v in head]
     per_slice = [f"{n:,}" for n in info["lines"]]
@@ -126,7 +127,7 @@ def render(info: dict) -> str:
     chain = info["chain"]
     if len(chain) > 1:
         out.append("")
-        out.append(f"chain  {len(chain)} datasets, {_n(info['chain_lines'], 'line')}, oldest first")
+        out.append(f"chain  {plural(len(chain), 'dataset')}, {plural(info['chain_lines'], 'line')}, oldest first")
         tbl = table([(c["dataset"], f"{c['lines']:,}") for c in chain])
         out += ["  " + line for line in tbl.splitlines()]
     if info.get("other_datasets"):
@@ -141,17 +142,13 @@ def render(info: dict) -> str:
 
 def _stored(st: dict, lines: int) -> str:
     size = st["bytes"]
-    amount = f"{size:,} bytes" if size < 10_000 else \
+    amount = plural(size, "byte") if size < 10_000 else \
         f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
     per = f", {size / lines:.1f} bytes a line" if lines else ""
     if st["format"] < 3:
         return f"format {st['format']}, a file per column and slice, {amount}{per}"
     kind = f"Parquet, {st['compression']}" if st["compression"] else "Arrow IPC, uncompressed"
     return f"{kind}, a file per slice, {amount}{per}"
-
-
-def _n(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
 def _show(v: Any) -> str:

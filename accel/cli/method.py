@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from accel.cli.common import json_option, load, print_json, table
-from accel.view.methods import get_method, list_methods, method_data
+from accel.view.methods import get_method, list_methods, method_data, summary
+from accel.words import plural
 
 
 @click.command()
@@ -25,7 +26,7 @@ def method(ctx: click.Context, name: str | None, as_json: bool) -> None:
         if as_json:
             print_json(rows)
         elif rows:
-            click.echo(table([(r["name"], r["package"], _first_line(r)) for r in rows],
+            click.echo(table([(r["name"], r["package"], summary(r)) for r in rows],
                              ("method", "package", "description")))
         else:
             click.echo("no methods (add a_NAME.py files to a method package)")
@@ -43,13 +44,6 @@ def method(ctx: click.Context, name: str | None, as_json: bool) -> None:
         click.echo(render(data))
 
 
-def _first_line(row: dict) -> str:
-    if row.get("error"):
-        return f"(cannot load: {row['error']})"
-    lines = row["description"].strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def _input_rows(items: list[dict]) -> list[str]:
     return [f"  {i['name']}" + ("  (a list)" if i["list"] else "") for i in items]
 
@@ -60,7 +54,7 @@ def render(d: dict) -> str:
     out = [f"{colour(d['name'], 'bold')}  ({d['package']})", f"  file   {d['file']}",
            f"  parts  {', '.join(d['parts'])}"]
     if d.get("source_hash"):
-        out.append(f"  source {d['source_hash']}  ({len(d['source_files'])} files)")
+        out.append(f"  source {d['source_hash']}  ({plural(len(d['source_files']), 'file')})")
     if d["description"]:
         out += [""] + [f"  {line}".rstrip() for line in d["description"].splitlines()]
     out += ["", colour("options", "bold")]

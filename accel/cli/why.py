@@ -42,7 +42,7 @@ def why(ctx: click.Context, target: str, values: tuple[str, ...], limit: int,
     target = target.strip()
     is_ref = bool(layout.split_jobid(target)) or bool(_REF_SYNTAX.search(target))
     if is_ref and values:
-        raise UserError(f"ax why: KEY=VALUE goes with a METHOD, but {target!r} is a job "
+        raise UserError(f"KEY=VALUE goes with a METHOD, but {target!r} is a job "
                         "reference")
     if is_ref:
         from accel.refs import resolve, split_dataset
@@ -73,8 +73,8 @@ def _parse_values(values: tuple[str, ...]) -> dict[str, str]:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq or not key:
-            raise UserError(f"ax why: expected KEY=VALUE, got {item!r}")
+            raise UserError(f"expected KEY=VALUE, got {item!r}")
         if key in given:
-            raise UserError(f"ax why: {key!r} is given twice")
+            raise UserError(f"{key!r} is given twice")
         given[key] = value
     return given

@@ -45,6 +45,7 @@ from accel.dataset.types import (
 )
 from accel.job import CurrentJob
 from accel.jsoncodec import encode as json_encode
+from accel.words import plural
 
 FLUSH_ROWS = 1 << 14  # rows buffered per column; more made the allocator hand memory back and forth
 
@@ -237,7 +238,8 @@ class DatasetWriter:
         self.parent = Dataset(parent) if parent else None
         if self.parent is not None and len(self.parent.lines) != self.slices:
             raise DatasetUsageError(f"datasetwriter {name!r}: parent {self.parent} has "
-                                    f"{len(self.parent.lines)} slices, this job {self.slices}")
+                                    f"{plural(len(self.parent.lines), 'slice')}, this job "
+                                    f"{self.slices}")
         if self.parent is not None and hashlabel is None:
             hashlabel = self.parent.hashlabel
         elif self.parent is not None and hashlabel != self.parent.hashlabel:
@@ -500,8 +502,9 @@ class DatasetWriter:
         if isinstance(given, dict):
             raise self._mismatch(f"write_dict at {where}", "no value for column(s)", given)
         got = [v for v in given if v is not _MISSING]
-        raise ColumnValueError(f"datasetwriter {self.name!r}: {len(got)} values for {n} "
-                               f"columns ({self._names()}) at {where}: {_short(tuple(got))}")
+        raise ColumnValueError(f"datasetwriter {self.name!r}: {plural(len(got), 'value')} for "
+                               f"{plural(n, 'column')} ({self._names()}) at {where}: "
+                               f"{_short(tuple(got))}")
 
     def _where(self, offset: int) -> str:
         s = self._target(need=False)

@@ -49,7 +49,7 @@ from accel.atomic import read_json
 from accel.errors import UserError
 from accel.executors.base import ENDED, Executor, Handle, record_death
 from accel.executors.dask_tail import Tail
-from accel.executors.dask_worker import INFO, run_job_dir, stop_on_worker
+from accel.executors.dask_worker import INFO, run_job_dir, stop_on_worker, this_accel
 from accel.jobstatus import CANCELED, FAILED
 
 if TYPE_CHECKING:
@@ -122,6 +122,9 @@ class DaskHandle(Handle):
                     self._settle(res["status"])
                 elif res.get("death"):
                     self._settle(record_death(self.path, res["death"], res.get("part", "")))
+                elif res.get("other_accel"):
+                    self._settle(record_death(self.path, res["other_accel"], "starting", FAILED,
+                                              "OtherAccel"))
                 else:  # refused: it was stopped before it started
                     self._settle(record_death(self.path, "stopped before it started",
                                               "the dask queue", CANCELED))
@@ -295,8 +298,8 @@ class DaskExecutor(Executor):
             return _FailedHandle(path, record_death(path, missing, "sending it to dask", FAILED,
                                                      "NoDaskWorker"))
         key = f"accel-{path.name}-{uuid.uuid4().hex[:12]}"
-        fut = self.client.submit(run_job_dir, str(path), key=key, pure=False,
-                                 resources=resources)
+        fut = self.client.submit(run_job_dir, str(path), builder=this_accel(), key=key,
+                                 pure=False, resources=resources)
         handle = DaskHandle(self, path, key, fut, need)
         handle.resources = resources
         fut.add_done_callback(handle._on_done)
@@ -436,4 +439,7 @@ def _task_error(exc: BaseException | None) -> str:
         return f"the dask workers running it kept dying ({_short(exc)})"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "accel":
         return "accel cannot be imported on the dask worker: install it there (pip install 'accel[dask]')"
+    if isinstance(exc, TypeError) and "'builder'" in str(exc):  # an accel from before the check
+        return ("the dask worker's Python imports an older accel than the build's: give the "
+                "workers the same accel as the build")
     return f"the dask task failed: {name}: {_short(exc) if exc else ''}"

@@ -13,6 +13,7 @@ jobs' process groups when the worker goes away.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import selectors
@@ -60,13 +61,19 @@ _running: dict[str, _Run] = {}  # dask key -> run
 _tombstones: set[str] = set()  # keys stopped before they started here
 
 
-def run_job_dir(path: str) -> dict:
+def run_job_dir(path: str, builder: dict | None = None) -> dict:
     """The Dask task: run the job directory at `path` with the runner, as a subprocess in
     its own session, and return {"status": ...} from its post.json -- or {"death": how,
-    "part": part} when post.json could not be written here, for the build side to write."""
+    "part": part} when post.json could not be written here, for the build side to write;
+    or {"other_accel": why} when this worker's Python imports another accel than the
+    build's (`builder`: its `this_accel()`), which must not run the job."""
     from distributed import get_worker
 
     worker = get_worker()
+    why = other_accel(builder)
+    if why is not None:
+        return {"other_accel": f"{why} (dask worker {worker.address}, host "
+                               f"{socket.gethostname()})"}
     key = str(worker.get_current_task())
     with _lock:
         if key in _tombstones:  # stopped while it travelled here
@@ -80,6 +87,35 @@ def run_job_dir(path: str) -> dict:
         with _lock:
             _running.pop(key, None)
         run.ended.set()
+
+
+@functools.cache
+def this_accel() -> dict:
+    """Which accel this Python imports: its version, its folder, and a hash of its source
+    -- the same code at another path is the same accel; other code, even of the same
+    version (an editable install beside a released one), is not."""
+    import hashlib
+
+    import accel
+
+    root = Path(accel.__file__).parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+    return {"version": accel.__version__, "path": str(root), "source": h.hexdigest()[:16]}
+
+
+def other_accel(builder: dict | None) -> str | None:
+    """Why this worker must not run a build's jobs -- its Python imports another accel
+    than the build's, and a job is written and read by both -- or None."""
+    if builder is None:
+        return None
+    here = this_accel()
+    if builder.get("source") == here["source"]:
+        return None
+    return (f"this dask worker's Python imports accel {here['version']} from {here['path']}, "
+            f"the build's is accel {builder.get('version', '?')} from "
+            f"{builder.get('path', '?')}: give the workers the same accel as the build")
 
 
 def _run(job: Path, run: _Run, worker: Any) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accel.words import plural
+
 NL, CR = 10, 13
 
 
@@ -104,7 +106,7 @@ def quotes_hint(q: str) -> str:
 
 def wrong_count(d: Dialect, line: bytes, actual: int) -> str:
     """The reason for a line with `actual` fields (the file may need quotes=)."""
-    why = f"expected {d.ncols} fields, got {actual}"
+    why = f"expected {plural(d.ncols, 'field')}, got {actual}"
     if d.quote is None:
         q = quote_suggestion(line, d.separator, d.ncols)
         if q:

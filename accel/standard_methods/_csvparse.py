@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from accel.words import plural
+
 from ._csvlines import (  # noqa: F401
     CR,
     NL,
@@ -301,7 +303,7 @@ def _parse_region(buf: bytes, d: Dialect, first_lineno: int, need_bounds: bool) 
         for i in np.flatnonzero(skip):
             out.skipped.append((int(linenos[i]), bytes(arr[starts[i]:ends[i]])))
         for i in np.flatnonzero(bad):
-            out.bad.append((int(linenos[i]), b"", f"expected {d.ncols} fields, got 1"))
+            out.bad.append((int(linenos[i]), b"", f"expected {plural(d.ncols, 'field')}, got 1"))
         if not d.separator:
             keep = ~skip
             col = whole_lines(arr, starts[keep], ends[keep])

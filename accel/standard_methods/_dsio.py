@@ -19,6 +19,7 @@ import pickle
 from typing import Any
 
 from accel.errors import UserError
+from accel.words import plural
 
 OBJECT_TYPES = frozenset({"number", "complex32", "complex64", "json", "pickle"})
 TEXT_TYPES = ("bytes", "ascii", "unicode")
@@ -165,8 +166,8 @@ def export_sources(sources, chain_source: bool, previous, what: str) -> list:
         got = previous.params.datasets.get('source') or []
         if not isinstance(got, list) or len(got) != len(sources):
             raise UserError(f"{what}: previous job {previous} had "
-                            f"{len(got) if isinstance(got, list) else 1} sources, this job has "
-                            f"{len(sources)}")
+                            f"{plural(len(got) if isinstance(got, list) else 1, 'source')}, "
+                            f"this job has {len(sources)}")
         from accel.dataset import Dataset
 
         stops = [Dataset(s) for s in got]

@@ -140,7 +140,9 @@ def _open_data(job, filename):
 
     path = filename
     if not os.path.exists(path):
-        raise _err(f"no such file: {path}")
+        from accel.view.text import no_such_file
+
+        raise _err(no_such_file(path))
     if os.path.isdir(path):
         raise _err(f"{path} is a folder, not a file")
     newline = options.newline
@@ -406,12 +408,14 @@ def _bad_summary(bad, dialect):
     file likely needs), instead of a line, or a traceback, each."""
     from collections import Counter
 
+    from accel.words import plural
+
     from . import _csvlines
 
     kinds = Counter(_csvlines.bad_kind(why) for _, _, why in bad)
     why = ', '.join(k if len(kinds) == 1 else f"{n}: {k}" for k, n in kinds.most_common())
     hint = _quotes_hint(bad, dialect)
-    return (f"csvimport: {len(bad)} bad line{'s' if len(bad) != 1 else ''} ({why}), kept in"
+    return (f"csvimport: {plural(len(bad), 'bad line')} ({why}), kept in"
             f" dataset 'bad' (first: line {bad[0][0]})" + (f"; {hint}" if hint else ""))
 
 
@@ -420,6 +424,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
     import shutil
 
     from accel.dotdict import DotDict
+    from accel.words import plural
 
     from . import _dsio
 
@@ -440,7 +445,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
         text = data[:200].decode('utf-8', 'backslashreplace')
         hint = _quotes_hint(bad, p.dialect)
         raise _err(f"{p.filename}: line {lineno}: {why}: {text!r}"
-                   f" ({len(bad)} bad line{'s' if len(bad) != 1 else ''};"
+                   f" ({plural(len(bad), 'bad line')};"
                    " allow_bad=True keeps them in the dataset 'bad')"
                    + (f"; {hint}" if hint and hint not in why else ""))
     if bad:
@@ -473,7 +478,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
         num_broken_lines=sum(bad_counts), broken_lines_per_slice=bad_counts,
         num_skipped_lines=sum(skipped_counts), skipped_lines_per_slice=skipped_counts,
     )
-    print(f"{p.filename}: {res.num_lines} lines imported, {res.num_broken_lines} bad,"
+    print(f"{p.filename}: {plural(res.num_lines, 'line')} imported, {res.num_broken_lines} bad,"
           f" {res.num_skipped_lines} skipped")
     return res
 

@@ -81,7 +81,9 @@ def _members(path):
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except FileNotFoundError:
-        raise _err(f"no such file: {path}")
+        from accel.view.text import no_such_file
+
+        raise _err(no_such_file(path))
     except (zipfile.BadZipFile, IsADirectoryError, OSError) as e:
         raise _err(f"{path} is not a zip file that can be read: {e}")
     # directories: a name ending in '/', or the unix mode S_IFDIR
@@ -182,6 +184,7 @@ def synthesis(job, prepare_res, analysis_res):
 
     from accel.errors import JobError
     from accel.subjobs import build
+    from accel.words import plural
 
     from . import _dsio
 
@@ -210,5 +213,5 @@ def synthesis(job, prepare_res, analysis_res):
     if (len(chosen) == 1 or chained) and dsname != 'default':
         _dsio.make_writer(job, 'default', parent=sub, previous=link_previous,
                           caption=sub.caption)
-    print(f"{options.filename}: {len(chosen)} file{'s' if len(chosen) != 1 else ''} imported"
+    print(f"{options.filename}: {plural(len(chosen), 'file')} imported"
           f" as {', '.join(repr(d) for _, _, d in chosen)}")

@@ -15,6 +15,7 @@ def _err(msg):
 
 def prepare(job):
     from accel.dotdict import DotDict
+    from accel.words import plural
 
     from . import _dsio
 
@@ -26,7 +27,7 @@ def prepare(job):
     info = _dsio.chain_columns(chain, 'dataset_concat')
     dw = _dsio.make_writer(job, 'default', {n: (c.type, c.none_support) for n, c in info.items()},
                            hashlabel=chain[-1].hashlabel, previous=datasets.previous,
-                           caption=f'{len(chain)} datasets concatenated')
+                           caption=f'{plural(len(chain), "dataset")} concatenated')
     return DotDict(chain=chain, info=info, dw=dw)
 
 
@@ -44,5 +45,7 @@ def analysis(sliceno, prepare_res):
 
 
 def synthesis(analysis_res, prepare_res):
+    from accel.words import plural
+
     lines = list(analysis_res)
-    print(f"{len(prepare_res.chain)} datasets, {sum(lines)} lines")
+    print(f"{plural(len(prepare_res.chain), 'dataset')}, {plural(sum(lines), 'line')}")

@@ -120,5 +120,7 @@ def analysis(sliceno, prepare_res):
 
 
 def synthesis(prepare_res):
+    from accel.words import plural
+
     writers = prepare_res.writers
-    print(f"{len(writers)} datasets, one per value of {options.column!r}")
+    print(f"{plural(len(writers), 'dataset')}, one per value of {options.column!r}")

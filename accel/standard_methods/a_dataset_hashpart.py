@@ -78,4 +78,6 @@ def synthesis(job, slices, prepare_res):
                                caption=plan.caption)
         lines = _dsio.gather(job, f'hashpart-{ix}', slices, dw)
         previous = dw
-    print(f"hashed on {options.hashlabel}: {sum(lines)} lines, per slice {lines}")
+    from accel.words import plural
+
+    print(f"hashed on {options.hashlabel}: {plural(sum(lines), 'line')}, per slice {lines}")

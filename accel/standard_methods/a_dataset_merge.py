@@ -29,6 +29,8 @@ def _err(msg):
 def _check(sources, slices):
     """The user errors: too few sources, one merged with itself, other line counts,
     no common ancestor."""
+    from accel.words import plural
+
     from . import _dsio, _lineage
 
     if len(sources) < 2:
@@ -38,7 +40,8 @@ def _check(sources, slices):
         raise _err(f"cannot merge {_dsio.ds_name(first)} with itself")
     for ds in sources:
         if ds.slices != slices:
-            raise _err(f"{_dsio.ds_name(ds)} has {ds.slices} slices, this job {slices}")
+            raise _err(f"{_dsio.ds_name(ds)} has {plural(ds.slices, 'slice')}, this job "
+                       f"{slices}")
         if _dsio.ds_lines(ds) != _dsio.ds_lines(first):
             raise _err(f"{_dsio.ds_name(first)} and {_dsio.ds_name(ds)} do not have the same"
                        f" number of lines in each slice ({_dsio.ds_lines(first)} and"

@@ -216,7 +216,8 @@ def analysis(sliceno, slices, prepare_res):
 
 def synthesis(prepare_res, analysis_res):
     from accel.dotdict import DotDict
+    from accel.words import plural
 
     lines = list(analysis_res)
-    print(f"sorted {sum(lines)} lines on {', '.join(prepare_res.columns)}")
+    print(f"sorted {plural(sum(lines), 'line')} on {', '.join(prepare_res.columns)}")
     return DotDict(lines_per_slice=lines, num_lines=sum(lines))

@@ -262,6 +262,7 @@ def analysis(sliceno, slices, job, prepare_res):
 
 def synthesis(job, slices, prepare_res, analysis_res):
     from accel.dotdict import DotDict
+    from accel.words import plural
 
     from . import _dsio
 
@@ -287,7 +288,7 @@ def synthesis(job, slices, prepare_res, analysis_res):
                 r.defaulted[k] = r.defaulted.get(k, 0) + v
             for k, v in s['failed'].items():
                 r.bad[k] = r.bad.get(k, 0) + v
-        msg = f"{r.source} -> {r.dataset}: {r.lines} lines"
+        msg = f"{r.source} -> {r.dataset}: {plural(r.lines, 'line')}"
         if r.bad_lines:
             msg += f", {r.bad_lines} bad (in {job}/{plan['bad_name']}: " + ", ".join(
                 f"{k} {v}" for k, v in r.bad.items()) + ")"

@@ -84,7 +84,9 @@ def analysis(sliceno, slices, job, prepare_res):
 
 
 def synthesis(job, slices, prepare_res):
+    from accel.words import plural
+
     from . import _dsio
 
     lines = _dsio.gather(job, 'unroundrobin', slices, prepare_res.dw, ordered=True)
-    print(f"{sum(lines)} lines in round-robin order, per slice {lines}")
+    print(f"{plural(sum(lines), 'line')} in round-robin order, per slice {lines}")

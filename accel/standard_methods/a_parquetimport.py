@@ -63,7 +63,9 @@ def _files(job):
         elif os.path.exists(path):
             found = [path]
         else:
-            raise _err(f"no such file: {path}")
+            from accel.view.text import no_such_file
+
+            raise _err(no_such_file(path))
         out.extend(found)
     return out
 

@@ -28,6 +28,7 @@ from accel.errors import JobDamaged
 from accel.jobstatus import DAMAGED, NOT_ENDED
 from accel.jsoncodec import decode
 from accel.records import damage_of, lock_status, read_post, read_setup
+from accel.words import shorten
 
 YOUNG = 60.0  # an unfinished job this new may be one a builder is still setting up
 MTIME_SLACK = 3600.0  # seconds a directory mtime may lag the start time it bounds: coarse
@@ -195,7 +196,7 @@ class JobRecord:
         msg = str(err.get("message") or "").strip().splitlines()
         text = ": ".join(s for s in (str(err.get("part") or ""), str(err.get("exception") or ""),
                                       msg[0] if msg else "") if s)
-        return text if len(text) <= width else text[: width - 3] + "..."
+        return shorten(text, width)
 
     def last_change(self) -> float:
         """The newest of its start, its end, its directory's mtime and its last reuse by a

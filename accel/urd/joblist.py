@@ -2,8 +2,9 @@
 
 `urd.joblist` (every job of the run) and what `urd.build_many` returns are both JobLists:
 a list of `Job`s, each with the name it was built under, its status (`finished` or
-`reused` when it succeeded; `failed`, `canceled` or `timeout` when not), its runtime, its
-error, and -- from build_many -- the row it was built from.
+`reused` when it succeeded; `failed`, `canceled` or `timeout` when not), its runtime (for
+a reused job, what it ran when it was built), its error, and -- from build_many -- the row
+it was built from.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from accel.job import Job, NamedJobList
-from accel.jobstatus import DONE_OK, FINISHED, REUSED
+from accel.jobstatus import DONE_OK, FINISHED, PENDING, REUSED
 
 
 @dataclass
@@ -37,9 +38,11 @@ class JobList(NamedJobList):
     def add(self, job: Job, reused: bool, name: str, *, status: str | None = None,
             runtime: float | None = None, error: str = "", row: dict | None = None) -> None:
         """`name`: the method, or the name= it was built under."""
+        status = status or (REUSED if reused else FINISHED)
+        if status == REUSED and runtime is None:
+            runtime = ran_for(job)
         self.append_named(name, job)
-        self._outcomes.append(Outcome(status or (REUSED if reused else FINISHED),
-                                      runtime, error, row, len(self._outcomes)))
+        self._outcomes.append(Outcome(status, runtime, error, row, len(self._outcomes)))
 
     def add_task(self, task: Any, order: int) -> None:
         """A scheduler task that has ended (accel.scheduler.Task)."""
@@ -136,8 +139,8 @@ class JobList(NamedJobList):
                             Path(path) if path is not None else None)
 
     def _status_rows(self) -> list[dict]:
-        return [{"accel_job": str(j), "accel_status": o.status, "accel_runtime": o.runtime,
-                 "accel_error": o.error} for j, o in zip(self, self._outcomes, strict=True)]
+        return [status_columns(j, o.status, o.runtime, o.error)
+                for j, o in zip(self, self._outcomes, strict=True)]
 
     @property
     def pretty(self) -> str:
@@ -151,3 +154,30 @@ class JobList(NamedJobList):
         lines = [f"{'job':<{w0}}  {'method':<{w1}}  status"]
         lines += [f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows]
         return "\n".join(lines)
+
+
+def ran_for(job: Job) -> float | None:
+    """Seconds `job` ran when it was built (post.json's exectime): a reused job's runtime."""
+    from accel.errors import AccelError
+
+    try:
+        t = job.post.get("exectime")
+    except (AccelError, OSError):  # not finished, damaged, gone: no runtime to tell
+        return None
+    return float(t) if isinstance(t, (int, float)) else None
+
+
+def status_columns(job: Any, status: str, runtime: float | None, error: str) -> dict:
+    """The columns write_status writes for one row."""
+    return {"accel_job": str(job or ""), "accel_status": status, "accel_runtime": runtime,
+            "accel_error": error}
+
+
+def task_status(task: Any) -> dict:
+    """The status columns of a build_many row from its scheduler task (accel.scheduler.Task),
+    also when the build was interrupted: a row that never started is `pending` (it runs
+    next time), a reused one has its job's runtime."""
+    if task.job is None and not task.tries and task.status not in DONE_OK:
+        return status_columns("", PENDING, None, "")
+    runtime = ran_for(task.job) if task.status == REUSED and task.runtime is None else task.runtime
+    return status_columns(task.job, task.status, runtime, str(task.error or "").split("\n", 1)[0])

@@ -2,14 +2,17 @@
 pandas DataFrame -- and the jobs' statuses written back into that file.
 
 Values from a CSV file are text, converted to what each option declares
-(accel.textvalues); values from the other sources keep their types. Columns named
-`accel_*` are ours (the written-back statuses) and are never options.
+(accel.textvalues); values from the other sources keep their types, except that a table
+(a DataFrame, a Parquet file) is read as a CSV would be where its types cannot say what
+was meant: see `table_values`. Columns named `accel_*` are ours (the written-back
+statuses) and are never options.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -17,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accel.errors import UserError
+from accel.errors import OptionError, UserError
+from accel.methods import MethodInfo, input_name
+from accel.optiontypes import IntType, compile_all
+from accel.textvalues import Resolver, from_text
 
 STATUS_COLUMNS = ("accel_job", "accel_status", "accel_runtime", "accel_error")
 
@@ -28,6 +34,7 @@ class Rows:
     text: bool = False  # values are text (from CSV), to be converted by declaration
     path: Path | None = None  # the file they came from
     kind: str = ""  # 'csv' or 'parquet'
+    table: bool = False  # from a DataFrame or Parquet file: see table_values
     lines: list[int] | None = None  # CSV: the line each row ends on (blank lines are skipped)
 
     def where(self, i: int) -> str:
@@ -44,7 +51,7 @@ def read_rows(rows: Any) -> Rows:
     if isinstance(rows, (str, os.PathLike)):
         return _read_file(Path(rows))
     if _is_dataframe(rows):
-        return Rows([_clean(r) for r in rows.to_dict("records")])
+        return Rows([_clean(r) for r in rows.to_dict("records")], table=True)
     if isinstance(rows, (list, tuple)):
         for i, r in enumerate(rows):
             if not isinstance(r, Mapping):
@@ -66,7 +73,7 @@ def _read_file(path: Path) -> Rows:
             table = pq.read_table(path)
         except Exception as e:
             raise UserError(f"build_many: {path}: not a readable Parquet file ({e})")
-        return Rows([_clean(r) for r in table.to_pylist()], path=path, kind=kind)
+        return Rows([_clean(r) for r in table.to_pylist()], path=path, kind=kind, table=True)
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: Excel's CSV UTF-8
             reader = csv.DictReader(f)
@@ -123,6 +130,33 @@ def _plain(v: Any) -> Any:
         v = v.item()
         return None if isinstance(v, float) and math.isnan(v) else v
     return v
+
+
+def table_values(method: str, info: MethodInfo, row: dict, resolve: Resolver) -> dict:
+    """A row of a table as `method` takes it. pandas stores an int column with a gap as
+    float64, so where the option is an int a whole float is the int it was (and 1.5 an
+    error naming the column); a text in an input column is a job reference (METHOD,
+    REF~N, :LIST:, dev-3/DSNAME), as it is in a CSV."""
+    fields = compile_all(method, info.options)
+    inputs = {input_name(x)[0] for x in (*info.datasets, *info.jobs)}
+    out = dict(row)
+    refs = {}
+    for key, value in row.items():
+        f = fields.get(key)
+        if f is not None and isinstance(f.typ, IntType) and isinstance(value, float):
+            if not value.is_integer():
+                raise OptionError(f"column {key!r}: {value!r} is not a whole number "
+                                  f"(method {method!r}: option {key!r} takes an int)")
+            out[key] = int(value)
+        elif key in inputs and isinstance(value, str):
+            refs[key] = value
+        elif key in inputs and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            refs[key] = json.dumps(value)
+    if refs:
+        _, datasets, jobs = from_text(method, info, refs, resolve=resolve)
+        out.update(datasets)
+        out.update(jobs)
+    return out
 
 
 def write_status(source: Rows, statuses: list[dict], path: Path | None = None) -> Path:

@@ -186,6 +186,11 @@ class Urd:
                 opts, ds, jb = from_text(method, b.methods.get(method), row,
                                          resolve=self._resolve_ref)
                 plan = b.plan(method, opts, ds, jb)
+            elif source.table:
+                from accel.urd.rows import table_values
+
+                plan = b.plan(method, **table_values(method, b.methods.get(method), row,
+                                                     self._resolve_ref))
             else:
                 plan = b.plan(method, **row)
             check_inputs(plan)
@@ -341,8 +346,7 @@ def _summary(jobs: JobList) -> str:
 
 def _write_partial(source: Any, tasks: list) -> None:
     """Statuses into the rows' file, also after an interruption."""
+    from accel.urd.joblist import task_status
     from accel.urd.rows import write_status
 
-    write_status(source, [{"accel_job": str(t.job or ""), "accel_status": t.status,
-                           "accel_runtime": t.runtime,
-                           "accel_error": str(t.error or "").split("\n", 1)[0]} for t in tasks])
+    write_status(source, [task_status(t) for t in tasks])

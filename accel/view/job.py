@@ -15,6 +15,7 @@ from typing import Any
 
 from accel.jobstatus import RUNNING, UNFINISHED
 from accel.view.text import fmt_duration, fmt_memory, fmt_time
+from accel.words import plural
 
 
 def read_job(j: Any) -> dict:
@@ -73,7 +74,7 @@ def output_texts(j: Any, part: str | int | None = None) -> dict[str, str]:
 
     slices = int(j.params.get("slices") or 0)
     if isinstance(part, int) and part >= slices:
-        raise NotFound(f"job {j} has no slice {part} (it ran {slices} slices: "
+        raise NotFound(f"job {j} has no slice {part} (it ran {plural(slices, 'slice')}: "
                        f"0-{max(slices - 1, 0)})")
     if part is None:
         parts: list[str | int] = ["prepare", *range(slices), "synthesis", "finishing"]

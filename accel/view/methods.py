@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accel.words import shorten
+
 
 def get_method(registry: Any, name: str) -> Any:
     """The loaded method; an unknown name is 'not there' (exit 1), a broken one exit 2."""
@@ -35,6 +37,15 @@ def list_methods(registry: Any) -> list[dict]:
             row["error"] = str(e)
         rows.append(row)
     return rows
+
+
+def summary(row: dict, width: int = 80) -> str:
+    """A method's description in a row of a list: its first paragraph, cut at a word
+    with "…" when longer than `width`; or why the method cannot load."""
+    if row.get("error"):
+        return f"(cannot load: {row['error']})"
+    first = (row.get("description") or "").strip().split("\n\n")[0]
+    return shorten(first, width)
 
 
 def describe_option(decl: Any) -> str:

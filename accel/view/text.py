@@ -11,6 +11,19 @@ def close_hint(name: str, known: list[str]) -> str:
     return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 
+def no_such_file(path: str) -> str:
+    """'no such file: PATH', with the names in its folder close to its own (a typo, a
+    wrong suffix)."""
+    import os
+
+    folder, name = os.path.split(path)
+    try:
+        known = sorted(os.listdir(folder or "."))
+    except OSError:
+        known = []
+    return f"no such file: {path}{close_hint(name, known)}"
+
+
 def fmt_time(ts: float | None) -> str:
     """A unix time as local 'YYYY-MM-DD HH:MM:SS' ('' when unknown)."""
     if ts is None:

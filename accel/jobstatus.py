@@ -16,7 +16,21 @@ A build's view of one job it was asked for adds `pending` (not started yet) and 
 
 from __future__ import annotations
 
-from enum import StrEnum
+import sys
+from enum import Enum
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # Python 3.10 has no StrEnum: the same, written out
+
+    class StrEnum(str, Enum):
+        """Members are their values: str() and format() give the value, not 'Status.X'."""
+
+        def __str__(self) -> str:
+            return str.__str__(self)
+
+        def __format__(self, spec: str) -> str:
+            return str.__format__(self, spec)
 
 
 class Status(StrEnum):

@@ -312,7 +312,7 @@ class SourceHasher:
                 names[real] = self._name(real) or fallback
                 todo.append(real)
 
-        add_entry(mfile, f"<method>/{os.path.basename(mfile)}")
+        add_entry(mfile, _method_fallback(mfile))
         method_dir = os.path.dirname(mfile)
         for extra in extra_files:
             path = os.path.normpath(os.path.join(method_dir, extra))
@@ -496,9 +496,10 @@ class SourceHasher:
             return [], portions
         return None
 
-    def name_of(self, path: Path) -> str | None:
-        """The name `path` has in SourceInfo.files (None when outside every root)."""
-        return self._name(os.path.realpath(path))
+    def method_file_name(self, method_file: Path) -> str:
+        """The name the method's own file has in its SourceInfo.files (a method file
+        that is a link to a file outside every root has one too)."""
+        return self._name(os.path.realpath(method_file)) or _method_fallback(method_file)
 
     def _name(self, real: str) -> str | None:
         """Name of a file in SourceInfo.files, or None when it is outside every root."""
@@ -506,6 +507,11 @@ class SourceHasher:
             if real.startswith(top):
                 return prefix + real[len(top):].replace(os.sep, "/")
         return None
+
+
+def _method_fallback(method_file: str | os.PathLike) -> str:
+    """The name of a method file outside every root."""
+    return f"<method>/{os.path.basename(method_file)}"
 
 
 def _inside(path: str, folder: str) -> bool:

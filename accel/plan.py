@@ -98,7 +98,7 @@ class Planner:
             return si.hash, dict(si.files)
         # the declaration must not change the hash it names: hash the file without it
         files = dict(si.files)
-        files[self.hasher.name_of(info.file)] = sha_without(info.file, "equivalent_hashes")
+        files[self.hasher.method_file_name(info.file)] = sha_without(info.file, "equivalent_hashes")
         return combine(files), files
 
     def equivalent_sources(self, info: MethodInfo, current: str) -> list[str]:

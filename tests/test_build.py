@@ -313,6 +313,24 @@ def test_equivalent_hashes_with_a_string_value(project, api):
     assert printed(ax_run(project)) == "dev-1"
 
 
+def test_equivalent_hashes_in_a_method_file_linked_from_outside_the_project(project, api):
+    """A method file may be a link to a file outside the project (named <method>/NAME in
+    the source hash): its declaration is left out of its hash all the same."""
+    shared = "../shared/a_eq.py"  # outside the project folder, so outside every root
+    project.file(shared, EQ_V1)
+    (project.methods / "a_eq.py").symlink_to(project.root / shared)
+    script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('eq')))\n")
+    assert printed(ax_run(project)) == "dev-1"
+    old = project.job("dev-1").params.source_hash
+    project.file(shared, EQ_V2.replace("OLD", old))
+    builder = api()
+    current = builder.planner.source(builder.methods.get("eq"))[0]
+    project.file(shared, EQ_V2.replace("OLD", old).replace("CURRENT", current))
+    p = ax_run(project, clean=True)
+    assert printed(p) == "dev-1"
+    assert "0 new, 1 reused" in p.stdout
+
+
 # --- jobs feeding jobs --------------------------------------------------------------------
 
 ACC = """

@@ -152,7 +152,7 @@ def _bits(buf: pa.Buffer | None, offset: int, n: int) -> np.ndarray | None:
     return bits[offset:].view(bool)
 
 
-def _values(buf: pa.Buffer | None, dtype: str, offset: int, n: int) -> np.ndarray:
+def _values(buf: pa.Buffer, dtype: str, offset: int, n: int) -> np.ndarray:
     if not n:
         return np.zeros(0, dtype)
     return np.frombuffer(buf, dtype, n, offset * np.dtype(dtype).itemsize)
@@ -168,7 +168,9 @@ def from_arrow(ctype: ColumnType, arr: pa.Array, what: str) -> Chunk:
     buffers = arr.buffers()
     valid = _bits(buffers[0], offset, n) if arr.null_count else None
     if name == "bool":
-        return Chunk(ctype, n, values=_bits(buffers[1], offset, n).copy(), valid=valid)
+        bits = _bits(buffers[1], offset, n)
+        assert bits is not None  # a bool array always has its values buffer
+        return Chunk(ctype, n, values=bits.copy(), valid=valid)
     if name in _COMPLEX_PART:
         values = np.empty(n, ctype.storage)
         values.real = _child_values(arr.field(0), n)
@@ -177,6 +179,7 @@ def from_arrow(ctype: ColumnType, arr: pa.Array, what: str) -> Chunk:
     if name == "number":
         return _number_from_arrow(ctype, arr, valid, what)
     if ctype.fixed:
+        assert ctype.storage is not None  # every fixed-width type has one
         return Chunk(ctype, n, values=_values(buffers[1], ctype.storage, offset, n),
                      valid=valid)
     off = _values(buffers[1], "<i8", offset, n + 1) if n else np.zeros(1, np.int64)

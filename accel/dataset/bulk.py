@@ -217,13 +217,11 @@ def _times(arr: Any, pa: Any) -> np.ndarray:
         raw = np.where(_valid(arr), raw, 0)
     if pa.types.is_timestamp(t):
         return raw.view(f"datetime64[{t.unit}]")
-    if t.unit == "ns":
-        us = _to_us(raw, "ns", arr, "a time")
-    else:
-        us = raw * _TIME_UNITS[t.unit]
+    us = _to_us(raw, "ns", arr, "a time") if t.unit == "ns" else raw * _TIME_UNITS[t.unit]
+    assert us is not None  # nanoseconds are divided by 1000, so they cannot overflow
     outside = np.flatnonzero((us < 0) | (us >= _DAY_US))
     if outside.size:
         i = int(outside[0])
         raise BadValue(i, int(raw[i]), f"{int(raw[i])} {t.unit} is not a time of day "
                                        "(0 to 24 h)")
-    return us  # type: ignore[return-value]
+    return us

@@ -23,18 +23,39 @@ class Chunk:
     (datetime and time only) is a bool array of the rows whose value has fold=1, or None
     when none has."""
 
-    __slots__ = ("ctype", "n", "values", "offsets", "data", "valid", "fold")
+    __slots__ = ("ctype", "n", "_values", "_offsets", "_data", "valid", "fold")
 
     def __init__(self, ctype: ColumnType, n: int, values: np.ndarray | None = None,
                  offsets: np.ndarray | None = None, data: np.ndarray | None = None,
                  valid: np.ndarray | None = None, fold: np.ndarray | None = None):
         self.ctype = ctype
         self.n = n
-        self.values = values
-        self.offsets = offsets
-        self.data = data
+        self._values = values
+        self._offsets = offsets
+        self._data = data
         self.valid = valid
         self.fold = fold
+
+    # A chunk is either fixed-width (values) or var-width (offsets, data): the accessors
+    # say which one a caller relies on, so the other kind is an error there, not a None.
+
+    @property
+    def values(self) -> np.ndarray:
+        """The storage array of a fixed-width chunk."""
+        assert self._values is not None, f"a {self.ctype.name} chunk has no values array"
+        return self._values
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """The n+1 offsets into `data` of a var-width chunk."""
+        assert self._offsets is not None, f"a {self.ctype.name} chunk has no offsets"
+        return self._offsets
+
+    @property
+    def data(self) -> np.ndarray:
+        """The bytes (uint8) of a var-width chunk's values."""
+        assert self._data is not None, f"a {self.ctype.name} chunk has no data array"
+        return self._data
 
     @classmethod
     def empty(cls, ctype: ColumnType) -> Chunk:

@@ -15,7 +15,7 @@ import struct
 import sys
 from collections.abc import Iterable
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from accel.dataset.encode import EPOCH, EPOCH_DAYS
 from accel.dataset.types import ColumnType, DatasetDamaged
 
 _UNPACK_F = struct.Struct("<d").unpack_from
-_MV_FORMAT = {"int32": "i", "int64": "q", "float32": "f", "float64": "d"}
+_MV_FORMAT: dict[str, Literal["i", "q", "f", "d"]] = {"int32": "i", "int64": "q", "float32": "f", "float64": "d"}
 _LITTLE = sys.byteorder == "little"
 _DAY_RANGE = (date.min.toordinal() - EPOCH_DAYS, date.max.toordinal() - EPOCH_DAYS)
 _US_RANGE = (-62135596800 * 10**6, 253402300800 * 10**6 - 1)
@@ -42,9 +42,9 @@ def iterable(chunk: Chunk, what: str = "column") -> Iterable:
     if chunk.valid is None and _LITTLE and chunk.ctype.fixed:
         fmt = _MV_FORMAT.get(name)
         if fmt is not None:
-            return memoryview(np.ascontiguousarray(chunk.values)).cast("B").cast(fmt)
+            return np.ascontiguousarray(chunk.values).data.cast("B").cast(fmt)
         if name == "bool":
-            return memoryview(np.ascontiguousarray(chunk.values.view(np.uint8))).cast("?")
+            return np.ascontiguousarray(chunk.values.view(np.uint8)).data.cast("?")
     return to_list(chunk, what)
 
 

@@ -49,7 +49,7 @@ def _map(path: Path, size: int, crc: int, what: str) -> np.ndarray:
     data = np.frombuffer(mm, np.uint8)
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     if key not in _verified:
-        if zlib.crc32(data) != crc:
+        if zlib.crc32(mm) != crc:
             raise DatasetDamaged(f"{what}: file {path.name} does not match its checksum "
                                  f"(the dataset is damaged) ({path})")
         _verified.add(key)
@@ -84,6 +84,7 @@ def read_chunk(ds_dir: Path, base: str, sliceno: int, meta: dict, ctype: ColumnT
         if valid.all():
             valid = None
     if ctype.fixed:
+        assert ctype.storage is not None  # every fixed-width type has one
         raw = get("values")
         storage, per = _OLD_STORAGE.get(ctype.name, (ctype.storage, 1))
         if len(raw) != lines * per * np.dtype(storage).itemsize:

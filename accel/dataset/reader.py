@@ -62,6 +62,10 @@ class DatasetColumn(str):
     """A column, equal to its type name ('int64'), with .type, .none_support, .name."""
 
     __slots__ = ("name", "none_support", "owner", "place")
+    name: str
+    none_support: bool
+    owner: Dataset
+    place: int | str
 
     def __new__(cls, name: str, type: str, none_support: bool, owner: Dataset,
                 place: int | str):
@@ -146,6 +150,11 @@ class Dataset(str):
     Dataset(job, 'name'), or job.dataset('name')."""
 
     __slots__ = ("job", "name", "_meta", "_dir", "_cols")
+    job: Job
+    name: str
+    _meta: dict[str, Any]
+    _dir: Path
+    _cols: dict[str, DatasetColumn] | None
 
     def __new__(cls, jobid: Any, name: str | None = None) -> Dataset:
         if isinstance(jobid, Dataset):
@@ -413,11 +422,12 @@ class Dataset(str):
             for c in translators if isinstance(translators, dict) else ():
                 ds.column_info(c)  # a translator for no column (a typo) would do nothing
         translate = _translators(translators, want)
-        pieces = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
+        pieces: Iterable[Any] = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
                                                  post_callback) for ds in datasets)
         if translate:
             pieces = ([map(translate[i], it) if i in translate else it
                        for i, it in enumerate(p)] for p in pieces)
+        rows: Iterable[Any]
         if len(want) == 1 and single:
             rows = _chain.from_iterable(p[0] for p in pieces)
         else:

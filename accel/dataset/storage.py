@@ -305,7 +305,7 @@ class Appender:
         self.fold_rows: list[np.ndarray] = []
 
     def _add(self, suffix: str, data: Any) -> None:
-        buf = memoryview(np.ascontiguousarray(data)).cast("B")
+        buf = np.ascontiguousarray(data).data.cast("B")
         if len(buf):
             with open(f"{self.stem}{suffix}", "ab") as f:
                 f.write(buf)
@@ -339,6 +339,7 @@ class Appender:
     def chunk(self) -> Chunk:
         valid = np.concatenate(self.valid_parts) if self.valid_parts else None
         if self.ctype.fixed:
+            assert self.ctype.storage is not None  # every fixed-width type has one
             return Chunk(self.ctype, self.n, values=self._map(".values", self.ctype.storage),
                          valid=valid)
         return Chunk(self.ctype, self.n, offsets=self._map(".off", "<i8"),

@@ -193,6 +193,8 @@ class DatasetWriter:
     `job.datasetwriter(columns, ...)`; the parameters in the Accelerator's order. In an
     analysis slice, `DatasetWriter(name=...)` is the writer prepare made."""
 
+    _prepare_wrote: bool  # set by enter_slice: prepare had written to this writer
+
     def __new__(cls, *args: Any, **kw: Any) -> DatasetWriter:
         if g.running == "analysis":
             return _made_in_prepare(*args, **kw)
@@ -339,7 +341,7 @@ class DatasetWriter:
         if attr in ("write", "write_list", "write_dict"):
             if self.__dict__.get("_finished"):
                 raise DatasetUsageError(f"datasetwriter {self.name!r} is finished: no more rows")
-            if self._target(need=False) is None:
+            if self._current_slice() is None:
                 raise DatasetUsageError(
                     f"datasetwriter {self.name!r}: which slice? Outside analysis, call "
                     "dw.set_slice(n) first, or write through dw.get_split_write() (hashlabel)")
@@ -399,14 +401,18 @@ class DatasetWriter:
         self._slice = sliceno
         self._written.add(sliceno)
 
-    def _target(self, need: bool = True) -> int | None:
-        if _in_slice is not None:
-            return _in_slice
-        if self._slice is None and need:
+    def _current_slice(self) -> int | None:
+        """The slice rows written now go to: the analysis slice, or set_slice's, or none."""
+        return _in_slice if _in_slice is not None else self._slice
+
+    def _target(self) -> int:
+        """The slice rows written now go to; an error when there is none."""
+        sliceno = self._current_slice()
+        if sliceno is None:
             raise DatasetUsageError(
                 f"datasetwriter {self.name!r}: which slice? Outside analysis, call "
                 "dw.set_slice(n) first, or write through dw.get_split_write() (hashlabel)")
-        return self._slice
+        return sliceno
 
     def write_columns(self, columns: dict) -> None:
         """Append rows given column by column ({name: NumPy array, pyarrow array or list},
@@ -416,8 +422,7 @@ class DatasetWriter:
 
         if self._finished:
             raise DatasetUsageError(f"datasetwriter {self.name!r} is finished: no more rows")
-        if self._target(need=False) is None:
-            self._target()  # raises: which slice?
+        self._target()  # raises when there is no slice to write to
         self._freeze()
         names = [n for n, _, _ in self._spec]
         if set(columns) != set(names):
@@ -507,7 +512,7 @@ class DatasetWriter:
                                f"{_short(tuple(got))}")
 
     def _where(self, offset: int) -> str:
-        s = self._target(need=False)
+        s = self._current_slice()
         if s is None:
             return f"row {offset}"
         st = self._states.get(s)
@@ -566,13 +571,15 @@ class DatasetWriter:
         st.append(chunks)
 
     def _check_placement(self, chunks: list[Chunk], sliceno: int, first_row: int) -> None:
-        dest = slices_of(chunks[self._hash_index], self.slices)
+        hash_index = self._hash_index
+        assert hash_index is not None  # only a writer with a hashlabel checks placement
+        dest = slices_of(chunks[hash_index], self.slices)
         wrong = np.flatnonzero(dest != sliceno)
         if wrong.size:
             i = int(wrong[0])
             from accel.dataset.decode import to_list
 
-            value = to_list(chunks[self._hash_index].take(np.array([i])))[0]
+            value = to_list(chunks[hash_index].take(np.array([i])))[0]
             raise ColumnValueError(
                 f"datasetwriter {self.name!r}: hashlabel {self.hashlabel!r} value "
                 f"{_short(value)} at slice {sliceno}, row {first_row + i} belongs in slice "
@@ -682,11 +689,12 @@ class DatasetWriter:
         (set_slice, a split writer): then the slices are prepare's to write."""
         self.flush()
         st = self._states.get(sliceno)
-        mine = st is not None and st.mine
-        if mine or not self._prepare_wrote:
+        mine = st if st is not None and st.mine else None
+        if mine is not None or not self._prepare_wrote:
             d = self._summaries_dir()
             d.mkdir(parents=True, exist_ok=True)
-            write_bytes(d / f"{sliceno}.pickle", pickle.dumps(st.close() if mine else None))
+            summary = mine.close() if mine is not None else None
+            write_bytes(d / f"{sliceno}.pickle", pickle.dumps(summary))
 
     def _check_written(self, by_analysis: set[int]) -> None:
         """Every slice written (an empty one too), as in the Accelerator; with

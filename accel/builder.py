@@ -26,7 +26,7 @@ from accel.job import Job
 from accel.jobstatus import CANCELED, FAILED, REUSED
 from accel.plan import Plan, Planner
 from accel.runner import DISK_FAILURE, worth_showing
-from accel.scheduler import Scheduler, Task
+from accel.scheduler import ProgressView, Scheduler, Task
 from accel.store import Store
 from accel.store.locks import ByteLock, LockSet
 
@@ -42,7 +42,7 @@ class Builder:
         self.executor = executor or make_executor(config.executor, echo)
         self.slices = config.slices
         self._memo: dict[str, str] = {}
-        self.progress = None  # something with begin/tick/end(scheduler), set by `ax run`
+        self.progress: ProgressView | None = None  # set by `ax run`
         self.build_script = ""  # the one `ax run` runs: what other builds see holding CPUs
 
     def close(self) -> None:
@@ -192,7 +192,7 @@ class Builder:
 
     def _setup_job(self, plan: Plan, jobid: str, path: Path, caption: str | None,
                    force_build: bool) -> tuple[str, Path, dict, float]:
-        started = self.store.running[layout.split_jobid(jobid)[0]].add(jobid)  # type: ignore[index]
+        started = self.store.running[layout.jobid_parts(jobid)[0]].add(jobid)
         setup = self.planner.setup_record(plan, jobid, started, caption, force_build)
         records.write_setup(path, setup)
         return jobid, path, setup, started
@@ -209,7 +209,7 @@ class Builder:
         self._memo[plan.identity] = jobid
 
     def _running(self, jobid: str):
-        return self.store.running[layout.split_jobid(jobid)[0]]  # type: ignore[index]
+        return self.store.running[layout.jobid_parts(jobid)[0]]
 
     def unregister(self, jobid: str) -> None:
         self._running(jobid).remove(jobid)

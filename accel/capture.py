@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 CHUNK = 1 << 16
 
@@ -29,7 +29,7 @@ class _Source:
     def __init__(self, fd: int, out_path: Path, prefix: bytes):
         self.fd = fd
         self.path = out_path
-        self._out = None  # opened on the first byte: a part that prints nothing has no file
+        self._out: BinaryIO | None = None  # opened on the first byte: a part that prints nothing has no file
         self.prefix = prefix
         self.partial = b""
         self.done = threading.Event()

@@ -47,12 +47,15 @@ import os
 import struct
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from accel import cpuholders
 
 ENV_VAR = "ACCEL_CPU_SLOTS"
 TURNSTILE = 2**31 - 1  # the byte of the turnstile; slots are bytes 0..cpus-1
+_T = TypeVar("_T")
 
 
 def slots_path(configured: Path | None = None) -> Path:
@@ -104,7 +107,8 @@ class _SlotsFile:
             there = os.stat(self.path)
         except FileNotFoundError:
             return False
-        ours = os.fstat(self._fd)  # type: ignore[arg-type]
+        assert self._fd is not None  # callers open the file first
+        ours = os.fstat(self._fd)
         return (there.st_dev, there.st_ino) == (ours.st_dev, ours.st_ino)
 
     def follow(self) -> None:
@@ -120,7 +124,8 @@ class _SlotsFile:
             os.close(new)
             raise
         old, self._fd, self._settled = self._fd, new, False
-        os.close(old)  # type: ignore[arg-type]  # and with it our locks in the old file
+        assert old is not None  # opened above
+        os.close(old)  # and with it our locks in the old file
         self.record.rewrite()  # its folder may have gone with it
 
     def ready(self) -> bool:
@@ -146,6 +151,7 @@ class _SlotsFile:
 
     def give(self, byte: int) -> None:
         if byte in self.mine and self._pid == os.getpid():
+            assert self._fd is not None  # it holds a byte, so it is open
             self.mine.discard(byte)
             fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, byte)
 
@@ -345,7 +351,7 @@ class CpuSlots:
         (inside a job, or in a callback of a running build), but should be counted."""
         return self._guarded(self._take_free, min(max(1, n), self.cpus))
 
-    def _guarded(self, take, n: int) -> Claim | None:
+    def _guarded(self, take: Callable[[int], _T], n: int) -> _T | Claim:
         if self._broken:
             return Claim(None, [])
         try:

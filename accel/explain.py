@@ -186,7 +186,7 @@ def _not_finished(store: Store, method: str, identity: str, before: dict | None 
     unfinished, running), newest first; only earlier than `before` (a setup) when given.
     Reads the setup.json of at most `limit` not-finished jobs per workdir."""
     out = []
-    before_wd = layout.split_jobid(before["jobid"]) if before else None
+    before_wd = layout.jobid_parts(before["jobid"]) if before else None
     for name, wd in store.workdirs.items():
         finished = _finished_ids(store, name)
         read = 0
@@ -201,7 +201,7 @@ def _not_finished(store: Store, method: str, identity: str, before: dict | None 
             setup = _read_setup(wd.path / jobid)
             if setup is None or setup.get("method") != method or setup.get("identity") != identity:
                 continue
-            if before is not None and name != before_wd[0] and \
+            if before is not None and before_wd is not None and name != before_wd[0] and \
                     not _started_before(setup, before):
                 continue
             status = status_of(wd.path / jobid)
@@ -212,8 +212,8 @@ def _not_finished(store: Store, method: str, identity: str, before: dict | None 
 
 def _started_before(setup: dict, before: dict) -> bool:
     try:
-        return float(setup.get("starttime")) < float(before.get("starttime"))
-    except (TypeError, ValueError):
+        return float(setup["starttime"]) < float(before["starttime"])
+    except (KeyError, TypeError, ValueError):
         return False
 
 
@@ -249,8 +249,8 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
         return report
     for running in store.running.values():
         for entry in running.entries():
-            setup = _read_setup(entry.path)
-            if setup and setup.get("identity") == plan.identity:
+            theirs = _read_setup(entry.path)
+            if theirs and theirs.get("identity") == plan.identity:
                 report["running"] = entry.jobid
     report["identical"] = [e for e in _not_finished(store, method, plan.identity, limit=limit)
                            if e["job"] != report["running"]]
@@ -293,14 +293,14 @@ def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
         "verdict": "ran", "identical": [], "first": False, "nearest": None, "compared": 0,
         "finished_jobs": 0, "limited": False, "notes": [],
     }
-    wd, number = layout.split_jobid(str(job))  # type: ignore[misc]
+    wd, number = layout.jobid_parts(str(job))
     jobids = store.jobs_of(method)
 
     def earlier() -> Iterable[tuple[str, dict]]:
         for jobid in reversed(jobids):
             if jobid == job:
                 continue
-            other_wd, n = layout.split_jobid(jobid)  # type: ignore[misc]
+            other_wd, n = layout.jobid_parts(jobid)
             if other_wd == wd and n > number:
                 continue
             s = _read_setup(Job(jobid).path)
@@ -308,7 +308,7 @@ def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
                 continue
             yield jobid, s
 
-    candidates = []
+    candidates: list[tuple[str, dict]] = []
     for pair in earlier():
         if len(candidates) >= limit:
             report["limited"] = True
@@ -318,10 +318,9 @@ def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
     nearest, count, same = _nearest(setup, candidates)
     for entry in same:  # finished earlier with the same identity: was it there in time?
         post = Job(entry["job"]).post
-        ended = post.get("endtime")
         try:
-            entry["finished_before"] = float(ended) <= float(setup.get("starttime"))
-        except (TypeError, ValueError):
+            entry["finished_before"] = float(post["endtime"]) <= float(setup["starttime"])
+        except (KeyError, TypeError, ValueError):
             entry["finished_before"] = None
     report["identical"] = same + _not_finished(store, method, setup.get("identity") or "",
                                                before=setup, limit=limit)

@@ -11,7 +11,8 @@ import fnmatch
 import json
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any
 
@@ -115,7 +116,7 @@ class Job(str):
             encoding = "utf-8"
         return open(self.checked(name, sliceno), mode, encoding=encoding, errors=errors)
 
-    def checked(self, name: str, sliceno: int | None = None) -> str:
+    def checked(self, name: str | os.PathLike, sliceno: int | None = None) -> str:
         """The file's path, once its size and checksum match what post.json recorded when
         the job finished (checked once per process per file; a file the job did not
         record, or a job still running, is not checked). JobDamaged when they differ."""
@@ -138,6 +139,7 @@ class Job(str):
         if st.st_size != size or file_digest(path) != digest:
             raise JobDamaged(f"job {self}: file {rel!r} does not match what the job "
                              f"recorded ({st.st_size} bytes, recorded {size}; damaged)")
+        assert key is not None  # made from st, which is there
         _checked_files.add(key)
         return path
 
@@ -267,17 +269,18 @@ class _NoJob(Job):
     def __repr__(self) -> str:
         return "NoJob"
 
-    workdir = path = params = post = previous = status = None
+    # None where a Job has a value: NoJob answers as the Accelerator's does, not as a Job
+    workdir = path = params = post = previous = status = None  # type: ignore[assignment]
     number = -1
     method = ""
 
     def _none(self, what: str) -> UserError:
         return UserError(f"{what}: no job was given for this input (it is NoJob)")
 
-    def filename(self, name: str, sliceno: int | None = None) -> str:
+    def filename(self, name: str | os.PathLike, sliceno: int | None = None) -> str:
         raise self._none(f"filename({name!r})")
 
-    def open(self, name: str, *a: Any, **kw: Any) -> IO:
+    def open(self, name: str | os.PathLike, *a: Any, **kw: Any) -> IO:
         raise self._none(f"open({name!r})")
 
     def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> JobWithFile:
@@ -397,10 +400,10 @@ class NamedJobList(list):
     `name=` given to build). `.get(name)` is the latest of that name; `.get(-1)` (an int)
     is by position, as in the Accelerator."""
 
-    def __init__(self, pairs=()):
-        pairs = [(str(name), Job(job)) for name, job in pairs]
-        super().__init__(job for _, job in pairs)
-        self.names: list[str] = [name for name, _ in pairs]
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        named = [(str(name), Job(job)) for name, job in pairs]
+        super().__init__(job for _, job in named)
+        self.names: list[str] = [name for name, _ in named]
 
     def append_named(self, name: str, job: Job) -> None:
         self.append(Job(job))
@@ -485,7 +488,8 @@ class JobWithFile:
         return self.job.json_load(self.name, sliceno, default)
 
     def open(self, mode: str = "r", sliceno: int | None = None, encoding: str | None = None,
-             errors: str | None = None) -> IO:
+             errors: str | None = None) -> AbstractContextManager[IO]:
+        """The file, to read; or to write, in the running job (see CurrentJob.open)."""
         self._check_slice(sliceno)
         return self.job.open(self.name, mode, sliceno, encoding, errors)
 
@@ -584,11 +588,14 @@ class CurrentJob(Job):
         write()
         return SavedFile(self, name, sliceno, is_json)
 
-    def open(self, name: str | os.PathLike, mode: str = "r", sliceno: int | None = None,
-             encoding: str | None = None, errors: str | None = None,
-             temp: bool | None = None) -> IO:
+    def open(  # type: ignore[override]
+            self, name: str | os.PathLike, mode: str = "r", sliceno: int | None = None,
+            encoding: str | None = None, errors: str | None = None,
+            temp: bool | None = None) -> AbstractContextManager[IO]:
         """Reading as Job.open; writing goes to a temporary name renamed into place on
-        close. `temp`: the file is removed when the job finishes."""
+        close. `temp`: the file is removed when the job finishes. (For writing it returns a
+        context manager, as the Accelerator's does, where Job.open returns a file: hence
+        the ignore.)"""
         if not any(c in mode for c in "wax+"):
             return super().open(name, mode, sliceno, encoding, errors)
         if "a" in mode or "+" in mode:
@@ -599,7 +606,8 @@ class CurrentJob(Job):
         return self._write(name, mode, sliceno, encoding, errors)
 
     def _write(self, name: str | os.PathLike, mode: str, sliceno: int | None,
-               encoding: str | None = None, errors: str | None = None) -> IO:
+               encoding: str | None = None, errors: str | None = None
+               ) -> AbstractContextManager[IO]:
         path = self._target(name, sliceno)
         path.parent.mkdir(parents=True, exist_ok=True)
         if "b" not in mode and encoding is None:

@@ -205,7 +205,7 @@ def _decode_dict(body: Any, tag: str = "$dict", out: dict | None = None) -> dict
 _OFFSET_RE = re.compile(r"([+-])(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{6}))?)?$")
 
 
-def _from_iso(cls: type, text: Any) -> Any:
+def _from_iso(cls: type[datetime] | type[time], text: Any) -> datetime | time:
     """datetime/time.fromisoformat, but reading the UTC offset here: some Python versions
     (3.11 at least) drop the microseconds of an offset that has no whole seconds."""
     text = _need(f"${cls.__name__}", text, str)

@@ -48,8 +48,17 @@ JOBID_RE = re.compile(r"^([A-Za-z0-9_]+)-([0-9]+)$")
 
 
 def split_jobid(jobid: str) -> tuple[str, int] | None:
+    """(workdir, number), or None when `jobid` is not a job id."""
     m = JOBID_RE.match(jobid)
     return (m.group(1), int(m.group(2))) if m else None
+
+
+def jobid_parts(jobid: str) -> tuple[str, int]:
+    """(workdir, number) of what is known to be a job id (accel made it or checked it)."""
+    parts = split_jobid(jobid)
+    if parts is None:
+        raise ValueError(f"not a job id: {jobid!r}")
+    return parts
 
 
 def output_name(part: str | int) -> str:

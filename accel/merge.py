@@ -43,10 +43,10 @@ def merge(a: Any, b: Any, path: str = "result", overwrite: bool | None = None,
     if isinstance(a, Counter) and isinstance(b, Counter):
         if overwrite is False:
             _no_duplicates(a, b, path, sliceno)
-        out = Counter(a)
+        counts = Counter(a)
         for k, v in b.items():
-            out[k] = merge(out[k], v, f"{path}[{k!r}]") if k in out else v
-        return out
+            counts[k] = merge(counts[k], v, f"{path}[{k!r}]") if k in counts else v
+        return counts
     if isinstance(a, dict) and isinstance(b, dict):
         if isinstance(a, defaultdict):
             out: dict = defaultdict(a.default_factory)
@@ -77,7 +77,7 @@ def merge(a: Any, b: Any, path: str = "result", overwrite: bool | None = None,
         return tuple(merge(x, y, f"{path}[{i}]", overwrite, sliceno)
                      for i, (x, y) in enumerate(zip(a, b, strict=True)))
     if isinstance(a, Number) and isinstance(b, Number) and not isinstance(a, bool):
-        return a + b
+        return a + b  # type: ignore[operator]  # the Number ABC declares no +; numbers have one
     raise TypeError(f"merge_auto: {path}: don't know how to merge {type(a).__name__} with {type(b).__name__}")
 
 

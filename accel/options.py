@@ -208,7 +208,7 @@ def _flat_names(names: Any) -> list[str]:
         return []
     if isinstance(names, str):
         return [names]
-    out = []
+    out: list[str] = []
     for n in names:
         if isinstance(n, (list, tuple)):
             out.extend(str(x) for x in n)

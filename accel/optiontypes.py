@@ -46,6 +46,9 @@ class OptionEnum:
     """
 
     __slots__ = ("_values", "_none_ok", "_default")
+    _values: tuple[str, ...]
+    _none_ok: bool
+    _default: str | None
 
     def __init__(self, values: str | Iterable[str], none_ok: bool = False,
                  default: str | None = None):
@@ -287,7 +290,7 @@ class NonEmptyStrType(ValueType):
         raise BadValue(self.text, value)
 
 
-def _fromiso(cls: type, value: str, hint: str) -> Any:
+def _fromiso(cls: type[date] | type[time], value: str, hint: str) -> Any:
     try:
         if cls is datetime and value[-1:] in ("Z", "z"):
             value = value[:-1] + "+00:00"  # Python 3.10's fromisoformat knows no 'Z'
@@ -525,8 +528,8 @@ class DictType(ValueType):
     hashable = False
 
     def __init__(self, key: Field | None, val: Field | None):
-        self.key, self.val = key, val
-        if key is None:
+        self.key, self.val = key, val  # both None for any JSON dict, or both given
+        if key is None or val is None:
             self.text = "dict"
         else:
             self.text = f"dict of {_nested(key.typ.text)} to {_nested(val.typ.text)}"
@@ -534,12 +537,13 @@ class DictType(ValueType):
     def convert(self, value: Any) -> Any:
         if not isinstance(value, dict):
             raise BadValue(self.text, value)
-        if self.key is None:
+        key, val = self.key, self.val
+        if key is None or val is None:
             return _JSON.convert(value)
         out = {}
         for k, v in value.items():
-            nk = convert_at(self.key.convert, k, f"key {short_repr(k)}")
-            out[nk] = convert_at(self.val.convert, v, f"[{short_repr(k)}]")
+            nk = convert_at(key.convert, k, f"key {short_repr(k)}")
+            out[nk] = convert_at(val.convert, v, f"[{short_repr(k)}]")
         if isinstance(value, OrderedDict):  # its order is part of the value (the Accelerator's)
             return OrderedDict(out)
         return {k: out[k] for k in _canonical_order(out)}

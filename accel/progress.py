@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from accel import layout
+
+if TYPE_CHECKING:
+    from accel.scheduler import Scheduler
 
 SHOW_AFTER = 0.5  # seconds a job runs before it appears on the terminal line
 REDRAW = 0.1
@@ -44,11 +47,11 @@ class Progress:
         self._printed_any = False
         self.plain_every = _plain_every()
 
-    def begin(self, sched: Any) -> None:
+    def begin(self, sched: Scheduler) -> None:
         self._last = time.monotonic()
         self._printed_any = False
 
-    def end(self, sched: Any) -> None:
+    def end(self, sched: Scheduler) -> None:
         if self.tty:
             self.clear()
         elif len(sched.tasks) > 1 and self._printed_any:
@@ -61,7 +64,7 @@ class Progress:
             self._write("\r\x1b[K")
             self._shown = ""
 
-    def tick(self, sched: Any) -> None:
+    def tick(self, sched: Scheduler) -> None:
         now = time.monotonic()
         if self.tty:
             if now - self._last < REDRAW:
@@ -78,7 +81,7 @@ class Progress:
                 self._write(text + "\n")
                 self._printed_any = True
 
-    def line(self, sched: Any, done_too: bool = False) -> str:
+    def line(self, sched: Scheduler, done_too: bool = False) -> str:
         now = time.monotonic()
         shown = [t for t in sched.running if now - t.t0 >= SHOW_AFTER]
         bits = []
@@ -90,7 +93,7 @@ class Progress:
                         + (f", {len(sched.running)} running" if sched.running else ""))
         for t in shown[:3]:
             part = t.handle.current_part() if t.handle is not None else ""
-            if part == "analysis":
+            if part == "analysis" and t.job is not None:  # (it has one: it has a part)
                 slices = sched.slices
                 part = f"analysis {slices_done(t.job.path, slices)}/{slices} slices"
             bits.append(f"{t.job} {t.plan.info.name}{' ' + part if part else ''} "

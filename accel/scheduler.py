@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from accel import cpuholders, cpuslots, layout
 from accel.disk import is_disk_error
@@ -113,12 +113,26 @@ class JobBook(Protocol):
         """The error a job that did not finish raises in the build script."""
 
 
+class ProgressView(Protocol):
+    """What shows a run's progress as it goes (accel.progress.Progress, set by `ax run`);
+    it may also have clear(), to take its line away before something else prints."""
+
+    def begin(self, sched: Scheduler) -> None:
+        """The run starts."""
+
+    def tick(self, sched: Scheduler) -> None:
+        """Now and then while jobs run."""
+
+    def end(self, sched: Scheduler) -> None:
+        """The run has ended (or was interrupted)."""
+
+
 class Scheduler:
     _loops = 0  # schedulers of this process in their run loop (a callback may build)
 
     def __init__(self, book: JobBook, executor: Executor, slices: int, cpus: int,
                  parallel: int = 1, on_end: Callable[[Task], None] | None = None,
-                 progress: Any = None, cpu_slots: Path | None = None,
+                 progress: ProgressView | None = None, cpu_slots: Path | None = None,
                  project: str = "", build: str = ""):
         """`slices`: the CPUs a job with analysis takes; `cpus`: how many its jobs may
         use at once; `cpu_slots`: the slots file they share with other builds (None: the
@@ -175,7 +189,8 @@ class Scheduler:
                 if not self.running:
                     continue
                 tick = 0.05 if self._cpu_wait is not None else TICK
-                for handle in self.executor.wait_any([t.handle for t in self.running], tick):
+                handles = [t.handle for t in self.running if t.handle is not None]  # (all)
+                for handle in self.executor.wait_any(handles, tick):
                     self._ended(next(t for t in self.running if t.handle is handle))
                 self._look_around()
                 if self.shared is not None:
@@ -306,8 +321,10 @@ class Scheduler:
     def _ended(self, task: Task, status: str | None = None) -> None:
         """`task`'s job has ended (`status`: as its handle says). The task stays in
         `running` until it is settled, so an interruption half-way still finds it."""
-        if status is None:
-            status = task.handle.wait(0)  # type: ignore[union-attr]
+        if status is None:  # its handle has ended (wait_any or cancel said so)
+            assert task.handle is not None
+            status = task.handle.wait(0)
+            assert status is not None
         task.runtime = time.monotonic() - task.t0
         b = self.book
         if task.job is None:  # stopped before its job directory was made
@@ -373,19 +390,21 @@ class Scheduler:
     def _look_around(self) -> None:
         now = time.monotonic()
         for task in list(self.running):
-            wanted = self.book.cancel_requested(task.job)
+            job, handle = task.job, task.handle
+            assert job is not None and handle is not None  # every running task was launched
+            wanted = self.book.cancel_requested(job)
             if wanted:
                 self._stop(task, wanted, "canceled by ax abort")
             elif (task.timeout is not None and task.t_run is not None
                   and now - task.t_run > task.timeout):
                 self._stop(task, TIMEOUT, f"timed out after {task.timeout:g} s")
             elif now - task.t0 > TICK or task.t_run is None:
-                part = task.handle.current_part()  # type: ignore[union-attr]
+                part = handle.current_part()
                 if part and task.t_run is None:  # the timeout counts from here
                     task.t_run = now
                 if part and part != task.part:
                     task.part = part
-                    self.book.note_part(task.job, task.started, part)
+                    self.book.note_part(job, task.started, part)
         if self.progress is not None:
             self.progress.tick(self)
 

@@ -274,10 +274,11 @@ def _from_json(f: Field | None, value: Any, resolve: Resolver | None) -> Any:
         return [convert_at(lambda v: _from_json(typ.elem, v, resolve), v, f"[{i}]")
                 for i, v in enumerate(value)]
     if isinstance(typ, DictType) and isinstance(value, dict) and typ.key is not None:
+        key = typ.key
         out = {}
         for k, v in value.items():
-            nk = convert_at(lambda k: _read(typ.key, k, resolve) if not isinstance(
-                typ.key.typ, (StrType, NonEmptyStrType, EnumType)) else k, k,
+            nk = convert_at(lambda k: _read(key, k, resolve) if not isinstance(
+                key.typ, (StrType, NonEmptyStrType, EnumType)) else k, k,
                 f"key {short_repr(k)}")
             out[nk] = convert_at(lambda v: _from_json(typ.val, v, resolve), v,
                                  f"[{short_repr(k)}]")

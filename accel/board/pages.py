@@ -209,7 +209,8 @@ def dataset(d: dict) -> Page:
                      table(("dataset", "columns", "lines", "hashlabel", "caption"), rows,
                            right=(False, True, True))])
         return Page(f"datasets of {d['job']}", d, body)
-    head = [("method", join([_method_link(d["method"]), " (job ", job_link(d["job"]), ")"]))]
+    head: list[tuple[str, Any]] = [
+        ("method", join([_method_link(d["method"]), " (job ", job_link(d["job"]), ")"]))]
     if d["caption"]:
         head.append(("caption", d["caption"]))
     head += [("hashlabel", d["hashlabel"] or "-"),

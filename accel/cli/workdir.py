@@ -7,6 +7,7 @@ knows finished jobs, and this is where people look for the failed and unfinished
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,10 +37,10 @@ def workdir(ctx: click.Context, name: str | None, methods: tuple[str, ...],
 
     cfg = load(ctx)
     if name is None and not (methods or statuses or limit):
-        rows = []
+        rows: list[dict[str, Any]] = []
         for wname, path in cfg.workdirs.items():
-            jobs = Workdir(wname, path).scan()
-            rows.append({"name": wname, "path": str(path), "jobs": len(jobs),
+            scanned = Workdir(wname, path).scan()
+            rows.append({"name": wname, "path": str(path), "jobs": len(scanned),
                          "target": wname == cfg.target_workdir, "exists": Path(path).is_dir()})
         if as_json:
             print_json(rows)

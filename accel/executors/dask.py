@@ -139,11 +139,12 @@ class DaskHandle(Handle):
                                       f"{type(e).__name__}: {e}", self.part))
         return True
 
-    def _settle(self, status: str) -> None:
+    def _settle(self, status: str) -> str:
         self.status = status
         if self.tail is not None:
             self.tail.poll(final=True)
         self.future = None  # the cluster may forget the result
+        return status
 
     def cancel(self, status: str = CANCELED, reason: str = "") -> str:
         return self._stop(status, reason or status)
@@ -152,7 +153,8 @@ class DaskHandle(Handle):
         """Stop the job wherever it is: running on a worker (killed there, and the worker
         writes post.json), or queued (dropped, and tombstoned on every worker)."""
         if self.has_ended():
-            return self.status  # type: ignore[return-value]
+            assert self.status is not None  # has_ended settled it
+            return self.status
         found: list[str] = []
         try:
             answers = self.executor.client.run(stop_on_worker, self.key, status, reason,
@@ -162,13 +164,12 @@ class DaskHandle(Handle):
             pass
         self._forget()
         if found:
-            self._settle(found[0])
-        elif exception is not None:
-            self._settle(record_death(self.path, reason, "the dask queue", status, exception))
-        else:
-            where = self.part or ("the dask queue" if self.worker is None else "")
-            self._settle(record_death(self.path, reason, where, status))
-        return self.status  # type: ignore[return-value]
+            return self._settle(found[0])
+        if exception is not None:
+            return self._settle(record_death(self.path, reason, "the dask queue", status,
+                                             exception))
+        where = self.part or ("the dask queue" if self.worker is None else "")
+        return self._settle(record_death(self.path, reason, where, status))
 
     def _forget(self) -> None:
         """Tell the scheduler we want the task no more: if it is still queued it never
@@ -334,7 +335,8 @@ class DaskExecutor(Executor):
         if self.echo and now - self._tailed >= TAIL_INTERVAL * max(1, len(live) / 20):
             self._tailed = now
             for h in live:
-                h.tail.poll()  # type: ignore[union-attr]
+                assert h.tail is not None  # every handle has one when echo is on
+                h.tail.poll()
         if now - self._checked < CHECK_INTERVAL or not live:
             return
         self._checked = now
@@ -435,7 +437,7 @@ def _num(x: float) -> str:
 
 def _task_error(exc: BaseException | None) -> str:
     name = type(exc).__name__
-    if name == "KilledWorker":
+    if exc is not None and name == "KilledWorker":
         return f"the dask workers running it kept dying ({_short(exc)})"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "accel":
         return "accel cannot be imported on the dask worker: install it there (pip install 'accel[dask]')"

@@ -207,11 +207,12 @@ class LocalHandle(Handle):
     def current_part(self) -> str:
         return self.said.current
 
-    def _settle(self, status: str) -> None:
+    def _settle(self, status: str) -> str:
         self.status = status
         os.close(self.part_fd)
         os.close(self.pidfd)
         self.executor.forget(self.pid)
+        return status
 
     def wait(self, timeout: float | None = None) -> str | None:
         if self.status is None:
@@ -228,10 +229,9 @@ class LocalHandle(Handle):
             pass
         self._read_parts()
         if self.said.done:  # it had published before it was killed: that stands
-            self._settle(status_of(self.path))
-        else:
-            self._settle(record_death(self.path, reason or status, self.current_part(), status))
-        return self.status  # type: ignore[return-value]
+            return self._settle(status_of(self.path))
+        return self._settle(record_death(self.path, reason or status, self.current_part(),
+                                         status))
 
 
 class LocalExecutor(Executor):
@@ -248,12 +248,13 @@ class LocalExecutor(Executor):
         deadline = None if timeout is None else time.monotonic() + timeout
         with selectors.DefaultSelector() as sel:
             for h in handles:
-                if not h._eof:  # type: ignore[attr-defined]
-                    sel.register(h.part_fd, selectors.EVENT_READ, (h, "pipe"))  # type: ignore[attr-defined]
-                sel.register(h.pidfd, selectors.EVENT_READ, (h, "exit"))  # type: ignore[attr-defined]
+                assert isinstance(h, LocalHandle)  # an executor waits on its own handles
+                if not h._eof:
+                    sel.register(h.part_fd, selectors.EVENT_READ, (h, "pipe"))
+                sel.register(h.pidfd, selectors.EVENT_READ, (h, "exit"))
             guard = self._own_guard()
             if guard is not None:
-                sel.register(guard.life, selectors.EVENT_READ, (None, "guard"))
+                sel.register(guard.life, selectors.EVENT_READ, (guard, "guard"))
             while True:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 events = sel.select(left)
@@ -262,10 +263,10 @@ class LocalExecutor(Executor):
                 for key, _ in events:
                     h, what = key.data
                     if what == "guard":
-                        if self._guard.dead():  # type: ignore[union-attr]
+                        if h.dead():  # h: the guard
                             sel.unregister(key.fd)
-                            sel.register(self._renew_guard().life, selectors.EVENT_READ,
-                                         (None, "guard"))
+                            new = self._renew_guard()
+                            sel.register(new.life, selectors.EVENT_READ, (new, "guard"))
                     elif what == "exit":
                         h._exited = True
                         sel.unregister(key.fd)

@@ -15,7 +15,9 @@ numpy; with quotes the halving finds such lines too.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -183,14 +185,22 @@ def _quiet_undecodable() -> None:
     previous = sys.unraisablehook
     if getattr(previous, "_csvparse_quiet", False):
         return
+    sys.unraisablehook = _QuietHook(previous)
 
-    def hook(unraisable) -> None:
+
+class _QuietHook:
+    """The unraisable hook of _quiet_undecodable (marked, so it is installed once even if
+    this module is loaded again)."""
+
+    _csvparse_quiet = True
+
+    def __init__(self, previous: Callable[[Any], object]) -> None:
+        self.previous = previous
+
+    def __call__(self, unraisable: Any) -> None:
         if not (isinstance(unraisable.object, _InvalidRows)
                 and issubclass(unraisable.exc_type, UnicodeDecodeError)):
-            previous(unraisable)
-
-    hook._csvparse_quiet = True
-    sys.unraisablehook = hook
+            self.previous(unraisable)
 
 
 def _read(buf, d: Dialect) -> tuple[pa.Table, list]:
@@ -256,6 +266,7 @@ def parse_region(buf, d: Dialect, first_lineno: int = 0) -> Parsed:
         # the common case, straight from the mapped file (no copy): without quoting pyarrow
         # makes exactly one record of every line, so when none is bad there is nothing to
         # check but empty lines
+        invalid: list | bool
         try:
             table, invalid = _read(buf, d)
         except _Failed:

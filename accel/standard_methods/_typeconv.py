@@ -31,11 +31,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 WS = b" \t\n\v\f\r"
 _WS_RE = r"[ \t\n\v\f\r]*"
@@ -218,7 +221,7 @@ def _floatbool_conv(whole: bool) -> Callable[[bytes], bool]:
 def _date_conv(kind: str, fmt: str, whole: bool, tz: str | None) -> Callable[[bytes], Any]:
     import _strptime
 
-    zone = None
+    zone: ZoneInfo | None = None
     if tz and kind == "datetime":
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -266,19 +269,19 @@ def _date_conv(kind: str, fmt: str, whole: bool, tz: str | None) -> Callable[[by
         if not isinstance(d, datetime):
             d = datetime(d.year, d.month, d.day)
         if zone is not None:
-            d = _zone_to_utc(d, zone, tz)
+            d = _zone_to_utc(d, zone)
         return d
 
     return conv
 
 
-def _zone_to_utc(d: datetime, zone: Any, name: str) -> datetime:
+def _zone_to_utc(d: datetime, zone: ZoneInfo) -> datetime:
     """Local wall time in `zone` -> naive UTC. A wall time the clocks skipped (a DST gap)
     never happened there, so it does not convert (zoneinfo would quietly shift it); one
     that happened twice (clocks turned back) is its first occurrence, as fold=0 says."""
     utc = d.replace(tzinfo=zone).astimezone(timezone.utc)
     if utc.astimezone(zone).replace(tzinfo=None) != d:
-        raise ValueError(f"no such time in {name} (the clocks skipped it)")
+        raise ValueError(f"no such time in {zone.key} (the clocks skipped it)")
     return utc.replace(tzinfo=None)
 
 
@@ -475,7 +478,7 @@ def convert(conv: Converter, arr: pa.Array) -> tuple[Any, np.ndarray, np.ndarray
         arr = pc.if_else(pa.array(none), pa.scalar(None, arr.type), arr)
     ok = none.copy()
     target = arrow_out(conv.out_type)
-    values = None
+    values: Any = None  # a pyarrow array for an Arrow target, else a NumPy object array
     todo = ~none
     if conv.vector is not None and todo.any():
         vvalues, handled = conv.vector(arr)

@@ -12,7 +12,7 @@ column takes its name. With nothing renamed the result is the source itself, lin
 renames the columns are copied (accel cannot link a column under another name).
 '''
 
-options = dict(
+options: dict = dict(
     rename={},      # {'old name': 'new name', 'to leave out': None}
 )
 

@@ -316,7 +316,7 @@ def _twins(plan: GcPlan) -> dict[tuple[str, str | None], JobRecord]:
         if rec.status == FINISHED and rec.setup.get("identity"):
             key = (rec.workdir, rec.setup["identity"])
             if key in wanted and key not in twins:
-                twins[key] = rec  # type: ignore[index]
+                twins[key] = rec
     return twins
 
 

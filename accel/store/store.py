@@ -41,7 +41,7 @@ class Store:
 
     def publish(self, identity: str, jobid: str, method: str) -> None:
         """Make a finished job findable by identity and by method."""
-        name = layout.split_jobid(jobid)[0]  # type: ignore[index]
+        name = layout.jobid_parts(jobid)[0]
         self.indexes[name].add(identity, jobid, method)
 
     def jobs_of(self, method: str) -> list[str]:

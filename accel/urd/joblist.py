@@ -9,13 +9,17 @@ it was built from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accel.job import Job, NamedJobList
 from accel.jobstatus import DONE_OK, FINISHED, PENDING, REUSED
+
+if TYPE_CHECKING:
+    from accel.scheduler import Task
+    from accel.urd.rows import Rows
 
 
 @dataclass
@@ -30,10 +34,10 @@ class Outcome:
 class JobList(NamedJobList):
     """`urd.joblist` and the result of `urd.build_many`."""
 
-    def __init__(self, pairs=()):
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         super().__init__(pairs)
         self._outcomes = [Outcome(FINISHED, order=i) for i in range(len(self))]
-        self._rows_source: Any = None  # accel.urd.rows.Rows, for write_status
+        self._rows_source: Rows | None = None  # the rows' file, for write_status
 
     def add(self, job: Job, reused: bool, name: str, *, status: str | None = None,
             runtime: float | None = None, error: str = "", row: dict | None = None) -> None:
@@ -44,8 +48,10 @@ class JobList(NamedJobList):
         self.append_named(name, job)
         self._outcomes.append(Outcome(status, runtime, error, row, len(self._outcomes)))
 
-    def add_task(self, task: Any, order: int) -> None:
-        """A scheduler task that has ended (accel.scheduler.Task)."""
+    def add_task(self, task: Task, order: int) -> None:
+        """A scheduler task that has ended."""
+        # it has a job: a task ended without one only when the build was stopped
+        assert task.job is not None
         self.add(task.job, task.status == REUSED, task.name, status=task.status,
                  runtime=task.runtime, error=str(task.error or "").split("\n", 1)[0],
                  row=task.row)
@@ -147,7 +153,7 @@ class JobList(NamedJobList):
         if not self:
             return "no jobs"
         # "new" says more than "finished" beside "reused"
-        rows = [(str(j), self.names[i], {FINISHED: "new"}.get(o.status, o.status))
+        rows = [(str(j), self.names[i], "new" if o.status == FINISHED else o.status)
                 for i, (j, o) in enumerate(zip(self, self._outcomes, strict=True))]
         w0 = max(3, *(len(r[0]) for r in rows))
         w1 = max(6, *(len(r[1]) for r in rows))

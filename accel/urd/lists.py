@@ -15,10 +15,12 @@ the entries its session read, as they were then (timestamp, caption, joblist).
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -134,8 +136,8 @@ def check_listname(listname: object) -> str:
 
 
 def _is_busy(e: sqlite3.OperationalError) -> bool:
-    code = getattr(e, "sqlite_errorcode", None)
-    if code is not None:
+    code = getattr(e, "sqlite_errorcode", None)  # Python 3.11 on
+    if code is not None and sys.version_info >= (3, 11):
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     msg = str(e).lower()
     return "locked" in msg or "busy" in msg
@@ -350,7 +352,7 @@ class UrdLists:
         result = []
         for listname, ts, caption, user, build, deps, created in rows:
             joblist = UrdJobList(
-                [method, job_id]
+                (method, job_id)
                 for method, job_id in conn.execute(
                     "SELECT method, job_id FROM jobs WHERE listname = ? AND ts = ? ORDER BY pos",
                     (listname, ts),
@@ -375,6 +377,7 @@ class UrdLists:
         """The timestamp nearest `ts` on the side `op` says. '<=' a timestamp with a date
         also takes the ones it is the start of ('<=2019-12' finds 2019-12-31), as in the
         Accelerator."""
+        args: tuple[str | int, ...]
         if op == "<=" and has_date(ts):
             cond, args = "(ts <= ? OR substr(ts, 1, ?) = ?)", (ts, len(ts), ts)
         else:  # op is one of timestamps.COMPARISONS
@@ -552,7 +555,7 @@ class UrdLists:
 
         return self._run(operation)
 
-    def entries(self, listname: str) -> list[DotDict]:
+    def entries(self, listname: str) -> builtins.list[DotDict]:  # (in this class `list` is the method)
         """Every entry of the list, oldest first (what `ax urd LIST` shows)."""
         check_listname(listname)
 

@@ -151,7 +151,7 @@ def _cell(typ: str, fmt: str) -> Callable[[Any], Any] | None:
         import json
 
         enc = json.JSONEncoder(ensure_ascii=False, default=repr).encode
-        estr = json.encoder.encode_basestring  # type: ignore[attr-defined]
+        estr = json.encoder.encode_basestring
 
         def jfloat(v: float) -> str:
             if v != v or v in (float("inf"), float("-inf")):

@@ -167,3 +167,13 @@ def test_ruff_is_clean():
     ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "accel", "tests", "methods"],
                           cwd=ROOT, capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run is the README's test command, which type-checks accel/ before the tests."""
+    readme = (ROOT / "README.md").read_text()
+    intro = readme[readme.index("(what CI runs, in `.ci/run`)"):]
+    command = intro.split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci == command
+    assert "mypy accel" in command

@@ -108,7 +108,8 @@ class Builder:
         self.scheduler().run([task])
         if task.error is not None:
             raise task.error
-        return task.job, task.status == REUSED  # type: ignore[return-value]
+        assert task.job is not None  # it ended without an error, so with its job
+        return task.job, task.status == REUSED
 
     def scheduler(self, parallel: int = 1, cpus: int | None = None,
                   on_end: Callable[[Task], None] | None = None) -> Scheduler:
@@ -162,7 +163,7 @@ class Builder:
         except BaseException as e:  # Ctrl-C: the job never runs, and says so
             if is_disk_error(e):
                 self._unmake(jobid, path)
-                raise self.cannot_start(plan, e, workdir) from None  # type: ignore[arg-type]
+                raise self.cannot_start(plan, e, workdir) from None
             canceled = isinstance(e, KeyboardInterrupt)
             record_death(path, "interrupted" if canceled else f"could not set it up: {e}",
                          "setup", CANCELED if canceled else FAILED)

@@ -211,9 +211,11 @@ def captured(tee: OutputTee, out_path: Path, label: str) -> Iterator[None]:
 
 
 def _reconfigure(line_buffering: bool) -> None:
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # a TextIOWrapper's
     try:
-        sys.stdout.reconfigure(line_buffering=line_buffering)  # type: ignore[union-attr]
-    except (AttributeError, ValueError):
+        if reconfigure is not None:
+            reconfigure(line_buffering=line_buffering)
+    except ValueError:
         pass
 
 

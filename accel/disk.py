@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import TypeGuard
 
 from accel import layout
 
@@ -19,7 +20,7 @@ DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 NEARLY_FULL = 1 << 20
 
 
-def is_disk_error(exc: BaseException) -> bool:
+def is_disk_error(exc: BaseException) -> TypeGuard[OSError]:
     return isinstance(exc, OSError) and exc.errno in DISK_ERRNOS
 
 
@@ -52,7 +53,7 @@ def with_path(exc: BaseException, path: str | os.PathLike) -> BaseException:
     """Give a disk error from a bare write (which names no file) the file it wrote, so
     whoever reports it can tell which device filled up. Returns `exc`."""
     if is_disk_error(exc) and not getattr(exc, "filename", None):
-        exc.filename = os.fspath(path)  # type: ignore[attr-defined]
+        exc.filename = os.fspath(path)
     return exc
 
 

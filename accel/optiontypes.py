@@ -142,7 +142,9 @@ class RequiredOption:
         return isinstance(other, RequiredOption) and (self.value, self.none_ok) == (
             other.value, other.none_ok)
 
-    __hash__ = None  # type: ignore[assignment]  # value may be a list
+    # unhashable (value may be a list): Python's way to say so, which mypy takes for a
+    # method replaced by None
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"RequiredOption({self.value!r}{', none_ok=True' if self.none_ok else ''})"
@@ -162,7 +164,7 @@ class OptionDefault:
         return isinstance(other, OptionDefault) and (self.value, self.default) == (
             other.value, other.default)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as RequiredOption
 
     def __repr__(self) -> str:
         return f"OptionDefault({self.value!r}, {self.default!r})"

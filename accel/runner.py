@@ -253,7 +253,7 @@ class Runner:
         except Exception as e:  # accel's own fault, or saving the result failed: still say so
             self.post["status"] = FAILED
             if disk.is_disk_error(e):
-                self.post["error"] = self.disk_failure("finishing", e).as_json()  # type: ignore[arg-type]
+                self.post["error"] = self.disk_failure("finishing", e).as_json()
             else:
                 self.post["error"] = {"part": "finishing", "exception": type(e).__name__,
                                       "message": str(e), "traceback": traceback.format_exc()}
@@ -482,7 +482,7 @@ class Runner:
             CurrentJob(self.jobid).save(result)
         except Exception as e:  # anything pickling a user's object can raise
             if disk.is_disk_error(e):
-                raise self.disk_failure("saving the result", e) from None  # type: ignore[arg-type]
+                raise self.disk_failure("saving the result", e) from None
             raise PartFailed("saving the result", type(e).__name__,
                              f"what the method returned ({type(result).__name__}) cannot be "
                              f"pickled: {e}", "") from None
@@ -514,8 +514,8 @@ class Runner:
                                {"exception": exc_type, "message": message, "traceback": tb})
                 except OSError as e2:  # no room to say why: the exit status says it was the disk
                     first = e if disk.is_disk_error(e) else e2
-                    if disk.is_disk_error(first):
-                        code = first.errno  # type: ignore[union-attr]
+                    if disk.is_disk_error(first) and first.errno is not None:
+                        code = first.errno
         finally:
             exit_child(code)
 

@@ -77,7 +77,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
         from accel.runner import method_traceback, worth_showing
 
         if is_disk_error(e) and getattr(e, "filename", None):  # nobody's bug: the disk's
-            failed = describe(e, ".")  # type: ignore[arg-type]
+            failed = describe(e, ".")
             click.echo(f"ax run: {failed}", err=True)
         else:
             failed = f"{path.name} failed: {type(e).__name__}: {e}"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from accel.dataset.chunk import Chunk, var_chunk
-from accel.dataset.types import ColumnType
+from accel.dataset.types import TYPES, ColumnType
 
 EPOCH_DAYS = date(1970, 1, 1).toordinal()
 EPOCH = datetime(1970, 1, 1)
@@ -342,21 +342,24 @@ def _strings(values: list, ascii: bool) -> Chunk | None:
     np.cumsum(lengths, out=off[1:])
     if len(data) <= 2**31 - 1:
         off = off.astype(np.int32)        # what the file holds: appended as it is
-    return Chunk(None, n, offsets=off, data=np.frombuffer(data, np.uint8))  # type: ignore[arg-type]
+    return Chunk(TYPES["ascii" if ascii else "unicode"], n, offsets=off,
+                 data=np.frombuffer(data, np.uint8))
 
 
 def _fast_bytes(values: list) -> Chunk | None:
     if not set(map(type, values)) <= {bytes, bytearray}:
         return None
-    return var_chunk(None, values)  # type: ignore[arg-type]
+    return var_chunk(TYPES["bytes"], values)
 
 
-def _fast_serialised(one: Callable[[Any], bytes]):
+def _fast_serialised(name: str, one: Callable[[Any], bytes]):
+    ctype = TYPES[name]
+
     def fast(values: list) -> Chunk | None:
         if any(v is None for v in values):
             return None  # None is a missing value (none_support), not JSON null
         try:
-            return var_chunk(None, [one(v) for v in values])  # type: ignore[arg-type]
+            return var_chunk(ctype, [one(v) for v in values])
         except Reject:
             return None
     return fast
@@ -384,7 +387,7 @@ def _fast_number(values: list) -> Chunk | None:
             floats = np.array([v for v in values if type(v) is float], "<f8")
             body[is_float] = floats.view(np.uint8).reshape(-1, 8)
     off = np.arange(0, 9 * n + 1, 9, dtype=np.int64)
-    return Chunk(None, n, offsets=off, data=rec.reshape(-1))  # type: ignore[arg-type]
+    return Chunk(TYPES["number"], n, offsets=off, data=rec.reshape(-1))
 
 
 FAST: dict[str, Callable[[list], Any]] = {
@@ -393,8 +396,8 @@ FAST: dict[str, Callable[[list], Any]] = {
     "complex32": _fast_complex("complex32"), "complex64": _fast_complex("complex64"),
     "bool": _fast_bool, "date": _fast_date, "datetime": _fast_datetime, "time": _fast_time,
     "bytes": _fast_bytes, "ascii": lambda v: _strings(v, True),
-    "unicode": lambda v: _strings(v, False), "json": _fast_serialised(_one_json),
-    "pickle": _fast_serialised(_one_pickle), "number": _fast_number,
+    "unicode": lambda v: _strings(v, False), "json": _fast_serialised("json", _one_json),
+    "pickle": _fast_serialised("pickle", _one_pickle), "number": _fast_number,
 }
 
 

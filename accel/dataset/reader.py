@@ -681,7 +681,7 @@ class _NoDataset(Dataset):
         return {}
 
     @property
-    def lines(self) -> _NoLines:  # type: ignore[override]
+    def lines(self) -> _NoLines:  # type: ignore[override]  # the Accelerator's, not a list
         return _NoLines()
 
     def chain(self, length: int = -1, reverse: bool = False, stop_ds: Any = None) -> DatasetList:

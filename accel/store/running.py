@@ -122,16 +122,15 @@ class Running:
             self._fd, self._pid = None, os.getpid()
 
     def _write(self) -> None:
-        if self._fd is None:
-            self._open()
+        fd = self._fd if self._fd is not None else self._open()
         data = "".join(f"{j} {s:.3f} {p}\n" for j, (s, p) in self._mine.items()).encode()
         if data:
-            os.pwrite(self._fd, data, 0)  # type: ignore[arg-type]
+            os.pwrite(fd, data, 0)
         if len(data) < self._size:  # only a shorter list leaves a tail to cut
-            os.ftruncate(self._fd, len(data))  # type: ignore[arg-type]
+            os.ftruncate(fd, len(data))
         self._size = len(data)
 
-    def _open(self) -> None:
+    def _open(self) -> int:
         name = f"{os.getpid()}@{HOST}"
         tmp = self.dir / f".{name}"  # readers skip it: unlocked, it would look stale
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
@@ -140,6 +139,7 @@ class Running:
         os.rename(tmp, self.dir / name)
         hold_fd(fd)  # a forked job lets go of it
         self._fd = fd
+        return fd
 
     def close(self) -> None:
         """The builder is done: its file goes (a killed builder's goes stale instead)."""

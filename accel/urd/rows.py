@@ -40,8 +40,9 @@ class Rows:
     def where(self, i: int) -> str:
         """How to name row `i` in a message."""
         if self.kind == "csv":
+            assert self.path is not None  # rows read from a CSV file know it
             line = self.lines[i] if self.lines else i + 2
-            return f"row {i} (line {line} of {self.path.name})"  # type: ignore[union-attr]
+            return f"row {i} (line {line} of {self.path.name})"
         if self.path is not None:
             return f"row {i} of {self.path.name}"
         return f"row {i}"

@@ -33,7 +33,7 @@ class DotDict(dict):
     def __getstate__(self):
         return dict(self)
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict) -> None:
         self.update(state)
 
     def __reduce__(self):

@@ -28,6 +28,7 @@ import json
 import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accel import layout, records
@@ -50,7 +51,7 @@ LIMIT = 200  # finished jobs of the method compared, newest first
 
 # --- what is compared -----------------------------------------------------------------------
 
-def _read_setup(path) -> dict | None:
+def _read_setup(path: str | os.PathLike) -> dict | None:
     """The job's setup.json, or None when it has none or it is damaged (`ax why` compares
     what it can read; the damaged job is not a candidate for reuse either)."""
     try:
@@ -225,7 +226,7 @@ def _limited(jobids: list[str], limit: int) -> list[str]:
 # --- the two questions ----------------------------------------------------------------------
 
 def explain_build(planner: Planner, store: Store, method: str, values: dict[str, str], *,
-                  urd_db=None, limit: int = LIMIT) -> dict:
+                  urd_db: Path | None = None, limit: int = LIMIT) -> dict:
     """What `urd.build(method, ...)` with these text values would do, and why."""
     from accel.refs import resolve as resolve_ref
 

@@ -420,7 +420,7 @@ class NamedJobList(list):
                 return self[i]
         return default
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             job = self.get(key)
             if job is None:

@@ -83,7 +83,7 @@ class Paths:
 
     @classmethod
     def from_json(cls, d: dict) -> Paths:
-        def p(v):
+        def p(v: str | None) -> Path | None:
             return Path(v) if v else None
 
         return cls(

@@ -22,6 +22,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,8 @@ def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
     # every dict a DotDict, in its order: nested options read as options.d.inner.x
     options = to_dotdict(decode(setup.get("options", {})))
 
-    def wrap(v, make, listtype=list):
+    def wrap(v: Any, make: Callable[[Any], Any], listtype: Callable[[Iterable], Any] = list
+             ) -> Any:
         if isinstance(v, list):
             return listtype(make(x) for x in v)
         return make(v)  # one not given: NoJob / NoDataset, '' as in the Accelerator

@@ -6,23 +6,35 @@ another job and records it as a subjob of the running one (post.subjobs).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from accel import layout
 from accel.errors import UserError
 from accel.job import Job
 
-_builder = None
-_current_urd = None
+if TYPE_CHECKING:
+    from accel.builder import Builder
 
 
-def set_current_urd(urd: Any) -> None:
+class BuildsJobs(Protocol):
+    """What `accel.build` in a build script asks of the script's Urd (accel.urd.Urd)."""
+
+    def build(self, method: str, options: dict | None = None, datasets: dict | None = None,
+              jobs: dict | None = None, **kw: Any) -> Job:
+        """Build `method` (or reuse its job) and return the job."""
+
+
+_builder: Builder | None = None
+_current_urd: BuildsJobs | None = None
+
+
+def set_current_urd(urd: BuildsJobs) -> None:
     """`ax run` registers its Urd here so `accel.build(...)` in a build script uses it."""
     global _current_urd
     _current_urd = urd
 
 
-def _job_builder():
+def _job_builder() -> Builder:
     global _builder
     if _builder is None:
         from accel.builder import Builder

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from accel.config import Config
 from accel.job import Job
@@ -27,6 +27,10 @@ from accel.view.jobs import find_jobs, make_query, note_of, running_jobs
 from accel.view.methods import get_method, list_methods, method_data
 from accel.view.rows import NUMERIC, head_rows
 from accel.view.urd import list_entries, list_summaries
+
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
+    from accel.methods import MethodRegistry
 
 HEAD_ROWS = 20  # rows of a dataset shown, like `ax cat --head 20`
 JOBS_SHOWN = 100  # jobs on the front page unless ?limit= says otherwise
@@ -151,7 +155,7 @@ class Board:
         data["more_jobs"] = more
         return data
 
-    def _registry(self) -> Any:
+    def _registry(self) -> MethodRegistry:
         from accel.methods import MethodRegistry
 
         return MethodRegistry(self.cfg.method_packages, self.cfg.project_dir)
@@ -177,7 +181,7 @@ def _output(j: Job) -> dict[str, str]:
         return {}
 
 
-def first_rows(dset: Any, n: int = HEAD_ROWS) -> dict:
+def first_rows(dset: Dataset, n: int = HEAD_ROWS) -> dict:
     """The first rows as `ax cat --head N` shows them (text) and as `-f json` gives them."""
     names, text_rows = head_rows(dset, n, "text")
     _, json_lines = head_rows(dset, n, "json")

@@ -265,7 +265,7 @@ class Dataset(str):
         return json_decode(mm)[which] if mm else None
 
     def chain(self, length: int = -1, reverse: bool = False,
-              stop_ds: Any = None) -> DatasetList:
+              stop_ds: Dataset | str | None = None) -> DatasetList:
         """This dataset and its `previous` ones, oldest first (newest first with reverse)."""
         out: list[Dataset] = []
         ds: Dataset | None = self
@@ -391,7 +391,7 @@ class Dataset(str):
                                     pre_callback=pre_callback, post_callback=post_callback)
 
     def iterate_chain(self, sliceno: int | None, columns: Any = None, length: int = -1, *,
-                      reverse: bool = False, stop_ds: Any = None, **kw: Any) -> Iterator:
+                      reverse: bool = False, stop_ds: Dataset | str | None = None, **kw: Any) -> Iterator:
         """iterate() over this dataset's chain, oldest first (the same keywords)."""
         return Dataset.iterate_list(sliceno, columns, self.chain(length, reverse, stop_ds), **kw)
 
@@ -684,7 +684,7 @@ class _NoDataset(Dataset):
     def lines(self) -> _NoLines:  # type: ignore[override]  # the Accelerator's, not a list
         return _NoLines()
 
-    def chain(self, length: int = -1, reverse: bool = False, stop_ds: Any = None) -> DatasetList:
+    def chain(self, length: int = -1, reverse: bool = False, stop_ds: Dataset | str | None = None) -> DatasetList:
         return DatasetList()
 
     def _none(self, what: str) -> DatasetUsageError:

@@ -25,7 +25,7 @@ import os
 import pickle
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,9 +43,12 @@ from accel.dataset.types import (
     DatasetUsageError,
     column_type,
 )
-from accel.job import CurrentJob
+from accel.job import CurrentJob, Job
 from accel.jsoncodec import encode as json_encode
 from accel.words import plural
+
+if TYPE_CHECKING:
+    from accel.dataset.reader import Dataset
 
 FLUSH_ROWS = 1 << 14  # rows buffered per column; more made the allocator hand memory back and forth
 
@@ -202,10 +205,11 @@ class DatasetWriter:
 
     def __init__(self, columns: dict | None = None, filename: str | None = None,
                  hashlabel: str | None = None, hashlabel_override: bool = False,
-                 caption: str | None = None, previous: Any = None, name: str = "default",
-                 parent: Any = None, meta_only: bool = False, for_single_slice: int | None = None,
+                 caption: str | None = None, previous: Dataset | DatasetWriter | str | None = None,
+                 name: str = "default", parent: Dataset | str | None = None,
+                 meta_only: bool = False, for_single_slice: int | None = None,
                  copy_mode: bool = False, allow_missing_slices: bool = False, *,
-                 compression: Any = "default", job: Any = None):
+                 compression: Any = "default", job: Job | None = None):
         from accel.dataset.reader import Dataset
 
         if self.__dict__.get("_made"):
@@ -265,14 +269,14 @@ class DatasetWriter:
         # rest are missing, an error unless allow_missing_slices
         self._written: set[int] = set()
         self._finished = False
-        self._dataset: Any = None  # what finish() made
+        self._dataset: Dataset | None = None  # what finish() made
         _writers[key] = self
         self._made = True
 
     def __repr__(self) -> str:
         return f"<DatasetWriter {self.job}/{self.name}>"
 
-    def _previous(self, previous: Any) -> Any:
+    def _previous(self, previous: Dataset | DatasetWriter | str) -> Dataset | str:
         """A finished dataset, or another writer of this job (they finish together)."""
         from accel.dataset.reader import Dataset
 

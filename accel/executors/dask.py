@@ -42,7 +42,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from accel import layout, records
 from accel.atomic import read_json
@@ -53,6 +53,8 @@ from accel.executors.dask_worker import INFO, run_job_dir, stop_on_worker, this_
 from accel.jobstatus import CANCELED, FAILED
 
 if TYPE_CHECKING:
+    from distributed import Client, Future
+
     from accel.config import ExecutorSpec
 
 RESOURCE = "CPU"  # the Dask resource a job reserves `slices` of, when workers declare it
@@ -78,7 +80,7 @@ def connect_timeout() -> float:
 
 
 class DaskHandle(Handle):
-    def __init__(self, executor: DaskExecutor, path: Path, key: str, future: Any = None,
+    def __init__(self, executor: DaskExecutor, path: Path, key: str, future: Future | None = None,
                  need: int = 1):
         self.executor = executor
         self.path = path
@@ -94,7 +96,7 @@ class DaskHandle(Handle):
         self.resources: dict | None = None  # the Dask resources it was sent with
         self.tail = Tail(path, self.jobid) if executor.echo else None
 
-    def _on_done(self, _future: Any) -> None:
+    def _on_done(self, _future: Future) -> None:
         with self.executor.cond:
             self.done = True
             self.executor.cond.notify_all()
@@ -115,6 +117,7 @@ class DaskHandle(Handle):
             return False
         fut = self.future
         try:
+            assert fut is not None  # done but not settled: the future is still kept
             state = fut.status
             if state == "finished":
                 res = fut.result()
@@ -210,7 +213,7 @@ class DaskExecutor(Executor):
         self.echo = echo
         self.timeout = connect_timeout() if timeout is None else timeout
         self.cond = threading.Condition()
-        self._client: Any = None
+        self._client: Client | None = None
         self._address: str | None = None
         self._connecting = threading.Lock()
         self._closed = False
@@ -222,7 +225,7 @@ class DaskExecutor(Executor):
     # --- the cluster ----------------------------------------------------------------
 
     @property
-    def client(self) -> Any:
+    def client(self) -> Client:
         """The distributed.Client, connected now if it is not yet (a UserError in one line
         if the scheduler cannot be reached)."""
         if self._client is None:
@@ -383,7 +386,7 @@ class DaskExecutor(Executor):
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _connect(spec: ExecutorSpec, timeout: float) -> tuple[str, Any]:
+def _connect(spec: ExecutorSpec, timeout: float) -> tuple[str, Client]:
     """(address, distributed.Client) for `spec`; a UserError in one line if not reachable."""
     try:
         from distributed import Client

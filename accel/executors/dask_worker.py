@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from accel import layout, records
 from accel.atomic import read_json, write_json
@@ -34,6 +34,9 @@ from accel.executors.base import record_death
 from accel.jobstatus import CANCELED
 from accel.partpipe import PartReader
 from accel.proctree import guard_groups, kill_tree
+
+if TYPE_CHECKING:
+    from distributed import Worker
 from accel.records import status_of
 
 WORKER_ENV = "ACCEL_DASK_WORKER"  # set for a job's processes on a worker: its worker
@@ -118,7 +121,7 @@ def other_accel(builder: dict | None) -> str | None:
             f"{builder.get('path', '?')}: give the workers the same accel as the build")
 
 
-def _run(job: Path, run: _Run, worker: Any) -> dict:
+def _run(job: Path, run: _Run, worker: Worker) -> dict:
     host = socket.gethostname()
     where = f"dask worker {worker.address} (host {host})"
     try:
@@ -230,7 +233,7 @@ def _start_runner(job: Path, cwd: str, env: dict, err_w: int, part_w: int) -> Ru
     return forkserver.PopenRunner(proc)
 
 
-def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
+def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Worker,
            info_path: Path, info: dict) -> tuple[bool, bytes]:
     """Follow the runner until it says "done" or exits: (said done, end of its stderr).
     Every half second, also look whether the build still wants the job."""
@@ -282,7 +285,7 @@ def _watch(proc: Runner, part_r: int, err_fd: int, run: _Run, worker: Any,
     return said.done, err_tail
 
 
-def _released(worker: Any, key: str) -> bool:
+def _released(worker: Worker, key: str) -> bool:
     """Has the cluster let go of this task (its client canceled it, or is gone)?"""
     try:
         ts = worker.state.tasks.get(key)

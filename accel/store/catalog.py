@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from accel import layout
 from accel.errors import JobDamaged
@@ -60,8 +60,8 @@ class JobRecord:
         self.number = number
         self.jobid = f"{workdir}-{number}"
         self.dir = os.fspath(path)  # a str: 100,000 Path joins cost more than the reading
-        self._setup: Any = None
-        self._post: Any = None
+        self._setup: dict | None = None  # None: not read yet
+        self._post: dict | Literal[False] | None = None  # False: read, and there is none
         self._status: str | None = None
         self._mtime: float | None = None
         self._damage: str | None = None

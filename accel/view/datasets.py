@@ -8,15 +8,19 @@ actually opened.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accel.layout import dataset_name
 from accel.view.text import close_hint
 
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
+    from accel.job import Job
+
 # --- naming a dataset ----------------------------------------------------------------------
 
 
-def dataset_names(job: Any) -> list[str]:
+def dataset_names(job: Job) -> list[str]:
     """The finished datasets of a job (as post.json lists them, else as found on disk)."""
     prefix = f"{job}/"
     names = []
@@ -43,8 +47,8 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     return jobref, name
 
 
-def dataset_of(job: Any, name: str | None, *, list_if_no_default: bool = False
-               ) -> tuple[Any, Any, list[str]]:
+def dataset_of(job: Job, name: str | None, *, list_if_no_default: bool = False
+               ) -> tuple[Job, Dataset | None, list[str]]:
     """Dataset `name` of `job` (None: 'default') -> (job, Dataset, the job's dataset names).
 
     A missing dataset is NotFound naming the datasets that do exist. With
@@ -73,7 +77,7 @@ def dataset_of(job: Any, name: str | None, *, list_if_no_default: bool = False
     return job, job.dataset(name), names
 
 
-def _status(job: Any) -> str:
+def _status(job: Job) -> str:
     from accel.records import status_of
 
     return status_of(job.path)
@@ -93,7 +97,7 @@ def ds_id(d: Any, job: Any = None) -> str:
     return s if "/" in s else f"{s}/default"
 
 
-def columns_of(dset: Any) -> list[tuple[str, str, bool | None]]:
+def columns_of(dset: Dataset) -> list[tuple[str, str, bool | None]]:
     """(name, type, none_support) per column, in the dataset's order."""
     out = []
     for name, col in dset.columns.items():
@@ -102,11 +106,11 @@ def columns_of(dset: Any) -> list[tuple[str, str, bool | None]]:
     return out
 
 
-def lines_of(dset: Any) -> list[int]:
+def lines_of(dset: Dataset) -> list[int]:
     return [int(n) for n in dset.lines]
 
 
-def chain_of(dset: Any) -> list[Any]:
+def chain_of(dset: Dataset) -> list[Dataset]:
     """The dataset and its previous ones, oldest first, ending with dset itself."""
     me = ds_id(dset)
     chain = list(dset.chain())
@@ -134,7 +138,7 @@ def plain(v: Any) -> Any:
     return str(v)
 
 
-def _minmax(dset: Any, col: str) -> tuple[Any, Any]:
+def _minmax(dset: Dataset, col: str) -> tuple[Any, Any]:
     from accel.errors import AccelError
 
     res = []
@@ -146,7 +150,7 @@ def _minmax(dset: Any, col: str) -> tuple[Any, Any]:
     return res[0], res[1]
 
 
-def summary(job: Any, name: str) -> dict:
+def summary(job: Job, name: str) -> dict:
     """One row of a job's list of datasets: name, columns, lines, hashlabel, caption."""
     dset = job.dataset(name)
     return {"dataset": f"{job}/{name}", "name": name, "columns": len(dset.columns),
@@ -154,7 +158,7 @@ def summary(job: Any, name: str) -> dict:
             "caption": getattr(dset, "caption", None) or ""}
 
 
-def describe(job: Any, dset: Any) -> dict:
+def describe(job: Job, dset: Dataset) -> dict:
     """Everything `ax ds` shows, as plain JSON."""
     lines = lines_of(dset)
     cols = []
@@ -175,7 +179,7 @@ def describe(job: Any, dset: Any) -> dict:
     }
 
 
-def stored(dset: Any) -> dict:
+def stored(dset: Dataset) -> dict:
     """How the dataset is stored: format, compression, files and their bytes."""
     meta = dset.meta
     if meta.get("format", 0) < 3:

@@ -11,14 +11,17 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accel.jobstatus import RUNNING, UNFINISHED
 from accel.view.text import fmt_duration, fmt_memory, fmt_time
 from accel.words import plural
 
+if TYPE_CHECKING:
+    from accel.job import Job
 
-def read_job(j: Any) -> dict:
+
+def read_job(j: Job) -> dict:
     """What the job directory says, as plain JSON: params (setup.json) and post (post.json).
 
     The params are the stored form (options in accel's tagged JSON), so scripts get exact
@@ -65,7 +68,7 @@ def last_output_part(path: Path) -> str | None:
     return newest
 
 
-def output_texts(j: Any, part: str | int | None = None) -> dict[str, str]:
+def output_texts(j: Job, part: str | int | None = None) -> dict[str, str]:
     """Captured output by part ('prepare', '0', '1', ..., 'synthesis'), in run order.
 
     `part` None is all of it; 'finishing' is there only when the job left processes running.
@@ -122,7 +125,7 @@ def header_rows(info: dict) -> list[tuple[str, str]]:
     return head
 
 
-def option_rows(j: Any, params: dict) -> list[tuple[str, str]]:
+def option_rows(j: Job, params: dict) -> list[tuple[str, str]]:
     """(name, value as a person reads it) of each option, decoded from setup.json."""
     raw = params.get("options") or {}
     try:
@@ -174,7 +177,7 @@ def timing_rows(post: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def file_rows(j: Any) -> list[tuple[str, str]]:
+def file_rows(j: Job) -> list[tuple[str, str]]:
     """(name, size as text) of each of the job's own files; '(missing)' for a listed one
     that is gone."""
     try:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from accel.jobstatus import ALL
 from accel.view.text import close_hint
+
+if TYPE_CHECKING:
+    from accel.store import Store
+    from accel.store.catalog import JobRecord, Query
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -23,7 +27,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since: str | None = None,
                until: str | None = None, min_runtime: str | None = None,
-               options: Iterable[str] = ()) -> Any:
+               options: Iterable[str] = ()) -> Query:
     """A catalog Query from the filters as typed (`--status failed,running`, `--since 2h`, ...).
 
     A filter that does not parse is a UserError naming it; `ax board` takes the same texts.
@@ -54,7 +58,8 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
     )
 
 
-def find_jobs(workdirs: Mapping[str, Path], query: Any, n: int) -> tuple[list, bool]:
+def find_jobs(workdirs: Mapping[str, Path], query: Query, n: int
+              ) -> tuple[list[JobRecord], bool]:
     """The newest `n` (0: all) JobRecords matching `query`, and whether more match."""
     from accel.store.catalog import search
 
@@ -64,7 +69,7 @@ def find_jobs(workdirs: Mapping[str, Path], query: Any, n: int) -> tuple[list, b
     return (found[:n] if n else found), more
 
 
-def note_of(rec: Any) -> str:
+def note_of(rec: JobRecord) -> str:
     """The caption of a job, or for one that ended badly its short error."""
     from accel.jobstatus import DAMAGED, ENDED_BADLY
 
@@ -73,7 +78,7 @@ def note_of(rec: Any) -> str:
     return rec.short_error() if rec.status in ENDED_BADLY else rec.caption
 
 
-def running_jobs(store: Any) -> list[dict]:
+def running_jobs(store: Store) -> list[dict]:
     """Every job running now in the workdirs of `store`, oldest first.
 
     `ax status` passes the project's Store; `ax board` passes one that only reads.

@@ -6,12 +6,15 @@ broken method is shown as broken in its row rather than hiding all the others.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accel.methods import MethodInfo, MethodRegistry
 
 from accel.words import shorten
 
 
-def get_method(registry: Any, name: str) -> Any:
+def get_method(registry: MethodRegistry, name: str) -> MethodInfo:
     """The loaded method; an unknown name is 'not there' (exit 1), a broken one exit 2."""
     from accel.errors import MethodError, NotFound
 
@@ -23,7 +26,7 @@ def get_method(registry: Any, name: str) -> Any:
     return registry.get(name)
 
 
-def list_methods(registry: Any) -> list[dict]:
+def list_methods(registry: MethodRegistry) -> list[dict]:
     """Every method, sorted, with its description; a method that fails to load says why."""
     from accel.errors import AccelError
 
@@ -70,7 +73,7 @@ def _inputs(decl: tuple) -> list[dict]:
     return out
 
 
-def method_data(info: Any) -> dict:
+def method_data(info: MethodInfo) -> dict:
     """One method's declarations as plain JSON (what both the text and --json show)."""
     options = info.options if isinstance(info.options, dict) else {}
     extra = [getattr(d, "__name__", None) or str(d) for d in info.depend_extra]

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accel.view.text import close_hint
+
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
 
 CHUNK = 4096  # rows formatted and written at a time
 
 NUMERIC = {"int32", "int64", "float32", "float64", "number", "complex32", "complex64"}
 
 
-Plan = list[tuple[Any, int, int]]  # (dataset, slice, lines) in output order
+Plan = list[tuple["Dataset", int, int]]  # (dataset, slice, lines) in output order
 
 
-def make_plan(datasets: list[Any], names: list[str], fmt: str, sliceno: int | None = None
+def make_plan(datasets: list[Dataset], names: list[str], fmt: str, sliceno: int | None = None
               ) -> tuple[Plan, dict[str, Callable[[tuple], Any] | None],
                          dict[str, list[Callable[[Any], Any] | None]]]:
     """What to read, in order, and how to format it: (plan, row function per dataset,
@@ -52,7 +55,7 @@ def make_plan(datasets: list[Any], names: list[str], fmt: str, sliceno: int | No
     return plan, row_fns, cell_fns
 
 
-def head_rows(dset: Any, n: int, fmt: str = "text") -> tuple[list[str], list[Any]]:
+def head_rows(dset: Dataset, n: int, fmt: str = "text") -> tuple[list[str], list[Any]]:
     """(column names, the first n rows) as `ax cat --head N -f FMT` formats them: text and
     csv rows are tuples of cells, tsv and json rows are lines."""
     from accel.view.datasets import columns_of
@@ -65,7 +68,7 @@ def head_rows(dset: Any, n: int, fmt: str = "text") -> tuple[list[str], list[Any
     return names, rows
 
 
-def row_chunks(plan: list[tuple[Any, int, int]], names: list[str],
+def row_chunks(plan: Plan, names: list[str],
                row_fns: dict[str, Callable[[tuple], Any] | None], start: int, stop: int
                ) -> Iterator[list[Any]]:
     """Rows start..stop of the plan, formatted, CHUNK rows at a time."""

@@ -7,12 +7,16 @@ file is not created just by looking.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from accel.view.text import close_hint
 
+if TYPE_CHECKING:
+    from accel.dotdict import DotDict
+    from accel.urd.lists import UrdLists
 
-def _open(db: Path) -> Any:
+
+def _open(db: Path) -> UrdLists | None:
     """The project's UrdLists, or None: a project without a database has no lists, and
     looking does not make one."""
     if not db.exists():
@@ -57,7 +61,7 @@ def list_entries(db: Path, listname: str) -> list[dict]:
             lists.close()
 
 
-def _plain(entry: Any) -> dict:
+def _plain(entry: DotDict) -> dict:
     """An entry as plain JSON types (lists of pairs, not the list subclasses)."""
     d = dict(entry)
     d["joblist"] = [[m, j] for m, j in entry.joblist.as_tuples]

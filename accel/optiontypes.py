@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
@@ -292,10 +293,15 @@ class NonEmptyStrType(ValueType):
         raise BadValue(self.text, value)
 
 
+_SHORT_FRACTION = re.compile(r"(\d\d:\d\d:\d\d)\.(\d{1,5})(?!\d)")
+
+
 def _fromiso(cls: type[date] | type[time], value: str, hint: str) -> Any:
     try:
         if cls is datetime and value[-1:] in ("Z", "z"):
             value = value[:-1] + "+00:00"  # Python 3.10's fromisoformat knows no 'Z'
+        if sys.version_info < (3, 11):  # 3.10 takes a fraction of 3 or 6 digits only
+            value = _SHORT_FRACTION.sub(lambda m: f"{m[1]}.{m[2]:0<6}", value)
         return cls.fromisoformat(value)
     except ValueError:
         raise BadValue(f"{cls.__name__} (or an ISO string like {hint!r})", value)

@@ -179,7 +179,7 @@ def check_inputs(plan: Plan) -> None:
                 name = ref.partition("/")[2] or "default"
                 if kind == "datasets" and not (path / "datasets" / layout.dataset_folder(name)
                                                / "meta.json").is_file():
-                    from accel.dataset.reader import no_such_dataset
+                    from accel.dataset.metacache import no_such_dataset
 
                     raise OptionError(f"{where}: {no_such_dataset(Job(jobid), name)}")
 

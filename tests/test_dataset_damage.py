@@ -12,8 +12,7 @@ from datetime import datetime
 import pytest
 from conftest import Project, ax_run, write_dataset
 
-from accel.dataset import Dataset, DatasetDamaged, storage
-from accel.dataset import reader as reader_module
+from accel.dataset import Dataset, DatasetDamaged, metacache, storage
 
 ROWS = [[(2000, "abc", 1 + 2j, datetime(2020, 1, 2, fold=1)), (-1, None, 0j, datetime(1, 1, 1))],
         [(7, "åäö" * 3, -1j, datetime(9999, 12, 31))]]
@@ -22,7 +21,7 @@ COLS = {"i": "int64", "s": ("unicode", True), "c": "complex64", "d": "datetime"}
 
 def fresh(ds: Dataset) -> Dataset:
     """The dataset as a new process would open it: nothing cached, nothing verified."""
-    reader_module._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     storage._verified.clear()
     return Dataset(str(ds))
 

@@ -289,9 +289,9 @@ def old(new_job) -> Dataset:
     job = new_job(2)
     shutil.rmtree(job.path)
     copy_fixture(FIXTURES / "old-1", job)
-    from accel.dataset import reader
+    from accel.dataset import metacache
 
-    reader._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     return job.dataset("plain")
 
 
@@ -331,13 +331,13 @@ def _checksummed_anew(old: Dataset, name: str) -> Dataset:
     as it is now: damage the checksum cannot see, for the checks behind it."""
     import zlib
 
-    from accel.dataset import legacy, reader
+    from accel.dataset import legacy, metacache
 
     meta_path = _file(old, "meta.json")
     meta = json.loads(meta_path.read_text())
     meta["checksums"][name] = zlib.crc32(_file(old, name).read_bytes())
     meta_path.write_text(json.dumps(meta))
-    reader._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     legacy._verified.clear()
     return Dataset(str(old))
 
@@ -372,9 +372,9 @@ def test_out_of_range_dates_are_refused(old):
 
 
 def test_damaged_meta_json(ds):
-    from accel.dataset import reader
+    from accel.dataset import metacache
 
-    reader._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     _file(ds, "meta.json").write_text("{not json")
     with pytest.raises(DatasetDamaged, match="meta.json is damaged"):
         Dataset(str(ds))
@@ -423,9 +423,9 @@ def test_column_and_to_arrow_wrap_the_mapped_files(new_job):
 
 def test_other_format_versions_are_refused(ds):
     from accel.dataset import format as fmt
-    from accel.dataset import reader
+    from accel.dataset import metacache
 
-    reader._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     meta = fmt.read_meta(_file(ds, "meta.json").parent)
     meta["format"] = 4
     fmt.write_meta(_file(ds, "meta.json").parent, meta)  # checksummed right, but format 4
@@ -484,9 +484,9 @@ def test_old_format_fixtures_read_as_written(new_job, jobid):
     job = new_job(2)
     shutil.rmtree(job.path)
     copy_fixture(FIXTURES / jobid, job)
-    from accel.dataset import reader
+    from accel.dataset import metacache
 
-    reader._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     for name in ("all", "plain"):
         ds = job.dataset(name)
         assert ds.meta["format"] == (2 if jobid == "old-1" else 1)
@@ -517,7 +517,7 @@ def _format1_dataset(job) -> Dataset:
     file by file from the documented layout."""
     import zlib
 
-    from accel.dataset import reader
+    from accel.dataset import metacache
 
     d = job.path / "datasets" / "old"
     d.mkdir(parents=True)
@@ -541,7 +541,7 @@ def _format1_dataset(job) -> Dataset:
         "checksums": {n: zlib.crc32(b) for n, b in files.items()},
     }
     (d / "meta.json").write_text(json.dumps(meta))
-    reader.own_finished(d)  # written by this process, as by a job's writer
+    metacache.own_finished(d)  # written by this process, as by a job's writer
     return job.dataset("old")
 
 
@@ -562,8 +562,8 @@ def test_format_1_datasets_still_read(new_job):
     # and format-1 sizes are checked as int64 offsets
     path = ds.job.path / "datasets" / "old" / "c1.0.off"
     path.write_bytes(path.read_bytes()[:-8])
-    from accel.dataset import reader
+    from accel.dataset import metacache
 
-    reader._META_CACHE.clear()
+    metacache._META_CACHE.clear()
     with pytest.raises(DatasetDamaged, match="truncated"):
         list(Dataset(str(ds)).iterate(0, "s"))

@@ -5,7 +5,10 @@ Writing: `dw = job.datasetwriter(...)` (DatasetWriter); reading: `job.dataset(na
 encode/decode (Python values <-> chunks in memory), chunk (rows of a column), arrowtypes
 (chunks <-> Arrow arrays, the files' representation), storage (the slice files and their
 verification), format (the layout and meta.json), legacy (formats 1 and 2), hashing
-(hashlabel slices), minmax, writer, reader, arrays (NumPy/Arrow/pandas).
+(hashlabel slices), minmax, writer (DatasetWriter; writerargs: its name and 'parsed:TYPE'
+checks; slicestate: one slice being written; finishing: finish/discard, the registries of
+writers and the runner's hooks), reader (Dataset; metacache: meta.json per process and
+which datasets it may read; pieces: iteration's row pieces), arrays (NumPy/Arrow/pandas).
 
 The names below are imported on first use: `import accel.dataset.format` (as the store
 does, to read meta.json) costs no numpy or pyarrow, and plain jobs never import them.

@@ -10,6 +10,7 @@ becomes datetime64[D], a copy. In Arrow every type is as the dataset files hold 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -122,3 +123,97 @@ def pandas_frame(ds: Any, names: list[str], sliceno: int | None):
         else:
             data[name] = ds.to_arrow([name], sliceno).column(0).to_pandas()
     return pd.DataFrame(data, columns=names)
+
+
+class WholeColumns:
+    """A Dataset's columns whole (Dataset inherits these): as NumPy arrays, Arrow, pandas."""
+
+    __slots__ = ()
+
+    # Dataset's
+    @property
+    def columns(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def slices(self) -> int:
+        raise NotImplementedError
+
+    def column_info(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def _check_slice(self, sliceno: Any) -> None:
+        raise NotImplementedError
+
+    def _chunk(self, name: str, sliceno: int) -> Chunk:
+        raise NotImplementedError
+
+    def _groups(self, names: list[str], sliceno: int) -> Iterator[list[Chunk]]:
+        raise NotImplementedError
+
+    def column(self, name: str, sliceno: int | None = None) -> np.ndarray:
+        """The column as a NumPy array: numbers, datetimes and times of an uncompressed
+        dataset are the memory-mapped file itself, no copy (dates are converted; a
+        compressed dataset is decompressed into memory); text and other var-width types
+        are object arrays. With None values, a masked array. sliceno None: all slices,
+        concatenated."""
+        from accel.dataset.arrays import column_array, concat
+
+        self._check_slice(sliceno)
+        if sliceno is not None:
+            return column_array(self._chunk(name, int(sliceno)))
+        return concat([column_array(self._chunk(name, s)) for s in range(self.slices)])
+
+    def to_arrow(self, columns: Any = None, sliceno: int | None = None):
+        """A pyarrow Table of `columns` (a name, a list of names, or None for all) of slice
+        `sliceno` (None: every slice, one chunk per slice), each column of the Arrow type
+        its files hold (arrowtypes.py), except number: int64 or float64, whichever holds
+        every value exactly (else an error)."""
+        from accel.dataset.arrays import arrow_table
+
+        names = self._names(columns)
+        self._check_slice(sliceno)
+        slices = list(range(self.slices)) if sliceno is None else [int(sliceno)]
+        return arrow_table(self, names, slices)
+
+    def arrow_schema(self, columns: Any = None):
+        """The pyarrow schema of arrow_batches(columns): the files' Arrow types, each
+        field's metadata naming its accel type."""
+        import pyarrow as pa
+
+        from accel.dataset.arrowtypes import arrow_field
+
+        names = self._names(columns)
+        return pa.schema([arrow_field(n, self.columns[n].ctype, self.columns[n].none_support)
+                          for n in names])
+
+    def arrow_batches(self, columns: Any = None, sliceno: int | None = None):
+        """pyarrow RecordBatches of `columns` of slice `sliceno` (None: every slice, in
+        order), at most a row group at a time: for streaming a dataset of any size out.
+        Every column is of the Arrow type the dataset files hold (number as its struct),
+        with the accel type in its field's metadata, so nothing is rounded."""
+        import pyarrow as pa
+
+        from accel.dataset.arrowtypes import to_arrow
+
+        names = self._names(columns)
+        self._check_slice(sliceno)
+        schema = self.arrow_schema(names)
+        for s in range(self.slices) if sliceno is None else (int(sliceno),):
+            for chunks in self._groups(names, s):
+                yield pa.RecordBatch.from_arrays([to_arrow(c) for c in chunks], schema=schema)
+
+    def to_pandas(self, columns: Any = None, sliceno: int | None = None):
+        """A pandas DataFrame of `columns` of slice `sliceno` (None: all; needs pandas)."""
+        from accel.dataset.arrays import pandas_frame
+
+        names = self._names(columns)
+        self._check_slice(sliceno)
+        return pandas_frame(self, names, sliceno)
+
+    def _names(self, columns: Any) -> list[str]:
+        names = list(self.columns) if columns is None else (
+            [columns] if isinstance(columns, str) else list(columns))
+        for n in names:
+            self.column_info(n)
+        return names

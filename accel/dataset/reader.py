@@ -2,16 +2,15 @@
 
 A `Dataset` is a `str` equal to 'JOBID/NAME' (as a `datasets` build input is written), so
 it pickles, compares and hashes as that string. Opening one reads meta.json once per
-process (its checksum verified); slice files are memory-mapped when they are used and
-each region is verified against its checksum before it is first read (storage.py), so a
-damaged dataset is an error, never wrong rows. Reading goes a row group at a time, so
-iterating a slice of any size takes bounded memory.
+process (its checksum verified; metacache.py); slice files are memory-mapped when they
+are used and each region is verified against its checksum before it is first read
+(storage.py), so a damaged dataset is an error, never wrong rows. Reading goes a row
+group at a time, so iterating a slice of any size takes bounded memory.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Iterable, Iterator
 from itertools import chain as _chain
 from operator import itemgetter
@@ -22,40 +21,28 @@ import numpy as np
 
 from accel.dataset import format as fmt
 from accel.dataset import legacy, storage
+from accel.dataset.arrays import WholeColumns
 from accel.dataset.chunk import Chunk, gather
 from accel.dataset.decode import iterable
+
+# own_finished and forget_inherited are the writer's and the runner's (it calls them here:
+# a process that has not loaded the reader has read no dataset, so has none to forget)
+from accel.dataset.metacache import forget_inherited as forget_inherited
+from accel.dataset.metacache import load_meta
+from accel.dataset.metacache import own_finished as own_finished
+from accel.dataset.pieces import aligned, translator_map
 from accel.dataset.types import (
     ColumnType,
     DatasetDamaged,
     DatasetUsageError,
     NoSuchColumn,
-    NoSuchDatasetError,
     column_type,
 )
 from accel.errors import SkipDataset, SkipSlice
 from accel.job import Job, NoJob
-from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode as json_decode
-from accel.layout import dataset_name
-from accel.records import damage_of, status_of
 
 STEP = 1 << 14  # rows per piece when iterating: objects for one piece alive at a time
-_META_CACHE: dict[str, tuple[tuple, dict]] = {}
-# the datasets this process finished (dw.finish() in a running job): the job reads them
-# before it has finished; every other process waits until it has
-_OWN: set[str] = set()
-
-
-def own_finished(ds_dir: Path) -> None:
-    """The writer has just written `ds_dir`'s meta.json: this process may read it now."""
-    _OWN.add(str(ds_dir))
-
-
-def forget_inherited() -> None:
-    """A new job process forked from a running job (a subjob's): the datasets its parent
-    finished early are not its own, and what the parent read may have changed since."""
-    _OWN.clear()
-    _META_CACHE.clear()
 
 
 class DatasetColumn(str):
@@ -99,53 +86,8 @@ class DatasetColumn(str):
         return (str, (str(self),))
 
 
-def _load_meta(job: Job, name: str) -> dict:
-    """meta.json, read once per process (and again if the file was replaced: a job id
-    can be reused after `ax gc`)."""
-    path = fmt.dataset_dir(job.path, name)
-    key = str(path)
-    try:
-        st = os.stat(path / fmt.META)
-        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-        cached = _META_CACHE.get(key)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        damage = damage_of(job.path)  # a job whose records do not read is not read either
-        if damage is not None:
-            raise damage
-        meta = fmt.read_meta(path)
-        if key not in _OWN:
-            status = status_of(job.path)
-            if status != FINISHED:  # its datasets exist once it has finished, if it does
-                raise NoSuchDatasetError(f"job {job} has no dataset {name!r} yet: the job is "
-                                         f"{status} (its datasets are there once it has "
-                                         "finished)")
-    except FileNotFoundError:
-        raise no_such_dataset(job, name) from None
-    except DatasetDamaged as e:
-        raise DatasetDamaged(f"dataset {job}/{name}: {e}") from None
-    _META_CACHE[key] = (stamp, meta)
-    return meta
 
-
-def no_such_dataset(job: Job, name: str) -> NoSuchDatasetError:
-    """The error for a dataset `job` does not have, saying which ones it has."""
-    names = dataset_names(job)
-    status = status_of(job.path)
-    why = "" if status == FINISHED else f"; the job is {status}"
-    have = f" (its datasets: {', '.join(names)})" if names else " (it has no datasets)"
-    return NoSuchDatasetError(f"job {job} has no dataset {name!r}{have}{why}")
-
-
-def dataset_names(job: Job) -> list[str]:
-    """The finished datasets of a job, from what is on disk."""
-    base = Path(job.path) / fmt.DATASETS
-    if not base.is_dir():
-        return []
-    return sorted(dataset_name(p.parent.name) for p in base.glob(f"*/{fmt.META}"))
-
-
-class Dataset(str):
+class Dataset(str, WholeColumns):
     """A finished dataset: Dataset('dev-3/name'), Dataset('dev-3') (its 'default'),
     Dataset(job, 'name'), or job.dataset('name')."""
 
@@ -168,7 +110,7 @@ class Dataset(str):
         name = name or "default"
         obj = str.__new__(cls, f"{job}/{name}")
         obj.job, obj.name = job, name
-        obj._meta = _load_meta(job, name)
+        obj._meta = load_meta(job, name)
         obj._dir = fmt.dataset_dir(job.path, name)
         obj._cols = None
         return obj
@@ -336,7 +278,7 @@ class Dataset(str):
         streams = [(owner._own_groups([cols[i] for i in idx], sliceno), idx)
                    for owner, idx in owners.values()]
         where = [unique.index(n) for n in names]
-        for pieces in _aligned([st for st, _ in streams], STEP):
+        for pieces in aligned([st for st, _ in streams], STEP):
             got: list[Any] = [None] * len(cols)
             for piece, (_, idx) in zip(pieces, streams, strict=True):
                 for chunk, i in zip(piece, idx, strict=True):
@@ -421,7 +363,7 @@ class Dataset(str):
                 ds.column_info(c)
             for c in translators if isinstance(translators, dict) else ():
                 ds.column_info(c)  # a translator for no column (a typo) would do nothing
-        translate = _translators(translators, want)
+        translate = translator_map(translators, want)
         pieces: Iterable[Any] = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
                                                  post_callback) for ds in datasets)
         if translate:
@@ -481,121 +423,11 @@ class Dataset(str):
                 if idx.size:
                     yield _iterables([c.take(idx) for c in chunks[1:]], names, self, s)
 
-    # --- whole columns -------------------------------------------------------------------
-
-    def column(self, name: str, sliceno: int | None = None) -> np.ndarray:
-        """The column as a NumPy array: numbers, datetimes and times of an uncompressed
-        dataset are the memory-mapped file itself, no copy (dates are converted; a
-        compressed dataset is decompressed into memory); text and other var-width types
-        are object arrays. With None values, a masked array. sliceno None: all slices,
-        concatenated."""
-        from accel.dataset.arrays import column_array, concat
-
-        self._check_slice(sliceno)
-        if sliceno is not None:
-            return column_array(self._chunk(name, int(sliceno)))
-        return concat([column_array(self._chunk(name, s)) for s in range(self.slices)])
-
-    def to_arrow(self, columns: Any = None, sliceno: int | None = None):
-        """A pyarrow Table of `columns` (a name, a list of names, or None for all) of slice
-        `sliceno` (None: every slice, one chunk per slice), each column of the Arrow type
-        its files hold (arrowtypes.py), except number: int64 or float64, whichever holds
-        every value exactly (else an error)."""
-        from accel.dataset.arrays import arrow_table
-
-        names = self._names(columns)
-        self._check_slice(sliceno)
-        slices = list(range(self.slices)) if sliceno is None else [int(sliceno)]
-        return arrow_table(self, names, slices)
-
-    def arrow_schema(self, columns: Any = None):
-        """The pyarrow schema of arrow_batches(columns): the files' Arrow types, each
-        field's metadata naming its accel type."""
-        import pyarrow as pa
-
-        from accel.dataset.arrowtypes import arrow_field
-
-        names = self._names(columns)
-        return pa.schema([arrow_field(n, self.columns[n].ctype, self.columns[n].none_support)
-                          for n in names])
-
-    def arrow_batches(self, columns: Any = None, sliceno: int | None = None):
-        """pyarrow RecordBatches of `columns` of slice `sliceno` (None: every slice, in
-        order), at most a row group at a time: for streaming a dataset of any size out.
-        Every column is of the Arrow type the dataset files hold (number as its struct),
-        with the accel type in its field's metadata, so nothing is rounded."""
-        import pyarrow as pa
-
-        from accel.dataset.arrowtypes import to_arrow
-
-        names = self._names(columns)
-        self._check_slice(sliceno)
-        schema = self.arrow_schema(names)
-        for s in range(self.slices) if sliceno is None else (int(sliceno),):
-            for chunks in self._groups(names, s):
-                yield pa.RecordBatch.from_arrays([to_arrow(c) for c in chunks], schema=schema)
-
-    def to_pandas(self, columns: Any = None, sliceno: int | None = None):
-        """A pandas DataFrame of `columns` of slice `sliceno` (None: all; needs pandas)."""
-        from accel.dataset.arrays import pandas_frame
-
-        names = self._names(columns)
-        self._check_slice(sliceno)
-        return pandas_frame(self, names, sliceno)
-
-    def _names(self, columns: Any) -> list[str]:
-        names = list(self.columns) if columns is None else (
-            [columns] if isinstance(columns, str) else list(columns))
-        for n in names:
-            self.column_info(n)
-        return names
-
 
 def _iterables(chunks: list[Chunk], names: list[str], ds: Dataset, sliceno: int) -> list:
     return [iterable(c, f"dataset {ds}, column {name!r}, slice {sliceno}")
             for c, name in zip(chunks, names, strict=True)]
 
-
-def _aligned(streams: list[Iterator[list[Chunk]]], step: int) -> Iterator[list[list[Chunk]]]:
-    """Streams of chunk lists (one stream per dataset of a parent chain, each cut into row
-    groups of its own) as pieces of at most `step` rows that line up across streams."""
-    current: list[list[Chunk]] = [[] for _ in streams]
-    pos = [0] * len(streams)
-    while True:
-        ended = []
-        for i, stream in enumerate(streams):
-            while not current[i] or pos[i] >= current[i][0].n:
-                got = next(stream, None)
-                if got is None:
-                    ended.append(i)
-                    break
-                current[i], pos[i] = got, 0
-        if ended:
-            if len(ended) != len(streams):
-                raise DatasetDamaged("a dataset and its parent hold different numbers of rows "
-                                     "in a slice (damaged?)")
-            return
-        m = min(step, *(c[0].n - p for c, p in zip(current, pos, strict=True)))
-        yield [[ch.slice(p, p + m) for ch in c] for c, p in zip(current, pos, strict=True)]
-        pos = [p + m for p in pos]
-
-
-def _translators(translators: Any, want: list[str]) -> dict[int, Any]:
-    if not translators:
-        return {}
-    if not isinstance(translators, dict):
-        raise DatasetUsageError("translators must be a dict of column -> callable or dict")
-    out = {}
-    for col, t in translators.items():
-        if col not in want:
-            continue
-        if isinstance(t, dict):
-            out[want.index(col)] = (lambda d: lambda v: d.get(v, v))(t)
-        elif callable(t):
-            out[want.index(col)] = t
-        else:
-            raise DatasetUsageError(f"translator for {col!r} must be a callable or a dict")
-    return out
 
 
 class DatasetList(list):

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accel.jobstatus import RUNNING, UNFINISHED
-from accel.view.text import fmt_duration, fmt_memory, fmt_time
+from accel.plaintext import fmt_duration, fmt_memory, show_value
+from accel.view.text import fmt_time
 from accel.words import plural
 
 if TYPE_CHECKING:
@@ -133,18 +134,6 @@ def option_rows(j: Job, params: dict) -> list[tuple[str, str]]:
     except Exception:
         options = raw
     return [(k, show_value(v)) for k, v in options.items()]
-
-
-def show_value(v: Any) -> str:
-    """An option value the way a person reads it: repr, but dates as ISO text."""
-    from datetime import date, timedelta
-    from datetime import time as dtime
-
-    if isinstance(v, (date, dtime)):
-        return v.isoformat()
-    if isinstance(v, timedelta):
-        return str(v)
-    return repr(v)
 
 
 def timing_rows(post: dict) -> list[tuple[str, str, str, str]]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# the view's short texts include these, which a build script's output shares
+from accel.plaintext import fmt_duration as fmt_duration
+from accel.plaintext import fmt_memory as fmt_memory
+
 
 def close_hint(name: str, known: list[str]) -> str:
     """' (did you mean: a, b?)' for a mistyped name, or ''."""
@@ -34,33 +38,3 @@ def fmt_time(ts: float | None) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(ts)))
     except (TypeError, ValueError, OverflowError, OSError):
         return str(ts)
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """'0.012s', '12.345s', '3m05s', '2h07m': precise when short, readable when long."""
-    if seconds is None:
-        return ""
-    try:
-        s = float(seconds)
-    except (TypeError, ValueError):
-        return str(seconds)
-    if s < 60:
-        return f"{s:.3f}s"
-    if s < 3600:
-        return f"{int(s // 60)}m{int(s % 60):02d}s"
-    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
-
-
-def fmt_memory(kb: float | None) -> str:
-    """Kilobytes (as ru_maxrss gives them on Linux) as KiB/MiB/GiB."""
-    if kb is None:
-        return ""
-    try:
-        v = float(kb)
-    except (TypeError, ValueError):
-        return str(kb)
-    if v < 1024:
-        return f"{v:.0f} KiB"
-    if v < 1024 * 1024:
-        return f"{v / 1024:.1f} MiB"
-    return f"{v / (1024 * 1024):.1f} GiB"

@@ -1,0 +1,62 @@
+"""Values as short text, and rows as an aligned table: the same in a terminal (`ax`), on
+the board and in a build script's output (`JobList.pretty`), so none of them keeps a
+formatter of its own. Low enough for every layer to use: only the standard library."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from datetime import time as dtime
+from typing import Any
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """'0.012s', '12.345s', '3m05s', '2h07m': precise when short, readable when long."""
+    if seconds is None:
+        return ""
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return str(seconds)
+    if s < 60:
+        return f"{s:.3f}s"
+    if s < 3600:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+
+
+def fmt_memory(kb: float | None) -> str:
+    """Kilobytes (as ru_maxrss gives them on Linux) as KiB/MiB/GiB."""
+    if kb is None:
+        return ""
+    try:
+        v = float(kb)
+    except (TypeError, ValueError):
+        return str(kb)
+    if v < 1024:
+        return f"{v:.0f} KiB"
+    if v < 1024 * 1024:
+        return f"{v / 1024:.1f} MiB"
+    return f"{v / (1024 * 1024):.1f} GiB"
+
+
+def show_value(v: Any) -> str:
+    """An option value the way a person reads it: repr, but dates as ISO text."""
+    if isinstance(v, (date, dtime)):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return str(v)
+    return repr(v)
+
+
+def table(rows: list[tuple], header: tuple | None = None) -> str:
+    """Columns padded to their widest cell; the last column is not padded; None is ''."""
+    all_rows = ([header] if header else []) + [tuple("" if c is None else str(c) for c in r)
+                                               for r in rows]
+    if not all_rows:
+        return ""
+    widths = [max(len(str(r[i])) for r in all_rows) for i in range(len(all_rows[0]))]
+    out = []
+    for r in all_rows:
+        cells = [str(c).ljust(widths[i]) if i < len(r) - 1 else str(c) for i, c in enumerate(r)]
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)

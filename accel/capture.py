@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
+from accel.layout import line_prefix
+
 CHUNK = 1 << 16
 
 
@@ -77,7 +79,7 @@ class OutputTee:
         self._thread.start()
 
     def add(self, fd: int, out_path: Path, label: str) -> _Source:
-        src = _Source(fd, out_path, f"[{label}] ".encode())
+        src = _Source(fd, out_path, line_prefix(label).encode())
         with self._lock:
             self._pending.append(src)
         os.write(self._wake_w, b"x")

@@ -66,6 +66,17 @@ def output_name(part: str | int) -> str:
     return f"analysis-{part}.txt" if isinstance(part, int) else f"{part}.txt"
 
 
+def part_label(jobid: str, part: str | int) -> str:
+    """'dev-3 prepare', 'dev-3 analysis 1': the label of what a part printed, live
+    (`accel.capture`, a Dask worker's tail) and in `ax job -o`, always as line_prefix()."""
+    return f"{jobid} analysis {part}" if isinstance(part, int) else f"{jobid} {part}"
+
+
+def line_prefix(label: str) -> str:
+    """'[dev-3 analysis 1] ': what each line of a part's output is shown after."""
+    return f"[{label}] "
+
+
 @dataclass
 class Paths:
     workdirs: dict[str, Path] = field(default_factory=dict)

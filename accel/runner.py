@@ -210,7 +210,7 @@ class Runner:
         self.post: dict[str, Any] = {"parts": {}}
 
     def label(self, part: str | int) -> str:
-        return f"{self.jobid} analysis {part}" if isinstance(part, int) else f"{self.jobid} {part}"
+        return layout.part_label(self.jobid, part)
 
     def mark_part(self, part: str) -> None:
         """Tell the executor which part runs, so it can say where we died if we do."""

@@ -252,17 +252,20 @@ def test_job_usage_errors_are_exit_2(project: Path) -> None:
 
 
 def test_job_output(project: Path) -> None:
+    # all of it: each line labelled with its part and slice, as `ax run` showed it live
     everything = ax(project, "job", "dev-1", "-o").stdout
-    assert everything == ("preparing greeting for there\n"
-                          "slice 0 says hi to there\n"
-                          "slice 1 says hi to there\n"
-                          "synthesis: 2 slices greeted there\n")
+    assert everything == ("[dev-1 prepare] preparing greeting for there\n"
+                          "[dev-1 analysis 0] slice 0 says hi to there\n"
+                          "[dev-1 analysis 1] slice 1 says hi to there\n"
+                          "[dev-1 synthesis] synthesis: 2 slices greeted there\n")
     assert ax(project, "job", "-o", "dev-1").stdout == everything  # -o before REF
     assert ax(project, "job", "greet~1", "--output").stdout == everything
+    # one part: raw, exactly as the method printed it
     assert ax(project, "job", "dev-1", "-o", "prepare").stdout == "preparing greeting for there\n"
     assert ax(project, "job", "dev-1", "-o", "1").stdout == "slice 1 says hi to there\n"
     assert ax(project, "job", "dev-1", "-o", "analysis").stdout == (
-        "slice 0 says hi to there\nslice 1 says hi to there\n")
+        "[dev-1 analysis 0] slice 0 says hi to there\n"
+        "[dev-1 analysis 1] slice 1 says hi to there\n")
     assert ax(project, "job", "dev-1", "-o", "synthesis").stdout == (
         "synthesis: 2 slices greeted there\n")
     d = json.loads(ax(project, "job", "dev-1", "-o", "--json").stdout)
@@ -271,6 +274,53 @@ def test_job_output(project: Path) -> None:
                  "synthesis": "synthesis: 2 slices greeted there\n"}
     p = ax(project, "job", "dev-1", "-o", "2", rc=1)
     assert "slice 2" in one_error_line(p)
+
+
+TALKS = '''
+import sys
+
+
+def prepare():
+    print("getting ready")
+    print("to stderr too", file=sys.stderr)
+
+
+def analysis(sliceno):
+    print(f"slice {sliceno} works")
+    print(f"slice {sliceno} is done")
+
+
+def synthesis():
+    print("first line")
+    sys.stdout.write("a last line without its newline")
+'''
+
+
+def test_job_output_is_labelled_as_the_live_output_was(tmp_path: Path) -> None:
+    """Issue 14, surprise 7: `ax job REF -o` shows each line after the same label as `ax
+    run` showed it live ([dev-1 analysis 1] ...), parts and slices in run order; one part
+    stays exactly as the method printed it."""
+    p = Project(tmp_path / "proj", slices=3)
+    p.method("talks", TALKS)
+    p.build("def main(urd):\n    urd.build('talks')\n")
+    live = [line for line in ax(p.root, "run").stdout.splitlines()
+            if line.startswith("[dev-1 ")]
+    shown = ax(p.root, "job", "dev-1", "-o").stdout
+    assert sorted(shown.splitlines()) == sorted(live)  # live, slices may interleave
+    assert shown == ("[dev-1 prepare] getting ready\n"
+                     "[dev-1 prepare] to stderr too\n"
+                     + "".join(f"[dev-1 analysis {n}] slice {n} works\n"
+                               f"[dev-1 analysis {n}] slice {n} is done\n" for n in range(3))
+                     + "[dev-1 synthesis] first line\n"
+                     "[dev-1 synthesis] a last line without its newline\n")
+    assert ax(p.root, "job", "talks", "-o", "analysis").stdout.splitlines() == \
+        shown.splitlines()[2:8]
+    # one part (or slice): the raw text, a missing last newline and all
+    assert ax(p.root, "job", "dev-1", "-o", "synthesis").stdout == \
+        "first line\na last line without its newline"
+    assert ax(p.root, "job", "dev-1", "-o", "2").stdout == "slice 2 works\nslice 2 is done\n"
+    # and --json has each part raw, by name
+    assert ax_json(p.root, "job", "dev-1", "-o")["1"] == "slice 1 works\nslice 1 is done\n"
 
 
 def test_failed_job_shows_the_error(project: Path) -> None:

@@ -13,7 +13,15 @@ import click
 
 from accel.cli.common import json_option, print_json, resolve_job
 from accel.jobstatus import ENDED_BADLY, FINISHED, RUNNING, UNFINISHED
-from accel.view.job import file_rows, header_rows, option_rows, output_texts, read_job, timing_rows
+from accel.view.job import (
+    file_rows,
+    header_rows,
+    labelled_output,
+    option_rows,
+    output_texts,
+    read_job,
+    timing_rows,
+)
 
 PART_HELP = "prepare, analysis (all slices), synthesis, finishing, or a slice number"
 
@@ -38,8 +46,9 @@ def parse_part(value: str) -> str | int | None:
 @click.argument("ref", required=False, metavar="REF")
 @click.option("-o", "--output", "output", is_flag=False, flag_value="all", default=None,
               metavar="[PART]",
-              help=f"Print the job's captured output and nothing else: all of it, or one part "
-                   f"({PART_HELP}).")
+              help=f"Print the job's captured output and nothing else: all of it, each line "
+                   f"labelled as the live output was ([dev-3 analysis 1] ...), or one part as "
+                   f"it was printed ({PART_HELP}).")
 @json_option
 @click.pass_context
 def job(ctx: click.Context, ref: str | None, output: str | None, as_json: bool) -> None:
@@ -80,14 +89,14 @@ def job(ctx: click.Context, ref: str | None, output: str | None, as_json: bool) 
 
 
 def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
-    """Print captured output exactly as the method wrote it (one part, or all in order)."""
+    """Print captured output: one part exactly as the method wrote it; several (all, or
+    every analysis slice) in run order, each line labelled as the live output was."""
     texts = output_texts(j, part)
     if as_json:
         print_json(texts)
         return
     out = click.get_text_stream("stdout")
-    for text in texts.values():
-        out.write(text)
+    out.write(labelled_output(str(j), texts) if len(texts) > 1 else "".join(texts.values()))
     out.flush()
 
 

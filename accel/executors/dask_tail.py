@@ -44,7 +44,7 @@ class Tail:
                 lines.append(rest)
             elif rest:
                 self.partial[name] = rest
-            prefix = f"[{self.jobid} {label}] ".encode()
+            prefix = layout.line_prefix(f"{self.jobid} {label}").encode()
             out += [prefix + line + b"\n" for line in lines]
         if out:
             flush_std()

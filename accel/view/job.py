@@ -92,6 +92,24 @@ def output_texts(j: Job, part: str | int | None = None) -> dict[str, str]:
     return texts
 
 
+def labelled_output(jobid: str, texts: dict[str, str]) -> str:
+    """Output of several parts (from output_texts) as the live output showed it: each line
+    after its part's label, `[dev-3 analysis 1] `. A part that printed nothing shows
+    nothing; a last line without its newline gets one."""
+    from accel import layout
+
+    out = []
+    for key, text in texts.items():
+        if not text:
+            continue
+        prefix = layout.line_prefix(layout.part_label(jobid, int(key) if key.isdigit() else key))
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        out += [prefix + line + "\n" for line in lines]
+    return "".join(out)
+
+
 def header_rows(info: dict) -> list[tuple[str, str]]:
     """The key/value lines under the job's name: method, path, times, memory, identity..."""
     params, post, status = info["params"], info["post"] or {}, info["status"]

@@ -212,11 +212,11 @@ def test_front_page_filters_by_method_and_status(board: Board) -> None:
     _, _, body = board.get("/?method=greet")
     assert 'href="/job/dev-1"' in body and 'href="/job/dev-2"' not in body
     data = board.json("/?method=csvimport,dataset_type")
-    assert [j["jobid"] for j in data["jobs"]] == ["dev-3", "dev-2"]
+    assert [j["job"] for j in data["jobs"]] == ["dev-3", "dev-2"]
     assert data["running"] == []
     # the form sent with empty fields filters nothing
     data = board.json("/?method=&status=&since=&limit=")
-    assert {"dev-1", "dev-4"} <= {j["jobid"] for j in data["jobs"]} and data["filters"] == {}
+    assert {"dev-1", "dev-4"} <= {j["job"] for j in data["jobs"]} and data["filters"] == {}
     status, _, body = board.get("/?status=bogus")
     assert status == 400 and "no status &#x27;bogus&#x27;" in body
 
@@ -235,7 +235,7 @@ def test_job_page_shows_options_status_files_and_output(board: Board, project: P
     data = board.json("/job/dev-1")
     assert board.json("/job/greet") == data
     cli = ax_json(project, "job", "dev-1")
-    for key in ("jobid", "status", "method", "params", "post"):
+    for key in ("job", "status", "method", "params", "post"):
         assert data[key] == cli[key], key
     assert data["output"]["prepare"] == "preparing greeting for <b>there</b>\n"
     assert data["result"]["repr"] == "2"
@@ -297,7 +297,7 @@ def test_urd_lists_and_entries(board: Board) -> None:
     assert [(e["timestamp"], e["joblist"]) for e in entries] == [
         ("2024-01-01", [["greet", "dev-1"], ["csvimport", "dev-2"], ["dataset_type", "dev-3"]])]
     assert board.json("/urd")[0]["name"] == "nightly"
-    assert board.json("/job/:nightly:")["jobid"] == "dev-3"
+    assert board.json("/job/:nightly:")["job"] == "dev-3"
 
 
 def test_methods_and_one_method(board: Board) -> None:
@@ -313,7 +313,7 @@ def test_methods_and_one_method(board: Board) -> None:
     # a description longer than a row: cut after a word, and saying so
     _, _, body = board.get("/method")
     assert "(default: all) of a dataset, to…" in body
-    assert [j["jobid"] for j in data["recent_jobs"]][-1] == "dev-1"
+    assert [j["job"] for j in data["recent_jobs"]][-1] == "dev-1"
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -415,10 +415,10 @@ def test_a_new_job_appears_on_reload(board: Board, project: Path) -> None:
     assert "later" not in board.get("/?method=greet")[2]
     ax(project, "run", "more")
     jobs = board.json("/?method=greet")["jobs"]
-    newest = jobs[0]["jobid"]
+    newest = jobs[0]["job"]
     assert newest != "dev-1" and jobs[0]["options"]["who"] == "later"
     assert "later" in board.get("/job/" + newest)[2]
-    assert board.json("/job/greet")["jobid"] == newest
+    assert board.json("/job/greet")["job"] == newest
 
 
 def test_a_running_job_is_shown_as_running(board: Board, project: Path) -> None:

@@ -325,3 +325,71 @@ def test_a_mistake_names_ax_once(tmp_path):
         r = project.ax(*args)
         assert r.returncode != 0 and no_traceback(r), (args, r.stderr)
         assert r.stderr.startswith("ax: ") and not r.stderr.startswith("ax: ax"), r.stderr
+
+
+# --- the same keys in every command's JSON ----------------------------------------------------
+
+# what accel names one way everywhere, and the names it no longer uses for them
+CHOSEN = {"job": "a job's id", "runtime": "how long something ran, in seconds",
+          "starttime": "when a job started, unix seconds"}
+NOT_USED = {"jobid", "job_id", "duration", "seconds", "exectime", "start", "started"}
+# values that are someone else's keys: setup.json and post.json as stored (`params`, `post`),
+# option values, values given on the command line, a dataset's rows
+NOT_OURS = {"params", "post", "options", "old", "new", "given", "head"}
+
+
+def keys_in(data, where: str = "") -> list[tuple[str, str]]:
+    """(path, key) of every dict key in data, not looking into NOT_OURS values."""
+    found = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            found.append((where, k))
+            if k not in NOT_OURS:
+                found += keys_in(v, f"{where}.{k}")
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            found += keys_in(v, f"{where}[{i}]")
+    return found
+
+
+def test_every_commands_json_uses_the_same_keys(tmp_path):
+    """Issue 14, surprise 7: a job's id is `job` and how long it ran is `runtime` in every
+    `--json` and on every page of the board, never `jobid` or `duration` here and `job`
+    or `runtime` there."""
+    from test_board import Board, make_project
+
+    root = make_project(tmp_path / "p")
+    assert ax(root, "run").returncode == 0
+    assert ax(root, "run", "fail").returncode == 1
+    outputs = {}
+    for args in (("jobs",), ("job", "dev-1"), ("job", "dev-4"),
+                 ("job", "dev-1", "-o"), ("workdir",), ("workdir", "dev"), ("status",),
+                 ("gc", "--dry-run"), ("why", "dev-3"), ("why", "greet", "count=4"),
+                 ("run",), ("urd",), ("urd", "nightly"), ("ds", "dev-2"), ("ds", "dev-3"),
+                 ("method",), ("method", "greet")):
+        p = ax(root, *args, "--json")
+        assert p.returncode == 0 and no_traceback(p), (args, p.stderr)
+        outputs["ax " + " ".join(args)] = json.loads(p.stdout)
+    outputs["ax init"] = json.loads(ax(tmp_path, "init", "q", "--json").stdout)
+    board = Board(root, "--listen", "127.0.0.1:0")
+    try:
+        for path in ("/", "/job/dev-1", "/job/dev-4", "/ds/dev-2", "/job/dev-3/ds/default",
+                     "/urd", "/urd/nightly", "/method", "/method/greet"):
+            outputs["board " + path] = board.json(path)
+    finally:
+        board.kill()
+
+    for name, data in outputs.items():
+        bad = [f"{where}.{k}" for where, k in keys_in(data) if k in NOT_USED]
+        assert not bad, f"{name}: {bad} (say {', '.join(CHOSEN)})"
+    # and where a job is listed, its id is under `job`, how long it ran under `runtime`
+    for rows in (outputs["ax jobs"], outputs["ax workdir dev"], outputs["board /"]["jobs"],
+                 outputs["board /method/greet"]["recent_jobs"]):
+        assert rows and all({"job", "runtime", "starttime"} <= r.keys() for r in rows), rows
+    gc = outputs["ax gc --dry-run"]
+    assert all("job" in r for r in gc["keep"] + gc["delete"]) and gc["keep"]
+    for one in (outputs["ax job dev-1"], outputs["board /job/dev-1"]):
+        assert one["job"] == "dev-1"
+    assert outputs["ax why dev-3"]["job"] == "dev-3"
+    assert outputs["ax run"]["jobs"][0]["job"] == "dev-1" and "runtime" in outputs["ax run"]
+    assert outputs["ax ds dev-2"]["job"] == "dev-2"

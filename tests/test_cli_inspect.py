@@ -146,7 +146,7 @@ def test_job_shows_everything(project: Path) -> None:
 
 def test_job_json_has_params_and_post(project: Path) -> None:
     d = ax_json(project, "job", "dev-1")
-    assert d["jobid"] == "dev-1"
+    assert d["job"] == "dev-1"
     assert d["status"] == "finished"
     assert d["params"]["method"] == "greet"
     assert d["params"]["options"] == {"who": "there", "count": 3, "when": None}
@@ -158,7 +158,7 @@ def test_job_json_has_params_and_post(project: Path) -> None:
 
 def test_job_references(project: Path) -> None:
     def jobid(ref: str) -> str:
-        return ax_json(project, "job", ref)["jobid"]
+        return ax_json(project, "job", ref)["job"]
 
     assert jobid("greet") == "dev-4"  # the latest of the method
     assert jobid("greet~1") == "dev-1"
@@ -199,7 +199,7 @@ def test_a_method_reference_is_its_highest_numbered_finished_job(tmp_path: Path)
     assert by_end == ["dev-2", "dev-1", "dev-3"]
 
     def jobid(ref: str) -> str:
-        return ax_json(proj.root, "job", ref)["jobid"]
+        return ax_json(proj.root, "job", ref)["job"]
 
     assert [jobid("nap"), jobid("nap~1"), jobid("nap~2")] == ["dev-3", "dev-2", "dev-1"]
     # lines that name no job of this workdir (a torn append, a hand edit) are passed over
@@ -389,16 +389,16 @@ def test_running_job(tmp_path: Path) -> None:
         assert d["status"] == "running" and d["post"] is None
         assert d["last_output"] == "prepare"
         # what was captured so far (the writer may still hold it in its buffer)
-        assert ax(root, "job", "dev-1", "-o").stdout in ("", "waiting for the flag\n")
+        assert ax(root, "job", "dev-1", "-o").stdout in ("", "[dev-1 prepare] waiting for the flag\n")
         assert [r["status"] for r in ax_json(root, "workdir", "dev")] == ["running"]
-        assert ax_json(root, "workdir", "dev", "--status", "running")[0]["jobid"] == "dev-1"
+        assert ax_json(root, "workdir", "dev", "--status", "running")[0]["job"] == "dev-1"
         ax(root, "job", "slow", rc=1)  # not finished: not "the latest of slow" yet
     finally:
         flag.write_text("")
         _, err = run.communicate(timeout=60)
     assert run.returncode == 0, err
     assert ax_json(root, "job", "slow")["status"] == "finished"
-    assert ax(root, "job", "slow", "-o").stdout == "waiting for the flag\n"
+    assert ax(root, "job", "slow", "-o").stdout == "[dev-1 prepare] waiting for the flag\n"
 
 
 def test_job_is_light(project: Path) -> None:
@@ -483,7 +483,7 @@ def test_workdir_list(project: Path) -> None:
 def test_workdir_jobs(project: Path) -> None:
     out = ax(project, "workdir", "dev").stdout
     lines = out.splitlines()
-    assert lines[0].split() == ["job", "method", "status", "started", "duration"]
+    assert lines[0].split() == ["job", "method", "status", "started", "runtime"]
     assert [line.split()[0] for line in lines[1:]] == [
         "dev-1", "dev-2", "dev-3", "dev-4", "dev-5", "dev-6", "dev-7", "dev-50"]
     assert lines[2].split()[:3] == ["dev-2", "chain", "finished"]
@@ -491,7 +491,7 @@ def test_workdir_jobs(project: Path) -> None:
     assert lines[8].split()[:3] == ["dev-50", "greet", "unfinished"]
 
     def ids(*args: str) -> list[str]:
-        return [r["jobid"] for r in ax_json(project, "workdir", *args)]
+        return [r["job"] for r in ax_json(project, "workdir", *args)]
 
     assert ids("dev", "--method", "chain") == ["dev-2", "dev-3"]
     assert ids("dev", "-m", "chain", "-m", "leaf") == ["dev-2", "dev-3", "dev-6"]
@@ -501,9 +501,9 @@ def test_workdir_jobs(project: Path) -> None:
     assert ids("dev", "--method", "greet", "--status", "finished", "--limit", "1") == ["dev-4"]
     assert ids("--method", "leaf") == ["dev-6"]  # a filter without NAME: every workdir
     row = ax_json(project, "workdir", "dev", "-m", "greet", "-n", "1")[0]
-    assert row["status"] == "unfinished" and row["duration"] is None
+    assert row["status"] == "unfinished" and row["runtime"] is None
     row = ax_json(project, "workdir", "dev", "-m", "parent")[0]
-    assert row["duration"] > 0 and row["starttime"] > 0
+    assert row["runtime"] > 0 and row["starttime"] > 0
     assert "no jobs" in ax(project, "workdir", "dev", "--method", "nosuch").stdout
 
 

@@ -80,7 +80,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ids(project: Path, *args: str) -> list[str]:
-    return [j["jobid"] for j in ax_json(project, "jobs", *args)]
+    return [j["job"] for j in ax_json(project, "jobs", *args)]
 
 
 def test_table_lists_every_job_newest_first(project: Path) -> None:
@@ -99,7 +99,7 @@ def test_table_lists_every_job_newest_first(project: Path) -> None:
 
 
 def test_json_has_what_a_script_needs(project: Path) -> None:
-    jobs = {j["jobid"]: j for j in ax_json(project, "jobs")}
+    jobs = {j["job"]: j for j in ax_json(project, "jobs")}
     assert len(jobs) == 10
     j = jobs["dev-2"]
     assert j["method"] == "work" and j["status"] == "finished" and j["workdir"] == "dev"
@@ -147,15 +147,15 @@ def test_option_filter(project: Path) -> None:
 
 def test_min_runtime(project: Path) -> None:
     found = ax_json(project, "jobs", "--min-runtime", "1.2")
-    assert "dev-5" in [j["jobid"] for j in found]
+    assert "dev-5" in [j["job"] for j in found]
     assert all(j["runtime"] >= 1.2 for j in found)
     found = ax_json(project, "jobs", "--min-runtime", "0m1.2s")
-    assert "dev-5" in [j["jobid"] for j in found]
+    assert "dev-5" in [j["job"] for j in found]
     assert ids(project, "--min-runtime", "1h") == []
 
 
 def test_since_and_until(project: Path) -> None:
-    jobs = {j["jobid"]: j for j in ax_json(project, "jobs")}
+    jobs = {j["job"]: j for j in ax_json(project, "jobs")}
     t = math.floor(jobs["dev-3"]["starttime"] * 1000) / 1000  # what ISO text can say exactly
     start = datetime.fromtimestamp(t).isoformat(timespec="milliseconds")
     newer = {k for k, j in jobs.items() if j["starttime"] >= t}
@@ -205,3 +205,26 @@ def test_empty_project(tmp_path: Path) -> None:
     p = Project(tmp_path / "empty")
     assert ax(p.root, "jobs").stdout.strip() == "no jobs yet"
     assert ax_json(p.root, "jobs") == []
+
+
+# --- issue 14, surprise 7: one CLI -----------------------------------------------------------
+
+
+def test_every_status_is_taken_by_jobs_and_workdir_alike(project: Path) -> None:
+    """`ax jobs --status` and `ax workdir --status` take the same words (every status a job
+    can have, accel.jobstatus.ALL), repeated or as a comma list, and find the same jobs."""
+    from accel.jobstatus import ALL
+
+    for status in ALL:
+        found = ids(project, "--status", status)
+        listed = [r["job"] for r in ax_json(project, "workdir", "--status", status)]
+        assert sorted(listed) == sorted(found), status
+    wanted = ("--status", "failed,canceled", "-s", "timeout")
+    assert sorted(r["job"] for r in ax_json(project, "workdir", "dev", *wanted)) == \
+        sorted(ids(project, *wanted)) == ["dev-6", "dev-8", "dev-9"]
+    assert [r["job"] for r in ax_json(project, "workdir", "-m", "other,work", "-s", "unfinished")
+            ] == ["dev-7"]
+    for command in ("jobs", "workdir"):
+        line = one_error_line(ax(project, command, "--status", "finshed", rc=2))
+        assert line.startswith("ax: --status: no status 'finshed' (did you mean: finished")
+        assert line.endswith(f"(statuses: {', '.join(ALL)})"), line

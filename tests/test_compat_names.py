@@ -236,7 +236,7 @@ def test_gc_follows_previous_from_a_dataset_named_with_a_slash(project):
     ax_run(project)
     plan = json.loads(project.ax("gc", "--dry-run", "--json", check=True).stdout)
     assert plan["delete"] == [] and plan["damaged"] == []
-    assert {j["jobid"]: j["reason"] for j in plan["keep"]}["dev-1"] == \
+    assert {j["job"]: j["reason"] for j in plan["keep"]}["dev-1"] == \
         "used by dev-2 (dataset '2024/feb': previous)"
 
 

@@ -158,7 +158,7 @@ def test_every_command_names_the_damaged_file(built: Path, tmp_path: Path, file:
         assert "Traceback" not in p.stderr + p.stdout
         assert "damaged" in p.stdout and named in p.stdout, (args, p.stdout)
     rows = json.loads(project.ax("jobs", "--status", "damaged", "--json", check=True).stdout)
-    assert [r["jobid"] for r in rows] == ["dev-1"]
+    assert [r["job"] for r in rows] == ["dev-1"]
     p = project.ax("gc", "--dry-run", check=True)
     assert "Traceback" not in p.stderr + p.stdout
     assert "dev-1" in p.stdout and "damaged" in p.stdout

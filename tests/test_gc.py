@@ -151,7 +151,7 @@ def plan(project: Project, *args: str) -> dict:
 def fates(project: Project, *args: str) -> tuple[set[str], dict[str, str]]:
     """(the jobs a dry run would delete, kept job -> why)."""
     d = plan(project, *args)
-    return {j["jobid"] for j in d["delete"]}, {j["jobid"]: j["reason"] for j in d["keep"]}
+    return {j["job"] for j in d["delete"]}, {j["job"]: j["reason"] for j in d["keep"]}
 
 
 def tree(root: Path) -> dict[str, int]:
@@ -416,14 +416,14 @@ def test_references_resolve_after_gc(project: Project) -> None:
         p = subprocess.run([*AX, "job", r, "--json"], cwd=project.root, capture_output=True,
                            text=True, env=cli_env())
         assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout)["jobid"]
+        return json.loads(p.stdout)["job"]
 
     assert ref("leaf") == three
     assert ref("leaf~1") == one
     p = subprocess.run([*AX, "job", two], cwd=project.root, capture_output=True, text=True,
                        env=cli_env())
     assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert [j["jobid"] for j in json.loads(subprocess.run(
+    assert [j["job"] for j in json.loads(subprocess.run(
         [*AX, "jobs", "--json"], cwd=project.root, capture_output=True, text=True,
         env=cli_env()).stdout)] == [three, one]
     # the deleted job is not found by its identity any more: built again, under a new number

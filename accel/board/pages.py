@@ -67,7 +67,7 @@ def home(d: dict) -> Page:
     parts += [h2("jobs, newest first"), _filter_form(d["filters"])]
     if d["jobs"]:
         parts.append(table(("job", "method", "status", "started", "runtime", "caption/error"),
-                           [(job_link(j["jobid"]), _method_link(j["method"]), status(j["status"]),
+                           [(job_link(j["job"]), _method_link(j["method"]), status(j["status"]),
                              fmt_time(j["starttime"]), fmt_duration(j["runtime"]), j["note"])
                             for j in d["jobs"]], right=(False,) * 4 + (True,)))
         if d["more"]:
@@ -99,7 +99,7 @@ def _method_link(name: Any) -> Html:
 
 
 def job(d: dict) -> Page:
-    jobid, params, post = d["jobid"], d["params"], d["post"] or {}
+    jobid, params, post = d["job"], d["params"], d["post"] or {}
     header = []
     for key, value in d["header"]:
         if key == "method" and params.get("method"):
@@ -305,7 +305,7 @@ def method(d: dict) -> Page:
     parts.append(h2("newest jobs"))
     if d["recent_jobs"]:
         parts.append(table(("job", "status", "started", "runtime", "caption/error"),
-                           [(job_link(j["jobid"]), status(j["status"]), fmt_time(j["starttime"]),
+                           [(job_link(j["job"]), status(j["status"]), fmt_time(j["starttime"]),
                              fmt_duration(j["runtime"]), j["note"]) for j in d["recent_jobs"]],
                            right=(False, False, False, True)))
         if d["more_jobs"]:

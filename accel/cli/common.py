@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from accel.config import Config, load_config
+from accel.jobstatus import ALL
+from accel.plaintext import table as table  # every command's tables
 
 
 def load(ctx: click.Context) -> Config:
@@ -27,20 +29,15 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def table(rows: list[tuple], header: tuple | None = None) -> str:
-    """Columns padded to their widest cell; the last column is not padded."""
-    all_rows = ([header] if header else []) + [tuple("" if c is None else str(c) for c in r) for r in rows]
-    if not all_rows:
-        return ""
-    widths = [max(len(str(r[i])) for r in all_rows) for i in range(len(all_rows[0]))]
-    out = []
-    for r in all_rows:
-        cells = [str(c).ljust(widths[i]) if i < len(r) - 1 else str(c) for i, c in enumerate(r)]
-        out.append("  ".join(cells).rstrip())
-    return "\n".join(out)
-
-
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+# the filters `ax jobs` and `ax workdir` share: the same words, checked in one place
+# (accel.view.jobs.parse_statuses, against accel.jobstatus.ALL)
+method_option = click.option("--method", "-m", "methods", multiple=True, metavar="METHOD",
+                             help="Only jobs of this method (repeatable, or a comma list).")
+status_option = click.option("--status", "-s", "statuses", multiple=True, metavar="STATUS",
+                             help=f"Only jobs with this status: {', '.join(ALL)} "
+                                  "(repeatable, or a comma list).")
 
 
 # --- helpers for the inspecting commands (job, method, workdir, urd) ---------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from accel.cli.common import json_option, load, print_json, table
-from accel.jobstatus import ALL
+from accel.cli.common import json_option, load, method_option, print_json, status_option, table
 from accel.view.jobs import find_jobs, make_query, note_of
 from accel.view.text import fmt_duration, fmt_time
 
@@ -13,11 +12,8 @@ TABLE_LIMIT = 100  # what the table shows without --limit
 
 
 @click.command()
-@click.option("--method", "-m", "methods", multiple=True, metavar="METHOD",
-              help="Only jobs of this method (repeatable, or a comma list).")
-@click.option("--status", "-s", "statuses", multiple=True, metavar="STATUS",
-              help=f"Only jobs with this status: {', '.join(ALL)} (repeatable, or a comma "
-                   "list).")
+@method_option
+@status_option
 @click.option("--since", metavar="WHEN",
               help="Only jobs started at or after WHEN: a date (2026-11-21), a datetime "
                    "(2026-11-21T14:30), or an age (2h, 3d: that long ago).")

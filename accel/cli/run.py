@@ -98,7 +98,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
         print_json({
             "jobs": [{"job": str(j), "method": j.method, "name": jobs.name_of(i),
                       "reused": j in jobs.reused} for i, j in enumerate(jobs)],
-            "new": len(jobs.new), "reused": len(jobs.reused), "seconds": round(elapsed, 3),
+            "new": len(jobs.new), "reused": len(jobs.reused), "runtime": round(elapsed, 3),
             "failed": [{"job": job, "error": error} for job, error in failures],
             "error": failed,
         })

@@ -272,8 +272,10 @@ class JobRecord:
         return disk_usage(self.path)
 
     def summary(self) -> dict:
-        """What `ax jobs --json` prints of a job."""
-        return {"jobid": self.jobid, "workdir": self.workdir, "method": self.method,
+        """What `ax jobs --json` and `ax workdir NAME --json` print of a job (and the
+        board shows): the keys every command uses, `job` for its id, `runtime` for how
+        long it ran."""
+        return {"job": self.jobid, "workdir": self.workdir, "method": self.method,
                 "status": self.status, "starttime": self.starttime, "endtime": self.endtime,
                 "runtime": self.runtime, "caption": self.caption, "error": self.error,
                 "options": self.setup.get("options"), "path": str(self.path)}

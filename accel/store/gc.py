@@ -64,7 +64,7 @@ class Fate:
 
     def as_json(self) -> dict:
         r = self.rec
-        return {"jobid": r.jobid, "method": r.method, "status": r.status, "reason": self.reason,
+        return {"job": r.jobid, "method": r.method, "status": r.status, "reason": self.reason,
                 "bytes": self.size, "starttime": r.starttime}
 
 

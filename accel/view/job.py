@@ -32,7 +32,7 @@ def read_job(j: Job) -> dict:
     from accel.records import record_of
 
     rec = record_of(j.path)
-    info: dict[str, Any] = {"jobid": str(j), "status": str(rec.status),
+    info: dict[str, Any] = {"job": str(j), "status": str(rec.status),
                             "method": rec.setup.get("method"), "path": str(rec.path),
                             "params": rec.setup, "post": rec.post}
     if rec.damage:

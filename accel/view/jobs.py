@@ -20,9 +20,23 @@ if TYPE_CHECKING:
     from accel.store.catalog import JobRecord, Query
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
+def split_values(values: Iterable[str]) -> list[str]:
     """Repeated options and comma lists alike: ('a,b', 'c') -> ['a', 'b', 'c']."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def parse_statuses(values: Iterable[str]) -> list[str]:
+    """`--status` as typed (repeated, or `failed,canceled`), each checked against the one
+    list of statuses (accel.jobstatus.ALL): every command that filters by status takes
+    the same words, and a wrong one is the same UserError naming it."""
+    from accel.errors import UserError
+
+    wanted = split_values(values)
+    for s in wanted:
+        if s not in ALL:
+            raise UserError(f"--status: no status {s!r}{close_hint(s, list(ALL))} "
+                            f"(statuses: {', '.join(ALL)})")
+    return wanted
 
 
 def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since: str | None = None,
@@ -36,11 +50,7 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
     from accel.store.catalog import Query
     from accel.view.timetext import parse_duration, parse_when, user_value
 
-    wanted = _split(tuple(statuses))
-    for s in wanted:
-        if s not in ALL:
-            raise UserError(f"--status: no status {s!r}{close_hint(s, list(ALL))} "
-                            f"(statuses: {', '.join(ALL)})")
+    wanted = parse_statuses(statuses)
     pairs = []
     for text in options:
         key, eq, value = text.partition("=")
@@ -48,7 +58,7 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
             raise UserError(f"--option: {text!r} is not KEY=VALUE (like --option count=3)")
         pairs.append((key.strip(), value))
     return Query(
-        methods=frozenset(_split(tuple(methods))),
+        methods=frozenset(split_values(methods)),
         statuses=frozenset(wanted),
         since=user_value("--since", parse_when, since) if since else None,
         until=user_value("--until", parse_when, until, None, True) if until else None,

@@ -228,3 +228,19 @@ def test_every_status_is_taken_by_jobs_and_workdir_alike(project: Path) -> None:
         line = one_error_line(ax(project, command, "--status", "finshed", rc=2))
         assert line.startswith("ax: --status: no status 'finshed' (did you mean: finished")
         assert line.endswith(f"(statuses: {', '.join(ALL)})"), line
+
+
+@pytest.mark.parametrize("args", [("jobs", "--since", "2"), ("jobs", "--until", "1.5"),
+                                  ("jobs", "--since", "2 ago"), ("gc", "--older-than", "3")])
+def test_a_time_without_a_unit_is_a_question_not_seconds(project: Path, args) -> None:
+    """`--since 2` is 2 what? Not 2 seconds ago, which is almost never what was meant."""
+    p = ax(project, *args, rc=2)
+    line = one_error_line(p, ("ax: ",))
+    n = args[2].split()[0]
+    assert f"{args[1]}: {n} what? say {n}m, {n}h, {n}d or {n}w" in line, line
+    assert p.stdout == ""
+
+
+def test_a_runtime_without_a_unit_is_seconds(project: Path) -> None:
+    assert ids(project, "--min-runtime", "1.2") == ["dev-5"]
+    assert ids(project, "--min-runtime", "3600") == ids(project, "--min-runtime", "1h") == []

@@ -16,11 +16,15 @@ _UNITS = {"w": 604800.0, "week": 604800.0, "weeks": 604800.0,
           "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
           "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
           "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0}
+_NUMBER_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _PART_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds from '90', '1.5', '1m30s', '2h', '3d', '1w', '1h 30m'; ValueError otherwise."""
+    """Seconds from '90', '1.5', '1m30s', '2h', '3d', '1w', '1h 30m'; ValueError otherwise.
+
+    A bare number is seconds: this is how long something ran (`--min-runtime 90`), where
+    seconds read naturally; a point in time (parse_when) asks for the unit."""
     t = text.strip().lower()
     try:
         seconds = float(t)
@@ -44,8 +48,9 @@ def parse_duration(text: str) -> float:
 def parse_when(text: str, now: float | None = None, end_of_day: bool = False) -> float:
     """A point in time (unix seconds) from a date (2026-11-21, local midnight; with
     `end_of_day` the midnight after it), a datetime (2026-11-21T14:30, 2026-11-21 14:30,
-    with or without a UTC offset; local time without), an age (2h, 3d, 90: that long
-    ago), now, today or yesterday. ValueError otherwise."""
+    with or without a UTC offset; local time without), an age (2h, 3d, 1h30m: that long
+    ago), now, today or yesterday. ValueError otherwise -- also for an age without a
+    unit: `--since 2` is more likely 2 hours or days than 2 seconds, so it is asked."""
     now = time.time() if now is None else now
     t = text.strip()
     low = t.lower()
@@ -65,8 +70,12 @@ def parse_when(text: str, now: float | None = None, end_of_day: bool = False) ->
         except ValueError:
             pass
     else:
+        age = re.sub(r"\s+ago$", "", low)
+        if _NUMBER_RE.fullmatch(age):  # 2 seconds ago is never what was meant
+            raise ValueError(f"{age} what? say {age}m, {age}h, {age}d or {age}w (that long "
+                             "ago), or a date (2026-11-21)")
         try:
-            return now - parse_duration(re.sub(r"\s+ago$", "", low))
+            return now - parse_duration(age)
         except ValueError:
             pass
     raise ValueError(f"{text!r} is not a date (2026-11-21), a datetime (2026-11-21T14:30) "

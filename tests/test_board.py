@@ -221,6 +221,20 @@ def test_front_page_filters_by_method_and_status(board: Board) -> None:
     assert status == 400 and "no status &#x27;bogus&#x27;" in body
 
 
+def test_front_page_shows_options_as_columns(board: Board) -> None:
+    """?columns=a,b as `ax jobs --columns a,b`: a column of each option's value, so the jobs
+    of a sweep are told apart (issue 14, surprise 7); the form keeps what was asked."""
+    _, _, body = board.get("/?method=greet&columns=who,count")
+    assert "<th>method</th><th>who</th><th>count</th><th>status</th>" in body, body
+    assert "<td>&#x27;&lt;b&gt;there&lt;/b&gt;&#x27;</td><td>3</td>" in body  # escaped
+    assert 'name="columns" value="who,count"' in body
+    data = board.json("/?method=greet&columns=who,count")
+    assert data["columns"] == ["who", "count"] and data["filters"] == {"method": ["greet"]}
+    assert data["jobs"][-1]["options"] == {"who": "<b>there</b>", "count": 3}
+    _, _, body = board.get("/?method=greet")
+    assert "<th>method</th><th>status</th>" in body
+
+
 def test_job_page_shows_options_status_files_and_output(board: Board, project: Path) -> None:
     status, _, body = board.get("/job/dev-1")
     assert status == 200

@@ -138,6 +138,57 @@ def test_a_failing_row_does_not_stop_the_others(project):
     assert sorted(r2["status"].values()) == ["failed", "reused", "reused", "reused", "reused"]
 
 
+def test_joblist_shows_options_as_columns_and_sums_up_by_method_and_status(project):
+    """Issue 14, surprise 7: a sweep's jobs told apart by their options in a table
+    (`JobList.format(columns)`), and `JobList.summary()`: per method and status, how many,
+    their total and median runtime and peak memory, as the jobs recorded them."""
+    import statistics
+
+    project.method("square", SQUARE)
+    project.method("other", "def synthesis():\n    return 1\n")
+    script(project, """
+        def main(urd):
+            jl = urd.build_many('square', [dict(i=i, word=f'w{i}', fail=(i == 2))
+                                           for i in range(4)])
+            urd.build('other')
+            print('TABLE'); print(jl.format(['i', 'word'])); print('END')
+            print('RESULT', json.dumps({
+                'jobs': [str(j) for j in jl], 'same': jl.format('i,word') == jl.format(['i', 'word']),
+                'plain': jl.pretty == jl.format() == jl.format([]),
+                'summary': jl.summary(), 'pretty': jl.summary().pretty,
+                'all': urd.joblist_all.summary()}))
+    """)
+    p = ax_run(project, "--allow-failed-jobs")
+    r = printed(p)
+    table = p.stdout.split("TABLE\n", 1)[1].split("END\n", 1)[0].splitlines()
+    assert table[0].split() == ["job", "method", "i", "word", "status"]
+    assert [line.split()[1:] for line in table[1:]] == [
+        ["square", "0", "'w0'", "new"], ["square", "1", "'w1'", "new"],
+        ["square", "2", "'w2'", "failed"], ["square", "3", "'w3'", "new"]]
+    assert [line.split()[0] for line in table[1:]] == r["jobs"]
+    assert r["same"] and r["plain"]
+    good = [j for j in r["jobs"] if post_of(project, j)["status"] == "finished"]
+    posts = [post_of(project, j) for j in good]
+    finished, failed = r["summary"]
+    assert (finished["method"], finished["status"], finished["jobs"]) == ("square", "finished", 3)
+    assert finished["total_runtime"] == pytest.approx(sum(p["exectime"] for p in posts))
+    assert finished["median_runtime"] == pytest.approx(statistics.median(p["exectime"] for p in posts))
+    assert finished["maxrss_kb"] == max(p["maxrss_kb"] for p in posts)
+    assert (failed["method"], failed["status"], failed["jobs"]) == ("square", "failed", 1)
+    assert failed["total_runtime"] > 0
+    pretty = r["pretty"].splitlines()
+    assert pretty[0].split() == ["method", "status", "jobs", "runtime", "median", "peak", "memory"]
+    assert pretty[1].split()[:3] == ["square", "finished", "3"]
+    assert pretty[2].split()[:3] == ["square", "failed", "1"]
+    assert pretty[3].startswith("4 jobs, ")
+    assert [(x["method"], x["status"]) for x in r["all"]] == [("other", "finished"),
+                                                              ("square", "finished")]
+    # built again: the three are reused (their runtimes are those of the run that made them)
+    again = printed(ax_run(project, "--allow-failed-jobs"))["summary"]
+    assert [(x["status"], x["jobs"]) for x in again] == [("reused", 3), ("failed", 1)]
+    assert again[0]["total_runtime"] == finished["total_runtime"]
+
+
 def test_failed_rows_are_counted_named_and_make_ax_run_exit_1(project):
     """Issue 14, surprise 4: failures are in the run's summary, each with its reason, and
     `ax run` exits 1 unless told the script handles them (--allow-failed-jobs)."""

@@ -362,7 +362,7 @@ def test_every_commands_json_uses_the_same_keys(tmp_path):
     assert ax(root, "run").returncode == 0
     assert ax(root, "run", "fail").returncode == 1
     outputs = {}
-    for args in (("jobs",), ("job", "dev-1"), ("job", "dev-4"),
+    for args in (("jobs",), ("jobs", "--summary"), ("job", "dev-1"), ("job", "dev-4"),
                  ("job", "dev-1", "-o"), ("workdir",), ("workdir", "dev"), ("status",),
                  ("gc", "--dry-run"), ("why", "dev-3"), ("why", "greet", "count=4"),
                  ("run",), ("urd",), ("urd", "nightly"), ("ds", "dev-2"), ("ds", "dev-3"),

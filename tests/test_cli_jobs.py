@@ -244,3 +244,46 @@ def test_a_time_without_a_unit_is_a_question_not_seconds(project: Path, args) ->
 def test_a_runtime_without_a_unit_is_seconds(project: Path) -> None:
     assert ids(project, "--min-runtime", "1.2") == ["dev-5"]
     assert ids(project, "--min-runtime", "3600") == ids(project, "--min-runtime", "1h") == []
+
+
+def test_columns_show_option_values(project: Path) -> None:
+    """`ax jobs --columns` shows options as columns, so the jobs of a sweep are told apart."""
+    out = ax(project, "jobs", "-m", "work", "-s", "finished", "--columns", "n,tag",
+             "-c", "table.b").stdout.splitlines()
+    assert out[0].split() == ["job", "method", "n", "tag", "table.b", "status", "started",
+                              "runtime", "caption/error"]
+    rows = {line.split()[0]: line.split()[:6] for line in out[1:]}
+    assert rows["dev-2"] == ["dev-2", "work", "2", "'y'", "finished", rows["dev-2"][5]]
+    assert rows["dev-3"][:5] == ["dev-3", "work", "3", "'x'", "2"]
+    # a job without the option (another method) has an empty cell
+    out = ax(project, "jobs", "-s", "canceled", "--columns", "n").stdout.splitlines()
+    assert out[0].split()[:4] == ["job", "method", "n", "status"]
+    assert out[1].split()[:3] == ["dev-8", "other", "canceled"]
+    line = one_error_line(ax(project, "jobs", "--summary", "--columns", "n", rc=2))
+    assert "--columns" in line and "--summary" in line
+
+
+def test_summary_counts_by_method_and_status(project: Path) -> None:
+    """`ax jobs --summary`: per method and status, how many jobs, their total and median
+    runtime and their peak memory, as the jobs themselves recorded them."""
+    import statistics
+
+    jobs = ax_json(project, "jobs")
+    summary = ax_json(project, "jobs", "--summary")
+    assert [(r["method"], r["status"], r["jobs"]) for r in summary] == [
+        ("other", "finished", 1), ("other", "failed", 1), ("other", "canceled", 1),
+        ("other", "timeout", 1), ("work", "finished", 5), ("work", "unfinished", 1)]
+    work = [j for j in jobs if j["method"] == "work" and j["status"] == "finished"]
+    row = summary[4]
+    assert row["total_runtime"] == pytest.approx(sum(j["runtime"] for j in work))
+    assert row["median_runtime"] == pytest.approx(statistics.median(j["runtime"] for j in work))
+    peaks = [json.loads((Path(j["path"]) / "post.json").read_text())["maxrss_kb"] for j in work]
+    assert row["maxrss_kb"] == max(peaks) > 0
+    assert summary[5]["total_runtime"] is None and summary[5]["maxrss_kb"] is None
+    # the filters choose which jobs are counted
+    assert ax_json(project, "jobs", "--summary", "-m", "work", "-s", "finished") == [row]
+    out = ax(project, "jobs", "--summary").stdout.splitlines()
+    assert out[0].split() == ["method", "status", "jobs", "runtime", "median", "peak", "memory"]
+    assert out[5].split()[:3] == ["work", "finished", "5"]
+    assert out[-1].startswith("10 jobs, ") and out[-1].endswith(" of runtime in all")
+    assert ax(project, "jobs", "--summary", "-m", "nosuch").stdout.strip() == "no jobs match"

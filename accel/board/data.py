@@ -23,7 +23,7 @@ from accel.view.job import (
     read_job,
     timing_rows,
 )
-from accel.view.jobs import find_jobs, make_query, note_of, running_jobs
+from accel.view.jobs import find_jobs, make_query, note_of, running_jobs, split_values
 from accel.view.methods import get_method, list_methods, method_data
 from accel.view.rows import NUMERIC, head_rows
 from accel.view.urd import list_entries, list_summaries
@@ -64,7 +64,8 @@ class Board:
     # --- / -------------------------------------------------------------------------------
 
     def home(self, filters: dict[str, list[str]]) -> dict:
-        """Running jobs (as `ax status`) and the newest jobs (as `ax jobs`, same filters)."""
+        """Running jobs (as `ax status`) and the newest jobs (as `ax jobs`, same filters),
+        with a column of each option named in ?columns=a,b (as `ax jobs --columns`)."""
         from accel.errors import UserError
 
         given = {k: [v for v in filters.get(k, []) if v.strip()] for k in FILTERS}
@@ -89,7 +90,8 @@ class Board:
             row["note"] = note_of(rec)
             jobs.append(row)
         return {"running": running_jobs(self.store), "jobs": jobs, "more": more,
-                "limit": n, "filters": given}
+                "limit": n, "filters": given,
+                "columns": split_values(filters.get("columns", []))}
 
     # --- /job/REF ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from accel.board.html import (
     tag,
 )
 from accel.jobstatus import ENDED_BADLY
+from accel.store.catalog import option_text
 from accel.view.methods import summary
 from accel.view.text import fmt_duration, fmt_time
 from accel.words import plural
@@ -64,12 +65,16 @@ def home(d: dict) -> Page:
         parts.append(table(("job", "method", "part", "elapsed", "builder"), rows))
     else:
         parts.append(note("nothing runs now"))
-    parts += [h2("jobs, newest first"), _filter_form(d["filters"])]
+    parts += [h2("jobs, newest first"), _filter_form(d["filters"], d["columns"])]
     if d["jobs"]:
-        parts.append(table(("job", "method", "status", "started", "runtime", "caption/error"),
-                           [(job_link(j["job"]), _method_link(j["method"]), status(j["status"]),
-                             fmt_time(j["starttime"]), fmt_duration(j["runtime"]), j["note"])
-                            for j in d["jobs"]], right=(False,) * 4 + (True,)))
+        cols = d["columns"]
+        parts.append(table(("job", "method", *cols, "status", "started", "runtime",
+                            "caption/error"),
+                           [(job_link(j["job"]), _method_link(j["method"]),
+                             *(option_text(j["options"], c) for c in cols),
+                             status(j["status"]), fmt_time(j["starttime"]),
+                             fmt_duration(j["runtime"]), j["note"])
+                            for j in d["jobs"]], right=(False,) * (4 + len(cols)) + (True,)))
         if d["more"]:
             parts.append(note(f"the newest {d['limit']} shown; more match "
                               "(limit=0 in the address shows all)"))
@@ -78,16 +83,17 @@ def home(d: dict) -> Page:
     return Page("jobs", d, join(parts))
 
 
-def _filter_form(filters: dict) -> Html:
+def _filter_form(filters: dict, columns: list[str]) -> Html:
     def field(name: str, label: str, size: int = 14) -> Html:
-        value = ",".join(filters.get(name, []))
+        value = ",".join(columns if name == "columns" else filters.get(name, []))
         return tag("label", join([label, " ", Html(
             f'<input name="{esc(name)}" value="{esc(value)}" size="{size}">')]))
 
     fields = join([field("method", "method"), field("status", "status"),
                    field("since", "since", 10), field("limit", "limit", 4),
+                   field("columns", "option columns"),
                    Html('<input type="submit" value="filter">'),
-                   link("/", "all") if filters else ""])
+                   link("/", "all") if filters or columns else ""])
     return Html(f'<form method="get" action="/">{fields}</form>')
 
 

@@ -27,6 +27,7 @@ from accel import layout
 from accel.errors import JobDamaged
 from accel.jobstatus import DAMAGED, NOT_ENDED
 from accel.jsoncodec import decode
+from accel.plaintext import show_value
 from accel.records import damage_of, lock_status, read_post, read_setup
 from accel.words import shorten
 
@@ -182,6 +183,12 @@ class JobRecord:
         if isinstance(end, (int, float)) and isinstance(start, (int, float)):
             return float(end) - float(start)
         return None
+
+    @property
+    def maxrss_kb(self) -> float | None:
+        """The most memory the job took (post.json's maxrss_kb); None when not recorded."""
+        kb = (self.post or {}).get("maxrss_kb")
+        return float(kb) if isinstance(kb, (int, float)) else None
 
     @property
     def error(self) -> dict | None:
@@ -454,6 +461,20 @@ def _lookup(options: dict, key: str) -> Any:
         else:
             return _MISSING
     return value
+
+
+def option_text(options: Any, key: str) -> str:
+    """Stored (encoded) option `key` as a person reads it (`ax job` shows options so), for
+    a column of option values (`ax jobs --columns`, `JobList.format`, the board); '' when
+    the job has no such option. 'a.b' reaches into a dict option, as in option_matches."""
+    stored = _lookup(options, key) if isinstance(options, dict) else _MISSING
+    if stored is _MISSING:
+        return ""
+    try:
+        value = decode(stored)
+    except (ValueError, TypeError):
+        value = stored
+    return show_value(value)
 
 
 def option_matches(options: dict, key: str, text: str) -> bool:

@@ -18,6 +18,7 @@ from accel.job import Job, NamedJobList
 from accel.jobstatus import DONE_OK, FINISHED, PENDING, REUSED
 
 if TYPE_CHECKING:
+    from accel.jobsummary import Summary
     from accel.scheduler import Task
     from accel.urd.rows import Rows
 
@@ -150,16 +151,42 @@ class JobList(NamedJobList):
 
     @property
     def pretty(self) -> str:
+        """A table of the jobs: job, method, status ('new' for one this run made)."""
+        return self.format()
+
+    def format(self, columns: Iterable[str] | str = ()) -> str:
+        """`pretty`, with a column of each option named in `columns` (a list, or 'a,b';
+        'a.b' is key b of dict option a), so the jobs of a sweep are told apart:
+        `print(urd.build_many('fit', rows).format(['alpha', 'depth']))`."""
+        from accel.plaintext import table
+        from accel.store.catalog import JobRecord, option_text
+
         if not self:
             return "no jobs"
-        # "new" says more than "finished" beside "reused"
-        rows = [(str(j), self.names[i], "new" if o.status == FINISHED else o.status)
-                for i, (j, o) in enumerate(zip(self, self._outcomes, strict=True))]
-        w0 = max(3, *(len(r[0]) for r in rows))
-        w1 = max(6, *(len(r[1]) for r in rows))
-        lines = [f"{'job':<{w0}}  {'method':<{w1}}  status"]
-        lines += [f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows]
-        return "\n".join(lines)
+        names = [c.strip() for c in (columns.split(",") if isinstance(columns, str)
+                                     else columns) if c.strip()]
+        rows = []
+        for i, (j, o) in enumerate(zip(self, self._outcomes, strict=True)):
+            options = JobRecord(j.workdir, j.number, j.path).setup.get("options") if names else {}
+            rows.append((str(j), self.names[i], *(option_text(options, c) for c in names),
+                         # "new" says more than "finished" beside "reused"
+                         {FINISHED: "new"}.get(o.status, o.status)))
+        return table(rows, ("job", "method", *names, "status"))
+
+    def summary(self) -> Summary:
+        """How the build went, per method and status (`finished`, `reused`, `failed`, ...):
+        how many jobs, their total and median runtime and their peak memory, as each job
+        recorded them (a reused job's are those of the run that made it). A job listed
+        twice counts once. `.pretty` is a table of it; `ax jobs --summary` says the same
+        of the jobs a search finds."""
+        from accel.jobsummary import summarize
+        from accel.store.catalog import JobRecord
+
+        items = []
+        for j, status in self.status.items():
+            rec = JobRecord(j.workdir, j.number, j.path)
+            items.append((rec.method, status, rec.runtime, rec.maxrss_kb))
+        return summarize(items)
 
 
 def ran_for(job: Job) -> float | None:

@@ -16,6 +16,7 @@ from accel.jobstatus import ALL
 from accel.view.text import close_hint
 
 if TYPE_CHECKING:
+    from accel.jobsummary import Summary
     from accel.store import Store
     from accel.store.catalog import JobRecord, Query
 
@@ -77,6 +78,13 @@ def find_jobs(workdirs: Mapping[str, Path], query: Query, n: int
     found = list(search(dict(workdirs), query, limit=n + 1 if n else None))
     more = bool(n) and len(found) > n
     return (found[:n] if n else found), more
+
+
+def summarize_jobs(records: Iterable[JobRecord]) -> Summary:
+    """The JobRecords found, counted by method and status (an accel.jobsummary.Summary)."""
+    from accel.jobsummary import summarize
+
+    return summarize((r.method, r.status, r.runtime, r.maxrss_kb) for r in records)
 
 
 def note_of(rec: JobRecord) -> str:

@@ -48,7 +48,6 @@ The declaration classes and the value types that compiled declarations check wit
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, time, timedelta
 from typing import Any
 
 from accel.dotdict import DotDict
@@ -69,6 +68,7 @@ from accel.optiontypes import (
     short_repr,
 )
 from accel.optiontypes import parse_duration as parse_duration  # importable from here, as before
+from accel.plaintext import show_value
 
 __all__ = [
     "OptionEnum", "OptionString", "RequiredOption", "OptionDefault",
@@ -144,11 +144,7 @@ def normalise_options(method: str, declared: dict | None, given: dict | None) ->
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    return short_repr(value)
+    return show_value(value, short_repr)
 
 
 def _describe(f: Field) -> str:

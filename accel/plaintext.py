@@ -4,6 +4,7 @@ formatter of its own. Low enough for every layer to use: only the standard libra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -39,13 +40,14 @@ def fmt_memory(kb: float | None) -> str:
     return f"{v / (1024 * 1024):.1f} GiB"
 
 
-def show_value(v: Any) -> str:
-    """An option value the way a person reads it: repr, but dates as ISO text."""
+def show_value(v: Any, as_text: Callable[[Any], str] = repr) -> str:
+    """An option value the way a person reads it: `as_text` (repr, or a shortened repr
+    where space is short), but dates and times as ISO text and a timedelta as 1:30:00."""
     if isinstance(v, (date, dtime)):
         return v.isoformat()
     if isinstance(v, timedelta):
         return str(v)
-    return repr(v)
+    return as_text(v)
 
 
 def table(rows: list[tuple], header: tuple | None = None) -> str:

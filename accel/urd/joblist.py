@@ -167,7 +167,8 @@ class JobList(NamedJobList):
                                      else columns) if c.strip()]
         rows = []
         for i, (j, o) in enumerate(zip(self, self._outcomes, strict=True)):
-            options = JobRecord(j.workdir, j.number, j.path).setup.get("options") if names else {}
+            options = JobRecord(j.workdir, j.number, j.path).setup.get("options") \
+                if names and j else {}
             rows.append((str(j), self.names[i], *(option_text(options, c) for c in names),
                          # "new" says more than "finished" beside "reused"
                          {FINISHED: "new"}.get(o.status, o.status)))
@@ -182,10 +183,14 @@ class JobList(NamedJobList):
         from accel.jobsummary import summarize
         from accel.store.catalog import JobRecord
 
-        items = []
-        for j, status in self.status.items():
-            rec = JobRecord(j.workdir, j.number, j.path)
-            items.append((rec.method, status, rec.runtime, rec.maxrss_kb))
+        items, seen = [], set()
+        for name, j, o in zip(self.names, self, self._outcomes, strict=True):
+            if not j:  # stopped before its job directory was made
+                items.append((name, o.status, None, None))
+            elif j not in seen:
+                seen.add(j)
+                rec = JobRecord(j.workdir, j.number, j.path)
+                items.append((rec.method, o.status, rec.runtime, rec.maxrss_kb))
         return summarize(items)
 
 

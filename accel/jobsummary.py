@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
+from typing import Any
 
 from accel.jobstatus import ALL, PENDING, REUSED
 from accel.plaintext import fmt_duration, fmt_memory, table
@@ -19,7 +20,7 @@ _ORDER = {s: i for i, s in enumerate((ALL[0], REUSED, *ALL[1:], PENDING))}
 Item = tuple[str | None, str, float | None, float | None]
 
 
-class Summary(list):
+class Summary(list[dict[str, Any]]):
     """One dict per (method, status): method, status, jobs, total_runtime,
     median_runtime (seconds; None when no job of them says) and maxrss_kb (the most
     memory one of them took, in KiB)."""

@@ -18,7 +18,7 @@ from accel.job import Job, NamedJobList
 from accel.jobstatus import DONE_OK, FINISHED, PENDING, REUSED
 
 if TYPE_CHECKING:
-    from accel.jobsummary import Summary
+    from accel.jobsummary import Item, Summary
     from accel.scheduler import Task
     from accel.urd.rows import Rows
 
@@ -171,7 +171,7 @@ class JobList(NamedJobList):
                 if names and j else {}
             rows.append((str(j), self.names[i], *(option_text(options, c) for c in names),
                          # "new" says more than "finished" beside "reused"
-                         {FINISHED: "new"}.get(o.status, o.status)))
+                         "new" if o.status == FINISHED else o.status))
         return table(rows, ("job", "method", *names, "status"))
 
     def summary(self) -> Summary:
@@ -183,7 +183,8 @@ class JobList(NamedJobList):
         from accel.jobsummary import summarize
         from accel.store.catalog import JobRecord
 
-        items, seen = [], set()
+        items: list[Item] = []
+        seen: set[Job] = set()
         for name, j, o in zip(self.names, self, self._outcomes, strict=True):
             if not j:  # stopped before its job directory was made
                 items.append((name, o.status, None, None))

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accel import layout, records
+from accel.equivalence import declaration, declared_hashes
 from accel.errors import JobDamaged, OptionError
 from accel.identity import combine
 from accel.job import Job
@@ -44,7 +45,7 @@ from accel.textvalues import from_text
 if TYPE_CHECKING:
     from accel.store import Store
 
-__all__ = ["LIMIT", "explain_build", "explain_job", "compare", "render"]
+__all__ = ["LIMIT", "explain_build", "explain_job", "equivalence_hint", "compare", "render"]
 
 LIMIT = 200  # finished jobs of the method compared, newest first
 
@@ -239,7 +240,7 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
         "mode": "method", "method": method, "given": dict(values), "identity": plan.identity,
         "verdict": "run", "reuse": None, "equivalent": False, "running": None,
         "identical": [], "first": False, "nearest": None, "compared": 0, "finished_jobs": 0,
-        "limited": False, "notes": [],
+        "limited": False, "declare": None, "notes": [],
     }
     found = _finished_twin(store, plan)
     if found:
@@ -264,11 +265,44 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
         report.update(verdict="reuse", reuse=same[0]["job"])
         return report
     report.update(nearest=nearest, compared=count, limited=len(jobids) > limit)
+    if nearest and all(d["what"] in ("source file", "source hash") for d in nearest["differences"]):
+        old = (_read_setup(Job(nearest["job"]).path) or {}).get("source_hash")
+        if isinstance(old, str):  # only the source differs: declaring it the same reuses it
+            report["declare"] = _hint(planner, info, plan.source_hash,
+                                      [old, *declared_hashes(info.equivalent_hashes)],
+                                      nearest["job"])
     try:
         check_inputs(plan)
     except OptionError as e:
         report["notes"].append(f"the build would stop before running: {e}")
     return report
+
+
+def equivalence_hint(planner: Planner, store: Store, method: str, *,
+                     limit: int = LIMIT) -> dict | None:
+    """The newest finished job of `method` made from a source the current one does not
+    reuse, and the `equivalent_hashes` line that would reuse it: {"job", "old", "new",
+    "file", "line"}; None when every job of the method was made from the current source."""
+    info = planner.methods.get(method)
+    current, _files = planner.source(info)
+    covered = {current, *planner.equivalent_sources(info, current)}
+    for jobid, setup in _setups(_limited(store.jobs_of(method), limit)):
+        old = setup.get("source_hash")
+        if isinstance(old, str) and old not in covered:
+            return _hint(planner, info, current, [old, *declared_hashes(info.equivalent_hashes)],
+                         jobid)
+    return None
+
+
+def _hint(planner: Planner, info: Any, current: str, older: list[str], jobid: str) -> dict:
+    try:
+        file = os.path.relpath(info.file, planner.config.project_dir)
+    except ValueError:
+        file = str(info.file)
+    if file.startswith(".."):
+        file = str(info.file)
+    return {"job": jobid, "old": older[0], "new": current, "file": file,
+            "line": declaration(current, older)}
 
 
 def _finished_twin(store: Store, plan: Plan) -> str | None:
@@ -406,6 +440,13 @@ def _nearest_lines(report: dict, label: str) -> list[str]:
     return lines
 
 
+def declare_lines(hint: dict) -> list[str]:
+    """How to say that the source changes since `hint["job"]` do not change results."""
+    return [f"if the source changes since {hint['job']} do not change what the method "
+            f"computes, add this line to {hint['file']} to reuse its jobs:",
+            f"  {hint['line']}"]
+
+
 def _limit_line(report: dict) -> list[str]:
     if not report.get("limited"):
         return []
@@ -437,6 +478,8 @@ def render(report: dict) -> str:
         if report["first"]:
             lines.append(f"there is no finished job of {method} to compare with")
         lines += _nearest_lines(report, "nearest job")
+        if report.get("declare"):
+            lines += declare_lines(report["declare"])
     else:
         job, status = report["job"], report["status"]
         same = report["identical"]

@@ -82,23 +82,6 @@ def combine(files: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def sha_without(path: Path, assigned_name: str) -> str:
-    """A file's sha256 with its module-level `assigned_name = ...` statement blanked out,
-    so that the statement can name the hash of the file it is in (equivalent_hashes)."""
-    src = Path(path).read_bytes()
-    try:
-        tree = ast.parse(src)
-    except SyntaxError:
-        return hashlib.sha256(src).hexdigest()
-    lines = src.split(b"\n")
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == assigned_name for t in node.targets):
-            for i in range(node.lineno - 1, node.end_lineno or node.lineno):
-                lines[i] = b""
-    return hashlib.sha256(b"\n".join(lines)).hexdigest()
-
-
 def job_identity(
     method: str,
     source_hash: str,

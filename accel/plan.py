@@ -8,6 +8,7 @@ identity recipe is `identity_of`, and nothing else computes one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -17,8 +18,9 @@ from typing import Any
 
 from accel import __version__, layout, records
 from accel.config import Config
+from accel.equivalence import shas_without
 from accel.errors import AccelError, MethodError, OptionError
-from accel.identity import SourceHasher, combine, job_identity, sha_without
+from accel.identity import SourceHasher, combine, job_identity
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import dumps_canonical, encode
@@ -58,6 +60,7 @@ class Planner:
         self.hasher = SourceHasher([config.project_dir, *self.methods.package_dirs])
         self.slices = config.slices
         self._noted: set[str] = set()
+        self._without: dict[str, list[str]] = {}  # file sha -> its shas_without
 
     def declared_names(self, method: str) -> set[str]:
         """Every option, dataset and job input name `method` declares."""
@@ -96,10 +99,29 @@ class Planner:
             raise MethodError(f"method {info.name!r}: depend_extra file {e.filename or e} does not exist")
         if not info.equivalent_hashes:
             return si.hash, dict(si.files)
-        # the declaration must not change the hash it names: hash the file without it
-        files = dict(si.files)
-        files[self.hasher.method_file_name(info.file)] = sha_without(info.file, "equivalent_hashes")
-        return combine(files), files
+        # the declaration must not change the hash it names: the method file is hashed as
+        # it read before the statement was added -- the reading whose hash the
+        # declaration names, if one does (accel.equivalence)
+        declared = info.equivalent_hashes if isinstance(info.equivalent_hashes, dict) else {}
+        name = self.hasher.method_file_name(info.file)
+        found = None
+        for sha in self._shas_without(info.file):
+            files = {**si.files, name: sha}
+            h = combine(files)
+            if h in declared:
+                return h, files
+            found = found or (h, files)
+        return found or (si.hash, dict(si.files))
+
+    def _shas_without(self, path: os.PathLike) -> list[str]:
+        """`shas_without` of the file, cached on its content's hash (a build plans the
+        same method thousands of times)."""
+        shas = self._without.get(self.hasher.file_sha(path))
+        if shas is None:
+            with open(path, "rb") as f:
+                data = f.read()
+            shas = self._without[hashlib.sha256(data).hexdigest()] = shas_without(data)
+        return shas
 
     def equivalent_sources(self, info: MethodInfo, current: str) -> list[str]:
         """The older source hashes `equivalent_hashes` declares the same as `current`."""
@@ -114,7 +136,9 @@ class Planner:
                 self._noted.add(info.name)
                 print(f"accel: note: method {info.name!r}: equivalent_hashes names "
                       f"{', '.join(map(str, eq))}, but the source hash is now {current}; "
-                      "the declaration no longer applies", file=sys.stderr)
+                      "the declaration no longer applies (if the change does not alter "
+                      f"results, `ax method {info.name}` shows the line that declares it)",
+                      file=sys.stderr)
             return []
         old = eq[current]
         return [old] if isinstance(old, str) else list(old)

@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import Project, ax_run, ax_run_fails, no_traceback, printed, script
@@ -329,6 +330,125 @@ def test_equivalent_hashes_in_a_method_file_linked_from_outside_the_project(proj
     p = ax_run(project, clean=True)
     assert printed(p) == "dev-1"
     assert "0 new, 1 reused" in p.stdout
+
+
+EQ_COSMETIC = """
+    options = dict(n=3)
+
+    def synthesis():
+        # a cosmetic edit: same result as before
+        return options.n + 1
+"""
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_declaration(new: str, old: str) -> str:
+    """The README's `equivalent_hashes = {"<new source hash>": ...}` line, filled in as
+    its text says."""
+    section = README.read_text().split("**`equivalent_hashes`**", 1)[1]
+    line = next(x for x in section.splitlines() if x.startswith("equivalent_hashes = {"))
+    assert '"<new source hash>"' in line and '("<old source hash>", ...)' in line, line
+    return line.replace("<new source hash>", new).replace('"<old source hash>", ...',
+                                                           f'"{old}",')
+
+
+def source_hash_of(project: Project, method: str) -> str:
+    p = project.ax("method", method, "--json")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)["source_hash"]
+
+
+# where a user may put the statement: after the options with a blank line, at the end
+# after a blank line with a comment, at the very top
+PLACES = {
+    "after the options": lambda src, line: src.replace("options = dict(n=3)\n",
+                                                       f"options = dict(n=3)\n\n{line}\n"),
+    "at the end": lambda src, line: src + f"\n\n# cosmetic edit, same results\n{line}\n",
+    "at the top": lambda src, line: f"{line}\n" + src,
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_equivalent_hashes_as_the_readme_says(project, place):
+    """Issue 14, surprise 5: the README's steps, followed literally, reuse the old job."""
+    project.method("eq", EQ_V1)
+    script(project, """
+        def main(urd):
+            job = urd.build('eq')
+            print('RESULT', json.dumps([job, job.load()]))
+    """)
+    assert printed(ax_run(project)) == ["dev-1", 4]
+    old = project.job("dev-1").params.source_hash  # "the old job's params.source_hash"
+    path = project.method("eq", EQ_COSMETIC)  # the edit
+    new = source_hash_of(project, "eq")  # "`ax method NAME` ... tells the new source hash"
+    assert new != old and new in project.ax("method", "eq").stdout
+    source = textwrap.dedent(EQ_COSMETIC)
+    path.write_text(PLACES[place](source, readme_declaration(new, old)))
+    assert source_hash_of(project, "eq") == new  # adding it did not change the hash it names
+    p = ax_run(project)
+    assert printed(p) == ["dev-1", 4], p.stdout
+    assert "0 new, 1 reused" in p.stdout and "no longer applies" not in p.stderr
+    assert project.job_dirs() == ["dev-1"]
+    assert f"reuses jobs of source {old}" in project.ax("method", "eq").stdout
+
+
+def test_ax_method_and_ax_why_print_the_line_to_paste(project):
+    project.method("eq", EQ_V1)
+    script(project, """
+        def main(urd):
+            job = urd.build('eq')
+            print('RESULT', json.dumps([job, job.load()]))
+    """)
+    assert printed(ax_run(project)) == ["dev-1", 4]
+    old = project.job("dev-1").params.source_hash
+    path = project.method("eq", EQ_COSMETIC)
+    new = source_hash_of(project, "eq")
+    line = f'equivalent_hashes = {{"{new}": ("{old}",)}}'
+    why = project.ax("why", "eq")
+    assert why.returncode == 0, why.stderr
+    assert "add this line to methods/a_eq.py to reuse its jobs:" in why.stdout, why.stdout
+    assert f"  {line}\n" in why.stdout + "\n"
+    shown = project.ax("method", "eq").stdout
+    assert "since dev-1" in shown and line in shown, shown
+
+    # pasted after the options, with a comment: the old job is reused
+    path.write_text(textwrap.dedent(EQ_COSMETIC).replace(
+        "options = dict(n=3)\n", f"options = dict(n=3)\n# only a comment changed\n{line}\n"))
+    assert printed(ax_run(project)) == ["dev-1", 4]
+    assert "add this line" not in project.ax("method", "eq").stdout  # nothing left to declare
+    assert "would reuse dev-1" in project.ax("why", "eq").stdout
+
+    # a real edit later: the declaration stops applying, and the note says where to look
+    path.write_text(path.read_text().replace("return options.n + 1", "return options.n + 2"))
+    p = ax_run(project)
+    assert printed(p) == ["dev-2", 5]
+    assert "no longer applies" in p.stderr and "ax method eq" in p.stderr
+
+
+def test_equivalent_hashes_never_hide_code_on_the_same_line(project, api):
+    """Taking the statement out may take blank and comment lines with it, never code."""
+    v1 = """
+        STEP = 1
+        options = dict(n=3)
+
+        def synthesis():
+            return options.n + STEP
+    """
+    project.method("eq", v1)
+    script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('eq').load()))\n")
+    assert printed(ax_run(project)) == 4
+    old = project.job("dev-1").params.source_hash
+    v2 = v1.replace("STEP = 1", "STEP = 1; equivalent_hashes = {'CURRENT': ('OLD',)}")
+    project.method("eq", v2.replace("OLD", old))
+    builder = api()
+    current = builder.planner.source(builder.methods.get("eq"))[0]
+    project.method("eq", v2.replace("OLD", old).replace("CURRENT", current))
+    assert printed(ax_run(project)) == 4 and project.job_dirs() == ["dev-1"]  # declared the same
+    project.method("eq", v2.replace("OLD", old).replace("CURRENT", current)
+                   .replace("STEP = 1", "STEP = 2"))
+    p = ax_run(project)
+    assert printed(p) == 5 and "no longer applies" in p.stderr  # the edit is not hidden
 
 
 # --- jobs feeding jobs --------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from accel.cli.common import json_option, load, print_json, table
+from accel.cli.common import json_option, load, print_json, store_of, table
 from accel.view.methods import get_method, list_methods, method_data, summary
 from accel.words import plural
 
@@ -31,6 +31,7 @@ def method(ctx: click.Context, name: str | None, as_json: bool) -> None:
         else:
             click.echo("no methods (add a_NAME.py files to a method package)")
         return
+    from accel.explain import equivalence_hint
     from accel.plan import Planner
 
     planner = Planner(cfg)
@@ -38,6 +39,8 @@ def method(ctx: click.Context, name: str | None, as_json: bool) -> None:
     data = method_data(info)
     # what a build would use now (equivalent_hashes keys are written in these terms)
     data["source_hash"], data["source_files"] = planner.source(info)
+    data["equivalent_sources"] = planner.equivalent_sources(info, data["source_hash"])
+    data["declare"] = equivalence_hint(planner, store_of(cfg), name)
     if as_json:
         print_json(data)
     else:
@@ -55,6 +58,12 @@ def render(d: dict) -> str:
            f"  parts  {', '.join(d['parts'])}"]
     if d.get("source_hash"):
         out.append(f"  source {d['source_hash']}  ({plural(len(d['source_files']), 'file')})")
+        for old in d.get("equivalent_sources") or ():
+            out.append(f"         reuses jobs of source {old} (equivalent_hashes)")
+    if d.get("declare"):
+        from accel.explain import declare_lines
+
+        out += ["  " + line for line in declare_lines(d["declare"])]
     if d["description"]:
         out += [""] + [f"  {line}".rstrip() for line in d["description"].splitlines()]
     out += ["", colour("options", "bold")]

@@ -16,7 +16,6 @@ checked when it is there.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from typing import Any
 from accel import layout
 from accel.atomic import temp_name, write_json
 from accel.errors import JobDamaged, NotFound
+from accel.flocks import flock_held
 from accel.jobstatus import DAMAGED, ENDED, FINISHED, RUNNING, UNFINISHED, Status
 
 MAX_BYTES = 1 << 30  # a record is a few kB; a file this big is not one (a device, say)
@@ -197,17 +197,7 @@ def read_post(path: str | os.PathLike) -> dict | None:
 def lock_status(path: str | os.PathLike) -> Status:
     """For a job without post.json: running while its runner holds the directory's flock,
     else unfinished (it died, or a builder is still setting it up)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except (FileNotFoundError, NotADirectoryError):
-        return UNFINISHED
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return RUNNING
-    finally:
-        os.close(fd)
-    return UNFINISHED
+    return RUNNING if flock_held(path) else UNFINISHED
 
 
 def status_of(path: str | os.PathLike) -> Status:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel.flocks import flock_held
 from accel.jobstatus import CANCELED
 from accel.store.locks import hold_fd, unhold_fd
 from accel.store.workdir import Workdir
@@ -211,19 +212,10 @@ class Running:
 
 def _alive(path: Path, pid: int, host: str) -> bool:
     """Does the builder that owns this file still live? Its flock says so."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True  # held: the builder lives
-    finally:
-        os.close(fd)
-    if host != HOST:
-        return True  # a lock taken on another machine may not be visible here
-    return False
+    if flock_held(path):
+        return True
+    # a lock taken on another machine may not be visible here
+    return host != HOST and os.path.exists(path)
 
 
 def _remove(path: Path) -> None:

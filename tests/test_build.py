@@ -264,14 +264,7 @@ EQ_V2 = """
 
 
 def test_equivalent_hashes_reuses_the_old_job_and_a_stale_one_rebuilds(project, api):
-    project.method("eq", EQ_V1)
-    script(project, """
-        def main(urd):
-            job = urd.build('eq')
-            print('RESULT', json.dumps([job, job.load()]))
-    """)
-    assert printed(ax_run(project)) == ["dev-1", 4]
-    old = project.job("dev-1").params.source_hash
+    old = built_eq(project)
     assert re.fullmatch(r"[0-9a-f]{16,}", old)
 
     # The declaration itself is not part of the hash it names, so the current hash can be
@@ -353,6 +346,18 @@ def readme_declaration(new: str, old: str) -> str:
                                                            f'"{old}",')
 
 
+def built_eq(project: Project) -> str:
+    """EQ_V1 built once (dev-1): its source hash, as the job's params tell it."""
+    project.method("eq", EQ_V1)
+    script(project, """
+        def main(urd):
+            job = urd.build('eq')
+            print('RESULT', json.dumps([job, job.load()]))
+    """)
+    assert printed(ax_run(project)) == ["dev-1", 4]
+    return project.job("dev-1").params.source_hash
+
+
 def source_hash_of(project: Project, method: str) -> str:
     p = project.ax("method", method, "--json")
     assert p.returncode == 0, p.stderr
@@ -372,14 +377,7 @@ PLACES = {
 @pytest.mark.parametrize("place", PLACES)
 def test_equivalent_hashes_as_the_readme_says(project, place):
     """Issue 14, surprise 5: the README's steps, followed literally, reuse the old job."""
-    project.method("eq", EQ_V1)
-    script(project, """
-        def main(urd):
-            job = urd.build('eq')
-            print('RESULT', json.dumps([job, job.load()]))
-    """)
-    assert printed(ax_run(project)) == ["dev-1", 4]
-    old = project.job("dev-1").params.source_hash  # "the old job's params.source_hash"
+    old = built_eq(project)  # "the old job's params.source_hash"
     path = project.method("eq", EQ_COSMETIC)  # the edit
     new = source_hash_of(project, "eq")  # "`ax method NAME` ... tells the new source hash"
     assert new != old and new in project.ax("method", "eq").stdout
@@ -394,14 +392,7 @@ def test_equivalent_hashes_as_the_readme_says(project, place):
 
 
 def test_ax_method_and_ax_why_print_the_line_to_paste(project):
-    project.method("eq", EQ_V1)
-    script(project, """
-        def main(urd):
-            job = urd.build('eq')
-            print('RESULT', json.dumps([job, job.load()]))
-    """)
-    assert printed(ax_run(project)) == ["dev-1", 4]
-    old = project.job("dev-1").params.source_hash
+    old = built_eq(project)
     path = project.method("eq", EQ_COSMETIC)
     new = source_hash_of(project, "eq")
     line = f'equivalent_hashes = {{"{new}": ("{old}",)}}'

@@ -135,7 +135,7 @@ def main(urd):
 
 
 def gc(project: Project, *args: str, rc: int = 0, **kw) -> subprocess.CompletedProcess:
-    """`ax gc ARGS` as a script runs it (stdin not a terminal)."""
+    """`ax gc ARGS` as a script runs it (stdin not a terminal: it deletes only with --yes)."""
     kw.setdefault("stdin", subprocess.DEVNULL)
     p = subprocess.run([*AX, "gc", *args], cwd=project.root, capture_output=True, text=True,
                        env=cli_env(), timeout=120, **kw)
@@ -167,6 +167,17 @@ def run(project: Project, name: str | None = None, rc: int = 0) -> subprocess.Co
                        env=cli_env(), timeout=120, stdin=subprocess.DEVNULL)
     assert p.returncode == rc, f"ax {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
     return p
+
+
+def forget_runs(project: Project, *names: str | None) -> None:
+    """Make the latest run of each build script (None: build.py) one that used no job, so
+    that gc keeps nothing for it; the script is left as it was."""
+    for name in names or (None,):
+        path = project.root / (f"build_{name}.py" if name else "build.py")
+        text = path.read_text()
+        script(project, "def main(urd):\n    pass\n", name)
+        run(project, name)
+        project.build(text, name)
 
 
 def backdate(path: Path, seconds: float = 600) -> None:
@@ -212,6 +223,7 @@ def pipeline(project: Project):
     failed = project.job_dirs()[-1]
     assert failed != x and status_of(project.root / "workdirs" / "dev" / failed) == "failed"
     jobs.update(X=x, FAILED=failed)
+    forget_runs(project, None, "fail")  # only what refers to a job keeps it, in these tests
     return jobs
 
 
@@ -251,7 +263,7 @@ def test_gc_keeps_everything_referenced(project: Project, pipeline: dict) -> Non
     assert "would remove: 1 leftovers of an earlier gc" in out
     assert tree(project.root) == before
 
-    out = gc(project).stdout
+    out = gc(project, "--yes").stdout
     assert "deleted 7 jobs, freed" in out
     assert set(project.job_dirs()) == expect_kept
     assert list((wd / ".accel" / "trash").iterdir()) == []
@@ -309,10 +321,10 @@ def test_gc_never_touches_a_running_job(project: Project, pipeline: dict, procs)
     gone, kept = fates(project)
     assert kept[sleeper] == "running"
     assert kept[jobs["U1"]].startswith(f"used by {sleeper} (job input 'source')")
-    assert kept[mine].startswith("made by a build still running (pid ")
+    assert kept[mine] == "latest run of build_sleep.py (running now)"  # noted as it goes
     assert jobs["U2"] in gone
 
-    out = gc(project).stdout  # from another process, while the sleeper runs
+    out = gc(project, "--yes").stdout  # from another process, while the sleeper runs
     assert "deleted" in out
     assert {sleeper, mine, jobs["U1"]} <= set(project.job_dirs())
     assert jobs["U2"] not in project.job_dirs()
@@ -341,13 +353,13 @@ def test_killed_job_is_kept_while_young_then_goes_and_its_number_stays_used(
 
     gone, kept = fates(project)
     assert kept[sleeper].startswith("unfinished, made less than 60 s ago")
-    gc(project)
+    gc(project, "--yes")
     assert sleeper in project.job_dirs()
 
     backdate(wd / sleeper)
     gone, kept = fates(project)
     assert sleeper in gone
-    gc(project)
+    gc(project, "--yes")
     assert sleeper not in project.job_dirs()
 
     go.write_text("go")
@@ -368,10 +380,10 @@ def test_keep_failed_and_older_than(project: Project, pipeline: dict) -> None:
     assert kept[jobs["U1"]] == "made or reused since --older-than"
     gone, kept = fates(project, "--older-than", "0s")
     assert gone == unreferenced | {jobs["X"], jobs["FAILED"]}
-    out = gc(project, "--older-than", "1w").stdout
+    out = gc(project, "--yes", "--older-than", "1w").stdout
     assert "nothing to delete" in out
 
-    gc(project, "--keep-failed")
+    gc(project, "--yes", "--keep-failed")
     assert {jobs["FAILED"], jobs["X"]} <= set(project.job_dirs())
     assert not unreferenced & set(project.job_dirs())
 
@@ -393,6 +405,7 @@ def test_older_than_counts_a_reuse_as_use(project: Project, pipeline: dict) -> N
             print("RESULT", json.dumps(urd.build("leaf", n=50)))
     """, "again")
     assert printed(run(project, "again")) == pipeline["U1"]  # reused, not built again
+    forget_runs(project, "again")
     gone, kept = fates(project, "--older-than", "1d")
     assert kept[pipeline["U1"]] == "made or reused since --older-than"
 
@@ -409,7 +422,8 @@ def test_references_resolve_after_gc(project: Project) -> None:
             print("RESULT", json.dumps(jobs))
     ''')
     one, two, three = printed(run(project))
-    gc(project)
+    forget_runs(project)
+    gc(project, "--yes")
     assert project.job_dirs() == [one, three]
 
     def ref(r: str) -> str:
@@ -449,7 +463,8 @@ def test_an_older_twin_is_found_after_the_newer_goes(project: Project) -> None:
             print("RESULT", json.dumps(urd.build("leaf", n=1)))
     """, "again")
     assert printed(run(project, "again")) == twin
-    gc(project)
+    forget_runs(project, None, "again")
+    gc(project, "--yes")
     assert project.job_dirs() == [kept]
     assert printed(run(project, "again")) == kept  # reused, not built again
 
@@ -469,10 +484,11 @@ def test_references_across_workdirs(tmp_path: Path) -> None:
     """)
     src, gone, user = printed(run(project))
     assert src.startswith("side-") and user.startswith("dev-")
+    forget_runs(project)
     deleted, kept = fates(project)
     assert deleted == {gone}
     assert kept[src].startswith(f"used by {user}")
-    gc(project)
+    gc(project, "--yes")
     assert project.job_dirs("side") == [src] and project.job_dirs("dev") == [user]
     script(project, """
         def main(urd):
@@ -503,13 +519,15 @@ def test_asks_at_a_terminal(project: Project) -> None:
             urd.build("leaf", n=1)
     ''')
     run(project)
+    forget_runs(project)
     rc, out = _gc_at_a_terminal(project, "n\n")
-    assert rc == 1 and "Delete 1 job" in out and "nothing deleted" in out
+    assert rc == 0 and "Delete 1 job" in out and "nothing deleted" in out  # not an error
     assert project.job_dirs() == ["dev-1"]
     rc, out = _gc_at_a_terminal(project, "y\n")
     assert rc == 0 and "deleted 1 job" in out
     assert project.job_dirs() == []
     run(project)
+    forget_runs(project)
     rc, out = _gc_at_a_terminal(project, "", "--yes")
     assert rc == 0 and "Delete" not in out and "deleted 1 job" in out
 
@@ -522,7 +540,7 @@ def test_one_gc_at_a_time(project: Project) -> None:
     lock = FlockLock(meta / "gc.lock")
     lock.acquire()
     try:
-        p = gc(project, rc=1)
+        p = gc(project, "--yes", rc=1)
         assert "another ax gc is running" in one_error_line(p, ("ax: ",))
         gc(project, "--dry-run")  # a dry run only reads
     finally:
@@ -535,8 +553,11 @@ def test_bad_age_is_one_line(project: Project, age: str) -> None:
     assert "--older-than" in one_error_line(p, ("ax: ",))
 
 
-def test_a_job_reused_while_gc_asks_is_spared(project: Project) -> None:
-    """gc made its plan and asks; meanwhile a build reuses a job it meant to delete."""
+@pytest.mark.parametrize("by", ["ax run", "a builder"])
+def test_a_job_reused_while_gc_asks_is_spared(project: Project, api, by: str) -> None:
+    """gc made its plan and asks; meanwhile a build reuses a job it meant to delete: an
+    `ax run` (which records its run) or a Builder of the Python API (which records nothing
+    but the reuse: the mtime of the job's post.json)."""
     import select
 
     project.method("leaf", LEAF)
@@ -545,6 +566,7 @@ def test_a_job_reused_while_gc_asks_is_spared(project: Project) -> None:
             print("RESULT", json.dumps(urd.build("leaf", n=1)))
     ''')
     job = printed(run(project))
+    forget_runs(project)
     master, slave = pty.openpty()
     try:
         p = subprocess.Popen([*AX, "gc"], cwd=project.root, stdin=slave,
@@ -554,7 +576,12 @@ def test_a_job_reused_while_gc_asks_is_spared(project: Project) -> None:
             assert time.monotonic() < deadline and p.poll() is None, seen
             for ready in select.select([p.stdout, p.stderr], [], [], 0.5)[0]:
                 seen += os.read(ready.fileno(), 4096)  # the question is on stderr
-        assert printed(run(project)) == job  # reused, while gc waits for its answer
+        if by == "ax run":  # reused, while gc waits for its answer
+            assert printed(run(project)) == job
+        else:
+            builder = api()
+            assert builder.build("leaf", {"n": 1}) == (job, True)
+            builder.close()
         os.write(master, b"y\n")
         out, err = p.communicate(timeout=120)
     finally:
@@ -563,7 +590,9 @@ def test_a_job_reused_while_gc_asks_is_spared(project: Project) -> None:
     out = (seen + out + err).decode()
     assert p.returncode == 0 and "Traceback" not in out, out
     assert project.job_dirs() == [job]
-    assert f"kept {job} after all: in use when gc came to it" in out, out
+    why = "in an urd list, result link or build run recorded while gc ran" \
+        if by == "ax run" else "in use when gc came to it"
+    assert f"kept {job} after all: {why}" in out, out
     assert printed(run(project)) == job and project.job_dirs() == [job]  # still found
 
 
@@ -580,14 +609,14 @@ def test_a_job_reused_by_a_running_build_is_kept(project: Project, pipeline: dic
     p = start_ax(project, procs, "run", "reuse", tag="reuse")
     wait_for(lambda: running_sleeper(project), what="the sleeper to run", proc=p)
     gone, kept = fates(project)
-    assert kept[jobs["U2"]].startswith("reused by a build still running (pid ")
+    assert kept[jobs["U2"]] == "latest run of build_reuse.py (running now)"
     assert jobs["U1"] in gone
-    gc(project)
+    gc(project, "--yes")
     assert jobs["U2"] in project.job_dirs() and jobs["U1"] not in project.job_dirs()
     go.write_text("go")
     assert p.wait(timeout=60) == 0, (project.root / "reuse.err").read_text()
-    gone, _ = fates(project)
-    assert jobs["U2"] in gone  # the build is over: nothing refers to it now
+    gone, kept = fates(project)
+    assert kept[jobs["U2"]] == "latest run of build_reuse.py"  # the build is over: its record
 
 
 @pytest.mark.parametrize("how", ["deleted", "emptied"])
@@ -604,6 +633,7 @@ def test_a_lost_urd_database_stops_gc(project: Project, how: str) -> None:
             print("RESULT", json.dumps([kept]))
     ''')
     (kept,) = printed(run(project))
+    forget_runs(project)  # only the list keeps it
     db = project.root / ".accel" / "urd.db"
     assert db.stat().st_size > 0
     if how == "deleted":
@@ -620,3 +650,127 @@ def test_a_lost_urd_database_stops_gc(project: Project, how: str) -> None:
     marker.unlink()
     gc(project, "--yes")
     assert project.job_dirs() == []
+
+
+# --- the latest run of each build script (issue 14, surprise 6) -----------------------------
+
+ROWS = '''
+def main(urd):
+    a = urd.build("leaf", n={a})
+    b = urd.build("leaf", n={b})
+    many = urd.build_many("leaf", [dict(n=n) for n in {many}])
+    print("RESULT", json.dumps(dict(a=a, b=b, many=list(map(str, many)))))
+'''
+
+
+def rows_script(project: Project, a: int, b: int, many: list[int], name: str | None = None):
+    script(project, ROWS.format(a=a, b=b, many=many), name)
+
+
+def test_gc_keeps_the_latest_run_of_each_build_script(project: Project) -> None:
+    """`ax gc --yes` after `ax run` deletes nothing of what the run built or reused; once
+    build.py is edited and run again, what only its earlier run used goes; another build
+    script's latest run is kept on its own."""
+    project.method("leaf", LEAF)
+    rows_script(project, 1, 2, [11, 12, 13])
+    first = printed(run(project))
+    before = set(project.job_dirs())
+    assert len(before) == 5
+    gone, kept = fates(project)
+    assert gone == set() and set(kept.values()) == {"latest run of build.py"}
+    assert "kept: 5 jobs (5 latest run of build.py)" in gc(project, "--dry-run").stdout
+    gc(project, "--yes")
+    assert set(project.job_dirs()) == before
+
+    rows_script(project, 20, 30, [40], "other")
+    other = printed(run(project, "other"))
+
+    rows_script(project, 1, 3, [11, 14])  # a and one row reused, the rest new
+    second = printed(run(project))
+    assert second["a"] == first["a"] and second["many"][0] == first["many"][0]
+    gone, kept = fates(project)
+    assert gone == {first["b"], *first["many"][1:]}
+    for job in (second["a"], second["b"], *second["many"]):
+        assert kept[job] == "latest run of build.py"
+    for job in (other["a"], other["b"], *other["many"]):
+        assert kept[job] == "latest run of build_other.py"
+    out = gc(project, "--yes").stdout
+    assert "deleted 3 jobs" in out, out
+    assert set(project.job_dirs()) == {second["a"], second["b"], *second["many"],
+                                       other["a"], other["b"], *other["many"]}
+    assert printed(run(project)) == second  # all still there: reused
+
+
+def test_a_run_that_stops_does_not_let_go_of_the_run_before(project: Project, procs) -> None:
+    """A run that fails or is killed counts as it went (its jobs are kept), and so does
+    the last completed run before it, until a run completes."""
+    go = project.root / "go"
+    project.method("leaf", LEAF)
+    project.method("sleeper", SLEEPER)
+    rows_script(project, 1, 2, [])
+    first = printed(run(project))
+
+    script(project, '''
+        def main(urd):
+            print("RESULT", json.dumps(urd.build("leaf", n=3)))
+            raise ValueError("the build script's own bug")
+    ''')
+    failed_run = printed(run(project, rc=1))
+    gone, kept = fates(project)
+    assert gone == set()
+    assert kept[first["a"]] == kept[first["b"]] == "last completed run of build.py"
+    assert kept[failed_run] == "latest run of build.py (stopped before the end)"
+
+    script(project, f'''
+        def main(urd):
+            print("RESULT", json.dumps(urd.build("leaf", n=4)), flush=True)
+            urd.build("sleeper", go={str(go)!r})
+    ''')
+    p = start_ax(project, procs, "run", tag="killed")
+    sleeper = wait_for(lambda: running_sleeper(project), what="the sleeper to run", proc=p)
+    made = f"dev-{number(sleeper) - 1}"
+    assert fates(project)[1][made] == "latest run of build.py (running now)"
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    go.write_text("go")  # the sleeper, left behind, may end
+    gone, kept = fates(project)
+    assert kept[made] == kept[failed_run] == "latest run of build.py (stopped before the end)"
+    assert kept[first["a"]] == "last completed run of build.py"
+
+    rows_script(project, 4, 5, [])  # completes: it alone is build.py's record now
+    last = printed(run(project))
+    assert last["a"] == made
+    gone, kept = fates(project)
+    assert {first["a"], first["b"], failed_run} <= gone
+    assert kept[made] == kept[last["b"]] == "latest run of build.py"
+
+
+def test_without_a_terminal_gc_deletes_only_with_yes(project: Project) -> None:
+    project.method("leaf", LEAF)
+    rows_script(project, 1, 2, [])
+    first = printed(run(project))
+    rows_script(project, 1, 3, [])
+    run(project)
+    p = gc(project, rc=3)  # stdin is not a terminal, and no --yes
+    assert "would delete: 1 job" in p.stdout
+    assert "nothing deleted" in p.stderr and "ax gc --yes" in p.stderr
+    assert first["b"] in project.job_dirs()
+    p = gc(project, "--json", rc=3)
+    assert json.loads(p.stdout)["not_asked"] is True
+    assert first["b"] in project.job_dirs()
+    assert "deleted 1 job" in gc(project, "--yes").stdout
+    assert first["b"] not in project.job_dirs()
+
+
+def test_the_run_of_a_build_script_that_is_gone_keeps_nothing(project: Project) -> None:
+    project.method("leaf", LEAF)
+    rows_script(project, 1, 2, [], "tmp")
+    made = printed(run(project, "tmp"))
+    assert fates(project)[1][made["a"]] == "latest run of build_tmp.py"
+    (project.root / "build_tmp.py").unlink()
+    gone, _ = fates(project)
+    assert gone == {made["a"], made["b"]}
+    out = gc(project, "--yes").stdout
+    assert "build_tmp.py no longer exists, so its latest run keeps no jobs" in out
+    assert project.job_dirs() == []
+    assert "no longer exists" not in gc(project, "--yes").stdout  # its record is gone too

@@ -18,6 +18,7 @@ from accel.view.text import fmt_time
 from accel.words import plural
 
 SHOWN = 40  # jobs listed by name before "... and N more"
+NOT_ASKED = 3  # exit status: there was something to delete, but no terminal to ask and no --yes
 
 
 def fmt_bytes(n: int) -> str:
@@ -36,7 +37,8 @@ def fmt_bytes(n: int) -> str:
 @click.option("--older-than", metavar="AGE",
               help="Only delete jobs that last changed more than AGE ago (2h, 3d, 1w, or a "
                    "date: before it).")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask (asked only at a terminal).")
+@click.option("--yes", "-y", is_flag=True,
+              help="Delete without asking (without a terminal, gc deletes only with --yes).")
 @json_option
 @click.pass_context
 def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | None,
@@ -44,11 +46,14 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
     """Delete failed, canceled, timed-out and unfinished jobs, and finished jobs nothing
     refers to; say what goes and how much it frees.
 
-    A job is referenced, and kept, when it is in an urd list, linked from the result
-    directory, running, or used by a kept job (a job or dataset input, a JobWithFile
-    option, a subjob, a dataset's previous or parent) -- transitively. A running job, an
-    unfinished job less than a minute old and the jobs of a build running now are never
-    touched. At a terminal gc asks before deleting (--yes does not ask).
+    A job is referenced, and kept, when it is in an urd list, used by the latest run of a
+    build script (every job each script's newest `ax run` built or reused), linked from
+    the result directory, running, or used by a kept job (a job or dataset input, a
+    JobWithFile option, a subjob, a dataset's previous or parent) -- transitively. A
+    running job, an unfinished job less than a minute old and the jobs of a build running
+    now are never touched. At a terminal gc asks before deleting (--yes does not ask;
+    answering no deletes nothing and exits 0). Without a terminal it deletes only with
+    --yes: else it says what it would delete and exits 3.
     """
     from accel import disk
     from accel.errors import DiskError
@@ -70,6 +75,7 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
         as_json: bool) -> int:
     from accel.errors import AccelError
     from accel.store import gc as collector
+    from accel.store.latest_runs import forget, kept_by_latest_runs
     from accel.view.timetext import parse_when, user_value
 
     now = time.time()
@@ -77,6 +83,7 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
         if older_than else None
     store = store_of(cfg)
     urd_jobs, lists = _urd_references(cfg)
+    run_jobs, gone = kept_by_latest_runs(dict(cfg.workdirs), cfg.project_dir)
 
     lock = None
     if not dry_run:
@@ -85,11 +92,13 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
             raise AccelError("another ax gc is running on these workdirs; try again when it is done")
     try:
         plan = collector.plan_gc(store, urd_jobs, cfg.result_directory, keep_failed=keep_failed,
-                                     older_than=cutoff, now=now)
+                                 older_than=cutoff, now=now, run_jobs=run_jobs)
         total = collector.measure(plan)
         doomed = plan.doomed
         trash = [p for paths in plan.trash.values() for p in paths]
-        report = _report(plan, total, trash, lists, dry_run)
+        asks_nobody = not (dry_run or yes or sys.stdin.isatty())  # says what it would do
+        report = _report(plan, total, trash, lists, dry_run, asks_nobody,
+                         [script for script, _ in gone])
         if as_json:
             out = {"dry_run": dry_run, "bytes": total, "urd_lists": lists, "damaged": plan.blind,
                    "delete": [f.as_json() for f in doomed],
@@ -103,14 +112,23 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
             elif not dry_run:
                 click.echo("nothing to delete")
             return 0
-        if not yes and sys.stdin.isatty():
+        if asks_nobody:
+            if as_json:
+                print_json(dict(out, not_asked=True))
+            click.echo("nothing deleted: gc asks before deleting, and there is no terminal "
+                       "to ask; run `ax gc --yes` to delete", err=True)
+            return NOT_ASKED
+        if not yes:
             if as_json:
                 click.echo(report, err=True)
             if not click.confirm(f"Delete {plural(len(doomed), 'job')} ({fmt_bytes(total)})?",
                                  default=False, err=True):
                 click.echo("nothing deleted", err=True)
-                return 1
+                if as_json:
+                    print_json(dict(out, declined=True))
+                return 0
         deleted, spared, freed = collector.collect(plan, store, lambda: _roots_now(cfg))
+        forget([folder for _, folder in gone])
         if as_json:
             out["delete"] = [f.as_json() for f in deleted]
             out["spared"] = [f.as_json() for f in spared]
@@ -149,16 +167,20 @@ def _urd_references(cfg) -> tuple[set[str], list[str]]:
 
 
 def _roots_now(cfg) -> set[str]:
-    """The urd and result-link roots again, just before deleting: a build may have
-    recorded a session or made a link while gc looked."""
+    """The urd, latest-run and result-link roots again, just before deleting: a build may
+    have recorded a session, a run or made a link while gc looked."""
     from accel.store.gc import linked_jobs
+    from accel.store.latest_runs import kept_by_latest_runs
 
-    return _urd_references(cfg)[0] | set(linked_jobs(cfg.result_directory, dict(cfg.workdirs)))
+    workdirs = dict(cfg.workdirs)
+    return (_urd_references(cfg)[0] | set(kept_by_latest_runs(workdirs, cfg.project_dir)[0])
+            | set(linked_jobs(cfg.result_directory, workdirs)))
 
 
 
 
-def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> str:
+def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool, would: bool,
+            gone: list[str]) -> str:
     doomed, kept = plan.doomed, plan.kept
     lines = []
     for text in plan.blind:
@@ -166,11 +188,14 @@ def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> s
                      "job (repair or delete that job to collect them)")
     if not lists:
         lines.append("note: this project has no urd lists, so a finished job is kept only if "
-                     "the result directory links to it or a kept job uses it")
+                     "the latest run of a build script used it, the result directory links "
+                     "to it or a kept job uses it")
+    for script in gone:
+        lines.append(f"note: {script} no longer exists, so its latest run keeps no jobs")
     if doomed:
         why = Counter("finished, nothing refers to it" if f.rec.status == FINISHED
                       else f.rec.status for f in doomed)
-        head = "would delete" if dry_run else "to delete"
+        head = "would delete" if dry_run or would else "to delete"
         lines.append(f"{head}: {plural(len(doomed), 'job')}, {fmt_bytes(total)} "
                      f"({', '.join(f'{n} {w}' for w, n in why.most_common())})")
         rows = [(f.rec.jobid, f.rec.method or "?", f.rec.status, fmt_time(f.rec.starttime),
@@ -179,7 +204,7 @@ def _report(plan, total: int, trash: list, lists: list[str], dry_run: bool) -> s
         if len(doomed) > SHOWN:
             lines.append(f"... and {len(doomed) - SHOWN} more (ax gc --dry-run --json lists all)")
     if trash:
-        lines.append(f"{'would remove' if dry_run else 'to remove'}: {len(trash)} leftovers "
+        lines.append(f"{'would remove' if dry_run or would else 'to remove'}: {len(trash)} leftovers "
                      "of an earlier gc that was interrupted")
     if kept:
         groups = Counter(_group(f.reason) for f in kept)

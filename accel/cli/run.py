@@ -37,6 +37,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     from accel.builder import Builder
     from accel.errors import AccelError, JobError, UserError
     from accel.methods import load_module
+    from accel.store.latest_runs import RunLog
     from accel.subjobs import set_current_urd
     from accel.urd import Urd
 
@@ -60,6 +61,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
         raise UserError(f"{path}: a build script needs a function main(urd)")
     builder.build_script = str(path)
     urd = Urd(builder, build_script=str(path))
+    urd.run_log = RunLog(dict(cfg.workdirs), path, cfg.project_dir)
     _sigterm_is_ctrl_c()
     set_current_urd(urd)
     real_stdout = _stdout_to_stderr() if as_json else None
@@ -67,6 +69,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     failed = None
     try:
         main(urd)
+        urd.run_log.complete()  # this run is now the script's latest: `ax gc` keeps its jobs
     except JobError as e:
         failed = str(e)
         click.echo(f"ax run: {e}", err=True)
@@ -87,6 +90,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
                 click.echo(tb, err=True, nl=False)
     finally:
         sys.stdout.flush()
+        urd.run_log.close()
         builder.close()
         if real_stdout is not None:
             os.dup2(real_stdout, 1)
@@ -112,6 +116,10 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
             click.echo(f"  {error}")
         if len(failures) > 20:
             click.echo(f"  ... and {len(failures) - 20} more (the build_many JobList has each)")
+    if urd.run_log.problem:
+        click.echo(f"ax run: note: could not note which jobs this run used "
+                   f"({urd.run_log.problem}): `ax gc` keeps them only if something else "
+                   "refers to them", err=True)
     if failed or (failures and not allow_failed_jobs):
         return 1
     return 0

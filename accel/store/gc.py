@@ -127,11 +127,12 @@ def _process_start(pid: int) -> float | None:
 
 def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = None,
             keep_failed: bool = False, older_than: float | None = None,
-            now: float | None = None) -> GcPlan:
+            now: float | None = None, run_jobs: dict[str, str] | None = None) -> GcPlan:
     """Decide the fate of every job in the store's workdirs.
 
     Kept, with everything they refer to (`JobRecord.references`), transitively:
-    jobs in an urd list (`urd_jobs`), jobs linked from the result directory, running jobs
+    jobs in an urd list (`urd_jobs`), jobs linked from the result directory, the jobs of
+    each build script's latest run (`run_jobs`: job id -> which run), running jobs
     (status running, or a live entry in the running registry), unfinished jobs younger
     than YOUNG seconds, jobs started since a build with a job running now began (it may
     not have recorded them in its urd list yet), jobs that last changed after
@@ -172,6 +173,8 @@ def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = 
             keep(jobid, "in an urd list")
         elif jobid in linked:
             keep(jobid, f"linked from the result directory ({linked[jobid]})")
+        elif run_jobs and jobid in run_jobs:
+            keep(jobid, run_jobs[jobid])
         elif keep_failed and status in ENDED_BADLY:
             keep(jobid, f"{status} (--keep-failed)")
         elif older_than is not None and rec.last_change() >= older_than:
@@ -291,7 +294,8 @@ def protect_newcomers(plan: GcPlan, store: Any, late_roots: Iterable[str] = ()) 
     for jobid in late_roots:
         fate = by_id.get(jobid)
         if fate is not None and fate.delete:
-            fate.delete, fate.reason = False, "in an urd list or result link made while gc ran"
+            fate.delete, fate.reason = False, "in an urd list, result link or build run " \
+                "recorded while gc ran"
             spared.append(fate)
             queue.append((fate.rec, jobid))
     while queue:

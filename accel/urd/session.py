@@ -32,6 +32,9 @@ class Urd:
         self.failures: list[tuple[str, str]] = []
         self._sessions: dict[str, dict] = {}  # listname -> open session, in begin order
         self._marked = False  # workdirs told that these lists hold jobs
+        # what `ax run` keeps of this run for `ax gc` (accel.store.latest_runs); None
+        # when the urd is not a build script's
+        self.run_log: Any = None
 
     @property
     def info(self) -> DotDict:
@@ -106,6 +109,8 @@ class Urd:
         return tuple(out)
 
     def _record(self, job: Job, reused: bool, name: str, task: Any = None) -> None:
+        if self.run_log is not None:
+            self.run_log.used(str(job))
         for joblist in (self.joblist, self.joblist_all):
             if task is None:
                 joblist.add(job, reused, name)

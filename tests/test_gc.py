@@ -774,3 +774,38 @@ def test_the_run_of_a_build_script_that_is_gone_keeps_nothing(project: Project) 
     assert "build_tmp.py no longer exists, so its latest run keeps no jobs" in out
     assert project.job_dirs() == []
     assert "no longer exists" not in gc(project, "--yes").stdout  # its record is gone too
+
+
+def test_a_killed_build_many_keeps_the_rows_it_finished(project: Project, procs) -> None:
+    """Each row's job is noted as it ends: a build_many killed half-way is resumed, not
+    rebuilt, after a gc."""
+    go, ready = project.root / "go", project.root / "ready"
+    ready.write_text("")
+    project.method("sleeper", SLEEPER)
+    script(project, f'''
+        def main(urd):
+            rows = [dict(go={str(ready)!r}, n=1), dict(go={str(ready)!r}, n=2),
+                    dict(go={str(go)!r}, n=3)]
+            jobs = urd.build_many("sleeper", rows)
+            print("RESULT", json.dumps(list(map(str, jobs))))
+    ''')
+    p = start_ax(project, procs, "run", tag="many")
+    wd = project.root / "workdirs" / "dev"
+
+    def third_row() -> str | None:
+        job = running_sleeper(project)
+        return job if job and json.loads((wd / job / "setup.json").read_text())[
+            "options"]["n"] == 3 else None
+
+    sleeper = wait_for(third_row, what="the third row to run", proc=p)
+    finished = [j for j in project.job_dirs() if j != sleeper]
+    assert len(finished) == 2 and all(status_of(wd / j) == "finished" for j in finished)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    go.write_text("go")  # the sleeper, left behind, may end
+    gone, kept = fates(project)
+    for job in finished:
+        assert kept[job] == "latest run of build.py (stopped before the end)"
+    gc(project, "--yes")
+    assert set(finished) <= set(project.job_dirs())
+    assert printed(run(project))[:2] == finished  # resumed: the finished rows reused

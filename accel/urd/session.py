@@ -154,6 +154,8 @@ class Urd:
                  for i in range(len(source.rows))]
 
         def on_end(task: Any) -> None:
+            if task.ok and self.run_log is not None:  # as each row ends: a run killed
+                self.run_log.used(str(task.job))        # half-way still keeps what it made
             if task.ok and on_done is not None:
                 on_done(task.job)
             elif not task.ok and on_error is not None:

@@ -43,7 +43,7 @@ def shas_without(src: bytes, name: str = NAME) -> list[str]:
         return legacy
     node = found[0]
     first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
-    covered = set()
+    covered: set[int] = set()
     for other in tree.body:
         start = min([other.lineno, *(d.lineno for d in getattr(other, "decorator_list", []))])
         covered.update(range(start - 1, other.end_lineno or other.lineno))

@@ -14,6 +14,7 @@ import os
 import sys
 import types
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from accel import __version__, layout, records
@@ -113,7 +114,7 @@ class Planner:
             found = found or (h, files)
         return found or (si.hash, dict(si.files))
 
-    def _shas_without(self, path: os.PathLike) -> list[str]:
+    def _shas_without(self, path: Path) -> list[str]:
         """`shas_without` of the file, cached on its content's hash (a build plans the
         same method thousands of times)."""
         shas = self._without.get(self.hasher.file_sha(path))

@@ -2,9 +2,9 @@
 
 An `ax run` notes every job it builds or reuses as it goes, in the workdir the job is in:
 `<workdir>/.accel/runs/<script key>/<start>-<pid>.run`, a header line and then one job id
-a line, appended (so a run that is killed still counts), the file flocked while the run
-lives (so gc can tell a run going on from one that stopped). When the script's main() returns
-the run is complete: its file is renamed to `.done` in every workdir of the project (an
+a line, appended (so a run that is killed still counts), flocked while the run lives (so
+gc can tell a run going on from one that stopped). When the script's main() returns the
+run is complete: its file is renamed to `.done` in every workdir of the project (an
 empty one where it used nothing; a rename is one atomic step) and the files of the
 script's earlier runs go. A script's record is so its latest complete run, and the runs
 since that did not complete (stopped, crashed, or running now) -- a run that stopped
@@ -102,15 +102,15 @@ class RunLog:
             self._write(name, "")
             self.close(name)
             run = self._file(name)
+            mine = _stamp(run.name) or 0
             try:
                 os.rename(run, run.with_suffix(COMPLETE))
-            except OSError:
+                for old in run.parent.iterdir():  # left, they would only be outdated
+                    stamp = _stamp(old.name)
+                    if stamp is not None and stamp < mine:
+                        old.unlink(missing_ok=True)
+            except OSError:  # (the problem, if any, was noted when writing)
                 continue
-            mine = _stamp(run.name) or 0
-            for old in run.parent.iterdir():
-                stamp = _stamp(old.name)
-                if stamp is not None and stamp < mine:
-                    old.unlink(missing_ok=True)
 
     def close(self, name: str | None = None) -> None:
         for key in [name] if name is not None else list(self._fds):

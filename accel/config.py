@@ -16,6 +16,7 @@ The format, in short::
     cpus: 8          # how many CPUs running jobs may use together (all builds on the machine)
     cpu slots: .accel/cpu-slots   # a budget of this project's own (else the user's, shared)
     dataset compression: zstd     # or lz4, or none (uncompressed: column() maps the files)
+    input files: tracked   # or untracked: their content is no part of a job's identity
 
 A key line starts in the first column; indented lines that follow it are further values of
 that key. `${VAR}` and `${VAR=default}` in values are taken from the environment. Relative
@@ -62,6 +63,7 @@ KEYS = (
     "cpus",
     "cpu slots",
     "dataset compression",
+    "input files",
 )
 DATASET_COMPRESSIONS = ("zstd", "lz4", "none")
 MAX_SLICES_ENV = "ACCEL_MAX_SLICES"
@@ -116,6 +118,9 @@ class Config:
     cpus: int = 0  # CPU budget of running jobs, shared by all builds on the machine
     cpu_slots: Path | None = None  # the slots file of that budget (None: the user's)
     dataset_compression: str | None = "zstd"  # new datasets' default; None: uncompressed
+    # the content of a job's InputFile options is part of its identity (`input files:
+    # untracked` is the Accelerator's way: only their names are)
+    track_input_files: bool = True
 
     @property
     def urd_db(self) -> Path:
@@ -329,7 +334,16 @@ class _Parser:
             cpus=self._cpus(get("cpus")),
             cpu_slots=self._cpu_slots(get("cpu slots"), project_dir),
             dataset_compression=self._compression(get("dataset compression")),
+            track_input_files=self._input_files(get("input files")),
         )
+
+    def _input_files(self, entry: _Entry | None) -> bool:
+        if entry is None:
+            return True
+        lineno, value = self._one(entry)
+        if value not in ("tracked", "untracked"):
+            raise self.error(lineno, f"input files: expected tracked or untracked, got {value!r}")
+        return value == "tracked"
 
     def _compression(self, entry: _Entry | None) -> str | None:
         if entry is None:

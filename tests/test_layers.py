@@ -25,7 +25,8 @@ LAYERS = {
         "accel.jobfiles", "accel.plaintext", "accel.jobsummary",
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
-    1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps"],
+    1: ["accel.config", "accel.job", "accel.identity", "accel.urd.timestamps",
+        "accel.inputfiles", "accel.inputreads"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",
         "accel.urd.lists", "accel.urd.schema", "accel.dataset",
         # the Accelerator's import paths, aliases only

@@ -49,6 +49,10 @@ def _stat_key(st: os.stat_result) -> _StatKey:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns)
 
 
+# the files being fingerprinted now: accel's reads, not the method's (accel.inputreads)
+hashing: set[str] = set()
+
+
 def content_hash(path: str) -> tuple[int, str]:
     """(bytes read, xxh3-128 hex digest) of a file's content, streamed."""
     import xxhash
@@ -57,10 +61,14 @@ def content_hash(path: str) -> tuple[int, str]:
     size = 0
     buf = bytearray(_PIECE)
     view = memoryview(buf)
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buf):
-            h.update(view[:n])
-            size += n
+    hashing.add(path)
+    try:
+        with open(path, "rb", buffering=0) as f:
+            while n := f.readinto(buf):
+                h.update(view[:n])
+                size += n
+    finally:
+        hashing.discard(path)
     return size, h.hexdigest()
 
 

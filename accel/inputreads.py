@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-from accel import layout
+from accel import inputfiles, layout
 from accel.inputfiles import (
     Fingerprints,
     InputFileError,
@@ -142,10 +142,8 @@ def watch(setup: dict, declared: list[str], job_path: os.PathLike) -> None:
     if "input_files" not in setup or paths.input_directory is None:
         return
     input_dir = os.path.normpath(paths.input_directory)
-    project = os.path.dirname(str(paths.config)) if paths.config else None
     skip = [*paths.workdirs.values(), *([paths.result_directory] if paths.result_directory
-                                        else []),
-            *([os.path.join(project, ".accel")] if project else [])]
+                                        else []), *_project_files(paths.config)]
     _known.update(os.path.normpath(p) for p in declared)
     _watch.update(input_dir=input_dir, skip=real_folders(skip), method=setup.get("method"),
                   scratch=os.path.join(job_path, layout.SCRATCH), warned=set())
@@ -154,12 +152,29 @@ def watch(setup: dict, declared: list[str], job_path: os.PathLike) -> None:
         sys.addaudithook(_audit)
 
 
+def _project_files(config: os.PathLike | None) -> list[str]:
+    """What accel itself reads in the project folder while a job runs (a subjob's builder
+    reads the conf, hashes the method folders' files, keeps its caches in .accel): the
+    method's doing only if it is in none of these."""
+    if config is None:
+        return []
+    from accel.config import load_config
+    from accel.errors import ConfigError
+
+    found = [os.fspath(config), os.path.join(os.path.dirname(config), ".accel")]
+    try:
+        found += [p for p in load_config(config).method_packages if os.path.isabs(p)]
+    except ConfigError:  # changed since the job was set up: its folders are not known
+        pass
+    return found
+
+
 def _audit(event: str, args: tuple) -> None:
     global _busy
     if event != "open" or _busy or not _watch:
         return
     path, mode, flags = args
-    if path is None or isinstance(path, int):
+    if path is None or isinstance(path, int) or path in inputfiles.hashing:
         return
     if isinstance(mode, str):
         if any(c in mode for c in "wax+"):

@@ -358,3 +358,30 @@ def test_a_file_in_a_workdir_is_not_fingerprinted(project):
     assert list(setup_of(project, job)["input_files"]) == ["data/x.zip"]
     assert setup_of(project, subjobs[0])["input_files"] == {}
     assert str(jobdir(project, job)) in setup_of(project, subjobs[0])["options"]["filename"]
+
+
+def test_what_accel_reads_in_the_project_is_not_warned_about(project):
+    """The input directory is the project folder by default: a subjob's builder reading
+    the conf and hashing method files, or a depend_extra file beside the method, is no
+    undeclared input."""
+    project.file("methods/table.txt", "t")
+    project.method("outer", """
+        import os
+
+        depend_extra = ('table.txt',)
+
+        def synthesis(job):
+            from accel.subjobs import build
+
+            with open(os.path.join(os.path.dirname(__file__), 'table.txt')) as f:
+                f.read()
+            return build('csvimport', filename='data/sales.csv').load()['num_lines']
+    """)
+    project.file("data/sales.csv", "a\n1\n")
+    script(project, """
+        def main(urd):
+            print("RESULT", json.dumps(urd.build('outer').load()))
+    """)
+    p = ax_run(project, clean=True)
+    assert printed(p) == 1
+    assert "warning" not in p.stdout + p.stderr

@@ -265,11 +265,11 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
     report["first"] = not jobids
     eq = planner.equivalent_sources(info, plan.source_hash)
     nearest, count, same = _nearest(new, _setups(_limited(jobids, limit)), eq)
-    for entry in same:
-        if entry["job"] not in {x["job"] for x in stale}:
-            changed = planner.changed_read(Job(entry["job"]).path)
-            if changed is not None:
-                stale.append({"job": entry["job"], "difference": changed})
+    for twin in same:  # finished, with this identity: unless what it read has changed
+        if twin["job"] not in {x["job"] for x in stale}:
+            read = planner.changed_read(Job(twin["job"]).path)
+            if read is not None:
+                stale.append({"job": twin["job"], "difference": read})
     same = [e for e in same if e["job"] not in {x["job"] for x in stale}]
     if same:  # the index missed it (being rebuilt?): a build finds it once it is back
         report.update(verdict="reuse", reuse=same[0]["job"])
@@ -286,7 +286,7 @@ def _finished_twin(store: Store, plan: Plan, planner: Planner) -> tuple[str | No
     """The finished job a build of `plan` would reuse (one of an equivalent source too),
     and the ones it would not, for a file they read by job.input_filename has changed:
     [{"job", "difference"}]."""
-    stale = []
+    stale: list[dict] = []
     for identity in (plan.identity, *plan.equivalent):
         jobid = store.lookup(identity, plan.info.name)
         if jobid and (Job(jobid).path / layout.POST).exists():

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from accel import inputfiles, layout
@@ -76,7 +77,7 @@ def note_read(job_path: os.PathLike, path: str) -> None:
         return  # an option names it (tracked or not: track=False is its choice), or it is
         #         recorded already, or it is a job's own file
     _known.add(norm)
-    lines = []
+    lines: list[dict[str, Any]] = []
     was, _busy = _busy, True
     try:
         try:
@@ -142,8 +143,9 @@ def watch(setup: dict, declared: list[str], job_path: os.PathLike) -> None:
     if "input_files" not in setup or paths.input_directory is None:
         return
     input_dir = os.path.normpath(paths.input_directory)
-    skip = [*paths.workdirs.values(), *([paths.result_directory] if paths.result_directory
-                                        else []), *_project_files(paths.config)]
+    skip: list[str | os.PathLike] = [*paths.workdirs.values(), *_project_files(paths.config)]
+    if paths.result_directory:
+        skip.append(paths.result_directory)
     _known.update(os.path.normpath(p) for p in declared)
     _watch.update(input_dir=input_dir, skip=real_folders(skip), method=setup.get("method"),
                   scratch=os.path.join(job_path, layout.SCRATCH), warned=set())
@@ -152,7 +154,7 @@ def watch(setup: dict, declared: list[str], job_path: os.PathLike) -> None:
         sys.addaudithook(_audit)
 
 
-def _project_files(config: os.PathLike | None) -> list[str]:
+def _project_files(config: Path | None) -> list[str]:
     """What accel itself reads in the project folder while a job runs (a subjob's builder
     reads the conf, hashes the method folders' files, keeps its caches in .accel): the
     method's doing only if it is in none of these."""

@@ -385,3 +385,17 @@ def test_what_accel_reads_in_the_project_is_not_warned_about(project):
     p = ax_run(project, clean=True)
     assert printed(p) == 1
     assert "warning" not in p.stdout + p.stderr
+
+
+def test_untracked_a_missing_file_is_still_one_line_from_the_method(project):
+    """Nothing is fingerprinted then, so csvimport itself finds the file missing."""
+    project.file("ok.csv", "a\n1\n")
+    with open(project.conf, "a") as f:
+        f.write("input files: untracked\n")
+    script(project, """
+        def main(urd):
+            urd.build('csvimport', filename='ok.cvs')
+    """)
+    out = ax_run_fails(project)
+    text = out.stdout + out.stderr
+    assert f"csvimport: no such file: {project.root}/ok.cvs (did you mean: ok.csv" in text

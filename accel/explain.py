@@ -39,10 +39,10 @@ from accel.identity import combine
 from accel.job import Job
 from accel.jobstatus import FINISHED, RUNNING
 from accel.jsoncodec import decode
+from accel.plaintext import fmt_size
 from accel.plan import Plan, Planner, check_inputs, identity_of
 from accel.records import status_of
 from accel.textvalues import from_text
-from accel.words import size_text
 
 if TYPE_CHECKING:
     from accel.store import Store
@@ -422,16 +422,16 @@ def _file_change(what: str, name: str | None, change: str | None, old: Any, new:
     head = f"input file {name}" + (" (read by job.input_filename)" if read else "")
     if change == "added" or not old:
         then = "did not exist then" if read else "not an input file then"
-        return f"{head}: {then}, now {size_text(new['size'])}"
+        return f"{head}: {then}, now {fmt_size(new['size'])}"
     if change == "removed" or not new:
         now = "no longer exists" if read else "no longer an input file"
-        return f"{head}: {now} (was {size_text(old['size'])})"
+        return f"{head}: {now} (was {fmt_size(old['size'])})"
     a, b = old.get("size"), new.get("size")
     if a == b:
-        return f"{head} changed: the same size ({size_text(a)}), other content"
-    if size_text(a) == size_text(b):
+        return f"{head} changed: the same size ({fmt_size(a)}), other content"
+    if fmt_size(a) == fmt_size(b):
         return f"{head} changed: {a:,} → {b:,} bytes"
-    return f"{head} changed: {size_text(a)} → {size_text(b)}"
+    return f"{head} changed: {fmt_size(a)} → {fmt_size(b)}"
 
 
 def _nearest_lines(report: dict, label: str) -> list[str]:

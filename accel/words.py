@@ -1,5 +1,5 @@
-"""Words the same in every message: counts ("1 job", "2 jobs"), sizes ("3.1 MB"), close
-names (" (did you mean: sales.csv?)") and text cut short."""
+"""Words the same in every message: counts ("1 job", "2 jobs"), close names (" (did you
+mean: sales.csv?)") and text cut short."""
 
 from __future__ import annotations
 
@@ -21,16 +21,6 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     """`n` (with thousands marked: 12,345) and `word`, in the plural (`many`, else
     word + "s") unless n is 1."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
-
-
-def size_text(n: int) -> str:
-    """A file's size as people say it, in powers of 1000: '512 bytes', '12 kB', '3.1 MB'."""
-    if n < 10_000:
-        return plural(n, "byte")
-    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n / 1e3:,.0f} kB"
 
 
 def close_hint(name: str, known: list[str]) -> str:

@@ -19,6 +19,7 @@ _LAZY = {
     "OptionString": "accel.options",
     "RequiredOption": "accel.options",
     "OptionDefault": "accel.options",
+    "InputFile": "accel.options",
     "DotDict": "accel.dotdict",
     "JobError": "accel.errors",
     "JobDamaged": "accel.errors",

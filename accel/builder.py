@@ -68,13 +68,18 @@ class Builder:
         use = self.mark_used if mark else self._exists
         for identity in (plan.identity, *plan.equivalent):
             jobid = self._memo.get(identity)
-            if jobid and use(jobid):
+            if jobid and self._reads_same(jobid) and use(jobid):
                 return jobid
             jobid = self.store.lookup(identity, plan.info.name)
-            if jobid and use(jobid):
+            if jobid and self._reads_same(jobid) and use(jobid):
                 self._memo[identity] = jobid
                 return jobid
         return None
+
+    def _reads_same(self, jobid: str) -> bool:
+        """Are the files the job read by job.input_filename what they were? (Not: it is
+        not reused, and a build runs it anew.)"""
+        return self.planner.changed_read(self._post(jobid).parent) is None
 
     def _post(self, jobid: str) -> Path:
         return self.store.workdirs[jobid.rsplit("-", 1)[0]].path / jobid / layout.POST

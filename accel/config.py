@@ -61,7 +61,7 @@ KEYS = (
     "executor",
     "cpus",
     "cpu slots",
-    "dataset compression",
+    "dataset compression", "input files",
 )
 DATASET_COMPRESSIONS = ("zstd", "lz4", "none")
 MAX_SLICES_ENV = "ACCEL_MAX_SLICES"
@@ -116,6 +116,7 @@ class Config:
     cpus: int = 0  # CPU budget of running jobs, shared by all builds on the machine
     cpu_slots: Path | None = None  # the slots file of that budget (None: the user's)
     dataset_compression: str | None = "zstd"  # new datasets' default; None: uncompressed
+    track_input_files: bool = True  # `input files: untracked` is the Accelerator's way
 
     @property
     def urd_db(self) -> Path:
@@ -315,6 +316,7 @@ class _Parser:
             input_directory = _path(value, project_dir)
             self._need_folder(lineno, "input directory", input_directory)
 
+        compression = self._choice(get("dataset compression"), DATASET_COMPRESSIONS)
         return Config(
             path=abs_path,
             project_dir=project_dir,
@@ -328,17 +330,19 @@ class _Parser:
             executor=self._executor(get("executor"), project_dir),
             cpus=self._cpus(get("cpus")),
             cpu_slots=self._cpu_slots(get("cpu slots"), project_dir),
-            dataset_compression=self._compression(get("dataset compression")),
+            dataset_compression=None if compression == "none" else compression,
+            track_input_files=self._choice(get("input files"), ("tracked", "untracked")) == "tracked",
         )
 
-    def _compression(self, entry: _Entry | None) -> str | None:
+    def _choice(self, entry: _Entry | None, choices: tuple[str, ...]) -> str:
+        """The value of a key that takes one of `choices`; the first when not given."""
         if entry is None:
-            return "zstd"
+            return choices[0]
         lineno, value = self._one(entry)
-        if value not in DATASET_COMPRESSIONS:
-            raise self.error(lineno, f"dataset compression: expected zstd, lz4 or none, "
-                                     f"got {value!r}")
-        return None if value == "none" else value
+        if value not in choices:
+            raise self.error(lineno, f"{entry.key}: expected {', '.join(choices[:-1])} or "
+                                     f"{choices[-1]}, got {value!r}")
+        return value
 
     def _need_folder(self, lineno: int, what: str, folder: Path) -> None:
         if not folder.exists():

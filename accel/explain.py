@@ -16,10 +16,12 @@ jobs of the method are compared (each costs a read of its setup.json); the repor
 when there were more.
 
 A difference is a dict: ``what`` (``source file``, ``source hash``, ``option``, ``dataset
-input``, ``job input``, ``slices``, ``identity scheme``, ``identity``), ``name`` (the file,
-option or input, else None), ``change`` (``changed``, ``added``, ``removed``), and ``old``
+input``, ``job input``, ``input file``, ``input file read``, ``slices``, ``identity
+scheme``, ``identity``), ``name`` (the file, option or input, else None), ``change`` (``changed``, ``added``, ``removed``), and ``old``
 (the nearest job's) and ``new`` (this build's, or the explained job's). Option values are
-in accel's stored JSON form (as in setup.json).
+in accel's stored JSON form (as in setup.json); an input file's are {"size", "hash"}.
+An ``input file read`` is a file a job asked for by job.input_filename (post.json): it is
+no part of the identity, but a job whose such file changed is not reused ("stale").
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from accel.identity import combine
 from accel.job import Job
 from accel.jobstatus import FINISHED, RUNNING
 from accel.jsoncodec import decode
+from accel.plaintext import fmt_size
 from accel.plan import Plan, Planner, check_inputs, identity_of
 from accel.records import status_of
 from accel.textvalues import from_text
@@ -75,7 +78,7 @@ def _recomputed(setup: dict) -> str | None:
             return None  # another source hashing scheme
         return identity_of(setup["method"], setup["source_hash"], int(setup["slices"]),
                            decode(setup.get("options") or {}), setup.get("datasets") or {},
-                           setup.get("jobs") or {})
+                           setup.get("jobs") or {}, setup.get("input_files"))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -123,6 +126,7 @@ def compare(new: dict, old: dict, equivalent_sources: Iterable[str] = ()) -> lis
     diffs += _named("option", old.get("options") or {}, new.get("options") or {})
     diffs += _named("dataset input", old.get("datasets") or {}, new.get("datasets") or {})
     diffs += _named("job input", old.get("jobs") or {}, new.get("jobs") or {})
+    diffs += _named("input file", old.get("input_files") or {}, new.get("input_files") or {})
     if new.get("slices") != old.get("slices"):
         diffs.append({"what": "slices", "name": None, "change": "changed",
                       "old": old.get("slices"), "new": new.get("slices")})
@@ -242,7 +246,8 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
         "identical": [], "first": False, "nearest": None, "compared": 0, "finished_jobs": 0,
         "limited": False, "declare": None, "notes": [],
     }
-    found = _finished_twin(store, plan)
+    found, stale = _finished_twin(store, plan, planner)
+    report["stale"] = stale
     if found:
         report["verdict"] = "reuse"
         report["reuse"] = found
@@ -261,6 +266,12 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
     report["first"] = not jobids
     eq = planner.equivalent_sources(info, plan.source_hash)
     nearest, count, same = _nearest(new, _setups(_limited(jobids, limit)), eq)
+    for twin in same:  # finished, with this identity: unless what it read has changed
+        if twin["job"] not in {x["job"] for x in stale}:
+            read = planner.changed_read(Job(twin["job"]).path)
+            if read is not None:
+                stale.append({"job": twin["job"], "difference": read})
+    same = [e for e in same if e["job"] not in {x["job"] for x in stale}]
     if same:  # the index missed it (being rebuilt?): a build finds it once it is back
         report.update(verdict="reuse", reuse=same[0]["job"])
         return report
@@ -305,13 +316,19 @@ def _hint(planner: Planner, info: Any, current: str, older: list[str], jobid: st
             "line": declaration(current, older)}
 
 
-def _finished_twin(store: Store, plan: Plan) -> str | None:
-    """The finished job a build of `plan` would reuse (one of an equivalent source too)."""
+def _finished_twin(store: Store, plan: Plan, planner: Planner) -> tuple[str | None, list[dict]]:
+    """The finished job a build of `plan` would reuse (one of an equivalent source too),
+    and the ones it would not, for a file they read by job.input_filename has changed:
+    [{"job", "difference"}]."""
+    stale: list[dict] = []
     for identity in (plan.identity, *plan.equivalent):
         jobid = store.lookup(identity, plan.info.name)
         if jobid and (Job(jobid).path / layout.POST).exists():
-            return jobid
-    return None
+            changed = planner.changed_read(Job(jobid).path)
+            if changed is None:
+                return jobid, stale
+            stale.append({"job": jobid, "difference": changed})
+    return None, stale
 
 
 def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
@@ -351,8 +368,12 @@ def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
         candidates.append(pair)
     report["finished_jobs"] = None  # not counted: that would read every earlier job
     nearest, count, same = _nearest(setup, candidates)
+    reads = (records.read_post(job.path) or {}).get("input_files") or {}
     for entry in same:  # finished earlier with the same identity: was it there in time?
         post = Job(entry["job"]).post
+        changed = _named("input file read", post.get("input_files") or {}, reads)
+        if changed:  # (why REF ran, though REF's twin had finished: what it read changed)
+            entry["reads_changed"] = changed
         try:
             entry["finished_before"] = float(post["endtime"]) <= float(setup["starttime"])
         except (KeyError, TypeError, ValueError):
@@ -419,12 +440,32 @@ def describe(diff: dict) -> str:
         if change == "removed":
             return f"{what} {name}: no longer declared (was {_value(what, old)})"
         return f"{what} {name}: {_value(what, old)} → {_value(what, new)}"
+    if what in ("input file", "input file read"):
+        return _file_change(what, name, change, old, new)
     if what == "slices":
         return f"slices {old} → {new}"
     if what == "identity scheme":
         return (f"identity scheme: made by accel {old or '?'}, which computed identities "
                 f"differently (now accel {new or '?'})")
     return f"identity {str(old)[:16]} → {str(new)[:16]} (no recorded part differs)"
+
+
+def _file_change(what: str, name: str | None, change: str | None, old: Any, new: Any) -> str:
+    """'input file data/sales.csv changed: 3.1 MB → 3.2 MB' (and the like)."""
+    read = what == "input file read"
+    head = f"input file {name}" + (" (read by job.input_filename)" if read else "")
+    if change == "added" or not old:
+        then = "did not exist then" if read else "not an input file then"
+        return f"{head}: {then}, now {fmt_size(new['size'])}"
+    if change == "removed" or not new:
+        now = "no longer exists" if read else "no longer an input file"
+        return f"{head}: {now} (was {fmt_size(old['size'])})"
+    a, b = old.get("size"), new.get("size")
+    if a == b:
+        return f"{head} changed: the same size ({fmt_size(a)}), other content"
+    if fmt_size(a) == fmt_size(b):
+        return f"{head} changed: {a:,} → {b:,} bytes"
+    return f"{head} changed: {fmt_size(a)} → {fmt_size(b)}"
 
 
 def _nearest_lines(report: dict, label: str) -> list[str]:
@@ -467,14 +508,20 @@ def render(report: dict) -> str:
                 "the same identity"
             lines.append(f"{method}: would reuse {report['reuse']} (finished, {how})")
             return "\n".join(lines)
-        lines.append(f"{method}: would run (no finished job has identity "
-                     f"{str(report['identity'])[:16]})")
+        ident = str(report["identity"])[:16]
+        if report.get("stale"):
+            lines.append(f"{method}: would run (the finished jobs with identity {ident} read "
+                         "files at run time that have changed since)")
+        else:
+            lines.append(f"{method}: would run (no finished job has identity {ident})")
         if report.get("running"):
             lines.append(f"{report['running']} with this identity is running now: the build "
                          "would wait for it and reuse it if it finishes")
         for entry in report["identical"]:
             lines.append(f"{entry['job']} had this identity but is {entry['status']} "
                          "(only finished jobs are reused)")
+        for entry in report.get("stale") or ():
+            lines.append(f"  {entry['job']}: {describe(entry['difference'])} since it ran")
         if report["first"]:
             lines.append(f"there is no finished job of {method} to compare with")
         lines += _nearest_lines(report, "nearest job")
@@ -492,6 +539,9 @@ def render(report: dict) -> str:
                          "finished:")
             if report.get("force_build"):
                 lines.append(f"  {job} was built with force_build=True")
+            elif e.get("reads_changed"):
+                lines.append(f"  but a file {e['job']} read had changed since it ran:")
+                lines += [f"    {describe(d)}" for d in e["reads_changed"]]
             elif e.get("finished_before") is False:
                 lines.append(f"  {e['job']} had not finished yet when {job} started")
             else:

@@ -89,17 +89,21 @@ def job_identity(
     options_canonical: str,
     datasets_canonical: str,
     jobs_canonical: str,
+    input_files_canonical: str | None = None,
 ) -> str:
     """Return the identity of a job: the first 32 hex digits (128 bits) of a sha256.
 
     Each field is length-prefixed, so no two different field tuples hash the same bytes
     (``("ab", "c")`` and ``("a", "bc")`` differ). 128 bits keeps ids short while leaving
-    accidental collisions out of reach.
+    accidental collisions out of reach. The input files' fingerprints are a field only
+    when the job has some, so a job without any keeps the identity it always had.
     """
     if isinstance(slices, bool) or not isinstance(slices, int):
         raise TypeError(f"slices must be an int, not {type(slices).__name__}")
-    fields = (method, source_hash, str(slices), options_canonical, datasets_canonical,
-              jobs_canonical)
+    fields: tuple = (method, source_hash, str(slices), options_canonical, datasets_canonical,
+                     jobs_canonical)
+    if input_files_canonical is not None:
+        fields += (input_files_canonical,)
     h = hashlib.sha256(_JOB_VERSION)
     for field in fields:
         if not isinstance(field, str):
@@ -115,7 +119,7 @@ def _stat_key(st: os.stat_result) -> _StatKey:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
 
-def _is_racy(mtime_ns: int, now_ns: int) -> bool:
+def is_racy(mtime_ns: int, now_ns: int) -> bool:
     """True when a later write could still leave this same mtime behind."""
     coarse = mtime_ns % 1_000_000_000 == 0
     return mtime_ns >= now_ns - (_COARSE_WINDOW_NS if coarse else _FINE_WINDOW_NS)
@@ -366,7 +370,7 @@ class SourceHasher:
             specs = old.specs
         else:
             specs = _parse_imports(data) if data is not None else ()
-        racy = _is_racy(st.st_mtime_ns, walk.now)
+        racy = is_racy(st.st_mtime_ns, walk.now)
         entry = _FileEntry(key, sha, specs, racy)
         self._files[real] = entry
         walk.files[real] = entry
@@ -402,7 +406,7 @@ class SourceHasher:
                             continue
             except OSError:
                 pass
-            d = _DirEntry(key, _is_racy(st.st_mtime_ns, walk.now), entries, frozenset(links))
+            d = _DirEntry(key, is_racy(st.st_mtime_ns, walk.now), entries, frozenset(links))
             self._dirs[folder] = d
         walk.racy |= d.racy
         walk.dirs[folder] = d

@@ -638,7 +638,16 @@ class CurrentJob(Job):
         return str(d)
 
     def input_filename(self, *parts: str) -> str:
-        return os.path.join(self.input_directory, *parts)
+        """The path of an input file. Asked for by the running job, the file's fingerprint
+        is recorded (post.json "input_files"): a later build does not reuse the job once
+        the file has changed. (An `InputFile` option puts it in the identity instead.)"""
+        path = os.path.join(self.input_directory, *parts)
+        here = layout.current_job()
+        if here is not None and os.path.abspath(here) == os.path.abspath(self.path):
+            from accel.inputreads import note_read
+
+            note_read(self.path, path)
+        return path
 
     def datasetwriter(self, *a: Any, **kw: Any):
         """DatasetWriter(*a, **kw) of this job: columns first, as in the Accelerator."""

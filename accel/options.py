@@ -28,6 +28,8 @@ Declarations (SPEC §2):
   become lists.
 - `OptionEnum`, `OptionString`, `RequiredOption`, `OptionDefault`, and the class
   ``JobWithFile`` (a JobWithFile or None).
+- `InputFile` (a str naming files in the input directory, whose content is part of the
+  job's identity: accel.inputfiles), also inside containers (``[InputFile()]``).
 
 None given is None for an option declared by example or container (``flag=False`` given
 ``flag=None``, as in the Accelerator; not inside a container, and not the text 'None' in
@@ -57,6 +59,7 @@ from accel.optiontypes import (
     BadValue,
     EnumType,
     Field,
+    InputFile,
     OptionDefault,
     OptionEnum,
     OptionString,
@@ -71,7 +74,7 @@ from accel.optiontypes import parse_duration as parse_duration  # importable fro
 from accel.plaintext import show_value
 
 __all__ = [
-    "OptionEnum", "OptionString", "RequiredOption", "OptionDefault",
+    "OptionEnum", "OptionString", "RequiredOption", "OptionDefault", "InputFile",
     "normalise_options", "check_declaration", "describe", "split_kw", "normalise_inputs",
 ]
 

@@ -6,7 +6,8 @@ is allowed. Two modules interpret these compiled declarations — `accel.options
 normalises given values, `accel.textvalues` reads options given as text — so they live
 here, apart from both, rather than as one module's internals that the other borrows.
 
-The declaration classes (`OptionEnum`, `OptionString`, `RequiredOption`, `OptionDefault`)
+The declaration classes (`OptionEnum`, `OptionString`, `RequiredOption`, `OptionDefault`,
+`InputFile`)
 are here too, because compiling needs them; users import them from `accel.options` (or
 `accel`), where the declaration rules are described.
 """
@@ -27,7 +28,8 @@ from accel.errors import OptionError
 from accel.jsoncodec import encode, sort_key
 
 __all__ = [
-    "OptionEnum", "OptionString", "RequiredOption", "OptionDefault",
+    "OptionEnum", "OptionString", "RequiredOption", "OptionDefault", "InputFile",
+    "InputFileType", "input_files_in",
     "BadValue", "BadDeclaration", "Field", "compile_declaration", "compile_all",
     "ValueType", "IntType", "FloatType", "BoolType", "StrType", "NonEmptyStrType", "DateType",
     "DateTimeType", "TimeType", "TimeDeltaType", "EnumType", "JobWithFileType", "JsonType",
@@ -171,7 +173,53 @@ class OptionDefault:
         return f"OptionDefault({self.value!r}, {self.default!r})"
 
 
-for _cls in (OptionEnum, OptionString, RequiredOption, OptionDefault):
+class InputFile:
+    """An option naming a file the job reads from outside the workdirs: a str, relative to
+    the input directory (as ``job.input_filename`` makes it; an absolute path is itself).
+    The file's content is part of the job's identity (accel.plan fingerprints it): a
+    changed file gives a new job. A folder names the files in it that match ``pattern``;
+    a glob pattern the files it matches.
+
+    ``InputFile()``: optional, None (or '') when no file is given; ``InputFile('a.csv')``:
+    that default; ``InputFile(required=True)``: must be given. ``track=False`` keeps the
+    Accelerator's way: the name is an option like any str, the content is no part of the
+    identity (and reading the file is not warned about).
+    """
+
+    __slots__ = ("default", "required", "pattern", "track")
+
+    def __init__(self, default: str | None = None, *, required: bool = False,
+                 pattern: str = "*", track: bool = True):
+        if default is not None and not isinstance(default, (str, PurePath)):
+            raise OptionError(f"InputFile: the default must be a str, got {got_text(default)}")
+        if required and default:
+            raise OptionError("InputFile: required=True and a default make no sense together")
+        if not isinstance(pattern, str) or not pattern:
+            raise OptionError(f"InputFile: pattern must be a glob pattern like '*.csv', got "
+                              f"{got_text(pattern)}")
+        self.default = None if default is None else str(default)
+        self.required = bool(required)
+        self.pattern = pattern
+        self.track = bool(track)
+
+    def _key(self) -> tuple:
+        return (self.default, self.required, self.pattern, self.track)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InputFile) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(("InputFile", *self._key()))
+
+    def __repr__(self) -> str:
+        args = [repr(self.default)] if self.default is not None else []
+        args += [f"{k}={v!r}" for k, v, plain in (("required", self.required, False),
+                                                  ("pattern", self.pattern, "*"),
+                                                  ("track", self.track, True)) if v != plain]
+        return f"InputFile({', '.join(args)})"
+
+
+for _cls in (OptionEnum, OptionString, RequiredOption, OptionDefault, InputFile):
     _cls.__module__ = "accel.options"  # how users import and see them (and pickles name them)
 del _cls
 
@@ -393,6 +441,21 @@ class TimeDeltaType(ValueType):
                 return parse_duration(value)
             except (ValueError, OverflowError):
                 raise BadValue(expected, value)
+        raise BadValue(self.text, value)
+
+
+class InputFileType(StrType):
+    """A str naming input files (accel.inputfiles says which); '' names none."""
+
+    def __init__(self, decl: InputFile):
+        self.decl = decl
+        self.text = "input file name (non-empty str)" if decl.required else "input file name (str)"
+
+    def convert(self, value: Any) -> Any:
+        if isinstance(value, PurePath):
+            value = str(value)
+        if isinstance(value, str) and (value or not self.decl.required):
+            return str(value)
         raise BadValue(self.text, value)
 
 
@@ -641,7 +704,7 @@ def _compile_elem(decl: Any, keylike: bool = False) -> Field:
     if isinstance(decl, (RequiredOption, OptionDefault)):
         raise BadDeclaration(f"{type(decl).__name__} cannot be used inside a container")
     if decl is not None and not isinstance(decl, (type, list, dict, set, OptionEnum,
-                                                   OptionString)):
+                                                   OptionString, InputFile)):
         if type(decl) not in _SCALAR_TYPES:
             raise _ambiguous(decl)
         decl = type(decl)  # the Accelerator's rule: an example types the elements
@@ -678,6 +741,9 @@ def compile_declaration(decl: Any) -> Field:
                       show_default=True)
     if isinstance(decl, OptionString):
         return Field(NonEmptyStrType(), None, required=True, example=decl.example)
+    if isinstance(decl, InputFile):
+        return Field(InputFileType(decl), decl.default, required=decl.required,
+                     none_ok=not decl.required, show_default=decl.default is not None)
     if isinstance(decl, RequiredOption):
         if isinstance(decl.value, (RequiredOption, OptionDefault)):
             raise BadDeclaration(f"RequiredOption of {type(decl.value).__name__} makes no sense")
@@ -768,6 +834,27 @@ def _example_dict(decl: dict) -> Field:
                              f" ({short_repr(k)}: {short_repr(v)}), but{e.where()}: {e.text()}"
                              ) from None
     return Field(typ, default, none_given=True, show_default=True)
+
+
+def input_files_in(fields: dict[str, Field], values: dict) -> list[tuple[str, InputFile, str]]:
+    """(option name, its InputFile declaration, value) of each input file named in
+    normalised option `values`, in containers too; None and '' name none."""
+    found: list[tuple[str, InputFile, str]] = []
+
+    def walk(name: str, typ: ValueType, value: Any) -> None:
+        if isinstance(typ, InputFileType):
+            if value:
+                found.append((name, typ.decl, value))
+        elif isinstance(typ, (ListType, SetType)) and typ.elem is not None and value:
+            for v in value:
+                walk(name, typ.elem.typ, v)
+        elif isinstance(typ, DictType) and typ.val is not None and value:
+            for v in value.values():
+                walk(name, typ.val.typ, v)
+
+    for name, f in fields.items():
+        walk(name, f.typ, values.get(name))
+    return found
 
 
 def compile_all(method: str, declared: Any) -> dict[str, Field]:

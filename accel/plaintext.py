@@ -40,6 +40,16 @@ def fmt_memory(kb: float | None) -> str:
     return f"{v / (1024 * 1024):.1f} GiB"
 
 
+def fmt_size(n: int) -> str:
+    """A file's size as people say it, in powers of 1000: '512 bytes', '12 kB', '3.1 MB'."""
+    if n < 10_000:
+        return f"{n:,} byte{'' if n == 1 else 's'}"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n / 1e3:,.0f} kB"
+
+
 def show_value(v: Any, as_text: Callable[[Any], str] = repr) -> str:
     """An option value the way a person reads it: `as_text` (repr, or a shortened repr
     where space is short), but dates and times as ISO text and a timedelta as 1:30:00."""

@@ -20,13 +20,25 @@ from typing import Any
 from accel import __version__, layout, records
 from accel.config import Config
 from accel.equivalence import shas_without
-from accel.errors import AccelError, MethodError, OptionError
+from accel.errors import AccelError, JobDamaged, MethodError, OptionError
 from accel.identity import SourceHasher, combine, job_identity
+from accel.inputfiles import (
+    Fingerprints,
+    InputFileError,
+    cache_file_of,
+    canonical,
+    files_named,
+    inside,
+    name_of,
+    real_folders,
+)
+from accel.inputreads import changed_read
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import dumps_canonical, encode
 from accel.methods import STANDARD_PACKAGE, MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
+from accel.optiontypes import Field, compile_all, input_files_in
 from accel.records import status_of
 
 
@@ -42,13 +54,16 @@ class Plan:
     source_files: dict
     identity: str
     equivalent: tuple[str, ...]  # identities of equivalent older source versions
+    # {name: {"size": bytes, "hash": xxh3-128}} of the files its InputFile options name
+    input_files: dict
 
 
 def identity_of(method: str, source_hash: str, slices: int, options: dict, datasets: dict,
-                jobs: dict) -> str:
+                jobs: dict, input_files: dict | None = None) -> str:
     """A job's identity from what decides it (`options` as normalised values)."""
     return job_identity(method, source_hash, slices, dumps_canonical(options),
-                        json.dumps(datasets, sort_keys=True), json.dumps(jobs, sort_keys=True))
+                        json.dumps(datasets, sort_keys=True), json.dumps(jobs, sort_keys=True),
+                        canonical(input_files or {}))
 
 
 class Planner:
@@ -62,6 +77,10 @@ class Planner:
         self.slices = config.slices
         self._noted: set[str] = set()
         self._without: dict[str, list[str]] = {}  # file sha -> its shas_without
+        self.fingerprints = Fingerprints(cache_file_of(config.project_dir))
+        self._workdirs = real_folders(list(config.workdirs.values()))
+        self._fields: dict[int, tuple[dict, dict[str, Field]]] = {}
+        self._reads: dict[str, dict] = {}  # job path -> its post.json "input_files"
 
     def declared_names(self, method: str) -> set[str]:
         """Every option, dataset and job input name `method` declares."""
@@ -81,10 +100,65 @@ class Planner:
         ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
         jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
         src_hash, files = self.source(info)
-        identity = identity_of(method, src_hash, self.slices, opts, ds, jb)
-        equivalent = tuple(identity_of(method, old, self.slices, opts, ds, jb)
+        inputs = self.input_files(info, opts)
+        identity = identity_of(method, src_hash, self.slices, opts, ds, jb, inputs)
+        equivalent = tuple(identity_of(method, old, self.slices, opts, ds, jb, inputs)
                            for old in self.equivalent_sources(info, src_hash))
-        return Plan(info, opts, ds, jb, src_hash, files, identity, equivalent)
+        return Plan(info, opts, ds, jb, src_hash, files, identity, equivalent, inputs)
+
+    def input_files(self, info: MethodInfo, options: dict) -> dict:
+        """{name: {"size", "hash"}} of every file the method's tracked InputFile options
+        name, outside the workdirs (a job's own files have their job's identity), in
+        name order. A file that is not there is an OptionError naming the option, before
+        anything runs. Empty when the project says `input files: untracked`."""
+        if not self.config.track_input_files:
+            return {}
+        named = input_files_in(self._compiled(info), options)
+        if not named:
+            return {}
+        input_dir = str(self.config.input_directory)
+        found: dict[str, dict] = {}
+        for option, decl, value in named:
+            if not decl.track:
+                continue
+            try:
+                for path in files_named(value, input_dir, decl.pattern):
+                    if not inside(path, self._workdirs):
+                        size, digest = self.fingerprints.of(path)
+                        found[name_of(path, input_dir)] = {"size": size, "hash": digest}
+            except InputFileError as e:
+                raise OptionError(f"method {info.name!r}: option {option!r}: {e}") from None
+        self.fingerprints.save()
+        return dict(sorted(found.items()))
+
+    def changed_read(self, job_path: os.PathLike) -> dict | None:
+        """The first file the finished job at `job_path` asked for by job.input_filename
+        that is not what it was then (an `ax why` difference), or None: such a job is
+        reused only while those files are the same."""
+        if not self.config.track_input_files:
+            return None
+        key = os.fspath(job_path)
+        reads = self._reads.get(key)
+        if reads is None:
+            try:
+                reads = (records.read_post(job_path) or {}).get("input_files") or {}
+            except JobDamaged:
+                reads = {}
+            self._reads[key] = reads  # post.json never changes once written
+        if not reads:
+            return None
+        changed = changed_read(reads, str(self.config.input_directory), self.fingerprints)
+        self.fingerprints.save()
+        return changed
+
+    def _compiled(self, info: MethodInfo) -> dict[str, Field]:
+        """The method's compiled option declarations, kept while its module is the same."""
+        declared = info.options
+        kept = self._fields.get(id(declared))
+        if kept is None or kept[0] is not declared:
+            kept = (declared, compile_all(info.name, declared))
+            self._fields[id(declared)] = kept
+        return kept[1]
 
     def source(self, info: MethodInfo) -> tuple[str, dict]:
         """(source hash, {file: hash}) of the method with what it depends on."""
@@ -148,7 +222,7 @@ class Planner:
                      caption: str | None = None, force_build: bool = False) -> dict:
         """What setup.json of a job of `plan` holds (jobid None: the job a build would make)."""
         info = plan.info
-        return {
+        record = {
             "jobid": jobid,
             "method": info.name,
             "options": encode(plan.options),
@@ -177,6 +251,9 @@ class Planner:
                 "description": info.description,
             },
         }
+        if self.config.track_input_files:  # (absent: the runner does not watch reads)
+            record["input_files"] = plan.input_files
+        return record
 
 
 def check_inputs(plan: Plan) -> None:

@@ -61,6 +61,14 @@ def _file_sums(v: Any) -> bool:
         for s in v.values())
 
 
+def _input_files(v: Any) -> bool:
+    """{file name: {"size": bytes, "hash": fingerprint}}; both None for a file a job looked
+    for at run time and did not find."""
+    return isinstance(v, dict) and all(
+        isinstance(f, dict) and (type(f.get("size")) is int or f.get("size") is None)
+        and _opt_str(f.get("hash")) for f in v.values())
+
+
 def _error(v: Any) -> bool:
     return isinstance(v, dict) and all(_opt_str(v.get(k)) for k in _ERROR_TEXT)
 
@@ -76,14 +84,14 @@ SETUP_KEYS: dict[str, Any] = {
     "options": dict, "datasets": _refs, "jobs": _refs, "hash": str, "source_hash": str,
     "source_files": dict, "starttime": _number, "caption": _opt_str, "force_build": bool,
     "analysis": bool, "versions": dict, "paths": dict, "method_info": dict,
-    "dataset_compression": _opt_str,
+    "dataset_compression": _opt_str, "input_files": _input_files,
 }
 POST_REQUIRED = ("status",)
 POST_KEYS: dict[str, Any] = {
     "status": str, "jobid": str, "exitcode": int, "starttime": _number, "endtime": _number,
     "exectime": _number, "files": _str_list, "file_sums": _file_sums, "datasets": _str_list,
     "subjobs": _str_list, "parts": dict, "error": _error, "cpu": _number, "maxrss_kb": int,
-    "leftovers": list,
+    "leftovers": list, "input_files": _input_files,
 }
 
 

@@ -286,6 +286,11 @@ class Runner:
                           *(p.get("maxrss_kb", 0) for p in self.post["parts"].values())),
             subjobs=_read_subjobs(self.scratch),
         )
+        if "input_files" in self.setup:
+            from accel.inputreads import recorded
+
+            if reads := recorded(self.path):  # what job.input_filename was asked for
+                self.post["input_files"] = reads
         told = None
         try:
             records.write_post(self.path, self.post)  # the publish point
@@ -339,6 +344,10 @@ class Runner:
         # a damaged input (its meta.json, its records) fails here, named as such
         options, datasets, jobs = self.as_part("loading inputs", lambda: input_values(self.setup))
         module.options, module.datasets, module.jobs = options, datasets, jobs
+        if "input_files" in self.setup:  # the project tracks input files
+            from accel.inputreads import watch
+
+            watch(self.setup, _declared_inputs(self.setup, module, options), self.path)
         job = CurrentJob(self.jobid)
         args: dict[str, Any] = dict(job=job, slices=self.slices, options=options,
                                     datasets=datasets, jobs=jobs, prepare_res=None,
@@ -564,6 +573,25 @@ def exit_description(status: int) -> str:
 def _cpu(who: int) -> float:
     ru = resource.getrusage(who)
     return ru.ru_utime + ru.ru_stime
+
+
+def _declared_inputs(setup: dict, module: Any, options: DotDict) -> list[str]:
+    """The paths the job's InputFile options name (tracked or not): files, folders, and
+    what a glob pattern matches. Reading them is no surprise."""
+    import glob
+
+    from accel.methods import declarations
+    from accel.optiontypes import compile_all, input_files_in
+
+    input_dir = str(layout.paths().input_directory)
+    fields = compile_all(setup["method"], declarations(module).get("options"))
+    out = []
+    for _, _, value in input_files_in(fields, options):
+        path = os.path.normpath(os.path.join(input_dir, value))
+        out.append(path)
+        if not os.path.exists(path) and glob.has_magic(value):
+            out += glob.glob(path)
+    return out
 
 
 def _read_subjobs(scratch: Path) -> list[str]:

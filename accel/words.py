@@ -1,4 +1,5 @@
-"""Words the same in every message: counts ("1 job", "2 jobs") and text cut short."""
+"""Words the same in every message: counts ("1 job", "2 jobs"), close names (" (did you
+mean: sales.csv?)") and text cut short."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     """`n` (with thousands marked: 12,345) and `word`, in the plural (`many`, else
     word + "s") unless n is 1."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def close_hint(name: str, known: list[str]) -> str:
+    """' (did you mean: a, b?)' for a mistyped name, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f" (did you mean: {', '.join(close)}?)" if close else ""

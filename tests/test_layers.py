@@ -26,7 +26,7 @@ LAYERS = {
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.job", "accel.identity", "accel.equivalence",
-        "accel.urd.timestamps"],
+        "accel.urd.timestamps", "accel.inputfiles", "accel.inputreads"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",
         "accel.urd.lists", "accel.urd.schema", "accel.dataset",
         # the Accelerator's import paths, aliases only

@@ -148,7 +148,8 @@ return dict(one=dict(one.dataset().columns), rows=list(one.dataset().iterate(Non
     assert res["previous"] == res["first"]
     assert [p.rsplit("/", 1)[1] for p in res["files"]] == ["part1.parquet", "part2.parquet"]
     for build, message in (
-            ("filename='data/nope.parquet'", "no such file: .*data/nope.parquet"),
+            ("filename='data/nope.parquet'", "option 'filename': input file data/nope.parquet "
+                                             "does not exist .*did you mean: data/part"),
             ("filename='data/part0.parquet', columns=['zz']", "has no column 'zz'"),
             ("filename='data/part0.parquet', types={'a': 'int8'}", "unknown type 'int8'"),
             ("filename='accelerator.conf'", "not a Parquet file")):
@@ -156,7 +157,7 @@ return dict(one=dict(one.dataset().columns), rows=list(one.dataset().iterate(Non
         p = project.ax("run")
         assert p.returncode != 0
         import re
-        assert re.search("parquetimport: .*" + message, p.stdout + p.stderr), p.stdout + p.stderr
+        assert re.search("parquetimport'?: .*" + message, p.stdout + p.stderr), p.stdout + p.stderr
 
 
 def test_export_and_import_again_is_the_same_dataset(project):

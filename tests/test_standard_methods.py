@@ -336,8 +336,6 @@ def test_a_count_of_one_is_said_in_the_singular(project):
 
 
 @pytest.mark.parametrize("options, message", [
-    ("filename='missing.csv'", "no such file"),
-    ("filename='ok.cvs'", "no such file: PROJ/ok.cvs (did you mean: ok.csv"),
     ("filename='ok.csv', separator=';;'", "option separator"),
     ("filename='ok.csv', separator='\u00e9'", "not an ASCII character"),
     ("filename='dup.csv'", "duplicate labels"),

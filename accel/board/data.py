@@ -18,6 +18,7 @@ from accel.view.datasets import columns_of, dataset_of, describe, split_ref, sum
 from accel.view.job import (
     file_rows,
     header_rows,
+    input_file_rows,
     option_rows,
     output_texts,
     read_job,
@@ -102,6 +103,7 @@ class Board:
         post = info["post"] if isinstance(info["post"], dict) else {}
         info["header"] = header_rows(info)
         info["options_shown"] = option_rows(j, info["params"])
+        info["input_files"] = input_file_rows(info)
         info["timings"] = timing_rows(post) if info["post"] is not None else []
         info["files"] = [{"name": n, "size": s} for n, s in file_rows(j)]
         info["datasets"] = [str(d) if str(d).startswith(f"{j}/") else f"{j}/{d}"

@@ -122,6 +122,11 @@ def job(d: dict) -> Page:
     inputs += [(f"job {k}", _links(v, job_link)) for k, v in (params.get("jobs") or {}).items()]
     if inputs:
         parts += [h2("inputs"), kv(inputs)]
+    if d.get("input_files"):
+        parts += [h2("input files"), table(("file", "size", "hash", ""),
+                                           [(name, size, tag("code", digest), how)
+                                            for name, size, digest, how in d["input_files"]],
+                                           right=(False, True, False, False))]
     files = params.get("source_files") or {}
     if params.get("source_hash") or files:
         parts += [h2("source"), kv([("source hash", tag("code", params.get("source_hash") or "?"))])]

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from accel.cli.common import json_option, print_json, resolve_job, table
+from accel.plaintext import fmt_size
 from accel.view.datasets import dataset_of, describe, split_ref, summary
 from accel.words import plural
 
@@ -142,8 +143,7 @@ def render(info: dict) -> str:
 
 def _stored(st: dict, lines: int) -> str:
     size = st["bytes"]
-    amount = plural(size, "byte") if size < 10_000 else \
-        f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+    amount = fmt_size(size)
     per = f", {size / lines:.1f} bytes a line" if lines else ""
     if st["format"] < 3:
         return f"format {st['format']}, a file per column and slice, {amount}{per}"

@@ -16,6 +16,7 @@ from accel.jobstatus import ENDED_BADLY, FINISHED, RUNNING, UNFINISHED
 from accel.view.job import (
     file_rows,
     header_rows,
+    input_file_rows,
     labelled_output,
     option_rows,
     output_texts,
@@ -138,6 +139,7 @@ def render(j: Any, info: dict) -> str:
 
     out += _options_block(j, params)
     out += _inputs_block(params)
+    out += _input_files_block(info)
     out += _source_block(params)
     if info["post"] is not None:
         out += _timings_block(post)
@@ -164,6 +166,16 @@ def _inputs_block(params: dict) -> list[str]:
     if not rows:
         return []
     return ["", _heading("inputs")] + _kv(rows, sep=" = ")
+
+
+def _input_files_block(info: dict) -> list[str]:
+    rows = input_file_rows(info)
+    if not rows:
+        return []
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    return ["", _heading("input files")] + [
+        f"  {name.ljust(w[0])}  {size.rjust(w[1])}  {digest.ljust(w[2])}  {how}".rstrip()
+        for name, size, digest, how in rows]
 
 
 def _source_block(params: dict) -> list[str]:

@@ -1,4 +1,4 @@
-from accel.options import OptionDefault, OptionString
+from accel.options import InputFile, OptionDefault
 
 description = r'''
 CSV file to dataset.
@@ -6,7 +6,9 @@ CSV file to dataset.
 Reads FILENAME (relative to the input directory) with pyarrow's CSV parser, each analysis
 slice a contiguous part of the file, in parallel. Plain, gzip, bzip2, xz or zstd input
 (recognised by content, not by name). Every column is 'bytes' (as in the Accelerator); use
-dataset_type to make typed columns.
+dataset_type to make typed columns. The file's content is part of the job's identity: a
+changed file is imported anew, an unchanged one is not (`input files: untracked` in
+accelerator.conf for the Accelerator's way).
 
 A record is one line; a line ends at \n, \r\n or \r (or at NEWLINE, when that is set).
 separator: one ASCII character, or '' for one field per line. quotes: '' or False for none,
@@ -29,7 +31,7 @@ broken_lines_per_slice, num_skipped_lines, skipped_lines_per_slice.
 
 
 options = dict(
-    filename=OptionString,
+    filename=InputFile(required=True),  # its content is part of the job's identity
     separator=',',              # one ASCII character, or '' for the whole line as one field
     comment='',                 # lines starting with this character are skipped
     newline='',                 # '' for \n, \r\n or \r; or one other character

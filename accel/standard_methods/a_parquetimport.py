@@ -1,10 +1,13 @@
+from accel.options import InputFile
+
 description = r'''
 Parquet file(s) to a typed dataset.
 
 Reads FILENAME, or every file in FILENAMES (relative to the input directory; a name may be
 a folder, whose *.parquet files are read in name order, or a glob pattern), one after the
 other as one table: every file must have the same columns. The rows are cut into one
-contiguous part per slice, and the slices read their parts in parallel.
+contiguous part per slice, and the slices read their parts in parallel. The files' content is
+part of the job's identity: a changed file is imported anew.
 
 Column types follow the file: int8/16/32 and uint8/16 -> int32; int64 and uint32 -> int64;
 uint64 -> int64, or number when a value does not fit; float16/32 -> float32; float64;
@@ -25,8 +28,10 @@ The result (result.pickle): num_lines, lines_per_slice, files.
 '''
 
 options = dict(
-    filename='',            # a file, a folder of *.parquet files, or a glob pattern
-    filenames=[str],        # more of them, read after filename
+    # a file, a folder of *.parquet files, or a glob pattern (their content is part of
+    # the job's identity)
+    filename=InputFile('', pattern='*.parquet'),
+    filenames=[InputFile(pattern='*.parquet')],   # more of them, read after filename
     columns=[str],          # default: every column
     rename={str: str},      # {name in the file: column name}
     types={str: str},       # {column name: accel type}, overriding the file's types

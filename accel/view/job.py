@@ -154,6 +154,21 @@ def option_rows(j: Job, params: dict) -> list[tuple[str, str]]:
     return [(k, show_value(v)) for k, v in options.items()]
 
 
+def input_file_rows(info: dict) -> list[tuple[str, str, str, str]]:
+    """(name, size, hash, how) of each input file: those in the identity (setup.json), then
+    those the job asked for by job.input_filename while it ran (post.json)."""
+    from accel.plaintext import fmt_size
+
+    rows = []
+    for where, how in ((info["params"], ""), (info["post"] or {}, "read while running")):
+        files = where.get("input_files") if isinstance(where, dict) else None
+        for name, f in (files or {}).items():
+            size = f.get("size")
+            rows.append((name, fmt_size(size) if isinstance(size, int) else "(missing)",
+                         str(f.get("hash") or "")[:16], how))
+    return rows
+
+
 def timing_rows(post: dict) -> list[tuple[str, str, str, str]]:
     """(label, wall, cpu, peak memory) of each part, each analysis slice and the total.
 

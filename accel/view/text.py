@@ -5,14 +5,7 @@ from __future__ import annotations
 # the view's short texts include these, which a build script's output shares
 from accel.plaintext import fmt_duration as fmt_duration
 from accel.plaintext import fmt_memory as fmt_memory
-
-
-def close_hint(name: str, known: list[str]) -> str:
-    """' (did you mean: a, b?)' for a mistyped name, or ''."""
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    return f" (did you mean: {', '.join(close)}?)" if close else ""
+from accel.words import close_hint as close_hint  # its home is lower: plan uses it too
 
 
 def no_such_file(path: str) -> str:

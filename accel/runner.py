@@ -22,7 +22,6 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,8 @@ from accel import disk, g, jobfiles, layout, partpipe, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
-from accel.job import CurrentJob, Job, NoJob, file_sums, iter_user_files, to_dotdict
+from accel.job import CurrentJob, Job, file_sums, iter_user_files, to_dotdict
+from accel.jobinputs import forget_inherited_datasets, input_values, load_method
 from accel.jobstatus import FAILED, FINISHED
 from accel.merge import AnalysisResults
 from accel.proctree import die_with_parent, end_descendants
@@ -111,89 +111,6 @@ def call_with_args(func: Any, available: dict) -> Any:
     return func(**kw)
 
 
-def load_method(setup: dict):
-    """The method's module, its declarations kept aside (`methods.declarations`) before
-    the runner gives its `options`, `datasets` and `jobs` the job's values."""
-    from accel.methods import declarations
-
-    module = _method_module(setup)
-    declarations(module)
-    return module
-
-
-def _method_module(setup: dict):
-    from accel.methods import _import_package, load_module
-
-    m = setup["method_info"]
-    loaded = sys.modules.get(m["module"])
-    if loaded is not None and getattr(loaded, "__file__", None) == m["file"]:
-        return loaded  # forked from the builder, which has imported it already
-    _import_package(m["package_entry"])
-    project = m.get("project_dir")
-    if project and project not in sys.path:
-        sys.path.insert(0, project)
-    return load_module(m["module"], Path(m["file"]), f"method {setup['method']!r}")
-
-
-def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:
-    from accel.jsoncodec import decode
-
-    # every dict a DotDict, in its order: nested options read as options.d.inner.x
-    options = to_dotdict(decode(setup.get("options", {})))
-
-    def wrap(v: Any, make: Callable[[Any], Any], listtype: Callable[[Iterable], Any] = list
-             ) -> Any:
-        if isinstance(v, list):
-            return listtype(make(x) for x in v)
-        return make(v)  # one not given: NoJob / NoDataset, '' as in the Accelerator
-
-    jobs = DotDict((k, wrap(v, _job)) for k, v in setup.get("jobs", {}).items())
-    datasets = DotDict((k, wrap(v, _dataset, _dataset_list())) for k, v in
-                       setup.get("datasets", {}).items())
-    _note_not_given([k for k, v in setup.get("datasets", {}).items() if not v and v != []])
-    return options, datasets, jobs
-
-
-def _forget_inherited_datasets() -> None:
-    reader = sys.modules.get("accel.dataset.reader")  # not loaded: nothing to forget
-    if reader is not None:
-        reader.forget_inherited()
-
-
-def _note_not_given(names: list[str]) -> None:
-    if not names:  # nothing to say: a job without datasets never loads them
-        return
-    try:
-        from accel.dataset.reader import note_not_given
-    except ImportError:
-        return
-    note_not_given(names)
-
-
-def _dataset_list() -> type:
-    """A list of datasets is a DatasetList (`.lines`, `.iterate`), as in the Accelerator."""
-    try:
-        from accel.dataset import DatasetList
-    except ImportError:
-        return list
-    return DatasetList
-
-
-def _job(ref: str | None) -> Job:
-    return Job(ref) if ref else NoJob
-
-
-def _dataset(ref: str | None):
-    try:
-        from accel.dataset import Dataset, NoDataset
-    except ImportError:
-        return ref or ""
-    if not ref:
-        return NoDataset
-    job, _, name = ref.partition("/")
-    return Dataset(Job(job), name or "default")
-
-
 class Runner:
     def __init__(self, path: Path, echo: bool = True, setup: dict | None = None,
                  part_fd: int | None = None):
@@ -234,7 +151,7 @@ class Runner:
         _absolute_import_path()  # '' on sys.path meant the folder we leave now
         self.enter_job_dir()
         jobfiles.forget_inherited()  # forked from a running job: its saves are its own
-        _forget_inherited_datasets()  # and the datasets it finished early are not ours
+        forget_inherited_datasets()  # and the datasets it finished early are not ours
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()

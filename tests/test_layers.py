@@ -31,7 +31,7 @@ LAYERS = {
         "accel.urd.lists", "accel.urd.schema", "accel.dataset",
         # the Accelerator's import paths, aliases only
         "accel.extras", "accel.error"],
-    3: ["accel.runner", "accel.executors", "accel.refs", "accel.cpuslots", "accel.cpuholders",
+    3: ["accel.runner", "accel.jobinputs", "accel.executors", "accel.refs", "accel.cpuslots", "accel.cpuholders",
         "accel.plan"],
     4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
     5: ["accel.urd"],
@@ -145,7 +145,7 @@ def test_no_import_cycles():
 MAX_LINES = 600  # small modules, one job each (issue 14)
 # Still over it, being split next (each by the helper editing it now): a module leaves this
 # list when it is split, and none joins it.
-TOO_LONG_FOR_NOW = {"accel/job.py", "accel/optiontypes.py", "accel/runner.py"}
+TOO_LONG_FOR_NOW = {"accel/job.py", "accel/optiontypes.py"}
 
 
 def test_no_module_is_too_long():

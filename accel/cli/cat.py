@@ -86,7 +86,7 @@ def cat(ctx: click.Context, ref: str, sliceno: int | None, fmt: str | None,
         start = max(start, stop - tail)
     chunks = row_chunks(plan, names, row_fns, start, stop)
 
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     try:
         sys.stdout.flush()
         if fmt == "text":

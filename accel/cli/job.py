@@ -7,6 +7,7 @@ job needs (config, layout, job, store, refs): never the builder, options or nump
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import click
@@ -96,7 +97,7 @@ def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
     if as_json:
         print_json(texts)
         return
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     out.write(labelled_output(str(j), texts) if len(texts) > 1 else "".join(texts.values()))
     out.flush()
 

@@ -278,10 +278,12 @@ def test_a_main_without_urd_and_a_user_error_in_a_job_are_one_clear_story(tmp_pa
     assert r.stderr.strip().splitlines() == [f"ax: {project.root / 'build.py'}: "
                                              "a build script needs a function main(urd)"]
     # a job failing on a user's mistake: the headline says it all, no empty traceback section
-    project.build("def main(urd):\n    urd.build('csvimport', filename='nope.csv')\n")
+    (project.root / "empty.csv").write_text("")
+    project.build("def main(urd):\n    urd.build('csvimport', filename='empty.csv')\n")
     r = project.ax("run")
     assert r.returncode == 1
-    assert "failed in prepare: UserError: csvimport: no such file" in r.stderr
+    assert "failed in prepare: UserError: csvimport: " in r.stderr
+    assert "empty.csv: expected 1 label line, the file has 0" in r.stderr
     assert "method traceback" not in r.stderr
 
 

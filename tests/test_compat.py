@@ -37,6 +37,7 @@ def test_dir_shows_the_public_names_only():
 
     assert dir(accel) == sorted([*NAMES, "CurrentJob", "Dataset", "DatasetList", "DatasetWriter",
                                  "DatasetUsageError", "NoSuchDatasetError", "JobDamaged",
+                                 "InputFile",
                                  "UserError", "NotFound", "status", "dummy_status",
                                  "__version__"])
 

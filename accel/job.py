@@ -619,8 +619,7 @@ class CurrentJob(Job):
         path = Path(self.filename(name, sliceno))
         if path.name in layout.INTERNAL or os.fspath(name).split("/")[0] in layout.INTERNAL:
             raise UserError(f"job.open: {os.fspath(name)!r} is a name accel keeps for itself")
-        root = os.path.realpath(self.path)
-        if os.path.commonpath([root, os.path.realpath(path)]) != root:
+        if not layout.within(path, self.path):
             raise UserError(f"job.open: {os.fspath(name)!r} is outside the job directory; a "
                             "job writes only its own files")
         return path

@@ -210,9 +210,8 @@ def temp_names(job_path: str | os.PathLike) -> list[str]:
 def remove_temp_files(job_path: str | os.PathLike) -> None:
     """Remove the job's temporary files (the job has finished)."""
     root = Path(job_path)
-    real = os.path.realpath(root)
     for name in temp_names(root):
-        if os.path.commonpath([real, os.path.realpath(root / name)]) != real:
+        if not layout.within(root / name, root):
             continue  # never outside the job (job.open refuses such a name anyway)
         try:
             (root / name).unlink()

@@ -134,6 +134,12 @@ def current_job() -> Path | None:
     return _current_job
 
 
+def within(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Is `path` `root` or under it, links resolved (a job's own file, never `../dev-3/x`)?"""
+    real = os.path.realpath(root)
+    return os.path.commonpath([real, os.path.realpath(path)]) == real
+
+
 def inside_job() -> bool:
     """Does this process run as part of a job (the job itself, or a program it started)?"""
     return _current_job is not None or bool(os.environ.get(JOB_ENV))

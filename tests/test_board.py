@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from boards import BoardProcess as Board
 from conftest import AX, Project, ax, ax_json, cli_env, one_error_line, wait_for
 
 METHODS = {
@@ -108,59 +109,6 @@ def make_project(root: Path) -> Path:
     proj.build(BUILD_SLOW, "slow")
     proj.file("data.csv", CSV)
     return root
-
-
-# --- a board in the background -------------------------------------------------------------
-
-
-class Board:
-    """`ax board` running in `root`; `url` is what it printed."""
-
-    def __init__(self, root: Path, *args: str):
-        self.out = root.parent / f"board-{id(self)}.out"  # beside the project, not in it
-        self.err = self.out.with_suffix(".err")
-        with open(self.out, "w") as out, open(self.err, "w") as err:
-            # SIGINT at its default, whatever the test runner's parent left it at: Python
-            # makes it KeyboardInterrupt only then, as in a terminal
-            self.proc = subprocess.Popen(
-                [*AX, "board", *args], cwd=root, stdout=out, stderr=err, env=cli_env(),
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        line = wait_for(self._url_line, what="the board's URL line", proc=self.proc)
-        self.url = line.split("http://", 1)[1].split()[0]
-        self.url = "http://" + self.url.rstrip("/")
-
-    def _url_line(self) -> str | None:
-        for line in self.out.read_text().splitlines():
-            if "http://" in line:
-                return line
-        return None
-
-    def get(self, path: str, accept: str | None = None) -> tuple[int, str, str]:
-        """(status, content type, body) of GET path (sent exactly as given)."""
-        req = urllib.request.Request(self.url + path)
-        if accept:
-            req.add_header("Accept", accept)
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return r.status, r.headers["Content-Type"], r.read().decode(errors="replace")
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers["Content-Type"], e.read().decode(errors="replace")
-
-    def json(self, path: str) -> object:
-        status, ctype, body = self.get(path + ("&" if "?" in path else "?") + "json=1")
-        assert ctype.startswith("application/json"), (path, ctype)
-        return json.loads(body)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(timeout=60)
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ import os
 import pickle
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 from conftest import Project, ax_run, ax_run_fails, no_traceback, printed, script
+from readme_blocks import blocks_of
 
 from accel.job import Job
 
@@ -333,14 +333,11 @@ EQ_COSMETIC = """
         return options.n + 1
 """
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
 def readme_declaration(new: str, old: str) -> str:
     """The README's `equivalent_hashes = {"<new source hash>": ...}` line, filled in as
     its text says."""
-    section = README.read_text().split("**`equivalent_hashes`**", 1)[1]
-    line = next(x for x in section.splitlines() if x.startswith("equivalent_hashes = {"))
+    (block,) = blocks_of(test_equivalent_hashes_as_the_readme_says)
+    (line,) = block.text.splitlines()
     assert '"<new source hash>"' in line and '("<old source hash>", ...)' in line, line
     return line.replace("<new source hash>", new).replace('"<old source hash>", ...',
                                                            f'"{old}",')

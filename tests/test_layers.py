@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from readme_blocks import blocks_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "accel"
@@ -185,9 +186,8 @@ def test_ruff_is_clean():
 
 def test_ci_runs_the_readme_test_command():
     """.ci/run is the README's test command, which type-checks accel/ before the tests."""
-    readme = (ROOT / "README.md").read_text()
-    intro = readme[readme.index("(what CI runs, in `.ci/run`)"):]
-    command = intro.split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
+    (block,) = blocks_of(test_ci_runs_the_readme_test_command)
+    command = block.text.strip()
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci == command
     assert "mypy accel" in command

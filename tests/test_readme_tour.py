@@ -4,30 +4,9 @@ taken from README.md, in a fresh project; what its comments say happens must hap
 from __future__ import annotations
 
 import json
-import re
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import cli_env
-
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def tour_blocks() -> list[tuple[str, str]]:
-    """(language, text) of each fenced block of the tour section, in order."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## A five-minute tour", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```(\w+)\n(.*?)```", section, re.S)
-
-
-def ax(cwd: Path, line: str) -> subprocess.CompletedProcess:
-    """One `ax ...` line of the tour (its comment dropped), as a shell would run it."""
-    args = shlex.split(line.split("#", 1)[0])
-    assert args[0] == "ax", line
-    return subprocess.run([sys.executable, "-m", "accel.cli.main", *args[1:]], cwd=cwd,
-                          capture_output=True, text=True, env=cli_env(), timeout=120)
+from readme_blocks import ax, blocks_of, lowercase_off, strip_punctuation
 
 
 def status_of(out: str, jobid: str) -> str:
@@ -38,9 +17,9 @@ def status_of(out: str, jobid: str) -> str:
 
 
 def test_the_five_minute_tour_does_what_it_says(tmp_path: Path) -> None:
-    blocks = tour_blocks()
-    shell = [b for lang, b in blocks if lang == "sh"]
-    python = [b for lang, b in blocks if lang == "python"]
+    blocks = blocks_of(test_the_five_minute_tour_does_what_it_says)
+    shell = [b.text for b in blocks if b.lang == "sh"]
+    python = [b.text for b in blocks if b.lang == "python"]
     wordcount, textutil, build = python  # in the order the tour adds them
 
     # make a project and run it twice
@@ -66,10 +45,7 @@ def test_the_five_minute_tour_does_what_it_says(tmp_path: Path) -> None:
     assert status_of(p.stdout, "dev-2") == "reused"
 
     # change an option: a new job; change it back: the first is reused
-    changed = build.replace('text="the cat saw the other cat"',
-                            'text="the cat saw the other cat", lowercase=False')
-    assert changed != build
-    (proj / "build.py").write_text(changed)
+    (proj / "build.py").write_text(lowercase_off(build))
     assert status_of(ax(proj, "ax run").stdout, "dev-3") == "new"
     (proj / "build.py").write_text(build)
     assert status_of(ax(proj, "ax run").stdout, "dev-2") == "reused"
@@ -77,8 +53,7 @@ def test_the_five_minute_tour_does_what_it_says(tmp_path: Path) -> None:
     # change the helper module: wordcount rebuilds; a file nothing imports rebuilds nothing
     (proj / "methods" / "unused.py").write_text("X = 1\n")
     assert status_of(ax(proj, "ax run").stdout, "dev-2") == "reused"
-    (proj / "methods" / "textutil.py").write_text(textutil.replace(
-        "return text.split()", "return text.replace(',', ' ').split()"))
+    (proj / "methods" / "textutil.py").write_text(strip_punctuation(textutil))
     assert status_of(ax(proj, "ax run").stdout, "dev-4") == "new"
 
     # inspect it: every command of the tour works, and --json is JSON

@@ -26,8 +26,11 @@ LAYERS = {
         "accel.jobfiles", "accel.plaintext", "accel.jobsummary", "accel.flocks",
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
-    1: ["accel.config", "accel.job", "accel.identity", "accel.equivalence",
-        "accel.urd.timestamps", "accel.inputfiles", "accel.inputreads"],
+    1: ["accel.config", "accel.identity", "accel.equivalence",
+        "accel.urd.timestamps", "accel.inputfiles", "accel.inputreads",
+        # a job directory through its id: the package holds the public names
+        "accel.job", "accel.job.filesums", "accel.job.job", "accel.job.nojob",
+        "accel.job.current", "accel.job.named"],
     2: ["accel.options", "accel.optiontypes", "accel.textvalues", "accel.methods", "accel.store",
         "accel.urd.lists", "accel.urd.schema", "accel.dataset",
         # the Accelerator's import paths, aliases only
@@ -45,8 +48,8 @@ LAYERS = {
 # Deliberate doors upward, each imported lazily inside the one function that needs it:
 ALLOWED_UP = {
     # Job.dataset() and CurrentJob.datasetwriter() are how users reach datasets from a
-    # job; lazy, so a plain job never loads numpy.
-    ("accel.job", "accel.dataset"),
+    # job; lazy (accel.job.job's dataset_module), so a plain job never loads numpy.
+    ("accel.job.job", "accel.dataset"),
 }
 
 
@@ -146,7 +149,7 @@ def test_no_import_cycles():
 MAX_LINES = 600  # small modules, one job each (issue 14)
 # Still over it, being split next (each by the helper editing it now): a module leaves this
 # list when it is split, and none joins it.
-TOO_LONG_FOR_NOW = {"accel/job.py", "accel/optiontypes.py"}
+TOO_LONG_FOR_NOW = {"accel/optiontypes.py"}
 
 
 def test_no_module_is_too_long():

@@ -1,7 +1,7 @@
 """Every job of every workdir, read lazily: what `ax jobs` searches and `ax gc` walks.
 
 A `JobRecord` is one job directory. It reads nothing until asked: the directory's stat,
-setup.json, post.json and the status (`accel.job.status_of`) are each read once, when
+setup.json, post.json and the status (`accel.records.status_of`) are each read once, when
 first needed. `records()` walks the workdirs newest first (by number within a workdir),
 so a search that stops after N matches reads only what it had to, and `matches()` asks
 the cheap questions (a stat, then setup.json) before the dearer ones (post.json, the

@@ -6,11 +6,15 @@ import os
 import re
 import signal
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from accel.cli.common import load, resolve_job, store_of
 from accel.words import plural
+
+if TYPE_CHECKING:
+    from accel.store import Store
 
 WAIT = 30.0  # seconds to wait for the builders to say the jobs have stopped
 
@@ -97,7 +101,7 @@ def _workdir(jobid: str) -> str:
     return jobid.rsplit("-", 1)[0]
 
 
-def _running_of_method(store, name: str) -> list:
+def _running_of_method(store: Store, name: str) -> list:
     """The running jobs of method `name` (none when `name` is not a bare method name)."""
     from accel import layout
     from accel.records import record_of

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from accel.config import Config, load_config
 from accel.jobstatus import ALL
 from accel.plaintext import table as table  # every command's tables
+
+if TYPE_CHECKING:
+    from accel.store import Store
 
 
 def load(ctx: click.Context) -> Config:
@@ -43,7 +46,7 @@ status_option = click.option("--status", "-s", "statuses", multiple=True, metava
 # --- helpers for the inspecting commands (job, method, workdir, urd) ---------------------
 
 
-def store_of(cfg: Config):
+def store_of(cfg: Config) -> Store:
     """The project's Store; imported late so commands that don't need it stay light."""
     from accel.store import Store
 

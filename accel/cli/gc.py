@@ -9,6 +9,7 @@ import errno
 import sys
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,9 @@ from accel.cli.common import json_option, load, print_json, store_of, table
 from accel.jobstatus import FINISHED
 from accel.view.text import fmt_time
 from accel.words import plural
+
+if TYPE_CHECKING:
+    from accel.config import Config
 
 SHOWN = 40  # jobs listed by name before "... and N more"
 NOT_ASKED = 3  # exit status: there was something to delete, but no terminal to ask and no --yes
@@ -71,7 +75,7 @@ def gc(ctx: click.Context, dry_run: bool, keep_failed: bool, older_than: str | N
         raise
 
 
-def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool,
+def _gc(cfg: Config, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool,
         as_json: bool) -> int:
     from accel.errors import AccelError
     from accel.store import gc as collector
@@ -144,7 +148,7 @@ def _gc(cfg, dry_run: bool, keep_failed: bool, older_than: str | None, yes: bool
             lock.release()
 
 
-def _urd_references(cfg) -> tuple[set[str], list[str]]:
+def _urd_references(cfg: Config) -> tuple[set[str], list[str]]:
     """Every job id in any urd list, and the lists' names (no database: none, not made;
     a database that builds wrote lists to and is now missing or empty: an error)."""
     from accel.errors import UserError
@@ -166,7 +170,7 @@ def _urd_references(cfg) -> tuple[set[str], list[str]]:
         lists.close()
 
 
-def _roots_now(cfg) -> set[str]:
+def _roots_now(cfg: Config) -> set[str]:
     """The urd, latest-run and result-link roots again, just before deleting: a build may
     have recorded a session, a run or made a link while gc looked."""
     from accel.store.gc import linked_jobs

@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from accel import layout
 from accel.jobstatus import DAMAGED, ENDED_BADLY, FINISHED, RUNNING, UNFINISHED
 from accel.records import status_of
 from accel.store.catalog import YOUNG, JobRecord, disk_usage, post_mtime, records
+from accel.store.store import Store
+from accel.store.workdir import Workdir
 
 TRASH = "trash"  # <workdir>/.accel/trash/: deleted jobs on their way out
 
@@ -86,7 +87,7 @@ class GcPlan:
         return [f for f in self.fates if not f.delete]
 
 
-def live_builders(store: Any) -> list[tuple[float, str]]:
+def live_builders(store: Store) -> list[tuple[float, str]]:
     """(since when, who) of every live builder process that has run a job in these
     workdirs: the start of the process when it is on this machine, else the start of its
     oldest running job.
@@ -125,7 +126,7 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
-def plan_gc(store: Any, urd_jobs: Iterable[str] = (), result_dir: Path | None = None,
+def plan_gc(store: Store, urd_jobs: Iterable[str] = (), result_dir: Path | None = None,
             keep_failed: bool = False, older_than: float | None = None,
             now: float | None = None, run_jobs: dict[str, str] | None = None) -> GcPlan:
     """Decide the fate of every job in the store's workdirs.
@@ -239,7 +240,7 @@ def measure(plan: GcPlan) -> int:
 class GcLock:
     """One `ax gc` at a time per workdir (a flock the kernel drops if gc dies)."""
 
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         from accel.store.locks import FlockLock
 
         self.locks = [FlockLock(wd.meta_dir() / "gc.lock") for _, wd in sorted(store.workdirs.items())]
@@ -257,14 +258,14 @@ class GcLock:
             lock.release()
 
 
-def reserve_numbers(workdir: Any, highest: int) -> None:
+def reserve_numbers(workdir: Workdir, highest: int) -> None:
     """Make the workdir's next-number hint point beyond `highest` and every job there,
     so no number gc frees is handed out again."""
     workdir.meta_dir()
     workdir.raise_hint(max(highest, workdir.highest_number()) + 1)
 
 
-def still_deletable(rec: JobRecord, store: Any, now: float) -> bool:
+def still_deletable(rec: JobRecord, store: Store, now: float) -> bool:
     """The last look before a job goes: not running, not registered, not being set up."""
     status = status_of(rec.path)
     if status == RUNNING:
@@ -274,7 +275,7 @@ def still_deletable(rec: JobRecord, store: Any, now: float) -> bool:
     return not (status == UNFINISHED and rec.is_young(now, fresh=True))
 
 
-def protect_newcomers(plan: GcPlan, store: Any, late_roots: Iterable[str] = ()) -> list[Fate]:
+def protect_newcomers(plan: GcPlan, store: Store, late_roots: Iterable[str] = ()) -> list[Fate]:
     """Spare what gc meant to delete but is now in use; returns the spared.
 
     While gc looked, a build may have started using such a job (a new job directory, or a
@@ -324,7 +325,7 @@ def _twins(plan: GcPlan) -> dict[tuple[str, str | None], JobRecord]:
     return twins
 
 
-def delete(rec: JobRecord, store: Any, used: float | None = None) -> bool:
+def delete(rec: JobRecord, store: Store, used: float | None = None) -> bool:
     """Delete one job: out of the index, renamed into the trash (one atomic step: the
     job is whole or gone), then removed. False if it turned out to be in use: also when a
     build marked it used since gc decided (its post.json's mtime is no longer `used`) --
@@ -361,7 +362,7 @@ def _rmtree(path: Path) -> None:
             pass
 
 
-def collect(plan: GcPlan, store: Any, late_roots: Any = None) -> tuple[list[Fate], list[Fate], int]:
+def collect(plan: GcPlan, store: Store, late_roots: Callable[[], Iterable[str]] | None = None) -> tuple[list[Fate], list[Fate], int]:
     """Carry out `plan`: (deleted, spared, bytes freed).
 
     First every workdir's next-number hint goes past the highest number there (numbers

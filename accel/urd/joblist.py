@@ -206,17 +206,19 @@ def ran_for(job: Job) -> float | None:
     return float(t) if isinstance(t, (int, float)) else None
 
 
-def status_columns(job: Any, status: str, runtime: float | None, error: str) -> dict:
+def status_columns(job: str | None, status: str, runtime: float | None, error: str) -> dict:
     """The columns write_status writes for one row."""
     return {"accel_job": str(job or ""), "accel_status": status, "accel_runtime": runtime,
             "accel_error": error}
 
 
-def task_status(task: Any) -> dict:
+def task_status(task: Task) -> dict:
     """The status columns of a build_many row from its scheduler task (accel.scheduler.Task),
     also when the build was interrupted: a row that never started is `pending` (it runs
     next time), a reused one has its job's runtime."""
     if task.job is None and not task.tries and task.status not in DONE_OK:
         return status_columns("", PENDING, None, "")
-    runtime = ran_for(task.job) if task.status == REUSED and task.runtime is None else task.runtime
+    runtime = task.runtime
+    if task.status == REUSED and runtime is None and task.job is not None:
+        runtime = ran_for(task.job)
     return status_columns(task.job, task.status, runtime, str(task.error or "").split("\n", 1)[0])

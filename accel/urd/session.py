@@ -6,7 +6,7 @@ import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accel.builder import Builder
 from accel.dotdict import DotDict
@@ -18,13 +18,19 @@ from accel.urd.joblist import JobList
 from accel.urd.timestamps import NOW, normalise_timestamp
 from accel.words import plural
 
+if TYPE_CHECKING:
+    from accel.scheduler import Task
+    from accel.store.latest_runs import RunLog
+    from accel.urd.lists import UrdLists
+    from accel.urd.rows import Rows
+
 
 class Urd:
     def __init__(self, builder: Builder, build_script: str = "", db_path: Path | None = None):
         self.builder = builder
         self.build_script = build_script
         self.db_path = db_path or builder.config.urd_db
-        self._lists = None
+        self._lists: UrdLists | None = None
         self.joblist = JobList()  # since the last begin(), as in the Accelerator
         self.joblist_all = JobList()  # every job of this run
         # every job of this run that did not finish (a build script may catch its
@@ -34,7 +40,7 @@ class Urd:
         self._marked = False  # workdirs told that these lists hold jobs
         # what `ax run` keeps of this run for `ax gc` (accel.store.latest_runs); None
         # when the urd is not a build script's
-        self.run_log: Any = None
+        self.run_log: RunLog | None = None
 
     @property
     def info(self) -> DotDict:
@@ -45,7 +51,7 @@ class Urd:
                        result_directory=str(config.result_directory), urd=str(self.db_path))
 
     @property
-    def lists(self):
+    def lists(self) -> UrdLists:
         if self._lists is None:
             from accel.urd.lists import UrdLists
 
@@ -108,7 +114,7 @@ class Urd:
         out[kind][key] = value
         return tuple(out)
 
-    def _record(self, job: Job, reused: bool, name: str, task: Any = None) -> None:
+    def _record(self, job: Job, reused: bool, name: str, task: Task | None = None) -> None:
         if self.run_log is not None:
             self.run_log.used(str(job))
         for joblist in (self.joblist, self.joblist_all):
@@ -121,7 +127,7 @@ class Urd:
 
     def build_many(self, method: str, rows: Any, *, parallel: int = 1, retries: int = 0,
                    timeout: float | None = None, on_done: Callable[[Job], Any] | None = None,
-                   on_error: Callable[[Job, JobError], Any] | None = None,
+                   on_error: Callable[[Job | None, JobError], Any] | None = None,
                    workdir: str | None = None, cpus: int | None = None,
                    write_status: bool = False) -> JobList:
         """One job of `method` per row, up to `parallel` at a time; existing ones reused.
@@ -153,12 +159,15 @@ class Urd:
         tasks = [self._row_task(method, source, i, timeout, retries, workdir)
                  for i in range(len(source.rows))]
 
-        def on_end(task: Any) -> None:
-            if task.ok and self.run_log is not None:  # as each row ends: a run killed
-                self.run_log.used(str(task.job))        # half-way still keeps what it made
-            if task.ok and on_done is not None:
-                on_done(task.job)
-            elif not task.ok and on_error is not None:
+        def on_end(task: Task) -> None:
+            if task.ok:
+                assert task.job is not None  # finished or reused: it has its job
+                if self.run_log is not None:  # as each row ends: a run killed
+                    self.run_log.used(str(task.job))  # half-way still keeps what it made
+                if on_done is not None:
+                    on_done(task.job)
+            elif on_error is not None:
+                assert task.error is not None  # ended badly: the scheduler says why
                 on_error(task.job, task.error)
 
         scheduler = self.builder.scheduler(parallel, cpus, on_end)
@@ -173,6 +182,7 @@ class Urd:
         for task in tasks:
             result.add_task(task, order.get(id(task), len(tasks)))
             if task.ok:
+                assert task.job is not None
                 self._record(task.job, task.status == "reused", method, task)
             else:
                 self.failures.append((str(task.job or ""), result.error_of(len(result) - 1)))
@@ -180,8 +190,8 @@ class Urd:
             print(f"accel: build_many {method!r}: {_summary(result)}", file=sys.stderr, flush=True)
         return result
 
-    def _row_task(self, method: str, source: Any, i: int, timeout: Any, retries: Any,
-                  workdir: str | None) -> Any:
+    def _row_task(self, method: str, source: Rows, i: int, timeout: float | None, retries: int,
+                  workdir: str | None) -> Task:
         from accel.errors import AccelError
 
         b = self.builder
@@ -351,7 +361,7 @@ def _summary(jobs: JobList) -> str:
     return f"{plural(len(jobs), 'job')}: " + "; ".join(filter(None, [", ".join(good), *bad]))
 
 
-def _write_partial(source: Any, tasks: list) -> None:
+def _write_partial(source: Rows, tasks: list[Task]) -> None:
     """Statuses into the rows' file, also after an interruption."""
     from accel.urd.joblist import task_status
     from accel.urd.rows import write_status

@@ -46,6 +46,7 @@ from accel.records import status_of
 from accel.textvalues import from_text
 
 if TYPE_CHECKING:
+    from accel.methods import MethodInfo
     from accel.store import Store
 
 __all__ = ["LIMIT", "explain_build", "explain_job", "equivalence_hint", "compare", "render"]
@@ -305,7 +306,7 @@ def equivalence_hint(planner: Planner, store: Store, method: str, *,
     return None
 
 
-def _hint(planner: Planner, info: Any, current: str, older: list[str], jobid: str) -> dict:
+def _hint(planner: Planner, info: MethodInfo, current: str, older: list[str], jobid: str) -> dict:
     try:
         file = os.path.relpath(info.file, planner.config.project_dir)
     except ValueError:

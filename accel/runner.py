@@ -22,7 +22,9 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from accel import disk, g, jobfiles, layout, partpipe, pickling, records
@@ -88,7 +90,7 @@ def failure_of(exc: BaseException, job_path: Path) -> tuple[str, str, str]:
     return (*describe_exception(exc), method_traceback(exc))
 
 
-def run_part(func: Any, available: dict) -> Any:
+def run_part(func: Callable[..., Any], available: dict) -> Any:
     """A part: the method's function, then every background save it started is written
     (one that failed fails the part); a part that failed ends the saves still running."""
     try:
@@ -100,7 +102,7 @@ def run_part(func: Any, available: dict) -> Any:
         raise
 
 
-def call_with_args(func: Any, available: dict) -> Any:
+def call_with_args(func: Callable[..., Any], available: dict) -> Any:
     """Call a method function with the arguments its parameter names ask for."""
     kw = {}
     for name, p in inspect.signature(func).parameters.items():
@@ -332,14 +334,14 @@ class Runner:
 
             writer.drop_unfinished(self.path)
 
-    def as_part(self, part: str, fn: Any) -> Any:
+    def as_part(self, part: str, fn: Callable[[], Any]) -> Any:
         """fn(), whose failure is a failure of `part` (PartFailed)."""
         try:
             return fn()
         except (Exception, SystemExit) as e:
             raise PartFailed(part, *failure_of(e, self.path))
 
-    def in_process(self, part: str, func: Any, args: dict) -> Any:
+    def in_process(self, part: str, func: Callable[..., Any], args: dict) -> Any:
         self.mark_part(part)
         g.running = part
         reset_peak_memory()
@@ -356,7 +358,7 @@ class Runner:
                     "wall": time.time() - t0, "cpu": _cpu(resource.RUSAGE_SELF) - c0,
                     "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
-    def analysis(self, func: Any, args: dict) -> AnalysisResults:
+    def analysis(self, func: Callable[..., Any], args: dict) -> AnalysisResults:
         self.mark_part("analysis")
         g.running = "analysis"
         self.scratch.mkdir(exist_ok=True)
@@ -415,7 +417,7 @@ class Runner:
                              f"what the method returned ({type(result).__name__}) cannot be "
                              f"pickled: {e}", "") from None
 
-    def run_slice(self, func: Any, args: dict, sliceno: int, out_fd: int) -> None:
+    def run_slice(self, func: Callable[..., Any], args: dict, sliceno: int, out_fd: int) -> None:
         code = 1
         try:
             die_with_parent()
@@ -492,7 +494,7 @@ def _cpu(who: int) -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def _declared_inputs(setup: dict, module: Any, options: DotDict) -> list[str]:
+def _declared_inputs(setup: dict, module: ModuleType, options: DotDict) -> list[str]:
     """The paths the job's InputFile options name (tracked or not): files, folders, and
     what a glob pattern matches. Reading them is no surprise."""
     import glob

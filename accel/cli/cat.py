@@ -12,11 +12,14 @@ import itertools
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from accel.view.rows import NUMERIC, TEXT_ESC, TSV_ESC, make_plan, row_chunks
+
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
 
 FORMATS = ("text", "csv", "tsv", "json")
 WIDTH_SAMPLE = 1000  # rows the text format looks at to size its columns
@@ -115,7 +118,7 @@ def cat(ctx: click.Context, ref: str, sliceno: int | None, fmt: str | None,
         os.close(devnull)
 
 
-def _minmax(d: Any, name: str) -> list[Any]:
+def _minmax(d: Dataset, name: str) -> list[Any]:
     from accel.errors import AccelError
 
     try:
@@ -131,7 +134,7 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def write_text(out: Any, names: list[str], chunks: Iterator[list[tuple]], header: bool,
+def write_text(out: BinaryIO, names: list[str], chunks: Iterator[list[tuple]], header: bool,
                right: list[bool], widths: list[int]) -> None:
     """Aligned columns; widths from min/max where known, else from the first rows."""
     from accel.colour import colour
@@ -159,7 +162,7 @@ def write_text(out: Any, names: list[str], chunks: Iterator[list[tuple]], header
         out.write(_encode("\n".join(itertools.starmap(line, chunk)) + "\n"))
 
 
-def write_csv(out: Any, names: list[str], chunks: Iterator[list[tuple]], header: bool) -> None:
+def write_csv(out: BinaryIO, names: list[str], chunks: Iterator[list[tuple]], header: bool) -> None:
     import csv
 
     buf = io.StringIO()
@@ -175,7 +178,7 @@ def write_csv(out: Any, names: list[str], chunks: Iterator[list[tuple]], header:
         out.write(_encode(buf.getvalue()))
 
 
-def write_lines(out: Any, chunks: Iterator[list[str]]) -> None:
+def write_lines(out: BinaryIO, chunks: Iterator[list[str]]) -> None:
     """Rows already made into lines (tsv, json)."""
     for chunk in chunks:
         out.write(_encode("\n".join(chunk) + "\n"))

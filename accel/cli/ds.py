@@ -8,7 +8,7 @@ commands name datasets the same way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from accel.cli.common import json_option, print_json, resolve_job, table
 from accel.plaintext import fmt_size
 from accel.view.datasets import dataset_of, describe, split_ref, summary
 from accel.words import plural
+
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
 
 
 @click.command()
@@ -68,7 +71,7 @@ def open_dataset(ctx: click.Context, ref: str, *, list_if_no_default: bool = Fal
     return dataset_of(resolve_job(ctx, jobref), name, list_if_no_default=list_if_no_default)
 
 
-def run_verify(ctx: click.Context, dset: Any, name: str) -> bool:
+def run_verify(ctx: click.Context, dset: Dataset, name: str) -> bool:
     """Dataset.verify(); a damaged dataset is one line on stderr and exit 1."""
     from accel.errors import AccelError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,9 @@ from accel.view.job import (
     read_job,
     timing_rows,
 )
+
+if TYPE_CHECKING:
+    from accel.job import Job
 
 PART_HELP = "prepare, analysis (all slices), synthesis, finishing, or a slice number"
 
@@ -90,7 +93,7 @@ def job(ctx: click.Context, ref: str | None, output: str | None, as_json: bool) 
 # --- output --------------------------------------------------------------------------
 
 
-def show_output(j: Any, part: str | int | None, as_json: bool) -> None:
+def show_output(j: Job, part: str | int | None, as_json: bool) -> None:
     """Print captured output: one part exactly as the method wrote it; several (all, or
     every analysis slice) in run order, each line labelled as the live output was."""
     texts = output_texts(j, part)
@@ -126,7 +129,7 @@ def _kv(rows: list[tuple[str, str]], indent: str = "  ", sep: str = "  ") -> lis
     return [f"{indent}{k.ljust(width)}{sep}{v}".rstrip() for k, v in rows]
 
 
-def render(j: Any, info: dict) -> str:
+def render(j: Job, info: dict) -> str:
     """The human view of a job: a header, then one block per kind of information."""
     params, post, status = info["params"], info["post"] or {}, info["status"]
     out: list[str] = []
@@ -153,7 +156,7 @@ def render(j: Any, info: dict) -> str:
     return "\n".join(out)
 
 
-def _options_block(j: Any, params: dict) -> list[str]:
+def _options_block(j: Job, params: dict) -> list[str]:
     rows = option_rows(j, params)
     lines = ["", _heading("options")]
     if not rows:
@@ -204,7 +207,7 @@ def _timings_block(post: dict) -> list[str]:
     return lines
 
 
-def _files_block(j: Any) -> list[str]:
+def _files_block(j: Job) -> list[str]:
     rows = file_rows(j)
     if not rows:
         return []
@@ -232,7 +235,7 @@ def _subjobs_block(subjobs: Any) -> list[str]:
     return ["", _heading("subjobs")] + _kv(rows)
 
 
-def _error_block(j: Any, err: dict) -> list[str]:
+def _error_block(j: Job, err: dict) -> list[str]:
     part = err.get("part") or "?"
     lines = ["", _heading(f"error in {part}")]
     lines.append(f"  {err.get('exception') or 'Error'}: {err.get('message') or ''}".rstrip())

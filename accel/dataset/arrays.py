@@ -91,7 +91,7 @@ def number_arrow_type(chunks: list[Chunk], what: str):
         "no type for these values: read them with iterate()")
 
 
-def arrow_table(ds: Any, names: list[str], slices: list[int]):
+def arrow_table(ds: WholeColumns, names: list[str], slices: list[int]):
     """The columns `names` of slices `slices` of dataset `ds`, one chunk per slice."""
     import pyarrow as pa
 
@@ -110,7 +110,7 @@ def arrow_table(ds: Any, names: list[str], slices: list[int]):
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def pandas_frame(ds: Any, names: list[str], sliceno: int | None):
+def pandas_frame(ds: WholeColumns, names: list[str], sliceno: int | None):
     try:
         import pandas as pd
     except ImportError:

@@ -21,6 +21,7 @@ leaves no dataset anyone reads.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ def _running_job() -> CurrentJob:
     return CurrentJob(Path(path).name)
 
 
-def _check_writable(job: Any, name: str) -> None:
+def _check_writable(job: Job, name: str) -> None:
     """A writer writes the running job's datasets: never another job's (inside a job), and
     never those of a job that has ended (its files are final, maybe used by others)."""
     running = layout.current_job()
@@ -279,7 +280,8 @@ class DatasetWriter(finishing.Finishing):
             return self.__dict__[attr]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
 
-    def _compile(self, flush: Any, bad: Any) -> tuple[list[list], Any, Any, Any]:
+    def _compile(self, flush: Callable[[], None], bad: Callable[[Any], None]
+                 ) -> tuple[list[list], Any, Any, Any]:
         """write(*values), write_dict(d), write_list(values) as plain functions: per row,
         one append per column, a length check, nothing else."""
         n = len(self._spec)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -194,10 +193,10 @@ class _QuietHook:
 
     _csvparse_quiet = True
 
-    def __init__(self, previous: Callable[[Any], object]) -> None:
+    def __init__(self, previous: Callable[[sys.UnraisableHookArgs], object]) -> None:
         self.previous = previous
 
-    def __call__(self, unraisable: Any) -> None:
+    def __call__(self, unraisable: sys.UnraisableHookArgs) -> None:
         if not (isinstance(unraisable.object, _InvalidRows)
                 and issubclass(unraisable.exc_type, UnicodeDecodeError)):
             self.previous(unraisable)

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accel.errors import UserError
 from accel.words import plural
+
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
 
 OBJECT_TYPES = frozenset({"number", "complex32", "complex64", "json", "pickle"})
 TEXT_TYPES = ("bytes", "ascii", "unicode")
@@ -107,14 +110,14 @@ def _same(a, b) -> bool:
     return a is not None and b is not None and ds_name(a) == ds_name(b)
 
 
-def previous_source(previous) -> Any:
+def previous_source(previous: Dataset | None) -> Dataset | None:
     """The 'source' input of the job that made dataset `previous` (where a chain stops)."""
     if not previous:  # None, or NoDataset: no previous
         return None
     return job_source(ds_name(previous).split("/", 1)[0])
 
 
-def job_source(job) -> Any:
+def job_source(job: str | None) -> Dataset | None:
     """The 'source' dataset input of `job` (None for no job, or one without a single
     source): where a chain a method reads stops when `job` is its previous run."""
     if not job:  # None, or NoJob

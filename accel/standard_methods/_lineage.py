@@ -12,15 +12,19 @@ by. Every other dataset follows its parent, or is a root itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import _dsio
+
+if TYPE_CHECKING:
+    from accel.dataset import Dataset
+    from accel.dotdict import DotDict
 
 # methods whose "default" dataset always has the rows of their source
 _SAME_ROWS = ("dataset_filter_columns", "dataset_rename_columns")
 
 
-def roots(ds: Any, _seen: dict | None = None) -> frozenset[str]:
+def roots(ds: Dataset, _seen: dict | None = None) -> frozenset[str]:
     """The root datasets ('dev-1/default') whose rows `ds` has."""
     seen = {} if _seen is None else _seen
     key = _dsio.ds_name(ds)
@@ -34,7 +38,7 @@ def roots(ds: Any, _seen: dict | None = None) -> frozenset[str]:
     return seen[key]
 
 
-def _rows_from(ds: Any) -> list | None:
+def _rows_from(ds: Dataset) -> list[Dataset] | None:
     """The datasets whose rows a standard method gave `ds`, or None (no such rule)."""
     from accel.dataset import Dataset
 
@@ -61,7 +65,7 @@ def _rows_from(ds: Any) -> list | None:
     return None
 
 
-def _typed_in_place(opts: Any, source: Any) -> bool:
+def _typed_in_place(opts: DotDict, source: Dataset) -> bool:
     """Whether dataset_type kept the source's rows where they were (the Accelerator makes
     a child then): no filter_bad, no discard_untyped, no rehashing."""
     if opts.get("filter_bad") or opts.get("discard_untyped"):

@@ -86,7 +86,7 @@ def _status(job: Job) -> str:
 # --- reading what a dataset says about itself ----------------------------------------------
 
 
-def ds_id(d: Any, job: Any = None) -> str:
+def ds_id(d: Dataset | None) -> str:
     """'dev-3/default' for a Dataset (whether it prints as 'dev-3' or 'dev-3/default')."""
     if d is None:
         return ""

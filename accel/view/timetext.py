@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -88,7 +89,7 @@ def _day_start(day: date, next_day: bool) -> float:
     return datetime(day.year, day.month, day.day).timestamp()
 
 
-def user_value(flag: str, parse: Any, text: str, *args: Any) -> Any:
+def user_value(flag: str, parse: Callable[..., Any], text: str, *args: Any) -> Any:
     """`parse(text, *args)`, its ValueError as one line naming `flag` (a UserError)."""
     try:
         return parse(text, *args)

@@ -29,6 +29,7 @@ REPORT = """
         return jobs.counted.load()
 """
 PICK = """
+    description = "one row of a sweep"
     options = dict(k=0)
 
     def synthesis():

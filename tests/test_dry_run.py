@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from readme_blocks import ROOT, ax, blocks_of, session, shows
 
 from tests.conftest import Project, no_traceback
 
@@ -240,3 +242,20 @@ def test_a_mistake_in_the_script_exits_as_ax_run_does(proj, put_back):
     real, p = proj.ax("run"), dry(proj)
     assert p.returncode == real.returncode == 2
     assert p.stderr == real.stderr and "bogus" in p.stderr
+
+
+def test_the_readme_example(tmp_path):
+    """The README's dry run of the example pipeline, built, after an edit of a method."""
+    root = tmp_path / "example"
+    shutil.copytree(ROOT / "methods", root / "methods",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("build.py", "accelerator.conf"):
+        shutil.copy(ROOT / name, root / name)
+    (root / "workdirs" / "dev").mkdir(parents=True)
+    assert ax(root, "ax run -q").returncode == 0
+    summary = root / "methods" / "a_summary.py"
+    summary.write_text(summary.read_text() + "\n# edited\n")
+    [block] = blocks_of(test_the_readme_example)
+    for command, shown in session(block):
+        p = ax(root, command)
+        assert p.returncode == 1 and shows(shown, p.stdout), p.stdout + p.stderr

@@ -24,7 +24,7 @@ from accel.errors import DiskError, JobDamaged, JobError, OptionError
 from accel.executors import Executor, make_executor, record_death
 from accel.job import Job
 from accel.jobstatus import CANCELED, FAILED, REUSED
-from accel.plan import Plan, Planner
+from accel.plan import Plan, Planner, check_inputs
 from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import ProgressView, Scheduler, Task
 from accel.store import Store
@@ -58,6 +58,10 @@ class Builder:
     def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
              jobs: dict | None = None, **kw: Any) -> Plan:
         return self.planner.plan(method, options, datasets, jobs, **kw)
+
+    def check_inputs(self, plan: Plan) -> None:
+        """Every input of `plan` is there and finished, else an OptionError naming it."""
+        check_inputs(plan)
 
     # --- build -------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ method -- the one with the fewest differences, the newest of equals.
 
     explain_build(planner, store, method, {"n": "4"})   what urd.build(method, n="4" as
                                                         text) would do
+    explain_plan(planner, store, plan)                  the same, of a Plan (a dry run's)
     explain_job(store, "dev-7")                         why dev-7 ran rather than reusing a job
-    render(report)                                      the report as text for people
+
+accel.whytext words a report for people (`render`).
 
 A report is plain JSON data (what `ax why --json` prints). Only the newest `limit` finished
 jobs of the method are compared (each costs a read of its setup.json); the report says
@@ -28,8 +30,7 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +39,8 @@ from accel.equivalence import declaration, declared_hashes
 from accel.errors import JobDamaged, OptionError
 from accel.identity import combine
 from accel.job import Job
-from accel.jobstatus import FINISHED, RUNNING
+from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode
-from accel.plaintext import fmt_size
 from accel.plan import Plan, Planner, check_inputs, identity_of
 from accel.records import status_of
 from accel.textvalues import from_text
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from accel.methods import MethodInfo
     from accel.store import Store
 
-__all__ = ["LIMIT", "explain_build", "explain_job", "equivalence_hint", "compare", "render"]
+__all__ = ["LIMIT", "compare", "equivalence_hint", "explain_build", "explain_job", "explain_plan"]
 
 LIMIT = 200  # finished jobs of the method compared, newest first
 
@@ -239,10 +239,19 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
     info = planner.methods.get(method)
     opts, dss, jbs = from_text(method, info, values,
                                resolve=lambda ref: str(resolve_ref(ref, store, urd_db)))
-    plan = planner.plan(method, opts, dss, jbs)
-    new = json.loads(json.dumps(planner.setup_record(plan)))  # as a job's setup.json reads
+    report = explain_plan(planner, store, planner.plan(method, opts, dss, jbs), limit=limit)
+    report["given"] = dict(values)
+    return report
+
+
+def explain_plan(planner: Planner, store: Store, plan: Plan, *, limit: int = LIMIT,
+                 pending: Collection[str] = ()) -> dict:
+    """What a build of `plan` would do, and why (`explain_build` without "given").
+    `pending`: job ids of jobs that do not exist yet (a dry run's placeholders), which
+    its inputs may name: they are not checked, and no note says they are missing."""
+    method, info = plan.info.name, plan.info
     report: dict[str, Any] = {
-        "mode": "method", "method": method, "given": dict(values), "identity": plan.identity,
+        "mode": "method", "method": method, "identity": plan.identity,
         "verdict": "run", "reuse": None, "equivalent": False, "running": None,
         "identical": [], "first": False, "nearest": None, "compared": 0, "finished_jobs": 0,
         "limited": False, "declare": None, "notes": [],
@@ -255,6 +264,7 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
         setup = _read_setup(Job(found).path) or {}
         report["equivalent"] = setup.get("identity") != plan.identity
         return report
+    new = json.loads(json.dumps(planner.setup_record(plan)))  # as a job's setup.json reads
     for running in store.running.values():
         for entry in running.entries():
             theirs = _read_setup(entry.path)
@@ -284,7 +294,7 @@ def explain_build(planner: Planner, store: Store, method: str, values: dict[str,
                                       [old, *declared_hashes(info.equivalent_hashes)],
                                       nearest["job"])
     try:
-        check_inputs(plan)
+        check_inputs(plan, pending)
     except OptionError as e:
         report["notes"].append(f"the build would stop before running: {e}")
     return report
@@ -385,191 +395,3 @@ def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
     # recorded by builders that record it; None: not known
     report["force_build"] = setup.get("force_build")
     return report
-
-
-# --- as text --------------------------------------------------------------------------------
-
-def _when(ts: Any) -> str:
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(ts)))
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
-
-
-def _short(text: str, n: int = 70) -> str:
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
-def _value(what: str, stored: Any) -> str:
-    """An option or input value as people read it."""
-    if what in ("dataset input", "job input"):
-        if stored is None:
-            return "none"
-        if isinstance(stored, list):
-            return "[" + ", ".join(map(str, stored)) + "]"
-        return str(stored)
-    try:
-        value = decode(stored)
-    except (TypeError, ValueError):
-        return _short(json.dumps(stored))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if type(value).__name__ == "timedelta":
-        return str(value)
-    if type(value).__name__ == "JobWithFile":
-        return f"{value.job}/{value.name}"
-    return _short(repr(value))
-
-
-def describe(diff: dict) -> str:
-    """One difference as a line: 'option n: 3 → 4'."""
-    what, name, change = diff["what"], diff.get("name"), diff.get("change")
-    old, new = diff.get("old"), diff.get("new")
-    if what == "source file":
-        if change == "added":
-            return f"source file {name}: newly imported ({str(new)[:8]})"
-        if change == "removed":
-            return f"source file {name}: no longer imported (was {str(old)[:8]})"
-        return f"source file {name}: {str(old)[:8]} → {str(new)[:8]}"
-    if what == "source hash":
-        return (f"source hash {str(old)[:8]} → {str(new)[:8]} (every file the same: "
-                "equivalent_hashes or another way of hashing)")
-    if what in ("option", "dataset input", "job input"):
-        if change == "added":
-            return f"{what} {name}: {_value(what, new)} (not {'an' if what == 'option' else 'a'} " \
-                   f"{what} of the method then)"
-        if change == "removed":
-            return f"{what} {name}: no longer declared (was {_value(what, old)})"
-        return f"{what} {name}: {_value(what, old)} → {_value(what, new)}"
-    if what in ("input file", "input file read"):
-        return _file_change(what, name, change, old, new)
-    if what == "slices":
-        return f"slices {old} → {new}"
-    if what == "identity scheme":
-        return (f"identity scheme: made by accel {old or '?'}, which computed identities "
-                f"differently (now accel {new or '?'})")
-    return f"identity {str(old)[:16]} → {str(new)[:16]} (no recorded part differs)"
-
-
-def _file_change(what: str, name: str | None, change: str | None, old: Any, new: Any) -> str:
-    """'input file data/sales.csv changed: 3.1 MB → 3.2 MB' (and the like)."""
-    read = what == "input file read"
-    head = f"input file {name}" + (" (read by job.input_filename)" if read else "")
-    if change == "added" or not old:
-        then = "did not exist then" if read else "not an input file then"
-        return f"{head}: {then}, now {fmt_size(new['size'])}"
-    if change == "removed" or not new:
-        now = "no longer exists" if read else "no longer an input file"
-        return f"{head}: {now} (was {fmt_size(old['size'])})"
-    a, b = old.get("size"), new.get("size")
-    if a == b:
-        return f"{head} changed: the same size ({fmt_size(a)}), other content"
-    if fmt_size(a) == fmt_size(b):
-        return f"{head} changed: {a:,} → {b:,} bytes"
-    return f"{head} changed: {fmt_size(a)} → {fmt_size(b)}"
-
-
-def _nearest_lines(report: dict, label: str) -> list[str]:
-    near = report["nearest"]
-    if near is None:
-        return []
-    diffs = near["differences"]
-    when = _when(near.get("starttime"))
-    n = len(diffs)
-    lines = [f"{label}: {near['job']}{f' (started {when})' if when else ''}, "
-             f"{n} difference{'' if n == 1 else 's'}:"]
-    lines += ["  " + describe(d) for d in diffs]
-    return lines
-
-
-def declare_lines(hint: dict) -> list[str]:
-    """How to say that the source changes since `hint["job"]` do not change results."""
-    return [f"if the source changes since {hint['job']} do not change what the method "
-            f"computes, add this line to {hint['file']} to reuse its jobs:",
-            f"  {hint['line']}"]
-
-
-def _limit_line(report: dict) -> list[str]:
-    if not report.get("limited"):
-        return []
-    if report["mode"] == "method":
-        return [f"(compared with the newest {report['compared']} of {report['finished_jobs']} "
-                f"finished jobs of {report['method']} only)"]
-    return [f"(compared with the {report['compared']} latest earlier finished jobs of "
-            f"{report['method']} only; there are more)"]
-
-
-def render(report: dict) -> str:
-    """The report as text a person reads."""
-    method = report["method"]
-    lines: list[str] = []
-    if report["mode"] == "method":
-        if report["verdict"] == "reuse":
-            how = "a source hash declared equivalent" if report.get("equivalent") else \
-                "the same identity"
-            lines.append(f"{method}: would reuse {report['reuse']} (finished, {how})")
-            return "\n".join(lines)
-        ident = str(report["identity"])[:16]
-        if report.get("stale"):
-            lines.append(f"{method}: would run (the finished jobs with identity {ident} read "
-                         "files at run time that have changed since)")
-        else:
-            lines.append(f"{method}: would run (no finished job has identity {ident})")
-        if report.get("running"):
-            lines.append(f"{report['running']} with this identity is running now: the build "
-                         "would wait for it and reuse it if it finishes")
-        for entry in report["identical"]:
-            lines.append(f"{entry['job']} had this identity but is {entry['status']} "
-                         "(only finished jobs are reused)")
-        for entry in report.get("stale") or ():
-            lines.append(f"  {entry['job']}: {describe(entry['difference'])} since it ran")
-        if report["first"]:
-            lines.append(f"there is no finished job of {method} to compare with")
-        lines += _nearest_lines(report, "nearest job")
-        if report.get("declare"):
-            lines += declare_lines(report["declare"])
-    else:
-        job, status = report["job"], report["status"]
-        same = report["identical"]
-        head = f"{job} ({method}, {status})"
-        finished_same = [e for e in same if e["status"] == FINISHED]
-        failed_same = [e for e in same if e["status"] != FINISHED]
-        if finished_same:
-            e = finished_same[0]
-            lines.append(f"{head} has the same identity as the earlier {e['job']}, which is "
-                         "finished:")
-            if report.get("force_build"):
-                lines.append(f"  {job} was built with force_build=True")
-            elif e.get("reads_changed"):
-                lines.append(f"  but a file {e['job']} read had changed since it ran:")
-                lines += [f"    {describe(d)}" for d in e["reads_changed"]]
-            elif e.get("finished_before") is False:
-                lines.append(f"  {e['job']} had not finished yet when {job} started")
-            else:
-                lines.append(f"  {job} was built with force_build=True, or {e['job']} was not "
-                             "in a workdir that build looked in")
-        elif failed_same:
-            e = failed_same[0]
-            lines.append(f"{head} ran again: the earlier {e['job']} with the same identity is "
-                         f"{e['status']}, and only finished jobs are reused")
-        elif report["first"]:
-            lines.append(f"{head} ran because it was the first job of {method}: there is no "
-                         "earlier finished one")
-        else:
-            lines.append(f"{head} ran because no earlier finished job of {method} had its "
-                         "identity")
-        others = [e for e in same if e is not (finished_same or failed_same)[0]] if same else []
-        if others:
-            lines.append("  other earlier jobs with the same identity: "
-                         + ", ".join(f"{e['job']} ({e['status']})" for e in others))
-        if status == RUNNING:
-            lines.append(f"{job} is running: once it finishes, builds with its identity "
-                         "reuse it")
-        elif status != FINISHED:
-            lines.append(f"{report.get('damage') or f'{job} is {status}'}: it is never reused; "
-                         "a build with its identity runs again")
-        if not finished_same:
-            lines += _nearest_lines(report, "nearest earlier job")
-    lines += _limit_line(report)
-    lines += report.get("notes") or []
-    return "\n".join(lines)

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import types
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,15 +257,19 @@ class Planner:
         return record
 
 
-def check_inputs(plan: Plan) -> None:
+def check_inputs(plan: Plan, pending: Collection[str] = ()) -> None:
     """Every job and dataset input exists, is readable and finished (or is the running
-    job that builds this one): else an OptionError naming the input, before anything runs."""
+    job that builds this one): else an OptionError naming the input, before anything runs.
+    `pending`: job ids that are not there yet and are not checked (a dry run's jobs that
+    would be built)."""
     for kind, values in (("jobs", plan.jobs), ("datasets", plan.datasets)):
         for name, value in values.items():
             for ref in (value if isinstance(value, list) else [value]):
                 if not ref:
                     continue
                 jobid = ref.split("/")[0]
+                if jobid in pending:
+                    continue
                 try:
                     path = Job(jobid).path
                 except AccelError as e:

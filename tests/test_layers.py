@@ -42,7 +42,8 @@ LAYERS = {
         "accel.extras", "accel.error"],
     3: ["accel.runner", "accel.jobinputs", "accel.executors", "accel.refs", "accel.cpuslots", "accel.cpuholders",
         "accel.plan"],
-    4: ["accel.builder", "accel.explain", "accel.subjobs", "accel.scheduler", "accel.progress"],
+    4: ["accel.builder", "accel.explain", "accel.whytext", "accel.subjobs", "accel.scheduler",
+        "accel.progress", "accel.dryrun"],
     5: ["accel.urd"],
     # what the commands and the board show, as plain data: read and shaped once, for both
     6: ["accel.view"],

@@ -61,7 +61,7 @@ def render(d: dict) -> str:
         for old in d.get("equivalent_sources") or ():
             out.append(f"         reuses jobs of source {old} (equivalent_hashes)")
     if d.get("declare"):
-        from accel.explain import declare_lines
+        from accel.whytext import declare_lines
 
         out += ["  " + line for line in declare_lines(d["declare"])]
     if d["description"]:

@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from accel.cli.common import json_option, load, print_json
 from accel.words import plural
+
+if TYPE_CHECKING:
+    from accel.builder import Builder
+    from accel.config import Config
 
 
 @click.command()
@@ -21,10 +28,13 @@ from accel.words import plural
 @click.option("--allow-failed-jobs", is_flag=True,
               help="Exit 0 although jobs of the run failed (for build scripts that handle "
                    "failures themselves, as build_many's callers may).")
+@click.option("--dry-run", is_flag=True,
+              help="Run no job: say for each build whether it would reuse a job (which) or "
+                   "build one (and why). Exits 0 when nothing would be built, else 1.")
 @json_option
 @click.pass_context
 def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | None,
-        allow_failed_jobs: bool, as_json: bool) -> int:
+        allow_failed_jobs: bool, dry_run: bool, as_json: bool) -> int:
     """Run main(urd) in build.py, build_NAME.py (project folder, then method packages), or FILE.
 
     Jobs that already exist are reused; the rest run now. Each job's output is shown live,
@@ -33,15 +43,19 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     stops the running jobs, marks them canceled and exits 130. If any job of the run
     failed (also one the script caught, or a row of build_many) it exits 1.
     With --json, everything the run prints goes to stderr, and stdout gets the job list.
+    With --dry-run, main(urd) runs but no job does: a job that would be built is a
+    placeholder later builds take as an input; reading what it would make stops the dry
+    run there. Nothing is written (no jobs, no urd list entries).
     """
     from accel.builder import Builder
-    from accel.errors import AccelError, JobError, UserError
-    from accel.methods import load_module
+    from accel.errors import AccelError, JobError
     from accel.store.latest_runs import RunLog
     from accel.subjobs import set_current_urd
     from accel.urd import Urd
 
     cfg = load(ctx)
+    if dry_run:
+        return _dry_run(cfg, script, as_json)
     chosen = None
     if executor is not None:
         from accel.config import parse_executor
@@ -54,11 +68,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
         from accel.progress import Progress
 
         builder.progress = Progress()
-    path, modname = builder.methods.build_script(script)
-    module = load_module(modname, path, f"build script {path.name}")
-    main = getattr(module, "main", None)
-    if not callable(main) or not _takes_one_argument(main):
-        raise UserError(f"{path}: a build script needs a function main(urd)")
+    path, main = _script_main(builder, script)
     builder.build_script = str(path)
     urd = Urd(builder, build_script=str(path))
     urd.run_log = RunLog(dict(cfg.workdirs), path, cfg.project_dir)
@@ -76,25 +86,12 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     except AccelError:
         raise
     except Exception as e:  # the build script's own bug: show its frames, not ours
-        from accel.disk import describe, is_disk_error
-        from accel.runner import method_traceback, worth_showing
-
-        if is_disk_error(e) and getattr(e, "filename", None):  # nobody's bug: the disk's
-            failed = describe(e, ".")
-            click.echo(f"ax run: {failed}", err=True)
-        else:
-            failed = f"{path.name} failed: {type(e).__name__}: {e}"
-            click.echo(f"ax run: {failed}", err=True)
-            tb = method_traceback(e, also_skip=(click.__file__,))
-            if worth_showing(tb):
-                click.echo(tb, err=True, nl=False)
+        failed = _script_failed(e, path)
     finally:
         sys.stdout.flush()
         urd.run_log.close()
         builder.close()
-        if real_stdout is not None:
-            os.dup2(real_stdout, 1)
-            os.close(real_stdout)
+        _stdout_back(real_stdout)
     elapsed = time.time() - t0
     jobs = urd.joblist_all
     failures = urd.failures
@@ -123,6 +120,76 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     if failed or (failures and not allow_failed_jobs):
         return 1
     return 0
+
+
+def _dry_run(cfg: Config, script: str | None, as_json: bool) -> int:
+    """ax run --dry-run: main(urd) with an urd that builds nothing (accel.dryrun)."""
+    from accel.cli.dry_run import show, where_in
+    from accel.dryrun import DryBuilder
+    from accel.errors import AccelError
+    from accel.subjobs import set_current_urd
+    from accel.urd.dry import DryUrd
+
+    builder = DryBuilder(cfg)
+    try:
+        path, main = _script_main(builder, script)
+        urd = DryUrd(builder, build_script=str(path))
+        set_current_urd(urd)
+        real_stdout = _stdout_to_stderr() if as_json else None
+        stop, where, failed = None, "", None
+        try:
+            main(urd)
+        except BaseException as e:
+            stop = builder.stop_of(e)
+            if stop is not None:
+                where = where_in(e, path)
+            elif isinstance(e, AccelError) or not isinstance(e, Exception):
+                raise
+            else:
+                failed = _script_failed(e, path)
+        finally:
+            sys.stdout.flush()
+            _stdout_back(real_stdout)
+    finally:
+        builder.close()
+    return show(builder, path, stop, where, failed, as_json)
+
+
+def _script_main(builder: Builder, script: str | None) -> tuple[Path, Callable]:
+    """The build script's path and its main(urd) (a UserError when it has none)."""
+    from accel.errors import UserError
+    from accel.methods import load_module
+
+    path, modname = builder.methods.build_script(script)
+    module = load_module(modname, path, f"build script {path.name}")
+    main = getattr(module, "main", None)
+    if not callable(main) or not _takes_one_argument(main):
+        raise UserError(f"{path}: a build script needs a function main(urd)")
+    return path, main
+
+
+def _script_failed(e: Exception, path: Path) -> str:
+    """Say on stderr that the build script raised `e` (its frames, not ours); the line."""
+    from accel.disk import describe, is_disk_error
+    from accel.runner import method_traceback, worth_showing
+
+    if is_disk_error(e) and getattr(e, "filename", None):  # nobody's bug: the disk's
+        failed = describe(e, ".")
+        click.echo(f"ax run: {failed}", err=True)
+        return failed
+    failed = f"{path.name} failed: {type(e).__name__}: {e}"
+    click.echo(f"ax run: {failed}", err=True)
+    tb = method_traceback(e, also_skip=(click.__file__,))
+    if worth_showing(tb):
+        click.echo(tb, err=True, nl=False)
+    return failed
+
+
+def _stdout_back(saved: int | None) -> None:
+    """Undo `_stdout_to_stderr` (None: it was not done)."""
+    if saved is not None:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _stdout_to_stderr() -> int:

@@ -35,7 +35,7 @@ def why(ctx: click.Context, target: str, values: tuple[str, ...], limit: int,
     as ISO, lists comma-separated or JSON, ...); inputs take job references. A bare name
     that is a method means METHOD; for the latest job of a method write METHOD~0.
     """
-    from accel import explain, layout
+    from accel import explain, layout, whytext
     from accel.errors import NotFound, UserError
 
     cfg = load(ctx)
@@ -62,7 +62,7 @@ def why(ctx: click.Context, target: str, values: tuple[str, ...], limit: int,
     if as_json:
         print_json(report)
     else:
-        click.echo(explain.render(report))
+        click.echo(whytext.render(report))
 
 
 def _parse_values(values: tuple[str, ...]) -> dict[str, str]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from accel.job.current import CurrentJob, SavedFile
 from accel.job.filesums import file_digest, file_sums, iter_user_files
-from accel.job.job import Job, JobWithFile, sliced_name, to_dotdict
+from accel.job.job import Job, JobWithFile, result_link_path, sliced_name, to_dotdict
 from accel.job.named import NamedJobList
 from accel.job.nojob import NoJob
 
 __all__ = ["Job", "NoJob", "CurrentJob", "JobWithFile", "SavedFile", "NamedJobList",
-           "to_dotdict", "sliced_name", "file_digest", "file_sums", "iter_user_files"]
+           "to_dotdict", "sliced_name", "result_link_path", "file_digest", "file_sums", "iter_user_files"]
 
 for _cls in (Job, type(NoJob), CurrentJob, JobWithFile, SavedFile, NamedJobList):
     _cls.__module__ = __name__

@@ -196,22 +196,23 @@ class Job(str):
 
     def link_result(self, filename: str = "result.pickle", linkname: str | None = None) -> Path:
         """Make a symlink in the result directory pointing at one of this job's files."""
-        resdir = layout.paths().result_directory
-        if resdir is None:
-            raise UserError("no result directory is configured")
-        src = Path(self.filename(filename))
-        if not src.exists():
-            raise NotFound(f"job {self} has no file {filename!r} to link")
-        resdir.mkdir(parents=True, exist_ok=True)
-        link = resdir / (linkname or filename)
-        if linkname and linkname.endswith("/"):
-            link = resdir / linkname / filename
+        src, link = self.result_link(filename, linkname)
         link.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(str(link) + f".tmp-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(src)
         os.replace(tmp, link)
         return link
+
+    def result_link(self, filename: str = "result.pickle",
+                    linkname: str | None = None) -> tuple[Path, Path]:
+        """(the job's file, the link in the result directory) `link_result` makes: a
+        UserError with no result directory, NotFound when the job has no such file."""
+        link = result_link_path(filename, linkname)
+        src = Path(self.filename(filename))
+        if not src.exists():
+            raise NotFound(f"job {self} has no file {filename!r} to link")
+        return src, link
 
     def chain(self, length: int = -1, reverse: bool = False, stop_job: str | None = None) -> list[Job]:
         """This job and its `previous` jobs, newest first (oldest first with reverse)."""
@@ -230,6 +231,17 @@ class Job(str):
     def previous(self) -> Job | None:
         prev = self.params.get("jobs", {}).get("previous")
         return Job(prev) if prev else None
+
+
+def result_link_path(filename: str, linkname: str | None = None) -> Path:
+    """Where `link_result(filename, linkname)` links: `linkname` (or `filename`) in the
+    result directory, or `filename` in the folder `linkname` when that ends in /."""
+    resdir = layout.paths().result_directory
+    if resdir is None:
+        raise UserError("no result directory is configured")
+    if linkname and linkname.endswith("/"):
+        return resdir / linkname / filename
+    return resdir / (linkname or filename)
 
 
 class JobWithFile:

@@ -19,7 +19,7 @@ class NamedJobList(list):
         self.names: list[str] = [name for name, _ in named]
 
     def append_named(self, name: str, job: Job) -> None:
-        self.append(Job(job))
+        self.append(job if isinstance(job, Job) else Job(job))  # (a dry run's stay theirs)
         self.names.append(name)
 
     def get(self, name: str | int, default: Job | None = None) -> Job | None:

@@ -13,7 +13,6 @@ from accel.dotdict import DotDict
 from accel.errors import JobError, NotFound, OptionError, UserError
 from accel.job import Job
 from accel.jobstatus import DONE_OK
-from accel.plan import check_inputs
 from accel.urd.joblist import JobList
 from accel.urd.timestamps import NOW, normalise_timestamp
 from accel.words import plural
@@ -186,9 +185,13 @@ class Urd:
                 self._record(task.job, task.status == "reused", method, task)
             else:
                 self.failures.append((str(task.job or ""), result.error_of(len(result) - 1)))
+        self._summarise(method, tasks, result)
+        return result
+
+    def _summarise(self, method: str, tasks: list, result: JobList) -> None:
+        """How a build_many went, on stderr (one job that went well needs no line)."""
         if len(tasks) > 1 or result.failed:
             print(f"accel: build_many {method!r}: {_summary(result)}", file=sys.stderr, flush=True)
-        return result
 
     def _row_task(self, method: str, source: Rows, i: int, timeout: float | None, retries: int,
                   workdir: str | None) -> Task:
@@ -210,7 +213,7 @@ class Urd:
                                                      self._resolve_ref))
             else:
                 plan = b.plan(method, **row)
-            check_inputs(plan)
+            b.check_inputs(plan)
             return b.task(plan, method, workdir=workdir, timeout=timeout, retries=retries,
                           row=row)
         except AccelError as e:
@@ -247,15 +250,19 @@ class Urd:
         ts = timestamp if timestamp is not None else session["timestamp"]
         if ts is None:  # now, to the microsecond, taken when the entry is written
             ts = NOW
-        added = self.lists.add(listname, ts, session["joblist"],
-                               caption=caption if caption is not None else session["caption"],
-                               user=_user(), build=self.build_script, deps=session["deps"],
-                               update=session["update"])
-        self._mark_workdirs()
+        added = self._add_entry(listname, ts, session["joblist"],
+                                caption=caption if caption is not None else session["caption"],
+                                deps=session["deps"], update=session["update"])
         result = DotDict(new=added.new, changed=added.changed, is_ghost=False)
         if added.changed:
             result.deps = 0
         return result
+
+    def _add_entry(self, listname: str, ts: Any, joblist: list, **kw: Any) -> Any:
+        """Record a finished session in the list (an `Added`)."""
+        added = self.lists.add(listname, ts, joblist, user=_user(), build=self.build_script, **kw)
+        self._mark_workdirs()
+        return added
 
     def _mark_workdirs(self) -> None:
         """Note in each workdir that this project's urd lists hold jobs: if the database

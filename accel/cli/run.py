@@ -72,6 +72,7 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     builder.build_script = str(path)
     urd = Urd(builder, build_script=str(path))
     urd.run_log = RunLog(dict(cfg.workdirs), path, cfg.project_dir)
+    urd.run_log.begin()
     _sigterm_is_ctrl_c()
     set_current_urd(urd)
     real_stdout = _stdout_to_stderr() if as_json else None
@@ -83,12 +84,18 @@ def run(ctx: click.Context, script: str | None, quiet: bool, executor: str | Non
     except JobError as e:
         failed = str(e)
         click.echo(f"ax run: {e}", err=True)
-    except AccelError:
+    except AccelError as e:
+        urd.run_log.stopped(str(e))
+        raise
+    except KeyboardInterrupt:
+        urd.run_log.stopped("interrupted (Ctrl-C, SIGTERM or ax abort)")
         raise
     except Exception as e:  # the build script's own bug: show its frames, not ours
         failed = _script_failed(e, path)
     finally:
         sys.stdout.flush()
+        if failed is not None:
+            urd.run_log.stopped(failed.split("\n", 1)[0])
         urd.run_log.close()
         builder.close()
         _stdout_back(real_stdout)

@@ -1,14 +1,19 @@
-"""Which jobs each build script's latest `ax run` used, so that `ax gc` keeps them.
+"""Which jobs each build script's `ax run`s used: `ax gc` keeps the latest run's, the
+board shows every run kept (accel.store.runhistory).
 
 An `ax run` notes every job it builds or reuses as it goes, in the workdir the job is in:
 `<workdir>/.accel/runs/<script key>/<start>-<pid>.run`, a header line and then one job id
 a line, appended (so a run that is killed still counts), flocked while the run lives (so
-gc can tell a run going on from one that stopped). When the script's main() returns the
-run is complete: its file is renamed to `.done` in every workdir of the project (an
-empty one where it used nothing; a rename is one atomic step) and the files of the
-script's earlier runs go. A script's record is so its latest complete run, and the runs
+gc can tell a run going on from one that stopped). Lines that are no bare job id are read
+by the board only: `new JOBID` after the id of a job the run built (the others it
+reused), `failed JOBID` for a job of the run that did not finish (gc keeps those no
+longer than it did), and a last JSON line `{"ended": ..., "error": ...}` when the run
+ended. When the script's main() returns the run is complete: its file is renamed to
+`.done` in every workdir of the project (an empty one where it used nothing; a rename is
+one atomic step). A script's record for gc is so its latest complete run, and the runs
 since that did not complete (stopped, crashed, or running now) -- a run that stopped
-half-way does not let go of what the complete run before it made.
+half-way does not let go of what the complete run before it made. Older runs stay, as
+history, up to RUNS_KEPT of them a script; they keep no jobs.
 
 The key is the script's path relative to the workdir: another script, or another
 project's build.py sharing the workdir, has its own record. Nothing here prints.
@@ -21,7 +26,9 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from accel import layout
@@ -31,6 +38,8 @@ from accel.store.workdir import META
 
 RUNS = "runs"
 RUNNING, COMPLETE = ".run", ".done"
+NEW, FAILED = "new", "failed"  # the words of the lines the board reads
+RUNS_KEPT = 100  # records of one script's runs kept in a workdir (the newest)
 
 
 def _key(script: str, workdir: Path) -> str:
@@ -54,11 +63,13 @@ class RunLog:
         name = os.path.relpath(self.script, project)
         self.header = {"script": self.script, "project": project,
                        "name": self.script if name.startswith("..") else name,
-                       "pid": os.getpid(), "started": time.time()}
+                       "pid": os.getpid(), "host": socket.gethostname(),
+                       "started": time.time()}
         self.stem = f"{time.time_ns()}-{os.getpid()}"
         self.problem: str | None = None  # the first record that could not be written
         self._fds: dict[str, int] = {}
         self._seen: set[str] = set()
+        self._ended = False
 
     def _file(self, name: str) -> Path:
         return self.workdirs[name] / META / RUNS / _key(self.script, self.workdirs[name]) \
@@ -78,14 +89,37 @@ class RunLog:
             os.write(fd, (json.dumps(header) + "\n").encode())
         return fd
 
-    def used(self, jobid: str) -> None:
-        """The run built or reused `jobid` (one write of a whole line: a kill never
-        leaves half a job id that reads as another job)."""
+    def begin(self) -> None:
+        """The run starts: its record is there (and held) before its first job ends, so
+        a viewer sees it going on."""
+        for name in self.workdirs:
+            self._write(name, "")
+
+    def used(self, jobid: str, new: bool = False) -> None:
+        """The run built (`new`) or reused `jobid` (one write of whole lines: a kill
+        never leaves half a job id that reads as another job)."""
         parts = layout.split_jobid(jobid)
         if jobid in self._seen or not parts or parts[0] not in self.workdirs:
             return
         self._seen.add(jobid)
-        self._write(parts[0], f"{jobid}\n")
+        self._write(parts[0], f"{jobid}\n" + (f"{NEW} {jobid}\n" if new else ""))
+
+    def failed(self, jobid: str) -> None:
+        """A job of the run did not finish: shown with the run, kept by nothing."""
+        parts = layout.split_jobid(jobid)
+        if parts and parts[0] in self.workdirs:
+            self._write(parts[0], f"{FAILED} {jobid}\n")
+
+    def stopped(self, why: str) -> None:
+        """main() did not return (its error, Ctrl-C): the run ends incomplete."""
+        if not self._ended:
+            self._end(why)
+
+    def _end(self, error: str | None) -> None:
+        self._ended = True
+        line = json.dumps({"ended": time.time(), "error": error}) + "\n"
+        for name in self.workdirs:
+            self._write(name, line)
 
     def _write(self, name: str, text: str) -> None:
         from accel.disk import describe, read_only
@@ -98,17 +132,17 @@ class RunLog:
 
     def complete(self) -> None:
         """main() returned: this run is now the script's record, in every workdir."""
+        self._end(None)
         for name in self.workdirs:
-            self._write(name, "")
             self.close(name)
             run = self._file(name)
             mine = _stamp(run.name) or 0
             try:
                 os.rename(run, run.with_suffix(COMPLETE))
-                for old in run.parent.iterdir():  # left, they would only be outdated
-                    stamp = _stamp(old.name)
-                    if stamp is not None and stamp < mine:
-                        old.unlink(missing_ok=True)
+                older = sorted((s, f) for f in os.listdir(run.parent)
+                               if (s := _stamp(f)) is not None and s < mine)
+                for _, f in older[:max(len(older) - (RUNS_KEPT - 1), 0)]:
+                    (run.parent / f).unlink(missing_ok=True)  # history past RUNS_KEPT
             except OSError:  # (the problem, if any, was noted when writing)
                 continue
 
@@ -120,19 +154,60 @@ class RunLog:
                 os.close(fd)
 
 
-def _read(path: Path) -> tuple[dict, list[str]]:
-    """(header, job ids) of one record file; only whole lines count."""
+@dataclass
+class Record:
+    """One record file as read: `jobs` (the bare job id lines) is what gc keeps."""
+
+    header: dict = field(default_factory=dict)
+    jobs: list[str] = field(default_factory=list)
+    new: set[str] = field(default_factory=set)
+    failed: list[str] = field(default_factory=list)
+    end: dict | None = None  # {"ended": time, "error": text or None}, once it ended
+
+
+def read_record(path: Path) -> Record:
+    """One record file; only whole lines count, and a line that reads as nothing known
+    is passed over."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return {}, []
+        return Record()
     lines = text.split("\n")[:-1]
+    rec = Record()
+    for i, line in enumerate(lines):
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and i == 0:
+                rec.header = value
+            elif isinstance(value, dict) and "ended" in value:
+                rec.end = value
+        elif layout.split_jobid(line):
+            rec.jobs.append(line)
+        else:
+            word, _, jobid = line.partition(" ")
+            if layout.split_jobid(jobid):
+                if word == NEW:
+                    rec.new.add(jobid)
+                elif word == FAILED:
+                    rec.failed.append(jobid)
+    return rec
+
+
+def record_files(workdir: Path) -> list[tuple[Path, list[tuple[int, Path]]]]:
+    """Each script's record folder in `workdir`, with its record files, oldest first."""
     try:
-        header = json.loads(lines[0]) if lines else {}
-    except ValueError:
-        header = {}
-    return (header if isinstance(header, dict) else {}), \
-        [x for x in lines[1:] if layout.split_jobid(x)]
+        folders = sorted((Path(workdir) / META / RUNS).iterdir())
+    except OSError:
+        return []
+    found = []
+    for folder in folders:
+        files = sorted((s, f) for f in _listing(folder) if (s := _stamp(f.name)) is not None)
+        if files:
+            found.append((folder, files))
+    return found
 
 
 def kept_by_latest_runs(workdirs: dict[str, Path],
@@ -143,33 +218,31 @@ def kept_by_latest_runs(workdirs: dict[str, Path],
     gone: list[tuple[str, Path]] = []
     project = os.path.realpath(project_dir)
     for path in workdirs.values():
-        try:
-            folders = sorted((Path(path) / META / RUNS).iterdir())
-        except OSError:
-            continue
-        for folder in folders:
-            files = sorted((s, f) for f in _listing(folder) if (s := _stamp(f.name)) is not None)
-            if not files:
-                continue
+        for folder, files in record_files(path):
             done = max((s for s, f in files if f.suffix == COMPLETE), default=-1)
             runs = [f for s, f in files if s > done]
             complete = [f for s, f in files if s == done and f.suffix == COMPLETE]
-            header = _read(files[-1][1])[0]
+            header = read_record(files[-1][1]).header
             script = str(header.get("script") or "?")
-            if not (os.path.exists(script) or os.path.exists(os.path.join(
-                    os.path.realpath(path), str(header.get("from_workdir") or "")))):
+            if not script_exists(header, path):
                 gone.append((script, folder))
                 continue
             name = header.get("name") if header.get("project") == project else script
             for f in runs:
                 how = "running now" if flock_held(f) else "stopped before the end"
-                for jobid in _read(f)[1]:
+                for jobid in read_record(f).jobs:
                     kept.setdefault(jobid, f"latest run of {name} ({how})")
             why = "last completed run" if runs else "latest run"
             for f in complete:
-                for jobid in _read(f)[1]:
+                for jobid in read_record(f).jobs:
                     kept.setdefault(jobid, f"{why} of {name}")
     return kept, gone
+
+
+def script_exists(header: dict, workdir: Path) -> bool:
+    """Whether the build script a record names is still there."""
+    return os.path.exists(str(header.get("script") or "?")) or os.path.exists(os.path.join(
+        os.path.realpath(workdir), str(header.get("from_workdir") or "")))
 
 
 def _listing(folder: Path) -> list[Path]:

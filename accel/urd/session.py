@@ -91,6 +91,8 @@ class Urd:
                                              retries=special.get("retries", 0), **kw)
         except JobError as e:
             self.failures.append((str(e.job), str(e).split("\n", 1)[0]))
+            if self.run_log is not None:
+                self.run_log.failed(str(e.job))
             raise
         self._record(job, reused, name or method)
         return job
@@ -115,7 +117,7 @@ class Urd:
 
     def _record(self, job: Job, reused: bool, name: str, task: Task | None = None) -> None:
         if self.run_log is not None:
-            self.run_log.used(str(job))
+            self.run_log.used(str(job), new=not reused)
         for joblist in (self.joblist, self.joblist_all):
             if task is None:
                 joblist.add(job, reused, name)
@@ -162,12 +164,16 @@ class Urd:
             if task.ok:
                 assert task.job is not None  # finished or reused: it has its job
                 if self.run_log is not None:  # as each row ends: a run killed
-                    self.run_log.used(str(task.job))  # half-way still keeps what it made
+                    # half-way still keeps what it made
+                    self.run_log.used(str(task.job), new=task.status != "reused")
                 if on_done is not None:
                     on_done(task.job)
-            elif on_error is not None:
-                assert task.error is not None  # ended badly: the scheduler says why
-                on_error(task.job, task.error)
+            else:
+                if self.run_log is not None and task.job is not None:
+                    self.run_log.failed(str(task.job))
+                if on_error is not None:
+                    assert task.error is not None  # ended badly: the scheduler says why
+                    on_error(task.job, task.error)
 
         scheduler = self.builder.scheduler(parallel, cpus, on_end)
         result = JobList()

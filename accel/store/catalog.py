@@ -17,7 +17,7 @@ import heapq
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -98,6 +98,12 @@ class JobRecord:
             if self._post is None:
                 self._post = False
         return self._post if self._post is not False else None
+
+    @property
+    def settled(self) -> bool:
+        """Its post.json was read and says how it ended: nothing it says changes any more,
+        so a viewer may keep this record."""
+        return self._post is not None and self._post is not False
 
     @property
     def damage(self) -> str | None:
@@ -228,25 +234,8 @@ class JobRecord:
     def references(self) -> dict[str, str]:
         """Job id -> how this job uses it: its job and dataset inputs, the jobs of
         JobWithFile options, its subjobs, and the previous/parent of its own datasets."""
-        found: dict[str, str] = {}
-
-        def add(value: Any, how: str) -> None:
-            if isinstance(value, list):
-                for v in value:
-                    add(v, how)
-            elif isinstance(value, str) and value:
-                jobid = value.split("/", 1)[0]
-                if layout.split_jobid(jobid) and jobid != self.jobid:
-                    found.setdefault(jobid, how)
-
-        setup = self.setup
-        for kind in ("jobs", "datasets"):
-            inputs = setup.get(kind)
-            if isinstance(inputs, dict):
-                for name, value in inputs.items():
-                    add(value, f"{kind[:-1]} input {name!r}")
-        for jobid in _jobwithfile_jobs(setup.get("options")):
-            add(jobid, "a JobWithFile option")
+        found = setup_references(self.setup, self.jobid)
+        add = _adder(found, self.jobid)
         post = self.post
         if post is not None:
             add(post.get("subjobs"), "subjob")
@@ -286,6 +275,35 @@ class JobRecord:
                 "status": self.status, "starttime": self.starttime, "endtime": self.endtime,
                 "runtime": self.runtime, "caption": self.caption, "error": self.error,
                 "options": self.setup.get("options"), "path": str(self.path)}
+
+
+def setup_references(setup: dict, jobid: str) -> dict[str, str]:
+    """Job id -> how a job (`jobid`, with this setup.json) takes it as an input: its job
+    and dataset inputs and the jobs of its JobWithFile options (what the board's "used
+    by" reverses)."""
+    found: dict[str, str] = {}
+    add = _adder(found, jobid)
+    for kind in ("jobs", "datasets"):
+        inputs = setup.get(kind)
+        if isinstance(inputs, dict):
+            for name, value in inputs.items():
+                add(value, f"{kind[:-1]} input {name!r}")
+    for other in _jobwithfile_jobs(setup.get("options")):
+        add(other, "a JobWithFile option")
+    return found
+
+
+def _adder(found: dict[str, str], own: str) -> Callable[[Any, str], None]:
+    """add(value, how): the job of each job id or dataset id in `value` (a list too)."""
+    def add(value: Any, how: str) -> None:
+        if isinstance(value, list):
+            for v in value:
+                add(v, how)
+        elif isinstance(value, str) and value:
+            jobid = value.split("/", 1)[0]
+            if layout.split_jobid(jobid) and jobid != own:
+                found.setdefault(jobid, how)
+    return add
 
 
 def _jobwithfile_jobs(obj: Any) -> Iterator[str]:
@@ -368,7 +386,11 @@ def records(workdirs: dict[str, Path]) -> Iterator[JobRecord]:
     Within a workdir that is number order. Several workdirs are merged by when each job's
     setup.json was written (its start, to a few milliseconds): one stat per job.
     """
-    streams = [_stream(name, os.fspath(path)) for name, path in workdirs.items()]
+    return newest_first([_stream(name, os.fspath(path)) for name, path in workdirs.items()])
+
+
+def newest_first(streams: list[Iterator[JobRecord]]) -> Iterator[JobRecord]:
+    """One stream of JobRecords, newest first, from one per workdir (each newest first)."""
     if len(streams) == 1:
         yield from streams[0]
         return
@@ -433,12 +455,14 @@ class Query:
         return True
 
 
-def search(workdirs: dict[str, Path], query: Query, limit: int | None = None) -> Iterator[JobRecord]:
-    """The jobs matching `query`, newest first; stops after `limit` of them."""
+def search(workdirs: dict[str, Path], query: Query, limit: int | None = None,
+           source: Iterator[JobRecord] | None = None) -> Iterator[JobRecord]:
+    """The jobs matching `query`, newest first; stops after `limit` of them. `source`:
+    the jobs to search, newest first, when not records(workdirs)."""
     if limit is not None and limit <= 0:
         return
     found = 0
-    for rec in records(workdirs):
+    for rec in records(workdirs) if source is None else source:
         if query.matches(rec):
             yield rec
             found += 1

@@ -8,7 +8,7 @@ question needs them and stops at the limit, so a search stays quick on many jobs
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,13 +69,14 @@ def make_query(methods: Iterable[str] = (), statuses: Iterable[str] = (), since:
     )
 
 
-def find_jobs(workdirs: Mapping[str, Path], query: Query, n: int
-              ) -> tuple[list[JobRecord], bool]:
-    """The newest `n` (0: all) JobRecords matching `query`, and whether more match."""
+def find_jobs(workdirs: Mapping[str, Path], query: Query, n: int,
+              source: Iterator[JobRecord] | None = None) -> tuple[list[JobRecord], bool]:
+    """The newest `n` (0: all) JobRecords matching `query`, and whether more match.
+    `source`: the jobs to look through, newest first (the board's kept records)."""
     from accel.store.catalog import search
 
     # one more than shown, to know whether there are more
-    found = list(search(dict(workdirs), query, limit=n + 1 if n else None))
+    found = list(search(dict(workdirs), query, limit=n + 1 if n else None, source=source))
     more = bool(n) and len(found) > n
     return (found[:n] if n else found), more
 

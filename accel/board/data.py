@@ -12,8 +12,10 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from accel.board.lineagedata import Lineage
 from accel.config import Config
 from accel.job import Job
+from accel.jobstatus import NOT_ENDED
 from accel.view.datasets import columns_of, dataset_of, describe, split_ref, summary
 from accel.view.job import (
     file_rows,
@@ -51,6 +53,7 @@ class Board:
         self.store = Store(dict(cfg.workdirs), cfg.target_workdir, readonly=True)
         # method modules are imported into this process; one thread at a time does it
         self._methods_lock = threading.Lock()
+        self.lineage = Lineage(dict(cfg.workdirs), cfg.project_dir, self.store)
 
     def resolve(self, ref: str) -> Job:
         """A job reference as `ax job` takes it (dev-7, METHOD, REF~N, REF^, :LIST:)."""
@@ -84,13 +87,14 @@ class Board:
                 raise ValueError
         except ValueError:
             raise UserError(f"limit: {limit!r} is not a number of jobs (0 for all)") from None
-        found, more = find_jobs(self.cfg.workdirs, query, n)
+        found, more = find_jobs(self.cfg.workdirs, query, n, self.lineage.index.records())
         jobs = []
         for rec in found:
             row = rec.summary()
             row["note"] = note_of(rec)
             jobs.append(row)
-        return {"running": running_jobs(self.store), "jobs": jobs, "more": more,
+        return {"running": running_jobs(self.store), "latest_runs": self.lineage.latest(),
+                "jobs": jobs, "more": more,
                 "limit": n, "filters": given,
                 "columns": split_values(filters.get("columns", []))}
 
@@ -112,6 +116,10 @@ class Board:
                            for s in post.get("subjobs") or ()]
         info["output"] = _output(j)
         info["result"] = result_preview(j)
+        info["lineage"] = self.lineage.job(str(j))
+        if info["status"] in NOT_ENDED:  # what `ax status` says of it, for live.js
+            info["live"] = next((r for r in running_jobs(self.store) if r["job"] == str(j)),
+                                None)
         return info
 
     # --- /ds/REF, /job/REF/ds/NAME -------------------------------------------------------
@@ -154,7 +162,8 @@ class Board:
                 data = method_data(get_method(registry, name))
             except MethodError as e:  # there, but it does not load
                 data = {"name": name, "error": str(e)}
-        found, more = find_jobs(self.cfg.workdirs, make_query([name]), HEAD_ROWS)
+        found, more = find_jobs(self.cfg.workdirs, make_query([name]), HEAD_ROWS,
+                                self.lineage.index.records())
         data["recent_jobs"] = [dict(rec.summary(), note=note_of(rec)) for rec in found]
         data["more_jobs"] = more
         return data

@@ -111,7 +111,8 @@ pre.error{border-color:#d99;background:#fff6f6}code,pre,td{font-family:ui-monosp
 
 def document(title: Any, body: Any, *, project: Any, json_url: str) -> str:
     """A whole page: navigation, the title as h1, the body, a link to its JSON."""
-    nav = join([link("/", "jobs"), link("/urd", "urd lists"), link("/method", "methods"),
+    nav = join([link("/", "jobs"), link("/runs", "runs"), link("/urd", "urd lists"),
+                link("/method", "methods"),
                 tag("span", project, class_="project")])
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -25,6 +25,8 @@ from accel.board.html import (
     table,
     tag,
 )
+from accel.board.lineagehtml import job_section, latest_section
+from accel.board.live import live_section
 from accel.jobstatus import ENDED_BADLY
 from accel.store.catalog import option_text
 from accel.view.methods import summary
@@ -65,6 +67,8 @@ def home(d: dict) -> Page:
         parts.append(table(("job", "method", "part", "elapsed", "builder"), rows))
     else:
         parts.append(note("nothing runs now"))
+    if "latest_runs" in d:
+        parts += latest_section(d["latest_runs"])
     parts += [h2("jobs, newest first"), _filter_form(d["filters"], d["columns"])]
     if d["jobs"]:
         cols = d["columns"]
@@ -112,7 +116,8 @@ def job(d: dict) -> Page:
             rest = value[len(params["method"]):]
             value = join([_method_link(params["method"]), rest])
         header.append((key, value))
-    parts = [tag("p", status(d["status"])), kv(header)]
+    parts = [tag("p", status(d["status"]), id="job-status"), kv(header)]
+    parts += live_section(d, OUTPUT_SHOWN)
     if d.get("damage"):  # setup.json or post.json does not read: which, and why
         parts.append(pre(d["damage"], class_="error"))
 
@@ -122,6 +127,8 @@ def job(d: dict) -> Page:
     inputs += [(f"job {k}", _links(v, job_link)) for k, v in (params.get("jobs") or {}).items()]
     if inputs:
         parts += [h2("inputs"), kv(inputs)]
+    if "lineage" in d:
+        parts += job_section(jobid, params.get("method"), d["status"], d["lineage"])
     if d.get("input_files"):
         parts += [h2("input files"), table(("file", "size", "hash", ""),
                                            [(name, size, tag("code", digest), how)
@@ -157,7 +164,7 @@ def job(d: dict) -> Page:
     if d["subjobs"]:
         parts += [h2("subjobs"), table(("job", "method"), [(job_link(s["job"]), s["method"] or "?")
                                                            for s in d["subjobs"]])]
-    parts += _output(jobid, d["output"])
+    parts.append(tag("div", join(_output(jobid, d["output"])), id="output"))
     return Page(f"job {jobid}", d, join(parts))
 
 
@@ -204,7 +211,7 @@ def _output(jobid: str, texts: dict[str, str]) -> list[Html]:
         if len(text) > OUTPUT_SHOWN:
             parts.append(note(f"the last {OUTPUT_SHOWN} of {len(text)} characters"))
             text = text[-OUTPUT_SHOWN:]
-        parts.append(pre(text))
+        parts.append(tag("pre", text, data_part=part))
     return parts
 
 

@@ -1,7 +1,9 @@
 """HTTP for the board: routing, HTML or JSON, a job's files, errors as pages.
 
 One thread per request (ThreadingHTTPServer). Every request reads what it shows afresh,
-so a reload shows the jobs built since; nothing is cached and nothing is written. A page
+so a reload shows the jobs built since; nothing is written. Only what costs a read of
+every job (who uses whom) and the runs' records are kept between requests, and read again
+as they change (accel.board.lineagedata). A page
 that fails is a 500 page (the traceback goes to the board's stderr) and the server goes on.
 
     /                       running jobs, the newest jobs (?method= ?status= ?since= ?limit=)
@@ -11,6 +13,9 @@ that fails is a 500 page (the traceback goes to the board's stderr) and the serv
     /ds/REF                 a dataset (JOB/NAME, or JOB for its 'default')
     /urd, /urd/LIST         urd lists, the entries of one
     /method, /method/NAME   methods, one method
+    /runs                   one row per `ax run` (?limit=)
+    /run/ID                 one run: its jobs as a graph, and listed (?method= ?limit=)
+    /static/live.js         the script that keeps a running job's page up to date
 
 Any page is JSON with ?json=1, or when the request's Accept header asks for JSON.
 """
@@ -29,13 +34,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from accel.board import html, pages
+from accel.board import html, lineagepages, pages
 from accel.board.data import Board
 from accel.board.files import SNIFF, content_type, open_job_file
+from accel.board.live import open_static
 from accel.config import Config
 from accel.errors import NotFound, UserError
 
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+# scripts only from the board's own /static/ (live.js), which fetches only from the board
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; "
+            "connect-src 'self'; form-action 'self'")
 FILE_CSP = "sandbox"  # a job's HTML file is shown, but can run nothing here
 
 
@@ -193,7 +201,25 @@ def route(board: Board, seg: list[str], query: dict[str, list[str]]) -> pages.Pa
         return pages.urd_list(board.urd_list(seg[1])) if n == 2 else pages.urd_lists(board.urd_lists())
     elif head == "method" and n <= 2:
         return pages.method(board.method(seg[1])) if n == 2 else pages.methods(board.methods())
-    raise NotFound(f"no page /{'/'.join(seg)} (pages: /, /job/REF, /ds/REF, /urd, /method)")
+    elif head == "runs" and n == 1:
+        return lineagepages.runs(board.lineage.runs(_limit(query)))
+    elif head == "run" and n == 2:
+        method = (query.get("method") or [""])[-1].strip() or None
+        return lineagepages.run(board.lineage.run(seg[1], method, _limit(query)))
+    elif head == "static" and n == 2:
+        return FileReply(open_static(seg[1]), seg[1])
+    raise NotFound(f"no page /{'/'.join(seg)} (pages: /, /job/REF, /ds/REF, /urd, /method, "
+                   "/runs)")
+
+
+def _limit(query: dict[str, list[str]]) -> int | None:
+    """?limit=N (0: all); None when not given."""
+    text = (query.get("limit") or [""])[-1].strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise UserError(f"limit: {text!r} is not a number of rows (0 for all)")
+    return int(text)
 
 
 def job_file(board: Board, ref: str, parts: list[str]) -> FileReply:

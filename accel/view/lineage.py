@@ -1,0 +1,334 @@
+"""Which jobs each job takes as inputs, which jobs take it ("used by"), and the graph of
+one `ax run`: as plain data, for the board's job and run pages.
+
+"Used by" is the reverse of every job's inputs, so it needs every job's setup.json. A
+`JobIndex` lives as long as the viewer and reads each setup.json once (setup.json is
+written whole, once, before a job runs): a request stats each workdir, lists it again
+only when it changed (or changed in the last few seconds, which a coarse mtime could hide),
+reads the setup.json of the jobs that appeared, and forgets the jobs that went. With
+10,000 jobs the first look reads them all (a second or so, done when the board starts);
+after that a look is a stat a workdir.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accel import layout
+from accel.errors import JobDamaged
+from accel.jobstatus import DAMAGED, FINISHED, NOT_ENDED
+from accel.records import read_post, read_setup, record_of
+from accel.store.catalog import JobRecord, newest_first, setup_references
+from accel.store.runhistory import FAILED, RUNNING, Run
+
+RECENT = 5.0  # seconds: a workdir whose mtime is this new is listed again next time
+USERS_SHOWN = 100  # jobs of "used by" listed on a job's page
+GROUP_OVER = 60  # a run with more jobs draws jobs of one method and depth as one node
+RECORDS_KEPT = 5000  # job records kept for the job lists (the newest jobs are what they show)
+GONE = "deleted"  # the status of a job of a run that is not there any more
+
+
+@dataclass
+class Entry:
+    inode: int
+    method: str | None
+    inputs: dict[str, str]  # job id -> how it is used ("job input 'source'")
+    damaged: bool = False
+
+
+class JobIndex:
+    """Every job's method and inputs (from setup.json), and the reverse: who uses whom."""
+
+    def __init__(self, workdirs: dict[str, Path]):
+        self.workdirs = {name: os.fspath(p) for name, p in workdirs.items()}
+        # where a workdir is, as options name files in it (both spellings of the path)
+        self._roots = sorted({(name, os.path.join(how(p), "")) for name, p in workdirs.items()
+                              for how in (os.path.abspath, os.path.realpath)})
+        self._entries: dict[str, Entry] = {}
+        self._pending: dict[str, int] = {}  # job id -> inode: listed, no setup.json yet
+        self._listed: dict[str, int] = {}  # workdir -> the mtime_ns it was listed at
+        self._users: dict[str, list[str]] | None = None  # the reverse, made when asked
+        self._unsorted: set[str] = set()  # keys of _users whose list is not in job order
+        self._final: dict[str, tuple[int, str]] = {}  # job id -> (inode, ended status)
+        self._numbers: dict[str, list[int]] = {}  # workdir -> its job numbers, newest first
+        self._records: dict[str, JobRecord] = {}  # settled records, for the job lists
+        self._given: list[list[JobRecord]] = []  # records made for the last job list
+        self._lock = threading.Lock()
+
+    # --- keeping up ----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        with self._lock:
+            for name, path in self.workdirs.items():
+                self._list(name, path)
+            for jobid, inode in list(self._pending.items()):
+                self._read(jobid, inode)
+
+    def _list(self, name: str, path: str) -> None:
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            mtime = -1
+        if self._listed.get(name) == mtime:
+            return
+        listing: dict[str, int] = {}
+        prefix = name + "-"
+        try:
+            with os.scandir(path) as it:
+                for e in it:
+                    tail = e.name[len(prefix):]
+                    if e.name.startswith(prefix) and tail.isdigit() and tail.isascii():
+                        listing[e.name] = e.inode()
+        except OSError:
+            pass
+        mine = [j for j in self._entries if j.startswith(prefix)]
+        for jobid in mine:
+            if listing.get(jobid) != self._entries[jobid].inode:
+                del self._entries[jobid]
+                self._final.pop(jobid, None)
+                self._records.pop(jobid, None)
+                self._users = None
+        self._numbers[name] = sorted((int(j[len(prefix):]) for j in listing), reverse=True)
+        for jobid in [j for j in self._pending if j.startswith(prefix)]:
+            if jobid not in listing:
+                del self._pending[jobid]
+        for jobid, inode in listing.items():
+            if jobid not in self._entries:
+                self._pending[jobid] = inode
+        # an mtime this new may yet hide a job made in the same tick: list again next time
+        self._listed[name] = mtime if time.time() - mtime / 1e9 > RECENT else -2
+
+    def _read(self, jobid: str, inode: int) -> None:
+        path = os.path.join(self.workdirs[layout.jobid_parts(jobid)[0]], jobid)
+        try:
+            setup = read_setup(path)
+        except JobDamaged:
+            self._entries[jobid] = Entry(inode, None, {}, damaged=True)
+        else:
+            if setup is None:
+                return  # being set up (or never will be): asked again next time
+            inputs = setup_references(setup, jobid)
+            for other, how in self._file_options(setup.get("options"), jobid):
+                inputs.setdefault(other, how)
+            self._entries[jobid] = Entry(inode, setup.get("method"), inputs)
+            if self._users is not None:  # kept up, not made again: jobs come one by one
+                for used in inputs:
+                    self._users.setdefault(used, []).append(jobid)
+                    self._unsorted.add(used)
+        del self._pending[jobid]
+
+    def _file_options(self, options: Any, jobid: str) -> list[tuple[str, str]]:
+        """(job, how) for each option naming a file in another job's directory, as
+        csvimport's filename=job.filename('x.csv') does."""
+        found = []
+        for key, value in (options or {}).items() if isinstance(options, dict) else ():
+            for name, root in self._roots if isinstance(value, str) else ():
+                if value.startswith(root):
+                    other = value[len(root):].split("/", 1)[0]
+                    parts = layout.split_jobid(other)
+                    if parts and parts[0] == name and other != jobid:
+                        found.append((other, f"a file of it as option {key!r}"))
+                    break
+        return found
+
+    def records(self) -> Iterator[JobRecord]:
+        """Every job as a catalog JobRecord, newest first (as catalog.records gives them):
+        the record of a job that has ended is kept, with what it read, for the next time."""
+        self.refresh()
+        given: list[JobRecord] = []
+        with self._lock:  # those given out before that have read their post.json stay
+            for rec in [r for made in self._given for r in list(made)]:
+                if rec.settled and rec.jobid in self._entries:
+                    self._records[rec.jobid] = rec
+            for jobid in list(self._records)[:max(len(self._records) - RECORDS_KEPT, 0)]:
+                del self._records[jobid]
+            self._given = [given]
+        return newest_first([self._stream(name, given) for name in self.workdirs])
+
+    def _stream(self, name: str, given: list[JobRecord]) -> Iterator[JobRecord]:
+        root = self.workdirs[name]
+        for n in self._numbers.get(name, []):
+            jobid = f"{name}-{n}"
+            rec = self._records.get(jobid)
+            if rec is None:
+                rec = JobRecord(name, n, f"{root}/{jobid}")
+                given.append(rec)
+            yield rec
+
+    # --- asking --------------------------------------------------------------------------
+
+    def exists(self, jobid: str) -> bool:
+        return jobid in self._entries or jobid in self._pending
+
+    def method(self, jobid: str) -> str | None:
+        e = self._entries.get(jobid)
+        return e.method if e else None
+
+    def inputs(self, jobid: str) -> Mapping[str, str]:
+        e = self._entries.get(jobid)
+        return e.inputs if e else {}
+
+    def users(self, jobid: str, limit: int | None = None) -> tuple[list[tuple[str, str]], int]:
+        """(job, how it uses `jobid`) of the jobs that take it as an input, oldest first
+        (the first `limit` of them), and how many there are."""
+        with self._lock:
+            if self._users is None:
+                users: dict[str, list[str]] = {}
+                for other, e in self._entries.items():
+                    for used in e.inputs:
+                        users.setdefault(used, []).append(other)
+                self._users, self._unsorted = users, set(users)
+            found = self._users.get(jobid, [])
+            if jobid in self._unsorted:
+                found.sort(key=_order)
+                self._unsorted.discard(jobid)
+            return [(u, self._entries[u].inputs[jobid]) for u in found[:limit]], len(found)
+
+    def status(self, jobid: str) -> str:
+        """As `ax job` says it; an ended job's is read once (it does not change)."""
+        with self._lock:
+            e = self._entries.get(jobid)
+            known = self._final.get(jobid)
+            if e is not None and known is not None and known[0] == e.inode:
+                return known[1]
+        parts = layout.split_jobid(jobid)
+        if parts is None or parts[0] not in self.workdirs:
+            return GONE
+        path = os.path.join(self.workdirs[parts[0]], jobid)
+        if e is not None and e.damaged:
+            return DAMAGED
+        try:
+            post = read_post(path)
+        except JobDamaged:
+            return DAMAGED
+        if post is None:
+            return record_of(path).status if os.path.isdir(path) else GONE
+        with self._lock:
+            if e is not None:
+                self._final[jobid] = (e.inode, str(post["status"]))
+        return str(post["status"])
+
+
+def _order(jobid: str) -> tuple[str, int]:
+    parts = layout.split_jobid(jobid)
+    return parts if parts else (jobid, 0)
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+def job_lineage(index: JobIndex, jobid: str, shown: int = USERS_SHOWN) -> dict:
+    """A job's inputs and the jobs that use it (the first `shown` of them), each with its
+    method and status."""
+    index.refresh()
+
+    def node(other: str, how: str) -> dict:
+        return {"job": other, "method": index.method(other), "how": how,
+                "status": index.status(other) if index.exists(other) else GONE}
+
+    users, total = index.users(jobid, shown)
+    return {"inputs": [node(j, how) for j, how in sorted(index.inputs(jobid).items(),
+                                                          key=lambda p: _order(p[0]))],
+            "used_by": [node(j, how) for j, how in users], "used_by_total": total}
+
+
+def run_graph(index: JobIndex, run: Run, running: list[dict[str, Any]],
+              group_over: int = GROUP_OVER) -> dict:
+    """The jobs of one run as nodes (job, method, how: new/reused/failed/running, status)
+    and edges (input -> the job that takes it, both of the run). Jobs of a run still going
+    that run now (`running`: accel.view.jobs.running_jobs) are in it too. A run of more
+    than `group_over` jobs has one node per method and depth (its jobs counted) wherever
+    that makes two or more alike."""
+    index.refresh()
+    how = dict(run.jobs)
+    if run.state == RUNNING:
+        for r in running:
+            if r.get("builder_pid") == run.pid and (not run.host or r.get("host") == run.host):
+                how.setdefault(r["job"], RUNNING)
+    nodes = []
+    for jobid, h in how.items():
+        if not index.exists(jobid):
+            status = GONE
+        elif h in (FAILED, RUNNING):
+            status = index.status(jobid)
+        else:  # noted when it finished; finished jobs stay so
+            status = FINISHED
+        if status in NOT_ENDED:
+            h = RUNNING
+        nodes.append({"job": jobid, "method": index.method(jobid), "how": h, "status": status})
+    edges = [(src, j) for j in how for src in index.inputs(j) if src in how]
+    if len(nodes) > group_over:
+        return _grouped(nodes, edges)
+    return {"nodes": nodes, "edges": edges}
+
+
+def depths(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Each node's depth: 0 with no input among `ids`, else one more than its deepest
+    input. Nodes are taken in an order where every input comes first (Kahn's); a node on
+    a cycle, which jobs cannot make, goes one right of the inputs placed before it."""
+    users: dict[str, list[str]] = {i: [] for i in ids}
+    waiting = dict.fromkeys(ids, 0)
+    for src, dst in edges:
+        if src in users and dst in users:
+            users[src].append(dst)
+            waiting[dst] += 1
+    depth = dict.fromkeys(ids, 0)
+    ready = [i for i in ids if not waiting[i]]
+    placed = 0
+    while True:
+        while ready:
+            node = ready.pop()
+            placed += 1
+            d = depth[node] + 1
+            for user in users[node]:
+                if depth[user] < d:
+                    depth[user] = d
+                waiting[user] -= 1
+                if not waiting[user]:
+                    ready.append(user)
+        if placed == len(ids):
+            return depth
+        stuck = next(i for i in ids if waiting[i] > 0)  # on a cycle: cut it here
+        waiting[stuck] = 0
+        ready.append(stuck)
+
+
+def _grouped(nodes: list[dict], edges: list[tuple[str, str]]) -> dict:
+    depth = depths([n["job"] for n in nodes], edges)
+    groups: dict[tuple[Any, int], list[dict]] = {}
+    for n in nodes:
+        groups.setdefault((n["method"], depth[n["job"]]), []).append(n)
+    node_of: dict[str, str] = {}
+    out = []
+    for (method, d), members in groups.items():
+        if len(members) == 1:
+            out.append(members[0])
+            node_of[members[0]["job"]] = members[0]["job"]
+            continue
+        key = f"{method}@{d}"
+        counts: dict[str, int] = {}
+        statuses: dict[str, int] = {}
+        for m in members:
+            node_of[m["job"]] = key
+            counts[m["how"]] = counts.get(m["how"], 0) + 1
+            statuses[m["status"]] = statuses.get(m["status"], 0) + 1
+        out.append({"job": key, "method": method, "group": len(members), "counts": counts,
+                    "status": _worst(statuses), "how": _worst(counts),
+                    "first": members[0]["job"]})
+    grouped = {(node_of[s], node_of[d]) for s, d in edges if node_of[s] != node_of[d]}
+    return {"nodes": out, "edges": sorted(grouped)}
+
+
+# a group's colour: the status (or new/reused) that most needs seeing
+_SEVERITY = ("damaged", "failed", "timeout", "canceled", "unfinished", "running", GONE,
+             "new", "finished", "reused")
+
+
+def _worst(counts: dict[str, int]) -> str:
+    return min(counts, key=lambda s: _SEVERITY.index(s) if s in _SEVERITY else -1)

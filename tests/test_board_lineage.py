@@ -1,0 +1,303 @@
+"""The board's lineage, fetched over HTTP from a real `ax board`: a job's inputs and the
+jobs that use it, the runs (one row per `ax run`, kept as history), the graph of a run,
+and the live part of a running job's page.
+
+One project is built for the module (three runs of build.py, one failing run of
+build_fail.py) and one board serves it; the graph layout itself is tested on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from boards import BoardProcess as Board
+from conftest import AX, Project, ax, cli_env, wait_for
+
+MAKE = '''
+options = dict(n=0)
+
+
+def synthesis(options):
+    return options.n
+'''
+
+USE = '''
+options = dict(n=0)
+jobs = ("src",)
+
+
+def synthesis(options):
+    return options.n
+'''
+
+READ = '''
+options = dict(path=str)
+
+
+def synthesis(options):
+    return options.path
+'''
+
+FAIL = '''
+def synthesis():
+    raise ValueError("no <good>")
+'''
+
+SLOW = '''
+import time
+from pathlib import Path
+
+options = dict(hold=str)
+
+
+def prepare(options):
+    print("holding", flush=True)
+    deadline = time.time() + 60
+    while Path(options.hold).exists() and time.time() < deadline:
+        time.sleep(0.02)
+'''
+
+BUILD = '''
+import json
+
+
+def main(urd):
+    a = urd.build("make", n=1)
+    b = urd.build("make", n=2)
+    c = urd.build("use", src=a, n=3)
+    d = urd.build("use", src=c, n=4)
+    e = urd.build("read", path=b.filename("result.pickle"))
+    EXTRA
+    print("RESULT", json.dumps(dict(a=a, b=b, c=c, d=d, e=e)))
+'''
+
+BUILD_FAIL = '''
+def main(urd):
+    urd.build("make", n=1)
+    urd.build("fail")
+'''
+
+BUILD_SLOW = '''
+import os
+
+
+def main(urd):
+    urd.build("slow", hold=os.path.abspath("hold"))
+'''
+
+
+def printed(p: subprocess.CompletedProcess) -> dict:
+    line = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[7:])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("lineage") / "proj"
+    proj = Project(root, slices=2)
+    for name, src in (("make", MAKE), ("use", USE), ("read", READ), ("fail", FAIL),
+                      ("slow", SLOW)):
+        proj.method(name, src)
+    proj.build(BUILD.replace("EXTRA", ""))
+    proj.build(BUILD_FAIL, "fail")
+    proj.build(BUILD_SLOW, "slow")
+    jobs = printed(ax(root, "run"))  # run 1: five new
+    ax(root, "run")  # run 2: five reused
+    ax(root, "run", "fail", rc=1)
+    return root, jobs
+
+
+@pytest.fixture(scope="module")
+def board(built: tuple[Path, dict]):
+    b = Board(built[0], "--listen", "127.0.0.1:0")
+    yield b
+    b.kill()
+
+
+def test_a_job_page_lists_the_jobs_that_use_it(board: Board, built) -> None:
+    jobs = built[1]
+    d = board.json(f"/job/{jobs['a']}")["lineage"]
+    assert d["inputs"] == []
+    assert [(u["job"], u["method"], u["how"], u["status"]) for u in d["used_by"]] == \
+        [(jobs["c"], "use", "job input 'src'", "finished")]
+    c = board.json(f"/job/{jobs['c']}")["lineage"]
+    assert [i["job"] for i in c["inputs"]] == [jobs["a"]]
+    assert [u["job"] for u in c["used_by"]] == [jobs["d"]]
+    _, _, body = board.get(f"/job/{jobs['c']}")
+    used_by = body.split('id="used-by"', 1)[1]
+    assert f'href="/job/{jobs["d"]}"' in used_by
+    graph = body.split("<svg", 1)[1].split("</svg>", 1)[0]
+    for j in (jobs["a"], jobs["c"], jobs["d"]):
+        assert f'data-job="{j}"' in graph
+    assert f'data-job="{jobs["b"]}"' not in graph
+    assert "no job takes this one as an input" in board.get(f"/job/{jobs['d']}")[2]
+
+
+def test_an_option_naming_a_file_of_a_job_is_an_input(board: Board, built) -> None:
+    """csvimport(filename=job.filename('x.csv')) reads another job's file: drawn so."""
+    jobs = built[1]
+    e = board.json(f"/job/{jobs['e']}")["lineage"]
+    assert [(i["job"], i["how"]) for i in e["inputs"]] == \
+        [(jobs["b"], "a file of it as option 'path'")]
+    assert [u["job"] for u in board.json(f"/job/{jobs['b']}")["lineage"]["used_by"]] == \
+        [jobs["e"]]
+
+
+def test_runs_are_one_row_each_newest_first_with_their_counts(board: Board) -> None:
+    runs = board.json("/runs")["runs"]
+    assert [(r["name"], r["state"], r["new"], r["reused"], r["failed"]) for r in runs] == [
+        ("build_fail.py", "failed", 0, 1, 1),
+        ("build.py", "complete", 0, 5, 0),
+        ("build.py", "complete", 5, 0, 0)]
+    assert "ValueError" in runs[0]["error"]
+    assert all(r["duration"] is not None and r["duration"] >= 0 for r in runs)
+    assert runs[0]["started"] > runs[1]["started"] > runs[2]["started"]
+    _, _, body = board.get("/runs")
+    for r in runs:
+        assert f'href="/run/{r["run"]}"' in body
+    front = board.json("/")["latest_runs"]
+    assert [(r["name"], r["run"]) for r in front] == [(r["name"], r["run"]) for r in runs[:2]]
+    assert f'href="/run/{runs[1]["run"]}"' in board.get("/")[2]
+
+
+def test_the_graph_of_a_run_has_its_jobs_and_edges(board: Board, built) -> None:
+    jobs = built[1]
+    run = board.json("/runs")["runs"][2]  # the first: all new
+    d = board.json(f"/run/{run['run']}")
+    nodes = {n["job"]: (n["method"], n["how"], n["status"]) for n in d["graph"]["nodes"]}
+    assert nodes == {jobs["a"]: ("make", "new", "finished"), jobs["b"]: ("make", "new", "finished"),
+                     jobs["c"]: ("use", "new", "finished"), jobs["d"]: ("use", "new", "finished"),
+                     jobs["e"]: ("read", "new", "finished")}
+    assert sorted(map(tuple, d["graph"]["edges"])) == sorted([
+        (jobs["a"], jobs["c"]), (jobs["c"], jobs["d"]), (jobs["b"], jobs["e"])])
+    _, _, body = board.get(f"/run/{run['run']}")
+    svg = body.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert svg.count('class="node ') == 5 and svg.count('class="edge"') == 3
+    assert f'<a href="/job/{jobs["a"]}" class="node st-finished new" data-job="{jobs["a"]}"' in svg
+
+
+def test_a_failed_run_shows_its_failed_job_in_red(board: Board) -> None:
+    run = board.json("/runs")["runs"][0]
+    d = board.json(f"/run/{run['run']}")
+    how = {n["how"]: n["status"] for n in d["graph"]["nodes"]}
+    assert how == {"reused": "finished", "failed": "failed"}
+    _, _, body = board.get(f"/run/{run['run']}")
+    assert 'class="node st-failed failed"' in body and 'class="node st-finished reused"' in body
+
+
+def test_a_big_run_is_drawn_by_method(board: Board, built) -> None:
+    """Over GROUP_OVER jobs, the jobs of one method at one depth are one box (tested
+    here with a lower bar: the grouping, not the size, is the point)."""
+    from accel.store.runhistory import RunHistory
+    from accel.view.lineage import JobIndex, run_graph
+
+    root = built[0]
+    workdirs = {"dev": root / "workdirs" / "dev"}
+    run = RunHistory(workdirs, root).runs()[2]
+    g = run_graph(JobIndex(workdirs), run, [], group_over=3)
+    nodes = {n["job"]: n for n in g["nodes"]}
+    assert set(nodes) == {"make@0", built[1]["c"], built[1]["d"], built[1]["e"]}
+    assert nodes["make@0"]["group"] == 2 and nodes["make@0"]["counts"] == {"new": 2}
+    assert ("make@0", built[1]["c"]) in map(tuple, g["edges"])
+
+
+def test_unknown_runs_and_bad_limits_are_named(board: Board) -> None:
+    assert board.get("/run/123-456")[0] == 404
+    assert "no run '123-456'" in board.json("/run/123-456")["error"]
+    assert board.get("/runs?limit=lots")[0] == 400
+    assert "limit: 'lots' is not a number" in board.json("/runs?limit=lots")["error"]
+    assert board.get("/static/nothing.js")[0] == 404
+
+
+def test_the_live_script_is_the_boards_own_and_allowed_only_from_it(board: Board) -> None:
+    status, ctype, body = board.get("/static/live.js")
+    assert status == 200 and "javascript" in ctype and "textContent" in body
+    import urllib.request
+
+    with urllib.request.urlopen(board.url + "/") as r:
+        csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-eval" not in csp
+    assert "script-src 'self' 'unsafe-inline'" not in csp
+
+
+def test_a_finished_jobs_page_has_no_script(board: Board, built) -> None:
+    _, _, body = board.get(f"/job/{built[1]['a']}")
+    assert "<script" not in body and 'id="live"' not in body
+
+
+def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, built) -> None:
+    root = built[0]
+    hold = root / "hold"
+    hold.write_text("")
+    build = subprocess.Popen([*AX, "run", "slow"], cwd=root, env=cli_env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        jobid = wait_for(lambda: board.json("/")["running"], what="a running job",
+                         proc=build)[0]["job"]
+        d = wait_for(lambda: (x := board.json(f"/job/{jobid}"))["live"] and
+                     x["live"]["part"] == "prepare" and x, what="the live part", proc=build)
+        assert d["status"] == "running" and d["live"]["slices_done"] is None
+        _, _, body = board.get(f"/job/{jobid}")
+        assert '<script src="/static/live.js" defer></script>' in body
+        assert f'data-json="/job/{jobid}?json=1"' in body and "<noscript>" in body
+        runs = board.json("/runs")["runs"]
+        assert runs[0]["name"] == "build_slow.py" and runs[0]["state"] == "running"
+        graph = board.json(f"/run/{runs[0]['run']}")["graph"]
+        assert [(n["job"], n["how"], n["status"]) for n in graph["nodes"]] == \
+            [(jobid, "running", "running")]
+    finally:
+        hold.unlink()
+        build.wait(timeout=120)
+    assert build.returncode == 0
+    assert board.json("/runs")["runs"][0]["state"] == "complete"
+
+
+def test_a_new_job_is_in_used_by_at_once(board: Board, built) -> None:
+    """The board keeps who-uses-whom between requests: a job made since is in it."""
+    root, jobs = built
+    script = root / "build.py"
+    script.write_text(script.read_text().replace(
+        "    print(", "    urd.build('use', src=b, n=5)\n    print(", 1))
+    ax(root, "run")
+    users = board.json(f"/job/{jobs['b']}")["lineage"]["used_by"]
+    assert [(u["method"], u["how"]) for u in users] == [
+        ("read", "a file of it as option 'path'"), ("use", "job input 'src'")]
+    runs = board.json("/runs")["runs"]
+    assert (runs[0]["name"], runs[0]["new"], runs[0]["reused"]) == ("build.py", 1, 5)
+
+
+def test_the_board_writes_nothing_for_lineage(board: Board, built) -> None:
+    from test_board import snapshot
+
+    root, jobs = built
+    before = snapshot(root / "workdirs")
+    run = board.json("/runs")["runs"][0]["run"]
+    for path in ("/", "/runs", f"/run/{run}", f"/job/{jobs['a']}", f"/job/{jobs['c']}"):
+        assert board.get(path)[0] == 200
+    assert snapshot(root / "workdirs") == before
+
+
+# --- runs kept as history; gc still keeps only the latest --------------------------------
+
+
+def test_history_is_bounded_and_keeps_the_latest_complete_run(tmp_path: Path, monkeypatch) -> None:
+    from accel.store import latest_runs
+    from accel.store.latest_runs import RunLog, kept_by_latest_runs
+    from accel.store.runhistory import RunHistory
+
+    monkeypatch.setattr(latest_runs, "RUNS_KEPT", 3)
+    wd = tmp_path / "workdirs" / "dev"
+    wd.mkdir(parents=True)
+    build = tmp_path / "build.py"
+    build.write_text("")
+    for n in range(5):
+        log = RunLog({"dev": wd}, build, tmp_path)
+        log.used(f"dev-{n}", new=n % 2 == 0)
+        log.complete()
+    runs = RunHistory({"dev": wd}, tmp_path).runs()
+    assert [list(r.jobs.items()) for r in runs] == [[("dev-4", "new")], [("dev-3", "reused")],
+                                                    [("dev-2", "new")]]
+    assert kept_by_latest_runs({"dev": wd}, tmp_path)[0] == {"dev-4": "latest run of build.py"}

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from boards import BoardProcess as Board
 from conftest import AX, Project, ax, cli_env, wait_for
+from test_board import BUILD_SLOW, METHODS
+
+SLOW = METHODS["a_slow.py"]  # holds while the file `hold` is there
 
 MAKE = '''
 options = dict(n=0)
@@ -46,20 +49,6 @@ def synthesis():
     raise ValueError("no <good>")
 '''
 
-SLOW = '''
-import time
-from pathlib import Path
-
-options = dict(hold=str)
-
-
-def prepare(options):
-    print("holding", flush=True)
-    deadline = time.time() + 60
-    while Path(options.hold).exists() and time.time() < deadline:
-        time.sleep(0.02)
-'''
-
 BUILD = '''
 import json
 
@@ -79,15 +68,6 @@ def main(urd):
     urd.build("make", n=1)
     urd.build("fail")
 '''
-
-BUILD_SLOW = '''
-import os
-
-
-def main(urd):
-    urd.build("slow", hold=os.path.abspath("hold"))
-'''
-
 
 def printed(p: subprocess.CompletedProcess) -> dict:
     line = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")][-1]
@@ -228,15 +208,25 @@ def test_a_finished_jobs_page_has_no_script(board: Board, built) -> None:
     assert "<script" not in body and 'id="live"' not in body
 
 
-def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, built) -> None:
-    root = built[0]
-    hold = root / "hold"
-    hold.write_text("")
+def start_held(root: Path, board: Board) -> tuple[subprocess.Popen, str]:
+    """`ax run slow` in the background, its job holding while the file `hold` is there:
+    (the run, its job once the board shows it running)."""
+    (root / "hold").write_text("")
     build = subprocess.Popen([*AX, "run", "slow"], cwd=root, env=cli_env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        jobid = wait_for(lambda: board.json("/")["running"], what="a running job",
-                         proc=build)[0]["job"]
+        return build, wait_for(lambda: board.json("/")["running"], what="a running job",
+                               proc=build)[0]["job"]
+    except BaseException:
+        (root / "hold").unlink()
+        build.wait(timeout=120)
+        raise
+
+
+def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, built) -> None:
+    hold = built[0] / "hold"
+    build, jobid = start_held(built[0], board)
+    try:
         d = wait_for(lambda: (x := board.json(f"/job/{jobid}"))["live"] and
                      x["live"]["part"] == "prepare" and x, what="the live part", proc=build)
         assert d["status"] == "running" and d["live"]["slices_done"] is None
@@ -278,6 +268,20 @@ def test_the_board_writes_nothing_for_lineage(board: Board, built) -> None:
     for path in ("/", "/runs", f"/run/{run}", f"/job/{jobs['a']}", f"/job/{jobs['c']}"):
         assert board.get(path)[0] == 200
     assert snapshot(root / "workdirs") == before
+
+
+def test_a_job_deleted_since_is_grey_in_its_run(board: Board, built) -> None:
+    """gc deletes the failed job: the board, which had drawn that run, notices."""
+    runs = board.json("/runs")["runs"]
+    run = next(r for r in runs if r["name"] == "build_fail.py")["run"]
+    failed = [n["job"] for n in board.json(f"/run/{run}")["graph"]["nodes"]
+              if n["how"] == "failed"]
+    assert len(failed) == 1
+    ax(built[0], "gc", "--yes")
+    assert board.get(f"/job/{failed[0]}")[0] == 404
+    nodes = {n["job"]: n["status"] for n in board.json(f"/run/{run}")["graph"]["nodes"]}
+    assert nodes[failed[0]] == "deleted"
+    assert 'class="node st-deleted failed"' in board.get(f"/run/{run}")[2]
 
 
 # --- runs kept as history; gc still keeps only the latest --------------------------------

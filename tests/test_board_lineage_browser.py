@@ -6,29 +6,16 @@ reason where no browser is installed.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from boards import BoardProcess, chrome
-from conftest import AX, Project, ax, cli_env, wait_for
+import test_board_browser
+from boards import BoardProcess
+from conftest import Project, ax
+from test_board import BUILD_SLOW
+from test_board_lineage import MAKE, USE, start_held
 
-MAKE = '''
-options = dict(n=0)
-
-
-def synthesis(options):
-    return options.n
-'''
-
-USE = '''
-options = dict(n=0)
-jobs = ("src",)
-
-
-def synthesis(options):
-    return options.n
-'''
+browser = test_board_browser.browser  # the fixture: a headless Chromium for the module
 
 SLOW = '''
 import time
@@ -38,11 +25,14 @@ options = dict(hold=str)
 
 
 def prepare(options):
+    hold = Path(options.hold)
     print("holding", flush=True)
     said = False
-    deadline = time.time() + 60
-    while Path(options.hold).exists() and time.time() < deadline:
-        if not said and Path(options.hold + ".say").exists():
+    for _ in range(3000):  # while `hold` is there, a minute at most; once it says "say", say more
+        text = hold.read_text() if hold.exists() else None
+        if text is None:
+            return
+        if text == "say" and not said:
             print("asked to say more", flush=True)
             said = True
         time.sleep(0.02)
@@ -56,15 +46,6 @@ def main(urd):
     urd.build("use", src=c, n=4)
     urd.build("use", src=b, n=5)
 '''
-
-BUILD_SLOW = '''
-import os
-
-
-def main(urd):
-    urd.build("slow", hold=os.path.abspath("hold"))
-'''
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -83,14 +64,6 @@ def board(project: Path):
     b = BoardProcess(project, "--listen", "127.0.0.1:0")
     yield b
     b.kill()
-
-
-@pytest.fixture(scope="module")
-def browser(board: BoardProcess):
-    driver = chrome()
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
 
 
 def test_the_graph_of_a_run_is_drawn_and_its_boxes_lead_to_the_jobs(board, browser) -> None:
@@ -138,14 +111,8 @@ def test_a_running_jobs_page_follows_the_job_without_a_reload(board, browser,
     from selenium.webdriver.support.ui import WebDriverWait
 
     hold = project / "hold"
-    say = project / "hold.say"
-    hold.write_text("")
-    say.unlink(missing_ok=True)
-    build = subprocess.Popen([*AX, "run", "slow"], cwd=project, env=cli_env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build, jobid = start_held(project, board)
     try:
-        jobid = wait_for(lambda: board.json("/")["running"], what="a running job",
-                         proc=build)[0]["job"]
         browser.get(board.url + f"/job/{jobid}")
         browser.execute_script("window.accelMarker = 'the same page'")
         wait = WebDriverWait(browser, 60)
@@ -157,7 +124,7 @@ def test_a_running_jobs_page_follows_the_job_without_a_reload(board, browser,
         wait.until(lambda _: "now: prepare" in text("#live-text"))
         wait.until(lambda _: "holding" in text("#output"))
         assert text("#job-status") == "running" and "asked to say more" not in text("#output")
-        say.write_text("")  # the job prints again: its output on the page grows
+        hold.write_text("say")  # the job prints again: its output on the page grows
         wait.until(lambda _: "asked to say more" in text('#output pre[data-part="prepare"]'))
         assert text("#job-status") == "running"
         hold.unlink()  # the job ends
@@ -169,5 +136,4 @@ def test_a_running_jobs_page_follows_the_job_without_a_reload(board, browser,
     finally:
         hold.unlink(missing_ok=True)
         build.wait(timeout=120)
-        say.unlink(missing_ok=True)
     assert build.returncode == 0

@@ -31,7 +31,8 @@ RECENT = 5.0  # seconds: a workdir whose mtime is this new is listed again next 
 USERS_SHOWN = 100  # jobs of "used by" listed on a job's page
 GROUP_OVER = 60  # a run with more jobs draws jobs of one method and depth as one node
 RECORDS_KEPT = 5000  # job records kept for the job lists (the newest jobs are what they show)
-GONE = "deleted"  # the status of a job of a run that is not there any more
+GONE = "deleted"
+_DAMAGED: dict = {}  # what _read gives for a setup.json that does not read  # the status of a job of a run that is not there any more
 
 
 @dataclass
@@ -59,16 +60,29 @@ class JobIndex:
         self._numbers: dict[str, list[int]] = {}  # workdir -> its job numbers, newest first
         self._records: dict[str, JobRecord] = {}  # settled records, for the job lists
         self._given: list[list[JobRecord]] = []  # records made for the last job list
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held for moments: what is known
+        self._reading = threading.Lock()  # held while setup.json files are read
 
     # --- keeping up ----------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, read: bool = True) -> None:
+        """List the workdirs again where they changed; with `read`, also read the
+        setup.json of every job listed since (one thread reads, the others wait for it:
+        "used by" is only right once every job is read). The lock is let go between
+        jobs, so a job list (records(), which needs no setup.json) never waits long."""
         with self._lock:
             for name, path in self.workdirs.items():
                 self._list(name, path)
-            for jobid, inode in list(self._pending.items()):
-                self._read(jobid, inode)
+        if not read:
+            return
+        with self._reading:
+            with self._lock:
+                todo = list(self._pending.items())
+            for jobid, inode in todo:
+                found = self._read(jobid)
+                with self._lock:
+                    if found is not None and self._pending.get(jobid) == inode:
+                        self._add(jobid, inode, found)
 
     def _list(self, name: str, path: str) -> None:
         try:
@@ -104,15 +118,19 @@ class JobIndex:
         # an mtime this new may yet hide a job made in the same tick: list again next time
         self._listed[name] = mtime if time.time() - mtime / 1e9 > RECENT else -2
 
-    def _read(self, jobid: str, inode: int) -> None:
+    def _read(self, jobid: str) -> dict | None:
+        """Its setup.json (_DAMAGED when it does not read); None without one (being set
+        up, or it never will be: asked again next time)."""
         path = os.path.join(self.workdirs[layout.jobid_parts(jobid)[0]], jobid)
         try:
-            setup = read_setup(path)
+            return read_setup(path)
         except JobDamaged:
+            return _DAMAGED
+
+    def _add(self, jobid: str, inode: int, setup: dict) -> None:
+        if setup is _DAMAGED:
             self._entries[jobid] = Entry(inode, None, {}, damaged=True)
         else:
-            if setup is None:
-                return  # being set up (or never will be): asked again next time
             inputs = setup_references(setup, jobid)
             for other, how in self._file_options(setup.get("options"), jobid):
                 inputs.setdefault(other, how)
@@ -140,7 +158,7 @@ class JobIndex:
     def records(self) -> Iterator[JobRecord]:
         """Every job as a catalog JobRecord, newest first (as catalog.records gives them):
         the record of a job that has ended is kept, with what it read, for the next time."""
-        self.refresh()
+        self.refresh(read=False)
         given: list[JobRecord] = []
         with self._lock:  # those given out before that have read their post.json stay
             for rec in [r for made in self._given for r in list(made)]:

@@ -289,11 +289,12 @@ def test_a_job_deleted_since_is_grey_in_its_run(board: Board, built) -> None:
 
 
 def test_history_is_bounded_and_keeps_the_latest_complete_run(tmp_path: Path, monkeypatch) -> None:
-    from accel.store import latest_runs
+    from accel.store import latest_runs, runhistory
     from accel.store.latest_runs import RunLog, kept_by_latest_runs
     from accel.store.runhistory import RunHistory
 
     monkeypatch.setattr(latest_runs, "RUNS_KEPT", 3)
+    monkeypatch.setattr(runhistory, "JOBS_KEPT", 1)  # the others' jobs are read when asked
     wd = tmp_path / "workdirs" / "dev"
     wd.mkdir(parents=True)
     build = tmp_path / "build.py"

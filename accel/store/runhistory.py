@@ -2,8 +2,8 @@
 
 A run that used jobs of several workdirs has a record file in each (the same name): they
 are merged into one Run. A record that is complete never changes, and one being written
-only grows, so `RunHistory` parses each file again only when its size or mtime changed:
-a viewer asking every second reads the files of the run going on, not the history.
+only grows, so `RunHistory` reads a file again only when its size or mtime changed: a
+viewer asking every second reads the files of the run going on, not the history.
 Nothing here writes.
 """
 
@@ -22,6 +22,7 @@ NEW, REUSED, FAILED = "new", "reused", "failed"
 # how a run ended: main() returned; it goes on now; main() raised (or Ctrl-C); it was
 # killed (no end was written, and nobody holds its record)
 COMPLETED, RUNNING, FAILED_RUN, STOPPED = "complete", "running", "failed", "stopped"
+JOBS_KEPT = 4  # runs whose job lists RunHistory keeps in memory (a run may have 100,000)
 
 
 @dataclass
@@ -35,12 +36,16 @@ class Run:
     error: str | None
     pid: int | None = None
     host: str = ""
-    jobs: dict[str, str] = field(default_factory=dict)  # job id -> NEW, REUSED or FAILED
+    paths: tuple[Path, ...] = ()  # its record files
     counts: dict[str, int] = field(default_factory=dict)  # NEW, REUSED, FAILED -> jobs
+    _jobs: dict[str, str] | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        for how in self.jobs.values():
-            self.counts[how] = self.counts.get(how, 0) + 1
+    @property
+    def jobs(self) -> dict[str, str]:
+        """Job id -> NEW, REUSED or FAILED, in the order the run noted them."""
+        if self._jobs is None:  # let go of (RunHistory): read again
+            self._jobs = jobs_of([read_record(p) for p in self.paths])
+        return self._jobs
 
     def count(self, how: str) -> int:
         return self.counts.get(how, 0)
@@ -55,19 +60,33 @@ class Run:
         """What the board's JSON gives of a run (without its jobs)."""
         return {"run": self.run, "script": self.script, "name": self.name,
                 "started": self.started, "ended": self.ended, "duration": self.duration,
-                "state": self.state, "error": self.error, "jobs": len(self.jobs),
+                "state": self.state, "error": self.error, "jobs": sum(self.counts.values()),
                 "new": self.count(NEW), "reused": self.count(REUSED),
                 "failed": self.count(FAILED)}
 
 
+def jobs_of(records: list[Record]) -> dict[str, str]:
+    """The jobs of one run from its record files: job id -> NEW, REUSED or FAILED."""
+    jobs: dict[str, str] = {}
+    for rec in records:
+        for jobid in rec.jobs:
+            jobs[jobid] = NEW if jobid in rec.new else REUSED
+        for jobid in rec.failed:
+            jobs.setdefault(jobid, FAILED)
+    return jobs
+
+
 class RunHistory:
-    """The runs of a project's workdirs, newest first; each file parsed once per change."""
+    """The runs of a project's workdirs, newest first. A run that has ended is read once
+    (its files are read again only when they change); the job lists of JOBS_KEPT runs stay
+    in memory (the newest, and those asked for last), the others are read when asked."""
 
     def __init__(self, workdirs: dict[str, Path], project_dir: Path):
         self.workdirs = {name: Path(p) for name, p in workdirs.items()}
         self.project = os.path.realpath(project_dir)
-        self._parsed: dict[Path, tuple[int, int, Record]] = {}
+        self._parsed: dict[Path, tuple[int, int, Record]] = {}  # files of runs going on
         self._merged: dict[str, tuple[tuple, Run]] = {}  # run id -> (its files, the Run)
+        self._asked: list[str] = []  # the runs found last, newest first
         self._lock = threading.Lock()
 
     def runs(self) -> list[Run]:
@@ -75,62 +94,64 @@ class RunHistory:
             return self._runs()
 
     def find(self, run_id: str) -> Run | None:
-        return next((r for r in self.runs() if r.run == run_id), None)
-
-    def _read(self, path: Path) -> tuple[Record, int, int]:
-        """(the record, its size, its mtime_ns)."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return Record(), -1, 0
-        known = self._parsed.get(path)
-        if known is None or known[:2] != (st.st_size, st.st_mtime_ns):
-            known = (st.st_size, st.st_mtime_ns, read_record(path))
-            self._parsed[path] = known
-        return known[2], st.st_size, st.st_mtime_ns
+        with self._lock:
+            self._asked = [run_id] + [r for r in self._asked if r != run_id][:JOBS_KEPT - 1]
+            found = self._runs()
+        return next((r for r in found if r.run == run_id), None)
 
     def _runs(self) -> list[Run]:
-        files: dict[str, list[tuple[Path, Record, int]]] = {}
-        sizes: dict[str, list[tuple[Path, int, int]]] = {}
-        seen = set()
+        files: dict[str, list[tuple[Path, int, int]]] = {}
         for workdir in self.workdirs.values():
             for _folder, found in record_files(workdir):
                 for _stamp, path in found:
-                    seen.add(path)
-                    rec, size, mtime = self._read(path)
-                    stem = path.name.rsplit(".", 1)[0]
-                    files.setdefault(stem, []).append((path, rec, mtime))
-                    sizes.setdefault(stem, []).append((path, size, mtime))
-        for path in set(self._parsed) - seen:
-            del self._parsed[path]
+                    try:
+                        st = os.stat(path)
+                    except OSError:  # renamed (.run to .done) or gone since listed
+                        continue
+                    files.setdefault(path.name.rsplit(".", 1)[0], []).append(
+                        (path, st.st_size, st.st_mtime_ns))
         runs = []
         for stem, parts in files.items():
             known = self._merged.get(stem)
-            key = tuple(sizes[stem])
-            if known is None or known[0] != key or known[1].state != COMPLETED:
-                known = (key, self._merge(stem, parts))  # (a complete run stays as it is)
+            key = tuple(parts)
+            if known is None or known[0] != key or known[1].state == RUNNING:
+                known = (key, self._merge(stem, parts))  # (one that ended stays as it is)
                 self._merged[stem] = known
             runs.append(known[1])
         for stem in set(self._merged) - set(files):
             del self._merged[stem]
+        live = {path for parts in files.values() for path, _, _ in parts}
+        for path in set(self._parsed) - live:
+            del self._parsed[path]
         runs.sort(key=lambda r: (r.started, r.run), reverse=True)
+        for r in runs[JOBS_KEPT:]:
+            if r.state != RUNNING and r.run not in self._asked:
+                r._jobs = None
         return runs
 
-    def _merge(self, stem: str, parts: list[tuple[Path, Record, int]]) -> Run:
-        header = next((rec.header for _, rec, _ in parts if rec.header), {})
-        end = next((rec.end for _, rec, _ in parts if rec.end), None)
+    def _read(self, path: Path, size: int, mtime: int) -> Record:
+        if path.suffix == COMPLETE:  # read once: it does not change
+            return read_record(path)
+        known = self._parsed.get(path)
+        if known is None or known[:2] != (size, mtime):
+            known = (size, mtime, read_record(path))
+            self._parsed[path] = known
+        return known[2]
+
+    def _merge(self, stem: str, parts: list[tuple[Path, int, int]]) -> Run:
+        records = [self._read(*part) for part in parts]
+        header = next((rec.header for rec in records if rec.header), {})
+        end = next((rec.end for rec in records if rec.end), None)
         if any(path.suffix == COMPLETE for path, _, _ in parts):
             state = COMPLETED
         elif any(flock_held(path) for path, _, _ in parts):
             state = RUNNING
         else:
             state = FAILED_RUN if end is not None else STOPPED
-        jobs: dict[str, str] = {}
-        for _, rec, _ in parts:
-            for jobid in rec.jobs:
-                jobs[jobid] = NEW if jobid in rec.new else REUSED
-            for jobid in rec.failed:
-                jobs.setdefault(jobid, FAILED)
+        jobs = jobs_of(records)
+        counts: dict[str, int] = {}
+        for how in jobs.values():
+            counts[how] = counts.get(how, 0) + 1
         started = header.get("started")
         if not isinstance(started, (int, float)):
             head = stem.split("-", 1)[0]
@@ -144,7 +165,7 @@ class RunHistory:
         return Run(run=stem, script=script, name=str(name or script), started=float(started),
                    ended=ended, state=state, error=(end or {}).get("error"),
                    pid=pid if isinstance(pid, int) else None, host=str(header.get("host") or ""),
-                   jobs=jobs)
+                   paths=tuple(path for path, _, _ in parts), counts=counts, _jobs=jobs)
 
 
 def latest_of_each_script(runs: list[Run]) -> list[Run]:

@@ -1,10 +1,10 @@
 """HTTP for the board: routing, HTML or JSON, a job's files, errors as pages.
 
 One thread per request (ThreadingHTTPServer). Every request reads what it shows afresh,
-so a reload shows the jobs built since; nothing is written. Only what costs a read of
-every job (who uses whom) and the runs' records are kept between requests, and read again
-as they change (accel.board.lineagedata). A page
-that fails is a 500 page (the traceback goes to the board's stderr) and the server goes on.
+so a reload shows the jobs built since; nothing is written. Only what would cost a read of
+every job (who uses whom, ended jobs' records) and the runs' records are kept between
+requests, and read again as they change (accel.board.lineagedata). A page that fails is
+a 500 page (the traceback goes to the board's stderr) and the server goes on.
 
     /                       running jobs, the newest jobs (?method= ?status= ?since= ?limit=)
     /job/REF                a job: what `ax job REF` shows, and its output

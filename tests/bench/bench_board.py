@@ -7,8 +7,9 @@ trivial jobs that each take the root as a job input (so the root is "used by" al
 them), then a few jobs that use some of those; then the same script again (all reused),
 so there are two runs of it. Starts `ax board` on 127.0.0.1 and fetches, each FETCHES
 times, the front page, the root job's page (its "used by" lists JOBS jobs), a job of the
-build_many, the runs page and the graph of the latest run; prints the median, fastest and
-slowest of each, and the very first fetch of the front page (before any cache is warm).
+build_many, the runs page and the graph of the latest run; prints the first fetch of each
+(right after the board started, while it reads every job's setup.json once) and the
+median, fastest and slowest of the FETCHES after it.
 `--keep DIR` builds the project in DIR (reused when it is already there) and keeps it.
 """
 
@@ -65,17 +66,17 @@ def measure(proj: Path, fetches: int) -> dict:
                 raise RuntimeError("the board did not start:\n" + out.read_text())
             time.sleep(0.05)
         url = "http://" + out.read_text().split("http://", 1)[1].split()[0].rstrip("/")
-        first = fetch(url + "/")
         runs = json.loads(urllib.request.urlopen(url + "/runs?json=1", timeout=60).read())
         run = runs["runs"][0]["run"]
         pages = {"front page": "/", "job page, used by 10,000": "/job/dev-1",
                  "job page, a build_many row": "/job/dev-500", "runs page": "/runs",
                  "graph of the latest run": f"/run/{run}"}
+        # the first of each: while the board still reads every job's setup.json
         times: dict[str, list[float]] = {name: [] for name in pages}
-        for _ in range(fetches):
+        for _ in range(fetches + 1):
             for name, path in pages.items():
                 times[name].append(fetch(url + path))
-        return {"first fetch of the front page": [first], **times}
+        return times
     finally:
         board.terminate()
         board.wait(timeout=60)
@@ -97,9 +98,10 @@ def main() -> None:
             print(f"building {args.jobs:,} jobs (two runs) ...", file=sys.stderr, flush=True)
             print(f"built in {build(proj, args.jobs):.0f}s", file=sys.stderr, flush=True)
         results = measure(proj, args.fetches)
-    print(f"{'page':32} {'median ms':>10} {'min':>8} {'max':>8}")
-    for name, ms in results.items():
-        print(f"{name:32} {statistics.median(ms):10.1f} {min(ms):8.1f} {max(ms):8.1f}")
+    print(f"{'page':28} {'first ms':>9} {'median ms':>10} {'min':>8} {'max':>8}")
+    for name, (first, *ms) in results.items():
+        print(f"{name:28} {first:9.1f} {statistics.median(ms):10.1f} {min(ms):8.1f} "
+              f"{max(ms):8.1f}")
 
 
 if __name__ == "__main__":

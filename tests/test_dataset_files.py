@@ -167,6 +167,49 @@ def test_a_slice_streams_in_row_groups(new_job, monkeypatch):
     assert ds.column("s")[4499] == "4499"
 
 
+@pytest.mark.parametrize("compression", ["zstd", None])
+def test_a_range_of_rows_reads_only_its_row_groups(new_job, monkeypatch, compression):
+    """iterate_range(s, cols, start, stop): the rows of a page far into a slice, reading
+    only the row groups that hold them (a parent's columns, groups cut differently, too)."""
+    from accel.dataset import storage
+
+    monkeypatch.setattr(storage, "GROUP_ROWS", 1000)
+    parent = new_job(1)
+    write_dataset(parent, {"i": "int64", "dt": "datetime"},
+                  [[(i, datetime(2024, 10, 27, 2, 30, fold=i % 2)) for i in range(4500)]],
+                  compression=compression)
+    monkeypatch.setattr(storage, "GROUP_ROWS", 700)
+    child = new_job(1)
+    dw = child.datasetwriter(columns={"s": "unicode"}, parent=parent.dataset(),
+                             compression=compression)
+    dw.set_slice(0)
+    for i in range(4500):
+        dw.write(str(i))
+    from accel.dataset import writer as writer_module
+
+    writer_module.finish_all(child.path)
+    ds = child.dataset()
+    read: list[tuple[str, int]] = []
+    real_read = storage.SliceFile.read
+
+    def counting(self, group, fields):
+        read.append((self.path.parent.parent.parent.name, group))
+        return real_read(self, group, fields)
+
+    monkeypatch.setattr(storage.SliceFile, "read", counting)
+    rows = list(ds.iterate_range(0, ["s", "i", "dt"], 2990, 3010))
+    assert [(s, i) for s, i, _ in rows] == [(str(i), i) for i in range(2990, 3010)]
+    assert [dt.fold for _, _, dt in rows] == [i % 2 for i in range(2990, 3010)]
+    if compression:  # (uncompressed: one record batch a slice, mapped)
+        assert sorted(read) == sorted([(str(child), 4), (str(parent), 2), (str(parent), 3)])
+    assert list(ds.iterate_range(0, "i", 4490)) == list(range(4490, 4500))
+    assert list(ds.iterate_range(0, "i", 4500, 9999)) == []
+    assert list(ds.iterate_range(0, "i", 5, 3)) == []
+    assert list(ds.iterate_range(0, None, 0, 2)) == list(ds.iterate(0))[:2]
+    with pytest.raises(DatasetUsageError, match="one slice"):
+        ds.iterate_range(None, "i")
+
+
 def test_compression_per_dataset_and_bad_values(new_job):
     job = new_job(1)
     for name, comp in (("a", None), ("b", "lz4"), ("c", "none"), ("d", False)):

@@ -295,6 +295,13 @@ def old(new_job) -> Dataset:
     return job.dataset("plain")
 
 
+def test_a_range_of_rows_of_an_old_dataset(old):
+    for col in ("int64", "unicode"):
+        whole = list(old.iterate(1, col))
+        assert list(old.iterate_range(1, col, 2, 5)) == whole[2:5]
+        assert list(old.iterate_range(1, [col], 10)) == [(v,) for v in whole[10:]]
+
+
 def test_truncated_file_is_refused(old):
     col = old.columns["int64"].place
     path = _file(old, f"{col}.0")

@@ -236,15 +236,18 @@ class Dataset(str, WholeColumns):
         cols = ", ".join(repr(n) for n in names)
         return f"dataset {self}, column{'s' if len(names) > 1 else ''} {cols}, slice {sliceno}"
 
-    def _own_groups(self, cols: list[DatasetColumn], sliceno: int) -> Iterator[list[Chunk]]:
-        """Chunks of this dataset's own columns `cols` in slice `sliceno`, a row group at
-        a time (formats 1 and 2: the whole slice at once)."""
+    def _own_groups(self, cols: list[DatasetColumn], sliceno: int, start: int = 0,
+                    stop: int | None = None) -> Iterator[list[Chunk]]:
+        """Chunks of this dataset's own columns `cols` in rows start..stop of slice
+        `sliceno`, a row group at a time (formats 1 and 2: the whole slice at once); row
+        groups outside the range are not read."""
         lines = self._meta["lines"][sliceno]
+        stop = lines if stop is None else min(stop, lines)
         what = self._what([c.name for c in cols], sliceno)
         if self._meta["format"] < 3:
             yield [legacy.read_chunk(self._dir, str(c.place), sliceno, self._meta, c.ctype,
-                                     c.none_support, lines, self._what([c.name], sliceno))
-                   for c in cols]
+                                     c.none_support, lines, self._what([c.name], sliceno)
+                                     ).slice(start, stop) for c in cols]
             return
         if not cols:
             return
@@ -254,28 +257,29 @@ class Dataset(str, WholeColumns):
         folds = self._meta.get("fold", {})
         fold_rows = [np.asarray(folds[c.name][sliceno], np.int64)
                      if folds.get(c.name) and folds[c.name][sliceno] else None for c in cols]
-        start = 0
-        for chunks in storage.read_groups(self._dir, entry, [int(c.place) for c in cols],
-                                          [c.ctype for c in cols], what):
+        for first, chunks in storage.read_groups(self._dir, entry, [int(c.place) for c in cols],
+                                                 [c.ctype for c in cols], what, start, stop):
             n = chunks[0].n
             for rows, chunk in zip(fold_rows, chunks, strict=True):
                 if rows is not None:
-                    here = rows[(rows >= start) & (rows < start + n)] - start
+                    here = rows[(rows >= first) & (rows < first + n)] - first
                     if here.size:
                         chunk.fold = np.zeros(n, bool)
                         chunk.fold[here] = True
-            start += n
+            if first < start or first + n > stop:
+                chunks = [c.slice(max(start - first, 0), stop - first) for c in chunks]
             yield chunks
 
-    def _groups(self, names: list[str], sliceno: int) -> Iterator[list[Chunk]]:
-        """Chunks of the columns `names` (own or a parent's) in slice `sliceno`, at most
-        STEP rows at a time, in the order of `names`."""
+    def _groups(self, names: list[str], sliceno: int, start: int = 0,
+                stop: int | None = None) -> Iterator[list[Chunk]]:
+        """Chunks of the columns `names` (own or a parent's) in rows start..stop of slice
+        `sliceno`, at most STEP rows at a time, in the order of `names`."""
         unique = list(dict.fromkeys(names))
         cols = [self.column_info(n) for n in unique]
         owners: dict[int, tuple[Dataset, list[int]]] = {}
         for i, col in enumerate(cols):
             owners.setdefault(id(col.owner), (col.owner, []))[1].append(i)
-        streams = [(owner._own_groups([cols[i] for i in idx], sliceno), idx)
+        streams = [(owner._own_groups([cols[i] for i in idx], sliceno, start, stop), idx)
                    for owner, idx in owners.values()]
         where = [unique.index(n) for n in names]
         for pieces in aligned([st for st, _ in streams], STEP):
@@ -337,6 +341,28 @@ class Dataset(str, WholeColumns):
         """iterate() over this dataset's chain, oldest first (the same keywords)."""
         return Dataset.iterate_list(sliceno, columns, self.chain(length, reverse, stop_ds), **kw)
 
+    def iterate_range(self, sliceno: int, columns: Any = None, start: int = 0,
+                      stop: int | None = None) -> Iterator:
+        """Rows start..stop of slice `sliceno` (counted from 0 in the slice; stop None: to
+        its end), as iterate(sliceno, columns) gives them, reading only the row groups that
+        hold them: a page of rows far into a big slice costs a row group, not the rows
+        before it."""
+        if sliceno is None:
+            raise DatasetUsageError(f"dataset {self}: iterate_range reads one slice, not None")
+        self._check_slice(sliceno)
+        names, single = _names_of(columns, self)
+        for c in names:
+            self.column_info(c)
+        lines = self._meta["lines"][sliceno]
+        start, stop = max(int(start), 0), lines if stop is None else min(int(stop), lines)
+        if start >= stop:
+            return iter(())
+        pieces = (_iterables(chunks, names, self, sliceno)
+                  for chunks in self._groups(names, int(sliceno), start, stop))
+        if single:
+            return _chain.from_iterable(p[0] for p in pieces)
+        return _chain.from_iterable(zip(*p, strict=True) for p in pieces)
+
     @staticmethod
     def iterate_list(sliceno: int | None, columns: Any, datasets: Iterable, *,
                      hashlabel: str | None = None, filters: Any = None,
@@ -348,12 +374,7 @@ class Dataset(str, WholeColumns):
         datasets = [Dataset(d) for d in datasets]
         if not datasets:
             return iter(())
-        if columns is None:
-            names, single = list(datasets[0].columns), False
-        elif isinstance(columns, str):
-            names, single = [columns], True
-        else:
-            names, single = list(columns), False
+        names, single = _names_of(columns, datasets[0])
         want = list(names)
         if isinstance(filters, dict):
             want += [c for c in filters if c not in want]
@@ -422,6 +443,15 @@ class Dataset(str, WholeColumns):
                 idx = np.flatnonzero(slices_of(chunks[0], self.slices) == sliceno)
                 if idx.size:
                     yield _iterables([c.take(idx) for c in chunks[1:]], names, self, s)
+
+
+def _names_of(columns: Any, ds: Dataset) -> tuple[list[str], bool]:
+    """iterate's `columns` -> (names, whether a row is one value rather than a tuple)."""
+    if columns is None:
+        return list(ds.columns), False
+    if isinstance(columns, str):
+        return [columns], True
+    return list(columns), False
 
 
 def _iterables(chunks: list[Chunk], names: list[str], ds: Dataset, sliceno: int) -> list:

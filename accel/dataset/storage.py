@@ -449,9 +449,17 @@ class SliceFile:
 
 
 def read_groups(ds_dir: Path, entry: dict, fields: list[int], ctypes: list[ColumnType],
-                what: str) -> Iterator[list[Chunk]]:
-    """The chunks of `fields` of one slice file, a row group at a time."""
+                what: str, start: int = 0, stop: int | None = None
+                ) -> Iterator[tuple[int, list[Chunk]]]:
+    """(first row, chunks of `fields`) of each row group of one slice file that holds
+    rows in start..stop; the groups before and after are not read."""
     f = SliceFile(ds_dir, entry, what)
-    for g in range(len(f.groups)):
-        arrays = f.read(g, fields)
-        yield [arrowtypes.from_arrow(ct, a, what) for ct, a in zip(ctypes, arrays, strict=True)]
+    first = 0
+    for g, n in enumerate(f.groups):
+        if stop is not None and first >= stop:
+            return
+        if first + n > start:
+            arrays = f.read(g, fields)
+            yield first, [arrowtypes.from_arrow(ct, a, what)
+                          for ct, a in zip(ctypes, arrays, strict=True)]
+        first += n

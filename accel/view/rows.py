@@ -3,7 +3,8 @@
 Each column gets a function chosen by its type, None support and the format (text, csv,
 tsv, json), and each dataset one generated function per row that calls them; a column that
 needs nothing is passed as it is. Reading goes by a plan (which dataset and slice, in
-output order), so `--head` stops early and `--tail` skips whole slices.
+output order), so `--head` stops early and `--tail` (or a page of rows on the board) reads
+only the row groups that hold its rows.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def row_chunks(plan: Plan, names: list[str],
         lo, hi = max(start, pos), min(stop, pos + n)
         if lo < hi:
             fn = row_fns[str(d)]
-            it = itertools.islice(d.iterate(s, list(names)), lo - pos, hi - pos)
+            it = d.iterate_range(s, list(names), lo - pos, hi - pos)
             while chunk := list(itertools.islice(it, CHUNK)):
                 yield chunk if fn is None else list(map(fn, chunk))
         pos += n

@@ -240,7 +240,7 @@ def test_dataset_page_shows_columns_and_first_rows(board: Board, project: Path) 
         assert data[key] == cli[key], key
     n = next(c for c in data["columns"] if c["name"] == "n")
     assert (n["type"], n["min"], n["max"]) == ("int64", -2, 10)
-    assert data["head"]["rows"] == [json.loads(line) for line in
+    assert data["page"]["rows"] == [json.loads(line) for line in
                                     ax(project, "cat", "dev-3", "-f", "json").stdout.splitlines()]
     # the same dataset through its job, and the csvimport one
     assert board.get("/job/dev-3/ds/default")[0] == 200

@@ -337,7 +337,7 @@ CHOSEN = {"job": "a job's id", "runtime": "how long something ran, in seconds",
 NOT_USED = {"jobid", "job_id", "duration", "seconds", "exectime", "start", "started"}
 # values that are someone else's keys: setup.json and post.json as stored (`params`, `post`),
 # option values, values given on the command line, a dataset's rows
-NOT_OURS = {"params", "post", "options", "old", "new", "given", "head"}
+NOT_OURS = {"params", "post", "options", "old", "new", "given", "rows"}
 
 
 def keys_in(data, where: str = "") -> list[tuple[str, str]]:

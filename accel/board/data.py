@@ -12,8 +12,10 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from accel.board.downloads import Download, download
 from accel.board.lineagedata import Lineage
 from accel.config import Config
+from accel.errors import UserError
 from accel.job import Job
 from accel.jobstatus import NOT_ENDED
 from accel.view.datasets import columns_of, dataset_of, describe, split_ref, summary
@@ -27,15 +29,27 @@ from accel.view.job import (
     timing_rows,
 )
 from accel.view.jobs import find_jobs, make_query, note_of, running_jobs, split_values
-from accel.view.methods import get_method, list_methods, method_data
-from accel.view.rows import NUMERIC, head_rows
+from accel.view.methods import (
+    compare_source,
+    get_method,
+    list_methods,
+    method_data,
+    method_source,
+)
+from accel.view.rows import NUMERIC, page_rows
 from accel.view.urd import list_entries, list_summaries
+from accel.words import plural
+
+Query = dict[str, list[str]]  # a request's ?a=1&b=2, as parse_qs gives it
 
 if TYPE_CHECKING:
     from accel.dataset import Dataset
     from accel.methods import MethodRegistry
+    from accel.plan import Planner
 
-HEAD_ROWS = 20  # rows of a dataset shown, like `ax cat --head 20`
+HEAD_ROWS = 20  # a method's newest jobs shown
+PAGE_ROWS = 20  # rows of a dataset on a page unless ?rows= says, like `ax cat --head 20`
+PAGE_ROWS_MAX = 1000  # the most ?rows= may ask for
 JOBS_SHOWN = 100  # jobs on the front page unless ?limit= says otherwise
 RESULT_MAX = 64 * 1024  # a result.pickle bigger than this is not loaded
 RESULT_TEXT_MAX = 4000  # characters of a result's repr shown
@@ -124,27 +138,50 @@ class Board:
 
     # --- /ds/REF, /job/REF/ds/NAME -------------------------------------------------------
 
-    def dataset(self, ref: str) -> dict:
-        """`ax ds REF` (JOB/NAME, or JOB for its 'default'), plus its first rows."""
+    def dataset(self, ref: str, query: Query | None = None) -> dict:
+        """`ax ds REF` (JOB/NAME, or JOB for its 'default'), plus a page of its rows."""
         jobref, name = split_ref(ref)
-        return self.job_dataset(jobref, name)
+        return self.job_dataset(jobref, name, query)
 
-    def job_dataset(self, jobref: str, name: str | None) -> dict:
+    def job_dataset(self, jobref: str, name: str | None, query: Query | None = None) -> dict:
+        """The dataset, and the page of rows ?start=N&rows=M asks for (the first 20)."""
         job, dset, names = dataset_of(self.resolve(jobref), name, list_if_no_default=True)
         if dset is None:  # no 'default': the job's datasets, as `ax ds JOB` lists them
             return {"job": str(job), "datasets": [summary(job, n) for n in names]}
         info = describe(job, dset)
         info["other_datasets"] = [n for n in names if n != info["name"]]
-        info["head"] = first_rows(dset)
+        query = query or {}
+        per_page = number(query, "rows", PAGE_ROWS, 1, PAGE_ROWS_MAX, "a number of rows")
+        first = number(query, "start", 0, 0, None, "a row number")
+        total = info["total_lines"]
+        if first and first >= total:
+            last = f"start is 0..{total - 1}" if total else "it has none"
+            raise UserError(f"start={first} is past the last row: {info['dataset']} has "
+                            f"{plural(total, 'row')} ({last})")
+        info["page"] = rows_page(dset, first, per_page)
         return info
+
+    def download(self, jobref: str, name: str | None, kind: str) -> Download:
+        """Dataset `name` of the job as a file of `kind` ('csv', 'parquet'), made as it is
+        sent."""
+        _, dset, _ = dataset_of(self.resolve(jobref), name)
+        assert dset is not None  # (without list_if_no_default a missing one is NotFound)
+        return download(dset, kind)
 
     # --- /urd, /urd/LIST ---------------------------------------------------------------
 
     def urd_lists(self) -> list[dict]:
         return list_summaries(self.cfg.urd_db)
 
-    def urd_list(self, name: str) -> dict:
-        return {"list": name, "entries": list_entries(self.cfg.urd_db, name)}
+    def urd_list(self, name: str, query: Query | None = None) -> dict:
+        """The list's entries; with ?columns=a,b each entry's jobs' options too, for a
+        column of each (as on the front page)."""
+        columns = split_values((query or {}).get("columns", []))
+        entries = list_entries(self.cfg.urd_db, name)
+        if columns:
+            for e in entries:
+                e["options"] = [[job, _options_of(job)] for _, job in e["joblist"]]
+        return {"list": name, "entries": entries, "columns": columns}
 
     # --- /method, /method/NAME -----------------------------------------------------------
 
@@ -152,21 +189,51 @@ class Board:
         with self._methods_lock:
             return list_methods(self._registry())
 
-    def method(self, name: str) -> dict:
-        """`ax method NAME --json` (without the source hash), and its newest jobs."""
+    def method(self, name: str, query: Query | None = None) -> dict:
+        """`ax method NAME --json`, the method file's text, and its newest jobs (with a
+        column of each option ?columns=a,b names, as on the front page)."""
         from accel.errors import MethodError
 
         with self._methods_lock:
-            registry = self._registry()
+            planner = self._planner()
             try:
-                data = method_data(get_method(registry, name))
+                info = get_method(planner.methods, name)
+                data = method_data(info)
+                data["source"] = method_source(planner, info)
             except MethodError as e:  # there, but it does not load
                 data = {"name": name, "error": str(e)}
         found, more = find_jobs(self.cfg.workdirs, make_query([name]), HEAD_ROWS,
                                 self.lineage.index.records())
         data["recent_jobs"] = [dict(rec.summary(), note=note_of(rec)) for rec in found]
         data["more_jobs"] = more
+        data["columns"] = split_values((query or {}).get("columns", []))
         return data
+
+    def job_source(self, ref: str) -> dict:
+        """The source of job REF's method as it is now, and whether it is the source the
+        job was built from (the job directory keeps the hashes, not the files)."""
+        from accel.errors import MethodError
+
+        j = self.resolve(ref)
+        setup = read_job(j)["params"]
+        name = setup.get("method") or "?"
+        data: dict = {"job": str(j), "method": name}
+        with self._methods_lock:
+            planner = self._planner()
+            try:
+                data["source"] = method_source(planner, get_method(planner.methods, name))
+            except MethodError as e:  # there, but it does not load
+                data["error"] = str(e)
+                return data
+        data["compared"] = compare_source(setup, data["source"])
+        return data
+
+    def _planner(self) -> Planner:
+        """A Planner (as `ax run` plans): the methods as they are now, and their sources'
+        hashes. Made anew for each page, so a changed method shows at once."""
+        from accel.plan import Planner
+
+        return Planner(self.cfg)
 
     def _registry(self) -> MethodRegistry:
         from accel.methods import MethodRegistry
@@ -184,6 +251,17 @@ def _method_of(jobid: str) -> str | None:
         return None
 
 
+def _options_of(jobid: str) -> dict:
+    """A job's options as setup.json stores them (as option_text takes them); {} when it
+    cannot be read."""
+    from accel.records import read_setup
+
+    try:
+        return (read_setup(Job(jobid).path) or {}).get("options") or {}
+    except Exception:
+        return {}
+
+
 def _output(j: Job) -> dict[str, str]:
     """What `ax job -o --json` prints; {} when the job is too broken to say."""
     from accel.errors import AccelError
@@ -194,12 +272,32 @@ def _output(j: Job) -> dict[str, str]:
         return {}
 
 
-def first_rows(dset: Dataset, n: int = HEAD_ROWS) -> dict:
-    """The first rows as `ax cat --head N` shows them (text) and as `-f json` gives them."""
-    names, text_rows = head_rows(dset, n, "text")
-    _, json_lines = head_rows(dset, n, "json")
+def number(query: Query, name: str, default: int, low: int, high: int | None,
+           what: str) -> int:
+    """?NAME=N as a whole number low..high (an empty field: `default`); anything else is a
+    UserError naming the parameter and what it takes."""
+    values = [v for v in query.get(name, []) if v.strip()]
+    if not values:
+        return default
+    text = values[-1].strip()
+    bounds = f"{low}..{high}" if high is not None else f"{low} or more"
+    try:
+        n = int(text)
+    except ValueError:
+        raise UserError(f"{name}={text!r} is not {what} (a whole number, {bounds})") from None
+    if n < low or (high is not None and n > high):
+        raise UserError(f"{name}={n} is out of range: {what} is {bounds}")
+    return n
+
+
+def rows_page(dset: Dataset, first: int, n: int) -> dict:
+    """Rows first..first+n as `ax cat` shows them (text) and as `-f json` gives them, read
+    from only the row groups that hold them: as quick far into a big dataset as at its top."""
+    names, text_rows = page_rows(dset, first, n, "text")
+    _, json_lines = page_rows(dset, first, n, "json")
     types = {name: typ for name, typ, _ in columns_of(dset)}
     return {"columns": names, "numeric": [types.get(c) in NUMERIC for c in names],
+            "first_row": first, "per_page": n,
             "text": [["None" if c is None else str(c) for c in row] for row in text_rows],
             "rows": [json.loads(line) for line in json_lines],
             "total": sum(int(x) for x in dset.lines)}

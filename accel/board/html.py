@@ -105,7 +105,7 @@ pre.error{border-color:#d99;background:#fff6f6}code,pre,td{font-family:ui-monosp
 .st{padding:0 .4em;border-radius:3px;font-weight:600}.st-finished{color:#26734d}
 .st-failed,.st-timeout,.st-damaged{color:#fff;background:#c0392b}.st-canceled{color:#a05a00}
 .st-running{color:#fff;background:#d68910}.st-unfinished{color:#a05a00}
-.note{color:#666}form{margin:.5em 0}input,select{margin-right:.8em}footer{padding:0 1.5em 1em;color:#888}
+.note{color:#666}.off{color:#aaa}.ln{color:#999;user-select:none}pre.source{max-height:none}form{margin:.5em 0}input,select{margin-right:.8em}footer{padding:0 1.5em 1em;color:#888}
 """.strip()
 
 

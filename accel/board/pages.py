@@ -87,18 +87,29 @@ def home(d: dict) -> Page:
     return Page("jobs", d, join(parts))
 
 
+def _field(name: str, label: str, value: str, size: int = 14) -> Html:
+    return tag("label", join([label, " ", Html(
+        f'<input name="{esc(name)}" value="{esc(value)}" size="{size}">')]))
+
+
 def _filter_form(filters: dict, columns: list[str]) -> Html:
     def field(name: str, label: str, size: int = 14) -> Html:
-        value = ",".join(columns if name == "columns" else filters.get(name, []))
-        return tag("label", join([label, " ", Html(
-            f'<input name="{esc(name)}" value="{esc(value)}" size="{size}">')]))
+        return _field(name, label, ",".join(filters.get(name, [])), size)
 
     fields = join([field("method", "method"), field("status", "status"),
                    field("since", "since", 10), field("limit", "limit", 4),
-                   field("columns", "option columns"),
+                   _field("columns", "option columns", ",".join(columns)),
                    Html('<input type="submit" value="filter">'),
                    link("/", "all") if filters or columns else ""])
     return Html(f'<form method="get" action="/">{fields}</form>')
+
+
+def _columns_form(action: str, columns: list[str]) -> Html:
+    """The front page's "option columns" field alone, for another table of jobs."""
+    fields = join([_field("columns", "option columns", ",".join(columns)),
+                   Html('<input type="submit" value="show">'),
+                   link(action, "none") if columns else ""])
+    return Html(f'<form method="get" action="{esc(action)}">{fields}</form>')
 
 
 def _method_link(name: Any) -> Html:
@@ -137,8 +148,10 @@ def job(d: dict) -> Page:
     files = params.get("source_files") or {}
     if params.get("source_hash") or files:
         parts += [h2("source"), kv([("source hash", tag("code", params.get("source_hash") or "?"))])]
-        parts.append(table(("file", "hash"), [(name, tag("code", str(h)[:16], title=str(h)))
+        parts.append(table(("file", "hash"), [(name, _short(str(h)))
                                               for name, h in sorted(files.items())]))
+        parts.append(tag("p", link(href("job", jobid, "source"),
+                                   "the method's source, and whether it has changed since")))
     if d["timings"]:
         parts += [h2("timings"), table(("part", "wall", "cpu", "peak memory"),
                                        [(_indented(label), wall, cpu, mem)
@@ -249,17 +262,46 @@ def dataset(d: dict) -> Page:
         parts += [h2("also in this job"),
                   join((_own_ds_link(d["job"], f"{d['job']}/{n}") for n in d["other_datasets"]),
                        ", ")]
-    h = d["head"]
-    shown = len(h["text"])
-    parts.append(h2(_rows_heading(shown, h["total"])))
-    parts.append(table(h["columns"], h["text"], right=h["numeric"]))
+    parts += _rows_part(d)
     return Page(f"dataset {d['dataset']}", d, join(parts))
 
 
-def _rows_heading(shown: int, total: int) -> str:
-    if shown < total:
-        return f"first {shown:,} of {plural(total, 'row')}"
-    return {0: "no rows", 1: "the one row"}.get(shown, f"all {plural(shown, 'row')}")
+def _rows_part(d: dict) -> list[Html]:
+    """A page of rows, numbered from 0 as ?start= counts them: links to the first,
+    previous, next and last pages, a form to go to any row, and the downloads."""
+    p = d["page"]
+    first, per, total, shown = p["first_row"], p["per_page"], p["total"], len(p["text"])
+
+    def at(start: int) -> str:
+        return href("job", d["job"], "ds", d["name"], start=start, rows=per)
+
+    def step(text: str, start: int, usable: bool) -> Html:
+        return link(at(start), text) if usable else tag("span", text, class_="off")
+
+    last = max(total - per, 0)
+    nav = join([step("first", 0, first > 0), step("previous", max(first - per, 0), first > 0),
+                step("next", first + per, first + per < total),
+                step("last", last, first + shown < total)], " · ")
+    go = href("job", d["job"], "ds", d["name"])
+    form = Html(f'<form method="get" action="{esc(go)}">'
+                f'<label>from row <input name="start" value="{first}" size="8"></label>'
+                f'<label>rows <input name="rows" value="{per}" size="4"></label>'
+                '<input type="submit" value="show"></form>')
+    down = href("job", d["job"], "ds", d["name"], "download")
+    downloads = join(["download all rows: ", link(down + ".csv", "CSV"), " · ",
+                      link(down + ".parquet", "Parquet")])
+    rows = [(f"{first + i:,}", *row) for i, row in enumerate(p["text"])]
+    return [h2(_rows_heading(first, shown, total)), tag("p", nav, class_="pages"), form,
+            table(("#", *p["columns"]), rows, right=(True, *p["numeric"])),
+            tag("p", downloads)]
+
+
+def _rows_heading(first: int, shown: int, total: int) -> str:
+    if shown == total:
+        return {0: "no rows", 1: "the one row"}.get(shown, f"all {plural(shown, 'row')}")
+    if shown == 1:
+        return f"row {first:,} of {plural(total, 'row')}"
+    return f"rows {first:,}–{first + shown - 1:,} of {plural(total, 'row')}"
 
 
 def _value(v: Any) -> str:
@@ -280,15 +322,28 @@ def urd_lists(rows: list[dict]) -> Page:
 
 
 def urd_list(d: dict) -> Page:
+    cols = d["columns"]
     rows = []
     for e in reversed(d["entries"]):  # newest first, as people look for the latest
         jobs = join((join([m, "=", job_link(j)]) for m, j in e["joblist"]), " ")
         deps = join((join([k, " ", v["timestamp"]]) for k, v in (e["deps"] or {}).items()),
                     ", ")
-        rows.append((e["timestamp"], e["caption"], e["user"], e["build"], jobs, deps))
-    body = join([note("newest first"),
-                 table(("timestamp", "caption", "user", "build", "jobs", "deps"), rows)])
+        rows.append((e["timestamp"], e["caption"],
+                     *(entry_option_text(e.get("options") or [], c) for c in cols),
+                     e["user"], e["build"], jobs, deps))
+    body = join([note("newest first"), _columns_form(href("urd", d["list"]), cols),
+                 table(("timestamp", "caption", *cols, "user", "build", "jobs", "deps"), rows)])
     return Page(f"urd list {d['list']}", d, body)
+
+
+def entry_option_text(jobs: list[list[Any]], key: str) -> str:
+    """Option `key` of an urd entry's jobs ([[job, stored options], ...]): the value when
+    the jobs that have the option agree, else each as 'dev-3: value'; '' when none has it."""
+    found = [(job, option_text(opts, key)) for job, opts in jobs]
+    found = [(job, text) for job, text in found if text != ""]
+    if len({text for _, text in found}) == 1:
+        return found[0][1]
+    return ", ".join(f"{job}: {text}" for job, text in found)
 
 
 # --- methods -----------------------------------------------------------------------------
@@ -320,14 +375,64 @@ def method(d: dict) -> Page:
                                          for i in d[key]))]
         if d["depend_extra"]:
             parts += [h2("depend_extra"), tag("ul", join(tag("li", x) for x in d["depend_extra"]))]
-    parts.append(h2("newest jobs"))
+    if d.get("source"):
+        parts += _source(d["source"])
+    cols = d["columns"]
+    parts += [h2("newest jobs"), _columns_form(href("method", d["name"]), cols)]
     if d["recent_jobs"]:
-        parts.append(table(("job", "status", "started", "runtime", "caption/error"),
-                           [(job_link(j["job"]), status(j["status"]), fmt_time(j["starttime"]),
+        parts.append(table(("job", *cols, "status", "started", "runtime", "caption/error"),
+                           [(job_link(j["job"]), *(option_text(j["options"], c) for c in cols),
+                             status(j["status"]), fmt_time(j["starttime"]),
                              fmt_duration(j["runtime"]), j["note"]) for j in d["recent_jobs"]],
-                           right=(False, False, False, True)))
+                           right=(False,) * (3 + len(cols)) + (True,)))
         if d["more_jobs"]:
             parts.append(note(join(["more: ", link(href(method=d["name"]), "all its jobs")])))
     else:
         parts.append(note("no jobs of this method yet"))
     return Page(f"method {d['name']}", d, join(parts))
+
+
+def job_source(d: dict) -> Page:
+    """/job/REF/source: the method's source now, and whether the job was built from it."""
+    jobid = d["job"]
+    parts = [tag("p", join(["job ", job_link(jobid), ", method ", _method_link(d["method"])]))]
+    if d.get("error"):
+        return Page(f"source of job {jobid}", d,
+                    join(parts + [pre(d["error"], class_="error")]))
+    c = d["compared"]
+    if c["same"]:
+        verdict = f"{jobid} was built from this source: the same source hash, {c['now_hash']}."
+    elif c["equivalent"]:
+        verdict = (f"the source has changed since {jobid} was built, but the method declares "
+                   f"its old hash equivalent (equivalent_hashes), so builds reuse {jobid}.")
+    else:
+        changed = [f["name"] for f in c["files"] if f["how"] != "same"]
+        verdict = (f"the source has changed since {jobid} was built (the job directory keeps "
+                   f"the hashes, not the files): {', '.join(changed) or 'the hash differs'}. "
+                   "What is shown is the source now.")
+    parts.append(tag("p", verdict, class_="same" if c["same"] else "changed"))
+    parts.append(table(("file", f"hash in {jobid}", "hash now", ""),
+                       [(f["name"], _short(f["job"]), _short(f["now"]), f["how"])
+                        for f in c["files"]]))
+    parts += _source(d["source"], heading=False)
+    return Page(f"source of job {jobid}", d, join(parts))
+
+
+def _short(digest: str | None) -> Html:
+    return tag("code", str(digest)[:16], title=digest) if digest else esc("-")
+
+
+def _source(src: dict, heading: bool = True) -> list[Html]:
+    """The method file with line numbers (the numbers are not copied with the text)."""
+    parts = [h2("source")] if heading else []
+    rows = [] if heading else [("file", tag("code", src["file"]))]  # (the method page has it)
+    parts.append(kv(rows + [("source hash", tag("code", src.get("source_hash") or "?"))]))
+    if src["note"]:
+        parts.append(note(src["note"]))
+    if src["text"] is not None:
+        lines = src["text"].splitlines()
+        width = len(str(len(lines)))
+        numbered = join((join([tag("span", f"{i:>{width}}  ", class_="ln"), line, "\n"])
+                         for i, line in enumerate(lines, 1)))
+        parts.append(tag("pre", numbered, class_="source", id="source"))
+    return parts

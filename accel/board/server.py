@@ -9,10 +9,13 @@ a 500 page (the traceback goes to the board's stderr) and the server goes on.
     /                       running jobs, the newest jobs (?method= ?status= ?since= ?limit=)
     /job/REF                a job: what `ax job REF` shows, and its output
     /job/REF/file/PATH      one of its files, as it is
-    /job/REF/ds/NAME        one of its datasets
-    /ds/REF                 a dataset (JOB/NAME, or JOB for its 'default')
-    /urd, /urd/LIST         urd lists, the entries of one
-    /method, /method/NAME   methods, one method
+    /job/REF/source         its method's source now, and whether the job was built from it
+    /job/REF/ds/NAME        one of its datasets (?start=N&rows=M: which rows)
+    /job/REF/ds/NAME/download.csv, .../download.parquet
+                            its rows as a file, made while it is sent
+    /ds/REF                 a dataset (JOB/NAME, or JOB for its 'default'); /ds/REF/download.csv
+    /urd, /urd/LIST         urd lists, the entries of one (?columns=a,b: options as columns)
+    /method, /method/NAME   methods, one method: its source, its newest jobs (?columns=)
     /runs                   one row per `ax run` (?limit=)
     /run/ID                 one run: its jobs as a graph, and listed (?method= ?limit=)
     /static/live.js         the script that keeps a running job's page up to date
@@ -36,15 +39,18 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from accel.board import html, lineagepages, pages
 from accel.board.data import Board
+from accel.board.downloads import Download
 from accel.board.files import SNIFF, content_type, open_job_file
 from accel.board.live import open_static
 from accel.config import Config
 from accel.errors import NotFound, UserError
+from accel.view.datasets import split_ref
 
 # scripts only from the board's own /static/ (live.js), which fetches only from the board
 PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; "
             "connect-src 'self'; form-action 'self'")
 FILE_CSP = "sandbox"  # a job's HTML file is shown, but can run nothing here
+DOWNLOADS = {"download.csv": "csv", "download.parquet": "parquet"}
 
 
 @dataclass
@@ -101,10 +107,10 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         as_json = wants_json(query, self.headers.get("Accept", ""))
-        reply: FileReply | tuple[int, str, bytes]
+        reply: FileReply | Download | tuple[int, str, bytes]
         try:
             found = route(self.server.board, split_path(url.path), query)
-            if isinstance(found, FileReply):
+            if isinstance(found, (FileReply, Download)):
                 reply = found
             else:
                 reply = self._render(found, as_json, url.path, query)
@@ -113,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if isinstance(reply, FileReply):
                 self._send_file(reply, with_body)
+            elif isinstance(reply, Download):
+                self._send_download(reply, with_body)
             else:
                 self._send(*reply, PAGE_CSP, with_body)
         except (BrokenPipeError, ConnectionResetError):
@@ -138,10 +146,14 @@ class Handler(BaseHTTPRequestHandler):
                             json_url=json_url)
         return page.status, "text/html; charset=utf-8", doc.encode("utf-8", "replace")
 
-    def _headers(self, status: int, ctype: str, length: int, csp: str) -> None:
+    def _headers(self, status: int, ctype: str, length: int | None, csp: str,
+                 extra: tuple[tuple[str, str], ...] = ()) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(length))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        for name, value in extra:
+            self.send_header(name, value)
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
@@ -163,6 +175,37 @@ class Handler(BaseHTTPRequestHandler):
                 shutil.copyfileobj(f, self.wfile)
 
 
+    def _send_download(self, reply: Download, with_body: bool) -> None:
+        """The file as it is made: chunked, so a download cut short by an error is seen
+        as cut short (no final chunk; an HTTP/1.0 client gets the bytes until the close)."""
+        chunked = self.request_version == "HTTP/1.1"
+        if chunked:
+            self.protocol_version = "HTTP/1.1"  # this response only; the connection closes
+        extra = [("Content-Disposition", attachment(reply.name)), ("Connection", "close")]
+        if chunked:
+            extra.append(("Transfer-Encoding", "chunked"))
+        self.close_connection = True
+        try:
+            self._headers(200, reply.content_type, None, FILE_CSP, tuple(extra))
+            if not with_body:
+                return
+            for piece in reply.pieces:
+                if piece:
+                    self.wfile.write(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            raise  # the browser went away
+        except Exception:  # headers are out: the error can only be told by cutting it short
+            sys.stderr.write(f"ax board: {self.path}: download cut short\n"
+                             f"{traceback.format_exc()}")
+
+
+def attachment(name: str) -> str:
+    """Content-Disposition for a file saved as `name` (an ASCII name: downloads.file_name)."""
+    return f'attachment; filename="{name}"'
+
+
 def wants_json(query: dict[str, list[str]], accept: str) -> bool:
     """?json=1 (or ?json; ?json=0 says no), else an Accept header preferring JSON to HTML."""
     if "json" in query:
@@ -182,7 +225,8 @@ def split_path(path: str) -> list[str]:
     return [unquote(s) for s in raw]
 
 
-def route(board: Board, seg: list[str], query: dict[str, list[str]]) -> pages.Page | FileReply:
+def route(board: Board, seg: list[str], query: dict[str, list[str]]
+          ) -> pages.Page | FileReply | Download:
     """The page (or file) a path names; NotFound for any other path."""
     n = len(seg)
     if n == 0:
@@ -191,16 +235,25 @@ def route(board: Board, seg: list[str], query: dict[str, list[str]]) -> pages.Pa
     if head == "job" and n >= 2:
         if n == 2:
             return pages.job(board.job(seg[1]))
+        if seg[2] == "source" and n == 3:
+            return pages.job_source(board.job_source(seg[1]))
         if seg[2] == "file" and n >= 4:
             return job_file(board, seg[1], seg[3:])
         if seg[2] == "ds" and n == 4:
-            return pages.dataset(board.job_dataset(seg[1], seg[3]))
+            return pages.dataset(board.job_dataset(seg[1], seg[3], query))
+        if seg[2] == "ds" and n == 5 and seg[4] in DOWNLOADS:
+            return board.download(seg[1], seg[3], DOWNLOADS[seg[4]])
+    elif head == "ds" and n >= 3 and seg[-1] in DOWNLOADS:
+        jobref, name = split_ref("/".join(seg[1:-1]))
+        return board.download(jobref, name, DOWNLOADS[seg[-1]])
     elif head == "ds" and n >= 2:
-        return pages.dataset(board.dataset("/".join(seg[1:])))
+        return pages.dataset(board.dataset("/".join(seg[1:]), query))
     elif head == "urd" and n <= 2:
-        return pages.urd_list(board.urd_list(seg[1])) if n == 2 else pages.urd_lists(board.urd_lists())
+        return pages.urd_list(board.urd_list(seg[1], query)) if n == 2 \
+            else pages.urd_lists(board.urd_lists())
     elif head == "method" and n <= 2:
-        return pages.method(board.method(seg[1])) if n == 2 else pages.methods(board.methods())
+        return pages.method(board.method(seg[1], query)) if n == 2 \
+            else pages.methods(board.methods())
     elif head == "runs" and n == 1:
         return lineagepages.runs(board.lineage.runs(_limit(query)))
     elif head == "run" and n == 2:

@@ -8,7 +8,8 @@ verification), format (the layout and meta.json), legacy (formats 1 and 2), hash
 (hashlabel slices), minmax, writer (DatasetWriter; writerargs: its name and 'parsed:TYPE'
 checks; slicestate: one slice being written; finishing: finish/discard, the registries of
 writers and the runner's hooks), reader (Dataset; metacache: meta.json per process and
-which datasets it may read; pieces: iteration's row pieces), arrays (NumPy/Arrow/pandas).
+which datasets it may read; pieces: iteration's row pieces), arrays (NumPy/Arrow/pandas),
+parquetout (rows out as one Parquet file, streamed).
 
 The names below are imported on first use: `import accel.dataset.format` (as the store
 does, to read meta.json) costs no numpy or pyarrow, and plain jobs never import them.

@@ -26,7 +26,6 @@ datasets = (['source'],)
 jobs = ('previous',)
 
 CODECS = ('zstd', 'lz4', 'snappy', 'gzip', 'none')
-GROUP_ROWS = 1 << 17  # rows per row group
 
 
 def _err(msg):
@@ -58,30 +57,10 @@ def _slice_filename(sliceno):
 
 
 def _write(job, name, sources, labels, slices):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from accel.dataset.parquetout import write_parquet
 
-    rows = 0
-    schema = sources[0].arrow_schema(labels)
     with job.open(name, 'wb') as f:
-        writer = pq.ParquetWriter(f, schema, compression=options.compression)
-        pending = []
-
-        def flush():
-            if pending:
-                writer.write_table(pa.Table.from_batches(pending, schema))
-                pending.clear()
-
-        for ds in sources:
-            for sliceno in slices:
-                for batch in ds.arrow_batches(labels, sliceno):
-                    pending.append(batch)
-                    rows += batch.num_rows
-                    if sum(b.num_rows for b in pending) >= GROUP_ROWS:
-                        flush()
-        flush()
-        writer.close()
-    return rows
+        return write_parquet(f, sources, labels, slices, options.compression)
 
 
 def prepare():

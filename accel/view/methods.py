@@ -1,4 +1,5 @@
-"""The project's methods, and one method's declarations, as plain JSON (ax method, the board).
+"""The project's methods, one method's declarations and source, as plain JSON (ax method,
+the board), and a job's source compared with its method's now.
 
 Listing has to import every method module (descriptions live in the modules), so one
 broken method is shown as broken in its row rather than hiding all the others.
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from accel.methods import MethodInfo, MethodRegistry
+    from accel.plan import Planner
 
 from accel.words import shorten
 
@@ -88,3 +90,52 @@ def method_data(info: MethodInfo) -> dict:
         "jobs": _inputs(info.jobs),
         "depend_extra": extra,
     }
+
+
+# --- a method's source, and a job's compared with it ---------------------------------------
+
+SOURCE_MAX = 1 << 20  # bytes of a method file shown
+
+
+def method_source(planner: Planner, info: MethodInfo) -> dict:
+    """The method's file as it is now (its text, cut at SOURCE_MAX bytes), and the source
+    hash and files a build would record for it now (`ax method --json` has them too)."""
+    from accel.errors import MethodError
+
+    data: dict[str, Any] = {"file": str(info.file), "name": None, "text": None, "note": ""}
+    try:
+        with open(info.file, "rb") as f:
+            raw = f.read(SOURCE_MAX + 1)
+    except OSError as e:
+        data["note"] = f"cannot read it: {e.strerror or e}"
+        raw = None
+    if raw is not None:
+        if len(raw) > SOURCE_MAX:
+            raw, data["note"] = raw[:SOURCE_MAX], f"the first {SOURCE_MAX:,} bytes shown"
+        data["text"] = raw.decode("utf-8", "replace")
+    try:
+        data["source_hash"], data["source_files"] = planner.source(info)
+        data["equivalent_sources"] = planner.equivalent_sources(info, data["source_hash"])
+    except MethodError as e:  # a depend_extra file that is not there
+        data["source_hash"], data["source_files"], data["equivalent_sources"] = None, {}, []
+        data["note"] = str(e)
+    data["name"] = planner.hasher.method_file_name(info.file)
+    return data
+
+
+def compare_source(setup: dict, now: dict) -> dict:
+    """A job's recorded source (setup.json's source_hash and source_files) against the
+    method's source now (method_source): whether it is the same, and file by file how
+    (same, changed, new: not in the job's, gone: in the job's only)."""
+    then_files = setup.get("source_files") or {}
+    now_files = now.get("source_files") or {}
+    files = []
+    for name in sorted(set(then_files) | set(now_files)):
+        a, b = then_files.get(name), now_files.get(name)
+        how = "new" if a is None else "gone" if b is None else "same" if a == b else "changed"
+        files.append({"name": name, "job": a, "now": b, "how": how})
+    then_hash = setup.get("source_hash")
+    return {"job_hash": then_hash, "now_hash": now.get("source_hash"),
+            "same": bool(then_hash) and then_hash == now.get("source_hash"),
+            "equivalent": then_hash in (now.get("equivalent_sources") or ()),
+            "files": files}

@@ -1,8 +1,9 @@
 """A dataset's rows, read in order and formatted, a chunk at a time (ax cat, the board).
 
 Each column gets a function chosen by its type, None support and the format (text, csv,
-tsv, json), and each dataset one generated function per row that calls them; a column that
-needs nothing is passed as it is. Reading goes by a plan (which dataset and slice, in
+tsv, json, and csv-exact: CSV lines whose every value reads back exactly), and each
+dataset one generated function per row that calls them; a column that needs nothing is
+passed as it is. Reading goes by a plan (which dataset and slice, in
 output order), so `--head` stops early and `--tail` (or a page of rows on the board) reads
 only the row groups that hold its rows.
 """
@@ -56,15 +57,18 @@ def make_plan(datasets: list[Dataset], names: list[str], fmt: str, sliceno: int 
     return plan, row_fns, cell_fns
 
 
-def head_rows(dset: Dataset, n: int, fmt: str = "text") -> tuple[list[str], list[Any]]:
-    """(column names, the first n rows) as `ax cat --head N -f FMT` formats them: text and
-    csv rows are tuples of cells, tsv and json rows are lines."""
+def page_rows(dset: Dataset, start: int, n: int, fmt: str = "text"
+              ) -> tuple[list[str], list[Any]]:
+    """(column names, rows start..start+n) as `ax cat -f FMT` formats them: text and csv
+    rows are tuples of cells, tsv, json and csv-exact rows are lines. Only the row groups
+    that hold those rows are read."""
     from accel.view.datasets import columns_of
 
     names = [name for name, _, _ in columns_of(dset)]
     plan, row_fns, _ = make_plan([dset], names, fmt)
     rows: list[Any] = []
-    for chunk in row_chunks(plan, names, row_fns, 0, min(n, sum(c for _, _, c in plan))):
+    for chunk in row_chunks(plan, names, row_fns, start,
+                            min(start + n, sum(c for _, _, c in plan))):
         rows += chunk
     return names, rows
 
@@ -100,7 +104,8 @@ _TEXT = {"ascii", "unicode"}
 
 def row_formatter(fns: list[Callable[[Any], Any] | None], names: list[str], fmt: str
                   ) -> Callable[[tuple], Any] | None:
-    """row tuple -> tuple of cells (text, csv) or one line (tsv, json); None: the row as is."""
+    """row tuple -> tuple of cells (text, csv) or one line (tsv, json, csv-exact); None: the
+    row as is."""
     env: dict[str, Any] = {}
     cells = []
     for i, f in enumerate(fns):
@@ -113,8 +118,9 @@ def row_formatter(fns: list[Callable[[Any], Any] | None], names: list[str], fmt:
         if not env and fmt == "csv":
             return None
         body = "(" + "".join(c + ", " for c in cells) + ")"
-    elif fmt == "tsv":
-        body = "'\\t'.join((" + "".join(c + ", " for c in cells) + "))"
+    elif fmt in ("tsv", "csv-exact"):
+        sep = "\\t" if fmt == "tsv" else ","
+        body = f"'{sep}'.join((" + "".join(c + ", " for c in cells) + "))"
     else:
         import json
 
@@ -135,7 +141,7 @@ def cell_formatter(typ: str, none_support: bool, fmt: str) -> Callable[[Any], An
         return None  # csv: the writer makes None an empty field itself
     if fmt == "text" and f in (str, repr):  # str(None) is already 'None'
         return f
-    none = {"text": "None", "csv": None, "tsv": "", "json": "null"}[fmt]
+    none = {"text": "None", "csv": None, "tsv": "", "json": "null", "csv-exact": ""}[fmt]
     return lambda v: none if v is None else f(v)
 
 
@@ -184,6 +190,9 @@ def _cell(typ: str, fmt: str) -> Callable[[Any], Any] | None:
             return lambda v: enc(v if isinstance(v, (bool, int, float, str)) else repr(v))
         return enc  # bool, json
 
+    if fmt == "csv-exact" and typ in _TEXT | {"bytes", "json", "pickle"}:
+        return _exact_text(typ)
+
     base: Callable[[Any], Any] | None
     if typ == "float32":
         base = short32
@@ -220,3 +229,26 @@ def _cell(typ: str, fmt: str) -> Callable[[Any], Any] | None:
     if base is None:
         return esc
     return lambda v: esc(base(v))
+
+
+def csv_field(v: str) -> str:
+    """A text value as a CSV field that reads back as itself: quoted (quotes doubled) when
+    it holds a comma, a quote or a line break, or is empty (an empty field is None)."""
+    if not v or '"' in v or "," in v or "\n" in v or "\r" in v:
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def _exact_text(typ: str) -> Callable[[Any], str]:
+    """csv-exact's text kinds: the text, bytes as they are (surrogateescape, so encoding
+    the line the same way gives the bytes back), json as JSON, pickle as repr; quoted."""
+    if typ == "bytes":
+        return lambda v: csv_field(v.decode("utf-8", "surrogateescape"))
+    if typ == "json":
+        import json
+
+        dumps = json.JSONEncoder(ensure_ascii=False, default=repr).encode
+        return lambda v: csv_field(dumps(v))
+    if typ == "pickle":
+        return lambda v: csv_field(repr(v))
+    return csv_field

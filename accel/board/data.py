@@ -293,8 +293,8 @@ def number(query: Query, name: str, default: int, low: int, high: int | None,
 def rows_page(dset: Dataset, first: int, n: int) -> dict:
     """Rows first..first+n as `ax cat` shows them (text) and as `-f json` gives them, read
     from only the row groups that hold them: as quick far into a big dataset as at its top."""
-    names, text_rows = page_rows(dset, first, n, "text")
-    _, json_lines = page_rows(dset, first, n, "json")
+    names, formatted = page_rows(dset, first, n, ("text", "json"))
+    text_rows, json_lines = formatted["text"], formatted["json"]
     types = {name: typ for name, typ, _ in columns_of(dset)}
     return {"columns": names, "numeric": [types.get(c) in NUMERIC for c in names],
             "first_row": first, "per_page": n,

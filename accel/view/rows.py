@@ -57,20 +57,25 @@ def make_plan(datasets: list[Dataset], names: list[str], fmt: str, sliceno: int 
     return plan, row_fns, cell_fns
 
 
-def page_rows(dset: Dataset, start: int, n: int, fmt: str = "text"
-              ) -> tuple[list[str], list[Any]]:
-    """(column names, rows start..start+n) as `ax cat -f FMT` formats them: text and csv
-    rows are tuples of cells, tsv, json and csv-exact rows are lines. Only the row groups
-    that hold those rows are read."""
+def page_rows(dset: Dataset, start: int, n: int, fmts: tuple[str, ...] = ("text",)
+              ) -> tuple[list[str], dict[str, list[Any]]]:
+    """(column names, {format: rows start..start+n}) as `ax cat -f FORMAT` formats them:
+    text and csv rows are tuples of cells, tsv, json and csv-exact rows are lines. The rows
+    are read once, from only the row groups that hold them, and formatted each way."""
     from accel.view.datasets import columns_of
 
     names = [name for name, _, _ in columns_of(dset)]
-    plan, row_fns, _ = make_plan([dset], names, fmt)
-    rows: list[Any] = []
-    for chunk in row_chunks(plan, names, row_fns, start,
+    plans = {fmt: make_plan([dset], names, fmt) for fmt in fmts}
+    plan = plans[fmts[0]][0]
+    rows: list[tuple] = []
+    for chunk in row_chunks(plan, names, {str(dset): None}, start,
                             min(start + n, sum(c for _, _, c in plan))):
         rows += chunk
-    return names, rows
+    out = {}
+    for fmt, (_, row_fns, _) in plans.items():
+        fn = row_fns[str(dset)]
+        out[fmt] = rows if fn is None else list(map(fn, rows))
+    return names, out
 
 
 def row_chunks(plan: Plan, names: list[str],

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from accel.methods import MethodRegistry
     from accel.plan import Planner
 
-HEAD_ROWS = 20  # a method's newest jobs shown
+METHOD_JOBS = 20  # a method's newest jobs shown
 PAGE_ROWS = 20  # rows of a dataset on a page unless ?rows= says, like `ax cat --head 20`
 PAGE_ROWS_MAX = 1000  # the most ?rows= may ask for
 JOBS_SHOWN = 100  # jobs on the front page unless ?limit= says otherwise
@@ -202,7 +202,7 @@ class Board:
                 data["source"] = method_source(planner, info)
             except MethodError as e:  # there, but it does not load
                 data = {"name": name, "error": str(e)}
-        found, more = find_jobs(self.cfg.workdirs, make_query([name]), HEAD_ROWS,
+        found, more = find_jobs(self.cfg.workdirs, make_query([name]), METHOD_JOBS,
                                 self.lineage.index.records())
         data["recent_jobs"] = [dict(rec.summary(), note=note_of(rec)) for rec in found]
         data["more_jobs"] = more

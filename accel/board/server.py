@@ -14,6 +14,7 @@ a 500 page (the traceback goes to the board's stderr) and the server goes on.
     /job/REF/ds/NAME/download.csv, .../download.parquet
                             its rows as a file, made while it is sent
     /ds/REF                 a dataset (JOB/NAME, or JOB for its 'default'); /ds/REF/download.csv
+                            (a dataset named '.../download.csv' is reached by /job/REF/ds/NAME)
     /urd, /urd/LIST         urd lists, the entries of one (?columns=a,b: options as columns)
     /method, /method/NAME   methods, one method: its source, its newest jobs (?columns=)
     /runs                   one row per `ax run` (?limit=)
@@ -174,7 +175,6 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(start)
                 shutil.copyfileobj(f, self.wfile)
 
-
     def _send_download(self, reply: Download, with_body: bool) -> None:
         """The file as it is made: chunked, so a download cut short by an error is seen
         as cut short (no final chunk; an HTTP/1.0 client gets the bytes until the close)."""
@@ -195,7 +195,7 @@ class Handler(BaseHTTPRequestHandler):
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
         except OSError:
-            raise  # the browser went away
+            raise  # the browser went away: nothing was cut short by us (_serve handles it)
         except Exception:  # headers are out: the error can only be told by cutting it short
             sys.stderr.write(f"ax board: {self.path}: download cut short\n"
                              f"{traceback.format_exc()}")

@@ -151,8 +151,8 @@ class Board:
         info = describe(job, dset)
         info["other_datasets"] = [n for n in names if n != info["name"]]
         query = query or {}
-        per_page = number(query, "rows", PAGE_ROWS, 1, PAGE_ROWS_MAX, "a number of rows")
-        first = number(query, "start", 0, 0, None, "a row number")
+        per_page = int_param(query, "rows", PAGE_ROWS, 1, PAGE_ROWS_MAX, "a number of rows")
+        first = int_param(query, "start", 0, 0, None, "a row number")
         total = info["total_lines"]
         if first and first >= total:
             last = f"start is 0..{total - 1}" if total else "it has none"
@@ -272,7 +272,7 @@ def _output(j: Job) -> dict[str, str]:
         return {}
 
 
-def number(query: Query, name: str, default: int, low: int, high: int | None,
+def int_param(query: Query, name: str, default: int, low: int, high: int | None,
            what: str) -> int:
     """?NAME=N as a whole number low..high (an empty field: `default`); anything else is a
     UserError naming the parameter and what it takes."""

@@ -1,8 +1,8 @@
 """The board's data pages in a real headless browser (Chromium through selenium), on
 127.0.0.1 only: a user pages through a dataset by clicking, downloads its rows by clicking
 the links (the files land in the browser's download folder and read back exactly), reads
-a method's source, and asks for option columns with the form. Skips with the reason where
-no browser is installed.
+a method's source, and asks for option columns with the form (a method's jobs, an urd
+list, a run's jobs). Skips with the reason where no browser is installed.
 """
 
 from __future__ import annotations
@@ -111,12 +111,14 @@ def test_a_user_reads_a_methods_source_and_a_jobs(board: BoardProcess, browser) 
 def test_a_user_asks_for_option_columns_with_the_form(board: BoardProcess, browser) -> None:
     from selenium.webdriver.common.by import By
 
-    for path in ("/method/fit", "/urd/sweep"):
-        browser.get(board.url + path)
+    run = board.json("/runs")["runs"][0]["run"]
+    for path, kept in (("/method/fit", ""), ("/urd/sweep", ""),
+                       (f"/run/{run}", "method=fit&")):
+        browser.get(board.url + path + "?" + kept)
         field = browser.find_element(By.NAME, "columns")
         field.send_keys("alpha,depth")
         field.submit()
-        assert browser.current_url == board.url + path + "?columns=alpha%2Cdepth"
+        assert browser.current_url == board.url + path + "?" + kept + "columns=alpha%2Cdepth"
         heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "thead th")]
         assert heads[heads.index("alpha") + 1] == "depth", heads
         cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "tbody td")]

@@ -482,6 +482,18 @@ def test_an_urd_list_shows_options_as_columns(board: BoardProcess) -> None:
     assert "options" not in board.json("/urd/sweep")["entries"][0]
 
 
+def test_a_runs_job_list_shows_options_as_columns(board: BoardProcess) -> None:
+    run = board.json("/runs")["runs"][0]["run"]
+    _, _, body = board.get(f"/run/{run}?method=fit&columns=alpha,depth")
+    assert "<th>job</th><th>method</th><th>alpha</th><th>depth</th><th>in this run</th>" in body
+    assert '<a href="/job/dev-6">dev-6</a></td><td>fit</td><td>0.5</td><td>3</td>' in body
+    # the form keeps the page's method when it asks for other columns
+    assert '<input type="hidden" name="method" value="fit">' in body
+    assert f'<a href="/run/{run}?method=fit">none</a>' in body
+    rows = board.json(f"/run/{run}?columns=depth")["job_rows"]
+    assert {r["job"]: r["options"].get("depth") for r in rows}["dev-7"] == 4
+
+
 def test_the_data_pages_write_nothing(board: BoardProcess, project: Path) -> None:
     from test_board import snapshot
 

@@ -28,7 +28,14 @@ from accel.view.job import (
     read_job,
     timing_rows,
 )
-from accel.view.jobs import find_jobs, make_query, note_of, running_jobs, split_values
+from accel.view.jobs import (
+    find_jobs,
+    make_query,
+    note_of,
+    running_jobs,
+    split_values,
+    stored_options,
+)
 from accel.view.methods import (
     compare_source,
     get_method,
@@ -180,7 +187,7 @@ class Board:
         entries = list_entries(self.cfg.urd_db, name)
         if columns:
             for e in entries:
-                e["options"] = [[job, _options_of(job)] for _, job in e["joblist"]]
+                e["options"] = [[job, stored_options(job)] for _, job in e["joblist"]]
         return {"list": name, "entries": entries, "columns": columns}
 
     # --- /method, /method/NAME -----------------------------------------------------------
@@ -249,17 +256,6 @@ def _method_of(jobid: str) -> str | None:
         return Job(jobid).params.get("method")
     except Exception:
         return None
-
-
-def _options_of(jobid: str) -> dict:
-    """A job's options as setup.json stores them (as option_text takes them); {} when it
-    cannot be read."""
-    from accel.records import read_setup
-
-    try:
-        return (read_setup(Job(jobid).path) or {}).get("options") or {}
-    except Exception:
-        return {}
 
 
 def _output(j: Job) -> dict[str, str]:

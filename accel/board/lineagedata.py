@@ -16,7 +16,7 @@ from pathlib import Path
 from accel.errors import NotFound
 from accel.store import Store
 from accel.store.runhistory import RUNNING, Run, RunHistory, latest_of_each_script
-from accel.view.jobs import running_jobs
+from accel.view.jobs import running_jobs, stored_options
 from accel.view.lineage import JobIndex, job_lineage, run_graph
 
 RUNS_SHOWN = 100  # rows of /runs unless ?limit= says otherwise
@@ -46,18 +46,25 @@ class Lineage:
         shown = runs[:n] if n else runs
         return {"runs": [r.summary() for r in shown], "total": len(runs), "limit": n}
 
-    def run(self, run_id: str, method: str | None, limit: int | None) -> dict:
+    def run(self, run_id: str, method: str | None, limit: int | None,
+            columns: list[str] | None = None) -> dict:
+        """The run, its graph, and its jobs (of `method`), with the options named in
+        `columns` for a column of each (as on the front page)."""
         run = self.history.find(run_id)
         if run is None:
             raise NotFound(f"no run {run_id!r} (/runs lists the runs the workdirs remember)")
         n = RUN_JOBS_SHOWN if limit is None else limit
         jobs = run.jobs.items() if method is None else \
             [(j, how) for j, how in run.jobs.items() if self.index.method(j) == method]
-        rows = [{"job": j, "method": self.index.method(j), "how": how,
-                 "status": self.index.status(j)}
-                for j, how in (itertools.islice(jobs, n) if n else jobs)]
+        rows: list[dict] = [{"job": j, "method": self.index.method(j), "how": how,
+                             "status": self.index.status(j)}
+                            for j, how in (itertools.islice(jobs, n) if n else jobs)]
+        if columns:
+            for r in rows:
+                r["options"] = stored_options(r["job"])
         return {**run.summary(), "graph": self._graph(run), "method": method,
-                "job_rows": rows, "job_rows_total": len(jobs), "limit": n}
+                "job_rows": rows, "job_rows_total": len(jobs), "limit": n,
+                "columns": columns or []}
 
     def _graph(self, run: Run) -> dict:
         """The run's graph; that of a run that has ended is made again only when some of

@@ -9,7 +9,8 @@ from typing import Any
 from accel.board.graph import Node, legend, svg
 from accel.board.html import h2, href, job_link, join, kv, link, note, status, table, tag
 from accel.board.lineagehtml import RIGHT, RUN_HEADER, run_row, state_class
-from accel.board.pages import Page
+from accel.board.pages import Page, columns_form
+from accel.store.catalog import option_text
 from accel.view.text import fmt_duration, fmt_time
 from accel.words import plural
 
@@ -47,9 +48,12 @@ def run(d: dict) -> Page:
     parts.append(tag("h2", f"jobs{' of ' + d['method'] if d['method'] else ''}", id="jobs"))
     if d["method"]:
         parts.append(note(link(href("run", d["run"]) + "#jobs", "all the jobs of the run")))
-    parts.append(table(("job", "method", "in this run", "status"),
-                       [(job_link(r["job"]), r["method"] or "?", r["how"], status(r["status"]))
-                        for r in d["job_rows"]]))
+    cols = d["columns"]
+    parts.append(columns_form(href("run", d["run"]), cols, method=d["method"]))
+    parts.append(table(("job", "method", *cols, "in this run", "status"),
+                       [(job_link(r["job"]), r["method"] or "?",
+                         *(option_text(r["options"], c) for c in cols), r["how"],
+                         status(r["status"])) for r in d["job_rows"]]))
     if d["job_rows_total"] > len(d["job_rows"]):
         parts.append(note(f"the first {len(d['job_rows'])} of {d['job_rows_total']:,} "
                           "(limit=0 in the address shows all)"))

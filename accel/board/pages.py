@@ -104,11 +104,14 @@ def _filter_form(filters: dict, columns: list[str]) -> Html:
     return Html(f'<form method="get" action="/">{fields}</form>')
 
 
-def _columns_form(action: str, columns: list[str]) -> Html:
-    """The front page's "option columns" field alone, for another table of jobs."""
-    fields = join([_field("columns", "option columns", ",".join(columns)),
+def columns_form(action: str, columns: list[str], **keep: str | None) -> Html:
+    """The front page's "option columns" field alone, for another table of jobs; `keep`:
+    the page's other parameters, sent again (a form's action loses its ?query)."""
+    hidden = join(Html(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">')
+                  for k, v in keep.items() if v)
+    fields = join([hidden, _field("columns", "option columns", ",".join(columns)),
                    Html('<input type="submit" value="show">'),
-                   link(action, "none") if columns else ""])
+                   link(href(*action.strip("/").split("/"), **keep), "none") if columns else ""])
     return Html(f'<form method="get" action="{esc(action)}">{fields}</form>')
 
 
@@ -331,7 +334,7 @@ def urd_list(d: dict) -> Page:
         rows.append((e["timestamp"], e["caption"],
                      *(entry_option_text(e.get("options") or [], c) for c in cols),
                      e["user"], e["build"], jobs, deps))
-    body = join([note("newest first"), _columns_form(href("urd", d["list"]), cols),
+    body = join([note("newest first"), columns_form(href("urd", d["list"]), cols),
                  table(("timestamp", "caption", *cols, "user", "build", "jobs", "deps"), rows)])
     return Page(f"urd list {d['list']}", d, body)
 
@@ -378,7 +381,7 @@ def method(d: dict) -> Page:
     if d.get("source"):
         parts += _source(d["source"])
     cols = d["columns"]
-    parts += [h2("newest jobs"), _columns_form(href("method", d["name"]), cols)]
+    parts += [h2("newest jobs"), columns_form(href("method", d["name"]), cols)]
     if d["recent_jobs"]:
         parts.append(table(("job", *cols, "status", "started", "runtime", "caption/error"),
                            [(job_link(j["job"]), *(option_text(j["options"], c) for c in cols),

@@ -18,7 +18,8 @@ a 500 page (the traceback goes to the board's stderr) and the server goes on.
     /urd, /urd/LIST         urd lists, the entries of one (?columns=a,b: options as columns)
     /method, /method/NAME   methods, one method: its source, its newest jobs (?columns=)
     /runs                   one row per `ax run` (?limit=)
-    /run/ID                 one run: its jobs as a graph, and listed (?method= ?limit=)
+    /run/ID                 one run: its jobs as a graph, and listed (?method= ?limit=
+                            ?columns=)
     /static/live.js         the script that keeps a running job's page up to date
 
 Any page is JSON with ?json=1, or when the request's Accept header asks for JSON.
@@ -46,6 +47,7 @@ from accel.board.live import open_static
 from accel.config import Config
 from accel.errors import NotFound, UserError
 from accel.view.datasets import split_ref
+from accel.view.jobs import split_values
 
 # scripts only from the board's own /static/ (live.js), which fetches only from the board
 PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; "
@@ -258,7 +260,8 @@ def route(board: Board, seg: list[str], query: dict[str, list[str]]
         return lineagepages.runs(board.lineage.runs(_limit(query)))
     elif head == "run" and n == 2:
         method = (query.get("method") or [""])[-1].strip() or None
-        return lineagepages.run(board.lineage.run(seg[1], method, _limit(query)))
+        return lineagepages.run(board.lineage.run(seg[1], method, _limit(query),
+                                                  split_values(query.get("columns", []))))
     elif head == "static" and n == 2:
         return FileReply(open_static(seg[1]), seg[1])
     raise NotFound(f"no page /{'/'.join(seg)} (pages: /, /job/REF, /ds/REF, /urd, /method, "

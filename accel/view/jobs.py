@@ -127,3 +127,15 @@ def running_jobs(store: Store) -> list[dict]:
             })
     found.sort(key=lambda j: -j["elapsed"])
     return found
+
+
+def stored_options(jobid: str) -> dict:
+    """A job's options as its setup.json stores them (what option_text takes, for a column
+    of option values); {} when it cannot be read."""
+    from accel.job import Job
+    from accel.records import read_setup
+
+    try:
+        return (read_setup(Job(jobid).path) or {}).get("options") or {}
+    except Exception:  # no such job, a damaged setup.json: no values to show
+        return {}

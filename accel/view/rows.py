@@ -3,9 +3,9 @@
 Each column gets a function chosen by its type, None support and the format (text, csv,
 tsv, json, and csv-exact: CSV lines whose every value reads back exactly), and each
 dataset one generated function per row that calls them; a column that needs nothing is
-passed as it is. Reading goes by a plan (which dataset and slice, in
-output order), so `--head` stops early and `--tail` (or a page of rows on the board) reads
-only the row groups that hold its rows.
+passed as it is. Reading goes by a plan (which dataset and slice, in output order), so
+`--head` stops early and `--tail` (or a page of rows on the board) reads only the row
+groups that hold its rows.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ trivial jobs that each take the root as a job input (so the root is "used by" al
 them), then a few jobs that use some of those; then the same script again (all reused),
 so there are two runs of it. Starts `ax board` on 127.0.0.1 and fetches, each FETCHES
 times, the front page, the root job's page (its "used by" lists JOBS jobs), a job of the
-build_many, the runs page and the graph of the latest run; prints the first fetch of each
+build_many, the runs page, the graph of the latest run (and its jobs with option i as a
+column) and the method's page (its source, its newest jobs); prints the first fetch of each
 (right after the board started, while it reads every job's setup.json once) and the
 median, fastest and slowest of the FETCHES after it.
 `--keep DIR` builds the project in DIR (reused when it is already there) and keeps it.
@@ -70,7 +71,9 @@ def measure(proj: Path, fetches: int) -> dict:
         run = runs["runs"][0]["run"]
         pages = {"front page": "/", "job page, used by 10,000": "/job/dev-1",
                  "job page, a build_many row": "/job/dev-500", "runs page": "/runs",
-                 "graph of the latest run": f"/run/{run}"}
+                 "graph of the latest run": f"/run/{run}",
+                 "the run's jobs, option i as a column": f"/run/{run}?columns=i",
+                 "method page (source, newest jobs)": "/method/leaf?columns=i"}
         # the first of each: while the board still reads every job's setup.json
         times: dict[str, list[float]] = {name: [] for name in pages}
         for _ in range(fetches + 1):

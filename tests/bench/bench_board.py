@@ -72,8 +72,8 @@ def measure(proj: Path, fetches: int) -> dict:
         pages = {"front page": "/", "job page, used by 10,000": "/job/dev-1",
                  "job page, a build_many row": "/job/dev-500", "runs page": "/runs",
                  "graph of the latest run": f"/run/{run}",
-                 "the run's jobs, option i as a column": f"/run/{run}?columns=i",
-                 "method page (source, newest jobs)": "/method/leaf?columns=i"}
+                 "a run's jobs, a column of i": f"/run/{run}?columns=i",
+                 "method page, a column of i": "/method/leaf?columns=i"}
         # the first of each: while the board still reads every job's setup.json
         times: dict[str, list[float]] = {name: [] for name in pages}
         for _ in range(fetches + 1):

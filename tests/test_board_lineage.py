@@ -133,8 +133,8 @@ def test_runs_are_one_row_each_newest_first_with_their_counts(board: Board) -> N
         ("build.py", "complete", 0, 5, 0),
         ("build.py", "complete", 5, 0, 0)]
     assert "ValueError" in runs[0]["error"]
-    assert all(r["duration"] is not None and r["duration"] >= 0 for r in runs)
-    assert runs[0]["started"] > runs[1]["started"] > runs[2]["started"]
+    assert all(r["runtime"] is not None and r["runtime"] >= 0 for r in runs)
+    assert runs[0]["starttime"] > runs[1]["starttime"] > runs[2]["starttime"]
     _, _, body = board.get("/runs")
     for r in runs:
         assert f'href="/run/{r["run"]}"' in body

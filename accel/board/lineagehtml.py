@@ -61,8 +61,8 @@ RUN_HEADER = ("run", "build script", "started", "duration", "state", "new", "reu
 def run_row(r: dict) -> tuple:
     state = tag("span", r["state"], class_=f"st st-{state_class(r['state'])}",
                 title=r["error"] or None)
-    return (link(href("run", r["run"]), "graph"), r["name"], fmt_time(r["started"]),
-            fmt_duration(r["duration"]), state, f"{r['new']:,}", f"{r['reused']:,}",
+    return (link(href("run", r["run"]), "graph"), r["name"], fmt_time(r["starttime"]),
+            fmt_duration(r["runtime"]), state, f"{r['new']:,}", f"{r['reused']:,}",
             f"{r['failed']:,}" if r["failed"] else "")
 
 

@@ -31,8 +31,8 @@ def runs(d: dict) -> Page:
 
 def run(d: dict) -> Page:
     head: list[tuple[str, Any]] = [
-        ("build script", d["name"]), ("started", fmt_time(d["started"])),
-        ("duration", fmt_duration(d["duration"]) + (" so far" if d["state"] == "running" else "")),
+        ("build script", d["name"]), ("started", fmt_time(d["starttime"])),
+        ("duration", fmt_duration(d["runtime"]) + (" so far" if d["state"] == "running" else "")),
         ("state", tag("span", d["state"], class_=f"st st-{state_class(d['state'])}")),
         ("jobs", f"{d['new']:,} new, {d['reused']:,} reused, {d['failed']:,} failed")]
     if d["error"]:

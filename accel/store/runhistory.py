@@ -59,7 +59,7 @@ class Run:
     def summary(self) -> dict:
         """What the board's JSON gives of a run (without its jobs)."""
         return {"run": self.run, "script": self.script, "name": self.name,
-                "started": self.started, "ended": self.ended, "duration": self.duration,
+                "starttime": self.started, "endtime": self.ended, "runtime": self.duration,
                 "state": self.state, "error": self.error, "jobs": sum(self.counts.values()),
                 "new": self.count(NEW), "reused": self.count(REUSED),
                 "failed": self.count(FAILED)}

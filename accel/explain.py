@@ -38,6 +38,7 @@ from accel import layout, records
 from accel.equivalence import declaration, declared_hashes
 from accel.errors import JobDamaged, OptionError
 from accel.identity import combine
+from accel.inputreads import changed_while_read
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import decode
@@ -382,7 +383,9 @@ def explain_job(store: Store, job: str, *, limit: int = LIMIT) -> dict:
     reads = (records.read_post(job.path) or {}).get("input_files") or {}
     for entry in same:  # finished earlier with the same identity: was it there in time?
         post = Job(entry["job"]).post
-        changed = _named("input file read", post.get("input_files") or {}, reads)
+        theirs = post.get("input_files") or {}
+        unsteady = changed_while_read(theirs)
+        changed = [unsteady] if unsteady else _named("input file read", theirs, reads)
         if changed:  # (why REF ran, though REF's twin had finished: what it read changed)
             entry["reads_changed"] = changed
         try:

@@ -36,6 +36,7 @@ from accel.inputfiles import (
 
 READS = "input_files"  # in the job's scratch folder: one JSON line per file asked for
 WARNED = "input_reads_warned"  # in the scratch folder: one file per file warned about
+CHANGED_WHILE_READ = "changed_while_read"  # in a post.json entry: two reads differed
 
 _fingerprints: Fingerprints | None = None
 _known: set[str] = set()  # files this job declares or asked for: never warned about
@@ -104,20 +105,44 @@ def note_read(job_path: os.PathLike, path: str) -> None:
         _busy = was
 
 
+def forget_inherited() -> None:
+    """A job process forked from a running job (a local subjob): the files the parent
+    declared or asked for are not this job's, so its own reads are recorded. (The audit
+    hook, once installed, stays: `watch` gives it this job's folders.)"""
+    global _fingerprints, _busy
+    _known.clear()
+    _fingerprints, _busy = None, False
+    installed = _watch.get("installed")
+    _watch.clear()
+    if installed:
+        _watch["installed"] = True
+
+
 def recorded(job_path: os.PathLike) -> dict:
     """{name: {"size", "hash"}} of the files the job asked for by job.input_filename,
-    for its post.json ({} for none)."""
+    for its post.json ({} for none). Slices record a file each on its own: one they found
+    different from each other is recorded as changed while the job read it (hash None,
+    "changed_while_read"), so the job is never reused."""
     try:
         with open(os.path.join(job_path, layout.SCRATCH, READS), encoding="utf-8") as f:
             lines = [json.loads(line) for line in f if line.strip()]
     except (OSError, ValueError):
         return {}
-    return dict(sorted((d["name"], {"size": d["size"], "hash": d["hash"]}) for d in lines))
+    found: dict[str, dict] = {}
+    for d in lines:
+        seen, now = found.get(d["name"]), {"size": d["size"], "hash": d["hash"]}
+        if seen is None:
+            found[d["name"]] = now
+        elif seen != now:
+            found[d["name"]] = {"size": None, "hash": None, CHANGED_WHILE_READ: True}
+    return dict(sorted(found.items()))
 
 
 def changed_read(reads: dict, input_dir: str, fingerprints: Fingerprints) -> dict | None:
     """The first of a job's recorded reads (post.json "input_files") whose file is not
     what it was, as an `ax why` difference; None when all are the same."""
+    if (unsteady := changed_while_read(reads)) is not None:
+        return unsteady
     for name, old in reads.items():
         path = name if os.path.isabs(name) else os.path.join(input_dir, name)
         try:
@@ -129,6 +154,16 @@ def changed_read(reads: dict, input_dir: str, fingerprints: Fingerprints) -> dic
             change = "changed" if new and old.get("hash") else ("added" if new else "removed")
             return {"what": "input file read", "name": name, "change": change,
                     "old": old if old.get("hash") else None, "new": new}
+    return None
+
+
+def changed_while_read(reads: dict) -> dict | None:
+    """The first of a job's recorded reads that changed while the job read it, as an
+    `ax why` difference: such a job is never reused, whatever the file is now."""
+    for name, old in reads.items():
+        if old.get(CHANGED_WHILE_READ):
+            return {"what": "input file read", "name": name, "change": "changed while read",
+                    "old": None, "new": None}
     return None
 
 
@@ -173,7 +208,7 @@ def _project_files(config: Path | None) -> list[str]:
 
 def _audit(event: str, args: tuple) -> None:
     global _busy
-    if event != "open" or _busy or not _watch:
+    if event != "open" or _busy or "input_dir" not in _watch:
         return
     path, mode, flags = args
     if path is None or isinstance(path, int) or path in inputfiles.hashing:

@@ -154,6 +154,7 @@ class Runner:
         self.enter_job_dir()
         jobfiles.forget_inherited()  # forked from a running job: its saves are its own
         forget_inherited_datasets()  # and the datasets it finished early are not ours
+        _forget_inherited_reads()  # nor the input files it read
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()
@@ -459,6 +460,13 @@ class Runner:
             if code in disk.DISK_ERRNOS:  # it could not write why: the disk is full
                 return PartFailed(part, DISK_FAILURE, disk.message(code, self.path), "")
             return PartFailed(part, "ProcessDied", exit_description(status), "")
+
+
+def _forget_inherited_reads() -> None:
+    """Forked from a running job: the input files it declared or read are not ours."""
+    inputreads = sys.modules.get("accel.inputreads")  # not loaded: nothing to forget
+    if inputreads is not None:
+        inputreads.forget_inherited()
 
 
 def _absolute_import_path() -> None:

@@ -80,6 +80,8 @@ def _file_change(what: str, name: str | None, change: str | None, old: Any, new:
     """'input file data/sales.csv changed: 3.1 MB → 3.2 MB' (and the like)."""
     read = what == "input file read"
     head = f"input file {name}" + (" (read by job.input_filename)" if read else "")
+    if change == "changed while read":  # its slices found it different: never reused
+        return f"{head}: changed while the job read it"
     if change == "added" or not old:
         then = "did not exist then" if read else "not an input file then"
         return f"{head}: {then}, now {fmt_size(new['size'])}"

@@ -399,3 +399,76 @@ def test_untracked_a_missing_file_is_still_one_line_from_the_method(project):
     out = ax_run_fails(project)
     text = out.stdout + out.stderr
     assert f"csvimport: no such file: {project.root}/ok.cvs (did you mean: ok.csv" in text
+
+
+def test_a_local_subjob_records_the_input_file_its_parent_declared(project):
+    """A subjob runs in a process forked from its parent job's: the files the parent
+    declared or read are not the subjob's, so its own job.input_filename read is recorded
+    and a change of the file runs it again (it was reused with the old content)."""
+    project.method("parent", """
+        from accel import InputFile
+        from accel.subjobs import build
+
+        options = dict(src=InputFile())
+
+        def synthesis():
+            return build('child', fname=options.src).load()
+    """)
+    project.method("child", """
+        options = dict(fname='')
+
+        def synthesis(job):
+            with open(job.input_filename(options.fname)) as f:
+                return f.read()
+    """)
+    data = project.file("data.txt", "v1")
+    script(project, """
+        def main(urd):
+            j = urd.build('parent', src='data.txt')
+            print("RESULT", json.dumps([j.load(), j.post.subjobs]))
+    """)
+    value, (child,) = printed(ax_run(project, clean=True))
+    assert value == "v1"
+    assert set(post_of(project, child).get("input_files", {})) == {"data.txt"}
+    data.write_text("v2!")
+    value, (again,) = printed(ax_run(project, clean=True))
+    assert value == "v2!" and again != child
+
+
+def test_a_file_that_changed_between_slices_is_recorded_so_and_never_reused(project):
+    """Two slices asked for the same file and found it different: the job ends as usual,
+    post.json says the file changed while the job read it, and no build reuses the job."""
+    project.method("sliceread", """
+        import os
+        import time
+
+        def analysis(sliceno, job):
+            if sliceno == 1:  # reads it only once slice 0 has read and changed it
+                while not os.path.exists('changed'):
+                    time.sleep(0.01)
+            with open(job.input_filename('data.txt')) as f:
+                text = f.read()
+            if sliceno == 0:
+                with open(job.input_filename('data.txt'), 'w') as f:
+                    f.write(text + '+')
+                open('changed', 'w').close()
+            return text
+
+        def synthesis(analysis_res):
+            return list(analysis_res)
+    """)
+    project.file("data.txt", "v1")
+    script(project, """
+        def main(urd):
+            j = urd.build('sliceread')
+            print("RESULT", json.dumps([j, j.load()]))
+    """)
+    job, texts = printed(ax_run(project, clean=True))
+    assert texts == ["v1", "v1+"]
+    assert post_of(project, job)["input_files"] == {
+        "data.txt": {"size": None, "hash": None, "changed_while_read": True}}
+    again, _ = printed(ax_run(project, clean=True))
+    assert again != job
+    why = project.ax("why", again, check=True).stdout
+    assert "input file data.txt (read by job.input_filename): changed while the job read it" \
+        in why, why

@@ -17,7 +17,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AX, Project, cli_env, one_error_line, printed, script, start_ax, wait_for
+from conftest import (
+    AX,
+    Project,
+    cli_env,
+    finish_ax,
+    one_error_line,
+    printed,
+    script,
+    start_ax,
+    wait_for,
+)
 
 from accel.records import status_of
 
@@ -809,3 +819,49 @@ def test_a_killed_build_many_keeps_the_rows_it_finished(project: Project, procs)
     gc(project, "--yes")
     assert set(finished) <= set(project.job_dirs())
     assert printed(run(project))[:2] == finished  # resumed: the finished rows reused
+
+
+def test_a_run_still_going_keeps_its_jobs_when_a_later_run_completes_first(
+        project: Project, procs, monkeypatch) -> None:
+    """Run A of a script reuses a job and waits; run B of the same script starts later and
+    completes first: gc keeps A's job (A goes on and uses it), and once A completes it
+    is the script's record (it completed last)."""
+    project.method("leaf", LEAF)
+    project.method("use", USE)
+    root = project.root
+    script(project, f'''
+        import os
+        import time
+        from pathlib import Path
+
+        def main(urd):
+            x = int(os.environ["RACE"])
+            j = urd.build("leaf", n=x)
+            Path({str(root)!r}, f"reached{{x}}").write_text("")
+            while not Path({str(root)!r}, f"go{{x}}").exists():
+                time.sleep(0.02)
+            print("RESULT", json.dumps([j, urd.build("use", source=j, n=x)]))
+    ''', "race")
+    (root / "go1").write_text("")
+    (root / "go2").write_text("")
+    monkeypatch.setenv("RACE", "1")
+    first = printed(run(project, "race"))
+    (root / "go1").unlink()
+    (root / "reached1").unlink()
+    a = start_ax(project, procs, "run", "race", tag="a")
+    wait_for(lambda: (root / "reached1").exists(), what="run A to reuse its job", proc=a)
+    monkeypatch.setenv("RACE", "2")
+    b = printed(run(project, "race"))
+    gone, kept = fates(project)
+    assert kept[first[0]] == "latest run of build_race.py (running now)"
+    assert set(b) <= set(kept) and gone == {first[1]}
+    gc(project, "--yes")
+    assert first[0] in project.job_dirs()
+    (root / "go1").write_text("")
+    rc, out, err = finish_ax(project, a, "a")
+    assert rc == 0, err
+    a_jobs = printed(subprocess.CompletedProcess([], rc, out, err))
+    assert a_jobs[0] == first[0]
+    gone, kept = fates(project)
+    assert gone == set(b)
+    assert kept[a_jobs[0]] == kept[a_jobs[1]] == "latest run of build_race.py"

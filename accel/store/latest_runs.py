@@ -10,10 +10,13 @@ reused), `failed JOBID` for a job of the run that did not finish (gc keeps those
 longer than it did), and a last JSON line `{"ended": ..., "error": ...}` when the run
 ended. When the script's main() returns the run is complete: its file is renamed to
 `.done` in every workdir of the project (an empty one where it used nothing; a rename is
-one atomic step). A script's record for gc is so its latest complete run, and the runs
-since that did not complete (stopped, crashed, or running now) -- a run that stopped
-half-way does not let go of what the complete run before it made. Older runs stay, as
-history, up to RUNS_KEPT of them a script; they keep no jobs.
+one atomic step). A script's record for gc is so the run that completed last (its file
+changed last: its end line), the runs that started since and did not complete (stopped
+or crashed) -- a run that stopped half-way does not let go of what the complete run
+before it made -- and every run going on now (its record flocked), whenever it started:
+a run that started first and still goes keeps its jobs when another run of the script
+completes meanwhile. Older runs stay, as history, up to RUNS_KEPT of them a script (but
+never the record of a run going on); they keep no jobs.
 
 The key is the script's path relative to the workdir: another script, or another
 project's build.py sharing the workdir, has its own record. Nothing here prints.
@@ -140,7 +143,8 @@ class RunLog:
             try:
                 os.rename(run, run.with_suffix(COMPLETE))
                 older = sorted((s, f) for f in os.listdir(run.parent)
-                               if (s := _stamp(f)) is not None and s < mine)
+                               if (s := _stamp(f)) is not None and s < mine
+                               and not _going(run.parent / f))
                 for _, f in older[:max(len(older) - (RUNS_KEPT - 1), 0)]:
                     (run.parent / f).unlink(missing_ok=True)  # history past RUNS_KEPT
             except OSError:  # (the problem, if any, was noted when writing)
@@ -219,9 +223,9 @@ def kept_by_latest_runs(workdirs: dict[str, Path],
     project = os.path.realpath(project_dir)
     for path in workdirs.values():
         for folder, files in record_files(path):
-            done = max((s for s, f in files if f.suffix == COMPLETE), default=-1)
-            runs = [f for s, f in files if s > done]
-            complete = [f for s, f in files if s == done and f.suffix == COMPLETE]
+            last, done = _last_completed(files)
+            runs = [f for s, f in files if f.suffix == RUNNING and (s > done or flock_held(f))]
+            complete = [last] if last is not None else []
             header = read_record(files[-1][1]).header
             script = str(header.get("script") or "?")
             if not script_exists(header, path):
@@ -237,6 +241,24 @@ def kept_by_latest_runs(workdirs: dict[str, Path],
                 for jobid in read_record(f).jobs:
                     kept.setdefault(jobid, f"{why} of {name}")
     return kept, gone
+
+
+def _going(path: Path) -> bool:
+    """Is `path` the record of a run going on now?"""
+    return path.suffix == RUNNING and flock_held(path)
+
+
+def _last_completed(files: list[tuple[int, Path]]) -> tuple[Path | None, int]:
+    """(the record of the run that completed last, when it did in ns; -1 for none): the
+    .done file written last (a run that started first may complete last)."""
+    best: tuple[int, int, Path | None] = (-1, -1, None)
+    for stamp, f in files:
+        if f.suffix == COMPLETE:
+            try:
+                best = max(best, (f.stat().st_mtime_ns, stamp, f))
+            except OSError:  # (removed meanwhile: history)
+                continue
+    return best[2], best[0]
 
 
 def script_exists(header: dict, workdir: Path) -> bool:

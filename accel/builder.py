@@ -52,9 +52,6 @@ class Builder:
 
     # --- planning (accel.plan owns it) --------------------------------------------
 
-    def declared_names(self, method: str) -> set[str]:
-        return self.planner.declared_names(method)
-
     def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
              jobs: dict | None = None, **kw: Any) -> Plan:
         return self.planner.plan(method, options, datasets, jobs, **kw)

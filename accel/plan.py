@@ -42,6 +42,10 @@ from accel.options import normalise_inputs, normalise_options, split_kw
 from accel.optiontypes import Field, compile_all, input_files_in
 from accel.records import status_of
 
+# what build(...) keywords of these names are for when the method declares no such name:
+# the urd list's name for the job, its caption, and bounds on its run
+BUILD_KEYWORDS = ("name", "caption", "timeout", "retries")
+
 
 @dataclass
 class Plan:
@@ -89,14 +93,38 @@ class Planner:
         return ({*info.options} | {input_name(x)[0] for x in info.datasets}
                 | {input_name(x)[0] for x in info.jobs})
 
+    def build_keywords(self, method: str, options: dict | None, datasets: dict | None,
+                       jobs: dict | None, kw: dict) -> tuple[dict | None, dict | None,
+                                                            dict | None, dict]:
+        """(options, datasets, jobs, the build's own keywords): `name`, `caption`,
+        `timeout` and `retries` taken out of a build's `kw` -- each the build's own, but
+        for one the method declares as an option or input, which then gets the value
+        (over an entry of that name: a keyword wins). None is not given. One place for
+        urd.build and subjobs.build."""
+        given = {k: v for k in BUILD_KEYWORDS if (v := kw.pop(k, None)) is not None}
+        if not given:
+            return options, datasets, jobs, {}
+        declared = self.declared_names(method)
+        mine = {k: v for k, v in given.items() if k in declared}
+        if mine:
+            options, datasets, jobs = self._with_keywords(method, options, datasets, jobs, mine)
+        return options, datasets, jobs, {k: v for k, v in given.items() if k not in mine}
+
+    def _with_keywords(self, method: str, options: dict | None, datasets: dict | None,
+                       jobs: dict | None, kw: dict) -> tuple[dict, dict, dict]:
+        """Keywords sent to options, datasets and jobs by the method's declarations."""
+        info = self.methods.get(method)
+        o, d, j = split_kw(method, kw, list(info.options),
+                           [input_name(x)[0] for x in info.datasets],
+                           [input_name(x)[0] for x in info.jobs])
+        return _merged(options, o), _merged(datasets, d), _merged(jobs, j)
+
     def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
              jobs: dict | None = None, **kw: Any) -> Plan:
         info = self.methods.get(method)
         ds_decl, job_decl = info.datasets, info.jobs
         if kw:
-            o, d, j = split_kw(method, kw, list(info.options), [input_name(x)[0] for x in ds_decl],
-                               [input_name(x)[0] for x in job_decl])
-            options, datasets, jobs = _merged(options, o), _merged(datasets, d), _merged(jobs, j)
+            options, datasets, jobs = self._with_keywords(method, options, datasets, jobs, kw)
         opts = normalise_options(method, info.options, dict(options or {}))
         ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
         jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))

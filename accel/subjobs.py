@@ -64,8 +64,11 @@ def build(method: str, options: dict | None = None, datasets: dict | None = None
         if _current_urd is None:
             raise UserError("accel.build: not in a build script run by `ax run`, nor in a running job")
         return _current_urd.build(method, options, datasets, jobs, **kw)
-    kw.pop("name", None)
-    job, _reused = _job_builder().build(method, options, datasets, jobs, **kw)
+    builder = _job_builder()
+    options, datasets, jobs, own = builder.planner.build_keywords(method, options, datasets,
+                                                                  jobs, kw)
+    own.pop("name", None)  # (a subjob is in no urd list)
+    job, _reused = builder.build(method, options, datasets, jobs, **own, **kw)
     (current / layout.SCRATCH).mkdir(exist_ok=True)
     with open(current / layout.SCRATCH / "subjobs", "a") as f:
         f.write(f"{job}\n")

@@ -75,3 +75,37 @@ def test_a_subjob_may_take_the_running_job_as_its_previous(project):
     assert post_of(project, jid)["subjobs"] == [got["sub"]]
     assert project.job(got["sub"]).params.jobs.previous == jid
     assert printed(ax_run(project, clean=True)) == [jid, got]
+
+
+def test_name_caption_timeout_go_where_urd_build_sends_them(project):
+    """`name=`, `caption=`, `timeout=` and `retries=` go to the method's own option of
+    that name when it declares one, else to the build -- the same from a subjob as from
+    urd.build (a subjob's `name=` was dropped, and its `caption=` and `timeout=` went to
+    the builder even when the method declared them)."""
+    project.method("labelled", """
+        options = dict(name='', caption='', timeout=0, retries=0)
+
+        def synthesis():
+            return dict(options)
+    """)
+    project.method("plain", """
+        def synthesis():
+            return 1
+    """)
+    project.method("outer", """
+        from accel import subjobs
+
+        def synthesis():
+            mine = subjobs.build('labelled', name='n', caption='c', timeout=5, retries=2)
+            plain = subjobs.build('plain', name='n', caption='told', timeout=60)
+            return [mine.load(), mine.params.caption, plain.params.caption]
+    """)
+    script(project, """
+        def main(urd):
+            direct = urd.build('labelled', name='n', caption='c', timeout=5, retries=2)
+            sub = urd.build('outer').load()
+            print('RESULT', json.dumps([direct.load(), direct.params.caption, sub]))
+    """)
+    direct, caption, (sub, sub_caption, plain_caption) = printed(ax_run(project, clean=True))
+    assert direct == sub == dict(name="n", caption="c", timeout=5, retries=2)
+    assert caption == sub_caption == "" and plain_caption == "told"

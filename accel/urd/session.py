@@ -69,32 +69,21 @@ class Urd:
         the method itself declares an option or input of that name, which then gets the
         value.
         """
-        special: dict[str, Any] = {}
-        given = {"name": name, "caption": caption, "timeout": kw.pop("timeout", None),
-                 "retries": kw.pop("retries", None)}
-        if any(v is not None for v in given.values()):
-            declared = self.builder.declared_names(method)
-            for key, value in given.items():
-                if value is None:
-                    continue
-                if key in declared:  # the method's own option or input of that name
-                    options, datasets, jobs = self._route(method, key, value, options,
-                                                          datasets, jobs)
-                else:
-                    special[key] = value
-        name = special.get("name")
+        kw.update(name=name, caption=caption)
+        options, datasets, jobs, own = self.builder.planner.build_keywords(
+            method, options, datasets, jobs, kw)
         try:
             job, reused = self.builder.build(method, options, datasets, jobs, workdir=workdir,
                                              force_build=force_build,
-                                             caption=special.get("caption"),
-                                             timeout=special.get("timeout"),
-                                             retries=special.get("retries", 0), **kw)
+                                             caption=own.get("caption"),
+                                             timeout=own.get("timeout"),
+                                             retries=own.get("retries", 0), **kw)
         except JobError as e:
             self.failures.append((str(e.job), str(e).split("\n", 1)[0]))
             if self.run_log is not None:
                 self.run_log.failed(str(e.job))
             raise
-        self._record(job, reused, name or method)
+        self._record(job, reused, own.get("name") or method)
         return job
 
     def _resolve_ref(self, ref: str) -> str:
@@ -102,18 +91,6 @@ class Urd:
         from accel.refs import resolve
 
         return str(resolve(ref, self.builder.store, self.db_path))
-
-    def _route(self, method: str, key: str, value: Any, *given: dict | None) -> tuple:
-        """Put `key` into the options, datasets or jobs dict, as the method declares it
-        (over an entry of that name there: a keyword wins, as in the Accelerator)."""
-        from accel.methods import input_name
-
-        info = self.builder.methods.get(method)
-        kind = 0 if key in info.options else \
-            1 if key in {input_name(x)[0] for x in info.datasets} else 2
-        out = [dict(d or {}) for d in given]
-        out[kind][key] = value
-        return tuple(out)
 
     def _record(self, job: Job, reused: bool, name: str, task: Task | None = None) -> None:
         if self.run_log is not None:

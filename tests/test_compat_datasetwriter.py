@@ -498,3 +498,54 @@ def test_discarding_a_dataset_another_has_as_previous_is_refused(project):
     """)
     p = ax_run_fails(project)
     assert "datasetwriter 'one': discard(): 'two' has it as previous" in p.stderr, p.stderr
+
+
+def test_a_bad_value_the_method_catches_loses_that_row_and_no_other(project):
+    """Values are checked when the buffered rows are stored (every 16,384 rows, and at
+    flush, set_slice and finish): the call that stores them raises ColumnValueError (a
+    ValueError) naming the row and the value; a method that catches it and goes on loses
+    that row alone (the buffer of good rows was lost with it), by set_slice or by
+    get_split_write."""
+    project.method("badrows", """
+        def synthesis(job, slices):
+            values = list(range(20000))
+            values[100], values[17000] = 'x', 'y'
+            errors = []
+
+            def caught(call, *args):
+                try:
+                    call(*args)
+                except ValueError as e:
+                    errors.append(str(e))
+                    return True
+
+            dw = job.datasetwriter(columns={'a': 'int64'})
+            dw.set_slice(0)
+            for v in values:
+                caught(dw.write, v)
+            while caught(dw.flush):  # 'y' is still buffered: it is found now
+                pass
+            for s in range(1, slices):
+                dw.set_slice(s)
+            split = job.datasetwriter(columns={'a': 'int64'}, name='split')
+            w = split.get_split_write()
+            for v in [*range(10), 'z', *range(10, 20000)]:
+                caught(w, v)
+            return errors
+    """)
+    script(project, """
+        def main(urd):
+            j = urd.build('badrows')
+            a = list(j.dataset().iterate(0, 'a'))
+            split = sorted(j.dataset('split').iterate(None, 'a'))
+            print('RESULT', json.dumps([j.load(), len(a), a[99:102], a[16998:17001],
+                                        len(split), split[:3]]))
+    """)
+    errors, n, around_x, around_y, n_split, split_first = printed(ax_run(project, clean=True))
+    assert n == 19998 and around_x == [99, 101, 102] and around_y == [16999, 17001, 17002]
+    assert n_split == 20000 and split_first == [0, 1, 2]
+    assert len(errors) == 3, errors
+    assert "cannot store 'x' (str) at slice 0, row 100" in errors[0], errors[0]
+    # (the rows refused before it are not counted: 'y' would have been row 16999)
+    assert "cannot store 'y' (str) at slice 0, row 16999" in errors[1], errors[1]
+    assert "cannot store 'z' (str) at row 10 given to the split writer" in errors[2], errors[2]

@@ -58,6 +58,13 @@ if TYPE_CHECKING:
 FLUSH_ROWS = 1 << 14  # rows buffered per column; more made the allocator hand memory back and forth
 
 
+class _BadRow(Exception):
+    """A buffered row that cannot be stored (its index in the buffer) and the error."""
+
+    def __init__(self, index: int, error: ColumnValueError):
+        self.index, self.error = index, error
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "<no value>"
@@ -380,7 +387,10 @@ class DatasetWriter(finishing.Finishing):
         if not chunks or not chunks[0].n:
             return
         if self._hash_index is not None:
-            self._check_placement(chunks, sliceno, st.lines)
+            try:
+                self._check_placement(chunks, sliceno, st.lines)
+            except _BadRow as e:
+                raise e.error from None
         st.append(chunks)
 
     def get_split_write(self) -> Any:
@@ -452,14 +462,33 @@ class DatasetWriter(finishing.Finishing):
         return f"slice {s}, row {(st.lines if st else 0) + offset}"
 
     def _encode_all(self, values: list[list], where: Any) -> list[Chunk]:
-        chunks = []
+        """Every column encoded; _BadRow for the first row (of any column) that cannot be."""
+        chunks, bad = [], None
         for (name, ct, ns), vals in zip(self._spec, values, strict=True):
             try:
                 if name in self._parsers:
                     vals = parse_all(self._parsers[name], ct.name, vals)
                 chunks.append(encode(ct, ns, vals))
             except BadValue as e:
-                raise self._bad_value(name, ct, ns, e, where(e.index)) from None
+                if bad is None or e.index < bad.index:
+                    bad = _BadRow(e.index, self._bad_value(name, ct, ns, e, where(e.index)))
+        if bad is not None:
+            raise bad
+        return chunks
+
+    def _encode_buffer(self, lists: list[list], where: Any, check: Any = None) -> list[Chunk]:
+        """The buffered rows encoded (and `check`ed), the buffer left as it is, to be
+        cleared once they are stored. A row that cannot be stored leaves the buffer
+        alone, the rest stay to be written, and its ColumnValueError is raised: a method
+        that catches it (`except ValueError`) loses that row and no other."""
+        try:
+            chunks = self._encode_all([lst.copy() for lst in lists], where)
+            if check is not None:
+                check(chunks)
+        except _BadRow as e:
+            for lst in lists:
+                del lst[e.index]
+            raise e.error from None
         return chunks
 
     def _bad_value(self, name: str, ct: ColumnType, ns: bool, e: BadValue,
@@ -480,12 +509,6 @@ class DatasetWriter(finishing.Finishing):
                  "accel.format": fmt.FORMAT})
         return st
 
-    def _take_lists(self, lists: list[list]) -> list[list]:
-        values = [lst.copy() for lst in lists]
-        for lst in lists:
-            lst.clear()
-        return values
-
     def _after_finish(self) -> DatasetUsageError:
         return DatasetUsageError(f"datasetwriter {self.name!r}: rows were written after "
                                  "dw.finish() (through a write function kept from before)")
@@ -497,11 +520,14 @@ class DatasetWriter(finishing.Finishing):
             raise self._after_finish()
         sliceno = self._target()
         st = self._state(sliceno)
-        values = self._take_lists(self._lists)
-        chunks = self._encode_all(values, lambda i: f"slice {sliceno}, row {st.lines + i}")
-        if self._hash_index is not None:
-            self._check_placement(chunks, sliceno, st.lines)
+        first = st.lines
+        check = None if self._hash_index is None else \
+            (lambda chunks: self._check_placement(chunks, sliceno, first))
+        chunks = self._encode_buffer(self._lists, lambda i: f"slice {sliceno}, row {first + i}",
+                                     check)
         st.append(chunks)
+        for lst in self._lists:
+            lst.clear()
 
     def _check_placement(self, chunks: list[Chunk], sliceno: int, first_row: int) -> None:
         hash_index = self._hash_index
@@ -513,10 +539,10 @@ class DatasetWriter(finishing.Finishing):
             from accel.dataset.decode import to_list
 
             value = to_list(chunks[hash_index].take(np.array([i])))[0]
-            raise ColumnValueError(
+            raise _BadRow(i, ColumnValueError(
                 f"datasetwriter {self.name!r}: hashlabel {self.hashlabel!r} value "
                 f"{_short(value)} at slice {sliceno}, row {first_row + i} belongs in slice "
-                f"{int(dest[i])}; write through dw.get_split_write() to place rows by hash")
+                f"{int(dest[i])}; write through dw.get_split_write() to place rows by hash"))
 
     def _flush_split(self) -> None:
         lists = self._split[0]
@@ -524,12 +550,11 @@ class DatasetWriter(finishing.Finishing):
             return
         if self._finished:
             raise self._after_finish()
-        values = self._take_lists(lists)
         first = self._split_rows
-        self._split_rows += len(values[0])
-        chunks = self._encode_all(values, lambda i: f"row {first + i} given to the split writer")
-        if self._hash_index is None:  # round robin
-            dest = (np.arange(len(values[0])) + first) % self.slices
+        chunks = self._encode_buffer(lists, lambda i: f"row {first + i} given to the split writer")
+        n = len(lists[0])
+        if self._hash_index is None:  # round robin, by the rows stored
+            dest = (np.arange(n) + self._split_rows) % self.slices
         else:
             dest = slices_of(chunks[self._hash_index], self.slices)
         order = np.argsort(dest, kind="stable")
@@ -538,6 +563,9 @@ class DatasetWriter(finishing.Finishing):
             idx = order[bounds[s]:bounds[s + 1]]
             if idx.size:
                 self._state(s).append([c.take(idx) for c in chunks])
+        self._split_rows += n
+        for lst in lists:
+            lst.clear()
 
     def flush(self) -> None:
         """Write buffered rows to the files now (also done every FLUSH_ROWS rows)."""

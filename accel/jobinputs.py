@@ -27,17 +27,28 @@ def load_method(setup: dict):
 
 
 def _method_module(setup: dict):
-    from accel.methods import _import_package, load_module
+    """The method's module, from the very source the job was planned with (setup.json's
+    method_info "sha"): a job never runs code other than the code its hash records."""
+    from accel.errors import MethodError
+    from accel.methods import SHA, _import_package, forget_module, load_module
 
     m = setup["method_info"]
+    planned = m.get("sha")
     loaded = sys.modules.get(m["module"])
     if loaded is not None and getattr(loaded, "__file__", None) == m["file"]:
-        return loaded  # forked from the builder, which has imported it already
+        if planned is None or getattr(loaded, SHA, None) == planned:
+            return loaded  # forked from the builder, which has imported it already
+        forget_module(m["module"])
     _import_package(m["package_entry"])
     project = m.get("project_dir")
     if project and project not in sys.path:
         sys.path.insert(0, project)
-    return load_module(m["module"], Path(m["file"]), f"method {setup['method']!r}")
+    module = load_module(m["module"], Path(m["file"]), f"method {setup['method']!r}")
+    if planned is not None and getattr(module, SHA, None) != planned:
+        raise MethodError(f"{m['file']}: method {setup['method']!r} was edited after this job "
+                          "was planned, so it would not run the code its source hash "
+                          "records; run the build again")
+    return module
 
 
 def input_values(setup: dict) -> tuple[DotDict, DotDict, DotDict]:

@@ -9,11 +9,14 @@ folder itself and the project folder are put on sys.path, so `import helper` and
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
 import types
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ PARTS = ("prepare", "analysis", "synthesis")
 DECLARATIONS = ("description", "options", "datasets", "jobs", "depend_extra",
                 "equivalent_hashes")
 _DECLARED = "__accel_declared__"  # the module's own declarations, as its source made them
+SHA = "__accel_sha__"  # a loaded module's: the sha256 of the very source it ran
 
 
 def declarations(module: types.ModuleType) -> dict[str, Any]:
@@ -156,6 +160,14 @@ class MethodRegistry:
         self._loaded[name] = info
         return info
 
+    def reload(self, name: str, modules: Iterable[str] = ()) -> MethodInfo:
+        """The method loaded anew from its file, and the project `modules` it imports
+        imported anew when it imports them: their files changed since they were loaded."""
+        info = self._loaded.pop(name, None)
+        for modname in {*modules, *([info.modname] if info else [])}:
+            forget_module(modname)
+        return self.get(name)
+
     def build_script(self, name: str | None) -> tuple[Path, str]:
         """(file, module name) of build.py, build_NAME.py, or a build script path."""
         if name is None:
@@ -234,19 +246,44 @@ def _import_package(entry: str) -> tuple[str, Path]:
     return entry, folder
 
 
+def forget_module(modname: str) -> None:
+    """Take a module out of sys.modules and its package, so the next import loads it anew
+    (`from . import helper` takes the package's attribute when there is one)."""
+    sys.modules.pop(modname, None)
+    parent, _, child = modname.rpartition(".")
+    package = sys.modules.get(parent) if parent else None
+    if package is not None and package.__dict__.get(child) is not None:
+        delattr(package, child)
+
+
+class _HashedLoader(importlib.machinery.SourceFileLoader):
+    """Runs the very bytes it hashed, never a cached .pyc (which an edit of the same size
+    within a second leaves looking current): the module's SHA says which source it ran."""
+
+    sha: str | None = None
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        data = self.get_data(self.path)
+        self.sha = hashlib.sha256(data).hexdigest()
+        return self.source_to_code(data, self.path)
+
+
 def load_module(modname: str, file: Path, what: str, package_dir: Path | None = None) -> types.ModuleType:
     """Import `file` as `modname`; a syntax or import error becomes one MethodError line."""
     mod = sys.modules.get(modname)
     if mod is not None and getattr(mod, "__file__", None) == str(file):
         return mod
+    loader = _HashedLoader(modname, str(file))
     spec = importlib.util.spec_from_file_location(
-        modname, file, submodule_search_locations=[str(package_dir)] if package_dir else None
+        modname, file, loader=loader,
+        submodule_search_locations=[str(package_dir)] if package_dir else None
     )
-    assert spec and spec.loader
+    assert spec
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
+        setattr(module, SHA, loader.sha)
     except SyntaxError as e:
         del sys.modules[modname]
         raise MethodError(f"{e.filename or file}:{e.lineno}: {what}: syntax error: {e.msg}")

@@ -37,7 +37,7 @@ from accel.inputreads import changed_read
 from accel.job import Job
 from accel.jobstatus import FINISHED
 from accel.jsoncodec import dumps_canonical, encode
-from accel.methods import STANDARD_PACKAGE, MethodInfo, MethodRegistry, input_name
+from accel.methods import SHA, STANDARD_PACKAGE, MethodInfo, MethodRegistry, input_name
 from accel.options import normalise_inputs, normalise_options, split_kw
 from accel.optiontypes import Field, compile_all, input_files_in
 from accel.records import status_of
@@ -86,10 +86,38 @@ class Planner:
         self._workdirs = real_folders(list(config.workdirs.values()))
         self._fields: dict[int, tuple[dict, dict[str, Field]]] = {}
         self._reads: dict[str, dict] = {}  # job path -> its post.json "input_files"
+        self._loaded_with: dict[str, str] = {}  # method -> the source hash it was loaded at
+
+    def method(self, name: str) -> MethodInfo:
+        """The method as its files are now (see _current)."""
+        return self._current(name)[0]
+
+    def _current(self, name: str) -> tuple[MethodInfo, str, dict]:
+        """(the method as its files are now, its source hash, its files' hashes). A build
+        plans a method many times, and its files may be edited meanwhile: a module loaded
+        from an older version is loaded anew (and the project modules it imports with
+        it), so that a job runs the very code whose source hash it records (and a reused
+        job is one made from it)."""
+        info = self.methods.get(name)
+        for _ in range(5):
+            src_hash, files = self.source(info)
+            if getattr(info.module, SHA, None) == self.hasher.file_sha(info.file) and \
+                    self._loaded_with.setdefault(name, src_hash) == src_hash:
+                return info, src_hash, files
+            stale = [m for m, mod in list(sys.modules.items())  # what it imports, but packages
+                     if self._in_closure(mod, files) and not hasattr(mod, "__path__")]
+            info = self.methods.reload(name, stale)
+            # not edited while it loaded: that is its code (else load it again)
+            self._loaded_with[name] = src_hash if self.source(info)[0] == src_hash else ""
+        raise MethodError(f"method {name!r}: its files keep changing while the build plans it")
+
+    def _in_closure(self, module: types.ModuleType, files: dict) -> bool:
+        where = getattr(module, "__file__", None)
+        return isinstance(where, str) and self.hasher.method_file_name(Path(where)) in files
 
     def declared_names(self, method: str) -> set[str]:
         """Every option, dataset and job input name `method` declares."""
-        info = self.methods.get(method)
+        info = self.method(method)
         return ({*info.options} | {input_name(x)[0] for x in info.datasets}
                 | {input_name(x)[0] for x in info.jobs})
 
@@ -121,14 +149,13 @@ class Planner:
 
     def plan(self, method: str, options: dict | None = None, datasets: dict | None = None,
              jobs: dict | None = None, **kw: Any) -> Plan:
-        info = self.methods.get(method)
+        info, src_hash, files = self._current(method)
         ds_decl, job_decl = info.datasets, info.jobs
         if kw:
             options, datasets, jobs = self._with_keywords(method, options, datasets, jobs, kw)
         opts = normalise_options(method, info.options, dict(options or {}))
         ds = normalise_inputs(method, "datasets", ds_decl, dict(datasets or {}))
         jb = normalise_inputs(method, "jobs", job_decl, dict(jobs or {}))
-        src_hash, files = self.source(info)
         inputs = self.input_files(info, opts)
         identity = identity_of(method, src_hash, self.slices, opts, ds, jb, inputs)
         equivalent = tuple(identity_of(method, old, self.slices, opts, ds, jb, inputs)
@@ -278,6 +305,7 @@ class Planner:
                 else info.package,
                 "project_dir": str(self.config.project_dir),
                 "description": info.description,
+                "sha": getattr(info.module, SHA, None),  # of the source the job must run
             },
         }
         if self.config.track_input_files:  # (absent: the runner does not watch reads)

@@ -11,6 +11,8 @@ import json
 import os
 import pickle
 import re
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -155,6 +157,54 @@ def test_editing_an_imported_helper_module_rebuilds(project, case):
     project.file(relpath, "VALUE = 2\n")
     assert printed(ax_run(project)) == ["dev-2", 2]  # rebuilt, and with the new code
     assert printed(ax_run(project)) == ["dev-2", 2]
+
+
+def test_a_method_edited_while_the_build_goes_on_runs_as_its_hash_says(project):
+    """The method file, then a helper it imports, edited between two builds of one
+    `ax run`: each job runs the code its source hash records (it ran the code loaded
+    first), so a later run reuses it rightly; a runner given a job whose method was
+    edited after it was planned refuses to run other code than it records."""
+    project.file("mylib.py", "H = 'h1'\n")
+    project.method("ed", """
+        import mylib
+
+        options = dict(x=0)
+
+        def synthesis():
+            return ['v1', mylib.H, options.x]
+    """)
+    script(project, """
+        from pathlib import Path
+
+        def edit(name, old, new):
+            path = Path(name)
+            path.write_text(path.read_text().replace(old, new))  # the same size
+
+        def main(urd):
+            a = urd.build('ed', x=1)
+            edit('methods/a_ed.py', "'v1'", "'v2'")
+            b = urd.build('ed', x=2)
+            edit('mylib.py', "'h1'", "'h2'")
+            c = urd.build('ed', x=3)
+            print('RESULT', json.dumps([[j, j.load()] for j in (a, b, c)]))
+    """)
+    (a, ran_a), (b, ran_b), (c, ran_c) = printed(ax_run(project, clean=True))
+    assert [ran_a, ran_b, ran_c] == [["v1", "h1", 1], ["v2", "h1", 2], ["v2", "h2", 3]]
+    script(project, """
+        def main(urd):
+            c = urd.build('ed', x=3)
+            print('RESULT', json.dumps([c, c.load()]))
+    """, "again")
+    assert printed(ax_run(project, "again")) == [c, ["v2", "h2", 3]]  # reused
+    setup = json.loads((project.root / "workdirs/dev" / c / "setup.json").read_text())
+    copy = project.root / "workdirs/dev/dev-9"
+    copy.mkdir()
+    (copy / "setup.json").write_text(json.dumps(dict(setup, jobid="dev-9")))
+    project.method("ed", "options = dict(x=0)\n\ndef synthesis():\n    return 'v3'\n")
+    subprocess.run([sys.executable, "-m", "accel.runner", str(copy)], cwd=project.root,
+                   capture_output=True, timeout=60)
+    error = json.loads((copy / "post.json").read_text())["error"]
+    assert "was edited after this job was planned" in error["message"], error
 
 
 def test_helper_modules_count_transitively(project):

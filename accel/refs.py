@@ -70,7 +70,7 @@ def resolve(ref: str, store: Store, urd_db: Path | None = None) -> Job:
         return _from_list(ref, urd_db)
     if layout.split_jobid(ref):
         return existing_job(ref)
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", ref) or ref.strip(".") == "":
+    if not layout.is_method_name(ref):
         raise UserError(f"bad job reference {ref!r} (expected dev-12, METHOD, :LIST:, REF~N or REF^)")
     latest = store.latest_of(ref)
     if latest is None:
@@ -89,8 +89,8 @@ def _back(job: Job, n: int, store: Store) -> Job:
 
 
 def _from_list(ref: str, urd_db: Path | None) -> Job:
-    m = re.fullmatch(r":([^:/]+)(?:/([^:]+))?:([A-Za-z0-9_.\-]*)", ref)
-    if not m:
+    m = re.fullmatch(r":([^:/]+)(?:/([^:]+))?:([^:/]*)", ref)
+    if not m or (m.group(3) and not layout.is_method_name(m.group(3))):
         raise UserError(f"bad list reference {ref!r} (expected :LIST:, :LIST/TS: or :LIST:METHOD)")
     listname, ts, method = m.groups()
     if urd_db is None or not urd_db.exists():

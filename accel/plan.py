@@ -30,8 +30,8 @@ from accel.inputfiles import (
     canonical,
     files_named,
     inside,
-    name_of,
     real_folders,
+    recorded_name,
 )
 from accel.inputreads import changed_read
 from accel.job import Job
@@ -125,8 +125,9 @@ class Planner:
             try:
                 for path in files_named(value, input_dir, decl.pattern):
                     if not inside(path, self._workdirs):
+                        name = recorded_name(path, input_dir)
                         size, digest = self.fingerprints.of(path)
-                        found[name_of(path, input_dir)] = {"size": size, "hash": digest}
+                        found[name] = {"size": size, "hash": digest}
             except InputFileError as e:
                 raise OptionError(f"method {info.name!r}: option {option!r}: {e}") from None
         self.fingerprints.save()

@@ -399,3 +399,31 @@ def test_untracked_a_missing_file_is_still_one_line_from_the_method(project):
     out = ax_run_fails(project)
     text = out.stdout + out.stderr
     assert f"csvimport: no such file: {project.root}/ok.cvs (did you mean: ok.csv" in text
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_before_a_job_is_made(project):
+    """A job records its input files' names and its option values in setup.json (UTF-8):
+    a file name in another encoding (b'bad\\xff.csv', 'bad\\udcff.csv' to Python), in a
+    folder an InputFile names or given as a str option, or a caption holding one, is one
+    line naming it -- no traceback, no job directory, no job number used up."""
+    project.method("fold", """
+        from accel import InputFile
+        options = dict(src=InputFile(pattern='*.csv'), name='')
+        def synthesis():
+            return options.src
+    """)
+    project.file("indata/ok.csv", "a\n1\n")
+    (project.root / "indata" / os.fsdecode(b"bad\xff.csv")).write_text("a\n2\n")
+    bad = "os.fsdecode(b'bad\\xff.csv')"
+    for name, build, named in [
+        ("folder", "urd.build('fold', src='indata')", "input file indata/bad\\xff.csv"),
+        ("option", f"urd.build('fold', src='indata/ok.csv', name={bad})", "option 'name'"),
+        ("caption", f"urd.build('fold', src='indata/ok.csv', caption={bad})", "caption"),
+    ]:
+        script(project, f"import os\ndef main(urd):\n    {build}\n", name)
+        line = one_error_line(ax_run_fails(project, name))
+        assert "'fold'" in line and named in line and "UTF-8" in line, line
+        assert project.job_dirs() == []
+    script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('fold', "
+                    "src='indata/ok.csv')))\n")
+    assert printed(ax_run(project, clean=True)) == "dev-1"

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ax_run, printed, script
+from conftest import ax, ax_run, printed, script
 
 from accel.errors import UserError
 from accel.urd.lists import SCHEMA_VERSION, UrdJobList, UrdLists
@@ -587,7 +587,7 @@ def test_fork_after_use(tmp_path: Path):
 
 def test_a_build_script_goes_on_with_lists_schema_1_wrote(project):
     """The user's view of the upgrade: a build script names an old entry by the text it
-    was written as and goes on after it."""
+    was written as and goes on after it; `ax job :LIST/TS:` takes a time with ':' in it."""
     write_v1_database(project.root / ".accel" / "urd.db", V1_TIMES)
     project.method("m", "def synthesis():\n    return 1\n")
     script(project, """
@@ -599,3 +599,7 @@ def test_a_build_script_goes_on_with_lists_schema_1_wrote(project):
                                         urd.peek_latest('nightly').timestamp]))
     """)
     assert printed(ax_run(project, clean=True)) == ["a", "2023-01-03T03:04:05.6"]
+    for ref, job in ((":nightly/2023-01-03T03:04:05.5:", "dev-1"),
+                     (":nightly/2023-01-03T03:04:05.6:m", "dev-1")):
+        shown = ax(project.root, "job", ref, "--json")
+        assert json.loads(shown.stdout)["job"] == job, ref

@@ -24,6 +24,7 @@ from accel.errors import DiskError, JobDamaged, JobError, OptionError
 from accel.executors import Executor, make_executor, record_death
 from accel.job import Job
 from accel.jobstatus import CANCELED, FAILED, REUSED
+from accel.plaintext import is_utf8
 from accel.plan import Plan, Planner, check_inputs
 from accel.runner import DISK_FAILURE, worth_showing
 from accel.scheduler import ProgressView, Scheduler, Task
@@ -150,6 +151,9 @@ class Builder:
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise OptionError(f"build {plan.info.name!r}: retries must be a whole number >= 0, "
                               f"got {retries!r}")
+        if caption is not None and not (isinstance(caption, str) and is_utf8(caption)):
+            raise OptionError(f"build {plan.info.name!r}: caption must be UTF-8 text, "
+                              f"got {caption!r}")
         return Task(plan, name, workdir=workdir, caption=caption, force_build=force_build,
                     timeout=timeout, retries=retries, row=row)
 

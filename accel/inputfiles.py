@@ -30,6 +30,7 @@ from pathlib import Path
 
 from accel.atomic import atomic_open
 from accel.identity import is_racy
+from accel.plaintext import is_utf8, printable
 
 CACHE_NAME = "input-files.json"  # in the project's .accel folder
 _VERSION = 1
@@ -200,7 +201,7 @@ def _close_names(path: str, input_dir: str) -> str:
         folder = os.path.dirname(folder)
     try:
         names = [name_of(os.path.join(folder, n), input_dir) for n in os.listdir(folder)
-                 if not n.startswith(".")]
+                 if not n.startswith(".") and is_utf8(n)]
     except OSError:
         return ""
     return close_hint(name_of(path, input_dir), names)
@@ -211,6 +212,16 @@ def name_of(path: str, input_dir: str) -> str:
     when it is in it (so moving the project keeps the name), else its absolute path."""
     inside = input_dir.rstrip(os.sep) + os.sep
     return path[len(inside):].replace(os.sep, "/") if path.startswith(inside) else path
+
+
+def recorded_name(path: str, input_dir: str) -> str:
+    """name_of(path): the name a job's setup.json records the input file under, which must
+    be UTF-8 text (else InputFileError naming the file: a file name in another encoding)."""
+    name = name_of(path, input_dir)
+    if not is_utf8(name):
+        raise InputFileError(f"input file {printable(name)}: its name is not UTF-8, so a job "
+                             "cannot record it; rename the file")
+    return name
 
 
 def inside(path: str, folders: list[str]) -> bool:

@@ -47,6 +47,19 @@ def dataset_name(folder: str) -> str:
 JOBID_RE = re.compile(r"^([A-Za-z0-9_]+)-([0-9]+)$")
 
 
+_ASCII_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+METHOD_NAMES = "a Python identifier, or letters, digits, '_', '.' and '-' not starting with '.' or '-'"
+
+
+def is_method_name(name: object) -> bool:
+    """Whether `name` can be a method's name (`a_NAME.py` in a method package): a Python
+    identifier (`smörgås` as well as `wordcount`), or ASCII letters, digits, '_', '.' and
+    '-' (`word-count`). It names files (the index's by-method lists), so it is one path
+    component: never empty, '.', '..', or holding '/' or NUL. setup.json, job references
+    and the method registry all take exactly these."""
+    return isinstance(name, str) and (name.isidentifier() or bool(_ASCII_NAME.fullmatch(name)))
+
+
 def split_jobid(jobid: str) -> tuple[str, int] | None:
     """(workdir, number), or None when `jobid` is not a job id."""
     m = JOBID_RE.match(jobid)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from accel.errors import MethodError
+from accel.layout import METHOD_NAMES, is_method_name
 
 STANDARD_PACKAGE = "accel.standard_methods"
 PARTS = ("prepare", "analysis", "synthesis")
@@ -152,6 +153,8 @@ class MethodRegistry:
             where = ", ".join(str(d) for d in self.package_dirs[:-1]) or "no method packages"
             raise MethodError(f"unknown method {name!r}{hint}; methods are looked for in {where}")
         pkg, file = names[name]
+        if not is_method_name(name):
+            raise MethodError(f"method file {file}: {name!r} is not a method name ({METHOD_NAMES})")
         module = load_module(f"{pkg}.a_{name}", file, f"method {name!r}")
         declarations(module)  # before a runner in this process gives it values
         info = MethodInfo(name, file, pkg, module)

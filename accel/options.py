@@ -71,7 +71,7 @@ from accel.optiontypes import (
     short_repr,
 )
 from accel.optiontypes import parse_duration as parse_duration  # importable from here, as before
-from accel.plaintext import show_value
+from accel.plaintext import is_utf8, show_value
 
 __all__ = [
     "OptionEnum", "OptionString", "RequiredOption", "OptionDefault", "InputFile",
@@ -134,7 +134,7 @@ def normalise_options(method: str, declared: dict | None, given: dict | None) ->
     for name, f in fields.items():
         if name in given:
             try:
-                out[name] = f.convert(given[name])
+                out[name] = _utf8_only(f.convert(given[name]))
             except BadValue as e:
                 raise OptionError(
                     f"method {method!r}: option {name!r}{e.where()}: {e.text()}") from None
@@ -144,6 +144,24 @@ def normalise_options(method: str, declared: dict | None, given: dict | None) ->
         else:
             out[name] = f.default
     return out
+
+
+def _utf8_only(value: Any) -> Any:
+    """`value`, unless text in it cannot be written as UTF-8 (a lone surrogate: a file
+    name in another encoding, as os.listdir gives it): a job's setup.json could not
+    record it, so it is a BadValue, before any job is made."""
+    if isinstance(value, str):
+        if not is_utf8(value):
+            raise BadValue("text UTF-8 can hold (this has a lone surrogate, as Python makes "
+                           "of a file name that is not UTF-8: rename the file)", value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            convert_at(_utf8_only, k, f"key {short_repr(k)}")
+            convert_at(_utf8_only, v, f"[{short_repr(k)}]")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for i, v in enumerate(value):
+            convert_at(_utf8_only, v, f"[{i}]")
+    return value
 
 
 def _show(value: Any) -> str:

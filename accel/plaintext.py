@@ -72,3 +72,25 @@ def table(rows: list[tuple], header: tuple | None = None) -> str:
         cells = [str(c).ljust(widths[i]) if i < len(r) - 1 else str(c) for i, c in enumerate(r)]
         out.append("  ".join(cells).rstrip())
     return "\n".join(out)
+
+
+def is_utf8(text: str) -> bool:
+    """Can `text` be written as UTF-8 (a record, a terminal)? Not when it holds a lone
+    surrogate: what Python makes of a file name in another encoding (os.listdir,
+    os.fsdecode: b'bad\\xff.csv' is 'bad\\udcff.csv')."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """`text` as a message can show it: a file name's bytes that are not UTF-8 as \\xNN
+    (the name as `ls -b` shows it), other lone surrogates as \\uNNNN."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -30,8 +30,8 @@ from accel.inputfiles import (
     canonical,
     files_named,
     inside,
-    name_of,
     real_folders,
+    recorded_name,
 )
 from accel.inputreads import changed_read
 from accel.job import Job
@@ -180,8 +180,9 @@ class Planner:
             try:
                 for path in files_named(value, input_dir, decl.pattern):
                     if not inside(path, self._workdirs):
+                        name = recorded_name(path, input_dir)
                         size, digest = self.fingerprints.of(path)
-                        found[name_of(path, input_dir)] = {"size": size, "hash": digest}
+                        found[name] = {"size": size, "hash": digest}
             except InputFileError as e:
                 raise OptionError(f"method {info.name!r}: option {option!r}: {e}") from None
         self.fingerprints.save()
@@ -340,11 +341,18 @@ def check_inputs(plan: Plan, pending: Collection[str] = ()) -> None:
                 if status != FINISHED and not (kind == "jobs" and _is_current_job(path)):
                     raise OptionError(f"{where}: job {jobid} is {status}, not finished")
                 name = ref.partition("/")[2] or "default"
-                if kind == "datasets" and not (path / "datasets" / layout.dataset_folder(name)
-                                               / "meta.json").is_file():
+                if kind == "datasets" and not _has_dataset(path, name):
                     from accel.dataset.metacache import no_such_dataset
 
                     raise OptionError(f"{where}: {no_such_dataset(Job(jobid), name)}")
+
+
+def _has_dataset(job_path: Path, name: str) -> bool:
+    """Has the job a dataset `name` (its folder as the reader finds it)? (Imported here:
+    a plain job's processes never load accel.dataset.)"""
+    from accel.dataset.format import META, dataset_dir
+
+    return (dataset_dir(job_path, name) / META).is_file()
 
 
 def _is_current_job(path: os.PathLike) -> bool:

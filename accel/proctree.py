@@ -138,21 +138,34 @@ def follow_groups(buf: bytes, groups: set[int]) -> bytes:
     return rest
 
 
+DRAIN_EVERY = 0.5  # seconds between a watching guard's reads of what piled up in the pipe
+
+
 def guard_groups(fd: int, watch: int | None = None, gone: bool = False) -> None:
     """A guard's life: follow the "+PGID" / "-PGID" lines on `fd` until the pipe ends (the
     one process holding its other end is gone, `kill -9` included) or the process behind
     pidfd `watch` has ended (`gone`: it has already); then kill every process group still
-    listed, with all it holds."""
+    listed, with all it holds.
+
+    With a pidfd to watch, the guard waits on it alone and reads what has piled up in the
+    pipe every DRAIN_EVERY seconds: woken by the pipe, it would cost the writer (a builder
+    starting thousands of short jobs) a context switch for every line. It reads the pipe
+    to its end before it kills, so no line written before the writer died is missed; the
+    writer's pipe is big enough for what piles up meanwhile. Without one it waits on the
+    pipe, whose end is then the only sign it has."""
     os.set_blocking(fd, False)
     groups: set[int] = set()
     buf = b""
     while True:
         if not gone:
             try:
-                ready, _, _ = select.select([fd] if watch is None else [fd, watch], [], [])
+                if watch is None:
+                    ready, _, _ = select.select([fd], [], [])
+                else:
+                    ready, _, _ = select.select([watch], [], [], DRAIN_EVERY)
             except InterruptedError:
                 continue
-            gone = watch in ready
+            gone = watch is not None and watch in ready
         while True:  # what piled up in the pipe
             try:
                 chunk = os.read(fd, 1 << 16)

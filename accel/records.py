@@ -33,7 +33,6 @@ from accel.jobstatus import DAMAGED, ENDED, FINISHED, RUNNING, UNFINISHED, Statu
 
 MAX_BYTES = 1 << 30  # a record is a few kB; a file this big is not one (a device, say)
 _IDENTITY = re.compile(r"[0-9a-f]{16,128}")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # a method's name: one path component
 _ERROR_TEXT = ("part", "exception", "message", "traceback")
 
 
@@ -78,7 +77,7 @@ def _error(v: Any) -> bool:
 # that could reach outside the workdir is taken.
 SETUP_REQUIRED = ("method", "slices")
 SETUP_KEYS: dict[str, Any] = {
-    "jobid": str, "method": lambda v: isinstance(v, str) and bool(_NAME.fullmatch(v)),
+    "jobid": str, "method": layout.is_method_name,
     "slices": lambda v: type(v) is int and v >= 1,
     "identity": lambda v: isinstance(v, str) and bool(_IDENTITY.fullmatch(v)),
     "options": dict, "datasets": _refs, "jobs": _refs, "hash": str, "source_hash": str,

@@ -18,6 +18,7 @@ from pathlib import Path
 from accel import layout, records
 from accel.errors import NotFound, UserError
 from accel.job import Job
+from accel.refsyntax import list_end, split_ref
 from accel.store import Store
 
 _SUFFIX = re.compile(r"(~\d*|\^+)$")
@@ -25,19 +26,9 @@ _SUFFIX = re.compile(r"(~\d*|\^+)$")
 
 def split_dataset(ref: str) -> tuple[str, str | None]:
     """'dev-3/foo' -> ('dev-3', 'foo'); a ':list/ts:' slash is not a dataset slash."""
-    if ref.startswith(":"):
-        end = ref.find(":", 1)
-        if end == -1:
-            raise UserError(f"bad job reference {ref!r}: a list reference is :LIST: or :LIST/TS:")
-        head, rest = ref[: end + 1], ref[end + 1 :]
-        if "/" in rest:
-            base, ds = rest.split("/", 1)
-            return head + base, ds
-        return ref, None
-    if "/" in ref:
-        base, ds = ref.split("/", 1)
-        return base, ds
-    return ref, None
+    if ref.startswith(":") and list_end(ref) == -1:
+        raise UserError(f"bad job reference {ref!r}: a list reference is :LIST: or :LIST/TS:")
+    return split_ref(ref)
 
 
 def existing_job(jobid: str) -> Job:
@@ -70,7 +61,7 @@ def resolve(ref: str, store: Store, urd_db: Path | None = None) -> Job:
         return _from_list(ref, urd_db)
     if layout.split_jobid(ref):
         return existing_job(ref)
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", ref) or ref.strip(".") == "":
+    if not layout.is_method_name(ref):
         raise UserError(f"bad job reference {ref!r} (expected dev-12, METHOD, :LIST:, REF~N or REF^)")
     latest = store.latest_of(ref)
     if latest is None:
@@ -89,8 +80,8 @@ def _back(job: Job, n: int, store: Store) -> Job:
 
 
 def _from_list(ref: str, urd_db: Path | None) -> Job:
-    m = re.fullmatch(r":([^:/]+)(?:/([^:]+))?:([A-Za-z0-9_.\-]*)", ref)
-    if not m:
+    m = re.fullmatch(r":([^:/]+)(?:/([^/]+))?:([^:/]*)", ref)
+    if not m or (m.group(3) and not layout.is_method_name(m.group(3))):
         raise UserError(f"bad list reference {ref!r} (expected :LIST:, :LIST/TS: or :LIST:METHOD)")
     listname, ts, method = m.groups()
     if urd_db is None or not urd_db.exists():

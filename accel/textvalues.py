@@ -81,6 +81,7 @@ from accel.optiontypes import (
     parse_duration,
     short_repr,
 )
+from accel.refsyntax import split_ref
 
 __all__ = ["from_text", "Resolver"]
 
@@ -309,7 +310,7 @@ def _timedelta(f: Field, t: str, text: str) -> Any:
 def _jobwithfile(f: Field, t: str, text: str, resolve: Resolver | None) -> Any:
     from accel.job import JobWithFile
 
-    ref, name = _split_ref(t)
+    ref, name = split_ref(t)
     if not ref or not name:
         raise _text_bad(f, text)
     try:
@@ -354,7 +355,7 @@ def _inputs(method: str, kind: str, name: str, is_list: bool, text: str,
 
 def _input(method: str, kind: str, label: str, item: str, text: str, what: str,
            resolve: Resolver | None) -> str:
-    ref, dsname = _split_ref(item) if kind == "dataset input" else (item, None)
+    ref, dsname = split_ref(item) if kind == "dataset input" else (item, None)
     try:
         if dsname == "" or not ref:
             raise _TextBad(what, item)
@@ -380,18 +381,6 @@ def _job(ref: str, resolve: Resolver | None) -> str:
     if layout.split_jobid(jobid) is None:  # a resolver's bug, not the user's
         raise OptionError(f"the job reference {ref!r} resolved to {jobid!r}, not a job id")
     return jobid
-
-
-def _split_ref(text: str) -> tuple[str, str | None]:
-    """'dev-3/name' -> ('dev-3', 'name'); ':LIST/TS:/name' keeps the list's own slash."""
-    start = 0
-    if text.startswith(":"):
-        end = text.find(":", 1)
-        start = len(text) if end == -1 else end + 1
-    slash = text.find("/", start)
-    if slash == -1:
-        return text, None
-    return text[:slash], text[slash + 1:]
 
 
 # --- what a declaration expects, in words ---------------------------------------------------

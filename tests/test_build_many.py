@@ -333,7 +333,8 @@ def test_a_bad_text_value_names_the_line_of_the_csv(project):
 def test_an_int_column_with_gaps_from_pandas_is_read_as_ints(project):
     """pandas makes an int column with a missing value float64: its whole numbers are
     the ints they were (a DataFrame or a Parquet file written from one), NaN is "not
-    given", and 1.5 is one clear error naming the row, the column and the value."""
+    given", and 1.5 is one clear error naming the row, the column and the value; so is a
+    float of 2**53 or more, which float64 may have rounded."""
     pd = pytest.importorskip("pandas")
     project.method("square", SQUARE)
     frame = pd.DataFrame({"i": [3, None, 4]})
@@ -359,6 +360,16 @@ def test_an_int_column_with_gaps_from_pandas_is_read_as_ints(project):
     p = ax_run_fails(project)
     line = one_error_line(p)
     assert "row 1" in line and "'i'" in line and "1.5" in line and "int" in line, p.stderr
+    # 2**53 + 1 became 9007199254740992.0 in pandas: not taken as 2**53 in silence
+    script(project, """
+        import pandas as pd
+
+        def main(urd):
+            urd.build_many('square', pd.DataFrame({'i': [3, None, 2**53 + 1]}))
+    """)
+    line = one_error_line(ax_run_fails(project))
+    assert "row 2" in line and "'i'" in line and "rounded" in line and "2**53" in line, line
+    assert len(project.job_dirs()) == 3  # the first part's: none made
 
 
 def test_a_method_name_in_a_dataframe_is_its_latest_job_as_in_a_csv(project):

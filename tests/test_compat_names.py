@@ -242,9 +242,12 @@ def test_gc_follows_previous_from_a_dataset_named_with_a_slash(project):
 
 
 def test_a_dataset_named_with_percent_from_before_slashes_still_reads(project):
-    """Folders written before names could hold '/' were not escaped: '50%' is still found."""
+    """Folders written before names could hold '/' were not escaped: '50%' is still found,
+    read, taken as a dataset input, and read by gc (which follows a kept job's datasets)."""
     project.method("pct", "def synthesis(job):\n    dw = job.datasetwriter(name='50%', "
                    "columns={'v': 'int32'}, allow_missing_slices=True)\n    dw.set_slice(0)\n    dw.write(50)\n")
+    project.method("use", "datasets = ('source',)\n\ndef synthesis():\n"
+                          "    return list(datasets.source.iterate(None, 'v'))\n")
     script(project, "def main(urd):\n    urd.build('pct')\n")
     ax_run(project)
     datasets = project.root / "workdirs" / "dev" / "dev-1" / "datasets"
@@ -258,3 +261,10 @@ def test_a_dataset_named_with_percent_from_before_slashes_still_reads(project):
     """, name="read")
     assert printed(ax_run(project, "read")) == [50]
     assert "dev-1/50%" in project.ax("ds", "dev-1/50%", check=True).stdout
+    script(project, """
+        def main(urd):
+            print('RESULT', json.dumps(urd.build('use', source='dev-1/50%').load()))
+    """, name="use")
+    assert printed(ax_run(project, "use")) == [50]
+    plan = json.loads(project.ax("gc", "--dry-run", "--json", check=True).stdout)
+    assert plan["damaged"] == [], plan

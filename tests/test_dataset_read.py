@@ -103,6 +103,16 @@ def test_iterate_forms(ds):
     assert list(ds.iterate(None)) == [r for rows in ROWS for r in rows]
 
 
+@pytest.mark.parametrize("columns", [[], ()])
+def test_iterate_over_no_columns_says_so(ds, columns):
+    """An empty column list is refused, saying what to give (the Accelerator reads every
+    column then, which is never what an empty list means)."""
+    for it in (lambda: ds.iterate(0, columns), lambda: ds.iterate_chain(None, columns),
+               lambda: DatasetList([ds]).iterate(None, columns)):
+        with pytest.raises(DatasetUsageError, match="columns is empty.*None for all"):
+            it()
+
+
 def test_iterate_bad_slice(ds):
     with pytest.raises(DatasetUsageError, match="no slice 3"):
         ds.iterate(3)

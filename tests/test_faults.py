@@ -686,6 +686,34 @@ def kill_the_guard(project, reaper) -> tuple[subprocess.Popen, Path, int, int]:
     return p, marks, old, new
 
 
+def _wakeups(pid: int) -> int:
+    """How often process `pid` has gone to sleep and been woken (voluntary switches)."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f
+                    if line.startswith("voluntary_ctxt_switches:"))
+
+
+def test_the_guard_is_not_woken_for_every_job_it_is_told_of():
+    """The guard waits on the builder's pidfd and reads its pipe twice a second: a
+    builder starting many short jobs does not wake it (a context switch) for each."""
+    import select
+    import time
+
+    from accel.executors.local import _Guard
+
+    guard = _Guard()
+    try:
+        assert select.select([guard.life], [], [], TIMEOUT)[0]  # it watches the builder now
+        before = _wakeups(guard.pid)
+        for n in range(100):
+            guard.tell("+" if n % 2 == 0 else "-", (1 << 23) + n // 2)  # above any pid_max
+            time.sleep(0.001)  # a guard woken by the pipe would run between these
+        woken = _wakeups(guard.pid) - before
+    finally:
+        guard.stop()
+    assert woken <= 5, f"the guard woke {woken} times for 100 lines"
+
+
 def test_a_killed_guard_is_replaced_and_the_build_goes_on(project, reaper):
     """`kill -9` of the guard: the builder notices, says so, starts another, and the build
     finishes as if nothing had happened (issue 12, defect 6)."""

@@ -343,7 +343,8 @@ def test_parquet_files_of_a_folder_are_in_the_identity(project):
 
 
 def test_a_file_in_a_workdir_is_not_fingerprinted(project):
-    """A job's own file has its job's identity: csvimport_zip's subjobs import such."""
+    """A file under a workdir has an identity of its own (a job's, or, as csvimport_zip's
+    copies of the files in a zip, its name, which is its content's hash)."""
     import zipfile
 
     project.file("data/x.csv", "a\n1\n")
@@ -357,7 +358,8 @@ def test_a_file_in_a_workdir_is_not_fingerprinted(project):
     job, subjobs = printed(ax_run(project))
     assert list(setup_of(project, job)["input_files"]) == ["data/x.zip"]
     assert setup_of(project, subjobs[0])["input_files"] == {}
-    assert str(jobdir(project, job)) in setup_of(project, subjobs[0])["options"]["filename"]
+    assert setup_of(project, subjobs[0])["options"]["filename"].startswith(
+        str(jobdir(project, job).parent / ".accel" / "zip-members"))
 
 
 def test_what_accel_reads_in_the_project_is_not_warned_about(project):
@@ -472,3 +474,31 @@ def test_a_file_that_changed_between_slices_is_recorded_so_and_never_reused(proj
     why = project.ax("why", again, check=True).stdout
     assert "input file data.txt (read by job.input_filename): changed while the job read it" \
         in why, why
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_before_a_job_is_made(project):
+    """A job records its input files' names and its option values in setup.json (UTF-8):
+    a file name in another encoding (b'bad\\xff.csv', 'bad\\udcff.csv' to Python), in a
+    folder an InputFile names or given as a str option, or a caption holding one, is one
+    line naming it -- no traceback, no job directory, no job number used up."""
+    project.method("fold", """
+        from accel import InputFile
+        options = dict(src=InputFile(pattern='*.csv'), name='')
+        def synthesis():
+            return options.src
+    """)
+    project.file("indata/ok.csv", "a\n1\n")
+    (project.root / "indata" / os.fsdecode(b"bad\xff.csv")).write_text("a\n2\n")
+    bad = "os.fsdecode(b'bad\\xff.csv')"
+    for name, build, named in [
+        ("folder", "urd.build('fold', src='indata')", "input file indata/bad\\xff.csv"),
+        ("option", f"urd.build('fold', src='indata/ok.csv', name={bad})", "option 'name'"),
+        ("caption", f"urd.build('fold', src='indata/ok.csv', caption={bad})", "caption"),
+    ]:
+        script(project, f"import os\ndef main(urd):\n    {build}\n", name)
+        line = one_error_line(ax_run_fails(project, name))
+        assert "'fold'" in line and named in line and "UTF-8" in line, line
+        assert project.job_dirs() == []
+    script(project, "def main(urd):\n    print('RESULT', json.dumps(urd.build('fold', "
+                    "src='indata/ok.csv')))\n")
+    assert printed(ax_run(project, clean=True)) == "dev-1"

@@ -23,7 +23,7 @@ LAYERS = {
         "accel.proctree", "accel.disk",
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
         "accel.records", "accel.g", "accel.statmsg", "accel.partpipe", "accel.words",
-        "accel.jobfiles", "accel.plaintext", "accel.jobsummary", "accel.flocks",
+        "accel.jobfiles", "accel.plaintext", "accel.jobsummary", "accel.flocks", "accel.refsyntax",
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.identity", "accel.equivalence",

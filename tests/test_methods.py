@@ -7,6 +7,7 @@ Everything goes through `ax run` in a throwaway project, or through the Python A
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 
@@ -561,3 +562,33 @@ def test_failing_method_shows_its_own_traceback_not_accels(project):
     assert "ZeroDivisionError" in err and "synthesis" in err and "dev-1" in err
     assert "a_boom.py" in err and "return 1 / x" in err
     assert f"accel{os.sep}runner.py" not in err
+
+
+def test_a_method_whose_name_is_not_ascii_is_an_ordinary_method(project):
+    """`a_smörgås.py` is a method like any other: its job is reused, taken as an input,
+    named by `ax job smörgås` and `:LIST:smörgås`, and read by gc (not damaged). A file
+    whose name is no method name (`a_two words.py`) is refused, saying so."""
+    project.method("smörgås", "def synthesis():\n    return 'fika'\n")
+    project.method("use", "jobs = ('source',)\n\ndef synthesis(jobs):\n"
+                          "    return jobs.source.load() + '!'\n")
+    script(project, """
+        def main(urd):
+            urd.begin('lunch')
+            a = urd.build('smörgås')
+            b = urd.build('use', source=a)
+            urd.finish('lunch')
+            print('RESULT', json.dumps([a, b, b.load()]))
+    """)
+    assert printed(ax_run(project, clean=True)) == ["dev-1", "dev-2", "fika!"]
+    assert printed(ax_run(project, clean=True))[:2] == ["dev-1", "dev-2"]  # both reused
+    for ref in ("smörgås", ":lunch:smörgås"):
+        shown = project.ax("job", ref, "--json", check=True)
+        assert json.loads(shown.stdout)["job"] == "dev-1", shown.stdout
+    gc = project.ax("gc", "--dry-run", "--json", check=True)
+    assert json.loads(gc.stdout)["damaged"] == [], gc.stdout
+    # a file name no job could be named after is refused before a job is made
+    project.method("two words", "def synthesis():\n    return 1\n")
+    script(project, "def main(urd):\n    urd.build('two words')\n", "odd")
+    line = clean_one_line_error(project.ax("run", "odd"))
+    assert "a_two words.py" in line and "not a method name" in line, line
+    assert project.job_dirs() == ["dev-1", "dev-2"]

@@ -6,6 +6,7 @@ and errors (each rule below was seen on the Accelerator 2025.11.11 with the same
 from __future__ import annotations
 
 import hashlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_csvimport_zip_names_chains_and_links_every_file(project3):
     assert str(default.parent) == str(on.dataset("default_").parent)
     assert str(default.previous) == str(on.dataset("default_").previous)
     assert len(on.post.subjobs) == len(members)
-    assert not list((on.path / ".accel").rglob("*-*.csv"))  # the copies are gone
+    assert list((on.path.parent / ".accel" / "zip-members").iterdir()) == []  # copies gone
 
     off = project3.job(got["off"])
     # unchained: each has previous as its previous, the file named default is 'default'
@@ -102,6 +103,50 @@ def test_csvimport_zip_names_chains_and_links_every_file(project3):
     prev = project3.job(got["prev"])
     assert names(prev.dataset("default").chain()) == ["default", "sub_b.csv", "default"]
     assert [d.job for d in prev.dataset("default").chain()][0] == got["first"]
+
+
+def test_csvimport_zip_reuses_the_import_of_a_file_with_the_same_bytes(project3):
+    """Each file is imported from a copy named by its bytes: in a new zip where only the
+    second file changed, the first file's import is reused and the second's is new. The
+    subjob's filename says which bytes it read; the copies are gone afterwards."""
+    make_zip(project3, "v1.zip", [("a.csv", "x,y\n1,2\n"), ("b.csv", "x,y\n3,4\n")])
+    make_zip(project3, "v2.zip", [("a.csv", "x,y\n1,2\n"), ("b.csv", "x,y\n3,5\n")])
+    got = run(project3, """
+        def build(urd):
+            return dict(v1=urd.build('csvimport_zip', filename='v1.zip'),
+                        v2=urd.build('csvimport_zip', filename='v2.zip'))
+    """)
+    v1, v2 = project3.job(got["v1"]), project3.job(got["v2"])
+    assert v2.post.subjobs[0] == v1.post.subjobs[0]  # a.csv: the same bytes
+    assert v2.post.subjobs[1] != v1.post.subjobs[1]  # b.csv changed
+    assert rows(v2.dataset("b.csv"), ["x", "y"]) == [(b"3", b"5")]
+    members = v1.path.parent / ".accel" / "zip-members"
+    filename = project3.job(v1.post.subjobs[0]).params.options.filename
+    sha = hashlib.sha256(b"x,y\n1,2\n").hexdigest()
+    assert filename == str(members / f"{sha}-a.csv")
+    assert list(members.iterdir()) == []
+
+
+def test_zip_member_copies_go_when_no_job_holds_them(tmp_path):
+    """Two jobs extracting the same bytes share one copy: it stays while either holds it,
+    and goes with the last; a copy a killed job left is swept, one still held is not."""
+    from accel.standard_methods import _zipmembers
+
+    zpath = make_zip(Project(tmp_path / "p"), "t.zip", [("a.csv", "x\n1\n")])
+    folder = _zipmembers.folder_of(str(tmp_path / "wd" / "wd-1"))
+    with zipfile.ZipFile(zpath) as z:
+        one, two = (_zipmembers.extract(z, z.infolist()[0], folder, "a.csv") for _ in "12")
+        assert one.path == two.path and Path(one.path).read_text() == "x\n1\n"
+        _zipmembers.release(one)
+        assert Path(two.path).exists()  # the other job still reads it
+        _zipmembers.sweep(folder)
+        assert Path(two.path).exists()
+        _zipmembers.release(two)
+        assert not Path(two.path).exists()
+        left = _zipmembers.extract(z, z.infolist()[0], folder, "a.csv")
+    os.close(left.fd)  # as a killed job leaves it
+    _zipmembers.sweep(folder)
+    assert os.listdir(folder) == []
 
 
 def test_csvimport_zip_choosing_and_ordering(project3):

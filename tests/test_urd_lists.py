@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import ax, ax_run, printed, script
 
 from accel.errors import UserError
 from accel.urd.lists import SCHEMA_VERSION, UrdJobList, UrdLists
@@ -338,26 +339,80 @@ def test_newer_schema_refused(tmp_path: Path):
     assert "schema version" in one_line(e)
 
 
-def test_database_of_schema_1_is_upgraded(tmp_path: Path):
-    """A database an older accel wrote (integers as 'i' + 20 digits, after dates as text;
-    deps as timestamps) is upgraded on first open: same lists, entries, jobs and order,
-    deps become the entries they name; an accel that only knows 1 then refuses it."""
+def write_v1_database(path: Path, entries: list[tuple[str, str, str, str]]) -> None:
+    """An urd database as accel wrote it with schema 1: (list, timestamp as stored, caption,
+    deps as stored) each, with one job, dev-N for a caption of N characters."""
     from accel.urd.schema import TABLES
 
-    path = tmp_path / "urd.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as conn:
         for statement in TABLES:
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version VALUES (1)")
-        old = [("ints", "i" + "0" * 19 + "2", "two", "{}"),
-               ("ints", "i" + "0" * 18 + "10", "ten", "{}"),
-               ("dates", "2023-01-02T03:04:05", "d",
-                json.dumps({"ints": "i" + "0" * 19 + "2", "gone": "2020-01-01"}))]
-        for listname, ts, caption, deps in old:
+        for listname, ts, caption, deps in entries:
             conn.execute("INSERT INTO entries VALUES (?, ?, ?, 'ann', 'build.py', ?, 'c')",
                          (listname, ts, caption, deps))
             conn.execute("INSERT INTO jobs VALUES (?, ?, 0, 'm', ?)",
                          (listname, ts, f"dev-{len(caption)}"))
+
+
+# schema 1 stored every time at full precision: '2023-01-02T03:04' as '...T03:04:00'
+V1_TIMES = [("nightly", "2023-01-02T03:04:00", "a", "{}"),
+            ("nightly", "2023-01-03T03:04:05.500000", "b", "{}")]
+
+
+def test_times_schema_1_stored_are_found_by_the_text_written(tmp_path: Path):
+    """Schema 1 kept '2023-01-02T03:04' as '...T03:04:00' and '...05.5' as '...05.500000';
+    after the upgrade the texts users wrote (and datetimes) still name those entries, and
+    the same session recorded again is no change, not "older than the latest"."""
+    path = tmp_path / "urd.db"
+    write_v1_database(path, V1_TIMES)
+    urd = UrdLists(path)
+    for given in ("2023-01-02T03:04", "2023-01-02 03:04:00", "2023-01-02T03:04:00.000",
+                  datetime(2023, 1, 2, 3, 4)):
+        assert urd.get("nightly", given).caption == "a", given
+    for given in ("2023-01-03T03:04:05.5", "2023-01-03T03:04:05.50",
+                  datetime(2023, 1, 3, 3, 4, 5, 500000)):
+        assert urd.get("nightly", given).caption == "b", given
+    assert urd.since("nightly", "2023-01-02T03:04") == ["2023-01-03T03:04:05.500000"]
+    assert urd.get("nightly", ">2023-01-02T03:04").caption == "b"
+    assert urd.get("nightly", "<2023-01-03T03:04:05.5").caption == "a"
+    assert urd.get("nightly", "<=2023-01-03T03:04:05.5").caption == "b"
+    assert urd.get("nightly", ">=2023-01-03T03:04:05.5").caption == "b"
+    again = urd.add("nightly", "2023-01-03T03:04:05.5", [("m", "dev-1")], caption="b",
+                    user="ann", build="build.py")
+    assert (again.new, again.changed, again.entry.timestamp) == \
+        (False, False, "2023-01-03T03:04:05.500000")
+    with pytest.raises(UserError) as e:  # other jobs at that moment: the latest, not older
+        urd.add("nightly", "2023-01-03T03:04:05.5", [("m", "dev-9")], caption="b")
+    assert "same as the latest" in one_line(e)
+    dep = urd.add("other", 1, [], deps={"nightly": "2023-01-02T03:04"}).entry.deps.nightly
+    assert (dep.timestamp, dep.caption) == ("2023-01-02T03:04:00", "a")
+    urd.add("nightly", "2023-01-03T03:04:05.6", [("m", "dev-3")])
+    assert [e.caption for e in urd.entries("nightly")] == ["a", "b", ""]
+    assert urd.truncate("nightly", "2023-01-03T03:04:05.5") == 2
+    assert [e.caption for e in urd.entries("nightly")] == ["a"]
+
+
+def test_a_datetime_entry_is_found_by_any_text_of_its_moment(urd: UrdLists):
+    """An entry a datetime made is as precise as a datetime; one a text made, as the text."""
+    urd.add("l", datetime(2023, 1, 2, 3, 0), [])
+    assert urd.get("l", "2023-01-02T03").timestamp == "2023-01-02T03:00:00"
+    urd.add("l", "2023-01-02T04", [])
+    assert urd.get("l", datetime(2023, 1, 2, 4)) is None  # as precise as written
+    assert urd.get("l", "2023-01-02T04").timestamp == "2023-01-02T04"
+
+
+def test_database_of_schema_1_is_upgraded(tmp_path: Path):
+    """A database an older accel wrote (integers as 'i' + 20 digits, after dates as text;
+    deps as timestamps) is upgraded on first open: same lists, entries, jobs and order,
+    deps become the entries they name; an accel that only knows 1 then refuses it."""
+    path = tmp_path / "urd.db"
+    write_v1_database(path, [
+        ("ints", "i" + "0" * 19 + "2", "two", "{}"),
+        ("ints", "i" + "0" * 18 + "10", "ten", "{}"),
+        ("dates", "2023-01-02T03:04:05", "d",
+         json.dumps({"ints": "i" + "0" * 19 + "2", "gone": "2020-01-01"}))])
     urd = UrdLists(path)
     assert [(e.timestamp, e.caption, e.joblist.as_tuples) for e in urd.entries("ints")] == [
         ("2", "two", [("m", "dev-3")]), ("10", "ten", [("m", "dev-3")])]
@@ -528,3 +583,23 @@ def test_fork_after_use(tmp_path: Path):
     assert p.exitcode == 0
     urd.add("l", 3, [])
     assert urd.since("l", 0) == ["1", "2", "3"]
+
+
+def test_a_build_script_goes_on_with_lists_schema_1_wrote(project):
+    """The user's view of the upgrade: a build script names an old entry by the text it
+    was written as and goes on after it; `ax job :LIST/TS:` takes a time with ':' in it."""
+    write_v1_database(project.root / ".accel" / "urd.db", V1_TIMES)
+    project.method("m", "def synthesis():\n    return 1\n")
+    script(project, """
+        def main(urd):
+            urd.begin('nightly', '2023-01-03T03:04:05.6')
+            urd.build('m')
+            urd.finish('nightly')
+            print('RESULT', json.dumps([urd.peek('nightly', '2023-01-02T03:04').caption,
+                                        urd.peek_latest('nightly').timestamp]))
+    """)
+    assert printed(ax_run(project, clean=True)) == ["a", "2023-01-03T03:04:05.6"]
+    for ref, job in ((":nightly/2023-01-03T03:04:05.5:", "dev-1"),
+                     (":nightly/2023-01-03T03:04:05.6:m", "dev-1")):
+        shown = ax(project.root, "job", ref, "--json")
+        assert json.loads(shown.stdout)["job"] == job, ref

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from typing import TYPE_CHECKING
@@ -106,7 +105,7 @@ def _running_of_method(store: Store, name: str) -> list:
     from accel import layout
     from accel.records import record_of
 
-    if layout.split_jobid(name) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+    if layout.split_jobid(name) or not layout.is_method_name(name):
         return []
     found = []
     for registry in store.running.values():

@@ -451,6 +451,9 @@ def _names_of(columns: Any, ds: Dataset) -> tuple[list[str], bool]:
         return list(ds.columns), False
     if isinstance(columns, str):
         return [columns], True
+    if not columns:  # (the Accelerator gives every column here: no one means that)
+        raise DatasetUsageError(f"iterate over {ds}: columns is empty; name the columns to "
+                                "read, or give None for all of them")
     return list(columns), False
 
 

@@ -41,7 +41,8 @@ from accel.records import status_of
 class _Guard:
     """Told "+PGID" / "-PGID" as jobs start and end. The guard does not wait on the pipe
     -- waking it for every job would cost the builder a context switch each time -- but on
-    the builder's pidfd, and reads what has piled up in the pipe twice a second.
+    the builder's pidfd, and reads what has piled up in the pipe twice a second
+    (`proctree.guard_groups`).
 
     The builder learns of the guard's death from end of file on a second pipe, whose
     other end only the guard holds; the guard writes one byte to it once it watches the

@@ -24,8 +24,10 @@ chained, or when only one file is imported, the last dataset is also "default"; 
 another than the last "default" is an error, and (chained, without inside_filenames) a
 file that would be named "default" is named "default_".
 
-Each subjob imports a copy of its file named by its content, so a subjob is only reused
-for the same bytes.
+Each subjob imports a copy of its file named by its content (WORKDIR/.accel/zip-members/
+SHA256-NAME, removed when the import is done): a file with the same bytes is the same
+subjob, reused also by a later zip job, so a zip in which one file changed imports only
+that file anew (and, chained, the files after it).
 '''
 
 _CSVIMPORT_OPTIONS = tuple(a_csvimport.options)   # what each subjob is given
@@ -144,72 +146,50 @@ def prepare(job):
     return chosen, path
 
 
-def analysis(sliceno, slices, job, prepare_res):
-    """Copy this slice's share of the files out of the zip, each named by its sha256."""
-    import hashlib
-    import os
+def synthesis(job, prepare_res):
     import zipfile
-
-    from . import _dsio
-
-    chosen, path = prepare_res
-    folder = _dsio.scratch_dir(job, 'csvimport_zip')
-    out = {}
-    with zipfile.ZipFile(path) as z:
-        infos = z.infolist()
-        for ix in range(sliceno, len(chosen), slices):
-            member, position, _ = chosen[ix]
-            if position >= len(infos) or infos[position].filename != member:
-                raise _err(f"{path} changed while it was being imported")
-            tmp = os.path.join(folder, f"{ix}.tmp")
-            sha = hashlib.sha256()
-            try:
-                with z.open(infos[position]) as src, open(tmp, 'wb') as dst:
-                    while block := src.read(1 << 20):
-                        sha.update(block)
-                        dst.write(block)
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as e:
-                raise _err(f"{path}: cannot read {member!r} from it: {e}")
-            # named by content (a subjob is reused only for the same bytes), and by name
-            # for the person reading csvimport's messages
-            name = _safe(member.rsplit('/', 1)[-1])
-            final = os.path.join(folder, f"{sha.hexdigest()}-{name[:100]}")
-            os.replace(tmp, final)
-            out[ix] = final
-    return out
-
-
-def synthesis(job, prepare_res, analysis_res):
-    import shutil
 
     from accel.errors import JobError
     from accel.subjobs import build
     from accel.words import plural
 
-    from . import _dsio
+    from . import _dsio, _zipmembers
 
     chosen, path = prepare_res
-    files = {ix: fn for part in analysis_res for ix, fn in part.items()}
     opts = {k: options[k] for k in _CSVIMPORT_OPTIONS}
     chained = options.chaining != 'off'
     start = datasets.previous or None
     prev_sub = prev_link = start
+    folder = _zipmembers.folder_of(str(job.path))
     try:
-        for ix, (member, _, dsname) in enumerate(chosen):
-            opts['filename'] = files[ix]
-            shown = f"{options.filename}:{member}"
-            try:
-                sub = build('csvimport', options=opts, datasets=dict(previous=prev_sub),
-                            caption=f"Import of {shown}").dataset()
-            except JobError as e:
-                raise _err(f"importing {shown} failed: {e}") from None
-            link_previous = prev_link
-            link = _dsio.make_writer(job, dsname, parent=sub, previous=link_previous,
-                                     caption=sub.caption)
-            if chained:
-                prev_sub, prev_link = sub, link
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            for member, position, dsname in chosen:
+                if position >= len(infos) or infos[position].filename != member:
+                    raise _err(f"{path} changed while it was being imported")
+                # a copy named by its bytes: the same bytes are the same subjob (reused,
+                # by a later zip job too), and its name is there for the person reading
+                try:
+                    held = _zipmembers.extract(z, infos[position], folder,
+                                               _safe(member.rsplit('/', 1)[-1])[:100])
+                except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as e:
+                    raise _err(f"{path}: cannot read {member!r} from it: {e}")
+                shown = f"{options.filename}:{member}"
+                try:
+                    sub = build('csvimport', options=dict(opts, filename=held.path),
+                                datasets=dict(previous=prev_sub),
+                                caption=f"Import of {shown}").dataset()
+                except JobError as e:
+                    raise _err(f"importing {shown} failed: {e}") from None
+                finally:
+                    _zipmembers.release(held)
+                link_previous = prev_link
+                link = _dsio.make_writer(job, dsname, parent=sub, previous=link_previous,
+                                         caption=sub.caption)
+                if chained:
+                    prev_sub, prev_link = sub, link
     finally:
-        shutil.rmtree(_dsio.scratch_dir(job, 'csvimport_zip'), ignore_errors=True)
+        _zipmembers.sweep(folder)
     if (len(chosen) == 1 or chained) and dsname != 'default':
         _dsio.make_writer(job, 'default', parent=sub, previous=link_previous,
                           caption=sub.caption)

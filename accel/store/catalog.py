@@ -39,13 +39,14 @@ MTIME_SLACK = 3600.0  # seconds a directory mtime may lag the start time it boun
 # --- one job ------------------------------------------------------------------------------
 
 
-def _read_dataset_meta(ds_dir: Path) -> dict | None:
-    """A dataset's meta.json (any format), or None when it is missing or damaged."""
-    from accel.dataset.format import read_meta
+def _read_dataset_meta(job_path: Path, name: str) -> dict | None:
+    """The meta.json (any format) of the job's dataset `name`, or None when it is missing
+    or damaged. (Its folder as the reader finds it: `dataset_dir`.)"""
+    from accel.dataset.format import dataset_dir, read_meta
     from accel.errors import AccelError
 
     try:
-        return read_meta(ds_dir)
+        return read_meta(dataset_dir(job_path, name))
     except (OSError, AccelError):
         return None
 
@@ -252,7 +253,7 @@ class JobRecord:
             except OSError:
                 ds_names = []
         for name in ds_names:
-            meta = _read_dataset_meta(self.path / "datasets" / layout.dataset_folder(name))
+            meta = _read_dataset_meta(self.path, name)
             if isinstance(meta, dict):
                 add(meta.get("previous"), f"dataset {name!r}: previous")
                 add(meta.get("parent"), f"dataset {name!r}: parent")

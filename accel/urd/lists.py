@@ -38,6 +38,7 @@ from accel.urd.timestamps import (
     NOW,
     SEP,
     display_timestamp,
+    full_form,
     has_date,
     normalise_timestamp,
     parse_lookup,
@@ -363,6 +364,20 @@ class UrdLists:
         return result
 
     @staticmethod
+    def _stored(conn: sqlite3.Connection, listname: str, ts: str) -> str:
+        """The stored timestamp `ts` names in the list: itself, or when no entry has that
+        text, the entry of its moment at full precision (one schema 1 wrote, or a
+        datetime's), else `ts` (see `accel.urd.timestamps.full_form`)."""
+        full = full_form(ts)
+        if full != ts and conn.execute(
+                "SELECT 1 FROM entries WHERE listname = ? AND ts = ?", (listname, ts)
+        ).fetchone() is None and conn.execute(
+                "SELECT 1 FROM entries WHERE listname = ? AND ts = ?", (listname, full)
+        ).fetchone() is not None:
+            return full
+        return ts
+
+    @staticmethod
     def _edge(conn: sqlite3.Connection, listname: str, last: bool) -> str | None:
         row = conn.execute(
             "SELECT ts FROM entries WHERE listname = ? ORDER BY ts "
@@ -405,11 +420,11 @@ class UrdLists:
                                        _text(dep["caption"], "dep caption", listname),
                                        _pairs(name, pairs))
                 continue
-            found = self._entries(conn, "listname = ? AND ts = ?",
-                                  (name, normalise_timestamp(dep)))
+            dep_ts = self._stored(conn, name, normalise_timestamp(dep))
+            found = self._entries(conn, "listname = ? AND ts = ?", (name, dep_ts))
             if not found:
                 raise UserError(f"urd list {listname!r}: dep {name!r} has no entry {dep!r}")
-            out[name] = dep_record(normalise_timestamp(dep), found[0].caption,
+            out[name] = dep_record(dep_ts, found[0].caption,
                                    found[0].joblist.as_tuples)
         return out
 
@@ -454,6 +469,8 @@ class UrdLists:
                 latest = self._edge(conn, listname, last=True)
                 if now:  # taken here, in the transaction: after every entry already there
                     ts = _now_after(latest)
+                else:
+                    ts = self._stored(conn, listname, ts)
                 replaced = False
                 if latest is not None and ts <= latest:
                     old = conn.execute("SELECT caption, deps FROM entries "
@@ -501,7 +518,9 @@ class UrdLists:
         and 'first', or a timestamp after '<', '<=', '>' or '>=': the entry nearest it
         on that side (see `accel.urd.timestamps.parse_lookup`).
 
-        Exact without a comparison: '2019-12-01' does not find '2019-12-01T10:00:00'.
+        Exact without a comparison: '2019-12-01' does not find '2019-12-01T10:00:00'
+        (but '2019-12-01T10' does: an entry of full precision is found by every text of
+        its moment).
         """
         check_listname(listname)
         op, ts = parse_lookup(timestamp)
@@ -511,7 +530,10 @@ class UrdLists:
                 if ts is None:
                     found_ts = self._edge(conn, listname, last=op == "latest")
                 else:
-                    found_ts = ts if op == "=" else self._nearest(conn, listname, op, ts)
+                    # ('<=' keeps the text: it also takes what the text is the start of)
+                    found_ts = ts if op == "<=" else self._stored(conn, listname, ts)
+                    if op != "=":
+                        found_ts = self._nearest(conn, listname, op, found_ts)
                 found = self._entries(conn, "listname = ? AND ts = ?", (listname, found_ts))
             return found[0] if found else None
 
@@ -526,7 +548,7 @@ class UrdLists:
             with _transaction(conn):
                 rows = conn.execute(
                     "SELECT ts FROM entries WHERE listname = ? AND ts > ? ORDER BY ts",
-                    (listname, ts),
+                    (listname, self._stored(conn, listname, ts)),
                 ).fetchall()
             return [display_timestamp(row[0]) for row in rows]
 
@@ -548,9 +570,10 @@ class UrdLists:
 
         def operation(conn: sqlite3.Connection) -> int:
             with _transaction(conn, immediate=True):
-                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, ts))
+                at = self._stored(conn, listname, ts)
+                conn.execute("DELETE FROM jobs WHERE listname = ? AND ts >= ?", (listname, at))
                 return conn.execute(
-                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, ts)
+                    "DELETE FROM entries WHERE listname = ? AND ts >= ?", (listname, at)
                 ).rowcount
 
         return self._run(operation)

@@ -26,6 +26,7 @@ from accel.optiontypes import IntType, compile_all
 from accel.textvalues import Resolver, from_text
 
 STATUS_COLUMNS = ("accel_job", "accel_status", "accel_runtime", "accel_error")
+_EXACT = 2**53  # from here on, float64 skips whole numbers: 2**53 + 1 is read as 2**53
 
 
 @dataclass
@@ -135,8 +136,8 @@ def _plain(v: Any) -> Any:
 
 def table_values(method: str, info: MethodInfo, row: dict, resolve: Resolver) -> dict:
     """A row of a table as `method` takes it. pandas stores an int column with a gap as
-    float64, so where the option is an int a whole float is the int it was (and 1.5 an
-    error naming the column); a text in an input column is a job reference (METHOD,
+    float64, so where the option is an int a whole float is the int it was (and 1.5, or a
+    float of 2**53 or more, which may have been rounded, an error naming the column); a text in an input column is a job reference (METHOD,
     REF~N, :LIST:, dev-3/DSNAME), as it is in a CSV."""
     fields = compile_all(method, info.options)
     inputs = {input_name(x)[0] for x in (*info.datasets, *info.jobs)}
@@ -148,6 +149,12 @@ def table_values(method: str, info: MethodInfo, row: dict, resolve: Resolver) ->
             if not value.is_integer():
                 raise OptionError(f"column {key!r}: {value!r} is not a whole number "
                                   f"(method {method!r}: option {key!r} takes an int)")
+            if abs(value) >= _EXACT:
+                raise OptionError(
+                    f"column {key!r}: {value!r} may have been rounded: a float64 (what pandas "
+                    f"makes an int column with a gap) holds every whole number only below "
+                    f"2**53 (method {method!r}: option {key!r} takes an int; give the column "
+                    "pandas' Int64 type, or no gap)")
             out[key] = int(value)
         elif key in inputs and isinstance(value, str):
             refs[key] = value

@@ -66,7 +66,9 @@ def upgrade(conn: sqlite3.Connection, version: int) -> None:
 def _upgrade_1(conn: sqlite3.Connection) -> None:
     """Integer timestamps take the prefix that sorts before dates; each dep becomes the
     entry it names as the list holds it now (v1 kept only the timestamp), or an empty
-    caption and joblist when that entry is gone."""
+    caption and joblist when that entry is gone. Dates and times stay as v1 stored them:
+    a time at full precision (``...T03:04:00`` for ``...T03:04``), which every text of
+    its moment finds (`accel.urd.timestamps.full_form`), as what the user wrote is lost."""
     rows = conn.execute("SELECT listname, ts, deps FROM entries").fetchall()
     for listname, ts, _ in rows:
         if ts != _v1_timestamp(ts):

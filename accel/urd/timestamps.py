@@ -16,6 +16,13 @@ Canonical (stored) form: date parts as written (``T`` between date and time), in
 parts as ``/`` and 20 digits, joined by ``+``. ``+`` sorts before every character of a
 part and ``/`` before every digit, so ordering canonical forms as text is the order
 above. `display_timestamp` gives back what a user would write.
+
+Two texts of one moment (``...T03:04`` and ``...T03:04:00``) are two timestamps, as in the
+Accelerator, with one exception: a stored timestamp of full precision -- seconds, and
+microseconds as six digits when they are not zero, as `datetime.isoformat()` gives and
+as accel's schema 1 stored *every* time it was given -- is found by any text of its
+moment (`full_form`). What such an entry was written as is not known, so every way of
+writing its moment names it.
 """
 
 from __future__ import annotations
@@ -153,6 +160,23 @@ def parse_lookup(ts: object) -> tuple[str, str | None]:
     if isinstance(ts, (tuple, list)) and ts and isinstance(ts[0], str) and ts[0] in COMPARISONS:
         return ts[0], normalise_timestamp(ts[1:])
     return "=", normalise_timestamp(ts)
+
+
+def _full_part(part: str) -> str:
+    m = _DATE.fullmatch(part)
+    if m is None or m["h"] is None:  # an integer, or a date without a time
+        return part
+    f = (m["f"] or "").ljust(6, "0")
+    return (f"{m['y']}-{m['mo']}-{m['d']}T{m['h']}:{m['mi'] or '00'}:{m['s'] or '00'}"
+            + (f".{f}" if int(f) else ""))
+
+
+def full_form(canonical: str) -> str:
+    """The canonical timestamp with each time at full precision, as `datetime.isoformat()`
+    writes it: '2023-01-02T03:04' -> '2023-01-02T03:04:00', '...05.5' -> '...05.500000'.
+    The stored entry of that text, if there is one, is the one a less precise text of the
+    same moment names when no entry has that text itself (see the module doc)."""
+    return SEP.join(_full_part(p) for p in canonical.split(SEP))
 
 
 def has_date(canonical: str) -> bool:

@@ -51,12 +51,13 @@ def arrow_chunk(chunk: Chunk, number_type: Any = None):
     import pyarrow as pa
 
     from accel.dataset.arrowtypes import to_arrow
+    from accel.dataset.arrowvalues import array
 
     if chunk.ctype.name == "number":
         values = to_list(chunk)
         if number_type == pa.float64():
             values = [None if v is None else float(v) for v in values]
-        return pa.array(values, number_type or pa.int64())
+        return array(values, number_type or pa.int64())
     return to_arrow(chunk)
 
 

@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from accel.dataset.arrowbuffers import arrow_of, bitmap_of, bits_of, buffer_values, validity
 from accel.dataset.chunk import Chunk
+from accel.dataset.encode import encode
 from accel.dataset.types import ColumnType, DatasetDamaged, column_type
 
 TYPE_KEY = b"accel.type"
@@ -69,23 +71,16 @@ def field_type(field: pa.Field) -> ColumnType | None:
 # --- Chunk -> Arrow --------------------------------------------------------------------------
 
 
-def _bitmap(bits: np.ndarray | None) -> pa.Buffer | None:
-    if bits is None:
-        return None
-    return pa.py_buffer(np.packbits(bits, bitorder="little"))
-
-
 def to_arrow(chunk: Chunk) -> pa.Array:
     """The chunk as the Arrow array of its type (no copy where the layout agrees)."""
     name, n = chunk.ctype.name, chunk.n
     typ = arrow_type(name)
-    bitmap = _bitmap(chunk.valid)
+    bitmap = bitmap_of(chunk.valid)
     if name == "bool":
         bits = np.packbits(chunk.values.view(np.uint8), bitorder="little")
         return pa.Array.from_buffers(typ, n, [bitmap, pa.py_buffer(bits)])
     if name in _COMPLEX_PART:
-        parts = [pa.array(np.ascontiguousarray(getattr(chunk.values, p)), typ.field(p).type)
-                 for p in ("real", "imag")]
+        parts = [arrow_of(getattr(chunk.values, p)) for p in ("real", "imag")]
         return pa.Array.from_buffers(typ, n, [bitmap], children=parts)
     if name == "number":
         return _number_to_arrow(chunk, bitmap)
@@ -135,27 +130,15 @@ def _number_to_arrow(chunk: Chunk, bitmap: pa.Buffer | None) -> pa.Array:
         else:
             big[i] = str(v)
     children = [
-        pa.Array.from_buffers(pa.int64(), n, [_bitmap(is_int), pa.py_buffer(ints)]),
-        pa.Array.from_buffers(pa.float64(), n, [_bitmap(is_float), pa.py_buffer(floats)]),
-        pa.array(big, pa.large_string()),
+        pa.Array.from_buffers(pa.int64(), n, [bitmap_of(is_int), pa.py_buffer(ints)]),
+        pa.Array.from_buffers(pa.float64(), n, [bitmap_of(is_float), pa.py_buffer(floats)]),
+        to_arrow(encode(column_type("unicode"), True, big)) if any(big)
+        else pa.nulls(n, pa.large_string()),
     ]
     return pa.Array.from_buffers(NUMBER_TYPE, n, [bitmap], children=children)
 
 
 # --- Arrow -> Chunk --------------------------------------------------------------------------
-
-
-def _bits(buf: pa.Buffer | None, offset: int, n: int) -> np.ndarray | None:
-    if buf is None:
-        return None
-    bits = np.unpackbits(np.frombuffer(buf, np.uint8), count=offset + n, bitorder="little")
-    return bits[offset:].view(bool)
-
-
-def _values(buf: pa.Buffer, dtype: str, offset: int, n: int) -> np.ndarray:
-    if not n:
-        return np.zeros(0, dtype)
-    return np.frombuffer(buf, dtype, n, offset * np.dtype(dtype).itemsize)
 
 
 def from_arrow(ctype: ColumnType, arr: pa.Array, what: str) -> Chunk:
@@ -166,9 +149,9 @@ def from_arrow(ctype: ColumnType, arr: pa.Array, what: str) -> Chunk:
         raise DatasetDamaged(f"{what}: holds {arr.type}, not the {arrow_type(name)} of a "
                              f"{name} column (damaged?)")
     buffers = arr.buffers()
-    valid = _bits(buffers[0], offset, n) if arr.null_count else None
+    valid = bits_of(buffers[0], offset, n) if arr.null_count else None
     if name == "bool":
-        bits = _bits(buffers[1], offset, n)
+        bits = bits_of(buffers[1], offset, n)
         assert bits is not None  # a bool array always has its values buffer
         return Chunk(ctype, n, values=bits.copy(), valid=valid)
     if name in _COMPLEX_PART:
@@ -180,9 +163,9 @@ def from_arrow(ctype: ColumnType, arr: pa.Array, what: str) -> Chunk:
         return _number_from_arrow(ctype, arr, valid, what)
     if ctype.fixed:
         assert ctype.storage is not None  # every fixed-width type has one
-        return Chunk(ctype, n, values=_values(buffers[1], ctype.storage, offset, n),
+        return Chunk(ctype, n, values=buffer_values(buffers[1], ctype.storage, offset, n),
                      valid=valid)
-    off = _values(buffers[1], "<i8", offset, n + 1) if n else np.zeros(1, np.int64)
+    off = buffer_values(buffers[1], "<i8", offset, n + 1) if n else np.zeros(1, np.int64)
     data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None and n \
         else np.zeros(0, np.uint8)
     if n and (off[0] < 0 or off[-1] > len(data)):
@@ -194,24 +177,24 @@ def _child_values(child: pa.Array, n: int) -> np.ndarray:
     """A struct field's values (nulls in it read as whatever is stored: the parent's
     validity decides)."""
     dtype = "<f4" if child.type == pa.float32() else "<f8"
-    return _values(child.buffers()[1], dtype, child.offset, n)
+    return buffer_values(child.buffers()[1], dtype, child.offset, n)
 
 
 def _number_from_arrow(ctype: ColumnType, arr: pa.Array, valid: np.ndarray | None,
                        what: str) -> Chunk:
     n = len(arr)
     ints, floats, big = (arr.field(i) for i in range(3))
-    has_int = _present(ints, n)
-    has_float = _present(floats, n)
-    has_big = _present(big, n)
+    has_int = validity(ints)
+    has_float = validity(floats)
+    has_big = validity(big)
     rows = np.ones(n, bool) if valid is None else valid
     if ((has_int.astype(np.int8) + has_float + has_big)[rows] != 1).any():
         raise DatasetDamaged(f"{what}: a number row without exactly one value (damaged?)")
     rec = np.zeros((n, 9), np.uint8)
     rec[:, 0] = np.where(has_float, ord("f"), ord("i"))
     body = rec[:, 1:]
-    int_vals = _values(ints.buffers()[1], "<i8", ints.offset, n)
-    float_vals = _values(floats.buffers()[1], "<f8", floats.offset, n)
+    int_vals = buffer_values(ints.buffers()[1], "<i8", ints.offset, n)
+    float_vals = buffer_values(floats.buffers()[1], "<f8", floats.offset, n)
     body[has_int] = int_vals[has_int].view(np.uint8).reshape(-1, 8)
     body[has_float] = float_vals[has_float].view(np.uint8).reshape(-1, 8)
     lengths = np.where(rows, 9, 0)
@@ -237,11 +220,6 @@ def _number_from_arrow(ctype: ColumnType, arr: pa.Array, valid: np.ndarray | Non
     off = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=off[1:])
     return Chunk(ctype, n, offsets=off, data=np.asarray(parts, np.uint8), valid=valid)
-
-
-def _present(child: pa.Array, n: int) -> np.ndarray:
-    bits = _bits(child.buffers()[0], child.offset, n) if child.null_count else None
-    return np.ones(n, bool) if bits is None else bits
 
 
 def schema_of(fields: list[pa.Field], metadata: dict[str, Any]) -> pa.Schema:

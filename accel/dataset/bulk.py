@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from accel.dataset.arrowbuffers import numpy_of, validity
 from accel.dataset.chunk import Chunk
 from accel.dataset.encode import EPOCH_DAYS, BadValue, encode, scatter
 from accel.dataset.types import ColumnType
@@ -132,41 +133,10 @@ def _to_us(v: np.ndarray, unit: str, a: Any, what: str) -> np.ndarray | None:
     return None
 
 
-def _valid(arr: Any) -> np.ndarray:
-    """The array's validity as bools, from its bitmap (not arr.is_null().to_numpy(): the
-    first to_numpy() of a process imports pandas)."""
-    bitmap = arr.buffers()[0]
-    if bitmap is None:
-        return np.ones(len(arr), bool)
-    bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
-    return bits[arr.offset:arr.offset + len(arr)].astype(bool)
-
-
-_ARROW_NUMPY = {"int8": "i1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "uint8": "u1",
-                "uint16": "<u2", "uint32": "<u4", "uint64": "<u8", "halffloat": "<f2",
-                "float": "<f4", "double": "<f8", "date32[day]": "<i4"}
-
-
-def _numpy_of(arr: Any, pa: Any) -> np.ndarray | None:
-    """A null-free primitive Arrow array as NumPy, straight from its buffers."""
-    t = arr.type
-    if pa.types.is_boolean(t):
-        bits = np.unpackbits(np.frombuffer(arr.buffers()[1], np.uint8), bitorder="little")
-        return bits[arr.offset:arr.offset + len(arr)].astype(bool)
-    if pa.types.is_timestamp(t):
-        dtype = np.dtype(f"datetime64[{t.unit}]")
-    elif str(t) in _ARROW_NUMPY:
-        dtype = np.dtype(_ARROW_NUMPY[str(t)])
-    else:
-        return None
-    a = np.frombuffer(arr.buffers()[1], dtype, len(arr), arr.offset * dtype.itemsize)
-    return a.view("<i4").astype(np.int64).view("datetime64[D]") if pa.types.is_date32(t) else a
-
-
 def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chunk | None:
     t = arr.type
     if arr.null_count and not none_support:
-        i = int(np.flatnonzero(~_valid(arr))[0])
+        i = int(np.flatnonzero(~validity(arr))[0])
         raise BadValue(i, None, "None, but the column was not added with none_support=True")
     name = ctype.name
     text = pa.types.is_string(t) or pa.types.is_large_string(t)
@@ -179,7 +149,7 @@ def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chu
         data = np.frombuffer(dbuf, np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
         if name == "ascii" and n and data[int(off[0]):int(off[-1])].max(initial=0) > 127:
             return None
-        valid = _valid(arr) if arr.null_count else None
+        valid = validity(arr) if arr.null_count else None
         return Chunk(ctype, n, offsets=off, data=data, valid=valid)
     if pa.types.is_timestamp(t) and t.tz is not None:
         return None  # aware datetimes: encode() refuses them, naming the value
@@ -188,18 +158,21 @@ def _from_arrow(ctype: ColumnType, none_support: bool, arr: Any, pa: Any) -> Chu
     if name == "datetime" and pa.types.is_timestamp(t):
         values = _times(arr, pa)
         if arr.null_count:
-            return _masked(ctype, none_support, values, _valid(arr))
+            return _masked(ctype, none_support, values, validity(arr))
         return encode_column(ctype, none_support, values)
     if name == "time" and pa.types.is_time(t):
-        valid = _valid(arr) if arr.null_count else None
+        valid = validity(arr) if arr.null_count else None
         if valid is not None and not none_support:
             raise BadValue(int(np.flatnonzero(~valid)[0]), None,
                            "None, but the column was not added with none_support=True")
         return Chunk(ctype, len(arr), values=_times(arr, pa), valid=valid)
     if arr.null_count:
         return None
-    a = _numpy_of(arr, pa)
-    return None if a is None else _from_numpy(ctype, a)
+    try:
+        a = numpy_of(arr)
+    except TypeError:
+        return None  # no numpy layout: encode() takes its values
+    return _from_numpy(ctype, a)
 
 
 _TIME_UNITS = {"s": 1_000_000, "ms": 1000, "us": 1}
@@ -210,13 +183,10 @@ def _times(arr: Any, pa: Any) -> np.ndarray:
     """An Arrow time or timestamp array's values (nulls as zero) as NumPy: datetime64 for a
     datetime column, and for a time column int64 microseconds since midnight, checked:
     BadValue for a time finer than a microsecond or outside the day."""
-    t, n = arr.type, len(arr)
-    raw = np.frombuffer(arr.buffers()[1], f"<i{t.bit_width // 8}", n,
-                        arr.offset * (t.bit_width // 8)).astype(np.int64)
-    if arr.null_count:
-        raw = np.where(_valid(arr), raw, 0)
+    t = arr.type
     if pa.types.is_timestamp(t):
-        return raw.view(f"datetime64[{t.unit}]")
+        return numpy_of(arr)
+    raw = numpy_of(arr).astype(np.int64)
     us = _to_us(raw, "ns", arr, "a time") if t.unit == "ns" else raw * _TIME_UNITS[t.unit]
     assert us is not None  # nanoseconds are divided by 1000, so they cannot overflow
     outside = np.flatnonzero((us < 0) | (us >= _DAY_US))

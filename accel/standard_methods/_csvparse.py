@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from accel.dataset.arrowvalues import array
 from accel.words import plural
 
 from ._csvlines import (  # noqa: F401
@@ -446,7 +447,7 @@ def _accept(table, invalid, nlines, base, buf, arr, has_cr, d: Dialect, out: Par
     good_idx = np.delete(np.arange(nlines, dtype=np.int64), bad_idx)
     if fixed_rows:
         fixed_idx = np.array([i for i, _ in fixed_rows], dtype=np.int64)
-        fixed = pa.table({name: pa.array([r[k] for _, r in fixed_rows], FIELD)
+        fixed = pa.table({name: array([r[k] for _, r in fixed_rows], FIELD)
                           for k, name in enumerate(table.column_names)})
         table = pa.concat_tables([table, fixed])
         all_idx = np.concatenate([good_idx, fixed_idx])

@@ -7,9 +7,10 @@ A column in this form is called a *col* below.
 Everything the methods ask of `accel.dataset` goes through here, so the methods themselves
 only see: read_cols(ds, sliceno, names), write_cols(dw, cols), column_info(ds),
 dataset_chain(...), slice_of(...). Only accel.dataset's public API is used here
-(Dataset.to_arrow/iterate/columns, DatasetWriter.write_columns, slices_for). numpy and
-pyarrow are imported on first use, never when a method module is imported (building a job
-must not load them).
+(Dataset.to_arrow/iterate/columns, DatasetWriter.write_columns, slices_for), and its
+helpers that move Arrow values without importing pandas (arrowbuffers, arrowvalues). numpy
+and pyarrow are imported on first use, never when a method module is imported (building a
+job must not load them).
 """
 
 from __future__ import annotations
@@ -215,10 +216,12 @@ def _as_array(col, coltype: str):
 
 def from_pylist(values: list, coltype: str):
     """A col from Python values."""
+    from accel.dataset.arrowvalues import array
+
     at = arrow_type(coltype)
     if at is None:
         return _objects(values)
-    return pa().array(values, type=at)
+    return array(values, at)
 
 
 def to_pylist(col) -> list:
@@ -227,39 +230,10 @@ def to_pylist(col) -> list:
     return col.to_pylist()
 
 
-# pa.array() and Array.to_numpy() import pandas the first time a process uses them (a
-# third of a second); these move null-free int and bool arrays by their buffers instead.
-
-def arrow_of(a):
-    """A null-free numpy int8/int32/int64/bool array as a pyarrow array."""
-    p, n = pa(), np()
-    a = n.ascontiguousarray(a)
-    if a.dtype == n.bool_:
-        bits = n.packbits(a, bitorder="little")
-        return p.Array.from_buffers(p.bool_(), len(a), [None, p.py_buffer(bits)])
-    typ = {1: p.int8(), 4: p.int32(), 8: p.int64()}[a.dtype.itemsize]
-    data = a.astype(a.dtype.newbyteorder("<"), copy=False)
-    return p.Array.from_buffers(typ, len(a), [None, p.py_buffer(data)])
-
-
-def numpy_of(arr):
-    """A pyarrow bool or int64 array as numpy (nulls as False / whatever the buffer has)."""
-    p, n = pa(), np()
-    if isinstance(arr, p.ChunkedArray):
-        arr = arr.combine_chunks()
-    if p.types.is_boolean(arr.type):
-        bits = n.unpackbits(n.frombuffer(arr.buffers()[1], n.uint8), bitorder="little")
-        out = bits[arr.offset:arr.offset + len(arr)].astype(bool)
-        if arr.null_count:
-            valid = n.unpackbits(n.frombuffer(arr.buffers()[0], n.uint8), bitorder="little")
-            out &= valid[arr.offset:arr.offset + len(arr)].astype(bool)
-        return out
-    dtype = {p.int64(): "<i8", p.uint64(): "<u8", p.int32(): "<i4"}[arr.type]
-    return n.frombuffer(arr.buffers()[1], dtype, len(arr), arr.offset * n.dtype(dtype).itemsize)
-
-
 def col_take(col, indices):
     """Rows `indices` (a numpy int array) of a col."""
+    from accel.dataset.arrowbuffers import arrow_of
+
     if isinstance(col, np().ndarray):
         return col[indices]
     return col.take(arrow_of(np().asarray(indices, np().int64)))
@@ -267,6 +241,8 @@ def col_take(col, indices):
 
 def col_filter(col, mask):
     """Rows where the numpy bool `mask` is True."""
+    from accel.dataset.arrowbuffers import arrow_of
+
     if isinstance(col, np().ndarray):
         return col[mask]
     return col.filter(arrow_of(np().asarray(mask, bool)))
@@ -297,6 +273,8 @@ def col_as(col, coltype: str, want: str):
 def str_codes(col) -> tuple[list[str], Any]:
     """(names, codes): str() of each distinct value of `col` (str(None) is 'None', bytes
     b'x' is "b'x'", as Python writes them) and, for each row, its index in names."""
+    from accel.dataset.arrowbuffers import numpy_of
+
     n = np()
     if isinstance(col, n.ndarray):  # Python objects: json values need not be hashable
         texts = [str(v) for v in col.tolist()]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from accel.dataset.arrowbuffers import numpy_of, validity
 from accel.errors import UserError
 
 
@@ -138,7 +139,7 @@ def _timestamps(arr: pa.Array, name: str) -> pa.Array:
         arr = pa.Array.from_buffers(pa.timestamp(t.unit), len(arr), arr.buffers(), arr.null_count,
                                     arr.offset)
     if t.unit == "ns":
-        ns = np.asarray(arr.cast(pa.int64()).fill_null(0))
+        ns = numpy_of(arr.cast(pa.int64()))
         bad = np.flatnonzero(ns % 1000)
         if bad.size:
             raise _err(f"column {name!r}, row {int(bad[0])}: {arr[int(bad[0])]} has nanoseconds; "
@@ -149,7 +150,7 @@ def _timestamps(arr: pa.Array, name: str) -> pa.Array:
 def _times(arr: pa.Array, name: str) -> list:
     t = arr.type
     if t == pa.time64("ns"):
-        ns = np.asarray(arr.cast(pa.int64()).fill_null(0))
+        ns = numpy_of(arr.cast(pa.int64()))
         bad = np.flatnonzero(ns % 1000)
         if bad.size:
             raise _err(f"column {name!r}, row {int(bad[0])}: a time with nanoseconds; a time "
@@ -159,11 +160,11 @@ def _times(arr: pa.Array, name: str) -> list:
 
 def _complex(arr: pa.StructArray) -> list:
     c = np.empty(len(arr), np.complex128)
-    c.real = arr.field(0).fill_null(0).to_numpy(zero_copy_only=False)
-    c.imag = arr.field(1).fill_null(0).to_numpy(zero_copy_only=False)
+    c.real = numpy_of(arr.field(0))
+    c.imag = numpy_of(arr.field(1))
     values = c.tolist()
     if arr.null_count:
-        for i in np.flatnonzero(np.asarray(arr.is_null())).tolist():
+        for i in np.flatnonzero(~validity(arr)).tolist():
             values[i] = None
     return values
 

@@ -37,6 +37,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from accel.dataset.arrowbuffers import arrow_of, numpy_of, validity
+from accel.dataset.arrowvalues import array, scalar
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -101,16 +104,16 @@ def _int10_vector(bits: str):
     pattern = "^" + _WS_RE + r"[+-]?[0-9]+" + _WS_RE + "$"
 
     def vector(arr):
-        ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-        if not pc.any(ok).as_py():
-            return None, np.zeros(len(arr), dtype=bool)
-        text = pc.if_else(ok, arr, pa.scalar(None, arr.type)).cast(pa.large_string())
+        ok = numpy_of(pc.match_substring_regex(arr, pattern))  # None: False
+        if not ok.any():
+            return None, ok
+        text = pc.if_else(arrow_of(ok), arr, scalar(None, arr.type)).cast(pa.large_string())
         text = pc.replace_substring_regex(pc.ascii_trim_whitespace(text), r"^\+", "")
         try:
             values = pc.cast(text, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None, np.zeros(len(arr), dtype=bool)   # overflow somewhere: per value
-        return values, ok.to_numpy(zero_copy_only=False)
+        return values, ok
 
     return vector
 
@@ -158,14 +161,13 @@ def _float_vector(bits: str, comma: bool):
     pattern = "^" + _WS_RE + dec + _WS_RE + "$"
 
     def vector(arr):
-        if comma:
-            has_dot = pc.fill_null(pc.match_substring(arr, "."), False)
-            arr = pc.if_else(has_dot, pa.scalar(b"x", arr.type), arr)
+        if comma:  # (a null stays null: its condition is null)
+            arr = pc.if_else(pc.match_substring(arr, "."), scalar(b"x", arr.type), arr)
             arr = pc.replace_substring(arr, ",", ".")
-        ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-        if not pc.any(ok).as_py():
-            return None, np.zeros(len(arr), dtype=bool)
-        text = pc.if_else(ok, arr, pa.scalar(None, arr.type)).cast(pa.large_string())
+        ok = numpy_of(pc.match_substring_regex(arr, pattern))  # None: False
+        if not ok.any():
+            return None, ok
+        text = pc.if_else(arrow_of(ok), arr, scalar(None, arr.type)).cast(pa.large_string())
         text = pc.ascii_trim_whitespace(text)
         try:
             values = pc.cast(pc.cast(text, pa.float64()), target, safe=False)
@@ -173,8 +175,7 @@ def _float_vector(bits: str, comma: bool):
             return None, np.zeros(len(arr), dtype=bool)
         # inf from a finite number (1e400, or 1e39 as float32) is no conversion: those
         # (and inf itself) are left to the exact converter
-        return values, ok.to_numpy(zero_copy_only=False) & ~np.isinf(
-            values.to_numpy(zero_copy_only=False))
+        return values, ok & ~np.isinf(numpy_of(values))
 
     return vector
 
@@ -470,12 +471,11 @@ def convert(conv: Converter, arr: pa.Array) -> tuple[Any, np.ndarray, np.ndarray
     value converted (or is None); none: the result is None (source None, or empty with
     +None)."""
     n = len(arr)
-    none = arr.is_null().to_numpy(zero_copy_only=False)
+    none = ~validity(arr)
     if conv.none_from_empty:
-        none = none | pc.fill_null(pc.equal(pc.binary_length(arr), 0), False).to_numpy(
-            zero_copy_only=False)
+        none |= numpy_of(pc.binary_length(arr)) == 0
     if none.any():
-        arr = pc.if_else(pa.array(none), pa.scalar(None, arr.type), arr)
+        arr = pc.if_else(arrow_of(none), scalar(None, arr.type), arr)
     ok = none.copy()
     target = arrow_out(conv.out_type)
     values: Any = None  # a pyarrow array for an Arrow target, else a NumPy object array
@@ -488,7 +488,7 @@ def convert(conv: Converter, arr: pa.Array) -> tuple[Any, np.ndarray, np.ndarray
             ok |= handled
             todo &= ~handled
     if todo.any():
-        pending = arr if values is None and todo.all() else pc.filter(arr, pa.array(todo))
+        pending = arr if values is None and todo.all() else pc.filter(arr, arrow_of(todo))
         enc = pending.dictionary_encode()
         uniques = enc.dictionary.to_pylist()
         results = []
@@ -499,12 +499,11 @@ def convert(conv: Converter, arr: pa.Array) -> tuple[Any, np.ndarray, np.ndarray
                 good[i] = True
             except (ValueError, OverflowError, TypeError):
                 results.append(None)
-        idx = enc.indices.to_numpy(zero_copy_only=False)
+        idx = numpy_of(enc.indices)
         where = np.flatnonzero(todo)
         ok[where] = good[idx]
         if target is not None:
-            conv_arr = pa.array(results, type=target)
-            part = conv_arr.take(pa.array(idx))
+            part = array(results, target).take(arrow_of(idx))
             if values is None and todo.all():
                 values = part
             else:
@@ -531,5 +530,5 @@ def _merge(values, part, where, n, target):
     pos[where] = np.arange(len(where))
     from_part = pos >= 0
     idx_part = np.where(from_part, pos, 0)
-    taken = part.take(pa.array(idx_part)) if len(part) else pa.nulls(n, target)
-    return pc.if_else(pa.array(from_part), taken, values.cast(target))
+    taken = part.take(arrow_of(idx_part)) if len(part) else pa.nulls(n, target)
+    return pc.if_else(arrow_of(from_part), taken, values.cast(target))

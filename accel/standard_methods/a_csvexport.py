@@ -159,6 +159,8 @@ def _first_unsafe(arr):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from accel.dataset.arrowbuffers import numpy_of
+
     n = len(arr)
     if not n:
         return None
@@ -174,10 +176,9 @@ def _first_unsafe(arr):
             m = data == pat[0]
             hit = m if hit is None else np.logical_or(hit, m, out=hit)
         else:
-            rows = pc.match_substring(arr, pat.decode('utf-8'))
-            idx = pc.index(rows, True).as_py()
-            if idx != -1:
-                first.append(idx)
+            rows = np.flatnonzero(numpy_of(pc.match_substring(arr, pat.decode('utf-8'))))
+            if len(rows):
+                first.append(int(rows[0]))
     if hit is not None:
         pos = np.flatnonzero(hit)
         if len(pos):
@@ -233,12 +234,14 @@ def _quote_array(arr, quote_starts):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from accel.dataset.arrowvalues import scalar
+
     q = options.quote_fields
     sep = options.separator
     quoted = pc.binary_join_element_wise(
-        pa.scalar(q.encode(), pa.large_binary()),
+        scalar(q.encode(), pa.large_binary()),
         pc.replace_substring(arr, q, q + q),
-        pa.scalar(q.encode(), pa.large_binary()), pa.scalar(b'', pa.large_binary()))
+        scalar(q.encode(), pa.large_binary()), scalar(b'', pa.large_binary()))
     if not (options.lazy_quotes and sep):
         return quoted
     need = pc.match_substring(arr, sep)
@@ -269,6 +272,8 @@ def _format(col, info, label, quote_starts):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from accel.dataset.arrowvalues import array, scalar
+
     t = info.type
     none_text = _none_text(label, info)
     if t == 'bytes':
@@ -278,8 +283,8 @@ def _format(col, info, label, quote_starts):
     elif t in ('int32', 'int64'):
         out = col.cast(pa.large_string()).cast(pa.large_binary())
     elif t == 'bool':
-        out = pc.if_else(col, pa.scalar(b'True', pa.large_binary()),
-                         pa.scalar(b'False', pa.large_binary()))
+        out = pc.if_else(col, scalar(b'True', pa.large_binary()),
+                         scalar(b'False', pa.large_binary()))
     else:
         if t in ('float32', 'float64', 'number'):
             f = repr
@@ -292,7 +297,7 @@ def _format(col, info, label, quote_starts):
             texts = [f(v).encode('utf-8') for v in values]     # None is null
         else:
             texts = [None if v is None else f(v).encode('utf-8') for v in values]
-        out = pa.array(texts, pa.large_binary())
+        out = array(texts, pa.large_binary())
     if quote_starts is not None:
         out = _quote_array(out, quote_starts)
     if out.null_count:
@@ -301,7 +306,7 @@ def _format(col, info, label, quote_starts):
         quote, _ = _quoter()
         if quote is not None:
             none_text = quote(none_text)
-        out = out.fill_null(pa.scalar(none_text.encode('utf-8'), pa.large_binary()))
+        out = out.fill_null(scalar(none_text.encode('utf-8'), pa.large_binary()))
     return out
 
 
@@ -311,12 +316,14 @@ def _write_slice(sliceno, settings, out, compressor):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from accel.dataset.arrowvalues import scalar
+
     from . import _dsio
 
     _, quote_starts = _quoter()
     unquoted = not options.quote_fields
-    sep = pa.scalar(options.separator.encode('utf-8'), pa.large_binary())
-    line_sep = pa.scalar(options.line_separator.encode('utf-8'), pa.large_binary())
+    sep = scalar(options.separator.encode('utf-8'), pa.large_binary())
+    line_sep = scalar(options.line_separator.encode('utf-8'), pa.large_binary())
     empty = None
     for d, info in zip(settings.sources, settings.infos, strict=True):
         if not _dsio.ds_lines(d)[sliceno]:

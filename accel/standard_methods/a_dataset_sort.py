@@ -122,7 +122,8 @@ def sort_order(keys, columns, orders, info):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from . import _dsio
+    from accel.dataset.arrowbuffers import arrow_of, numpy_of, validity
+    from accel.dataset.arrowvalues import scalar
 
     arrays = {}
     sort_keys = []
@@ -130,22 +131,17 @@ def sort_order(keys, columns, orders, info):
     for i, (c, order) in enumerate(zip(columns, orders, strict=True)):
         col = keys[c]
         if isinstance(col, np.ndarray):     # number
-            arrays[f'k{i}'] = _dsio.arrow_of(_dense_rank(col.tolist()))
+            arrays[f'k{i}'] = arrow_of(_dense_rank(col.tolist()))
             sort_keys.append((f'k{i}', order))
             continue
-        special = col.null_count > 0
-        is_nan = None
-        if pa.types.is_floating(col.type):
-            is_nan = pc.fill_null(pc.is_nan(col), False)
-            special = special or pc.any(is_nan).as_py()
-        if special:
+        nan = numpy_of(pc.is_nan(col)) if pa.types.is_floating(col.type) else None
+        if col.null_count or (nan is not None and nan.any()):
             rank = np.ones(n, dtype=np.int8)
-            rank[_dsio.numpy_of(col.is_null())] = 0
-            if is_nan is not None:
-                nan = _dsio.numpy_of(is_nan)
+            rank[~validity(col)] = 0
+            if nan is not None:
                 rank[nan] = 2
-                col = pc.if_else(is_nan, pa.scalar(0, col.type), col)
-            arrays[f'r{i}'] = _dsio.arrow_of(rank)
+                col = pc.if_else(arrow_of(nan), scalar(0, col.type), col)
+            arrays[f'r{i}'] = arrow_of(rank)
             sort_keys.append((f'r{i}', order))
             col = col.fill_null(_zero(col.type))
         arrays[f'k{i}'] = col
@@ -153,27 +149,30 @@ def sort_order(keys, columns, orders, info):
     if not n:
         return np.zeros(0, dtype=np.int64)
     table = pa.table(arrays)
-    return _dsio.numpy_of(pc.sort_indices(table, sort_keys=sort_keys))
+    return numpy_of(pc.sort_indices(table, sort_keys=sort_keys))
 
 
 def _zero(t):
+    """The value a null sorts as (it has a rank of its own before it)."""
     import datetime
 
     import pyarrow as pa
 
+    from accel.dataset.arrowvalues import scalar
+
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        return pa.scalar(b'', t)
+        return scalar(b'', t)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return pa.scalar('', t)
+        return scalar('', t)
     if pa.types.is_boolean(t):
-        return pa.scalar(False, t)
+        return scalar(False, t)
     if pa.types.is_date(t):
-        return pa.scalar(datetime.date(1970, 1, 1), t)
+        return scalar(datetime.date(1970, 1, 1), t)
     if pa.types.is_timestamp(t):
-        return pa.scalar(datetime.datetime(1970, 1, 1), t)
+        return scalar(datetime.datetime(1970, 1, 1), t)
     if pa.types.is_time(t):
-        return pa.scalar(datetime.time(0), t)
-    return pa.scalar(0, t)
+        return scalar(datetime.time(0), t)
+    return scalar(0, t)
 
 
 def _split(order, slices, trigger):

@@ -192,8 +192,10 @@ def _show(v):
 
 def analysis(sliceno, slices, job, prepare_res):
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
+
+    from accel.dataset.arrowbuffers import arrow_of
+    from accel.dataset.arrowvalues import scalar
 
     from . import _dsio, _typeconv
 
@@ -227,7 +229,7 @@ def analysis(sliceno, slices, job, prepare_res):
                         values[failed] = dv
                     else:
                         target = _typeconv.arrow_out(t)
-                        values = pc.if_else(pa.array(failed), pa.scalar(dv, target), values)
+                        values = pc.if_else(arrow_of(failed), scalar(dv, target), values)
                 else:
                     st['failed'][name] = int(failed.sum())
                     i = int(np.flatnonzero(failed)[0])

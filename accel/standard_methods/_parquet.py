@@ -138,11 +138,11 @@ def _timestamps(arr: pa.Array, name: str) -> pa.Array:
     if t.tz is not None:
         arr = pa.Array.from_buffers(pa.timestamp(t.unit), len(arr), arr.buffers(), arr.null_count,
                                     arr.offset)
-    if t.unit == "ns":
-        ns = numpy_of(arr.cast(pa.int64()))
-        bad = np.flatnonzero(ns % 1000)
+    if t.unit == "ns":  # (numpy writes the time: pyarrow can only where pandas is imported)
+        ns = numpy_of(arr)
+        bad = np.flatnonzero(ns.view(np.int64) % 1000)
         if bad.size:
-            raise _err(f"column {name!r}, row {int(bad[0])}: {arr[int(bad[0])]} has nanoseconds; "
+            raise _err(f"column {name!r}, row {int(bad[0])}: {ns[int(bad[0])]} has nanoseconds; "
                        "a datetime holds whole microseconds")
     return arr.cast(pa.timestamp("us"))
 

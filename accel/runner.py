@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from accel import disk, g, jobfiles, layout, lazypandas, partpipe, pickling, records
+from accel import disk, g, jobfiles, layout, partpipe, pickling, records
 from accel.atomic import read_json, write_bytes, write_json
 from accel.capture import OutputTee, captured, exit_child, redirect_to
 from accel.dotdict import DotDict
@@ -155,7 +155,6 @@ class Runner:
         jobfiles.forget_inherited()  # forked from a running job: its saves are its own
         forget_inherited_datasets()  # and the datasets it finished early are not ours
         _forget_inherited_reads()  # nor the input files it read
-        lazypandas.defer()  # pyarrow imports pandas only if the method does (preloaded or not)
         lock_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)  # "running" for as long as we live
         start = time.time()

@@ -24,7 +24,6 @@ LAYERS = {
         "accel.merge", "accel.jsoncodec", "accel.capture", "accel.pickling", "accel.jobstatus",
         "accel.records", "accel.g", "accel.statmsg", "accel.partpipe", "accel.words",
         "accel.jobfiles", "accel.plaintext", "accel.jobsummary", "accel.flocks", "accel.refsyntax",
-        "accel.lazypandas",
         # the Accelerator's import paths, aliases only
         "accel.build", "accel.dispatch"],
     1: ["accel.config", "accel.identity", "accel.equivalence",

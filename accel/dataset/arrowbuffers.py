@@ -3,7 +3,7 @@
 `Array.to_numpy()`, `np.asarray(arr)`, `pa.array(ndarray)` and a Python value given to a
 compute function (`pc.fill_null(x, False)`) import pandas the first time a process uses
 them where pandas is installed: a third of a second, in every slice of a dataset job that
-moves columns (accel.lazypandas). Reading and making the buffers with numpy costs
+moves columns. Reading and making the buffers with numpy costs
 microseconds and imports nothing. Arrow keeps bools and validity as bits, least
 significant first; numpy as one byte each.
 """

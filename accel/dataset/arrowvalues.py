@@ -1,7 +1,7 @@
 """Python values -> Arrow arrays and scalars, without pyarrow's conversion of them.
 
 `pa.array(values, type)` and `pa.scalar(value, type)` import pandas the first time a
-process uses them where pandas is installed (a third of a second, see accel.lazypandas),
+process uses them where pandas is installed (a third of a second),
 and dataset jobs make such arrays in every slice: texts written out, values converted one
 by one, a default. The dataset writer already turns Python values into buffers, strictly
 (encode), and buffers into Arrow arrays (arrowtypes); this is that, for the Arrow types an

@@ -14,10 +14,6 @@ with them. A reused job never gets here, so a cached `ax run` still imports none
 The fork server, which exists only to start jobs quickly, imports them when it starts
 (`load`).
 
-Where pandas is installed, pyarrow would import it (a third of a second) in every job
-that turns values into Arrow ones; `load` defers that until someone imports pandas
-(accel.lazypandas), once, for every job forked after it.
-
 It is a speed hint and nothing more. A job guessed wrongly inherits modules it does not
 use (the runner's dataset hooks then run for it and find no writer); a job missed imports
 them itself, as before. The modules are those the job would import: the fork has the same
@@ -32,8 +28,6 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-
-from accel import lazypandas
 
 # What dataset jobs import: the reader and writer bring numpy, pyarrow and the Parquet
 # files they store datasets in; bulk is the writer of whole columns (csvimport,
@@ -62,7 +56,6 @@ def load() -> None:
                 importlib.import_module(name)
             except Exception:
                 _failed.add(name)
-    lazypandas.defer()
 
 
 def before_fork(setup: dict | None) -> None:

@@ -237,6 +237,11 @@ def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, b
         graph = board.json(f"/run/{runs[0]['run']}")["graph"]
         assert [(n["job"], n["how"], n["status"]) for n in graph["nodes"]] == \
             [(jobid, "running", "running")]
+        # option values as columns in the running-jobs table too
+        running = board.json("/?columns=hold")["running"]
+        assert running[0]["job"] == jobid and running[0]["options"]["hold"] == str(hold)
+        _, _, body = board.get("/?columns=hold")
+        assert "<th>job</th><th>method</th><th>hold</th><th>part</th>" in body
     finally:
         hold.unlink()
         build.wait(timeout=120)

@@ -114,10 +114,14 @@ class Board:
             row = rec.summary()
             row["note"] = note_of(rec)
             jobs.append(row)
-        return {"running": running_jobs(self.store), "latest_runs": self.lineage.latest(),
+        columns = split_values(filters.get("columns", []))
+        running = running_jobs(self.store)
+        if columns:  # the few jobs running now: their setup.json read for their options
+            for r in running:
+                r["options"] = stored_options(r["job"])
+        return {"running": running, "latest_runs": self.lineage.latest(),
                 "jobs": jobs, "more": more,
-                "limit": n, "filters": given,
-                "columns": split_values(filters.get("columns", []))}
+                "limit": n, "filters": given, "columns": columns}
 
     # --- /job/REF ----------------------------------------------------------------------
 

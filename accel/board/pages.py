@@ -56,22 +56,23 @@ def error(code: int, message: str) -> Page:
 
 def home(d: dict) -> Page:
     parts = [h2("running now")]
+    cols = d["columns"]
     if d["running"]:
         rows = []
         for r in d["running"]:
             part = r["part"]
             if r["slices_done"] is not None:
                 part += f" {r['slices_done']}/{r['slices']} slices"
-            rows.append((job_link(r["job"]), r["method"], part, fmt_duration(r["elapsed"]),
-                         f"{r['builder_pid']}@{r['host']}"))
-        parts.append(table(("job", "method", "part", "elapsed", "builder"), rows))
+            rows.append((job_link(r["job"]), r["method"],
+                         *(option_text(r.get("options", {}), c) for c in cols),
+                         part, fmt_duration(r["elapsed"]), f"{r['builder_pid']}@{r['host']}"))
+        parts.append(table(("job", "method", *cols, "part", "elapsed", "builder"), rows))
     else:
         parts.append(note("nothing runs now"))
     if "latest_runs" in d:
         parts += latest_section(d["latest_runs"])
     parts += [h2("jobs, newest first"), _filter_form(d["filters"], d["columns"])]
     if d["jobs"]:
-        cols = d["columns"]
         parts.append(table(("job", "method", *cols, "status", "started", "runtime",
                             "caption/error"),
                            [(job_link(j["job"]), _method_link(j["method"]),

@@ -75,6 +75,16 @@ class BoardProcess:
             self.proc.wait()
 
 
+def serving(root: Path):
+    """A board on a free port of 127.0.0.1, killed when done: what a test module's `board`
+    fixture yields (`yield from serving(root)`)."""
+    b = BoardProcess(root, "--listen", "127.0.0.1:0")
+    try:
+        yield b
+    finally:
+        b.kill()
+
+
 def _find(*names: str) -> str | None:
     for name in names:
         found = shutil.which(name) or (name if Path(name).is_file() else None)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from boards import BoardProcess as Board
+from boards import serving
 from conftest import AX, Project, ax, ax_json, cli_env, one_error_line, wait_for
 
 METHODS = {
@@ -125,9 +126,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def board(project: Path):
-    b = Board(project, "--listen", "127.0.0.1:0")
-    yield b
-    b.kill()
+    yield from serving(project)
 
 
 def snapshot(root: Path) -> dict[str, tuple]:

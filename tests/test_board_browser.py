@@ -6,7 +6,7 @@ pages that change by themselves). Skips with the reason where no browser is inst
 from __future__ import annotations
 
 import pytest
-from boards import BoardProcess, chrome
+from boards import BoardProcess, chrome, serving
 from conftest import Project, ax
 
 METHOD = '''
@@ -32,9 +32,7 @@ def board(tmp_path_factory: pytest.TempPathFactory):
     proj.method("count", METHOD)
     proj.build(BUILD)
     ax(root, "run")
-    b = BoardProcess(root, "--listen", "127.0.0.1:0")
-    yield b
-    b.kill()
+    yield from serving(root)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from boards import BoardProcess, chrome
+from boards import BoardProcess, chrome, serving
 from conftest import wait_for
 from test_board_data import MANY_ROWS, check_csv, check_parquet, make_project
 
@@ -18,9 +18,7 @@ from test_board_data import MANY_ROWS, check_csv, check_parquet, make_project
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory):
     root = make_project(tmp_path_factory.mktemp("browserdata") / "proj")
-    b = BoardProcess(root, "--listen", "127.0.0.1:0")
-    yield b
-    b.kill()
+    yield from serving(root)
 
 
 @pytest.fixture(scope="module")

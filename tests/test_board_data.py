@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from boards import BoardProcess
+from boards import BoardProcess, serving
 from conftest import Project, ax, ax_json
 from test_dataset_types import EDGE, same
 
@@ -143,9 +143,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def board(project: Path):
-    b = BoardProcess(project, "--listen", "127.0.0.1:0")
-    yield b
-    b.kill()
+    yield from serving(project)
 
 
 def fetch(board: BoardProcess, path: str, method: str = "GET"):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from boards import BoardProcess as Board
+from boards import serving
 from conftest import AX, Project, ax, cli_env, wait_for
 from test_board import BUILD_SLOW, METHODS
 
@@ -92,9 +93,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def board(built: tuple[Path, dict]):
-    b = Board(built[0], "--listen", "127.0.0.1:0")
-    yield b
-    b.kill()
+    yield from serving(built[0])
 
 
 def test_a_job_page_lists_the_jobs_that_use_it(board: Board, built) -> None:

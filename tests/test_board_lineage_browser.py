@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import test_board_browser
-from boards import BoardProcess
+from boards import serving
 from conftest import Project, ax
 from test_board import BUILD_SLOW
 from test_board_lineage import MAKE, USE, start_held
@@ -61,9 +61,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def board(project: Path):
-    b = BoardProcess(project, "--listen", "127.0.0.1:0")
-    yield b
-    b.kill()
+    yield from serving(project)
 
 
 def test_the_graph_of_a_run_is_drawn_and_its_boxes_lead_to_the_jobs(board, browser) -> None:

@@ -45,6 +45,15 @@ def _first_column(browser) -> list[str]:
     return [td.text for td in table.find_elements(By.CSS_SELECTOR, "tbody tr td:first-child")]
 
 
+def _submit(browser, field, url_has: str) -> None:
+    """Send the form of `field` and wait until its page is the one shown: `submit()`
+    returns before the browser has gone to the new page."""
+    field.submit()
+    wait_for(lambda: url_has in browser.current_url
+             and browser.execute_script("return document.readyState") == "complete",
+             what=f"the page of {url_has!r} to load")
+
+
 def test_a_user_pages_through_a_dataset_by_clicking(board: BoardProcess, browser) -> None:
     from selenium.webdriver.common.by import By
 
@@ -68,7 +77,7 @@ def test_a_user_pages_through_a_dataset_by_clicking(board: BoardProcess, browser
     rows = browser.find_element(By.NAME, "rows")
     rows.clear()
     rows.send_keys("5")
-    rows.submit()
+    _submit(browser, rows, "start=1234")
     assert _first_column(browser) == ["1,234", "1,235", "1,236", "1,237", "1,238"]
     assert "rows 1,234–1,238 of 2,500 rows" in browser.find_element(By.TAG_NAME, "body").text
 
@@ -115,7 +124,7 @@ def test_a_user_asks_for_option_columns_with_the_form(board: BoardProcess, brows
         browser.get(board.url + path + "?" + kept)
         field = browser.find_element(By.NAME, "columns")
         field.send_keys("alpha,depth")
-        field.submit()
+        _submit(browser, field, "columns=alpha%2Cdepth")
         assert browser.current_url == board.url + path + "?" + kept + "columns=alpha%2Cdepth"
         heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "thead th")]
         assert heads[heads.index("alpha") + 1] == "depth", heads

@@ -231,6 +231,34 @@ def test_compressed_files_are_much_smaller(new_job):
     assert sizes["zstd"] < 3 * 50_000
 
 
+@pytest.mark.parametrize("compression", ["zstd", "lz4"])
+def test_a_column_the_codec_does_not_shrink_is_stored_uncompressed(new_job, compression):
+    """Random 32-bit integers are as small as they get once delta-encoded: the codec
+    would cost writing and reading time for nothing, so that column is stored encoded
+    but uncompressed; a repetitive column in the same file is compressed. A dataset of a
+    few rows is compressed throughout (too few rows to judge)."""
+    rng = np.random.default_rng(5)
+    n = 40_000
+    noise = rng.integers(-2**31, 2**31, n).tolist()
+    rows = [(v, i % 7, f"{i % 3:010d}") for i, v in enumerate(noise)]
+    job = new_job(1)
+    write_dataset(job, {"noise": "int64", "small": "int64", "text": "unicode"}, [rows],
+                  compression=compression)
+    big = job.dataset()
+    md = pq.ParquetFile(big.files[0]).metadata
+    codec = "ZSTD" if compression == "zstd" else "LZ4"
+    assert [md.row_group(0).column(i).compression for i in range(3)] == \
+        ["UNCOMPRESSED", codec, codec]
+    assert list(big.iterate(0)) == rows
+    assert pq.read_table(big.files[0]).column("noise").to_pylist() == noise
+
+    job = new_job(1)
+    write_dataset(job, {"noise": "int64"}, [[(v,) for v in noise[:100]]],
+                  compression=compression)
+    md = pq.ParquetFile(job.dataset().files[0]).metadata
+    assert md.row_group(0).column(0).compression == codec
+
+
 def test_project_default_compression(tmp_path):
     project = Project(tmp_path)
     conf = project.root / "accelerator.conf"

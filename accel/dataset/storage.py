@@ -42,6 +42,13 @@ from accel.dataset.types import ColumnType, DatasetDamaged, DatasetUsageError
 # 64 Ki rows, 274 with 256 Ki, 285 with 1 Mi), small enough to stream a slice
 GROUP_ROWS = 1 << 18
 GROUP_BYTES = 32 << 20
+# a column that its codec shrinks by less than SHRINK_ENOUGH (compressed / encoded size)
+# in a sample of SAMPLE_ROWS rows of its first row group is stored encoded but
+# uncompressed: zstd on random integers after delta encoding saves nothing and costs a
+# third of the writing; fewer rows than SAMPLE_MIN are all compressed (too few to judge)
+SAMPLE_ROWS = 1 << 15
+SAMPLE_MIN = 1 << 12
+SHRINK_ENOUGH = 0.9
 COMPRESSIONS = ("zstd", "lz4", None)
 DEFAULT_COMPRESSION = "zstd"
 _ENCODING = {
@@ -111,16 +118,48 @@ class ParquetSlice(_SliceWriter):
         self._writer: Any = None
         self.groups: list[int] = []
 
-    def _open(self) -> Any:
+    def _parquet_writer(self, sink: Any, compression: str | dict[str, str]) -> Any:
+        """A ParquetWriter of this slice's schema and encodings; compression: one codec,
+        or {column path: codec}. zstd at level 1: higher levels shrank little more here
+        and wrote at half the speed."""
         import pyarrow.parquet as pq
 
+        levels: Any = 1 if compression == "zstd" else None
+        if isinstance(compression, dict):
+            levels = {p: 1 for p, c in compression.items() if c == "zstd"} or None
+        return pq.ParquetWriter(
+            sink, self.schema, compression=compression, compression_level=levels,
+            use_dictionary=False, write_statistics=False,
+            column_encoding=self._encodings(), store_schema=True)
+
+    def _open(self, first: pa.Table) -> Any:
         if self._writer is None:
-            self._writer = pq.ParquetWriter(
-                self.path, self.schema, compression=self.compression,
-                compression_level=1 if self.compression == "zstd" else None,
-                use_dictionary=False, write_statistics=False,
-                column_encoding=self._encodings(), store_schema=True)
+            self._writer = self._parquet_writer(self.path, self._codecs(first))
         return self._writer
+
+    def _codecs(self, first: pa.Table) -> str | dict[str, str]:
+        """The codec of each Parquet column (leaf path): the dataset's, or none where a
+        sample of the first rows shows the codec does not shrink that column enough."""
+        import pyarrow.parquet as pq
+
+        assert self.compression is not None  # (uncompressed slices are Arrow files)
+        rows = min(first.num_rows, SAMPLE_ROWS)
+        if rows < SAMPLE_MIN:
+            return self.compression
+        sink = pa.BufferOutputStream()
+        with self._parquet_writer(sink, self.compression) as w:
+            w.write_table(first.slice(0, rows), row_group_size=rows)
+        group = pq.read_metadata(pa.BufferReader(sink.getvalue())).row_group(0)
+        chunks = [group.column(i) for i in range(group.num_columns)]
+        paths = [c.path_in_schema for c in chunks]
+        codecs = {}
+        for c in chunks:
+            shrinks = c.total_compressed_size <= SHRINK_ENOUGH * c.total_uncompressed_size
+            # a path that names two columns (a column "c.real" and complex c's real
+            # part) can have one codec only: the dataset's
+            codecs[c.path_in_schema] = self.compression if shrinks or \
+                paths.count(c.path_in_schema) > 1 else "none"
+        return codecs
 
     def _encodings(self) -> dict[str, str]:
         """{column path: encoding}; a path that names two columns (a column 'c.real' and
@@ -158,7 +197,7 @@ class ParquetSlice(_SliceWriter):
              for j, f in enumerate(self.schema)], schema=self.schema)
         rows = table.num_rows
         cut = rows if final or self._bytes >= GROUP_BYTES else rows // GROUP_ROWS * GROUP_ROWS
-        writer = self._open()
+        writer = self._open(table)
         for start in range(0, cut, GROUP_ROWS):
             part = table.slice(start, min(GROUP_ROWS, cut - start))
             writer.write_table(part, row_group_size=part.num_rows)
@@ -173,7 +212,7 @@ class ParquetSlice(_SliceWriter):
         import pyarrow.parquet as pq
 
         self._write(final=True)
-        self._open().close()
+        self._open(pa.table({})).close()
         size = self.path.stat().st_size
         md = pq.read_metadata(self.path)
         leaves = _leaf_counts(self.schema)

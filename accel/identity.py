@@ -5,7 +5,8 @@ only the method file, so editing a helper module gave stale results. Here the so
 covers the method file, its ``depend_extra`` files and modules, and every *project* module
 they import, transitively. Imports are found statically (``ast``), so nothing is executed
 to compute a hash, and third-party or stdlib modules never count: only files under one of
-the hasher's roots (the project folder and the method package folders) do.
+the hasher's roots (the project folder and the method package folders) do. Nor does accel
+itself, wherever it is installed; its standard methods are named the same either way.
 
 ``urd.build`` asks for this on every call, so it is cached at three levels:
 
@@ -48,6 +49,11 @@ _SOURCE_VERSION = b"accel-source-v1\0"
 _JOB_VERSION = b"accel-job-v1\0"
 _CHUNK = 1 << 20
 
+# The accel package: framework code, never a project's source (as a third-party package
+# is not), even when it is installed inside the project folder (`pip install -e .` in
+# accel's own repository); else a job's identity would depend on where accel lies.
+ACCEL_DIR = os.path.dirname(os.path.realpath(__file__))
+
 _StatKey = tuple[int, int, int, int]
 # An import statement: (relative level, dotted module, imported names).
 _Spec = tuple[int, str, tuple[str, ...]]
@@ -60,8 +66,10 @@ class SourceInfo:
     ``files`` maps a relative name to that file's sha256. Names are POSIX paths relative
     to the outermost root containing the file, so moving or renaming the project folder
     keeps them. Files under a root other than the first (the project) and not inside it
-    are named ``ROOTNAME:rel/path``; explicit ``depend_extra`` entries outside every root
-    are named ``<extra>/path-relative-to-the-method-folder`` or ``<module>/dotted.name``.
+    are named ``ROOTNAME:rel/path``, and so are the files of a root inside the accel
+    package (the standard methods: ``standard_methods:_dsio.py``) wherever accel is
+    installed; explicit ``depend_extra`` entries outside every root are named
+    ``<extra>/path-relative-to-the-method-folder`` or ``<module>/dotted.name``.
     ``hash`` is the sha256 of the sorted (name, sha) pairs. A cache hit returns the same
     object again, so treat ``files`` as read-only.
     """
@@ -222,28 +230,36 @@ class SourceHasher:
 
     ``roots`` are the folders whose modules are "the project": the project folder first,
     then every method package folder. Files outside all roots (stdlib, site-packages)
-    never count, even when an import finds them. One instance per configuration; safe
-    to share between threads (a race costs only repeated work).
+    never count, even when an import finds them, and neither do the files of the
+    ``framework`` folder (the accel package) but for a root inside it (the standard
+    methods). One instance per configuration; safe to share between threads (a race
+    costs only repeated work).
     """
 
-    def __init__(self, roots: Sequence[Path]) -> None:
+    def __init__(self, roots: Sequence[Path], framework: str | os.PathLike = ACCEL_DIR) -> None:
         real: list[str] = []
         for root in roots:
             r = os.path.realpath(os.fspath(root))
             if r not in real:
                 real.append(r)
         self._roots = real
-        # Name files relative to the outermost root that contains them.
-        tops = [r for r in real if not any(o != r and _inside(r, o) for o in real)]
+        fw = os.path.realpath(os.fspath(framework))
+        # Name files relative to the outermost root that contains them; a root inside the
+        # framework by itself, so its names do not depend on where the framework lies.
+        pinned = [r for r in real if _inside(r, fw)]
+        rest = [r for r in real if r not in pinned]
+        tops = [r for r in rest if not any(o != r and _inside(r, o) for o in rest)]
         primary = next((t for t in tops if _inside(real[0], t)), None) if real else None
-        self._tops: list[tuple[str, str]] = []  # (top folder + sep, name prefix)
+        # (folder + sep, name prefix or None: not the project's); the first match names a file
+        self._tops: list[tuple[str, str | None]] = []
         used: set[str] = set()
-        for i, top in enumerate(tops):
+        for i, top in [*((-1, r) for r in pinned), *enumerate(tops)]:
             prefix = "" if top == primary else f"{os.path.basename(top) or 'root'}:"
             if prefix in used:
                 prefix = f"{prefix[:-1]}#{i}:"
             used.add(prefix)
-            self._tops.append((top if top.endswith(os.sep) else top + os.sep, prefix))
+            self._tops.append((_with_sep(top), prefix))
+        self._tops.insert(len(pinned), (_with_sep(fw), None))
         self._files: dict[str, _FileEntry] = {}
         self._dirs: dict[str, _DirEntry] = {}
         self._closures: dict[object, _Closure] = {}
@@ -492,7 +508,7 @@ class SourceHasher:
         """Name of a file in SourceInfo.files, or None when it is outside every root."""
         for top, prefix in self._tops:
             if real.startswith(top):
-                return prefix + real[len(top):].replace(os.sep, "/")
+                return None if prefix is None else prefix + real[len(top):].replace(os.sep, "/")
         return None
 
 
@@ -502,8 +518,11 @@ def _method_fallback(method_file: str | os.PathLike) -> str:
 
 
 def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder if folder.endswith(os.sep)
-                                             else folder + os.sep)
+    return path == folder or path.startswith(_with_sep(folder))
+
+
+def _with_sep(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
 
 
 def _child(folder: str, name: str, links: frozenset[str]) -> str:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+import accel
 import accel.identity as identity
 from accel.identity import SourceHasher, SourceInfo, job_identity
+from tests.conftest import Project, ax_run, printed, script, setup_of
 
 
 def write(path: Path, text: str = "") -> Path:
@@ -333,6 +335,30 @@ def test_symlinked_method_folder(tmp_path: Path) -> None:
     direct = SourceHasher([proj, real_methods]).source_info(m)
     assert via_link == direct
     assert set(direct.files) == {"real_methods:a_x.py", "real_methods:helper.py"}
+
+
+def test_standard_method_jobs_are_reused_wherever_accel_is_installed(project: Project) -> None:
+    """Built with accel installed elsewhere, then with accel inside the project folder (as
+    `pip install -e .` in accel's own repository): the same job, not a rebuild. Its files
+    are named the same either way, and accel's own modules are not project source."""
+    project.file("data.csv", "a\n1\n")
+    script(project, """
+        import accel
+
+        def main(urd):
+            print("ACCEL " + json.dumps(accel.__file__))
+            print("RESULT " + json.dumps(str(urd.build("csvimport", filename="data.csv"))))
+    """)
+    first = ax_run(project)
+    assert not printed(first, "ACCEL").startswith(str(project.root))
+    shutil.copytree(Path(accel.__file__).parent, project.root / "accel",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    inside = os.pathsep.join(filter(None, [str(project.root), os.environ.get("PYTHONPATH")]))
+    again = project.ax("run", check=True, env={"PYTHONPATH": inside})
+    assert printed(again, "ACCEL") == str(project.root / "accel" / "__init__.py")
+    assert printed(again) == printed(first), again.stdout
+    assert set(setup_of(project, printed(first))["source_files"]) >= {
+        "standard_methods:a_csvimport.py", "standard_methods:_dsio.py"}
 
 
 # ---- caching ---------------------------------------------------------------------------------

@@ -167,6 +167,52 @@ def test_a_slice_streams_in_row_groups(new_job, monkeypatch):
     assert ds.column("s")[4499] == "4499"
 
 
+def test_column_of_many_row_groups_decoded_on_threads(new_job, monkeypatch):
+    """column() of a compressed slice decodes its row groups on several threads, each
+    copying its rows into place: every value where it belongs (None, fold, text too),
+    a damaged group found wherever it is, and no pyarrow.parquet imported to read it."""
+    import subprocess
+    import sys
+
+    from accel.dataset import DatasetDamaged, prefetch, storage
+
+    monkeypatch.setattr(storage, "GROUP_ROWS", 500)
+    monkeypatch.setattr(prefetch, "cores", lambda: 3)
+    rows = [(None if i % 97 == 0 else i * 3, datetime(2024, 10, 27, 2, 30, fold=i % 2),
+             f"v{i}") for i in range(10_000)]
+    job = new_job(1)
+    write_dataset(job, {"i": ("int64", True), "dt": "datetime", "s": "unicode"}, [rows])
+    ds = job.dataset()
+    assert len(ds.meta["files"][0]["rows"]) == 20
+    i = ds.column("i", 0)
+    assert [None if m else int(v) for v, m in zip(i.data, i.mask, strict=True)] == \
+        [r[0] for r in rows]
+    assert [t.fold for t in ds.iterate(0, "dt")] == [r[1].fold for r in rows]
+    assert ds.column("dt", 0).tolist() == [r[1].replace(fold=0) for r in rows]
+    assert ds.column("s", 0).tolist() == [r[2] for r in rows]
+
+    code = ("import sys, pathlib; from accel import layout; from accel.dataset import Dataset; "
+            "layout._paths = layout.Paths(workdirs="
+            f"{{'t': pathlib.Path({str(job.path.parent)!r})}}); "
+            "from accel.dataset import metacache; "  # (the job is not finished: a test's)
+            f"metacache.own_finished(pathlib.Path({str(ds.files[0].parent)!r})); "
+            f"print(int(Dataset({str(job)!r}).column('i', 0).sum()), "
+            "'pyarrow.parquet' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [str(sum(r[0] for r in rows if r[0] is not None)), "False"]
+
+    entry = ds.meta["files"][0]
+    a, b = entry["cuts"][entry["columns"][13][0]:][:2]  # column i of row group 13
+    data = bytearray(ds.files[0].read_bytes())
+    data[(a + b) // 2] ^= 0x10
+    ds.files[0].write_bytes(bytes(data))
+    storage._verified.clear()
+    with pytest.raises(DatasetDamaged, match=r"column 'i', slice 0: file .*0000.parquet: "
+                                             r"bytes \d+\.\.\d+ do not match"):
+        job.dataset().column("i", 0)
+
+
 @pytest.mark.parametrize("compression", ["zstd", None])
 def test_a_range_of_rows_reads_only_its_row_groups(new_job, monkeypatch, compression):
     """iterate_range(s, cols, start, stop): the rows of a page far into a slice, reading

@@ -8,8 +8,7 @@ re-slicing pick rows out of chunks. One shape for all of them keeps each step ve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import chain
+import threading
 
 import numpy as np
 
@@ -130,40 +129,55 @@ def concat(ctype: ColumnType, chunks: list[Chunk]) -> Chunk:
     return Chunk(ctype, n, offsets=off, data=data, valid=valid)
 
 
-def gather(ctype: ColumnType, n: int, chunks: Iterator[Chunk]) -> Chunk:
-    """The rows of `chunks` (n in all) as one chunk, copied into one array as they come, so
-    each chunk's memory can be reused for the next (a fresh process pays for every page it
-    touches first: holding every piece and then concatenating touches twice as many). One
-    chunk is returned as it is; var-width chunks are concatenated."""
-    first = next(chunks, None)
-    if first is None:
-        return Chunk.empty(ctype)
-    if first.n == n:
-        rest = [c for c in chunks if c.n]
-        return concat(ctype, [first, *rest]) if rest else first
-    if not ctype.fixed:
-        return concat(ctype, [first, *chunks])
-    values = np.empty(n, ctype.storage)
-    valid: np.ndarray | None = None
-    fold: np.ndarray | None = None
-    pos = 0
-    for chunk in chain((first,), chunks):
+class Gathering:
+    """The rows of one column, arriving as chunks at known places (from several threads
+    at once), made one chunk. Fixed-width chunks are copied into one array as they come,
+    by the thread that brings each, so each chunk's memory can be reused for the next and
+    the first touch of the new array's pages is shared between threads. A chunk holding
+    every row is kept as it is (an uncompressed file's mapping); var-width chunks are
+    concatenated at the end."""
+
+    def __init__(self, ctype: ColumnType, n: int):
+        self.ctype = ctype
+        self.n = n
+        self.rows = 0
+        self.pieces: dict[int, Chunk] = {}
+        self.values: np.ndarray | None = None
+        self.valid: np.ndarray | None = None
+        self.fold: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def put(self, pos: int, chunk: Chunk) -> None:
         end = pos + chunk.n
-        if end > n:
-            raise ValueError(f"more than the {n} rows expected")
-        values[pos:end] = chunk.values
+        if end > self.n:
+            raise ValueError(f"more than the {self.n} rows expected")
+        with self._lock:
+            self.rows += chunk.n
+            if chunk.n == self.n or not self.ctype.fixed:
+                self.pieces[pos] = chunk
+                return
+            if self.values is None:
+                assert self.ctype.storage is not None  # every fixed-width type has one
+                self.values = np.empty(self.n, self.ctype.storage)
+            if chunk.valid is not None and self.valid is None:
+                self.valid = np.ones(self.n, bool)
+            if chunk.fold is not None and self.fold is None:
+                self.fold = np.zeros(self.n, bool)
+        self.values[pos:end] = chunk.values  # (outside the lock: places never overlap)
         if chunk.valid is not None:
-            if valid is None:
-                valid = np.ones(n, bool)
-            valid[pos:end] = chunk.valid
+            assert self.valid is not None
+            self.valid[pos:end] = chunk.valid
         if chunk.fold is not None:
-            if fold is None:
-                fold = np.zeros(n, bool)
-            fold[pos:end] = chunk.fold
-        pos = end
-    if pos != n:
-        raise ValueError(f"{pos} rows where {n} were expected")
-    return Chunk(ctype, n, values=values, valid=valid, fold=fold)
+            assert self.fold is not None
+            self.fold[pos:end] = chunk.fold
+
+    def chunk(self) -> Chunk:
+        if self.rows != self.n:
+            raise ValueError(f"{self.rows} rows where {self.n} were expected")
+        if self.values is not None:
+            return Chunk(self.ctype, self.n, values=self.values, valid=self.valid,
+                         fold=self.fold)
+        return concat(self.ctype, [self.pieces[pos] for pos in sorted(self.pieces)])
 
 
 def var_chunk(ctype: ColumnType, parts: list, valid: np.ndarray | None = None) -> Chunk:

@@ -1,9 +1,11 @@
 """Rows a piece at a time for Dataset.iterate: a dataset's pieces lined up with its
-parents', and the translators applied to them."""
+parents', the translators applied to them, and the pieces made rows and filtered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from accel.dataset.chunk import Chunk
@@ -50,3 +52,36 @@ def translator_map(translators: Any, want: list[str]) -> dict[int, Any]:
         else:
             raise DatasetUsageError(f"translator for {col!r} must be a callable or a dict")
     return out
+
+
+def rows(pieces: Iterable[list[Iterable]], names: list[str], want: list[str], single: bool,
+         translators: Any, filters: Any) -> Iterator:
+    """The rows of `pieces` (one iterable per column of `want`: `names`, then the columns
+    only `filters` reads), translated and filtered, as iterate yields them: values when
+    `single`, else tuples of the `names` columns."""
+    translate = translator_map(translators, want)
+    if translate:
+        pieces = ([map(translate[i], it) if i in translate else it
+                   for i, it in enumerate(p)] for p in pieces)
+    out: Iterator[Any]
+    if len(want) == 1 and single:
+        out = chain.from_iterable(p[0] for p in pieces)
+    else:
+        out = chain.from_iterable(zip(*p, strict=True) for p in pieces)
+    if filters is None:
+        return out
+    if callable(filters) and not isinstance(filters, dict):
+        return filter(filters, out)
+    if not isinstance(filters, dict):
+        raise DatasetUsageError(f"filters must be a callable or a dict of column -> "
+                                f"callable, not {type(filters).__name__}")
+    checks = [(want.index(c), f) for c, f in filters.items()]
+    if single and len(want) == 1:
+        return filter(lambda v: all(f(v) for _, f in checks), out)
+    kept = filter(lambda r: all(f(r[i]) for i, f in checks), out)
+    if len(want) == len(names):
+        return kept
+    if single:
+        return map(itemgetter(0), kept)
+    n = len(names)
+    return map(lambda r: r[:n], kept)

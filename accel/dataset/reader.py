@@ -11,9 +11,8 @@ group at a time, so iterating a slice of any size takes bounded memory.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain as _chain
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import numpy as np
 from accel.dataset import format as fmt
 from accel.dataset import legacy, storage
 from accel.dataset.arrays import WholeColumns
-from accel.dataset.chunk import Chunk, gather
+from accel.dataset.chunk import Chunk, Gathering
 from accel.dataset.decode import iterable
 
 # own_finished and forget_inherited are the writer's and the runner's (it calls them here:
@@ -30,7 +29,8 @@ from accel.dataset.decode import iterable
 from accel.dataset.metacache import forget_inherited as forget_inherited
 from accel.dataset.metacache import load_meta
 from accel.dataset.metacache import own_finished as own_finished
-from accel.dataset.pieces import aligned, translator_map
+from accel.dataset.pieces import aligned, rows
+from accel.dataset.prefetch import cores
 from accel.dataset.types import (
     ColumnType,
     DatasetDamaged,
@@ -237,17 +237,21 @@ class Dataset(str, WholeColumns):
         return f"dataset {self}, column{'s' if len(names) > 1 else ''} {cols}, slice {sliceno}"
 
     def _own_groups(self, cols: list[DatasetColumn], sliceno: int, start: int = 0,
-                    stop: int | None = None) -> Iterator[list[Chunk]]:
+                    stop: int | None = None, workers: int = 1,
+                    each: Callable[[int, list[Chunk]], Any] | None = None) -> Iterator[Any]:
         """Chunks of this dataset's own columns `cols` in rows start..stop of slice
         `sliceno`, a row group at a time (formats 1 and 2: the whole slice at once); row
-        groups outside the range are not read."""
+        groups outside the range are not read. workers: threads decoding the groups;
+        each(position in start..stop, chunks) runs on the thread that read them, and what
+        it returns is yielded instead of the chunks."""
         lines = self._meta["lines"][sliceno]
         stop = lines if stop is None else min(stop, lines)
         what = self._what([c.name for c in cols], sliceno)
         if self._meta["format"] < 3:
-            yield [legacy.read_chunk(self._dir, str(c.place), sliceno, self._meta, c.ctype,
-                                     c.none_support, lines, self._what([c.name], sliceno)
-                                     ).slice(start, stop) for c in cols]
+            chunks = [legacy.read_chunk(self._dir, str(c.place), sliceno, self._meta, c.ctype,
+                                        c.none_support, lines, self._what([c.name], sliceno)
+                                        ).slice(start, stop) for c in cols]
+            yield chunks if each is None else each(0, chunks)
             return
         if not cols:
             return
@@ -257,18 +261,22 @@ class Dataset(str, WholeColumns):
         folds = self._meta.get("fold", {})
         fold_rows = [np.asarray(folds[c.name][sliceno], np.int64)
                      if folds.get(c.name) and folds[c.name][sliceno] else None for c in cols]
-        for first, chunks in storage.read_groups(self._dir, entry, [int(c.place) for c in cols],
-                                                 [c.ctype for c in cols], what, start, stop):
+
+        def finish(first: int, chunks: list[Chunk]) -> Any:
             n = chunks[0].n
-            for rows, chunk in zip(fold_rows, chunks, strict=True):
-                if rows is not None:
-                    here = rows[(rows >= first) & (rows < first + n)] - first
+            for folded, chunk in zip(fold_rows, chunks, strict=True):
+                if folded is not None:
+                    here = folded[(folded >= first) & (folded < first + n)] - first
                     if here.size:
                         chunk.fold = np.zeros(n, bool)
                         chunk.fold[here] = True
             if first < start or first + n > stop:
                 chunks = [c.slice(max(start - first, 0), stop - first) for c in chunks]
-            yield chunks
+            return chunks if each is None else each(max(first - start, 0), chunks)
+
+        yield from storage.read_groups(self._dir, entry, [int(c.place) for c in cols],
+                                       [c.ctype for c in cols], what, finish, start, stop,
+                                       workers)
 
     def _groups(self, names: list[str], sliceno: int, start: int = 0,
                 stop: int | None = None) -> Iterator[list[Chunk]]:
@@ -290,12 +298,16 @@ class Dataset(str, WholeColumns):
             yield [got[i] for i in where]
 
     def _chunk(self, name: str, sliceno: int) -> Chunk:
-        """One column of one slice, whole (an uncompressed file's column is its mapping)."""
+        """One column of one slice, whole (an uncompressed file's column is its mapping;
+        a compressed one's row groups decode on every core)."""
         col = self.column_info(name)
         owner = col.owner
+        into = Gathering(col.ctype, owner._meta["lines"][sliceno])
         try:
-            return gather(col.ctype, owner._meta["lines"][sliceno],
-                          (g[0] for g in owner._own_groups([col], sliceno)))
+            for _ in owner._own_groups([col], sliceno, workers=cores(),
+                                       each=lambda pos, chunks: into.put(pos, chunks[0])):
+                pass
+            return into.chunk()
         except ValueError as e:
             raise DatasetDamaged(f"{self._what([name], sliceno)}: {e} (damaged?)") from None
 
@@ -384,35 +396,9 @@ class Dataset(str, WholeColumns):
                 ds.column_info(c)
             for c in translators if isinstance(translators, dict) else ():
                 ds.column_info(c)  # a translator for no column (a typo) would do nothing
-        translate = translator_map(translators, want)
-        pieces: Iterable[Any] = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
+        pieces = _chain.from_iterable(ds._pieces(want, sliceno, hashlabel, pre_callback,
                                                  post_callback) for ds in datasets)
-        if translate:
-            pieces = ([map(translate[i], it) if i in translate else it
-                       for i, it in enumerate(p)] for p in pieces)
-        rows: Iterable[Any]
-        if len(want) == 1 and single:
-            rows = _chain.from_iterable(p[0] for p in pieces)
-        else:
-            rows = _chain.from_iterable(zip(*p, strict=True) for p in pieces)
-        if filters is None:
-            return rows
-        if callable(filters) and not isinstance(filters, dict):
-            return filter(filters, rows)
-        if not isinstance(filters, dict):
-            raise DatasetUsageError(f"filters must be a callable or a dict of column -> "
-                                    f"callable, not {type(filters).__name__}")
-        checks = [(want.index(c), f) for c, f in filters.items()]
-        if single and len(want) == 1:
-            rows = filter(lambda v: all(f(v) for _, f in checks), rows)
-            return rows
-        kept = filter(lambda r: all(f(r[i]) for i, f in checks), rows)
-        if len(want) == len(names):
-            return kept
-        if single:
-            return map(itemgetter(0), kept)
-        n = len(names)
-        return map(lambda r: r[:n], kept)
+        return rows(pieces, names, want, single, translators, filters)
 
     def _pieces(self, names: list[str], sliceno: int | None, hashlabel: str | None,
                 pre_callback: Any = None, post_callback: Any = None

@@ -25,9 +25,10 @@ from __future__ import annotations
 import mmap
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +36,10 @@ import xxhash
 
 from accel.dataset import arrowtypes
 from accel.dataset.chunk import Chunk
+from accel.dataset.prefetch import in_order
 from accel.dataset.types import ColumnType, DatasetDamaged, DatasetUsageError
+
+T = TypeVar("T")
 
 # rows per Parquet row group, or fewer once the group holds GROUP_BYTES: big enough that
 # reading a group costs little more than its decoding (a column sum took 212 M rows/s with
@@ -429,7 +433,9 @@ class SliceFile:
             raise DatasetDamaged(f"{self.label}: meta.json describes it inconsistently")
         for region in entry["open"]:
             self.check(region)
-        self._reader: Any = None
+        self._batch: Any = None  # an Arrow file's record batch, once read
+        self._footer: Any = None  # a Parquet file's metadata, parsed once
+        self._local = threading.local()  # a Parquet reader for each thread that reads
 
     @property
     def groups(self) -> list[int]:
@@ -471,34 +477,61 @@ class SliceFile:
 
     def _read(self, group: int, fields: list[int]) -> list[pa.Array]:
         if self.path.suffix == ".arrow":
-            if self._reader is None:
-                self._reader = pa.ipc.open_file(pa.py_buffer(self.mm)).get_batch(0)
-            return [self._reader.column(j) for j in fields]
+            if self._batch is None:
+                self._batch = pa.ipc.open_file(pa.py_buffer(self.mm)).get_batch(0)
+            return [self._batch.column(j) for j in fields]
+        pf, first = self._parquet()
+        indices = [k for j in fields for k in range(first[j], first[j + 1])]
+        table = pf.read_row_group(group, column_indices=indices, use_threads=False)
+        return [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in table.columns]
+
+    def _parquet(self) -> tuple[Any, list[int]]:
+        """This thread's reader of the Parquet file (a reader is not shared between
+        threads; the footer is parsed once), and where each field's leaves start."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            pf = parquet_reader(pa.py_buffer(self.mm), self._footer)
+            if self._footer is None:
+                self._footer = pf.metadata
+            leaves = _leaf_counts(pf.schema_arrow)
+            reader = self._local.reader = (pf, np.concatenate([[0], np.cumsum(leaves)]).tolist())
+        return reader
+
+
+def parquet_reader(buffer: pa.Buffer, footer: Any = None) -> Any:
+    """pyarrow's reader of a Parquet file in memory (read_row_group, metadata,
+    schema_arrow): the one pyarrow.parquet.ParquetFile wraps, made without importing
+    pyarrow.parquet, which imports pyarrow.fs and ssl (20-30 ms of every job that reads
+    a dataset); through ParquetFile where that reader is not what this pyarrow has."""
+    try:
+        from pyarrow._parquet import ParquetReader
+
+        reader = ParquetReader()
+        reader.open(pa.BufferReader(buffer), metadata=footer, pre_buffer=False)
+        return reader
+    except (ImportError, AttributeError, TypeError):
         import pyarrow.parquet as pq
 
-        if self._reader is None:
-            pf = pq.ParquetFile(pa.BufferReader(pa.py_buffer(self.mm)))
-            leaves = _leaf_counts(pf.schema_arrow)
-            first = np.concatenate([[0], np.cumsum(leaves)]).tolist()
-            self._reader = (pf, first)
-        pf, first = self._reader
-        indices = [k for j in fields for k in range(first[j], first[j + 1])]
-        table = pf.reader.read_row_group(group, column_indices=indices, use_threads=False)
-        return [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in table.columns]
+        return pq.ParquetFile(pa.BufferReader(buffer), metadata=footer).reader
 
 
 def read_groups(ds_dir: Path, entry: dict, fields: list[int], ctypes: list[ColumnType],
-                what: str, start: int = 0, stop: int | None = None
-                ) -> Iterator[tuple[int, list[Chunk]]]:
-    """(first row, chunks of `fields`) of each row group of one slice file that holds
-    rows in start..stop; the groups before and after are not read."""
+                what: str, then: Callable[[int, list[Chunk]], T], start: int = 0,
+                stop: int | None = None, workers: int = 1) -> Iterator[T]:
+    """then(first row, chunks of `fields`) of each row group of one slice file that holds
+    rows in start..stop, in order; the groups before and after are not read. workers > 1:
+    a Parquet file's groups are read, and `then` run, on that many threads, a few groups
+    ahead of the caller."""
     f = SliceFile(ds_dir, entry, what)
-    first = 0
-    for g, n in enumerate(f.groups):
-        if stop is not None and first >= stop:
-            return
-        if first + n > start:
-            arrays = f.read(g, fields)
-            yield first, [arrowtypes.from_arrow(ct, a, what)
-                          for ct, a in zip(ctypes, arrays, strict=True)]
-        first += n
+    firsts = np.concatenate([[0], np.cumsum(f.groups)]).astype(int).tolist()
+    wanted = [g for g, n in enumerate(f.groups)
+              if firsts[g] + n > start and (stop is None or firsts[g] < stop)]
+    if f.path.suffix != ".parquet" or len(wanted) < 2:
+        workers = 1
+
+    def one(g: int) -> T:
+        arrays = f.read(g, fields)
+        return then(firsts[g], [arrowtypes.from_arrow(ct, a, what)
+                                for ct, a in zip(ctypes, arrays, strict=True)])
+
+    yield from in_order(one, wanted, workers)

@@ -39,16 +39,17 @@ def main(urd):
 
 
 def test_import_files_written_by_pyarrow(project):
-    n = 10_000
+    n = 150_000  # b.parquet is one row group of 144,000 rows: read in batches, and two
+    # slices start inside a batch
     t = pa.table({"i": pa.array(range(n), pa.int64()), "f": [i / 7 for i in range(n)],
                   "s": [f"s{i}" for i in range(n)],
-                  "o": pa.array([None if i % 3 == 0 else i for i in range(n)], pa.int16()),
+                  "o": pa.array([None if i % 3 == 0 else i % 30_000 for i in range(n)], pa.int16()),
                   # nulls in text and bytes, in parts that start inside a row group
                   "t": [None if i % 5 == 0 else "å" * (i % 4) for i in range(n)],
                   "y": pa.array([None if i % 6 == 0 else bytes([i % 256]) * (i % 3)
                                  for i in range(n)], pa.binary())})
     pq.write_table(t.slice(0, 6000), project.root / "data" / "a.parquet", row_group_size=1000)
-    pq.write_table(t.slice(6000), project.root / "data" / "b.parquet", row_group_size=1500)
+    pq.write_table(t.slice(6000), project.root / "data" / "b.parquet", row_group_size=n)
     res = run(project, """
 job = urd.build('parquetimport', filename='data/a.parquet', filenames=['data/b.parquet'])
 ds = job.dataset()
@@ -58,9 +59,9 @@ return dict(res=job.load(), columns=dict(ds.columns), ns={n: c.none_support for 
     assert res["columns"] == {"i": "int64", "f": "float64", "s": "unicode", "o": "int32",
                               "t": "unicode", "y": "bytes"}
     assert res["ns"] == {"i": False, "f": False, "s": False, "o": True, "t": True, "y": True}
-    assert res["lines"] == [3333, 3333, 3334]  # contiguous parts, in file order
+    assert res["lines"] == [50000, 50000, 50000]  # contiguous parts, in file order
     assert res["rows"] == [tuple(r.values()) for r in t.to_pylist()]
-    assert res["res"]["num_lines"] == n and res["res"]["lines_per_slice"] == [3333, 3333, 3334]
+    assert res["res"]["num_lines"] == n and res["res"]["lines_per_slice"] == [50000] * 3
 
 
 def test_types_follow_the_file(project):

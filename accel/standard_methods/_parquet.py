@@ -55,9 +55,15 @@ def max_value(files: list, name: str) -> int:
     return best
 
 
+# rows per batch read: a whole row group at once (millions of rows) decoded into fresh
+# memory at half the speed; batches this size reuse the same memory, warm in the cache
+BATCH_ROWS = 1 << 16
+
+
 def read_rows(paths: list[str], rows: list[int], start: int, stop: int,
               columns: list[str]) -> Iterator[pa.Table]:
-    """Rows start..stop of the files read one after the other, a row group at a time."""
+    """Rows start..stop of the files read one after the other, BATCH_ROWS at a time; row
+    groups outside start..stop are not read."""
     import pyarrow.parquet as pq
 
     first = 0
@@ -68,14 +74,22 @@ def read_rows(paths: list[str], rows: list[int], start: int, stop: int,
             # mapped, not read: a slice's first read of a big file took half as long again
             # with pyarrow reading it into buffers of its own
             f = pq.ParquetFile(path, memory_map=True)
-            g_first = first
+            groups, pos, g_first = [], None, first
             for g in range(f.metadata.num_row_groups):
                 g_rows = f.metadata.row_group(g).num_rows
-                lo, hi = max(start, g_first), min(stop, g_first + g_rows)
-                if lo < hi:
-                    table = f.read_row_group(g, columns=columns, use_threads=False)
-                    yield table.slice(lo - g_first, hi - lo)
+                if max(start, g_first) < min(stop, g_first + g_rows):
+                    groups.append(g)
+                    pos = g_first if pos is None else pos
                 g_first += g_rows
+            for batch in f.iter_batches(BATCH_ROWS, groups, columns, use_threads=False) \
+                    if groups else ():
+                assert pos is not None
+                lo, hi = max(start, pos), min(stop, pos + batch.num_rows)
+                if lo < hi:
+                    yield pa.Table.from_batches([batch.slice(lo - pos, hi - lo)])
+                pos += batch.num_rows
+                if pos >= stop:
+                    break
         first += n
 
 

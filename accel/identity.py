@@ -244,6 +244,7 @@ class SourceHasher:
                 real.append(r)
         self._roots = real
         fw = os.path.realpath(os.fspath(framework))
+        self._fw = _with_sep(fw)
         # Name files relative to the outermost root that contains them; a root inside the
         # framework by itself, so its names do not depend on where the framework lies.
         pinned = [r for r in real if _inside(r, fw)]
@@ -336,8 +337,12 @@ class SourceHasher:
                 continue
             checks[real] = entry.key
             folder = os.path.dirname(real)
+            outside = not self._in_framework(real)
             for spec in entry.specs:
                 for found in self._resolve(walk, spec, folder):
+                    if outside and self._in_framework(found):
+                        continue  # accel imported by project code: found only when accel
+                        # lies in the project folder, so never counted (nor followed)
                     if found not in names:
                         name = self._name(found)
                         if name is not None:
@@ -355,9 +360,11 @@ class SourceHasher:
         """The file(s) behind a depend_extra module, with their names for outside roots."""
         if isinstance(mod, str):
             level = len(mod) - len(mod.lstrip("."))
+            real = os.path.realpath(mfile)
             found = [p for p in self._resolve(walk, (level, mod[level:], ()),
-                                              os.path.dirname(os.path.realpath(mfile)))
-                     if self._name(p) is not None]
+                                              os.path.dirname(real))
+                     if self._name(p) is not None
+                     and (self._in_framework(real) or not self._in_framework(p))]
             if not found:
                 raise ModuleNotFoundError(
                     f"depend_extra module {mod!r} not found in the project", name=mod)
@@ -367,6 +374,9 @@ class SourceHasher:
             raise ModuleNotFoundError(
                 f"depend_extra module {mod.__name__!r} has no file to hash", name=mod.__name__)
         return [(os.path.abspath(path), f"<module>/{mod.__name__}")]
+
+    def _in_framework(self, real: str) -> bool:
+        return real.startswith(self._fw)
 
     # ---- cached files and folders -------------------------------------------------------
 

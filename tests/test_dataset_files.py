@@ -304,6 +304,16 @@ def test_a_column_the_codec_does_not_shrink_is_stored_uncompressed(new_job, comp
     md = pq.ParquetFile(job.dataset().files[0]).metadata
     assert md.row_group(0).column(0).compression == codec
 
+    # a sample that is all None (an optional field filled in later) tells nothing: the
+    # codec stays, and the repetitive rows after it are compressed
+    job = new_job(1)
+    later = [(None,)] * 35_000 + [("the same long value again " + str(i % 10),)
+                                  for i in range(30_000)]
+    write_dataset(job, {"s": ("unicode", True)}, [later], compression=compression)
+    md = pq.ParquetFile(job.dataset().files[0]).metadata
+    assert md.row_group(0).column(0).compression == codec
+    assert job.dataset().files[0].stat().st_size < 100_000  # uncompressed: ~900,000
+
 
 def test_project_default_compression(tmp_path):
     project = Project(tmp_path)

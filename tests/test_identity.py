@@ -342,11 +342,19 @@ def test_standard_method_jobs_are_reused_wherever_accel_is_installed(project: Pr
     `pip install -e .` in accel's own repository): the same job, not a rebuild. Its files
     are named the same either way, and accel's own modules are not project source."""
     project.file("data.csv", "a\n1\n")
+    # a project method that imports accel's modules: accel is never its source either
+    project.method("mine", """
+        from accel.standard_methods import _dsio
+
+        def synthesis():
+            return _dsio.__name__
+    """)
     script(project, """
         import accel
 
         def main(urd):
             print("ACCEL " + json.dumps(accel.__file__))
+            print("MINE " + json.dumps(str(urd.build("mine"))))
             print("RESULT " + json.dumps(str(urd.build("csvimport", filename="data.csv"))))
     """)
     first = ax_run(project)
@@ -357,8 +365,10 @@ def test_standard_method_jobs_are_reused_wherever_accel_is_installed(project: Pr
     again = project.ax("run", check=True, env={"PYTHONPATH": inside})
     assert printed(again, "ACCEL") == str(project.root / "accel" / "__init__.py")
     assert printed(again) == printed(first), again.stdout
+    assert printed(again, "MINE") == printed(first, "MINE"), again.stdout
     assert set(setup_of(project, printed(first))["source_files"]) >= {
         "standard_methods:a_csvimport.py", "standard_methods:_dsio.py"}
+    assert list(setup_of(project, printed(first, "MINE"))["source_files"]) == ["methods/a_mine.py"]
 
 
 # ---- caching ---------------------------------------------------------------------------------

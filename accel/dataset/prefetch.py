@@ -21,11 +21,20 @@ MAX_WORKERS = 4  # decoding is memory-bound beyond a few cores
 
 
 def cores() -> int:
-    """The cores this process may run on (at most MAX_WORKERS)."""
+    """The threads this process may decode on (at most MAX_WORKERS): the cores it may run
+    on, outside a job (a build script, `ax cat`); inside a running job only its share of
+    the CPU budget the builders keep: an analysis slice its part of the cores, the slices
+    running at once, and prepare or synthesis (counted as one CPU) one."""
+    from accel import g
+
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         n = os.cpu_count() or 1
+    if g.running == "analysis":
+        n //= max(g.slices, 1)
+    elif g.running != "build":
+        n = 1
     return max(1, min(n, MAX_WORKERS))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from accel.dataset import format as fmt
-from accel.dataset import legacy, storage
+from accel.dataset import legacy, prefetch, storage
 from accel.dataset.arrays import WholeColumns
 from accel.dataset.chunk import Chunk, Gathering
 from accel.dataset.decode import iterable
@@ -30,7 +30,6 @@ from accel.dataset.metacache import forget_inherited as forget_inherited
 from accel.dataset.metacache import load_meta
 from accel.dataset.metacache import own_finished as own_finished
 from accel.dataset.pieces import aligned, rows
-from accel.dataset.prefetch import cores
 from accel.dataset.types import (
     ColumnType,
     DatasetDamaged,
@@ -304,7 +303,7 @@ class Dataset(str, WholeColumns):
         owner = col.owner
         into = Gathering(col.ctype, owner._meta["lines"][sliceno])
         try:
-            for _ in owner._own_groups([col], sliceno, workers=cores(),
+            for _ in owner._own_groups([col], sliceno, workers=prefetch.cores(),
                                        each=lambda pos, chunks: into.put(pos, chunks[0])):
                 pass
             return into.chunk()

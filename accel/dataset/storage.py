@@ -49,7 +49,8 @@ GROUP_BYTES = 32 << 20
 # a column that its codec shrinks by less than SHRINK_ENOUGH (compressed / encoded size)
 # in a sample of SAMPLE_ROWS rows of its first row group is stored encoded but
 # uncompressed: zstd on random integers after delta encoding saves nothing and costs a
-# third of the writing; fewer rows than SAMPLE_MIN are all compressed (too few to judge)
+# third of the writing. Too little to judge keeps the codec: a first write of fewer than
+# SAMPLE_MIN rows, or a column under a byte a row in the sample (all None, a constant)
 SAMPLE_ROWS = 1 << 15
 SAMPLE_MIN = 1 << 12
 SHRINK_ENOUGH = 0.9
@@ -158,7 +159,9 @@ class ParquetSlice(_SliceWriter):
         paths = [c.path_in_schema for c in chunks]
         codecs = {}
         for c in chunks:
-            shrinks = c.total_compressed_size <= SHRINK_ENOUGH * c.total_uncompressed_size
+            # under a byte a row (all None, a constant) tells nothing of the rows to come
+            shrinks = c.total_compressed_size <= SHRINK_ENOUGH * c.total_uncompressed_size \
+                or c.total_uncompressed_size < rows
             # a path that names two columns (a column "c.real" and complex c's real
             # part) can have one codec only: the dataset's
             codecs[c.path_in_schema] = self.compression if shrinks or \

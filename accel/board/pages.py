@@ -179,8 +179,12 @@ def job(d: dict) -> Page:
         parts += [h2("datasets"), tag("ul", join(tag("li", _own_ds_link(jobid, ds))
                                                   for ds in d["datasets"]))]
     if d["subjobs"]:
-        parts += [h2("subjobs"), table(("job", "method"), [(job_link(s["job"]), s["method"] or "?")
-                                                           for s in d["subjobs"]])]
+        cols = d["columns"]
+        parts += [tag("h2", "subjobs", id="subjobs"), columns_form(href("job", jobid), cols),
+                  table(("job", "method", *cols),
+                        [(job_link(s["job"]), s["method"] or "?",
+                          *(option_text(s.get("options"), c) for c in cols))
+                         for s in d["subjobs"]])]
     parts.append(tag("div", join(_output(jobid, d["output"])), id="output"))
     return Page(f"job {jobid}", d, join(parts))
 

@@ -147,6 +147,28 @@ def test_an_option_naming_a_file_of_a_job_is_an_input(board: Board, built) -> No
         [jobs["e"]]
 
 
+def test_a_subjob_is_used_by_the_job_that_built_it(board: Board, built) -> None:
+    """Only the parent's post.json names its subjobs: a subjob's page still shows the job
+    that built it, in "used by" and on a line of its own; the parent takes it as an input."""
+    parent, (sub7, sub8) = built[1]["parent"], built[1]["subs"]
+    d = board.json(f"/job/{sub7}")["lineage"]
+    assert [(u["job"], u["method"], u["how"]) for u in d["used_by"]] == \
+        [(parent, "parent", "its subjob")]
+    assert [(b["job"], b["method"], b["status"]) for b in d["built_by"]] == \
+        [(parent, "parent", "finished")]
+    _, _, body = board.get(f"/job/{sub7}")
+    head, used_by = body.split('id="used-by"', 1)
+    assert (f'<tr><th>built by</th><td><a href="/job/{parent}">{parent}</a> (parent), as a '
+            "subjob") in head
+    assert f'href="/job/{parent}"' in used_by and "<td>its subjob</td>" in used_by
+    p = board.json(f"/job/{parent}")["lineage"]
+    assert [(i["job"], i["how"]) for i in p["inputs"]] == [(sub7, "its subjob"),
+                                                            (sub8, "its subjob")]
+    assert p["used_by"] == [] and p["built_by"] == []
+    graph = board.get(f"/job/{parent}")[2].split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert f'data-job="{sub7}"' in graph and f'data-job="{sub8}"' in graph
+
+
 def test_a_jobs_subjobs_take_option_columns(board: Board, built) -> None:
     """?columns= on a job's page: a column of each option in its table of subjobs, as in
     every other table of jobs (the front page's, a run's, a method's, an urd list's)."""
@@ -295,17 +317,25 @@ def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, b
 
 
 def test_a_new_job_is_in_used_by_at_once(board: Board, built) -> None:
-    """The board keeps who-uses-whom between requests: a job made since is in it."""
+    """The board keeps who-uses-whom between requests: a job made since is in it, and so
+    is a job made since that reuses subjobs (which then have two parents)."""
     root, jobs = built
     script = root / "build.py"
     script.write_text(script.read_text().replace(
-        "    print(", "    urd.build('use', src=b, n=5)\n    print(", 1))
+        "    print(", "    urd.build('use', src=b, n=5)\n    urd.build('parent', tag=1)\n"
+        "    print(", 1))
     ax(root, "run")
     users = board.json(f"/job/{jobs['b']}")["lineage"]["used_by"]
     assert [(u["method"], u["how"]) for u in users] == [
         ("read", "a file of it as option 'path'"), ("use", "job input 'src'")]
     runs = board.json("/runs")["runs"]
-    assert (runs[0]["name"], runs[0]["new"], runs[0]["reused"]) == ("build.py", 1, 5)
+    assert (runs[0]["name"], runs[0]["new"], runs[0]["reused"]) == ("build.py", 2, 5)
+    again = board.json("/job/parent")["job"]
+    assert again != jobs["parent"]
+    d = board.json(f"/job/{jobs['subs'][0]}")["lineage"]
+    assert [b["job"] for b in d["built_by"]] == [jobs["parent"], again]
+    assert [(u["job"], u["how"]) for u in d["used_by"]] == [(jobs["parent"], "its subjob"),
+                                                            (again, "its subjob")]
 
 
 def test_the_board_writes_nothing_for_lineage(board: Board, built) -> None:

@@ -2,8 +2,9 @@
 jobs that use it, the runs (one row per `ax run`, kept as history), the graph of a run,
 and the live part of a running job's page.
 
-One project is built for the module (three runs of build.py, one failing run of
-build_fail.py) and one board serves it; the graph layout itself is tested on its own.
+One project is built for the module (a run of build_sub.py, whose job builds two
+subjobs; three runs of build.py, one failing run of build_fail.py) and one board serves
+it; the graph layout itself is tested on its own.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def synthesis(options):
     return options.path
 '''
 
+PARENT = '''
+options = dict(tag=0)
+
+
+def synthesis():
+    from accel import subjobs
+
+    return [subjobs.build("make", n=n) for n in (7, 8)]
+'''
+
 FAIL = '''
 def synthesis():
     raise ValueError("no <good>")
@@ -64,6 +75,15 @@ def main(urd):
     print("RESULT", json.dumps(dict(a=a, b=b, c=c, d=d, e=e)))
 '''
 
+BUILD_SUB = '''
+import json
+
+
+def main(urd):
+    parent = urd.build("parent")
+    print("RESULT", json.dumps(dict(parent=parent, subs=parent.load())))
+'''
+
 BUILD_FAIL = '''
 def main(urd):
     urd.build("make", n=1)
@@ -80,12 +100,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("lineage") / "proj"
     proj = Project(root, slices=2)
     for name, src in (("make", MAKE), ("use", USE), ("read", READ), ("fail", FAIL),
-                      ("slow", SLOW)):
+                      ("slow", SLOW), ("parent", PARENT)):
         proj.method(name, src)
     proj.build(BUILD.replace("EXTRA", ""))
     proj.build(BUILD_FAIL, "fail")
     proj.build(BUILD_SLOW, "slow")
-    jobs = printed(ax(root, "run"))  # run 1: five new
+    proj.build(BUILD_SUB, "sub")
+    subs = printed(ax(root, "run", "sub"))  # the oldest run: a job and its two subjobs
+    jobs = {**printed(ax(root, "run")), **subs}  # run 1 of build.py: five new
     ax(root, "run")  # run 2: five reused
     ax(root, "run", "fail", rc=1)
     return root, jobs
@@ -125,20 +147,64 @@ def test_an_option_naming_a_file_of_a_job_is_an_input(board: Board, built) -> No
         [jobs["e"]]
 
 
+def test_a_subjob_is_used_by_the_job_that_built_it(board: Board, built) -> None:
+    """Only the parent's post.json names its subjobs: a subjob's page still shows the job
+    that built it, in "used by" and on a line of its own; the parent takes it as an input."""
+    parent, (sub7, sub8) = built[1]["parent"], built[1]["subs"]
+    d = board.json(f"/job/{sub7}")["lineage"]
+    assert [(u["job"], u["method"], u["how"]) for u in d["used_by"]] == \
+        [(parent, "parent", "its subjob")]
+    assert [(b["job"], b["method"], b["status"]) for b in d["built_by"]] == \
+        [(parent, "parent", "finished")]
+    _, _, body = board.get(f"/job/{sub7}")
+    head, used_by = body.split('id="used-by"', 1)
+    assert (f'<tr><th>built by</th><td><a href="/job/{parent}">{parent}</a> (parent), as a '
+            "subjob") in head
+    assert f'href="/job/{parent}"' in used_by and "<td>its subjob</td>" in used_by
+    p = board.json(f"/job/{parent}")["lineage"]
+    assert [(i["job"], i["how"]) for i in p["inputs"]] == [(sub7, "its subjob"),
+                                                            (sub8, "its subjob")]
+    assert p["used_by"] == [] and p["built_by"] == []
+    graph = board.get(f"/job/{parent}")[2].split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert f'data-job="{sub7}"' in graph and f'data-job="{sub8}"' in graph
+
+
+def test_a_jobs_subjobs_take_option_columns(board: Board, built) -> None:
+    """?columns= on a job's page: a column of each option in its table of subjobs, as in
+    every other table of jobs (the front page's, a run's, a method's, an urd list's)."""
+    parent, subs = built[1]["parent"], built[1]["subs"]
+    d = board.json(f"/job/{parent}?columns=n")
+    assert d["columns"] == ["n"]
+    assert [(s["job"], s["method"], s["options"]) for s in d["subjobs"]] == \
+        [(subs[0], "make", {"n": 7}), (subs[1], "make", {"n": 8})]
+    _, _, body = board.get(f"/job/{parent}?columns=n")
+    table = body.split('id="subjobs"', 1)[1]
+    assert "<th>job</th><th>method</th><th>n</th></tr>" in table
+    assert "</a></td><td>make</td><td>7</td>" in table and "<td>8</td>" in table
+    assert f'<form method="get" action="/job/{parent}">' in table
+    assert 'name="columns" value="n"' in table
+    plain = board.get(f"/job/{parent}")[2].split('id="subjobs"', 1)[1]
+    assert "<th>job</th><th>method</th></tr>" in plain
+    assert "options" not in board.json(f"/job/{parent}")["subjobs"][0]
+
+
 def test_runs_are_one_row_each_newest_first_with_their_counts(board: Board) -> None:
     runs = board.json("/runs")["runs"]
     assert [(r["name"], r["state"], r["new"], r["reused"], r["failed"]) for r in runs] == [
         ("build_fail.py", "failed", 0, 1, 1),
         ("build.py", "complete", 0, 5, 0),
-        ("build.py", "complete", 5, 0, 0)]
+        ("build.py", "complete", 5, 0, 0),
+        ("build_sub.py", "complete", 1, 0, 0)]
     assert "ValueError" in runs[0]["error"]
     assert all(r["runtime"] is not None and r["runtime"] >= 0 for r in runs)
-    assert runs[0]["starttime"] > runs[1]["starttime"] > runs[2]["starttime"]
+    assert runs[0]["starttime"] > runs[1]["starttime"] > runs[2]["starttime"] > \
+        runs[3]["starttime"]
     _, _, body = board.get("/runs")
     for r in runs:
         assert f'href="/run/{r["run"]}"' in body
     front = board.json("/")["latest_runs"]
-    assert [(r["name"], r["run"]) for r in front] == [(r["name"], r["run"]) for r in runs[:2]]
+    assert [(r["name"], r["run"]) for r in front] == \
+        [(r["name"], r["run"]) for r in (runs[0], runs[1], runs[3])]
     assert f'href="/run/{runs[1]["run"]}"' in board.get("/")[2]
 
 
@@ -251,17 +317,25 @@ def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, b
 
 
 def test_a_new_job_is_in_used_by_at_once(board: Board, built) -> None:
-    """The board keeps who-uses-whom between requests: a job made since is in it."""
+    """The board keeps who-uses-whom between requests: a job made since is in it, and so
+    is a job made since that reuses subjobs (which then have two parents)."""
     root, jobs = built
     script = root / "build.py"
     script.write_text(script.read_text().replace(
-        "    print(", "    urd.build('use', src=b, n=5)\n    print(", 1))
+        "    print(", "    urd.build('use', src=b, n=5)\n    urd.build('parent', tag=1)\n"
+        "    print(", 1))
     ax(root, "run")
     users = board.json(f"/job/{jobs['b']}")["lineage"]["used_by"]
     assert [(u["method"], u["how"]) for u in users] == [
         ("read", "a file of it as option 'path'"), ("use", "job input 'src'")]
     runs = board.json("/runs")["runs"]
-    assert (runs[0]["name"], runs[0]["new"], runs[0]["reused"]) == ("build.py", 1, 5)
+    assert (runs[0]["name"], runs[0]["new"], runs[0]["reused"]) == ("build.py", 2, 5)
+    again = board.json("/job/parent")["job"]
+    assert again != jobs["parent"]
+    d = board.json(f"/job/{jobs['subs'][0]}")["lineage"]
+    assert [b["job"] for b in d["built_by"]] == [jobs["parent"], again]
+    assert [(u["job"], u["how"]) for u in d["used_by"]] == [(jobs["parent"], "its subjob"),
+                                                            (again, "its subjob")]
 
 
 def test_the_board_writes_nothing_for_lineage(board: Board, built) -> None:

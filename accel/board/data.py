@@ -18,6 +18,7 @@ from accel.config import Config
 from accel.errors import UserError
 from accel.job import Job
 from accel.jobstatus import NOT_ENDED
+from accel.store.catalog import subjobs_of
 from accel.view.datasets import columns_of, dataset_of, describe, split_ref, summary
 from accel.view.job import (
     file_rows,
@@ -35,6 +36,7 @@ from accel.view.jobs import (
     running_jobs,
     split_values,
     stored_options,
+    with_options,
 )
 from accel.view.methods import (
     compare_source,
@@ -115,21 +117,22 @@ class Board:
             row["note"] = note_of(rec)
             jobs.append(row)
         columns = split_values(filters.get("columns", []))
-        running = running_jobs(self.store)
-        if columns:  # the few jobs running now: their setup.json read for their options
-            for r in running:
-                r["options"] = stored_options(r["job"])
+        # the few jobs running now: their setup.json read for their options
+        running = with_options(running_jobs(self.store), columns)
         return {"running": running, "latest_runs": self.lineage.latest(),
                 "jobs": jobs, "more": more,
                 "limit": n, "filters": given, "columns": columns}
 
     # --- /job/REF ----------------------------------------------------------------------
 
-    def job(self, ref: str) -> dict:
-        """Everything `ax job REF --json` says, plus what its text view and `-o` show."""
+    def job(self, ref: str, query: Query | None = None) -> dict:
+        """Everything `ax job REF --json` says, plus what its text view and `-o` show; its
+        subjobs (so far, while it runs) with a column of each option ?columns=a,b names,
+        as on the front page."""
         j = self.resolve(ref)
         info = read_job(j)
-        post = info["post"] if isinstance(info["post"], dict) else {}
+        stored_post = info["post"] if isinstance(info["post"], dict) else None
+        post = stored_post or {}
         info["header"] = header_rows(info)
         info["options_shown"] = option_rows(j, info["params"])
         info["input_files"] = input_file_rows(info)
@@ -137,8 +140,11 @@ class Board:
         info["files"] = [{"name": n, "size": s} for n, s in file_rows(j)]
         info["datasets"] = [str(d) if str(d).startswith(f"{j}/") else f"{j}/{d}"
                             for d in post.get("datasets") or ()]
-        info["subjobs"] = [{"job": str(s), "method": _method_of(str(s))}
-                           for s in post.get("subjobs") or ()]
+        info["columns"] = split_values((query or {}).get("columns", []))
+        info["subjobs"] = with_options(
+            [{"job": s, "method": _method_of(s)}
+             for s in subjobs_of(j.path, stored_post, str(j))],
+            info["columns"])
         info["output"] = _output(j)
         info["result"] = result_preview(j)
         info["lineage"] = self.lineage.job(str(j))

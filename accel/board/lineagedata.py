@@ -16,7 +16,7 @@ from pathlib import Path
 from accel.errors import NotFound
 from accel.store import Store
 from accel.store.runhistory import RUNNING, Run, RunHistory, latest_of_each_script
-from accel.view.jobs import running_jobs, stored_options
+from accel.view.jobs import running_jobs, with_options
 from accel.view.lineage import JobIndex, job_lineage, run_graph
 
 RUNS_SHOWN = 100  # rows of /runs unless ?limit= says otherwise
@@ -56,12 +56,10 @@ class Lineage:
         n = RUN_JOBS_SHOWN if limit is None else limit
         jobs = run.jobs.items() if method is None else \
             [(j, how) for j, how in run.jobs.items() if self.index.method(j) == method]
-        rows: list[dict] = [{"job": j, "method": self.index.method(j), "how": how,
-                             "status": self.index.status(j)}
-                            for j, how in (itertools.islice(jobs, n) if n else jobs)]
-        if columns:
-            for r in rows:
-                r["options"] = stored_options(r["job"])
+        rows = with_options([{"job": j, "method": self.index.method(j), "how": how,
+                              "status": self.index.status(j)}
+                             for j, how in (itertools.islice(jobs, n) if n else jobs)],
+                            columns or [])
         return {**run.summary(), "graph": self._graph(run), "method": method,
                 "job_rows": rows, "job_rows_total": len(jobs), "limit": n,
                 "columns": columns or []}

@@ -46,6 +46,12 @@ def job_section(jobid: str, method: str | None, job_status: str, d: dict) -> lis
     return parts
 
 
+def built_by(parents: list[dict]) -> Html:
+    """"dev-4 (parent), as a subjob": the jobs that built this one with subjobs.build."""
+    return join([join((join([job_link(n["job"]), f" ({n['method'] or '?'})"]) for n in parents),
+                      ", "), ", as a subjob (subjobs.build in its method)"])
+
+
 def _job_node(n: dict) -> Node:
     method = n["method"] or "?"
     return Node(href("job", n["job"]), n["job"], method, f"st-{n['status']}",

@@ -25,7 +25,7 @@ from accel.board.html import (
     table,
     tag,
 )
-from accel.board.lineagehtml import job_section, latest_section
+from accel.board.lineagehtml import built_by, job_section, latest_section
 from accel.board.live import live_section
 from accel.jobstatus import ENDED_BADLY
 from accel.store.catalog import option_text
@@ -131,6 +131,8 @@ def job(d: dict) -> Page:
             rest = value[len(params["method"]):]
             value = join([_method_link(params["method"]), rest])
         header.append((key, value))
+    if d.get("lineage", {}).get("built_by"):
+        header.append(("built by", built_by(d["lineage"]["built_by"])))
     parts = [tag("p", status(d["status"]), id="job-status"), kv(header)]
     parts += live_section(d, OUTPUT_SHOWN)
     if d.get("damage"):  # setup.json or post.json does not read: which, and why
@@ -179,8 +181,12 @@ def job(d: dict) -> Page:
         parts += [h2("datasets"), tag("ul", join(tag("li", _own_ds_link(jobid, ds))
                                                   for ds in d["datasets"]))]
     if d["subjobs"]:
-        parts += [h2("subjobs"), table(("job", "method"), [(job_link(s["job"]), s["method"] or "?")
-                                                           for s in d["subjobs"]])]
+        cols = d["columns"]
+        parts += [tag("h2", "subjobs", id="subjobs"), columns_form(href("job", jobid), cols),
+                  table(("job", "method", *cols),
+                        [(job_link(s["job"]), s["method"] or "?",
+                          *(option_text(s.get("options"), c) for c in cols))
+                         for s in d["subjobs"]])]
     parts.append(tag("div", join(_output(jobid, d["output"])), id="output"))
     return Page(f"job {jobid}", d, join(parts))
 

@@ -7,7 +7,8 @@ requests, and read again as they change (accel.board.lineagedata). A page that f
 a 500 page (the traceback goes to the board's stderr) and the server goes on.
 
     /                       running jobs, the newest jobs (?method= ?status= ?since= ?limit=)
-    /job/REF                a job: what `ax job REF` shows, and its output
+    /job/REF                a job: what `ax job REF` shows, and its output (?columns=a,b:
+                            its subjobs' options as columns)
     /job/REF/file/PATH      one of its files, as it is
     /job/REF/source         its method's source now, and whether the job was built from it
     /job/REF/ds/NAME        one of its datasets (?start=N&rows=M: which rows)
@@ -236,7 +237,7 @@ def route(board: Board, seg: list[str], query: dict[str, list[str]]
     head = seg[0]
     if head == "job" and n >= 2:
         if n == 2:
-            return pages.job(board.job(seg[1]))
+            return pages.job(board.job(seg[1], query))
         if seg[2] == "source" and n == 3:
             return pages.job_source(board.job_source(seg[1]))
         if seg[2] == "file" and n >= 4:

@@ -238,16 +238,11 @@ class JobRecord:
         found = setup_references(self.setup, self.jobid)
         add = _adder(found, self.jobid)
         post = self.post
+        add(subjobs_of(self.path, post, self.jobid), "subjob")
         if post is not None:
-            add(post.get("subjobs"), "subjob")
             names = post.get("datasets")
             ds_names = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
-        else:  # running (or died): the subjobs it has built so far, its datasets so far
-            try:
-                text = (self.path / layout.SCRATCH / "subjobs").read_text()
-                add(text.split(), "subjob")
-            except (OSError, UnicodeDecodeError):
-                pass
+        else:  # running (or died): its datasets so far
             try:
                 ds_names = [layout.dataset_name(n) for n in os.listdir(self.path / "datasets")]
             except OSError:
@@ -292,6 +287,23 @@ def setup_references(setup: dict, jobid: str) -> dict[str, str]:
     for other in _jobwithfile_jobs(setup.get("options")):
         add(other, "a JobWithFile option")
     return found
+
+
+def subjobs_of(path: str | os.PathLike, post: dict | None, jobid: str) -> list[str]:
+    """The jobs job `jobid` (at `path`, with this post.json) built with subjobs.build: its
+    post.json's list once it has ended, else those built so far (the note subjobs.build
+    appends to as it builds each, for a job that runs or died)."""
+    if post is not None:
+        listed = post.get("subjobs")
+    else:
+        try:
+            with open(os.path.join(path, layout.SCRATCH, "subjobs"), encoding="utf-8") as f:
+                listed = f.read().split()
+        except (OSError, UnicodeDecodeError):
+            listed = None
+    found: dict[str, str] = {}
+    _adder(found, jobid)(listed if isinstance(listed, list) else [], "subjob")
+    return list(found)
 
 
 def _adder(found: dict[str, str], own: str) -> Callable[[Any, str], None]:

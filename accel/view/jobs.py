@@ -139,3 +139,12 @@ def stored_options(jobid: str) -> dict:
         return (read_setup(Job(jobid).path) or {}).get("options") or {}
     except Exception:  # no such job, a damaged setup.json: no values to show
         return {}
+
+
+def with_options(rows: list[dict], columns: list[str]) -> list[dict]:
+    """Rows of a table of jobs ({"job": ID, ...}), each with its job's stored options as
+    "options" when option columns are asked for (only then: a setup.json read a row)."""
+    if columns:
+        for r in rows:
+            r["options"] = stored_options(r["job"])
+    return rows

@@ -1,13 +1,16 @@
 """Which jobs each job takes as inputs, which jobs take it ("used by"), and the graph of
 one `ax run`: as plain data, for the board's job and run pages.
 
-"Used by" is the reverse of every job's inputs, so it needs every job's setup.json. A
-`JobIndex` lives as long as the viewer and reads each setup.json once (setup.json is
-written whole, once, before a job runs): a request stats each workdir, lists it again
-only when it changed (or changed in the last few seconds, which a coarse mtime could hide),
-reads the setup.json of the jobs that appeared, and forgets the jobs that went. With
-10,000 jobs the first look reads them all (a second or so, done when the board starts);
-after that a look is a stat a workdir.
+"Used by" is the reverse of every job's inputs, so it needs every job's setup.json, and
+its post.json for the jobs it built with subjobs.build (a parent uses its subjobs; only
+the parent records them). A `JobIndex` lives as long as the viewer and reads each
+setup.json and post.json once (each is written whole, once): a request stats each
+workdir, lists it again only when it changed (or changed in the last few seconds, which a
+coarse mtime could hide), reads the files of the jobs that appeared, and forgets the jobs
+that went; a job not ended yet has its post.json (or, while it runs, its note of the
+subjobs built so far) looked for again each time. With 10,000 jobs the first look reads
+them all (two seconds or so, done when the board starts); after that a look is a stat a
+workdir and a look at each job not ended.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from accel import layout
 from accel.errors import JobDamaged
 from accel.jobstatus import DAMAGED, FINISHED, NOT_ENDED
 from accel.records import read_post, read_setup, record_of
-from accel.store.catalog import JobRecord, newest_first, setup_references
+from accel.store.catalog import JobRecord, newest_first, setup_references, subjobs_of
 from accel.store.runhistory import FAILED, RUNNING, Run
 
 RECENT = 5.0  # seconds: a workdir whose mtime is this new is listed again next time
@@ -32,6 +35,7 @@ USERS_SHOWN = 100  # jobs of "used by" listed on a job's page
 GROUP_OVER = 60  # a run with more jobs draws jobs of one method and depth as one node
 RECORDS_KEPT = 5000  # job records kept for the job lists (the newest jobs are what they show)
 GONE = "deleted"
+SUBJOB = "its subjob"  # how a job uses a job it built with subjobs.build
 _DAMAGED: dict = {}  # what _read gives for a setup.json that does not read  # the status of a job of a run that is not there any more
 
 
@@ -39,8 +43,9 @@ _DAMAGED: dict = {}  # what _read gives for a setup.json that does not read  # t
 class Entry:
     inode: int
     method: str | None
-    inputs: dict[str, str]  # job id -> how it is used ("job input 'source'")
+    inputs: dict[str, str]  # job id -> how it is used ("job input 'source'", SUBJOB)
     damaged: bool = False
+    subjobs: tuple[str, ...] = ()  # the jobs it built (so far, while it has not ended)
 
 
 class JobIndex:
@@ -56,6 +61,8 @@ class JobIndex:
         self._listed: dict[str, int] = {}  # workdir -> the mtime_ns it was listed at
         self._users: dict[str, list[str]] | None = None  # the reverse, made when asked
         self._unsorted: set[str] = set()  # keys of _users whose list is not in job order
+        self._parents: dict[str, list[str]] = {}  # subjob -> the jobs that built it (with _users)
+        self._unended: set[str] = set()  # read, but no post.json yet: looked at each time
         self._final: dict[str, tuple[int, str]] = {}  # job id -> (inode, ended status)
         self._numbers: dict[str, list[int]] = {}  # workdir -> its job numbers, newest first
         self._records: dict[str, JobRecord] = {}  # settled records, for the job lists
@@ -78,11 +85,22 @@ class JobIndex:
         with self._reading:
             with self._lock:
                 todo = list(self._pending.items())
+                unended = [(j, self._entries[j].inode) for j in self._unended]
             for jobid, inode in todo:
                 found = self._read(jobid)
+                if found is None:
+                    continue
+                end = self._read_end(jobid)
                 with self._lock:
-                    if found is not None and self._pending.get(jobid) == inode:
+                    if self._pending.get(jobid) == inode:
                         self._add(jobid, inode, found)
+                        self._ended(jobid, *end)
+            for jobid, inode in unended:
+                end = self._read_end(jobid)
+                with self._lock:
+                    e = self._entries.get(jobid)
+                    if e is not None and e.inode == inode:
+                        self._ended(jobid, *end)
 
     def _list(self, name: str, path: str) -> None:
         try:
@@ -106,6 +124,7 @@ class JobIndex:
             if listing.get(jobid) != self._entries[jobid].inode:
                 del self._entries[jobid]
                 self._final.pop(jobid, None)
+                self._unended.discard(jobid)
                 self._records.pop(jobid, None)
                 self._users = None
         self._numbers[name] = sorted((int(j[len(prefix):]) for j in listing), reverse=True)
@@ -118,14 +137,45 @@ class JobIndex:
         # an mtime this new may yet hide a job made in the same tick: list again next time
         self._listed[name] = mtime if time.time() - mtime / 1e9 > RECENT else -2
 
+    def _path(self, jobid: str) -> str:
+        return os.path.join(self.workdirs[layout.jobid_parts(jobid)[0]], jobid)
+
     def _read(self, jobid: str) -> dict | None:
         """Its setup.json (_DAMAGED when it does not read); None without one (being set
         up, or it never will be: asked again next time)."""
-        path = os.path.join(self.workdirs[layout.jobid_parts(jobid)[0]], jobid)
         try:
-            return read_setup(path)
+            return read_setup(self._path(jobid))
         except JobDamaged:
             return _DAMAGED
+
+    def _read_end(self, jobid: str) -> tuple[str | None, list[str]]:
+        """(how it ended, None while it has not; the jobs it built as subjobs, so far)."""
+        path = self._path(jobid)
+        try:
+            post = read_post(path)
+        except JobDamaged:
+            return DAMAGED, []
+        return (None if post is None else str(post["status"])), subjobs_of(path, post, jobid)
+
+    def _ended(self, jobid: str, status: str | None, subjobs: list[str]) -> None:
+        """Note what _read_end found: the status of an ended job (status() reads it no
+        more), and subjobs not noted before, as inputs it uses (kept up in the reverse)."""
+        e = self._entries[jobid]
+        if status is None:
+            self._unended.add(jobid)
+        else:
+            self._unended.discard(jobid)
+            if status != DAMAGED and not e.damaged:
+                self._final[jobid] = (e.inode, status)
+        new = [s for s in subjobs if s not in e.subjobs]
+        if not new:
+            return
+        e.subjobs += tuple(new)
+        used = [s for s in new if s not in e.inputs]
+        # a new dict, not changed in place: others go through the old one unlocked
+        e.inputs = {**e.inputs, **dict.fromkeys(used, SUBJOB)}
+        if self._users is not None:
+            self._note_users(jobid, used, new)
 
     def _add(self, jobid: str, inode: int, setup: dict) -> None:
         if setup is _DAMAGED:
@@ -136,10 +186,17 @@ class JobIndex:
                 inputs.setdefault(other, how)
             self._entries[jobid] = Entry(inode, setup.get("method"), inputs)
             if self._users is not None:  # kept up, not made again: jobs come one by one
-                for used in inputs:
-                    self._users.setdefault(used, []).append(jobid)
-                    self._unsorted.add(used)
+                self._note_users(jobid, list(inputs), [])
         del self._pending[jobid]
+
+    def _note_users(self, jobid: str, used: list[str], subjobs: list[str]) -> None:
+        """Job `jobid` uses `used` (and built `subjobs`): into the reverse maps."""
+        assert self._users is not None
+        for other in used:
+            self._users.setdefault(other, []).append(jobid)
+            self._unsorted.add(other)
+        for other in subjobs:
+            self._parents.setdefault(other, []).append(jobid)
 
     def _file_options(self, options: Any, jobid: str) -> list[tuple[str, str]]:
         """(job, how) for each option naming a file in another job's directory, as
@@ -193,20 +250,29 @@ class JobIndex:
         return e.inputs if e else {}
 
     def users(self, jobid: str, limit: int | None = None) -> tuple[list[tuple[str, str]], int]:
-        """(job, how it uses `jobid`) of the jobs that take it as an input, oldest first
-        (the first `limit` of them), and how many there are."""
+        """(job, how it uses `jobid`) of the jobs that take it as an input or built it as
+        a subjob, oldest first (the first `limit` of them), and how many there are."""
         with self._lock:
-            if self._users is None:
-                users: dict[str, list[str]] = {}
-                for other, e in self._entries.items():
-                    for used in e.inputs:
-                        users.setdefault(used, []).append(other)
-                self._users, self._unsorted = users, set(users)
-            found = self._users.get(jobid, [])
+            found = self._reverse()[0].get(jobid, [])
             if jobid in self._unsorted:
                 found.sort(key=_order)
                 self._unsorted.discard(jobid)
             return [(u, self._entries[u].inputs[jobid]) for u in found[:limit]], len(found)
+
+    def built_by(self, jobid: str) -> list[str]:
+        """The jobs that built `jobid` with subjobs.build (a job reused as a subjob has
+        several), oldest first."""
+        with self._lock:
+            return sorted(self._reverse()[1].get(jobid, []), key=_order)
+
+    def _reverse(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(job -> the jobs that use it, subjob -> the jobs that built it), made again
+        only after a job went (held under the lock)."""
+        if self._users is None:
+            self._users, self._parents, self._unsorted = {}, {}, set()
+            for other, e in self._entries.items():
+                self._note_users(other, list(e.inputs), list(e.subjobs))
+        return self._users, self._parents
 
     def status(self, jobid: str) -> str:
         """As `ax job` says it; an ended job's is read once (it does not change)."""
@@ -242,8 +308,8 @@ def _order(jobid: str) -> tuple[str, int]:
 
 
 def job_lineage(index: JobIndex, jobid: str, shown: int = USERS_SHOWN) -> dict:
-    """A job's inputs and the jobs that use it (the first `shown` of them), each with its
-    method and status."""
+    """A job's inputs, the jobs that use it (the first `shown` of them) and those of them
+    that built it as a subjob ("built by"), each with its method and status."""
     index.refresh()
 
     def node(other: str, how: str) -> dict:
@@ -253,7 +319,8 @@ def job_lineage(index: JobIndex, jobid: str, shown: int = USERS_SHOWN) -> dict:
     users, total = index.users(jobid, shown)
     return {"inputs": [node(j, how) for j, how in sorted(index.inputs(jobid).items(),
                                                           key=lambda p: _order(p[0]))],
-            "used_by": [node(j, how) for j, how in users], "used_by_total": total}
+            "used_by": [node(j, how) for j, how in users], "used_by_total": total,
+            "built_by": [node(j, SUBJOB) for j in index.built_by(jobid)]}
 
 
 def run_graph(index: JobIndex, run: Run, running: list[dict[str, Any]],

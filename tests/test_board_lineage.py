@@ -169,6 +169,22 @@ def test_a_subjob_is_used_by_the_job_that_built_it(board: Board, built) -> None:
     assert f'data-job="{sub7}"' in graph and f'data-job="{sub8}"' in graph
 
 
+def test_a_parent_with_a_damaged_post_json_still_built_its_subjobs(built, tmp_path) -> None:
+    """Its post.json no longer reads, but the note subjobs.build kept does: the subjob's
+    page names the parent as the job that built it, as the parent's own page and gc do."""
+    import shutil
+
+    root = tmp_path / "proj"
+    shutil.copytree(built[0], root, symlinks=True)
+    parent, (sub7, _) = built[1]["parent"], built[1]["subs"]
+    (root / "workdirs" / "dev" / parent / "post.json").write_text("{")
+    for b in serving(root):
+        d = b.json(f"/job/{sub7}")["lineage"]
+        assert [x["job"] for x in d["built_by"]] == [parent]
+        assert [(u["job"], u["how"]) for u in d["used_by"]] == [(parent, "its subjob")]
+        assert b.json(f"/job/{parent}")["status"] == "damaged"
+
+
 def test_a_jobs_subjobs_take_option_columns(board: Board, built) -> None:
     """?columns= on a job's page: a column of each option in its table of subjobs, as in
     every other table of jobs (the front page's, a run's, a method's, an urd list's)."""

@@ -62,7 +62,10 @@ class JobIndex:
         self._users: dict[str, list[str]] | None = None  # the reverse, made when asked
         self._unsorted: set[str] = set()  # keys of _users whose list is not in job order
         self._parents: dict[str, list[str]] = {}  # subjob -> the jobs that built it (with _users)
-        self._unended: set[str] = set()  # read, but no post.json yet: looked at each time
+        self._unended: set[str] = set()  # read, but no post.json yet: looked at again
+        # when its folder or its note of subjobs has changed since (a job that died is not
+        # read on every request): job id -> those stamps when it was last looked at
+        self._end_stamps: dict[str, tuple] = {}
         self._final: dict[str, tuple[int, str]] = {}  # job id -> (inode, ended status)
         self._numbers: dict[str, list[int]] = {}  # workdir -> its job numbers, newest first
         self._records: dict[str, JobRecord] = {}  # settled records, for the job lists
@@ -96,7 +99,12 @@ class JobIndex:
                         self._add(jobid, inode, found)
                         self._ended(jobid, *end)
             for jobid, inode in unended:
+                stamp = self._end_stamp(jobid)
+                if stamp is not None and self._end_stamps.get(jobid) == stamp:
+                    continue
                 end = self._read_end(jobid)
+                if stamp is not None:
+                    self._end_stamps[jobid] = stamp
                 with self._lock:
                     e = self._entries.get(jobid)
                     if e is not None and e.inode == inode:
@@ -125,6 +133,7 @@ class JobIndex:
                 del self._entries[jobid]
                 self._final.pop(jobid, None)
                 self._unended.discard(jobid)
+                self._end_stamps.pop(jobid, None)
                 self._records.pop(jobid, None)
                 self._users = None
         self._numbers[name] = sorted((int(j[len(prefix):]) for j in listing), reverse=True)
@@ -149,13 +158,34 @@ class JobIndex:
             return _DAMAGED
 
     def _read_end(self, jobid: str) -> tuple[str | None, list[str]]:
-        """(how it ended, None while it has not; the jobs it built as subjobs, so far)."""
+        """(how it ended, None while it has not; the jobs it built as subjobs, so far:
+        for a damaged post.json, those its note of subjobs names, as gc and the job's
+        page read them)."""
         path = self._path(jobid)
         try:
             post = read_post(path)
         except JobDamaged:
-            return DAMAGED, []
+            return DAMAGED, subjobs_of(path, None, jobid)
         return (None if post is None else str(post["status"])), subjobs_of(path, post, jobid)
+
+    def _end_stamp(self, jobid: str) -> tuple | None:
+        """What changes when a job ends (post.json is renamed into its folder) or builds
+        a subjob (its note grows); None when that is too recent to trust (a change in the
+        same clock tick would not show) or cannot be told."""
+        path = self._path(jobid)
+        try:
+            folder = os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+        try:
+            st = os.stat(os.path.join(path, layout.SCRATCH, "subjobs"))
+            note: tuple = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            note = ()
+        newest = max(folder, note[0] if note else 0)
+        if time.time() - newest / 1e9 <= RECENT:
+            return None
+        return (folder, *note)
 
     def _ended(self, jobid: str, status: str | None, subjobs: list[str]) -> None:
         """Note what _read_end found: the status of an ended job (status() reads it no
@@ -165,6 +195,7 @@ class JobIndex:
             self._unended.add(jobid)
         else:
             self._unended.discard(jobid)
+            self._end_stamps.pop(jobid, None)
             if status != DAMAGED and not e.damaged:
                 self._final[jobid] = (e.inode, status)
         new = [s for s in subjobs if s not in e.subjobs]

@@ -313,6 +313,9 @@ def test_a_running_jobs_page_says_what_runs_and_loads_the_script(board: Board, b
         _, _, body = board.get(f"/job/{jobid}")
         assert '<script src="/static/live.js" defer></script>' in body
         assert f'data-json="/job/{jobid}?json=1"' in body and "<noscript>" in body
+        # opened with ?columns=, the page it follows (and becomes) keeps them
+        _, _, body = board.get(f"/job/{jobid}?columns=hold,a%20b")
+        assert f'data-json="/job/{jobid}?columns=hold%2Ca+b&amp;json=1"' in body
         runs = board.json("/runs")["runs"]
         assert runs[0]["name"] == "build_slow.py" and runs[0]["state"] == "running"
         graph = board.json(f"/run/{runs[0]['run']}")["graph"]

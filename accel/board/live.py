@@ -40,6 +40,16 @@ def live_section(d: dict, output_shown: int) -> list[Html]:
         tag("div", join([tag("p", text, id="live-text"),
                          tag("noscript", note("this page follows the job with JavaScript; "
                                               "without it, reload to see more"))]),
-            id="live", data_json=href("job", d["job"]) + "?json=1", data_shown=output_shown),
+            id="live", data_json=_json_address(d), data_shown=output_shown),
         Html('<script src="/static/live.js" defer></script>'),
     ]
+
+
+def _json_address(d: dict) -> str:
+    """The page's JSON, asked with the page's own ?columns= (the finished page it becomes
+    keeps them: live.js drops only the json=1)."""
+    from urllib.parse import urlencode
+
+    columns = d.get("columns") or []
+    query = urlencode({"columns": ",".join(columns)}) + "&" if columns else ""
+    return href("job", d["job"]) + "?" + query + "json=1"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -153,15 +154,43 @@ def test_every_command_names_the_damaged_file(built: Path, tmp_path: Path, file:
     p = project.ax("why", "dev-1")
     assert p.returncode in (0, 1) and "Traceback" not in p.stderr
     assert named in p.stdout + p.stderr and "damaged" in p.stdout + p.stderr
+
+
+MANY_BUILD = f'''
+def main(urd):
+    print("RESULT", json.dumps([urd.build("make", n=n) for n in range({len(DAMAGE)})]))
+'''
+
+
+def test_every_listing_names_every_damaged_job(tmp_path: Path) -> None:
+    """One job damaged in each way, side by side (what lists jobs meets them all at once):
+    each listing names every damaged file, with no traceback, and gc keeps them all."""
+    project = Project(tmp_path / "p")
+    project.method("make", MAKE)
+    script(project, MANY_BUILD)
+    jobs = printed(ax_run(project, clean=True))
+    named = {}
+    for jobid, (file, _, change) in zip(jobs, DAMAGE, strict=True):
+        target = jobdir(project, jobid) / file
+        if change is None:
+            target.unlink()
+        elif getattr(change, "on_path", False):
+            change(target)
+        else:
+            target.write_bytes(change(target.read_bytes()))
+        named[jobid] = str(target)
     for args in (("jobs",), ("workdir", "dev"), ("workdir", "--status", "damaged")):
         p = project.ax(*args, check=True)
         assert "Traceback" not in p.stderr + p.stdout
-        assert "damaged" in p.stdout and named in p.stdout, (args, p.stdout)
+        missing = [j for j, n in named.items() if n not in p.stdout]
+        assert "damaged" in p.stdout and not missing, (args, missing, p.stdout)
     rows = json.loads(project.ax("jobs", "--status", "damaged", "--json", check=True).stdout)
-    assert [r["job"] for r in rows] == ["dev-1"]
+    assert sorted(r["job"] for r in rows) == sorted(jobs)
     p = project.ax("gc", "--dry-run", check=True)
     assert "Traceback" not in p.stderr + p.stdout
-    assert "dev-1" in p.stdout and "damaged" in p.stdout
+    # (it warns of the first damaged job it meets: from then on it keeps every job)
+    assert re.search(r"warning: dev-\d+ .*is damaged", p.stdout), p.stdout
+    assert f"kept: {len(jobs)} jobs" in p.stdout, p.stdout
 
 
 @pytest.mark.parametrize(("file", "how", "change"), DAMAGE, ids=IDS)

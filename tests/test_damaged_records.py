@@ -122,13 +122,18 @@ def _damaged_copy(built: Path, tmp_path: Path, file: str, change) -> tuple[Proje
     project = Project.__new__(Project)
     project.root, project.methods, project.conf = root, root / "methods", root / "accelerator.conf"
     target = jobdir(project, "dev-1") / file
+    _damage(target, change)
+    return project, target
+
+
+def _damage(target: Path, change) -> None:
+    """Do one of DAMAGE's changes to `target` (None: delete it)."""
     if change is None:
         target.unlink()
     elif getattr(change, "on_path", False):
         change(target)
     else:
         target.write_bytes(change(target.read_bytes()))
-    return project, target
 
 
 @pytest.mark.parametrize(("file", "how", "change"), DAMAGE, ids=IDS)
@@ -172,12 +177,7 @@ def test_every_listing_names_every_damaged_job(tmp_path: Path) -> None:
     named = {}
     for jobid, (file, _, change) in zip(jobs, DAMAGE, strict=True):
         target = jobdir(project, jobid) / file
-        if change is None:
-            target.unlink()
-        elif getattr(change, "on_path", False):
-            change(target)
-        else:
-            target.write_bytes(change(target.read_bytes()))
+        _damage(target, change)
         named[jobid] = str(target)
     for args in (("jobs",), ("workdir", "dev"), ("workdir", "--status", "damaged")):
         p = project.ax(*args, check=True)

@@ -337,12 +337,10 @@ class SourceHasher:
                 continue
             checks[real] = entry.key
             folder = os.path.dirname(real)
-            outside = not self._in_framework(real)
             for spec in entry.specs:
                 for found in self._resolve(walk, spec, folder):
-                    if outside and self._in_framework(found):
-                        continue  # accel imported by project code: found only when accel
-                        # lies in the project folder, so never counted (nor followed)
+                    if not self._counts_for(real, found):
+                        continue
                     if found not in names:
                         name = self._name(found)
                         if name is not None:
@@ -363,8 +361,7 @@ class SourceHasher:
             real = os.path.realpath(mfile)
             found = [p for p in self._resolve(walk, (level, mod[level:], ()),
                                               os.path.dirname(real))
-                     if self._name(p) is not None
-                     and (self._in_framework(real) or not self._in_framework(p))]
+                     if self._name(p) is not None and self._counts_for(real, p)]
             if not found:
                 raise ModuleNotFoundError(
                     f"depend_extra module {mod!r} not found in the project", name=mod)
@@ -375,8 +372,12 @@ class SourceHasher:
                 f"depend_extra module {mod.__name__!r} has no file to hash", name=mod.__name__)
         return [(os.path.abspath(path), f"<module>/{mod.__name__}")]
 
-    def _in_framework(self, real: str) -> bool:
-        return real.startswith(self._fw)
+    def _counts_for(self, importer: str, found: str) -> bool:
+        """Whether `found`, imported by `importer`, can be its source: accel's own files
+        count only for accel's own (the standard methods); project code that imports
+        accel finds its files only when accel lies in the project folder, so they never
+        count for it (nor are followed)."""
+        return importer.startswith(self._fw) or not found.startswith(self._fw)
 
     # ---- cached files and folders -------------------------------------------------------
 

@@ -8,9 +8,9 @@ setup.json and post.json once (each is written whole, once): a request stats eac
 workdir, lists it again only when it changed (or changed in the last few seconds, which a
 coarse mtime could hide), reads the files of the jobs that appeared, and forgets the jobs
 that went; a job not ended yet has its post.json (or, while it runs, its note of the
-subjobs built so far) looked for again each time. With 10,000 jobs the first look reads
-them all (two seconds or so, done when the board starts); after that a look is a stat a
-workdir and a look at each job not ended.
+subjobs built so far) looked for again when its folder or that note has changed. With
+10,000 jobs the first look reads them all (two seconds or so, done when the board starts);
+after that a look is a stat a workdir and two stats a job not ended.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Chunk -> Python values, fast.
 
 Iteration speed is mostly the cost of making Python objects, so each type takes the
-cheapest route there: numbers and bools are iterated straight from the mapped file through
-a memoryview (one object made, used and freed at a time), strings and bytes go through
-pyarrow's C conversion, dates and datetimes through numpy's. Values that cannot be what
+cheapest route there: numbers are iterated from an array.array copy of the piece and bools
+through a memoryview (one object made, used and freed at a time), strings and bytes go
+through pyarrow's C conversion, dates and datetimes through numpy's. Values that cannot be what
 the file claims (a date out of range, invalid UTF-8) raise DatasetDamaged, never garbage.
 """
 
@@ -13,6 +13,7 @@ import json
 import pickle
 import struct
 import sys
+from array import array
 from collections.abc import Iterable
 from datetime import date, time, timedelta
 from typing import Any, Literal
@@ -42,7 +43,11 @@ def iterable(chunk: Chunk, what: str = "column") -> Iterable:
     if chunk.valid is None and _LITTLE and chunk.ctype.fixed:
         fmt = _MV_FORMAT.get(name)
         if fmt is not None:
-            return np.ascontiguousarray(chunk.values).data.cast("B").cast(fmt)
+            # an array.array yields a value in ~10% fewer instructions than a memoryview of
+            # the same bytes; copying the piece into it costs ~1%
+            values = array(fmt)
+            values.frombytes(np.ascontiguousarray(chunk.values).data.cast("B"))
+            return values
         if name == "bool":
             return np.ascontiguousarray(chunk.values.view(np.uint8)).data.cast("?")
     return to_list(chunk, what)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Project, no_traceback
-from together import Builds
+from together import Builds, mistake
 
 if not hasattr(pytest.importorskip("accel.dataset"), "DatasetWriter"):
     pytest.skip("accel.dataset is not there yet", allow_module_level=True)
@@ -393,18 +393,14 @@ CSVIMPORT_MISTAKES = [
     ("filename='broken.csv'", "cannot read it as gzip"),
 ]
 _PACKED = gzip.compress("".join(f"{i * 7919 % 10007},{i}\n" for i in range(3000)).encode())
-for _options, _ in CSVIMPORT_MISTAKES:
-    BUILDS.add(f"csvimport {_options}", f"""
-        def build(urd):
-            return dict(j=urd.build('csvimport', {_options}))
-    """, files={"ok.csv": "a,b\n1,2\n", "dup.csv": "a,a\n1,2\n",
-                "broken.csv": _PACKED[:len(_PACKED) // 2]})  # cut short
+BUILDS.mistakes('csvimport', dict(CSVIMPORT_MISTAKES), files={
+    "ok.csv": "a,b\n1,2\n", "dup.csv": "a,a\n1,2\n",
+    "broken.csv": _PACKED[:len(_PACKED) // 2]})  # cut short
 
 
 @pytest.mark.parametrize("options, message", CSVIMPORT_MISTAKES)
 def test_csvimport_user_errors_are_one_clear_message(built, options, message):
-    err = built.error(f"csvimport {options}")
-    assert "csvimport:" in err and message in err, err
+    built.each_fails('csvimport', {mistake('csvimport', options): message})
 
 
 # --- csvexport -------------------------------------------------------------------------------
@@ -588,11 +584,9 @@ def test_dataset_type_conversions(built):
 
 
 NEVER_SILENT_CSV = {"neversilent.csv": "k,n,d\na,1,2024-01-01\nb,x,2024-01-02\nc,3,2024-02-30\nd,4,\n"}
-NEVER_SILENT_FAILS = BUILDS.add("type failure", """
-    def build(urd):
-        i = urd.build('csvimport', filename='neversilent.csv')
-        return dict(t=urd.build('dataset_type', source=i, column2type={'n': 'int64_10'}))
-""", files=NEVER_SILENT_CSV)
+[NEVER_SILENT_FAILS] = BUILDS.mistakes(
+    'dataset_type', {"source=i, column2type={'n': 'int64_10'}": ""},
+    setup="i = urd.build('csvimport', filename='neversilent.csv')", files=NEVER_SILENT_CSV)
 NEVER_SILENT = BUILDS.add("type failure defaulted or filtered", """
     def build(urd):
         i = urd.build('csvimport', filename='neversilent.csv')
@@ -635,18 +629,16 @@ TYPE_MISTAKES = [
     ("{'n': 'unicode:klingon'}", "", "unknown encoding"),
     ("{'n': 'int64_10'}", ", hashlabel='zz'", "hashlabel 'zz'"),
 ]
-for _column2type, _extra, _ in TYPE_MISTAKES:
-    BUILDS.add(f"dataset_type {_column2type}{_extra}", f"""
-        def build(urd):
-            i = urd.build('csvimport', filename='kn.csv')
-            return dict(t=urd.build('dataset_type', source=i, column2type={_column2type}{_extra}))
-    """, files={"kn.csv": "k,n\na,1\n"})
+BUILDS.mistakes('dataset_type', {f"source=i, column2type={c2t}{extra}": message
+                                  for c2t, extra, message in TYPE_MISTAKES},
+                setup="i = urd.build('csvimport', filename='kn.csv')",
+                files={"kn.csv": "k,n\na,1\n"})
 
 
 @pytest.mark.parametrize("column2type, extra, message", TYPE_MISTAKES)
 def test_dataset_type_user_errors(built, column2type, extra, message):
-    err = built.error(f"dataset_type {column2type}{extra}")
-    assert "dataset_type:" in err and message in err
+    built.each_fails('dataset_type', {
+        mistake('dataset_type', f"source=i, column2type={column2type}{extra}"): message})
 
 
 TYPED_TWICE = BUILDS.add("type a typed column", """
@@ -817,21 +809,19 @@ def test_dataset_sort_across_slices_splits_evenly_and_trigger_column(built):
     assert rows(trig) == sorted(((i % 4, i) for i in range(22)), key=lambda r: r[0])
 
 
-SORT_MISTAKES = [("sort_columns=['nope']", "has no column 'nope'"),
-                 ("sort_columns=[]", "give at least one column"),
-                 ("sort_columns=['a'], trigger_column='a'", "sort_across_slices")]
-for _opts, _ in SORT_MISTAKES:
-    BUILDS.add(f"dataset_sort {_opts}", f"""
-        def build(urd):
-            i = urd.build('csvimport', filename='a1.csv')
-            return dict(s=urd.build('dataset_sort', source=i, {_opts}))
-    """, files={"a1.csv": "a\n1\n"})
+SORT_MISTAKES = BUILDS.mistakes('dataset_sort', {
+    "source=i, sort_columns=['nope']": "has no column 'nope'",
+    "source=i, sort_columns=[]": "give at least one column",
+    "source=i, sort_columns=['a'], trigger_column='a'": "sort_across_slices",
+}, setup="i = urd.build('csvimport', filename='a1.csv')", files={"a1.csv": "a\n1\n"})
 
 
 def test_dataset_sort_errors(built):
-    for opts, message in SORT_MISTAKES:
-        err = built.error(f"dataset_sort {opts}")
-        assert "dataset_sort" in err and message in err, (opts, err)
+    for key, message in SORT_MISTAKES.items():
+        err = built.error(key)
+        # "dataset_sort", not "dataset_sort: ": sort_columns=[] is refused as an option
+        # ("option sort_columns: ..."), by the job of method 'dataset_sort'
+        assert "dataset_sort" in err and message in err, (key, err)
 
 
 # --- dataset_hashpart ----------------------------------------------------------------------------
@@ -890,16 +880,13 @@ FILTER = BUILDS.add("filter columns", """
             nohl=urd.build('dataset_filter_columns', source=h, keep_columns=['b']),
         )
 """, files={"filter.csv": "a,b,c\n1,2,3\n4,5,6\n"})
-FILTER_MISTAKES = [("keep_columns=['a'], discard_columns=['b']", "not both"),
-                   ("", "give keep_columns or discard_columns"),
-                   ("keep_columns=['x']", "has no column 'x'"),
-                   ("discard_columns=['a', 'b', 'c']", "every column is discarded")]
-for _opts, _ in FILTER_MISTAKES:
-    BUILDS.add(f"dataset_filter_columns {_opts}", f"""
-        def build(urd):
-            i = urd.build('csvimport', filename='filter.csv')
-            return dict(f=urd.build('dataset_filter_columns', source=i, {_opts}))
-    """)
+FILTER_MISTAKES = BUILDS.mistakes('dataset_filter_columns', {
+    f"source=i, {given}": message for given, message in {
+        "keep_columns=['a'], discard_columns=['b']": "not both",
+        "": "give keep_columns or discard_columns",
+        "keep_columns=['x']": "has no column 'x'",
+        "discard_columns=['a', 'b', 'c']": "every column is discarded",
+    }.items()}, setup="i = urd.build('csvimport', filename='filter.csv')")
 
 
 def test_dataset_filter_columns(built):
@@ -910,9 +897,7 @@ def test_dataset_filter_columns(built):
     assert list(disc.columns) == ["a", "c"] and disc.hashlabel == "a"
     assert sorted(rows(disc)) == [(b"1", b"3"), (b"4", b"6")]
     assert ds(project, got["nohl"]).hashlabel is None
-    for opts, message in FILTER_MISTAKES:
-        err = built.error(f"dataset_filter_columns {opts}")
-        assert "dataset_filter_columns:" in err and message in err, (opts, err)
+    built.each_fails('dataset_filter_columns', FILTER_MISTAKES)
 
 
 CONCAT_FILES = {f"concat{n}.csv": "k\n" + lines
@@ -1029,11 +1014,9 @@ def test_csvimport_slices_of_only_skipped_or_bad_lines(built):
 
 
 OUT_OF_RANGE_CSV = {"outofrange.csv": "f,c\n1.5,1\n1e40,1e39j\n-3.5e38,70000\ninf,2\n1e400,3\n"}
-OUT_OF_RANGE_FAILS = BUILDS.add("float32 out of range", """
-    def build(urd):
-        i = urd.build('csvimport', filename='outofrange.csv')
-        return dict(t=urd.build('dataset_type', source=i, column2type={'f': 'float32'}))
-""", files=OUT_OF_RANGE_CSV)
+[OUT_OF_RANGE_FAILS] = BUILDS.mistakes(
+    'dataset_type', {"source=i, column2type={'f': 'float32'}": ""},
+    setup="i = urd.build('csvimport', filename='outofrange.csv')", files=OUT_OF_RANGE_CSV)
 OUT_OF_RANGE = BUILDS.add("out of range defaulted or filtered", """
     def build(urd):
         i = urd.build('csvimport', filename='outofrange.csv')

@@ -22,24 +22,6 @@ BUILDS = Builds()
 built = BUILDS.fixture()
 
 
-def mistakes(method: str, setup: str, cases: dict[str, str], files: dict | None = None,
-             slices: int = 2) -> dict[str, str]:
-    """A build of `method` with each case's arguments after `setup` (a build script line),
-    each of which must fail: {its key: the message it must fail with}."""
-    return {BUILDS.add(f"{method} {given}", f"""
-                def build(urd):
-                    {setup}
-                    return dict(j=urd.build({method!r}, {given}))
-            """, files=files, slices=slices): message for given, message in cases.items()}
-
-
-def each_fails(built, method: str, cases: dict[str, str]) -> None:
-    """Each of `mistakes`' builds failed cleanly with its message, said by the method."""
-    for key, message in cases.items():
-        err = built.error(key)
-        assert f"{method}: " in err and message in err, (key, err)
-
-
 def rows(d, columns=None) -> list:
     return list(d.iterate(None, columns))
 
@@ -224,7 +206,7 @@ def test_csvimport_zip_choosing_and_ordering(built):
     assert rows(project3.job(got["dup_inside"]).dataset("D"), "x") == [b"1"]
 
 
-ZIP_MISTAKES = mistakes('csvimport_zip', "import collections", {
+ZIP_MISTAKES = BUILDS.mistakes('csvimport_zip', setup="import collections", cases={
     f"filename='t.zip', {given}": message for given, message in {
         "inside_filenames={'nope.csv': 'n'}": "t.zip has no 'nope.csv'",
         "inside_filenames={'a.csv': 'n'}, include_re='a'":
@@ -246,7 +228,7 @@ BAD_MEMBER = BUILDS.add("a bad member", """
 
 
 def test_csvimport_zip_mistakes_are_one_clear_message(built):
-    each_fails(built, 'csvimport_zip', ZIP_MISTAKES)
+    built.each_fails('csvimport_zip', ZIP_MISTAKES)
     err = built.error(NOT_A_ZIP)
     assert "not.zip is not a zip file" in err
     err = built.error(BAD_MEMBER)
@@ -308,8 +290,9 @@ def test_dataset_rename_columns(built):
     assert rows(d["hl_swap"], ["z", "y"]) == h
 
 
-RENAME_MISTAKES = mistakes('dataset_rename_columns', "a = urd.build('csvimport', filename='a.csv')", {
-    f"source=a, {given}": message for given, message in {
+RENAME_MISTAKES = BUILDS.mistakes(
+    'dataset_rename_columns', setup="a = urd.build('csvimport', filename='a.csv')", cases={
+        f"source=a, {given}": message for given, message in {
         "rename={'nope': 'z'}": "has no column 'nope'",
         "rename={'x': 'z', 'y': 'z'}": "both 'x' and 'y' are renamed to 'z'",
         "rename={'x': None, 'y': None, 'w': None}": "every column of",
@@ -321,7 +304,7 @@ RENAME_NO_SOURCE = BUILDS.add("rename without a source", """
 
 
 def test_dataset_rename_columns_mistakes(built):
-    each_fails(built, 'dataset_rename_columns', RENAME_MISTAKES)
+    built.each_fails('dataset_rename_columns', RENAME_MISTAKES)
     err = built.error(RENAME_NO_SOURCE)
     assert "dataset_rename_columns: no source dataset given" in err
 
@@ -389,9 +372,10 @@ MERGE_HASHLABEL = BUILDS.add("merge hashlabel", """
                 kept=urd.build('dataset_merge', source=[hr, ht]),
             )
     """, files=ABC, slices=3)
-MERGE_MISTAKES = mistakes(
+MERGE_MISTAKES = BUILDS.mistakes(
     'dataset_merge',
-    "a, a2, b = (urd.build('csvimport', filename=f) for f in ('a.csv', 'a2.csv', 'b.csv'))", {
+    setup="a, a2, b = (urd.build('csvimport', filename=f) for f in ('a.csv', 'a2.csv', 'b.csv'))",
+    cases={
         "source=[a, b]": "has no common ancestor with",
         "source=[a]": "give at least two datasets to merge",
         "source=[a, a]": "cannot merge",
@@ -415,7 +399,7 @@ def test_dataset_merge_hashlabel_and_mistakes(built):
     assert d["dropped"].hashlabel is None
     assert (d["later"].hashlabel, d["other"].hashlabel, d["kept"].hashlabel) == ("z", "zz", "zz")
     assert all(d[k].lines == d["h"].lines for k in ("keep", "dropped", "later", "other", "kept"))
-    each_fails(built, 'dataset_merge', MERGE_MISTAKES)
+    built.each_fails('dataset_merge', MERGE_MISTAKES)
     assert "allow_unrelated=True" in built.error(MERGE_UNRELATED)
 
 

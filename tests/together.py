@@ -4,8 +4,7 @@ share one run.
 
 `Builds` collects, at import time, each test's files and its `build(urd)` (returning
 {name: job}), and its module-scoped fixture runs them all as one build script in one
-project per slice count; a test then reads its own jobs, or its own error. `each_error`
-runs builds that must each fail, in one `ax run`, and gives each one's message.
+project per slice count; a test then reads its own jobs, or its own error.
 
 A build that fails is caught by the build script: the message a test checks is the one
 `ax run` would have shown alone (`ax run: MESSAGE` for a job that failed, `ax: MESSAGE`
@@ -81,11 +80,9 @@ def _error(key: str, outcome: dict) -> str:
     return outcome["message"]
 
 
-def each_error(project: Project, cases: dict[str, str]) -> dict[str, str]:
-    """Run each case's `def build(urd): ...` (which must fail cleanly), all in one `ax run`
-    in `project`: each case's error message."""
-    outcomes, _ = _run_all(project, cases)
-    return {key: _error(key, outcomes[key]) for key in cases}
+def mistake(method: str, given: str) -> str:
+    """The key of `Builds.mistakes`' build of `method` with arguments `given`."""
+    return f"{method}({given})"
 
 
 @dataclass
@@ -113,6 +110,16 @@ class Builds:
             assert self.files.setdefault(name, data) == data, f"{key}: {name} is another's"
         self.specs[key] = _Spec(src, slices)
         return key
+
+    def mistakes(self, method: str, cases: dict[str, str], setup: str = "",
+                 files: dict[str, str | bytes] | None = None, slices: int = 2) -> dict[str, str]:
+        """A build of `method` with each case's arguments (after `setup`, a build script
+        line), each of which must fail: {its key: the message it must fail with}."""
+        return {self.add(mistake(method, given), f"""
+                    def build(urd):
+                        {setup}
+                        return dict(j=urd.build({method!r}, {given}))
+                """, files=files, slices=slices): message for given, message in cases.items()}
 
     def method(self, name: str, src: str) -> None:
         """A method of the project (methods/a_NAME.py) that builds may use."""
@@ -156,6 +163,13 @@ class Built:
         """The message a build failed with (asserted to have failed, cleanly)."""
         _, outcomes, _ = self._run(self._builds.specs[key].slices)
         return _error(key, outcomes[key])
+
+    def each_fails(self, method: str, cases: dict[str, str]) -> None:
+        """Each of `Builds.mistakes`' `cases` failed cleanly with its message, said by
+        `method` ("METHOD: ...")."""
+        for key, message in cases.items():
+            err = self.error(key)
+            assert f"{method}: " in err and message in err, (key, err)
 
     def stdout(self, slices: int = 2) -> str:
         """What the run of that slice count printed."""

@@ -17,6 +17,9 @@ What the Accelerator does (seen by running it, version 2025.11.11):
   (line 0 of each slice in turn, then line 1, ..., slices that ran out skipped), cut in
   slices of the source's sizes; with trigger_column each cut moves forward past the lines
   whose value equals the one before the cut. Same columns and caption, no hashlabel.
+
+The tests only read what their builds made: the builds (`build_of`, beside each test) run
+together, one `ax run` for the module in one project per slice count (`together`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import textwrap
 from itertools import zip_longest
 
 import pytest
-from conftest import Project, assert_failed_cleanly, ax_run, printed, script
+from conftest import Project
+from together import Builds
 
 # Writes options.data (a list per slice of rows) with options.columns ([name, type] or
 # [name, type, none_support]); 'bytes' values are given as text, complex ones as
@@ -63,29 +67,20 @@ MKDS = '''
 '''
 
 
-@pytest.fixture
-def project3(tmp_path) -> Project:
-    p = Project(tmp_path / "proj3", slices=3)
-    p.method("mkds", MKDS)
-    return p
+BUILDS = Builds()
+BUILDS.method("mkds", MKDS)
+built = BUILDS.fixture()
 
 
-def _main(body: str) -> str:
-    return "def main(urd):\n" + textwrap.indent(textwrap.dedent(body).strip(), "    ") + "\n"
+def build_of(key: str, body: str, slices: int = 3, result: str = "out") -> str:
+    """A build whose body sets `out` (a dict of jobs); its key. A body that must fail
+    sets nothing: its `result` is "{}"."""
+    return BUILDS.add(key, "def build(urd):\n" + textwrap.indent(
+        f"{textwrap.dedent(body).strip()}\nreturn {result}\n", "    "), slices=slices)
 
 
-def run(project: Project, body: str) -> dict:
-    """A build script whose body sets `out` (a dict of jobs); their ids back."""
-    script(project, _main(body) + "    print('RESULT', json.dumps({k: str(v) for k, v in out.items()}))\n")
-    return printed(ax_run(project, clean=True))
-
-
-def fails(project: Project, body: str) -> str:
-    """A build script that must fail cleanly; its stderr."""
-    script(project, _main(body))
-    p = project.ax("run")
-    assert_failed_cleanly(p)
-    return p.stderr
+def failing_build_of(key: str, body: str) -> str:
+    return build_of(key, body, result="{}")
 
 
 def as_written(columns: list, rows: list) -> list[tuple]:
@@ -127,12 +122,15 @@ NEW = [[["x", 7, "g"]], [], [["w", 8, "h"]]]
 
 # --- dataset_fanout ----------------------------------------------------------------------------
 
-def test_fanout_makes_one_dataset_per_value_of_the_whole_chain(project3):
-    got = run(project3, f"""
-        old = urd.build('mkds', data={OLD!r}, columns={COLS!r})
-        new = urd.build('mkds', data={NEW!r}, columns={COLS!r}, previous=old)
-        out = dict(fan=urd.build('dataset_fanout', source=new, column='k'), new=new)
-    """)
+WHOLE_CHAIN = build_of("whole chain", f"""
+    old = urd.build('mkds', data={OLD!r}, columns={COLS!r})
+    new = urd.build('mkds', data={NEW!r}, columns={COLS!r}, previous=old)
+    out = dict(fan=urd.build('dataset_fanout', source=new, column='k'), new=new)
+""")
+
+
+def test_fanout_makes_one_dataset_per_value_of_the_whole_chain(built):
+    project3, got = built.jobs(WHOLE_CHAIN)
     want = expected_fanout([(COLS, OLD), (COLS, NEW)], "k")
     assert fanned(project3, got["fan"]) == want
     assert "None" in want and "z/q" in want  # None is 'None'; a '/' stays in the name
@@ -148,32 +146,39 @@ def test_fanout_makes_one_dataset_per_value_of_the_whole_chain(project3):
     assert project3.job(collect).params.datasets.source.split("/")[0] == got["new"]
 
 
-def test_fanout_names_a_dataset_by_str_of_the_value(project3):
-    cols = [["b", "bytes"], ["n", "number", True], ["f", "float64"], ["keep", "int32"]]
-    data = [[["p", 1, 1.5, 0], ["q", 2.0, -0.0, 1]], [["p", None, 0.25, 2]], [["r", 1, 1.5, 3]]]
-    got = run(project3, f"""
-        src = urd.build('mkds', data={data!r}, columns={cols!r})
-        out = dict(b=urd.build('dataset_fanout', source=src, column='b'),
-                   n=urd.build('dataset_fanout', source=src, column='n'),
-                   f=urd.build('dataset_fanout', source=src, column='f'))
-    """)
+NAMES_COLS = [["b", "bytes"], ["n", "number", True], ["f", "float64"], ["keep", "int32"]]
+NAMES_DATA = [[["p", 1, 1.5, 0], ["q", 2.0, -0.0, 1]], [["p", None, 0.25, 2]],
+              [["r", 1, 1.5, 3]]]
+NAMES = build_of("names", f"""
+    src = urd.build('mkds', data={NAMES_DATA!r}, columns={NAMES_COLS!r})
+    out = dict(b=urd.build('dataset_fanout', source=src, column='b'),
+               n=urd.build('dataset_fanout', source=src, column='n'),
+               f=urd.build('dataset_fanout', source=src, column='f'))
+""")
+
+
+def test_fanout_names_a_dataset_by_str_of_the_value(built):
+    project3, got = built.jobs(NAMES)
     for column in ("b", "n", "f"):
-        want = expected_fanout([(cols, data)], column)
+        want = expected_fanout([(NAMES_COLS, NAMES_DATA)], column)
         assert fanned(project3, got[column]) == want
     assert "b'p'" in fanned(project3, got["b"])       # bytes as Python writes them
     assert {"1", "2.0", "None"} == set(fanned(project3, got["n"]))
     assert {"1.5", "-0.0", "0.25"} == set(fanned(project3, got["f"]))
 
 
-def test_fanout_with_previous_continues_every_value_chain(project3):
-    got = run(project3, f"""
-        old = urd.build('mkds', data={OLD!r}, columns={COLS!r})
-        new = urd.build('mkds', data={NEW!r}, columns={COLS!r}, previous=old)
-        first = urd.build('dataset_fanout', source=old, column='k')
-        out = dict(first=first,
-                   second=urd.build('dataset_fanout', source=new, column='k', previous=first),
-                   last=urd.build('dataset_fanout', source=new, column='k', length=1))
-    """)
+WITH_PREVIOUS = build_of("with previous", f"""
+    old = urd.build('mkds', data={OLD!r}, columns={COLS!r})
+    new = urd.build('mkds', data={NEW!r}, columns={COLS!r}, previous=old)
+    first = urd.build('dataset_fanout', source=old, column='k')
+    out = dict(first=first,
+               second=urd.build('dataset_fanout', source=new, column='k', previous=first),
+               last=urd.build('dataset_fanout', source=new, column='k', length=1))
+""")
+
+
+def test_fanout_with_previous_continues_every_value_chain(built):
+    project3, got = built.jobs(WITH_PREVIOUS)
     first, second = fanned(project3, got["first"]), fanned(project3, got["second"])
     new_only = expected_fanout([(COLS, NEW)], "k")
     assert fanned(project3, got["last"]) == new_only
@@ -189,20 +194,24 @@ def test_fanout_with_previous_continues_every_value_chain(project3):
             assert prev is None
 
 
-def test_fanout_widens_types_that_differ_along_the_chain(project3):
-    old_cols = [["k", "ascii"], ["i", "int32"], ["f", "float32"], ["m", "int32"],
-                ["t", "ascii"], ["c", "complex32"], ["h", "int64"], ["only_old", "int32"]]
-    new_cols = [["k", "unicode"], ["i", "int64"], ["f", "float64"], ["m", "float64", True],
-                ["t", "unicode"], ["c", "complex64"], ["h", "int64"]]
-    old = [[["x", 1, 0.5, 2, "a", [0, 1], 10, 0]], [["y", 2, 1.5, 3, "b", [0, 2], 11, 0]], []]
-    new = [[["x", 2**40, 0.1, 2.5, "ä", [3, 1], 10]], [], [["y", 3, 0.2, None, "c", [0, 0], 12]]]
-    got = run(project3, f"""
-        old = urd.build('mkds', data={old!r}, columns={old_cols!r}, hashlabel='h')
-        new = urd.build('mkds', data={new!r}, columns={new_cols!r}, hashlabel='h',
-                        previous=old)
-        out = dict(fan=urd.build('dataset_fanout', source=new, column='k'),
-                   on_h=urd.build('dataset_fanout', source=new, column='h'))
-    """)
+_OLD_COLS = [["k", "ascii"], ["i", "int32"], ["f", "float32"], ["m", "int32"],
+             ["t", "ascii"], ["c", "complex32"], ["h", "int64"], ["only_old", "int32"]]
+_NEW_COLS = [["k", "unicode"], ["i", "int64"], ["f", "float64"], ["m", "float64", True],
+             ["t", "unicode"], ["c", "complex64"], ["h", "int64"]]
+_OLD_ROWS = [[["x", 1, 0.5, 2, "a", [0, 1], 10, 0]], [["y", 2, 1.5, 3, "b", [0, 2], 11, 0]], []]
+_NEW_ROWS = [[["x", 2**40, 0.1, 2.5, "ä", [3, 1], 10]], [],
+             [["y", 3, 0.2, None, "c", [0, 0], 12]]]
+WIDENS = build_of("widens", f"""
+    old = urd.build('mkds', data={_OLD_ROWS!r}, columns={_OLD_COLS!r}, hashlabel='h')
+    new = urd.build('mkds', data={_NEW_ROWS!r}, columns={_NEW_COLS!r}, hashlabel='h',
+                    previous=old)
+    out = dict(fan=urd.build('dataset_fanout', source=new, column='k'),
+               on_h=urd.build('dataset_fanout', source=new, column='h'))
+""")
+
+
+def test_fanout_widens_types_that_differ_along_the_chain(built):
+    project3, got = built.jobs(WIDENS)
     job = project3.job(got["fan"])
     for ds in job.datasets:
         assert {n: (c.type, c.none_support) for n, c in ds.columns.items()} == {
@@ -225,26 +234,35 @@ def test_fanout_widens_types_that_differ_along_the_chain(project3):
     assert all(ds.hashlabel is None for ds in project3.job(got["on_h"]).datasets)
 
 
-def test_fanout_mistakes_are_one_clear_line(project3):
-    cols = [["k", "ascii"], ["n", "int32"]]
-    text = [["k", "ascii"], ["n", "unicode"]]
-    base = f"a = urd.build('mkds', data=[[['x', 1]], [], []], columns={cols!r})\n"
-    err = fails(project3, base + f"b = urd.build('mkds', data=[[], [['x', 'v']], []], "
-                                 f"columns={text!r}, previous=a)\n"
-                                 "urd.build('dataset_fanout', source=b, column='k')")
-    assert "dataset_fanout" in err and "'n'" in err and "int32" in err and "unicode" in err
-    err = fails(project3, base + "urd.build('dataset_fanout', source=a, column='nope')")
-    assert "'nope'" in err
-    err = fails(project3, "a = urd.build('mkds', data=[[['x']], [], []], columns=[['k', 'ascii']])\n"
+_BASE = "a = urd.build('mkds', data=[[['x', 1]], [], []], columns=[['k', 'ascii'], ['n', 'int32']])\n"
+FANOUT_TYPES_DIFFER = failing_build_of("fanout types differ", _BASE + (
+    "b = urd.build('mkds', data=[[], [['x', 'v']], []], "
+    "columns=[['k', 'ascii'], ['n', 'unicode']], previous=a)\n"
+    "urd.build('dataset_fanout', source=b, column='k')"))
+FANOUT_NO_SUCH_COLUMN = failing_build_of(
+    "fanout no such column", _BASE + "urd.build('dataset_fanout', source=a, column='nope')")
+FANOUT_NOTHING_LEFT = failing_build_of(
+    "fanout nothing left", "a = urd.build('mkds', data=[[['x']], [], []], columns=[['k', 'ascii']])\n"
+                           "urd.build('dataset_fanout', source=a, column='k')")
+FANOUT_NO_COLUMN = failing_build_of("fanout no column", _BASE + "urd.build('dataset_fanout', source=a)")
+FANOUT_EMPTY_VALUE = failing_build_of(
+    "fanout empty value", "a = urd.build('mkds', data=[[['', 1]], [], []], "
+                          "columns=[['k', 'ascii'], ['n', 'int32']])\n"
                           "urd.build('dataset_fanout', source=a, column='k')")
+
+
+def test_fanout_mistakes_are_one_clear_line(built):
+    err = built.error(FANOUT_TYPES_DIFFER)
+    assert "dataset_fanout" in err and "'n'" in err and "int32" in err and "unicode" in err
+    err = built.error(FANOUT_NO_SUCH_COLUMN)
+    assert "'nope'" in err
+    err = built.error(FANOUT_NOTHING_LEFT)
     assert "no column in common" in err
-    err = fails(project3, base + "urd.build('dataset_fanout', source=a)")
+    err = built.error(FANOUT_NO_COLUMN)
     assert "'column'" in err
     # The Accelerator names a dataset '' for the value ''; accel has no dataset named ''
     # (Dataset('JOB/') is JOB's default), so it says which value cannot be a name.
-    err = fails(project3, "a = urd.build('mkds', data=[[['', 1]], [], []], "
-                          "columns=[['k', 'ascii'], ['n', 'int32']])\n"
-                          "urd.build('dataset_fanout', source=a, column='k')")
+    err = built.error(FANOUT_EMPTY_VALUE)
     assert "dataset_fanout" in err and "value ''" in err
 
 
@@ -283,17 +301,27 @@ def urr_data(lines: list[int], trigger) -> list[list]:
              for i in (next(n) for _ in range(count))] for s, count in enumerate(lines)]
 
 
-@pytest.mark.parametrize("lines", [[6, 2, 0, 3], [1, 0, 0, 5], [0, 0, 0, 0], [4, 4, 4, 4]])
-def test_unroundrobin_gives_the_round_robin_order_slice_after_slice(tmp_path, lines):
-    project = Project(tmp_path / "proj4", slices=4)
-    project.method("mkds", MKDS)
-    data = urr_data(lines, lambda s, i: None if i % 3 else s)
-    got = run(project, f"""
-        src = urd.build('mkds', data={data!r}, columns={URR_COLS!r}, caption='the source')
+URR_LINES = [[6, 2, 0, 3], [1, 0, 0, 5], [0, 0, 0, 0], [4, 4, 4, 4]]
+
+
+def urr_order_data(lines: list[int]) -> list[list]:
+    return urr_data(lines, lambda s, i: None if i % 3 else s)
+
+
+for _lines in URR_LINES:
+    build_of(f"unroundrobin {_lines}", f"""
+        src = urd.build('mkds', data={urr_order_data(_lines)!r}, columns={URR_COLS!r},
+                        caption='the source')
         first = urd.build('dataset_unroundrobin', source=src)
         out = dict(first=first,
                    chained=urd.build('dataset_unroundrobin', source=src, previous=first))
-    """)
+    """, slices=4)
+
+
+@pytest.mark.parametrize("lines", URR_LINES)
+def test_unroundrobin_gives_the_round_robin_order_slice_after_slice(built, lines):
+    project, got = built.jobs(f"unroundrobin {lines}")
+    data = urr_order_data(lines)
     rows = [as_written(URR_COLS, d) for d in data]
     for name in ("first", "chained"):
         ds = project.job(got[name]).dataset()
@@ -306,21 +334,24 @@ def test_unroundrobin_gives_the_round_robin_order_slice_after_slice(tmp_path, li
     assert str(prev.job) == got["first"]
 
 
-@pytest.mark.parametrize("lines, trigger", [
+URR_TRIGGERS = [
     ([9, 2, 3, 1], lambda s, i: i // 4 if s == 0 else (2 if s < 3 else 7)),
     ([9, 2, 3, 0], lambda s, i: 5),                     # one value: all in slice 0
     ([3, 3, 3, 3], lambda s, i: i),                     # all differ: nothing moves
     ([5, 1, 4, 2], lambda s, i: None if i % 2 else 1),  # None is a value like any
     ([2, 0, 6, 2], lambda s, i: s % 2),
-])
-def test_unroundrobin_trigger_column_keeps_runs_of_a_value_together(tmp_path, lines, trigger):
-    project = Project(tmp_path / "proj4", slices=4)
-    project.method("mkds", MKDS)
-    data = urr_data(lines, trigger)
-    got = run(project, f"""
-        src = urd.build('mkds', data={data!r}, columns={URR_COLS!r})
+]
+for _n, (_lines, _trigger) in enumerate(URR_TRIGGERS):
+    build_of(f"unroundrobin trigger {_n}", f"""
+        src = urd.build('mkds', data={urr_data(_lines, _trigger)!r}, columns={URR_COLS!r})
         out = dict(u=urd.build('dataset_unroundrobin', source=src, trigger_column='t'))
-    """)
+    """, slices=4)
+
+
+@pytest.mark.parametrize("lines, trigger", URR_TRIGGERS)
+def test_unroundrobin_trigger_column_keeps_runs_of_a_value_together(built, lines, trigger):
+    project, got = built.jobs(f"unroundrobin trigger {URR_TRIGGERS.index((lines, trigger))}")
+    data = urr_data(lines, trigger)
     ds = project.job(got["u"]).dataset()
     order = round_robin([as_written(URR_COLS, d) for d in data])
     cuts = trigger_cuts(lines, [r[2] for r in order])
@@ -329,9 +360,15 @@ def test_unroundrobin_trigger_column_keeps_runs_of_a_value_together(tmp_path, li
     assert sum(ds.lines) == sum(lines)
 
 
-def test_unroundrobin_mistakes_are_one_clear_line(project3):
-    base = "a = urd.build('mkds', data=[[['x']], [], []], columns=[['k', 'ascii']])\n"
-    err = fails(project3, base + "urd.build('dataset_unroundrobin', source=a, trigger_column='zz')")
+URR_NO_SUCH_TRIGGER = failing_build_of(
+    "unroundrobin no such trigger",
+    "a = urd.build('mkds', data=[[['x']], [], []], columns=[['k', 'ascii']])\n"
+    "urd.build('dataset_unroundrobin', source=a, trigger_column='zz')")
+URR_NO_SOURCE = failing_build_of("unroundrobin no source", "urd.build('dataset_unroundrobin')")
+
+
+def test_unroundrobin_mistakes_are_one_clear_line(built):
+    err = built.error(URR_NO_SUCH_TRIGGER)
     assert "dataset_unroundrobin" in err and "'zz'" in err
-    err = fails(project3, "urd.build('dataset_unroundrobin')")
+    err = built.error(URR_NO_SOURCE)
     assert "dataset_unroundrobin" in err and "source" in err

@@ -1,30 +1,25 @@
 """csvimport_zip, dataset_rename_columns, dataset_merge, dataset_checksum_chain, as a user
 runs them with `ax run`: the Accelerator's option names, dataset names, chains, hashlabels
 and errors (each rule below was seen on the Accelerator 2025.11.11 with the same input).
+
+The tests only read what their builds made: the builds (`BUILDS.add`, beside each test) run
+together, one `ax run` for the module in one project per slice count (`together`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import warnings
 import zipfile
 from pathlib import Path
 
-import pytest
 from conftest import Project
-from test_standard_methods import fails, run
+from together import Builds
 
-
-def each_fails(project: Project, method: str, setup: str, cases: dict[str, str]) -> None:
-    """Build `method` with each case's arguments after `setup` (build script lines): each
-    must fail cleanly with its message, said by the method."""
-    for given, message in cases.items():
-        err = fails(project, f"""
-            def build(urd):
-                {setup}
-                return dict(j=urd.build({method!r}, {given}))
-        """)
-        assert f"{method}: " in err and message in err, (given, err)
+BUILDS = Builds()
+built = BUILDS.fixture()
 
 
 def rows(d, columns=None) -> list:
@@ -35,19 +30,21 @@ def names(chain) -> list[str]:
     return [d.name for d in chain]
 
 
-@pytest.fixture
-def project3(tmp_path: Path) -> Project:
-    return Project(tmp_path / "proj3", slices=3)
-
-
-def make_zip(project: Project, name: str, members: list[tuple[str, str]]) -> Path:
-    path = project.root / name
-    with zipfile.ZipFile(path, "w") as z:
+def zip_bytes(members: list[tuple[str, str]]) -> bytes:
+    """A zip file of `members` (a name ending in / is a directory)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
         for member, text in members:
             if member.endswith("/"):
                 z.writestr(zipfile.ZipInfo(member), "")
             else:
                 z.writestr(member, text)
+    return out.getvalue()
+
+
+def make_zip(project: Project, name: str, members: list[tuple[str, str]]) -> Path:
+    path = project.root / name
+    path.write_bytes(zip_bytes(members))
     return path
 
 
@@ -61,21 +58,21 @@ FILES = [("a.csv", "x,y\n1,2\n3,4\n"), ("sub/", ""), ("sub/b.csv", "x,y\n5,6\n")
          ("sub/a.csv", "x,y\n7,8\n"), ("weird name!.csv", "x,y\n9,10\n"),
          ("default", "x,y\n11,12\n")]
 CONTENT = dict(FILES)
+T_ZIP = {"t.zip": zip_bytes(FILES)}  # made once: a zip holds the time it was made
+ZIP_NAMES = BUILDS.add("zip names", """
+    def build(urd):
+        first = urd.build('csvimport', filename='first.csv')
+        return dict(on=urd.build('csvimport_zip', filename='t.zip'),
+                    off=urd.build('csvimport_zip', filename='t.zip', chaining='off',
+                                  previous=first),
+                    prev=urd.build('csvimport_zip', filename='t.zip', include_re='^sub/',
+                                   previous=first),
+                    first=first)
+""", files={**T_ZIP, "first.csv": "x,y\n0,0\n"}, slices=3)
 
 
-def test_csvimport_zip_names_chains_and_links_every_file(project3):
-    make_zip(project3, "t.zip", FILES)
-    (project3.root / "first.csv").write_text("x,y\n0,0\n")
-    got = run(project3, """
-        def build(urd):
-            first = urd.build('csvimport', filename='first.csv')
-            return dict(on=urd.build('csvimport_zip', filename='t.zip'),
-                        off=urd.build('csvimport_zip', filename='t.zip', chaining='off',
-                                      previous=first),
-                        prev=urd.build('csvimport_zip', filename='t.zip', include_re='^sub/',
-                                       previous=first),
-                        first=first)
-    """)
+def test_csvimport_zip_names_chains_and_links_every_file(built):
+    project3, got = built.jobs(ZIP_NAMES)
     on = project3.job(got["on"])
     # zip order; directories skipped; names made safe; 'default' kept for the last
     order = ["a.csv", "sub_b.csv", "sub_a.csv", "weird_name_.csv", "default_"]
@@ -105,17 +102,20 @@ def test_csvimport_zip_names_chains_and_links_every_file(project3):
     assert [d.job for d in prev.dataset("default").chain()][0] == got["first"]
 
 
-def test_csvimport_zip_reuses_the_import_of_a_file_with_the_same_bytes(project3):
+ZIP_REUSE = BUILDS.add("zip reuse", """
+    def build(urd):
+        return dict(v1=urd.build('csvimport_zip', filename='v1.zip'),
+                    v2=urd.build('csvimport_zip', filename='v2.zip'))
+""", files={"v1.zip": zip_bytes([("a.csv", "x,y\n1,2\n"), ("b.csv", "x,y\n3,4\n")]),
+            "v2.zip": zip_bytes([("a.csv", "x,y\n1,2\n"), ("b.csv", "x,y\n3,5\n")])},
+    slices=3)
+
+
+def test_csvimport_zip_reuses_the_import_of_a_file_with_the_same_bytes(built):
     """Each file is imported from a copy named by its bytes: in a new zip where only the
     second file changed, the first file's import is reused and the second's is new. The
     subjob's filename says which bytes it read; the copies are gone afterwards."""
-    make_zip(project3, "v1.zip", [("a.csv", "x,y\n1,2\n"), ("b.csv", "x,y\n3,4\n")])
-    make_zip(project3, "v2.zip", [("a.csv", "x,y\n1,2\n"), ("b.csv", "x,y\n3,5\n")])
-    got = run(project3, """
-        def build(urd):
-            return dict(v1=urd.build('csvimport_zip', filename='v1.zip'),
-                        v2=urd.build('csvimport_zip', filename='v2.zip'))
-    """)
+    project3, got = built.jobs(ZIP_REUSE)
     v1, v2 = project3.job(got["v1"]), project3.job(got["v2"])
     assert v2.post.subjobs[0] == v1.post.subjobs[0]  # a.csv: the same bytes
     assert v2.post.subjobs[1] != v1.post.subjobs[1]  # b.csv changed
@@ -149,32 +149,37 @@ def test_zip_member_copies_go_when_no_job_holds_them(tmp_path):
     assert os.listdir(folder) == []
 
 
-def test_csvimport_zip_choosing_and_ordering(project3):
-    make_zip(project3, "t.zip", FILES)
-    make_zip(project3, "one.zip", [("only.csv", "p,q\n1,2\n")])
-    with pytest.warns(UserWarning, match="Duplicate name"):
-        make_zip(project3, "dup.zip", [("d.csv", "x\n1\n"), ("d.csv", "x\n2\n")])
-    got = run(project3, """
-        import collections
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
+    DUP_ZIP = zip_bytes([("d.csv", "x\n1\n"), ("d.csv", "x\n2\n")])
+ZIP_CHOOSING = BUILDS.add("zip choosing", """
+    import collections
 
-        def build(urd):
-            return dict(
-                strip=urd.build('csvimport_zip', filename='t.zip', strip_dirs=True,
-                                chaining='by_filename'),
-                dsname=urd.build('csvimport_zip', filename='t.zip', include_re=r'\\.csv$',
-                                 exclude_re='weird', chaining='by_dsname'),
-                inside=urd.build('csvimport_zip', filename='t.zip',
-                                 inside_filenames=collections.OrderedDict([('sub/b.csv', 'B'),
-                                                               ('a.csv', 'A')])),
-                inside_strip=urd.build('csvimport_zip', filename='t.zip', strip_dirs=True,
-                                       inside_filenames={'a.csv': 'first'}),
-                one=urd.build('csvimport_zip', filename='one.zip', chaining='off',
-                              labels=['m', 'n'], lineno_label='line'),
-                dup=urd.build('csvimport_zip', filename='dup.zip'),
-                dup_inside=urd.build('csvimport_zip', filename='dup.zip',
-                                     inside_filenames={'d.csv': 'D'}),
-            )
-    """)
+    def build(urd):
+        return dict(
+            strip=urd.build('csvimport_zip', filename='t.zip', strip_dirs=True,
+                            chaining='by_filename'),
+            dsname=urd.build('csvimport_zip', filename='t.zip', include_re=r'\\.csv$',
+                             exclude_re='weird', chaining='by_dsname'),
+            inside=urd.build('csvimport_zip', filename='t.zip',
+                             inside_filenames=collections.OrderedDict([('sub/b.csv', 'B'),
+                                                           ('a.csv', 'A')])),
+            inside_strip=urd.build('csvimport_zip', filename='t.zip', strip_dirs=True,
+                                   inside_filenames={'a.csv': 'first'}),
+            one=urd.build('csvimport_zip', filename='one.zip', chaining='off',
+                          labels=['m', 'n'], lineno_label='line'),
+            dup=urd.build('csvimport_zip', filename='dup.zip'),
+            dup_inside=urd.build('csvimport_zip', filename='dup.zip',
+                                 inside_filenames={'d.csv': 'D'}),
+        )
+""", files={**T_ZIP, "one.zip": zip_bytes([("only.csv", "p,q\n1,2\n")]), "dup.zip": DUP_ZIP},
+    slices=3)
+
+
+def test_csvimport_zip_choosing_and_ordering(built):
+    with zipfile.ZipFile(io.BytesIO(DUP_ZIP)) as z:
+        assert z.namelist() == ["d.csv", "d.csv"]  # a name twice, as the zip module warned
+    project3, got = built.jobs(ZIP_CHOOSING)
     strip = project3.job(got["strip"]).dataset("default")
     # names without directories, sorted by them (ties in zip order); a used name gets '_'
     assert names(strip.chain()) == ["a.csv", "a.csv_", "b.csv", "default_", "default"]
@@ -201,11 +206,8 @@ def test_csvimport_zip_choosing_and_ordering(project3):
     assert rows(project3.job(got["dup_inside"]).dataset("D"), "x") == [b"1"]
 
 
-def test_csvimport_zip_mistakes_are_one_clear_message(project):
-    make_zip(project, "t.zip", FILES)
-    make_zip(project, "bad.zip", [("good.csv", "a,b\n1,2\n"), ("dir/bad.csv", "a,b\n1,2,3\n")])
-    (project.root / "not.zip").write_text("a,b\n")
-    cases = {
+ZIP_MISTAKES = BUILDS.mistakes('csvimport_zip', setup="import collections", cases={
+    f"filename='t.zip', {given}": message for given, message in {
         "inside_filenames={'nope.csv': 'n'}": "t.zip has no 'nope.csv'",
         "inside_filenames={'a.csv': 'n'}, include_re='a'":
             "give inside_filenames or include_re/exclude_re, not both",
@@ -214,18 +216,22 @@ def test_csvimport_zip_mistakes_are_one_clear_message(project):
         "include_re='zzz'": "no files to import",
         "include_re='('": "option include_re: '(' is not a regular expression",
         "chaining='by_dict'": "chaining='by_dict' needs inside_filenames",
-    }
-    each_fails(project, 'csvimport_zip', "import collections", {f"filename='t.zip', {given}": message
-                                                  for given, message in cases.items()})
-    err = fails(project, """
-        def build(urd):
-            return dict(j=urd.build('csvimport_zip', filename='not.zip'))
-    """)
+    }.items()}, files=T_ZIP)
+NOT_A_ZIP = BUILDS.add("not a zip", """
+    def build(urd):
+        return dict(j=urd.build('csvimport_zip', filename='not.zip'))
+""", files={"not.zip": "a,b\n"})
+BAD_MEMBER = BUILDS.add("a bad member", """
+    def build(urd):
+        return dict(j=urd.build('csvimport_zip', filename='bad.zip'))
+""", files={"bad.zip": zip_bytes([("good.csv", "a,b\n1,2\n"), ("dir/bad.csv", "a,b\n1,2,3\n")])})
+
+
+def test_csvimport_zip_mistakes_are_one_clear_message(built):
+    built.each_fails('csvimport_zip', ZIP_MISTAKES)
+    err = built.error(NOT_A_ZIP)
     assert "not.zip is not a zip file" in err
-    err = fails(project, """
-        def build(urd):
-            return dict(j=urd.build('csvimport_zip', filename='bad.zip'))
-    """)
+    err = built.error(BAD_MEMBER)
     assert "importing bad.zip:dir/bad.csv failed" in err and "expected 2 fields, got 3" in err
 
 
@@ -236,27 +242,25 @@ A2 = "x,y,w\n11,12,e\n"
 B = "y,z\n20,30\n40,50\n60,70\n80,90\n"
 
 
-def write_abc(project: Project) -> None:
-    for name, text in (("a.csv", A), ("a2.csv", A2), ("b.csv", B)):
-        (project.root / name).write_text(text)
+ABC = {"a.csv": A, "a2.csv": A2, "b.csv": B}
+RENAME = BUILDS.add("rename", """
+    def build(urd):
+        a = urd.build('csvimport', filename='a.csv')
+        a2 = urd.build('csvimport', filename='a2.csv', previous=a)
+        h = urd.build('dataset_hashpart', source=urd.build('csvimport', filename='b.csv'),
+                      hashlabel='z')
+        r = lambda src, **rename: urd.build('dataset_rename_columns', source=src,
+                                            rename=rename)
+        return dict(a=a, a2=a2, h=h,
+                    plain=r(a2, w='W'), swap=r(a, x='y', y='x'), out=r(a, x=None),
+                    onto=r(a, x='y'), out_onto=r(a, x=None, y='x'), none=r(a2),
+                    hl=r(h, z='zz'), hl_taken=r(h, y='z'), hl_out=r(h, z=None),
+                    hl_swap=r(h, z='y', y='z'))
+""", files=ABC, slices=3)
 
 
-def test_dataset_rename_columns(project3):
-    write_abc(project3)
-    got = run(project3, """
-        def build(urd):
-            a = urd.build('csvimport', filename='a.csv')
-            a2 = urd.build('csvimport', filename='a2.csv', previous=a)
-            h = urd.build('dataset_hashpart', source=urd.build('csvimport', filename='b.csv'),
-                          hashlabel='z')
-            r = lambda src, **rename: urd.build('dataset_rename_columns', source=src,
-                                                rename=rename)
-            return dict(a=a, a2=a2, h=h,
-                        plain=r(a2, w='W'), swap=r(a, x='y', y='x'), out=r(a, x=None),
-                        onto=r(a, x='y'), out_onto=r(a, x=None, y='x'), none=r(a2),
-                        hl=r(h, z='zz'), hl_taken=r(h, y='z'), hl_out=r(h, z=None),
-                        hl_swap=r(h, z='y', y='z'))
-    """)
+def test_dataset_rename_columns(built):
+    project3, got = built.jobs(RENAME)
     d = {k: project3.job(v).dataset() for k, v in got.items()}
     a = rows(d["a"], ["x", "y", "w"])
     col = {n: [r[i] for r in a] for i, n in enumerate("xyw")}
@@ -286,27 +290,28 @@ def test_dataset_rename_columns(project3):
     assert rows(d["hl_swap"], ["z", "y"]) == h
 
 
-def test_dataset_rename_columns_mistakes(project):
-    write_abc(project)
-    cases = {
+RENAME_MISTAKES = BUILDS.mistakes(
+    'dataset_rename_columns', setup="a = urd.build('csvimport', filename='a.csv')", cases={
+        f"source=a, {given}": message for given, message in {
         "rename={'nope': 'z'}": "has no column 'nope'",
         "rename={'x': 'z', 'y': 'z'}": "both 'x' and 'y' are renamed to 'z'",
         "rename={'x': None, 'y': None, 'w': None}": "every column of",
-    }
-    each_fails(project, 'dataset_rename_columns', "a = urd.build('csvimport', filename='a.csv')",
-               {f"source=a, {given}": message for given, message in cases.items()})
-    err = fails(project, """
-        def build(urd):
-            return dict(j=urd.build('dataset_rename_columns', rename={'x': 'z'}))
-    """)
+    }.items()}, files=ABC)
+RENAME_NO_SOURCE = BUILDS.add("rename without a source", """
+    def build(urd):
+        return dict(j=urd.build('dataset_rename_columns', rename={'x': 'z'}))
+""")
+
+
+def test_dataset_rename_columns_mistakes(built):
+    built.each_fails('dataset_rename_columns', RENAME_MISTAKES)
+    err = built.error(RENAME_NO_SOURCE)
     assert "dataset_rename_columns: no source dataset given" in err
 
 
 # --- dataset_merge ---------------------------------------------------------------------------------
 
-def test_dataset_merge_of_related_datasets(project3):
-    write_abc(project3)
-    got = run(project3, """
+MERGE_RELATED = BUILDS.add("merge related", """
         def build(urd):
             a = urd.build('csvimport', filename='a.csv')
             a2 = urd.build('csvimport', filename='a2.csv', previous=a)
@@ -323,7 +328,11 @@ def test_dataset_merge_of_related_datasets(project3):
                         two=urd.build('dataset_merge', source=[t1, t2]),
                         renamed=urd.build('dataset_merge', source=[r, t2]),
                         of_merge=urd.build('dataset_merge', source=[three, bt]))
-    """)
+    """, files=ABC, slices=3)
+
+
+def test_dataset_merge_of_related_datasets(built):
+    project3, got = built.jobs(MERGE_RELATED)
     d = {k: project3.job(v).dataset() for k, v in got.items()}
     two = d["two"]
     # a later source's column takes an earlier one's place
@@ -347,9 +356,7 @@ def test_dataset_merge_of_related_datasets(project3):
     assert set(d["of_merge"].columns) == {"x", "y", "w", "z", "q"}
 
 
-def test_dataset_merge_hashlabel_and_mistakes(project3):
-    write_abc(project3)
-    got = run(project3, """
+MERGE_HASHLABEL = BUILDS.add("merge hashlabel", """
         def build(urd):
             b = urd.build('csvimport', filename='b.csv')
             h = urd.build('dataset_hashpart', source=b, hashlabel='z')
@@ -364,7 +371,26 @@ def test_dataset_merge_hashlabel_and_mistakes(project3):
                 other=urd.build('dataset_merge', source=[h, hr]),
                 kept=urd.build('dataset_merge', source=[hr, ht]),
             )
-    """)
+    """, files=ABC, slices=3)
+MERGE_MISTAKES = BUILDS.mistakes(
+    'dataset_merge',
+    setup="a, a2, b = (urd.build('csvimport', filename=f) for f in ('a.csv', 'a2.csv', 'b.csv'))",
+    cases={
+        "source=[a, b]": "has no common ancestor with",
+        "source=[a]": "give at least two datasets to merge",
+        "source=[a, a]": "cannot merge",
+        "source=[a, a2], allow_unrelated=True": "do not have the same number of lines",
+    }, files=ABC, slices=3)
+MERGE_UNRELATED = BUILDS.add("merge unrelated", """
+    def build(urd):
+        a = urd.build('csvimport', filename='a.csv')
+        return dict(j=urd.build('dataset_merge', source=[
+            a, urd.build('dataset_sort', source=a, sort_columns='y')]))
+""", files=ABC, slices=3)
+
+
+def test_dataset_merge_hashlabel_and_mistakes(built):
+    project3, got = built.jobs(MERGE_HASHLABEL)
     d = {k: project3.job(v).dataset() for k, v in got.items()}
     assert (d["ht"].hashlabel, d["hk"].hashlabel) == (None, "z")
     # the last hashed source's hashlabel; a later unhashed source with that column drops it
@@ -373,21 +399,8 @@ def test_dataset_merge_hashlabel_and_mistakes(project3):
     assert d["dropped"].hashlabel is None
     assert (d["later"].hashlabel, d["other"].hashlabel, d["kept"].hashlabel) == ("z", "zz", "zz")
     assert all(d[k].lines == d["h"].lines for k in ("keep", "dropped", "later", "other", "kept"))
-    cases = {
-        "source=[a, b]": "has no common ancestor with",
-        "source=[a]": "give at least two datasets to merge",
-        "source=[a, a]": "cannot merge",
-        "source=[a, a2], allow_unrelated=True": "do not have the same number of lines",
-    }
-    each_fails(project3, 'dataset_merge',
-               "a, a2, b = (urd.build('csvimport', filename=f) for f in ('a.csv', 'a2.csv', 'b.csv'))",
-               cases)
-    assert "allow_unrelated=True" in fails(project3, """
-        def build(urd):
-            a = urd.build('csvimport', filename='a.csv')
-            return dict(j=urd.build('dataset_merge', source=[
-                a, urd.build('dataset_sort', source=a, sort_columns='y')]))
-    """)
+    built.each_fails('dataset_merge', MERGE_MISTAKES)
+    assert "allow_unrelated=True" in built.error(MERGE_UNRELATED)
 
 
 # --- dataset_checksum_chain ------------------------------------------------------------------------
@@ -399,30 +412,38 @@ def accelerator_checksum(lines: list[tuple[bytes, ...]]) -> int:
     return int(hashlib.md5(b"".join(digests)).hexdigest(), 16)
 
 
-def test_dataset_checksum_chain(project3, tmp_path):
-    write_abc(project3)
-    (project3.root / "c.csv").write_text("x,y,w\n1,2,a\n")
-    src = """
-        def build(urd):
-            a = urd.build('csvimport', filename='a.csv')
-            a2 = urd.build('csvimport', filename='a2.csv', previous=a)
-            c = urd.build('csvimport', filename='c.csv', previous=a2)
-            rev = urd.build('csvimport', filename='a.csv',
-                            previous=urd.build('csvimport', filename='c.csv',
-                                               previous=urd.build('csvimport', filename='a2.csv')))
-            twice = urd.build('csvimport', filename='c.csv',
-                              previous=urd.build('csvimport', filename='c.csv'))
-            chk = lambda **kw: urd.build('dataset_checksum_chain', **kw)
-            return dict(all=chk(source=c), stop=chk(source=c, stop=a),
-                        length=chk(source=c, chain_length=2), x=chk(source=c, columns={'x'}),
-                        rev=chk(source=rev), twice=chk(source=twice),
-                        unsorted=chk(source=c, sort=False))
-    """
-    got = run(project3, src)
+CHECKSUM_CHAIN_SRC = """
+    def build(urd):
+        a = urd.build('csvimport', filename='a.csv')
+        a2 = urd.build('csvimport', filename='a2.csv', previous=a)
+        c = urd.build('csvimport', filename='c.csv', previous=a2)
+        rev = urd.build('csvimport', filename='a.csv',
+                        previous=urd.build('csvimport', filename='c.csv',
+                                           previous=urd.build('csvimport', filename='a2.csv')))
+        twice = urd.build('csvimport', filename='c.csv',
+                          previous=urd.build('csvimport', filename='c.csv'))
+        chk = lambda **kw: urd.build('dataset_checksum_chain', **kw)
+        return dict(all=chk(source=c), stop=chk(source=c, stop=a),
+                    length=chk(source=c, chain_length=2), x=chk(source=c, columns={'x'}),
+                    rev=chk(source=rev), twice=chk(source=twice),
+                    unsorted=chk(source=c, sort=False))
+"""
+C_CSV = "x,y,w\n1,2,a\n"
+for _slices in (3, 5):
+    BUILDS.add(f"checksum chain, {_slices} slices", CHECKSUM_CHAIN_SRC,
+               files={**ABC, "c.csv": C_CSV}, slices=_slices)
+CHECKSUM_CHAIN_EMPTY = BUILDS.add("checksum chain of nothing", """
+    def build(urd):
+        a = urd.build('csvimport', filename='a.csv')
+        return dict(j=urd.build('dataset_checksum_chain', source=a, stop=a))
+""", files=ABC, slices=3)
+
+
+def test_dataset_checksum_chain(built):
+    project3, got = built.jobs("checksum chain, 3 slices")
     res = {k: project3.job(v).load() for k, v in got.items()}
     per_file = {}
-    for name in ("a.csv", "a2.csv", "c.csv"):
-        text = (project3.root / name).read_text()
+    for name, text in (("a.csv", A), ("a2.csv", A2), ("c.csv", C_CSV)):
         # columns in name order: w, x, y
         per_file[name] = accelerator_checksum([(w, x, y) for x, y, w in csv_rows(text)])
     assert res["all"].sum == per_file["a.csv"] ^ per_file["a2.csv"] ^ per_file["c.csv"]
@@ -440,14 +461,7 @@ def test_dataset_checksum_chain(project3, tmp_path):
     assert res["twice"].sum == 0
     assert res["unsorted"].sort is False and res["unsorted"].sum != res["all"].sum
     # the same with another slicing (sort=True)
-    other = Project(tmp_path / "five", slices=5)
-    write_abc(other)
-    (other.root / "c.csv").write_text("x,y,w\n1,2,a\n")
-    got5 = run(other, src)
+    other, got5 = built.jobs("checksum chain, 5 slices")
     assert other.job(got5["all"]).load().sum == res["all"].sum
-    err = fails(project3, """
-        def build(urd):
-            a = urd.build('csvimport', filename='a.csv')
-            return dict(j=urd.build('dataset_checksum_chain', source=a, stop=a))
-    """)
+    err = built.error(CHECKSUM_CHAIN_EMPTY)
     assert "dataset_checksum_chain: no datasets to sum" in err

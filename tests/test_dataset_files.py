@@ -339,6 +339,21 @@ def test_text_is_stored_plain_unless_lengths_first_is_a_tenth_smaller(new_job):
         [dict(zip(("seq", "words", "noise"), r, strict=True)) for r in rows]
 
 
+
+def test_text_the_codec_does_not_shrink_is_compared_as_stored(new_job):
+    """Random bytes: plain compresses to within a tenth of lengths-first, but the codec
+    does not shrink it by a tenth, so it would be stored uncompressed, ~20% bigger than
+    lengths-first as stored. The choice is between the two as they would be stored."""
+    rng = np.random.default_rng(5)
+    rows = [(rng.bytes(int(k)),) for k in rng.integers(0, 31, 8192)]
+    job = new_job(1)
+    write_dataset(job, {"b": "bytes"}, [rows])
+    ds = job.dataset()
+    column = pq.ParquetFile(ds.files[0]).metadata.row_group(0).column(0)
+    assert "DELTA_LENGTH_BYTE_ARRAY" in column.encodings
+    assert column.compression == "UNCOMPRESSED"
+    assert list(ds.iterate(0)) == rows
+
 def test_project_default_compression(tmp_path):
     project = Project(tmp_path)
     conf = project.root / "accelerator.conf"

@@ -14,6 +14,7 @@ AccelError, whose message `ax` prints as it is, without a traceback.
 
 from __future__ import annotations
 
+import ast
 import json
 import textwrap
 from dataclasses import dataclass, field
@@ -47,13 +48,34 @@ def main(urd):
 def _one_build_script(builds: dict[str, str]) -> str:
     """A build script calling each `build(urd)` of `builds`, each one's outcome by key."""
     parts, names = [_SCRIPT_HEAD], []
+    defined: dict[str, tuple[str, str]] = {}  # a top-level name -> (its build, its source)
     for n, (key, src) in enumerate(builds.items()):
         src = textwrap.dedent(src).strip("\n")
         assert src.count("def build(urd):") == 1, f"{key}: one `def build(urd):`, please"
+        # the builds share one module: a name two of them define differently would be the
+        # last one's in both
+        for node in ast.parse(src).body:
+            for name in _top_level_names(node):
+                if name == "build":
+                    continue
+                other = defined.setdefault(name, (key, ast.unparse(node)))
+                assert other[1] == ast.unparse(node), \
+                    f"builds {other[0]!r} and {key!r} both define {name!r}, differently"
         parts.append(src.replace("def build(urd):", f"def build_{n}(urd):") + "\n\n")
         names.append(f"{key!r}: build_{n}")
     parts.append(_SCRIPT_MAIN.format(builds="{" + ", ".join(names) + "}"))
     return "".join(parts)
+
+
+def _top_level_names(node: ast.stmt) -> list[str]:
+    """The names a top-level statement of a build's source binds."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
 
 
 def _run_all(project: Project, builds: dict[str, str]) -> tuple[dict[str, dict], str]:

@@ -888,7 +888,8 @@ FILTER_MISTAKES = BUILDS.mistakes('dataset_filter_columns', {
         "": "give keep_columns or discard_columns",
         "keep_columns=['x']": "has no column 'x'",
         "discard_columns=['a', 'b', 'c']": "every column is discarded",
-    }.items()}, setup="i = urd.build('csvimport', filename='filter.csv')")
+    }.items()}, setup="i = urd.build('csvimport', filename='filter.csv')",
+    files={"filter.csv": "a,b,c\n1,2,3\n4,5,6\n"})
 
 
 def test_dataset_filter_columns(built):

@@ -21,21 +21,10 @@ BUILDS = Builds()
 built = BUILDS.fixture()
 
 
-def build_of(method: str, source: str, slices: int = 2, **options) -> str:
-    """A build of `method` (methods/a_METHOD.py is `source`) with `options`, together
-    with the others: its key."""
-    BUILDS.method(method, source)
-    return BUILDS.add(f"{method}({options!r})", f"""
-        def build(urd):
-            return dict(job=urd.build({method!r}, **{options!r}))
-    """, slices=slices)
-
-
 def datasets_of(built: Built, key: str) -> dict:
     """What the build `key` made: its job's datasets as {name: {"lines": ..., "rows": ...}},
     and what it returned as "result" when it did."""
-    project, jobs = built.jobs(key)
-    job = project.job(jobs["job"])
+    job = built.job(key)
     got = {d.name: dict(lines=d.lines, rows=list(d.iterate(None, 'a'))) for d in job.datasets}
     if job.load(default=None) is not None:
         got['result'] = job.load()
@@ -67,21 +56,20 @@ DIRECT = '''
 '''
 
 
-DIRECT_BUILD = build_of("direct", DIRECT)
+DIRECT_BUILD = BUILDS.of("direct", DIRECT)
 
 
 def test_a_writer_made_directly_in_prepare_analysis_and_synthesis(built):
     """DatasetWriter(...) with no job takes the running job; in analysis, with only a
     name, it is the writer prepare made (each slice writes its own slice)."""
-    project, jobs = built.jobs(DIRECT_BUILD)
-    job = project.job(jobs["job"])
+    job = built.job(DIRECT_BUILD)
     p, s = job.dataset('p'), job.dataset('s')
     got = dict(p=[list(p.iterate(n, 'a')) for n in range(2)], s=sorted(s.iterate(None, 'a')),
                hashlabel=s.hashlabel, caption=s.caption)
     assert got == dict(p=[[0], [1]], s=[10, 11, 12, 13], hashlabel="a", caption="by position")
 
 
-IN_ANALYSIS = {where: build_of(f"in_analysis_{where}", f"""
+IN_ANALYSIS = {where: BUILDS.of(f"in_analysis_{where}", f"""
     from accel.dataset import DatasetWriter
 
     def prepare(job):
@@ -117,7 +105,7 @@ def test_a_writer_outside_a_running_job_is_one_clear_error(project):
 
 # --- columns first ---------------------------------------------------------------------------
 
-POSITIONAL = build_of("positional", """
+POSITIONAL = BUILDS.of("positional", """
     def synthesis(job):
         x = job.datasetwriter({'a': 'int32'}, name='x')
         y = job.datasetwriter({'a': 'int32', 'b': 'unicode'}, 'in.csv', 'a', False,
@@ -138,7 +126,7 @@ def test_job_datasetwriter_takes_columns_first_in_the_accelerators_order(built):
     assert got["result"] == ["a", "cap", "in.csv", ["a", "b"]]
 
 
-NAME_FIRST = build_of("name_first", """
+NAME_FIRST = BUILDS.of("name_first", """
     def synthesis(job):
         job.datasetwriter('x')
 """)
@@ -152,13 +140,13 @@ def test_a_name_where_columns_go_is_a_clear_error(built):
 
 # --- which slices count as written --------------------------------------------------------
 
-ONE_SLICE = build_of("one_slice", """
+ONE_SLICE = BUILDS.of("one_slice", """
     def synthesis(job):
         dw = job.datasetwriter(columns={'a': 'int32'})
         dw.set_slice(0)
         dw.write(1)
 """, slices=3)
-EMPTY_SLICES = build_of("empty_slices", """
+EMPTY_SLICES = BUILDS.of("empty_slices", """
     def synthesis(job):
         dw = job.datasetwriter(columns={'a': 'int32'})
         for s in range(3):
@@ -175,7 +163,7 @@ def test_slices_never_set_are_an_error_at_finish_naming_them_a_set_empty_one_is_
     assert got == {"default": {"lines": [1, 0, 0], "rows": [5]}}
 
 
-ALLOWED = build_of("allowed", """
+ALLOWED = BUILDS.of("allowed", """
     def synthesis(job):
         dw = job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=True)
         dw.set_slice(1)
@@ -188,7 +176,7 @@ def test_allow_missing_slices_leaves_them_empty(built):
     assert got == {"default": {"lines": [0, 1, 0], "rows": [1]}}
 
 
-ANALYSIS_ONE = build_of("analysis_one", """
+ANALYSIS_ONE = BUILDS.of("analysis_one", """
     def prepare(job):
         return job.datasetwriter(columns={'a': 'int32'})
 
@@ -196,7 +184,7 @@ ANALYSIS_ONE = build_of("analysis_one", """
         if sliceno == 0:
             prepare_res.write(1)
 """, slices=3)
-PREPARE_STARTED = build_of("prepare_started", """
+PREPARE_STARTED = BUILDS.of("prepare_started", """
     def prepare(job):
         dw = job.datasetwriter(columns={'a': 'int32'})
         dw.set_slice(0)
@@ -218,7 +206,7 @@ def test_analysis_slices_that_wrote_nothing_count_unless_prepare_started_the_wri
     assert "not all slices written, missing slices {1, 2}" in out
 
 
-NEVER = {allow: build_of("never", """
+NEVER = {allow: BUILDS.of("never", """
     options = dict(allow=False)
 
     def prepare(job):
@@ -237,7 +225,7 @@ def test_a_writer_never_written_is_an_error(built, allow):
 
 # --- dw.finish() -------------------------------------------------------------------------------
 
-FINISHED = build_of("finished", """
+FINISHED = BUILDS.of("finished", """
         from accel.dataset import Dataset
 
         def prepare(job):
@@ -267,8 +255,7 @@ FINISHED = build_of("finished", """
 
 
 def test_finish_returns_the_dataset_and_the_job_reads_it(built):
-    project3, jobs = built.jobs(FINISHED)
-    job = project3.job(jobs["job"])
+    job = built.job(FINISHED)
     got, names = job.load(), sorted(job.dataset_names)
     assert got["type"] == "Dataset" and got["name"] == f"{job}/default"
     assert got["lines"] == [1, 0, 0]
@@ -336,7 +323,7 @@ def test_a_finished_dataset_is_read_by_no_other_process_until_the_job_has_finish
     assert rows == [1]
 
 
-PREVIOUS_FIRST = build_of("previous_first", """
+PREVIOUS_FIRST = BUILDS.of("previous_first", """
     def synthesis(job):
         a = job.datasetwriter(columns={'a': 'int32'}, name='a')
         b = job.datasetwriter(columns={'a': 'int32'}, name='b', previous=a)
@@ -345,7 +332,7 @@ PREVIOUS_FIRST = build_of("previous_first", """
             b.set_slice(s)
         b.finish()
 """)
-FINISH_IN_ANALYSIS = build_of("finish_in_analysis", """
+FINISH_IN_ANALYSIS = BUILDS.of("finish_in_analysis", """
     def prepare(job):
         return job.datasetwriter(columns={'a': 'int32'})
 
@@ -353,7 +340,7 @@ FINISH_IN_ANALYSIS = build_of("finish_in_analysis", """
         prepare_res.write(sliceno)
         prepare_res.finish()
 """)
-KEPT_WRITE = build_of("kept_write", """
+KEPT_WRITE = BUILDS.of("kept_write", """
     def prepare(job):
         dw = job.datasetwriter(columns={'a': 'int32'})
         write = dw.get_split_write()
@@ -381,7 +368,7 @@ def test_finish_with_an_unfinished_previous_or_in_analysis_or_rows_after_it_are_
 
 # --- the split writer without a hashlabel ---------------------------------------------------
 
-ROUND_ROBIN = build_of("round_robin", """
+ROUND_ROBIN = BUILDS.of("round_robin", """
     def synthesis(job):
         dw = job.datasetwriter(columns={'a': 'int32', 'b': 'int32'})
         w, wl, wd = dw.get_split_write(), dw.get_split_write_list(), dw.get_split_write_dict()
@@ -409,8 +396,7 @@ def test_split_write_without_a_hashlabel_is_round_robin(built):
     assert got["result"] == [[0, 3, 6], [1, 4, 7], [2, 5]]
     assert got["big"]["lines"] == [13334, 13333, 13333]
     assert got["one"] == {"lines": [1, 0, 0], "rows": [7]}  # every slice written
-    project3, jobs = built.jobs(ROUND_ROBIN)
-    big = project3.job(jobs["job"]).dataset('big')
+    big = built.job(ROUND_ROBIN).dataset('big')
     assert [list(big.iterate(s, 'a')) == list(range(s, 40000, 3)) for s in range(3)] == \
         [True, True, True]
 
@@ -511,7 +497,7 @@ DISCARD = '''
 '''
 
 
-DISCARD_BUILD = build_of("discard", DISCARD)
+DISCARD_BUILD = BUILDS.of("discard", DISCARD)
 
 
 def test_discarding_a_dataset_another_has_as_previous_is_refused(built):
@@ -519,7 +505,7 @@ def test_discarding_a_dataset_another_has_as_previous_is_refused(built):
     assert "datasetwriter 'one': discard(): 'two' has it as previous" in err, err
 
 
-BADROWS = build_of("badrows", """
+BADROWS = BUILDS.of("badrows", """
     def synthesis(job, slices):
         values = list(range(20000))
         values[100], values[17000] = 'x', 'y'
@@ -554,8 +540,7 @@ def test_a_bad_value_the_method_catches_loses_that_row_and_no_other(built):
     ValueError) naming the row and the value; a method that catches it and goes on loses
     that row alone (the buffer of good rows was lost with it), by set_slice or by
     get_split_write."""
-    project, jobs = built.jobs(BADROWS)
-    j = project.job(jobs["job"])
+    j = built.job(BADROWS)
     a = list(j.dataset().iterate(0, 'a'))
     split = sorted(j.dataset('split').iterate(None, 'a'))
     errors, n, around_x, around_y, n_split, split_first = \

@@ -93,7 +93,7 @@ def main(urd):
     assert "2 reused" in ok(project.ax("run"))
 
 
-BUILDS.method("any_slice", """
+ANY_SLICE = BUILDS.of("any_slice", """
     def synthesis(job):
         plain = job.datasetwriter({"k": "unicode", "v": "int64"}, name="plain")
         plain.set_slice(1)
@@ -106,18 +106,13 @@ BUILDS.method("any_slice", """
         for i in range(50):
             w("key%d" % i, i)
 """)
-ANY_SLICE = BUILDS.add("any slice", """
-    def build(urd):
-        return dict(j=urd.build("any_slice"))
-""")
 
 
 def test_synthesis_writes_any_slice_and_split_write_places_by_hash(built):
     from accel.dataset.hashing import slice_of
     from accel.dataset.types import column_type
 
-    project, jobs = built.jobs(ANY_SLICE)
-    j = project.job(jobs["j"])
+    j = built.job(ANY_SLICE)
     plain, hashed = j.dataset("plain"), j.dataset("hashed")
     placed = all(slice_of(column_type("unicode"), k, 2) == s
                  for s in range(2) for k in hashed.iterate(s, "k"))
@@ -213,17 +208,7 @@ def test_bad_value_in_analysis_fails_the_slice_naming_column_value_row(project):
     assert not (job_dir / "datasets" / "default" / "meta.json").exists()
 
 
-def fails(key: str, method: str, source: str) -> str:
-    """A build of `method` (methods/a_METHOD.py is `source`), which must fail, together
-    with the others: its key."""
-    BUILDS.method(method, source)
-    return BUILDS.add(key, f"""
-        def build(urd):
-            return dict(j=urd.build({method!r}))
-    """)
-
-
-BAD_IN_SYNTHESIS = fails("bad value in synthesis", "bad_in_synthesis", """
+BAD_IN_SYNTHESIS = BUILDS.of("bad_in_synthesis", """
     def synthesis(job):
         dw = job.datasetwriter(columns={"name": "unicode"})
         dw.set_slice(0)
@@ -238,7 +223,7 @@ def test_bad_value_in_synthesis_fails_the_job(built):
     assert "none_support" in out
 
 
-WRITER_IN_ANALYSIS = fails("writer made in analysis", "writer_in_analysis", """
+WRITER_IN_ANALYSIS = BUILDS.of("writer_in_analysis", """
     def analysis(sliceno, job):
         dw = job.datasetwriter(columns={"a": "int64"})
 """)
@@ -249,7 +234,7 @@ def test_writer_made_in_analysis_is_an_error(built):
     assert "datasetwriter 'default' was made in analysis: make it in prepare" in out
 
 
-WRITTEN_TWICE = fails("a slice written from two places", "written_twice", """
+WRITTEN_TWICE = BUILDS.of("written_twice", """
     def prepare(job):
         return job.datasetwriter(columns={"a": "int64"})
 
@@ -281,19 +266,14 @@ def main(urd):
     assert result(p) is False
 
 
-BUILDS.method("no_datasets", """
+NO_DATASETS = BUILDS.of("no_datasets", """
     def synthesis():
         return 1
-""")
-NO_DATASETS = BUILDS.add("no datasets", """
-    def build(urd):
-        return dict(j=urd.build("no_datasets"))
 """)
 
 
 def test_job_dataset_of_a_job_without_datasets(built):
-    project, jobs = built.jobs(NO_DATASETS)
-    job = project.job(jobs["j"])
+    job = built.job(NO_DATASETS)
     assert job.dataset_names == [] and job.datasets == []
     try:
         job.dataset()

@@ -3,45 +3,32 @@ script written the Accelerator way and run with `ax run` in a temporary project:
 made directly in a method, columns first, which slices count as written, dw.finish()
 returning the dataset, and the split writer's round robin without a hashlabel.
 
-What the Accelerator does was seen by running the same methods on it (2025.11.11)."""
+What the Accelerator does was seen by running the same methods on it (2025.11.11).
+
+The tests that only read what their builds made, or the message a build failed with, share
+their builds: they run together, one `ax run` for the module in one project per slice count
+(`together`; three slices leave room for a slice in the middle that was not written). The
+tests whose build script does more, or that look at the whole project, have their own.
+"""
 
 from __future__ import annotations
 
 import pytest
-from conftest import Project, ax_run, ax_run_fails, printed, script
+from conftest import ax_run_fails, printed, script
+from together import Builds, Built
+
+BUILDS = Builds()
+built = BUILDS.fixture()
 
 
-@pytest.fixture
-def project3(tmp_path) -> Project:
-    """Three slices: room for a slice in the middle that was not written."""
-    return Project(tmp_path / "proj", slices=3)
-
-
-def built(project: Project, method: str, source: str, **options) -> dict:
-    """Build `method` once; its datasets as {name: {"lines": ..., "rows": ...}}, and what
-    it returned as "result" when it did."""
-    project.method(method, source)
-    script(project, f"""
-        def main(urd):
-            job = urd.build({method!r}, **{options!r})
-            got = {{d.name: dict(lines=d.lines, rows=list(d.iterate(None, 'a')))
-                   for d in job.datasets}}
-            if job.load(default=None) is not None:
-                got['result'] = job.load()
-            print('RESULT', json.dumps(got))
-    """)
-    return printed(ax_run(project, clean=True))
-
-
-def fails(project: Project, method: str, source: str, **options) -> str:
-    """Build `method`, which must fail cleanly: what `ax run` said."""
-    project.method(method, source)
-    script(project, f"""
-        def main(urd):
-            urd.build({method!r}, **{options!r})
-    """)
-    p = ax_run_fails(project)
-    return p.stdout + p.stderr
+def datasets_of(built: Built, key: str) -> dict:
+    """What the build `key` made: its job's datasets as {name: {"lines": ..., "rows": ...}},
+    and what it returned as "result" when it did."""
+    job = built.job(key)
+    got = {d.name: dict(lines=d.lines, rows=list(d.iterate(None, 'a'))) for d in job.datasets}
+    if job.load(default=None) is not None:
+        got['result'] = job.load()
+    return got
 
 
 # --- made directly in a method -------------------------------------------------------------
@@ -69,36 +56,36 @@ DIRECT = '''
 '''
 
 
-def test_a_writer_made_directly_in_prepare_analysis_and_synthesis(project):
+DIRECT_BUILD = BUILDS.of("direct", DIRECT)
+
+
+def test_a_writer_made_directly_in_prepare_analysis_and_synthesis(built):
     """DatasetWriter(...) with no job takes the running job; in analysis, with only a
     name, it is the writer prepare made (each slice writes its own slice)."""
-    project.method("direct", DIRECT)
-    script(project, """
-        def main(urd):
-            job = urd.build('direct')
-            p, s = job.dataset('p'), job.dataset('s')
-            print('RESULT', json.dumps(dict(p=[list(p.iterate(n, 'a')) for n in range(2)],
-                                            s=sorted(s.iterate(None, 'a')),
-                                            hashlabel=s.hashlabel, caption=s.caption)))
-    """)
-    got = printed(ax_run(project, clean=True))
+    job = built.job(DIRECT_BUILD)
+    p, s = job.dataset('p'), job.dataset('s')
+    got = dict(p=[list(p.iterate(n, 'a')) for n in range(2)], s=sorted(s.iterate(None, 'a')),
+               hashlabel=s.hashlabel, caption=s.caption)
     assert got == dict(p=[[0], [1]], s=[10, 11, 12, 13], hashlabel="a", caption="by position")
 
 
-def test_a_new_writer_in_analysis_is_an_error(project):
+IN_ANALYSIS = {where: BUILDS.of(f"in_analysis_{where}", f"""
+    from accel.dataset import DatasetWriter
+
+    def prepare(job):
+        return job.datasetwriter(columns={{'a': 'int32'}}, name='p')
+
+    def analysis(sliceno):
+        {call}
+""") for where, call in (("new", "DatasetWriter(columns={'a': 'int32'}, name='q')"),
+                          ("args", "DatasetWriter(columns={'a': 'int32'}, name='p')"))}
+
+
+def test_a_new_writer_in_analysis_is_an_error(built):
     """The slices run in parallel: none of them could finish a writer of its own. The
     Accelerator refuses both a new name and arguments beside the name there."""
-    for where, call in (("new", "DatasetWriter(columns={'a': 'int32'}, name='q')"),
-                        ("args", "DatasetWriter(columns={'a': 'int32'}, name='p')")):
-        out = fails(project, f"in_analysis_{where}", f"""
-            from accel.dataset import DatasetWriter
-
-            def prepare(job):
-                return job.datasetwriter(columns={{'a': 'int32'}}, name='p')
-
-            def analysis(sliceno):
-                {call}
-        """)
+    for where, key in IN_ANALYSIS.items():
+        out = built.error(key)
         name = "q" if where == "new" else "p"
         assert f"datasetwriter '{name}' was made in analysis: make it in prepare" in out
         assert f"in analysis, DatasetWriter(name='{name}') with no other arguments" in out
@@ -118,110 +105,127 @@ def test_a_writer_outside_a_running_job_is_one_clear_error(project):
 
 # --- columns first ---------------------------------------------------------------------------
 
-def test_job_datasetwriter_takes_columns_first_in_the_accelerators_order(project):
-    got = built(project, "positional", """
-        def synthesis(job):
-            x = job.datasetwriter({'a': 'int32'}, name='x')
-            y = job.datasetwriter({'a': 'int32', 'b': 'unicode'}, 'in.csv', 'a', False,
-                                  'cap', None, 'y')
-            for s in range(2):
-                x.set_slice(s)
-                x.write(s)
-            y.get_split_write()(7, 'seven')
-            ds = y.finish()
-            return [ds.hashlabel, ds.caption, ds.filename, sorted(ds.columns)]
-    """)
+POSITIONAL = BUILDS.of("positional", """
+    def synthesis(job):
+        x = job.datasetwriter({'a': 'int32'}, name='x')
+        y = job.datasetwriter({'a': 'int32', 'b': 'unicode'}, 'in.csv', 'a', False,
+                              'cap', None, 'y')
+        for s in range(2):
+            x.set_slice(s)
+            x.write(s)
+        y.get_split_write()(7, 'seven')
+        ds = y.finish()
+        return [ds.hashlabel, ds.caption, ds.filename, sorted(ds.columns)]
+""")
+
+
+def test_job_datasetwriter_takes_columns_first_in_the_accelerators_order(built):
+    got = datasets_of(built, POSITIONAL)
     assert got["x"] == {"lines": [1, 1], "rows": [0, 1]}
     assert got["y"]["rows"] == [7] and sum(got["y"]["lines"]) == 1
     assert got["result"] == ["a", "cap", "in.csv", ["a", "b"]]
 
 
-def test_a_name_where_columns_go_is_a_clear_error(project):
-    out = fails(project, "name_first", """
-        def synthesis(job):
-            job.datasetwriter('x')
-    """)
+NAME_FIRST = BUILDS.of("name_first", """
+    def synthesis(job):
+        job.datasetwriter('x')
+""")
+
+
+def test_a_name_where_columns_go_is_a_clear_error(built):
+    out = built.error(NAME_FIRST)
     assert "columns must be a dict of name -> type, not 'x'" in out
     assert "the dataset's name is name=" in out
 
 
 # --- which slices count as written --------------------------------------------------------
 
-def test_slices_never_set_are_an_error_at_finish_naming_them_a_set_empty_one_is_not(
-        project3):
-    out = fails(project3, "one_slice", """
-        def synthesis(job):
-            dw = job.datasetwriter(columns={'a': 'int32'})
-            dw.set_slice(0)
-            dw.write(1)
-    """)
+ONE_SLICE = BUILDS.of("one_slice", """
+    def synthesis(job):
+        dw = job.datasetwriter(columns={'a': 'int32'})
+        dw.set_slice(0)
+        dw.write(1)
+""", slices=3)
+EMPTY_SLICES = BUILDS.of("empty_slices", """
+    def synthesis(job):
+        dw = job.datasetwriter(columns={'a': 'int32'})
+        for s in range(3):
+            dw.set_slice(s)
+            if s == 0:
+                dw.write(5)
+""", slices=3)
+
+
+def test_slices_never_set_are_an_error_at_finish_naming_them_a_set_empty_one_is_not(built):
+    out = built.error(ONE_SLICE)
     assert "datasetwriter 'default': not all slices written, missing slices {1, 2}" in out
-    got = built(project3, "empty_slices", """
-        def synthesis(job):
-            dw = job.datasetwriter(columns={'a': 'int32'})
-            for s in range(3):
-                dw.set_slice(s)
-                if s == 0:
-                    dw.write(5)
-    """)
+    got = datasets_of(built, EMPTY_SLICES)
     assert got == {"default": {"lines": [1, 0, 0], "rows": [5]}}
 
 
-def test_allow_missing_slices_leaves_them_empty(project3):
-    got = built(project3, "allowed", """
-        def synthesis(job):
-            dw = job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=True)
-            dw.set_slice(1)
-            dw.write(1)
-    """)
+ALLOWED = BUILDS.of("allowed", """
+    def synthesis(job):
+        dw = job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=True)
+        dw.set_slice(1)
+        dw.write(1)
+""", slices=3)
+
+
+def test_allow_missing_slices_leaves_them_empty(built):
+    got = datasets_of(built, ALLOWED)
     assert got == {"default": {"lines": [0, 1, 0], "rows": [1]}}
 
 
-def test_analysis_slices_that_wrote_nothing_count_unless_prepare_started_the_writer(
-        project3):
+ANALYSIS_ONE = BUILDS.of("analysis_one", """
+    def prepare(job):
+        return job.datasetwriter(columns={'a': 'int32'})
+
+    def analysis(sliceno, prepare_res):
+        if sliceno == 0:
+            prepare_res.write(1)
+""", slices=3)
+PREPARE_STARTED = BUILDS.of("prepare_started", """
+    def prepare(job):
+        dw = job.datasetwriter(columns={'a': 'int32'})
+        dw.set_slice(0)
+        dw.write(5)
+
+    def analysis(sliceno):
+        pass
+""", slices=3)
+
+
+def test_analysis_slices_that_wrote_nothing_count_unless_prepare_started_the_writer(built):
     """A writer made in prepare for analysis: a slice that wrote nothing is an empty slice
     (the Accelerator sets every slice of such a writer in every analysis slice). set_slice
     in prepare makes the writer prepare's to write (the Accelerator finishes it when
     prepare ends): analysis slices that wrote nothing to it do not count then."""
-    got = built(project3, "analysis_one", """
-        def prepare(job):
-            return job.datasetwriter(columns={'a': 'int32'})
-
-        def analysis(sliceno, prepare_res):
-            if sliceno == 0:
-                prepare_res.write(1)
-    """)
+    got = datasets_of(built, ANALYSIS_ONE)
     assert got["default"] == {"lines": [1, 0, 0], "rows": [1]}
-    out = fails(project3, "prepare_started", """
-        def prepare(job):
-            dw = job.datasetwriter(columns={'a': 'int32'})
-            dw.set_slice(0)
-            dw.write(5)
-
-        def analysis(sliceno):
-            pass
-    """)
+    out = built.error(PREPARE_STARTED)
     assert "not all slices written, missing slices {1, 2}" in out
 
 
+NEVER = {allow: BUILDS.of("never", """
+    options = dict(allow=False)
+
+    def prepare(job):
+        job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=options.allow)
+""", slices=3, allow=allow) for allow in (False, True)}
+
+
 @pytest.mark.parametrize("allow", [False, True])
-def test_a_writer_never_written_is_an_error(project3, allow):
+def test_a_writer_never_written_is_an_error(built, allow):
     """No slice set, no split writer: a forgotten writer, with or without
     allow_missing_slices (as in the Accelerator: "was never started")."""
-    out = fails(project3, "never", """
-        options = dict(allow=False)
-
-        def prepare(job):
-            job.datasetwriter(columns={'a': 'int32'}, allow_missing_slices=options.allow)
-    """, allow=allow)
+    out = built.error(NEVER[allow])
     assert "datasetwriter 'default' was never written" in out
     assert "dw.discard()" in out
 
 
 # --- dw.finish() -------------------------------------------------------------------------------
 
-def test_finish_returns_the_dataset_and_the_job_reads_it(project3):
-    project3.method("finished", """
+FINISHED = BUILDS.of("finished", """
         from accel.dataset import Dataset
 
         def prepare(job):
@@ -247,13 +251,12 @@ def test_finish_returns_the_dataset_and_the_job_reads_it(project3):
                         chain=list(ds.iterate_chain(None, 'a')),
                         same=list(Dataset(job, 'default').iterate(None, 'a')),
                         analysis=list(analysis_res), after=after)
-    """)
-    script(project3, """
-        def main(urd):
-            job = urd.build('finished')
-            print('RESULT', json.dumps([job, job.load(), sorted(job.dataset_names)]))
-    """)
-    job, got, names = printed(ax_run(project3, clean=True))
+    """, slices=3)
+
+
+def test_finish_returns_the_dataset_and_the_job_reads_it(built):
+    job = built.job(FINISHED)
+    got, names = job.load(), sorted(job.dataset_names)
     assert got["type"] == "Dataset" and got["name"] == f"{job}/default"
     assert got["lines"] == [1, 0, 0]
     assert got["chain"] == [0, 10, 20, 1]
@@ -320,78 +323,82 @@ def test_a_finished_dataset_is_read_by_no_other_process_until_the_job_has_finish
     assert rows == [1]
 
 
+PREVIOUS_FIRST = BUILDS.of("previous_first", """
+    def synthesis(job):
+        a = job.datasetwriter(columns={'a': 'int32'}, name='a')
+        b = job.datasetwriter(columns={'a': 'int32'}, name='b', previous=a)
+        for s in range(2):
+            a.set_slice(s)
+            b.set_slice(s)
+        b.finish()
+""")
+FINISH_IN_ANALYSIS = BUILDS.of("finish_in_analysis", """
+    def prepare(job):
+        return job.datasetwriter(columns={'a': 'int32'})
+
+    def analysis(sliceno, prepare_res):
+        prepare_res.write(sliceno)
+        prepare_res.finish()
+""")
+KEPT_WRITE = BUILDS.of("kept_write", """
+    def prepare(job):
+        dw = job.datasetwriter(columns={'a': 'int32'})
+        write = dw.get_split_write()
+        write(1)
+        dw.finish()
+        return write
+
+    def analysis(sliceno, prepare_res):
+        prepare_res(2)  # lost, if nothing said so
+
+    def synthesis():
+        pass
+""")
+
+
 def test_finish_with_an_unfinished_previous_or_in_analysis_or_rows_after_it_are_errors(
-        project):
-    out = fails(project, "previous_first", """
-        def synthesis(job):
-            a = job.datasetwriter(columns={'a': 'int32'}, name='a')
-            b = job.datasetwriter(columns={'a': 'int32'}, name='b', previous=a)
-            for s in range(2):
-                a.set_slice(s)
-                b.set_slice(s)
-            b.finish()
-    """)
+        built):
+    out = built.error(PREVIOUS_FIRST)
     assert "datasetwriter 'b': finish its previous, 'a', first" in out
-    out = fails(project, "finish_in_analysis", """
-        def prepare(job):
-            return job.datasetwriter(columns={'a': 'int32'})
-
-        def analysis(sliceno, prepare_res):
-            prepare_res.write(sliceno)
-            prepare_res.finish()
-    """)
+    out = built.error(FINISH_IN_ANALYSIS)
     assert "datasetwriter 'default': finish() in analysis" in out
-    out = fails(project, "kept_write", """
-        def prepare(job):
-            dw = job.datasetwriter(columns={'a': 'int32'})
-            write = dw.get_split_write()
-            write(1)
-            dw.finish()
-            return write
-
-        def analysis(sliceno, prepare_res):
-            prepare_res(2)  # lost, if nothing said so
-
-        def synthesis():
-            pass
-    """)
+    out = built.error(KEPT_WRITE)
     assert "rows were written after dw.finish()" in out
 
 
 # --- the split writer without a hashlabel ---------------------------------------------------
 
-def test_split_write_without_a_hashlabel_is_round_robin(project3):
+ROUND_ROBIN = BUILDS.of("round_robin", """
+    def synthesis(job):
+        dw = job.datasetwriter(columns={'a': 'int32', 'b': 'int32'})
+        w, wl, wd = dw.get_split_write(), dw.get_split_write_list(), dw.get_split_write_dict()
+        for i in range(4):
+            w(i, 0)
+        for i in range(4, 6):
+            wl([i, 1])
+        for i in range(6, 8):
+            wd({'a': i, 'b': 2})
+        big = job.datasetwriter(columns={'a': 'int32'}, name='big')
+        w = big.get_split_write()
+        for i in range(40000):
+            w(i)
+        one = job.datasetwriter(columns={'a': 'int32'}, name='one')
+        one.get_split_write()(7)
+        return [list(dw.finish().iterate(s, 'a')) for s in range(3)]
+""", slices=3)
+
+
+def test_split_write_without_a_hashlabel_is_round_robin(built):
     """Row i goes to slice i % slices, counted over write, write_list and write_dict
     together (the Accelerator's order), across the writer's flushes too."""
-    got = built(project3, "round_robin", """
-        def synthesis(job):
-            dw = job.datasetwriter(columns={'a': 'int32', 'b': 'int32'})
-            w, wl, wd = dw.get_split_write(), dw.get_split_write_list(), dw.get_split_write_dict()
-            for i in range(4):
-                w(i, 0)
-            for i in range(4, 6):
-                wl([i, 1])
-            for i in range(6, 8):
-                wd({'a': i, 'b': 2})
-            big = job.datasetwriter(columns={'a': 'int32'}, name='big')
-            w = big.get_split_write()
-            for i in range(40000):
-                w(i)
-            one = job.datasetwriter(columns={'a': 'int32'}, name='one')
-            one.get_split_write()(7)
-            return [list(dw.finish().iterate(s, 'a')) for s in range(3)]
-    """)
+    got = datasets_of(built, ROUND_ROBIN)
     assert got["default"]["lines"] == [3, 3, 2]
     assert got["result"] == [[0, 3, 6], [1, 4, 7], [2, 5]]
     assert got["big"]["lines"] == [13334, 13333, 13333]
     assert got["one"] == {"lines": [1, 0, 0], "rows": [7]}  # every slice written
-    script(project3, """
-        def main(urd):
-            big = urd.build('round_robin').dataset('big')
-            print('RESULT', json.dumps([list(big.iterate(s, 'a')) == list(range(s, 40000, 3))
-                                        for s in range(3)]))
-    """, name="check")
-    assert printed(ax_run(project3, "check", clean=True)) == [True, True, True]
+    big = built.job(ROUND_ROBIN).dataset('big')
+    assert [list(big.iterate(s, 'a')) == list(range(s, 40000, 3)) for s in range(3)] == \
+        [True, True, True]
 
 
 
@@ -490,58 +497,54 @@ DISCARD = '''
 '''
 
 
-def test_discarding_a_dataset_another_has_as_previous_is_refused(project):
-    project.method("discard", DISCARD)
-    script(project, """
-        def main(urd):
-            urd.build('discard')
-    """)
-    p = ax_run_fails(project)
-    assert "datasetwriter 'one': discard(): 'two' has it as previous" in p.stderr, p.stderr
+DISCARD_BUILD = BUILDS.of("discard", DISCARD)
 
 
-def test_a_bad_value_the_method_catches_loses_that_row_and_no_other(project):
+def test_discarding_a_dataset_another_has_as_previous_is_refused(built):
+    err = built.error(DISCARD_BUILD)
+    assert "datasetwriter 'one': discard(): 'two' has it as previous" in err, err
+
+
+BADROWS = BUILDS.of("badrows", """
+    def synthesis(job, slices):
+        values = list(range(20000))
+        values[100], values[17000] = 'x', 'y'
+        errors = []
+
+        def caught(call, *args):
+            try:
+                call(*args)
+            except ValueError as e:
+                errors.append(str(e))
+                return True
+
+        dw = job.datasetwriter(columns={'a': 'int64'})
+        dw.set_slice(0)
+        for v in values:
+            caught(dw.write, v)
+        while caught(dw.flush):  # 'y' is still buffered: it is found now
+            pass
+        for s in range(1, slices):
+            dw.set_slice(s)
+        split = job.datasetwriter(columns={'a': 'int64'}, name='split')
+        w = split.get_split_write()
+        for v in [*range(10), 'z', *range(10, 20000)]:
+            caught(w, v)
+        return errors
+""")
+
+
+def test_a_bad_value_the_method_catches_loses_that_row_and_no_other(built):
     """Values are checked when the buffered rows are stored (every 16,384 rows, and at
     flush, set_slice and finish): the call that stores them raises ColumnValueError (a
     ValueError) naming the row and the value; a method that catches it and goes on loses
     that row alone (the buffer of good rows was lost with it), by set_slice or by
     get_split_write."""
-    project.method("badrows", """
-        def synthesis(job, slices):
-            values = list(range(20000))
-            values[100], values[17000] = 'x', 'y'
-            errors = []
-
-            def caught(call, *args):
-                try:
-                    call(*args)
-                except ValueError as e:
-                    errors.append(str(e))
-                    return True
-
-            dw = job.datasetwriter(columns={'a': 'int64'})
-            dw.set_slice(0)
-            for v in values:
-                caught(dw.write, v)
-            while caught(dw.flush):  # 'y' is still buffered: it is found now
-                pass
-            for s in range(1, slices):
-                dw.set_slice(s)
-            split = job.datasetwriter(columns={'a': 'int64'}, name='split')
-            w = split.get_split_write()
-            for v in [*range(10), 'z', *range(10, 20000)]:
-                caught(w, v)
-            return errors
-    """)
-    script(project, """
-        def main(urd):
-            j = urd.build('badrows')
-            a = list(j.dataset().iterate(0, 'a'))
-            split = sorted(j.dataset('split').iterate(None, 'a'))
-            print('RESULT', json.dumps([j.load(), len(a), a[99:102], a[16998:17001],
-                                        len(split), split[:3]]))
-    """)
-    errors, n, around_x, around_y, n_split, split_first = printed(ax_run(project, clean=True))
+    j = built.job(BADROWS)
+    a = list(j.dataset().iterate(0, 'a'))
+    split = sorted(j.dataset('split').iterate(None, 'a'))
+    errors, n, around_x, around_y, n_split, split_first = \
+        j.load(), len(a), a[99:102], a[16998:17001], len(split), split[:3]
     assert n == 19998 and around_x == [99, 101, 102] and around_y == [16999, 17001, 17002]
     assert n_split == 20000 and split_first == [0, 1, 2]
     assert len(errors) == 3, errors

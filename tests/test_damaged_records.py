@@ -10,10 +10,20 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Project, ax_run, ax_run_fails, jobdir, one_error_line, printed, script
+from conftest import (
+    Project,
+    ax_run,
+    ax_run_fails,
+    jobdir,
+    no_traceback,
+    one_error_line,
+    printed,
+    script,
+)
 
 MAKE = '''
 options = dict(n=int)
@@ -42,13 +52,6 @@ def main(urd):
     a = urd.build("make", n=3)
     print("RESULT", json.dumps(a))
 '''
-
-USE_BUILD = '''
-def main(urd):
-    b = urd.build("use", source="dev-1", n=1)
-    print("RESULT", json.dumps(b))
-'''
-
 
 def _truncate(data: bytes) -> bytes:
     return data[: len(data) // 2]
@@ -111,16 +114,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project.method("make", MAKE)
     project.method("use", USE)
     script(project, BUILD)
-    script(project, USE_BUILD, "use")
     assert printed(ax_run(project, clean=True)) == "dev-1"
     return root
 
 
-def _damaged_copy(built: Path, tmp_path: Path, file: str, change) -> tuple[Project, Path]:
-    root = tmp_path / "p"
+def _copy(built: Path, root: Path) -> Project:
+    """A copy of the project at `built`, at `root`."""
     shutil.copytree(built, root, symlinks=True)
     project = Project.__new__(Project)
     project.root, project.methods, project.conf = root, root / "methods", root / "accelerator.conf"
+    return project
+
+
+def _damaged_copy(built: Path, tmp_path: Path, file: str, change) -> tuple[Project, Path]:
+    project = _copy(built, tmp_path / "p")
     target = jobdir(project, "dev-1") / file
     _damage(target, change)
     return project, target
@@ -136,49 +143,63 @@ def _damage(target: Path, change) -> None:
         target.write_bytes(change(target.read_bytes()))
 
 
-@pytest.mark.parametrize(("file", "how", "change"), DAMAGE, ids=IDS)
-def test_every_command_names_the_damaged_file(built: Path, tmp_path: Path, file: str,
-                                              how: str, change) -> None:
-    project, target = _damaged_copy(built, tmp_path, file, change)
-    named = str(target)
-
-    # what reads the job: one line naming the file, exit status 1
-    for args in (("cat", "dev-1"), ("ds", "dev-1"), ("ds", "--verify", "dev-1")):
-        p = project.ax(*args)
-        assert p.returncode == 1, (args, p.stdout, p.stderr)
-        line = one_error_line(p)
-        assert named in line and "damaged" in line, (args, line)
-
-    # what shows jobs: the job as damaged, and what is wrong, with no traceback
-    p = project.ax("job", "dev-1", "--json", check=True)
-    info = json.loads(p.stdout)
-    assert info["status"] == "damaged" and named in info["damage"]
-    p = project.ax("job", "dev-1", check=True)
-    assert "damaged" in p.stdout.splitlines()[0] and named in p.stdout
-    # `ax why` explains what it can read (a damaged setup.json: nothing, one line)
-    p = project.ax("why", "dev-1")
-    assert p.returncode in (0, 1) and "Traceback" not in p.stderr
-    assert named in p.stdout + p.stderr and "damaged" in p.stdout + p.stderr
-
-
 MANY_BUILD = f'''
 def main(urd):
     print("RESULT", json.dumps([urd.build("make", n=n) for n in range({len(DAMAGE)})]))
 '''
 
 
-def test_every_listing_names_every_damaged_job(tmp_path: Path) -> None:
-    """One job damaged in each way, side by side (what lists jobs meets them all at once):
-    each listing names every damaged file, with no traceback, and gc keeps them all."""
-    project = Project(tmp_path / "p")
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A project with one finished job for each way of DAMAGE (make, n=0 to 19), not yet
+    damaged: copied by the fixtures that damage them."""
+    root = tmp_path_factory.mktemp("many") / "p"
+    project = Project(root)
     project.method("make", MAKE)
+    project.method("use", USE)
     script(project, MANY_BUILD)
     jobs = printed(ax_run(project, clean=True))
-    named = {}
+    assert len(set(jobs)) == len(DAMAGE), jobs
+    return root, jobs
+
+
+@dataclass
+class SideBySide:
+    """A copy of `many` with its jobs damaged, one in each way of DAMAGE (jobs[i] as
+    DAMAGE[i] says): what was damaged, and its bytes after the damage (None when it is
+    not a file)."""
+
+    project: Project
+    jobs: list[str]
+    targets: list[Path]
+    damaged_bytes: list[bytes | None]
+
+
+def _side_by_side(many: tuple[Path, list[str]], where: Path) -> SideBySide:
+    built, jobs = many
+    project = _copy(built, where / "p")
+    targets, damaged_bytes = [], []
     for jobid, (file, _, change) in zip(jobs, DAMAGE, strict=True):
         target = jobdir(project, jobid) / file
         _damage(target, change)
-        named[jobid] = str(target)
+        targets.append(target)
+        damaged_bytes.append(target.read_bytes() if target.is_file() else None)
+    return SideBySide(project, jobs, targets, damaged_bytes)
+
+
+@pytest.fixture(scope="module")
+def side_by_side(many, tmp_path_factory: pytest.TempPathFactory) -> SideBySide:
+    """Every damaged job at once, as what lists jobs meets them; the tests that read a
+    damaged job each read their own. Nothing here builds in it."""
+    return _side_by_side(many, tmp_path_factory.mktemp("side_by_side"))
+
+
+def test_every_listing_names_every_damaged_job(side_by_side: SideBySide) -> None:
+    """One job damaged in each way, side by side (what lists jobs meets them all at once):
+    each listing names every damaged file, with no traceback, and gc keeps them all."""
+    project, jobs = side_by_side.project, side_by_side.jobs
+    named = {jobid: str(target) for jobid, target in zip(jobs, side_by_side.targets,
+                                                          strict=True)}
     for args in (("jobs",), ("workdir", "dev"), ("workdir", "--status", "damaged")):
         p = project.ax(*args, check=True)
         assert "Traceback" not in p.stderr + p.stdout
@@ -193,23 +214,103 @@ def test_every_listing_names_every_damaged_job(tmp_path: Path) -> None:
     assert f"kept: {len(jobs)} jobs" in p.stdout, p.stdout
 
 
-@pytest.mark.parametrize(("file", "how", "change"), DAMAGE, ids=IDS)
-def test_a_damaged_job_is_neither_reused_nor_an_input(built: Path, tmp_path: Path, file: str,
-                                                      how: str, change) -> None:
-    project, target = _damaged_copy(built, tmp_path, file, change)
-    damaged_bytes = target.read_bytes() if target.is_file() else None
+@pytest.mark.parametrize("way", range(len(DAMAGE)), ids=IDS)
+def test_every_command_names_the_damaged_file(side_by_side: SideBySide, way: int) -> None:
+    project, jobid = side_by_side.project, side_by_side.jobs[way]
+    named = str(side_by_side.targets[way])
+
+    # what reads the job: one line naming the file, exit status 1
+    for args in (("cat", jobid), ("ds", jobid), ("ds", "--verify", jobid)):
+        p = project.ax(*args)
+        assert p.returncode == 1, (args, p.stdout, p.stderr)
+        line = one_error_line(p)
+        assert named in line and "damaged" in line, (args, line)
+
+    # what shows jobs: the job as damaged, and what is wrong, with no traceback
+    p = project.ax("job", jobid, "--json", check=True)
+    info = json.loads(p.stdout)
+    assert info["status"] == "damaged" and named in info["damage"]
+    p = project.ax("job", jobid, check=True)
+    assert "damaged" in p.stdout.splitlines()[0] and named in p.stdout
+    # `ax why` explains what it can read (a damaged setup.json: nothing, one line)
+    p = project.ax("why", jobid)
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr
+    assert named in p.stdout + p.stderr and "damaged" in p.stdout + p.stderr
+
+
+USE_EACH = '''
+from accel.errors import AccelError
+
+
+def main(urd):
+    refused = {}
+    for source in %r:
+        try:
+            urd.build("use", source=source, n=1)
+        except AccelError as e:
+            refused[source] = str(e)
+    print("RESULT", json.dumps(refused))
+'''
+
+
+@dataclass
+class Rebuilt:
+    """What building again beside the damaged jobs made: the jobs of MANY_BUILD run twice,
+    and why each damaged job was refused as an input (its message; absent if it was not)."""
+
+    damaged: SideBySide
+    first: list[str]
+    again: list[str]
+    refused: dict[str, str]
+    refused_by_ax: str  # what `ax run` said of the first one, uncaught
+
+
+@pytest.fixture(scope="module")
+def rebuilt(many, tmp_path_factory: pytest.TempPathFactory) -> Rebuilt:
+    """The same build run twice beside the damaged jobs (a copy of its own), then each
+    damaged job named as an input: one `ax run` each, for every way of DAMAGE at once."""
+    damaged = _side_by_side(many, tmp_path_factory.mktemp("rebuilt"))
+    project = damaged.project
+    first = printed(ax_run(project, clean=True))
+    again = printed(ax_run(project, clean=True))
+    script(project, USE_EACH % (damaged.jobs,), "use_each")
+    p = project.ax("run", "build_use_each.py")
+    # (a refused input is a mistake of the build, not a job that failed)
+    assert p.returncode == 0 and no_traceback(p), (p.stdout, p.stderr)
+    script(project, f'def main(urd):\n    urd.build("use", source={damaged.jobs[0]!r}, n=1)\n',
+           "use_first")
+    by_ax = ax_run_fails(project, "build_use_first.py").stderr
+    return Rebuilt(damaged, first, again, printed(p), by_ax)
+
+
+def test_a_damaged_input_is_refused_by_ax_run_in_one_line(rebuilt: Rebuilt) -> None:
+    """What the tests below read from the message of the error the build script caught,
+    `ax run` prints, failing (with no traceback: ax_run_fails)."""
+    target = str(rebuilt.damaged.targets[0])
+    assert rebuilt.refused_by_ax.strip() == f"ax: {rebuilt.refused[rebuilt.damaged.jobs[0]]}"
+    assert target in rebuilt.refused_by_ax and "damaged" in rebuilt.refused_by_ax
+
+
+@pytest.mark.parametrize("way", range(len(DAMAGE)), ids=IDS)
+def test_a_damaged_job_is_neither_reused_nor_an_input(rebuilt: Rebuilt, way: int) -> None:
+    damaged = rebuilt.damaged
+    jobid, target = damaged.jobs[way], damaged.targets[way]
 
     # the same build runs the job again rather than reuse the damaged one
-    assert printed(ax_run(project, clean=True)) == "dev-2"
-    assert printed(ax_run(project, clean=True)) == "dev-2"  # and the new one is reused
-    # named as an input, it is refused in one line naming the file
-    p = ax_run_fails(project, "build_use.py")
-    assert str(target) in p.stderr and "damaged" in p.stderr
+    new = rebuilt.first[way]
+    assert new == f"dev-{len(DAMAGE) + 1 + way}", (jobid, new)
+    assert rebuilt.again[way] == new  # and the new one is reused
+    # named as an input, it is refused (an AccelError: one line from `ax run`) naming the file
+    message = rebuilt.refused.get(jobid)
+    assert message is not None, f"{jobid}, damaged, was taken as an input"
+    assert str(target) in message and "damaged" in message and "Traceback" not in message, \
+        message
     # the damaged job itself is left as it was (for its owner to look at), and nothing was
     # written outside the workdir
-    if damaged_bytes is not None:
-        assert target.read_bytes() == damaged_bytes
-    assert not list(tmp_path.rglob("victim*")) and not list(tmp_path.parent.glob("victim*"))
+    if damaged.damaged_bytes[way] is not None:
+        assert target.read_bytes() == damaged.damaged_bytes[way]
+    where = damaged.project.root.parent
+    assert not list(where.rglob("victim*")) and not list(where.parent.glob("victim*"))
 
 
 GC_BUILD = '''

@@ -1,11 +1,19 @@
 """Datasets written and read by real jobs, through `ax run`: who writes which slice, named
-datasets, chains and parents across jobs, and a dataset existing only once its job finished."""
+datasets, chains and parents across jobs, and a dataset existing only once its job finished.
+
+The tests that only read what their builds made, or the message a build failed with, share
+their builds: they run together, one `ax run` for the module (`together`). The others have
+a project of their own (a second run, the job directories, what a job process imported).
+"""
 
 from __future__ import annotations
 
 import json
 
-from accel.job import Job
+from together import Builds
+
+BUILDS = Builds()
+built = BUILDS.fixture()
 
 
 def run(project, build: str, **methods: str):
@@ -85,20 +93,7 @@ def main(urd):
     assert "2 reused" in ok(project.ax("run"))
 
 
-def test_synthesis_writes_any_slice_and_split_write_places_by_hash(project):
-    p = run(project, """
-import json
-from accel.dataset.hashing import slice_of
-from accel.dataset.types import column_type
-def main(urd):
-    j = urd.build("w")
-    plain, hashed = j.dataset("plain"), j.dataset("hashed")
-    placed = all(slice_of(column_type("unicode"), k, 2) == s
-                 for s in range(2) for k in hashed.iterate(s, "k"))
-    print("RESULT", json.dumps(dict(plain=[list(plain.iterate(s, "v")) for s in range(2)],
-        hashed=sorted(hashed.iterate(None, "v")), placed=placed, hashlabel=hashed.hashlabel,
-        resliced=sorted(v for s in range(2) for v in plain.iterate(s, "v", hashlabel="k")))))
-""", w="""
+ANY_SLICE = BUILDS.of("any_slice", """
     def synthesis(job):
         plain = job.datasetwriter({"k": "unicode", "v": "int64"}, name="plain")
         plain.set_slice(1)
@@ -111,28 +106,27 @@ def main(urd):
         for i in range(50):
             w("key%d" % i, i)
 """)
-    res = result(p)
+
+
+def test_synthesis_writes_any_slice_and_split_write_places_by_hash(built):
+    from accel.dataset.hashing import slice_of
+    from accel.dataset.types import column_type
+
+    j = built.job(ANY_SLICE)
+    plain, hashed = j.dataset("plain"), j.dataset("hashed")
+    placed = all(slice_of(column_type("unicode"), k, 2) == s
+                 for s in range(2) for k in hashed.iterate(s, "k"))
+    res = dict(plain=[list(plain.iterate(s, "v")) for s in range(2)],
+               hashed=sorted(hashed.iterate(None, "v")), placed=placed,
+               hashlabel=hashed.hashlabel,
+               resliced=sorted(v for s in range(2) for v in plain.iterate(s, "v", hashlabel="k")))
     assert res["plain"] == [[2], [1]]
     assert res["hashed"] == list(range(50))
     assert res["placed"] and res["hashlabel"] == "k"
     assert res["resliced"] == [1, 2]
 
 
-def test_previous_and_parent_across_jobs(project):
-    p = run(project, """
-import json
-def main(urd):
-    a = urd.build("part", start=0)
-    b = urd.build("part", start=10, previous=a)
-    c = urd.build("extra", source=b)
-    ds = c.dataset()
-    print("RESULT", json.dumps(dict(
-        chain=[str(d) for d in b.dataset().chain()],
-        all=list(b.dataset().iterate_chain(None, "n")),
-        child=list(ds.iterate(None, ("n", "double"))),
-        parent=str(ds.parent), columns=list(ds.columns),
-        files=sorted(p.name for p in (c.path / "datasets" / "default").iterdir()))))
-""", part="""
+BUILDS.method("part", """
     options = dict(start=0)
     jobs = ("previous",)
 
@@ -143,7 +137,8 @@ def main(urd):
         dw.set_slice(0)
         for i in range(options.start, options.start + 2):
             dw.write(i)
-""", extra="""
+""")
+BUILDS.method("extra", """
     datasets = ("source",)
 
     def prepare(job):
@@ -153,11 +148,27 @@ def main(urd):
         for n in datasets.source.iterate(sliceno, "n"):
             prepare_res.write(n * 2)
 """)
-    res = result(p)
-    assert res["chain"] == ["dev-1/default", "dev-2/default"]
+ACROSS = BUILDS.add("previous and parent", """
+    def build(urd):
+        a = urd.build("part", start=0)
+        b = urd.build("part", start=10, previous=a)
+        return dict(a=a, b=b, c=urd.build("extra", source=b))
+""")
+
+
+def test_previous_and_parent_across_jobs(built):
+    project, jobs = built.jobs(ACROSS)
+    a, b, c = (project.job(jobs[k]) for k in "abc")
+    ds = c.dataset()
+    res = dict(chain=[str(d) for d in b.dataset().chain()],
+               all=list(b.dataset().iterate_chain(None, "n")),
+               child=[list(row) for row in ds.iterate(None, ("n", "double"))],
+               parent=str(ds.parent), columns=list(ds.columns),
+               files=sorted(p.name for p in (c.path / "datasets" / "default").iterdir()))
+    assert res["chain"] == [f"{a}/default", f"{b}/default"]
     assert res["all"] == [0, 1, 10, 11]
     assert res["child"] == [[10, 20], [11, 22]]
-    assert res["parent"] == "dev-2/default" and res["columns"] == ["n", "double"]
+    assert res["parent"] == f"{b}/default" and res["columns"] == ["n", "double"]
     assert res["files"] == ["0000.parquet", "0001.parquet", "meta.json"]
 
 
@@ -197,32 +208,33 @@ def test_bad_value_in_analysis_fails_the_slice_naming_column_value_row(project):
     assert not (job_dir / "datasets" / "default" / "meta.json").exists()
 
 
-def test_bad_value_in_synthesis_fails_the_job(project):
-    p = run(project, 'def main(urd):\n    urd.build("w")\n', w="""
+BAD_IN_SYNTHESIS = BUILDS.of("bad_in_synthesis", """
     def synthesis(job):
         dw = job.datasetwriter(columns={"name": "unicode"})
         dw.set_slice(0)
         dw.write("fine")
         dw.write(None)
 """)
-    out = p.stdout + p.stderr
-    assert p.returncode != 0
+
+
+def test_bad_value_in_synthesis_fails_the_job(built):
+    out = built.error(BAD_IN_SYNTHESIS)
     assert "column 'name' (unicode): cannot store None (NoneType) at slice 0, row 1" in out
     assert "none_support" in out
 
 
-def test_writer_made_in_analysis_is_an_error(project):
-    p = run(project, 'def main(urd):\n    urd.build("w")\n', w="""
+WRITER_IN_ANALYSIS = BUILDS.of("writer_in_analysis", """
     def analysis(sliceno, job):
         dw = job.datasetwriter(columns={"a": "int64"})
 """)
-    out = p.stdout + p.stderr
-    assert p.returncode != 0
+
+
+def test_writer_made_in_analysis_is_an_error(built):
+    out = built.error(WRITER_IN_ANALYSIS)
     assert "datasetwriter 'default' was made in analysis: make it in prepare" in out
 
 
-def test_slice_written_from_two_places_is_an_error(project):
-    p = run(project, 'def main(urd):\n    urd.build("w")\n', w="""
+WRITTEN_TWICE = BUILDS.of("written_twice", """
     def prepare(job):
         return job.datasetwriter(columns={"a": "int64"})
 
@@ -233,8 +245,10 @@ def test_slice_written_from_two_places_is_an_error(project):
         prepare_res.set_slice(0)
         prepare_res.write(7)
 """)
-    out = p.stdout + p.stderr
-    assert p.returncode != 0
+
+
+def test_slice_written_from_two_places_is_an_error(built):
+    out = built.error(WRITTEN_TWICE)
     assert "slice 0 was written both by analysis and in prepare/synthesis" in out
 
 
@@ -252,18 +266,14 @@ def main(urd):
     assert result(p) is False
 
 
-def test_job_dataset_of_a_job_without_datasets(project, monkeypatch):
-    from accel import layout
-    from accel.config import load_config
-
-    p = run(project, 'def main(urd):\n    urd.build("plain")\n', plain="""
+NO_DATASETS = BUILDS.of("no_datasets", """
     def synthesis():
         return 1
 """)
-    ok(p)
-    monkeypatch.setattr(layout, "_paths", layout._paths)
-    load_config(project.conf).activate()
-    job = Job(project.job_dirs()[0])
+
+
+def test_job_dataset_of_a_job_without_datasets(built):
+    job = built.job(NO_DATASETS)
     assert job.dataset_names == [] and job.datasets == []
     try:
         job.dataset()

@@ -42,8 +42,7 @@ def build(project: Project, body: str) -> None:
     project.build("def main(urd):\n" + "".join(f"    {line}\n" for line in body.splitlines()))
 
 
-@pytest.fixture
-def proj(project: Project) -> Project:
+def _count_and_src(project: Project) -> Project:
     """src (dev-1) and count (dev-2, n=3, source=dev-1), built."""
     project.file("methods/helper.py", HELPER)
     project.method("count", COUNT)
@@ -54,6 +53,19 @@ def proj(project: Project) -> Project:
     return project
 
 
+@pytest.fixture
+def proj(project: Project) -> Project:
+    """src (dev-1) and count (dev-2, n=3, source=dev-1), built, for a test that changes
+    the project."""
+    return _count_and_src(project)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The same, built once, for the tests that only ask `ax why` of it."""
+    return _count_and_src(Project(tmp_path_factory.mktemp("why") / "proj"))
+
+
 def diffs(report: dict) -> list[tuple]:
     """The nearest job's differences as (what, name, change)."""
     return [(d["what"], d["name"], d["change"]) for d in report["nearest"]["differences"]]
@@ -61,27 +73,27 @@ def diffs(report: dict) -> list[tuple]:
 
 # --- would a build run? ---------------------------------------------------------------------
 
-def test_reuse(proj):
-    p = ax(proj.root, "why", "count", "n=3", "source=dev-1")
+def test_reuse(built):
+    p = ax(built.root, "why", "count", "n=3", "source=dev-1")
     assert p.stdout.strip() == "count: would reuse dev-2 (finished, the same identity)"
-    r = ax_json(proj.root, "why", "count", "n=3", "source=src")  # a reference works too
+    r = ax_json(built.root, "why", "count", "n=3", "source=src")  # a reference works too
     assert r["verdict"] == "reuse" and r["reuse"] == "dev-2"
 
 
-def test_option_changed(proj):
-    p = ax(proj.root, "why", "count", "n=4", "source=dev-1")
+def test_option_changed(built):
+    p = ax(built.root, "why", "count", "n=4", "source=dev-1")
     lines = p.stdout.splitlines()
     assert lines[0].startswith("count: would run")
     assert lines[1].startswith("nearest job: dev-2") and lines[1].endswith("1 difference:")
     assert lines[2:] == ["  option n: 3 → 4"]
-    r = ax_json(proj.root, "why", "count", "n=4", "source=dev-1")
+    r = ax_json(built.root, "why", "count", "n=4", "source=dev-1")
     assert r["verdict"] == "run" and r["reuse"] is None
     assert r["nearest"]["differences"] == [
         {"what": "option", "name": "n", "change": "changed", "old": 3, "new": 4}]
 
 
-def test_default_given_explicitly_is_no_difference(proj):
-    r = ax_json(proj.root, "why", "count", "n=3", "tag=x", "source=dev-1")
+def test_default_given_explicitly_is_no_difference(built):
+    r = ax_json(built.root, "why", "count", "n=3", "tag=x", "source=dev-1")
     assert r["reuse"] == "dev-2"
 
 
@@ -231,11 +243,11 @@ def test_only_the_newest_jobs_are_compared(proj):
 
 # --- why did a job run? ---------------------------------------------------------------------
 
-def test_first_job(proj):
-    p = ax(proj.root, "why", "dev-1")
+def test_first_job(built):
+    p = ax(built.root, "why", "dev-1")
     assert p.stdout.strip() == ("dev-1 (src, finished) ran because it was the first job of "
                                 "src: there is no earlier finished one")
-    r = ax_json(proj.root, "why", "dev-1")
+    r = ax_json(built.root, "why", "dev-1")
     assert r["first"] and r["nearest"] is None and r["identical"] == []
 
 
@@ -318,9 +330,9 @@ def test_identity_scheme_of_another_accel(proj):
         ax(proj.root, "why", "count", "n=3", "source=dev-1").stdout
 
 
-def test_refs_and_latest_of_a_method(proj):
-    assert ax_json(proj.root, "why", "count~0")["job"] == "dev-2"
-    assert ax_json(proj.root, "why", "dev-2/default")["job"] == "dev-2"
+def test_refs_and_latest_of_a_method(built):
+    assert ax_json(built.root, "why", "count~0")["job"] == "dev-2"
+    assert ax_json(built.root, "why", "dev-2/default")["job"] == "dev-2"
 
 
 # --- mistakes: one line, no traceback -------------------------------------------------------
@@ -337,8 +349,8 @@ def test_refs_and_latest_of_a_method(proj):
     (("count", "source=nosuch"), 2, ["job input 'source'", "no finished job of method 'nosuch'"]),
     (("dev-2", "n=3"), 2, ["KEY=VALUE goes with a METHOD"]),
 ])
-def test_mistakes(proj, args, rc, words):
-    p = ax(proj.root, "why", *args, rc=rc)
+def test_mistakes(built, args, rc, words):
+    p = ax(built.root, "why", *args, rc=rc)
     line = one_error_line(p, ("ax: ", "Error: "))
     for w in words:
         assert w in line, line
@@ -354,8 +366,8 @@ def test_input_not_finished_is_a_note(project):
     assert "the build would stop before running" in out and "dev-1 is failed" in out
 
 
-def test_help(proj):
-    out = ax(proj.root, "why", "--help").stdout
+def test_help(built):
+    out = ax(built.root, "why", "--help").stdout
     assert "ax why METHOD [KEY=VALUE ...]" in out and "ax why REF" in out
 
 

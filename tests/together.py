@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import Project, no_traceback
 
+from accel.job import Job
+
 _SCRIPT_HEAD = """\
 import json
 
@@ -146,7 +148,16 @@ class Builds:
 
     def method(self, name: str, src: str) -> None:
         """A method of the project (methods/a_NAME.py) that builds may use."""
-        self.methods[name] = src
+        assert self.methods.setdefault(name, src) == src, f"two methods named {name!r}"
+
+    def of(self, method: str, src: str, slices: int = 2, **options) -> str:
+        """A build of one job of `method` (methods/a_METHOD.py is `src`) with `options`,
+        which may fail: its key (`Built.job` reads the job)."""
+        self.method(method, src)
+        return self.add(f"{method}({options!r})", f"""
+            def build(urd):
+                return dict(job=urd.build({method!r}, **{options!r}))
+        """, slices=slices)
 
     def fixture(self):
         """The module-scoped fixture (assign it to a name in the test module)."""
@@ -187,6 +198,11 @@ class Built:
         """The project a build ran in and the jobs it returned ({name: job id})."""
         project, outcomes, _ = self._run(self._builds.specs[key].slices)
         return project, _jobs(key, outcomes[key])
+
+    def job(self, key: str) -> Job:
+        """The job of `Builds.of`'s build `key`."""
+        project, jobs = self.jobs(key)
+        return project.job(jobs["job"])
 
     def error(self, key: str) -> str:
         """The message a build failed with (asserted to have failed, cleanly)."""

@@ -315,9 +315,9 @@ def test_a_column_the_codec_does_not_shrink_is_stored_uncompressed(new_job, comp
     assert job.dataset().files[0].stat().st_size < 100_000  # uncompressed: ~900,000
 
 
-def test_text_is_stored_plain_unless_lengths_first_is_a_tenth_smaller(new_job):
+def test_text_is_stored_plain_unless_lengths_first_is_smaller(new_job):
     """Text is written as each value after its length (PLAIN) unless the lengths-then-bytes
-    encoding (DELTA_LENGTH_BYTE_ARRAY), which takes more time to write and read, is a tenth
+    encoding (DELTA_LENGTH_BYTE_ARRAY), which takes more time to write and read, is
     smaller compressed; short random codes are (~30% here) and are stored so. Either reads
     back the same through accel and pyarrow."""
     rng = np.random.default_rng(7)

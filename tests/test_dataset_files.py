@@ -315,6 +315,28 @@ def test_a_column_the_codec_does_not_shrink_is_stored_uncompressed(new_job, comp
     assert job.dataset().files[0].stat().st_size < 100_000  # uncompressed: ~900,000
 
 
+def test_floats_the_codec_does_not_shrink_are_stored_plain(new_job):
+    """Splitting a float's bytes into streams only helps a codec: random floats, which
+    the codec does not shrink, are stored uncompressed as they are (PLAIN, cheaper to
+    read); floats the codec shrinks (and a complex column's parts) keep the split."""
+    rng = np.random.default_rng(3)
+    n = 40_000
+    noise = (rng.random(n) * 2e6 - 1e6).tolist()
+    rows = [(v, i % 5 * 0.25, complex(i % 3, v)) for i, v in enumerate(noise)]
+    job = new_job(1)
+    write_dataset(job, {"noise": "float64", "few": "float64", "c": "complex64"}, [rows])
+    ds = job.dataset()
+    md = pq.ParquetFile(ds.files[0]).metadata.row_group(0)
+    chunks = {md.column(i).path_in_schema: md.column(i) for i in range(md.num_columns)}
+    assert chunks["noise"].compression == "UNCOMPRESSED"
+    assert "PLAIN" in chunks["noise"].encodings
+    assert "BYTE_STREAM_SPLIT" not in chunks["noise"].encodings
+    assert chunks["few"].compression == "ZSTD"
+    assert "BYTE_STREAM_SPLIT" in chunks["few"].encodings
+    assert list(ds.iterate(0)) == rows
+    assert pq.read_table(ds.files[0]).column("noise").to_pylist() == noise
+
+
 def test_text_is_stored_plain_unless_lengths_first_is_smaller(new_job):
     """Text is written as each value after its length (PLAIN) unless the lengths-then-bytes
     encoding (DELTA_LENGTH_BYTE_ARRAY), which takes more time to write and read, is

@@ -6,7 +6,8 @@ pyarrow, polars or DuckDB open without accel.
                     GROUP_ROWS rows, so reading a slice streams a group at a time in
                     bounded memory. Integers, dates and times are delta-encoded, floats
                     byte-stream-split and text length-prefixed before compression: those
-                    shrink where plain zstd cannot.
+                    shrink where plain zstd cannot (floats the codec does not shrink
+                    stay plain).
     SLICE.arrow     uncompressed: an Arrow IPC file (Feather v2) of one record batch, so
                     `column()` of a whole slice is the memory-mapped file, not a copy.
 
@@ -177,6 +178,9 @@ class ParquetSlice(_SliceWriter):
                     sizes[path] = plain[path]
         codecs = {path: self.compression if _shrinks(size, rows) else "none"
                   for path, size in sizes.items()}
+        for path, codec in codecs.items():
+            if codec == "none" and encodings.get(path) == "BYTE_STREAM_SPLIT":
+                encodings[path] = "PLAIN"  # split bytes only help a codec
         return codecs, encodings
 
     def _sample(self, sample: pa.Table, encodings: dict[str, str]

@@ -388,7 +388,10 @@ def test_a_running_job_is_shown_as_running(board: Board, project: Path) -> None:
     build = subprocess.Popen([*AX, "run", "slow"], cwd=project, env=cli_env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        running = wait_for(lambda: board.json("/")["running"], what="a running job", proc=build)
+        # (a job is listed from the moment it is registered, a moment before its
+        # setup.json names its method: wait for that)
+        running = wait_for(lambda: [r for r in board.json("/")["running"] if r["method"]],
+                           what="a running job, set up", proc=build)
         jobid = running[0]["job"]
         assert running[0]["method"] == "slow"
         _, _, body = board.get("/")

@@ -43,8 +43,10 @@ waits for: job start, the method, job end) and
      compression=None).  Each is timed by its urd.build wall and inside
      analysis (context).
   4. builds ``dsbench_write`` with sequential=True: a = the row number i over
-     the dataset, b = i * 0.5, c = f"{i:010d}" (bytes on disk only), and on
-     accel only the random rows again with compression=None (for sum_column).
+     the dataset, b = i * 0.5, c = f"{i:010d}" (bytes on disk; on accel also
+     ds.column('a', s).sum() in the build script: the issue's own data were
+     sequential), and on accel only the random rows again with compression=None
+     (for sum_column).
   5. builds the standard ``csvimport`` of a CSV file (header ``a,b,c``, the
      same kind of values; made by the driver, or here with --csv-lines) and
      takes the job's own exectime (post.json) as its time; the build call's
@@ -334,7 +336,11 @@ def main(urd):
             _read_stage(urd, out, 'read_' + what, w, what)
         if use_column:
             _script_sum(out, 'script_sum', w)
-    _write_stage(urd, out, 'seq', dict(rows_per_slice=wopts['rows_per_slice'], sequential=True))
+    seq = _write_stage(urd, out, 'seq', dict(rows_per_slice=wopts['rows_per_slice'],
+                                             sequential=True))
+    if use_column and seq is not None:
+        _settle()
+        _script_sum(out, 'script_sum_seq', seq)
     if uncompressed:
         u = _write_stage(urd, out, 'unc', dict(wopts, compression='none'))
         _settle()
@@ -489,7 +495,8 @@ def figures(got, rows_per_slice, slices=SLICES):
         fig[f"{name}_build_wall_s"] = read["wall_s"]
         fig[f"{name}_s_per_slice"] = [d["s"] for d in res]
 
-    for key, source in (("script_sum", "write"), ("script_sum_unc", "unc")):
+    for key, source in (("script_sum", "write"), ("script_sum_seq", "seq"),
+                        ("script_sum_unc", "unc")):
         got_sum = got.get(key)
         if not got_sum:
             continue

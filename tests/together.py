@@ -15,7 +15,9 @@ AccelError, whose message `ax` prints as it is, without a traceback.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +102,20 @@ def _jobs(key: str, outcome: dict) -> dict[str, str]:
 
 def _error(key: str, outcome: dict) -> str:
     assert "jobs" not in outcome, f"{key}: expected the build to fail; it made {outcome['jobs']}"
-    assert outcome["clean"], f"{key}: not a clean failure ({outcome['type']}):\n" \
-                             f"{outcome['message']}"
-    return outcome["message"]
+    message = outcome["message"]
+    assert outcome["clean"], f"{key}: not a clean failure ({outcome['type']}):\n{message}"
+    # a job that failed on one of Python's own exceptions crashed: a mistake gets an accel
+    # error saying what is wrong ("failed in prepare: KeyError: 'x'" would pass a check
+    # for 'x')
+    crashes = [name for name in re.findall(r"failed in [^:\n]+: (\w+)", message)
+               if _python_exception(name)]
+    assert not crashes, f"{key}: a job crashed ({crashes[0]}):\n{message}"
+    return message
+
+
+def _python_exception(name: str) -> bool:
+    found = getattr(builtins, name, None)
+    return isinstance(found, type) and issubclass(found, BaseException)
 
 
 def mistake(method: str, given: str) -> str:

@@ -255,7 +255,7 @@ def test_fanout_mistakes_are_one_clear_line(built):
     err = built.error(FANOUT_TYPES_DIFFER)
     assert "dataset_fanout" in err and "'n'" in err and "int32" in err and "unicode" in err
     err = built.error(FANOUT_NO_SUCH_COLUMN)
-    assert "'nope'" in err
+    assert "dataset_fanout: column: dataset" in err and "has no column 'nope'" in err
     err = built.error(FANOUT_NOTHING_LEFT)
     assert "no column in common" in err
     err = built.error(FANOUT_NO_COLUMN)
@@ -369,6 +369,6 @@ URR_NO_SOURCE = failing_build_of("unroundrobin no source", "urd.build('dataset_u
 
 def test_unroundrobin_mistakes_are_one_clear_line(built):
     err = built.error(URR_NO_SUCH_TRIGGER)
-    assert "dataset_unroundrobin" in err and "'zz'" in err
+    assert "dataset_unroundrobin: trigger_column: dataset" in err and "has no column 'zz'" in err
     err = built.error(URR_NO_SOURCE)
     assert "dataset_unroundrobin" in err and "source" in err

@@ -3,18 +3,20 @@ job (starting Python, importing the dataset code), so tests that only read what 
 share one run.
 
 `Builds` collects, at import time, each test's files and its `build(urd)` (returning
-{name: job}), and its module-scoped fixture runs them all as one build script in one
-project per slice count; a test then reads its own jobs, or its own error.
+{name: job}), and its module-scoped fixture runs them all from one build script in one
+project per slice count; a test then reads its own jobs, or its own error. Each build's
+source runs in a namespace of its own, as it would in a build script of its own. Builds
+with the same method and options share the job, as any two builds do.
 
 A build that fails is caught by the build script: the message a test checks is the one
 `ax run` would have shown alone (`ax run: MESSAGE` for a job that failed, `ax: MESSAGE`
-for a mistake found before a job ran), and "clean" is what `ax run` makes of it: an
-AccelError, whose message `ax` prints as it is, without a traceback.
+for a mistake found before a job ran). A failure is clean when it is what a user's mistake
+must be: an AccelError, whose message `ax` prints as it is, with no traceback and no job
+that crashed on one of Python's own exceptions.
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
 import json
 import re
@@ -27,65 +29,33 @@ from conftest import Project, no_traceback
 
 from accel.job import Job
 
-_SCRIPT_HEAD = """\
+# the build script; BUILDS ({key: source}) is appended
+_SCRIPT = """\
 import json
 
 from accel.errors import AccelError
 
 
-def _outcome(build, urd):
-    \"\"\"The jobs build(urd) returned, or how it failed.\"\"\"
+def _outcome(key, source, urd):
+    \"\"\"The jobs the build returned ({name: job id}), or how it failed.\"\"\"
     try:
-        return dict(jobs={k: str(v) for k, v in build(urd).items()})
+        space = {}
+        exec(compile(source, f"<build {key}>", "exec"), space)
+        return dict(jobs={k: str(v) for k, v in space["build"](urd).items()})
     except Exception as e:
-        return dict(message=str(e), type=type(e).__name__,
-                    clean=isinstance(e, AccelError) and "Traceback" not in str(e))
+        return dict(message=str(e), type=type(e).__name__, accel=isinstance(e, AccelError))
 
-"""
 
-_SCRIPT_MAIN = """
 def main(urd):
-    print("RESULT " + json.dumps({{key: _outcome(build, urd) for key, build in {builds}.items()}}))
+    print("RESULT " + json.dumps({key: _outcome(key, src, urd) for key, src in BUILDS.items()}))
+
 """
-
-
-def _one_build_script(builds: dict[str, str]) -> str:
-    """A build script calling each `build(urd)` of `builds`, each one's outcome by key."""
-    parts, names = [_SCRIPT_HEAD], []
-    defined: dict[str, tuple[str, str]] = {}  # a top-level name -> (its build, its source)
-    for n, (key, src) in enumerate(builds.items()):
-        src = textwrap.dedent(src).strip("\n")
-        assert src.count("def build(urd):") == 1, f"{key}: one `def build(urd):`, please"
-        # the builds share one module: a name two of them define differently would be the
-        # last one's in both
-        for node in ast.parse(src).body:
-            for name in _top_level_names(node):
-                if name == "build":
-                    continue
-                other = defined.setdefault(name, (key, ast.unparse(node)))
-                assert other[1] == ast.unparse(node), \
-                    f"builds {other[0]!r} and {key!r} both define {name!r}, differently"
-        parts.append(src.replace("def build(urd):", f"def build_{n}(urd):") + "\n\n")
-        names.append(f"{key!r}: build_{n}")
-    parts.append(_SCRIPT_MAIN.format(builds="{" + ", ".join(names) + "}"))
-    return "".join(parts)
-
-
-def _top_level_names(node: ast.stmt) -> list[str]:
-    """The names a top-level statement of a build's source binds."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    targets = node.targets if isinstance(node, ast.Assign) else \
-        [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
-    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
 
 
 def _run_all(project: Project, builds: dict[str, str]) -> tuple[dict[str, dict], str]:
-    """Run `builds` in one `ax run` in `project`: each one's outcome, and what the run
-    printed on stdout. Nothing the run printed may be a traceback."""
-    project.build(_one_build_script(builds))
+    """Run `builds` ({key: source}) in one `ax run` in `project`: each one's outcome, and
+    what the run printed on stdout. Nothing the run printed may be a traceback."""
+    project.build(_SCRIPT + f"BUILDS = {builds!r}\n")
     p = project.ax("run", "--allow-failed-jobs")
     assert p.returncode == 0, f"ax run failed\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
     assert no_traceback(p), f"a traceback\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
@@ -103,7 +73,8 @@ def _jobs(key: str, outcome: dict) -> dict[str, str]:
 def _error(key: str, outcome: dict) -> str:
     assert "jobs" not in outcome, f"{key}: expected the build to fail; it made {outcome['jobs']}"
     message = outcome["message"]
-    assert outcome["clean"], f"{key}: not a clean failure ({outcome['type']}):\n{message}"
+    clean = outcome["accel"] and "Traceback" not in message
+    assert clean, f"{key}: not a clean failure ({outcome['type']}):\n{message}"
     # a job that failed on one of Python's own exceptions crashed: a mistake gets an accel
     # error saying what is wrong ("failed in prepare: KeyError: 'x'" would pass a check
     # for 'x')
@@ -140,9 +111,11 @@ class Builds:
     def add(self, key: str, src: str, files: dict[str, str | bytes] | None = None,
             slices: int = 2) -> str:
         """A build (`def build(urd): ... return {name: job}`, or one that must fail) and
-        the files it reads (in the project folder, named so no other build's file has that
-        name). Its key back."""
+        the files it reads, in the project folder (every build sees every file: a name
+        another build gives too must hold the same bytes). Its key back."""
         assert key not in self.specs, f"two builds named {key!r}"
+        src = textwrap.dedent(src).strip("\n") + "\n"
+        assert "def build(urd):" in src, f"{key}: a build is a `def build(urd):`"
         for name, data in (files or {}).items():
             data = data.encode() if isinstance(data, str) else data
             assert self.files.setdefault(name, data) == data, f"{key}: {name} is another's"

@@ -586,9 +586,11 @@ def test_dataset_type_conversions(built):
 
 
 NEVER_SILENT_CSV = {"neversilent.csv": "k,n,d\na,1,2024-01-01\nb,x,2024-01-02\nc,3,2024-02-30\nd,4,\n"}
-[NEVER_SILENT_FAILS] = BUILDS.mistakes(
-    'dataset_type', {"source=i, column2type={'n': 'int64_10'}": ""},
-    setup="i = urd.build('csvimport', filename='neversilent.csv')", files=NEVER_SILENT_CSV)
+NEVER_SILENT_FAILS = BUILDS.add("type failure", """
+    def build(urd):
+        i = urd.build('csvimport', filename='neversilent.csv')
+        return dict(t=urd.build('dataset_type', source=i, column2type={'n': 'int64_10'}))
+""", files=NEVER_SILENT_CSV)
 NEVER_SILENT = BUILDS.add("type failure defaulted or filtered", """
     def build(urd):
         i = urd.build('csvimport', filename='neversilent.csv')
@@ -1017,9 +1019,11 @@ def test_csvimport_slices_of_only_skipped_or_bad_lines(built):
 
 
 OUT_OF_RANGE_CSV = {"outofrange.csv": "f,c\n1.5,1\n1e40,1e39j\n-3.5e38,70000\ninf,2\n1e400,3\n"}
-[OUT_OF_RANGE_FAILS] = BUILDS.mistakes(
-    'dataset_type', {"source=i, column2type={'f': 'float32'}": ""},
-    setup="i = urd.build('csvimport', filename='outofrange.csv')", files=OUT_OF_RANGE_CSV)
+OUT_OF_RANGE_FAILS = BUILDS.add("out of range", """
+    def build(urd):
+        i = urd.build('csvimport', filename='outofrange.csv')
+        return dict(t=urd.build('dataset_type', source=i, column2type={'f': 'float32'}))
+""", files=OUT_OF_RANGE_CSV)
 OUT_OF_RANGE = BUILDS.add("out of range defaulted or filtered", """
     def build(urd):
         i = urd.build('csvimport', filename='outofrange.csv')

@@ -126,6 +126,7 @@ class Builds:
                  files: dict[str, str | bytes] | None = None, slices: int = 2) -> dict[str, str]:
         """A build of `method` with each case's arguments (after `setup`, a build script
         line), each of which must fail: {its key: the message it must fail with}."""
+        assert all(cases.values()), f"{method}: each mistake's message, please"
         return {self.add(mistake(method, given), f"""
                     def build(urd):
                         {setup}

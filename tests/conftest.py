@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,6 +91,24 @@ class Project:
         d = self.root / "workdirs" / workdir
         return sorted((p.name for p in d.iterdir() if p.name.startswith(f"{workdir}-")),
                       key=lambda n: int(n.rsplit("-", 1)[1]))
+
+
+class Saved:
+    """A project built once, saved beside itself, and put back as it was for each test
+    that changes it: what a build made, without building it again. Put back at the same
+    path, since a job records its project's absolute paths; so only for tests whose
+    processes have all ended when they do (a straggler would write into the next copy)."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._saved = project.root.with_name(project.root.name + ".saved")
+        shutil.copytree(project.root, self._saved, symlinks=True)
+
+    def restore(self) -> Project:
+        """The project as it was saved."""
+        shutil.rmtree(self.project.root)
+        shutil.copytree(self._saved, self.project.root, symlinks=True)
+        return self.project
 
 
 def jobdir(project: Project, jobid: str, workdir: str = "dev") -> Path:

@@ -20,6 +20,7 @@ import pytest
 from conftest import (
     AX,
     Project,
+    Saved,
     cli_env,
     finish_ax,
     one_error_line,
@@ -221,8 +222,9 @@ def number(jobid: str) -> int:
     return int(jobid.rsplit("-", 1)[1])
 
 
-@pytest.fixture
-def pipeline(project: Project):
+@pytest.fixture(scope="module")
+def _pipeline_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Saved, dict]:
+    project = Project(tmp_path_factory.mktemp("pipeline") / "proj")
     for name, src in (("make", MAKE), ("leaf", LEAF), ("parent", PARENT), ("use", USE),
                       ("sleeper", SLEEPER)):
         project.method(name, src)
@@ -234,11 +236,19 @@ def pipeline(project: Project):
     assert failed != x and status_of(project.root / "workdirs" / "dev" / failed) == "failed"
     jobs.update(X=x, FAILED=failed)
     forget_runs(project, None, "fail")  # only what refers to a job keeps it, in these tests
-    return jobs
+    return Saved(project), jobs
 
 
-def test_gc_keeps_everything_referenced(project: Project, pipeline: dict) -> None:
-    jobs = pipeline
+@pytest.fixture
+def pipeline(_pipeline_built: tuple[Saved, dict]) -> tuple[Project, dict]:
+    """The pipeline's project, built once for the module and put back for each test, and
+    its jobs by name."""
+    saved, jobs = _pipeline_built
+    return saved.restore(), dict(jobs)
+
+
+def test_gc_keeps_everything_referenced(pipeline: tuple[Project, dict]) -> None:
+    project, jobs = pipeline
     wd = project.root / "workdirs" / "dev"
     highest = max(number(j) for j in project.job_dirs())
     old = hand_made_unfinished(project, f"dev-{highest + 1}", jobs["U1"])
@@ -299,7 +309,8 @@ def test_gc_keeps_everything_referenced(project: Project, pipeline: dict) -> Non
     assert number(x) > highest + 2
 
 
-def test_dry_run_and_urd_free_project_note(project: Project, pipeline: dict) -> None:
+def test_dry_run_and_urd_free_project_note(pipeline: tuple[Project, dict]) -> None:
+    project, jobs = pipeline
     # a project without lists: no database, and no workdir says there were lists
     (project.root / ".accel" / "urd.db").unlink()
     for f in (project.root / ".accel").glob("urd.db-*"):
@@ -311,12 +322,12 @@ def test_dry_run_and_urd_free_project_note(project: Project, pipeline: dict) -> 
     assert tree(project.root) == before
     gone, kept = fates(project)
     # only the linked job and what it uses (transitively) survive
-    assert set(kept) == {pipeline["R"], pipeline["Q"]}
+    assert set(kept) == {jobs["R"], jobs["Q"]}
 
 
-def test_gc_never_touches_a_running_job(project: Project, pipeline: dict, procs) -> None:
+def test_gc_never_touches_a_running_job(pipeline: tuple[Project, dict], procs) -> None:
+    project, jobs = pipeline
     go = project.root / "go"
-    jobs = pipeline
     script(project, f'''
         def main(urd):
             mine = urd.build("leaf", n=7)                          # made by this build
@@ -346,7 +357,8 @@ def test_gc_never_touches_a_running_job(project: Project, pipeline: dict, procs)
 
 
 def test_killed_job_is_kept_while_young_then_goes_and_its_number_stays_used(
-        project: Project, pipeline: dict, procs) -> None:
+        pipeline: tuple[Project, dict], procs) -> None:
+    project, _ = pipeline
     go = project.root / "go"
     script(project, f'''
         def main(urd):
@@ -377,8 +389,8 @@ def test_killed_job_is_kept_while_young_then_goes_and_its_number_stays_used(
     assert number(again) > number(sleeper)
 
 
-def test_keep_failed_and_older_than(project: Project, pipeline: dict) -> None:
-    jobs = pipeline
+def test_keep_failed_and_older_than(pipeline: tuple[Project, dict]) -> None:
+    project, jobs = pipeline
     unreferenced = {jobs[k] for k in ("U1", "U2", "U3", "U4")}
     gone, kept = fates(project, "--keep-failed")
     assert gone == unreferenced
@@ -398,8 +410,9 @@ def test_keep_failed_and_older_than(project: Project, pipeline: dict) -> None:
     assert not unreferenced & set(project.job_dirs())
 
 
-def test_older_than_counts_a_reuse_as_use(project: Project, pipeline: dict) -> None:
-    u1 = project.root / "workdirs" / "dev" / pipeline["U1"]
+def test_older_than_counts_a_reuse_as_use(pipeline: tuple[Project, dict]) -> None:
+    project, jobs = pipeline
+    u1 = project.root / "workdirs" / "dev" / jobs["U1"]
     two_days = 2 * 86400
     for name, keys in (("setup.json", ("starttime",)), ("post.json", ("starttime", "endtime"))):
         d = json.loads((u1 / name).read_text())
@@ -409,15 +422,15 @@ def test_older_than_counts_a_reuse_as_use(project: Project, pipeline: dict) -> N
         (u1 / name).write_text(json.dumps(d))
     backdate(u1, two_days)
     gone, _ = fates(project, "--older-than", "1d")
-    assert pipeline["U1"] in gone
+    assert jobs["U1"] in gone
     script(project, """
         def main(urd):
             print("RESULT", json.dumps(urd.build("leaf", n=50)))
     """, "again")
-    assert printed(run(project, "again")) == pipeline["U1"]  # reused, not built again
+    assert printed(run(project, "again")) == jobs["U1"]  # reused, not built again
     forget_runs(project, "again")
     gone, kept = fates(project, "--older-than", "1d")
-    assert kept[pipeline["U1"]] == "made or reused since --older-than"
+    assert kept[jobs["U1"]] == "made or reused since --older-than"
 
 
 def test_references_resolve_after_gc(project: Project) -> None:
@@ -606,10 +619,10 @@ def test_a_job_reused_while_gc_asks_is_spared(project: Project, api, by: str) ->
     assert printed(run(project)) == job and project.job_dirs() == [job]  # still found
 
 
-def test_a_job_reused_by_a_running_build_is_kept(project: Project, pipeline: dict,
+def test_a_job_reused_by_a_running_build_is_kept(pipeline: tuple[Project, dict],
                                                  procs) -> None:
+    project, jobs = pipeline
     go = project.root / "go"
-    jobs = pipeline
     script(project, f'''
         def main(urd):
             again = urd.build("use", source={jobs["I"]!r}, n=6)   # U2, reused

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.conftest import Project, ax, ax_json, ax_run, one_error_line, start_ax, wait_for
+from tests.conftest import Project, Saved, ax, ax_json, ax_run, one_error_line, start_ax, wait_for
 
 COUNT = """
 from . import helper
@@ -53,17 +53,19 @@ def _count_and_src(project: Project) -> Project:
     return project
 
 
-@pytest.fixture
-def proj(project: Project) -> Project:
-    """src (dev-1) and count (dev-2, n=3, source=dev-1), built, for a test that changes
-    the project."""
-    return _count_and_src(project)
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The same, built once, for the tests that only ask `ax why` of it."""
-    return _count_and_src(Project(tmp_path_factory.mktemp("why") / "proj"))
+def _saved(tmp_path_factory: pytest.TempPathFactory) -> Saved:
+    return Saved(_count_and_src(Project(tmp_path_factory.mktemp("why") / "proj")))
+
+
+@pytest.fixture
+def proj(_saved: Saved) -> Project:
+    """src (dev-1) and count (dev-2, n=3, source=dev-1), built once for the module and
+    put back as built for each test (which may change it)."""
+    return _saved.restore()
+
+
+built = proj  # the tests that only ask `ax why` of it
 
 
 def diffs(report: dict) -> list[tuple]:

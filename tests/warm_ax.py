@@ -158,7 +158,7 @@ class _Server:
             cls._pending = b""
             # started as `ax` would be (this environment, no tests folder on sys.path)
             cls.proc = subprocess.Popen(
-                [sys.executable, "-c", _START, str(Path(__file__).parent)], bufsize=0,
+                [sys.executable, "-c", _START, str(Path(__file__).parent)], bufsize=0, cwd="/",
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=cls.env)
         return cls.proc
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import AX, Project, no_traceback
+from conftest import Project, no_traceback, run_ax
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,8 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 def ax(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full = dict(os.environ, **(env or {}))
     full.pop("ACCEL_CONFIG", None) if not env or "ACCEL_CONFIG" not in env else None
-    return subprocess.run([*AX, *args], cwd=cwd, capture_output=True, text=True, env=full,
-                          timeout=120)
+    return run_ax(args, cwd, full)
 
 
 def test_init_makes_a_project_that_runs_at_once(tmp_path):

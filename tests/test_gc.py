@@ -25,6 +25,7 @@ from conftest import (
     finish_ax,
     one_error_line,
     printed,
+    run_ax,
     script,
     start_ax,
     wait_for,
@@ -148,8 +149,7 @@ def main(urd):
 def gc(project: Project, *args: str, rc: int = 0, **kw) -> subprocess.CompletedProcess:
     """`ax gc ARGS` as a script runs it (stdin not a terminal: it deletes only with --yes)."""
     kw.setdefault("stdin", subprocess.DEVNULL)
-    p = subprocess.run([*AX, "gc", *args], cwd=project.root, capture_output=True, text=True,
-                       env=cli_env(), timeout=120, **kw)
+    p = run_ax(("gc", *args), project.root, cli_env(), **kw)
     assert p.returncode == rc, f"ax gc {' '.join(args)}: rc {p.returncode}\n{p.stdout}\n{p.stderr}"
     assert "Traceback" not in p.stderr + p.stdout, p.stderr
     return p
@@ -289,12 +289,10 @@ def test_gc_keeps_everything_referenced(pipeline: tuple[Project, dict]) -> None:
     assert list((wd / ".accel" / "trash").iterdir()) == []
 
     # what is kept still works, datasets across jobs included
-    chain = subprocess.run([*AX, "cat", jobs["L"], "--chain", "--format", "json"],
-                           cwd=project.root, capture_output=True, text=True, env=cli_env())
+    chain = run_ax(("cat", jobs["L"], "--chain", "--format", "json"), project.root, cli_env())
     assert chain.returncode == 0, chain.stderr
     assert len(chain.stdout.splitlines()) == 4  # L's two rows and M's two
-    child = subprocess.run([*AX, "cat", jobs["C"], "--format", "json"], cwd=project.root,
-                           capture_output=True, text=True, env=cli_env())
+    child = run_ax(("cat", jobs["C"], "--format", "json"), project.root, cli_env())
     assert child.returncode == 0 and '"x"' in child.stdout and '"y"' in child.stdout
     assert (project.root / "results" / "sub" / "r.pickle").exists()
 
@@ -450,19 +448,16 @@ def test_references_resolve_after_gc(project: Project) -> None:
     assert project.job_dirs() == [one, three]
 
     def ref(r: str) -> str:
-        p = subprocess.run([*AX, "job", r, "--json"], cwd=project.root, capture_output=True,
-                           text=True, env=cli_env())
+        p = run_ax(("job", r, "--json"), project.root, cli_env())
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)["job"]
 
     assert ref("leaf") == three
     assert ref("leaf~1") == one
-    p = subprocess.run([*AX, "job", two], cwd=project.root, capture_output=True, text=True,
-                       env=cli_env())
+    p = run_ax(("job", two), project.root, cli_env())
     assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert [j["job"] for j in json.loads(subprocess.run(
-        [*AX, "jobs", "--json"], cwd=project.root, capture_output=True, text=True,
-        env=cli_env()).stdout)] == [three, one]
+    assert [j["job"] for j in json.loads(run_ax(
+        ("jobs", "--json"), project.root, cli_env()).stdout)] == [three, one]
     # the deleted job is not found by its identity any more: built again, under a new number
     again = printed(run(project))
     assert again[0] == one and again[2] == three

@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import cli_env
+from conftest import cli_env, run_ax
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -94,8 +93,7 @@ def ax(cwd: Path, line: str, timeout: float = 120) -> subprocess.CompletedProces
     """One `ax ...` line of a block (its `# comment` dropped), as a shell would run it."""
     args = shlex.split(line, comments=True)
     assert args and args[0] == "ax", line
-    return subprocess.run([sys.executable, "-m", "accel.cli.main", *args[1:]], cwd=cwd,
-                          capture_output=True, text=True, env=cli_env(), timeout=timeout)
+    return run_ax(tuple(args[1:]), cwd, cli_env(), timeout)
 
 
 def session(block: Block) -> list[tuple[str, list[str]]]:

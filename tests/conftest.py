@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import warm_ax
 
+import accel
 from accel import layout
 from accel.config import load_config
 from accel.job import Job
@@ -151,6 +152,19 @@ def _bump_mtime(path: Path) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project(tmp_path / "proj")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _accel_compiled() -> None:
+    """accel's modules compiled once, where every Python the tests start looks for them
+    (accel's __pycache__ folders): with PYTHONDONTWRITEBYTECODE set, each of those hundreds
+    of processes would compile accel anew, most of what a short `ax` costs. A project's own
+    modules are compiled as the environment says, as before."""
+    if sys.dont_write_bytecode:
+        env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.dirname(accel.__file__)],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -115,8 +115,10 @@ class MethodRegistry:
         self._files: dict[str, tuple[str, Path]] | None = None
         self._loaded: dict[str, MethodInfo] = {}
         _add_sys_path(self.project_dir)
+        run_from_source([self.project_dir])
         for entry in (*method_packages, STANDARD_PACKAGE):
             self.packages.append(_import_package(entry))
+        run_from_source(d for p, d in self.packages if p != STANDARD_PACKAGE)
 
     @property
     def package_dirs(self) -> list[Path]:
@@ -259,9 +261,17 @@ def forget_module(modname: str) -> None:
         delattr(package, child)
 
 
-class _HashedLoader(importlib.machinery.SourceFileLoader):
-    """Runs the very bytes it hashed, never a cached .pyc (which an edit of the same size
-    within a second leaves looking current): the module's SHA says which source it ran."""
+class _SourceLoader(importlib.machinery.SourceFileLoader):
+    """Runs the very bytes it reads, never a cached .pyc: one of the old source looks
+    current to Python when an edit keeps the file's size and its mtime's second, and a
+    job made for the new source would run the old."""
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        return self.source_to_code(self.get_data(self.path), self.path)
+
+
+class _HashedLoader(_SourceLoader):
+    """... and says which: the module's SHA is the sha256 of the source it ran."""
 
     sha: str | None = None
 
@@ -269,6 +279,45 @@ class _HashedLoader(importlib.machinery.SourceFileLoader):
         data = self.get_data(self.path)
         self.sha = hashlib.sha256(data).hexdigest()
         return self.source_to_code(data, self.path)
+
+
+_PROJECT_ROOTS: list[str] = []  # real paths of the folders whose modules are a project's
+
+
+def _is_project_folder(path: str) -> bool:
+    """A project's root folder, or a package folder beneath one (every step a Python name:
+    not a virtualenv's site-packages in the project folder, whose modules are not the
+    project's source)."""
+    real = os.path.realpath(path or ".")
+    for root in _PROJECT_ROOTS:
+        if real == root or (real.startswith(root + os.sep) and all(
+                part.isidentifier() for part in real[len(root) + 1:].split(os.sep))):
+            return True
+    return False
+
+
+def _project_path_hook(path: str) -> importlib.machinery.FileFinder:
+    """The finder of a project folder: its modules run from their source, as methods do."""
+    if not _is_project_folder(path):
+        raise ImportError("not a project folder")  # the next hook's, then
+    m = importlib.machinery
+    return m.FileFinder(path, (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES),
+                        (_SourceLoader, m.SOURCE_SUFFIXES),
+                        (m.SourcelessFileLoader, m.BYTECODE_SUFFIXES))
+
+
+def run_from_source(folders: Iterable[Path]) -> None:
+    """Import the modules of `folders` (and of the packages beneath them) from their
+    source from now on, whatever .pyc files lie beside them: a project's helper modules
+    are part of its jobs' identity by their source, as its method files are."""
+    for folder in folders:
+        real = os.path.realpath(folder)
+        if real not in _PROJECT_ROOTS:
+            _PROJECT_ROOTS.append(real)
+    if _project_path_hook not in sys.path_hooks:
+        sys.path_hooks.insert(0, _project_path_hook)
+    for cached in [p for p in sys.path_importer_cache if _is_project_folder(p)]:
+        del sys.path_importer_cache[cached]  # a finder made before this one was asked
 
 
 def load_module(modname: str, file: Path, what: str, package_dir: Path | None = None) -> types.ModuleType:

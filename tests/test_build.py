@@ -207,6 +207,37 @@ def test_a_method_edited_while_the_build_goes_on_runs_as_its_hash_says(project):
     assert "was edited after this job was planned" in error["message"], error
 
 
+def test_helpers_edited_to_the_same_size_within_their_second_run_their_new_code(project):
+    """A .pyc of a helper's old source (what any Python that imported it leaves where it
+    may) looks current to Python when an edit keeps the file's size and its mtime's
+    second: the job built for the new source must still run the new source, a project
+    module and a module of the method folder alike."""
+    import py_compile
+
+    files = [project.file("mylib.py", "A = 1\n"), project.file("methods/helper.py", "B = 1\n")]
+    project.method("uses", """
+        import mylib
+
+        from . import helper
+
+        def synthesis():
+            return [mylib.A, helper.B]
+    """)
+    script(project, """
+        def main(urd):
+            job = urd.build('uses')
+            print('RESULT', json.dumps([job, job.load()]))
+    """)
+    for path in files:
+        py_compile.compile(str(path), doraise=True)
+    assert printed(ax_run(project)) == ["dev-1", [1, 1]]
+    for path in files:
+        st = path.stat()
+        path.write_text(path.read_text().replace("1", "2"))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert printed(ax_run(project)) == ["dev-2", [2, 2]]
+
+
 def test_helper_modules_count_transitively(project):
     project.file("mylib.py", "from deeper import VALUE\n")
     project.file("deeper.py", "VALUE = 'a'\n")

@@ -211,7 +211,7 @@ def run(args: tuple[str, ...], cwd: Path, env: dict,
         out, err = Path(d, "out"), Path(d, "err")
         out.touch()
         err.touch()
-        req = dict(args=list(args), cwd=str(cwd), env=env, stdout=str(out), stderr=str(err),
+        req = dict(args=list(args), cwd=os.path.abspath(cwd), env=env, stdout=str(out), stderr=str(err),
                    main=_Server.main)
         server.stdin.write((json.dumps(req) + "\n").encode())
         pid = _Server.answer()["pid"]

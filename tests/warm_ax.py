@@ -1,7 +1,7 @@
 """`ax` commands that read a project, each forked from one process that has started Python
-and imported click, numpy and pyarrow already, rather than started afresh: most of what
-such a command costs (a third of a second of CPU, most of it numpy's and pyarrow's
-imports) is that, and the suite runs a thousand of them. accel's own fork server
+and imported click, numpy and pyarrow already, rather than started afresh: a fresh one
+costs 0.15-0.45 s of CPU, most of it starting Python and importing numpy and pyarrow, a
+fork 0.06-0.09 s, and the suite runs hundreds of them. accel's own fork server
 (accel/executors/forkserver.py) starts its runners the same way.
 
 The forked child is what `python -m accel.cli.main ARGS` in `cwd` with `env` would be: the
@@ -211,9 +211,11 @@ def run(args: tuple[str, ...], cwd: Path, env: dict,
         out, err = Path(d, "out"), Path(d, "err")
         out.touch()
         err.touch()
-        req = dict(args=list(args), cwd=os.path.abspath(cwd), env=env, stdout=str(out), stderr=str(err),
-                   main=_Server.main)
-        server.stdin.write((json.dumps(req) + "\n").encode())
+        req = dict(args=list(args), cwd=os.path.abspath(cwd), env=env, stdout=str(out),
+                   stderr=str(err), main=_Server.main)
+        data = memoryview((json.dumps(req) + "\n").encode())
+        while data:
+            data = data[os.write(server.stdin.fileno(), data):]
         pid = _Server.answer()["pid"]
         done = _Server.answer(timeout)
         if done is None:

@@ -23,6 +23,7 @@ import pytest
 from conftest import (
     MARKING,
     Project,
+    Saved,
     finish_ax,
     marks_folder,
     marks_in,
@@ -282,14 +283,24 @@ def index_entry(project, jobid: str) -> Path:
     return project.root / "workdirs" / "dev" / ".accel" / "index" / identity
 
 
-def build_three(project) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def _three_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Saved, dict[str, str]]:
+    project = Project(tmp_path_factory.mktemp("three") / "proj")
     project.method("numbered", NUMBERED)
     project.build(BUILD_NUMBERED.format(ns=(1, 2, 3)))
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
     ids = printed_ids(r.stdout, "JOB")
     assert ids == {"1": "dev-1", "2": "dev-2", "3": "dev-3"}
-    return ids
+    return Saved(project), ids
+
+
+@pytest.fixture
+def three(_three_built: tuple[Saved, dict[str, str]]) -> tuple[Project, dict[str, str]]:
+    """A project of three jobs of `numbered` (n=1, 2, 3: dev-1 to dev-3), built once for
+    the module and put back for each test, and their ids by n."""
+    saved, ids = _three_built
+    return saved.restore(), dict(ids)
 
 
 def damage(project, how: str) -> None:
@@ -315,8 +326,8 @@ def damage(project, how: str) -> None:
 @pytest.mark.parametrize("how", ["deleted", "garbage text", "garbage bytes", "empty",
                                  "another job's id", "a job that is not there",
                                  "an entry deleted"])
-def test_index_rebuilds_itself(project, how):
-    ids = build_three(project)
+def test_index_rebuilds_itself(three, how):
+    project, ids = three
     damage(project, how)
     r = project.ax("run")
     assert r.returncode == 0, r.stderr
@@ -331,10 +342,10 @@ def test_index_rebuilds_itself(project, how):
     assert project.job_dirs() == ["dev-1", "dev-2", "dev-3"]
 
 
-def test_a_deleted_job_is_rebuilt_not_confused_with_a_newer_one(project):
+def test_a_deleted_job_is_rebuilt_not_confused_with_a_newer_one(three):
     """`rm -rf workdirs/dev/dev-2` by hand: its identity must build again, and must never
     resolve to some other job that later got a directory of the same name."""
-    build_three(project)
+    project, _ = three
     shutil.rmtree(project.root / "workdirs" / "dev" / "dev-3")
     shutil.rmtree(project.root / "workdirs" / "dev" / "dev-2")
     project.build(BUILD_NUMBERED.format(ns=(4, 5)))

@@ -282,6 +282,7 @@ class _HashedLoader(_SourceLoader):
 
 
 _PROJECT_ROOTS: list[str] = []  # real paths of the folders whose modules are a project's
+_ACCEL_DIR = os.path.realpath(Path(__file__).parent)
 
 
 def _is_project_folder(path: str) -> bool:
@@ -289,6 +290,8 @@ def _is_project_folder(path: str) -> bool:
     not a virtualenv's site-packages in the project folder, whose modules are not the
     project's source)."""
     real = os.path.realpath(path or ".")
+    if real == _ACCEL_DIR or real.startswith(_ACCEL_DIR + os.sep):
+        return False  # accel itself, where a project holds it (its own repository does)
     for root in _PROJECT_ROOTS:
         if real == root or (real.startswith(root + os.sep) and all(
                 part.isidentifier() for part in real[len(root) + 1:].split(os.sep))):

@@ -238,6 +238,25 @@ def test_helpers_edited_to_the_same_size_within_their_second_run_their_new_code(
     assert printed(ax_run(project)) == ["dev-2", [2, 2]]
 
 
+def test_accel_itself_is_not_a_project_module_where_a_project_holds_it():
+    """accel's own repository is a project (its example pipeline): accel's modules there
+    are accel's, imported as Python always does (from their cached bytecode), not compiled
+    afresh in every process as the project's helpers are."""
+    import accel
+
+    repo = os.path.dirname(os.path.dirname(accel.__file__))
+    code = textwrap.dedent(f"""
+        from pathlib import Path
+        from accel.methods import run_from_source
+        run_from_source([Path({repo!r})])
+        import accel.dataset.storage as m
+        print(type(m.__loader__).__name__)
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=repo, check=True)
+    assert p.stdout.split() == ["SourceFileLoader"]
+
+
 def test_helper_modules_count_transitively(project):
     project.file("mylib.py", "from deeper import VALUE\n")
     project.file("deeper.py", "VALUE = 'a'\n")

@@ -118,7 +118,7 @@ class MethodRegistry:
         run_from_source([self.project_dir])
         for entry in (*method_packages, STANDARD_PACKAGE):
             self.packages.append(_import_package(entry))
-        run_from_source(d for p, d in self.packages if p != STANDARD_PACKAGE)
+        run_from_source(d for _, d in self.packages)  # (accel's own are left alone)
 
     @property
     def package_dirs(self) -> list[Path]:

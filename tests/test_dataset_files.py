@@ -361,7 +361,6 @@ def test_text_is_stored_plain_unless_lengths_first_is_smaller(new_job):
         [dict(zip(("seq", "words", "noise"), r, strict=True)) for r in rows]
 
 
-
 def test_text_the_codec_does_not_shrink_is_compared_as_stored(new_job):
     """Random bytes: plain compresses to within a tenth of lengths-first, but the codec
     does not shrink it by a tenth, so it would be stored uncompressed, ~20% bigger than
@@ -375,6 +374,7 @@ def test_text_the_codec_does_not_shrink_is_compared_as_stored(new_job):
     assert "DELTA_LENGTH_BYTE_ARRAY" in column.encodings
     assert column.compression == "UNCOMPRESSED"
     assert list(ds.iterate(0)) == rows
+
 
 def test_project_default_compression(tmp_path):
     project = Project(tmp_path)
